@@ -1,0 +1,222 @@
+/*
+ * catalog.h - the lake's transactional metadata.
+ *
+ * The catalog records what the lake holds and how it got there: sources and
+ * their contract versions, raw objects, bookmarks, runs and their accounts,
+ * curated tables with their columns and live files, and the publications a
+ * committed run still owes (the third step of the commit protocol).
+ *
+ * Embedded default: one SQLite database at <lake>/_catalog/catalog.db in WAL
+ * mode, so a server and several CLI commands can use it at once.  Writers
+ * take the database lock up front (BEGIN IMMEDIATE) and wait up to
+ * busy_timeout for it.  Jobs that must not run twice at once (a transform of
+ * one source) take a named lock with catalog_lock().
+ *
+ * All strings handed out are allocated from the arena the caller passes and
+ * live as long as it does.  A struct catalog is used by one thread at a time.
+ */
+#ifndef SL_CATALOG_H
+#define SL_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/mem.h"
+#include "core/type.h"
+
+struct catalog;
+struct catalog_lock;
+
+/* The schema version this build writes (see catalog/sqlite.c). */
+#define CATALOG_SCHEMA_VERSION 1
+
+/*
+ * Open (creating and migrating as needed) the catalog database at path.
+ * Refuses a catalog written by a newer sluice.  Free with catalog_close().
+ */
+int catalog_open(const char *path, struct catalog **out, struct sl_diag *d);
+void catalog_close(struct catalog *cat);
+int catalog_schema_version(struct catalog *cat);
+
+/* A write transaction.  Nested begin is an error.  After a failed statement
+ * inside it the transaction is sticky-failed: only rollback is allowed. */
+int catalog_begin(struct catalog *cat, struct sl_diag *d);
+int catalog_commit(struct catalog *cat, struct sl_diag *d);
+void catalog_rollback(struct catalog *cat);
+/* A read snapshot, for several reads that must agree. */
+int catalog_read_begin(struct catalog *cat, struct sl_diag *d);
+void catalog_read_end(struct catalog *cat);
+
+/*
+ * A named advisory lock held until catalog_unlock() or process exit.  With
+ * wait false, a held lock gives SL_ERR_BUSY at once.
+ */
+int catalog_lock(struct catalog *cat, const char *name, bool wait,
+                 struct catalog_lock **out, struct sl_diag *d);
+void catalog_unlock(struct catalog_lock *lock);
+
+/* ---- sources and contract versions ------------------------------------ */
+
+int catalog_source_put(struct catalog *cat, const char *name, const char *system,
+                       struct sl_diag *d);
+typedef int (*catalog_name_cb)(void *arg, const char *name);
+/* Registered sources by name. */
+int catalog_source_list(struct catalog *cat, catalog_name_cb cb, void *arg, struct sl_diag *d);
+/* The registered spec (canonical text) of a version; SL_ERR_NOTFOUND. */
+int catalog_contract_get(struct catalog *cat, const char *source, const char *version,
+                         struct sl_arena *a, char **spec, struct sl_diag *d);
+typedef int (*catalog_contract_cb)(void *arg, const char *version, const char *spec);
+/* Registered versions of source, by (major, minor). */
+int catalog_contract_list(struct catalog *cat, const char *source, catalog_contract_cb cb,
+                          void *arg, struct sl_diag *d);
+int catalog_contract_put(struct catalog *cat, const char *source, const char *version,
+                         int major, int minor, const char *spec, struct sl_diag *d);
+
+/* ---- raw objects ------------------------------------------------------- */
+
+struct raw_object {
+    int64_t seq;                  /* arrival order in the whole lake */
+    const char *source;
+    const char *object_id;        /* from the content */
+    const char *key;              /* store key under raw/ */
+    const char *system;           /* the source system that sent it */
+    const char *contract_version; /* the version it is validated against */
+    const char *original_name;    /* as given to ingest */
+    const char *format;           /* csv, jsonl, json, avro */
+    const char *compression;      /* none, gzip */
+    int64_t size;                 /* bytes as stored */
+    const char *checksum;         /* "sha256:<hex>" */
+    int64_t arrived_at;           /* microseconds since the epoch */
+};
+
+/* Record a landed object; sets obj->seq.  SL_ERR_EXISTS if the source
+ * already has an object with this id. */
+int catalog_raw_add(struct catalog *cat, struct raw_object *obj, struct sl_diag *d);
+int catalog_raw_get(struct catalog *cat, const char *source, const char *object_id,
+                    struct sl_arena *a, struct raw_object *obj, struct sl_diag *d);
+typedef int (*catalog_raw_cb)(void *arg, const struct raw_object *obj);
+/* Objects of source (NULL: all) with seq > after, in seq order; stop early
+ * when cb returns < 0 (returned).  Strings are valid during the call. */
+int catalog_raw_list(struct catalog *cat, const char *source, int64_t after,
+                     catalog_raw_cb cb, void *arg, struct sl_diag *d);
+
+/* ---- bookmarks --------------------------------------------------------- */
+
+/* The last raw seq that job has processed for source; 0 if none. */
+int catalog_bookmark_get(struct catalog *cat, const char *source, const char *job,
+                         int64_t *seq, struct sl_diag *d);
+int catalog_bookmark_set(struct catalog *cat, const char *source, const char *job,
+                         int64_t seq, struct sl_diag *d);
+
+/* ---- runs and their accounts ------------------------------------------ */
+
+struct run_record {
+    int64_t run_id;
+    const char *kind;        /* "transform" */
+    const char *source;
+    const char *table;       /* curated table(s) written, comma-separated */
+    int64_t started_at, finished_at; /* microseconds */
+    int64_t objects;         /* raw objects processed */
+    int64_t from_seq, to_seq;/* bookmark before and after */
+    int64_t records_in;
+    int64_t written;         /* rows written: inserted + replacing */
+    int64_t inserted;        /* rows with a key new to the table */
+    int64_t replaced;        /* older rows replaced by later updates */
+    int64_t quarantined;
+    int64_t duplicates;      /* records dropped as duplicates or stale */
+    int64_t files_added, files_removed;
+    int64_t bytes_written;
+};
+
+/* Record a run; sets rec->run_id. */
+int catalog_run_add(struct catalog *cat, struct run_record *rec, struct sl_diag *d);
+/* Allocate a run id before the run writes anything (names its files). */
+int catalog_run_next_id(struct catalog *cat, int64_t *run_id, struct sl_diag *d);
+typedef int (*catalog_run_cb)(void *arg, const struct run_record *rec);
+/* Runs of source (NULL: all), newest first, at most limit (0: all). */
+int catalog_run_list(struct catalog *cat, const char *source, int64_t limit,
+                     catalog_run_cb cb, void *arg, struct sl_diag *d);
+
+/* ---- curated tables ---------------------------------------------------- */
+
+struct curated_column {
+    const char *name;
+    int32_t field_id;     /* Parquet field id, stable for the table's life */
+    struct sl_type type;
+    bool required;
+    const char *added_in; /* contract version that added it */
+};
+
+struct curated_table {
+    const char *name;     /* "orders", or "orders_v2" for major 2 */
+    const char *source;
+    int major;
+    const char *prefix;   /* store prefix, "curated/orders" */
+    int32_t next_field_id;
+    const char *key_columns;  /* comma-separated */
+    const char *event_time;   /* column name */
+    size_t ncolumns;
+    struct curated_column *columns; /* in table order */
+};
+
+/* SL_ERR_NOTFOUND if the table does not exist. */
+int catalog_table_get(struct catalog *cat, const char *name, struct sl_arena *a,
+                      struct curated_table *t, struct sl_diag *d);
+/* Create or update the table row and its columns (all of t->columns). */
+int catalog_table_put(struct catalog *cat, const struct curated_table *t,
+                      struct sl_diag *d);
+typedef int (*catalog_table_cb)(void *arg, const char *name);
+int catalog_table_list(struct catalog *cat, catalog_table_cb cb, void *arg,
+                       struct sl_diag *d);
+
+struct curated_file {
+    const char *key;        /* store key of the Parquet file */
+    const char *table;
+    const char *partition;  /* "2026-10-03" */
+    int64_t rows;
+    int64_t bytes;
+    const char *index_key;  /* store key of its key index */
+    int64_t added_run;
+};
+
+int catalog_file_add(struct catalog *cat, const struct curated_file *f, struct sl_diag *d);
+/* Mark a live file as removed by run_id. */
+int catalog_file_remove(struct catalog *cat, const char *key, int64_t run_id,
+                        struct sl_diag *d);
+typedef int (*catalog_file_cb)(void *arg, const struct curated_file *f);
+/* Live files of a table in key order. */
+int catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb,
+                      void *arg, struct sl_diag *d);
+
+/* Quarantine output files. */
+int catalog_quarantine_add(struct catalog *cat, const char *key, const char *source,
+                           int64_t run_id, int64_t records, struct sl_diag *d);
+typedef int (*catalog_key_cb)(void *arg, const char *key);
+int catalog_quarantine_list(struct catalog *cat, const char *source, catalog_key_cb cb,
+                            void *arg, struct sl_diag *d);
+
+/* ---- publications owed by committed runs ------------------------------- */
+
+enum catalog_pending_op {
+    CATALOG_PUBLISH = 1, /* move staged object src to dst */
+    CATALOG_DELETE = 2,  /* delete dst */
+};
+
+struct catalog_pending {
+    int64_t run_id;
+    enum catalog_pending_op op;
+    const char *src;  /* staged key, for PUBLISH */
+    const char *dst;
+};
+
+int catalog_pending_add(struct catalog *cat, const struct catalog_pending *p,
+                        struct sl_diag *d);
+typedef int (*catalog_pending_cb)(void *arg, const struct catalog_pending *p);
+/* Pending steps, of one run (run_id > 0) or all (0), in the order added. */
+int catalog_pending_list(struct catalog *cat, int64_t run_id, catalog_pending_cb cb,
+                         void *arg, struct sl_diag *d);
+/* Forget the steps of run_id (all done). */
+int catalog_pending_clear(struct catalog *cat, int64_t run_id, struct sl_diag *d);
+
+#endif

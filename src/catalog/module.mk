@@ -1,0 +1,2 @@
+# catalog: transactional metadata (SQLite; PostgreSQL later).
+LIB_SRCS += src/catalog/sqlite.c

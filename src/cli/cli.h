@@ -1,0 +1,53 @@
+/*
+ * cli.h - what the sluice commands share.
+ */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include <stdbool.h>
+
+#include "catalog/catalog.h"
+#include "core/diag.h"
+#include "project/project.h"
+#include "store/store.h"
+
+#define SLUICE_VERSION "0.1.0"
+
+/* Exit statuses. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,  /* the command failed; nothing half-done is visible */
+    EXIT_USAGE = 2, /* wrong command line */
+};
+
+/* The global options and the lake, opened on demand. */
+struct cli {
+    const char *project_dir; /* --project, or NULL to search */
+    struct project *project;
+    struct store *store;
+    struct catalog *catalog;
+    struct sl_diag diag;
+};
+
+/* Open the project, its lake and catalog (once). */
+int cli_open(struct cli *c);
+void cli_close(struct cli *c);
+
+/* Print the failure in c->diag to stderr; returns the exit status. */
+int cli_report(struct cli *c, int rc);
+/* A usage error: message, hint to --help; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Group digits of n with commas into buf (>= 32 bytes). */
+const char *cli_num(long long n, char *buf);
+
+struct cli_command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+    const char *summary;
+    const char *usage; /* the full --help text */
+};
+
+extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_transform_cmd,
+    cli_query_cmd, cli_runs_cmd, cli_sources_cmd;
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * engine.h - the one place that talks to DuckDB.
+ *
+ * The engine runs SQL, reads and writes Parquet (COPY ... TO with field ids,
+ * zstd, version-1 pages), and lets the other stages hand it rows and row
+ * predicates written in C:
+ *
+ *   - a scan (engine_scan) is a table function over rows the caller holds in
+ *     memory; each registered scan gets a fresh SQL name;
+ *   - a filter (engine_filter) is a scalar function returning BOOLEAN,
+ *     called with vectors of its arguments.
+ *
+ * An engine is one in-memory DuckDB database with extension auto-install and
+ * auto-load off, TimeZone UTC, and a pool of connections so independent
+ * statements (one COPY per partition) can run at once: engine_exec_many().
+ *
+ * Ownership: results are freed with engine_result_free(); chunk views are
+ * borrowed until the next engine_result_next() or the end of the callback
+ * that received them.
+ */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/diag.h"
+#include "core/type.h"
+
+struct engine;
+struct engine_result;
+struct engine_chunk;
+
+/* Rows in one engine chunk (DuckDB's vector size). */
+#define ENGINE_CHUNK_ROWS 2048
+
+struct engine_opts {
+    int64_t threads;      /* 0: one per core */
+    int64_t memory_limit; /* bytes; 0: DuckDB's default */
+    const char *temp_dir; /* spill folder, or NULL */
+    int connections;      /* statements that may run at once; >= 1 */
+};
+
+int engine_open(const struct engine_opts *o, struct engine **out, struct sl_diag *d);
+void engine_close(struct engine *e);
+/* The DuckDB library version, e.g. "v1.4.4". */
+const char *engine_version(void);
+
+/* Run one or more statements, discarding results. */
+int engine_exec(struct engine *e, const char *sql, struct sl_diag *d);
+/*
+ * Run n independent statements over the connection pool, as many at once
+ * as there are connections.  All run even if one fails; the first failure
+ * is returned.
+ */
+int engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_diag *d);
+
+/* ---- results ------------------------------------------------------------- */
+
+/* Run a query and materialise its result. */
+int engine_query(struct engine *e, const char *sql, struct engine_result **out,
+                 struct sl_diag *d);
+/* Run a query whose result is read chunk by chunk as it is produced, so
+ * it is never held whole in memory.  Only engine_result_next() applies. */
+int engine_stream(struct engine *e, const char *sql, struct engine_result **out,
+                  struct sl_diag *d);
+void engine_result_free(struct engine_result *r);
+size_t engine_result_ncols(const struct engine_result *r);
+const char *engine_result_name(const struct engine_result *r, size_t col);
+/* The next chunk of the result, or NULL at the end; borrowed. */
+struct engine_chunk *engine_result_next(struct engine_result *r);
+
+/* ---- reading chunks --------------------------------------------------------- */
+
+/* How a column's values are laid out in a chunk. */
+enum engine_vec_kind {
+    ENGINE_VEC_BOOL,  /* uint8_t */
+    ENGINE_VEC_I16,
+    ENGINE_VEC_I32,   /* also DATE: days */
+    ENGINE_VEC_I64,   /* also TIMESTAMP(TZ): microseconds */
+    ENGINE_VEC_I128,  /* DuckDB hugeint: low uint64, high int64 */
+    ENGINE_VEC_F64,
+    ENGINE_VEC_STR,   /* use engine_vec_str() */
+    ENGINE_VEC_OTHER, /* not readable through this interface */
+};
+
+/* A read-only view of one column of a chunk. */
+struct engine_vec {
+    enum engine_vec_kind kind;
+    const void *data;
+    const uint64_t *validity; /* NULL: every row valid */
+};
+
+size_t engine_chunk_rows(const struct engine_chunk *c);
+size_t engine_chunk_ncols(const struct engine_chunk *c);
+void engine_chunk_vec(const struct engine_chunk *c, size_t col, struct engine_vec *v);
+
+static inline bool
+engine_vec_valid(const struct engine_vec *v, size_t row)
+{
+    return v->validity == NULL || (v->validity[row / 64] >> (row % 64)) & 1;
+}
+
+/* The string at row (not NUL-terminated), borrowed with the chunk. */
+const char *engine_vec_str(const struct engine_vec *v, size_t row, size_t *len);
+/* A signed integer of any integer kind, or a decimal's unscaled value. */
+__int128 engine_vec_int(const struct engine_vec *v, size_t row);
+
+/* ---- writing chunks (inside a scan's fill) --------------------------------- */
+
+/* Raw storage of column col: int64_t*, double*, int32_t*, uint8_t* or
+ * (for decimals) the physical integer width of the column's type. */
+void *engine_chunk_data(struct engine_chunk *c, size_t col);
+void engine_chunk_set_null(struct engine_chunk *c, size_t col, size_t row);
+void engine_chunk_set_str(struct engine_chunk *c, size_t col, size_t row, const char *s,
+                          size_t len);
+/* Store an unscaled decimal at row, whatever the column's physical width. */
+void engine_chunk_set_decimal(struct engine_chunk *c, size_t col, size_t row, __int128 v);
+
+/* ---- scans and filters ----------------------------------------------------- */
+
+struct engine_column {
+    const char *name;
+    struct sl_type type;
+};
+
+/*
+ * A table function over caller-held rows.  fill() is called with the
+ * argument given in SQL (an integer: which partition, which list ...), the
+ * first row to produce and room for ENGINE_CHUNK_ROWS rows; it fills the
+ * chunk's columns and returns the rows it filled, 0 at the end.  One
+ * invocation runs on one thread; different invocations may run at once.
+ */
+struct engine_scan {
+    size_t ncolumns;
+    const struct engine_column *columns;
+    size_t (*fill)(void *arg, int64_t which, int64_t first, struct engine_chunk *chunk);
+    void *arg;
+};
+
+/*
+ * A scalar predicate: keep() reads the argument vectors of chunk (their
+ * types as given in args) and sets out[row] for each row.  Called from
+ * several threads at once; must be read-only on shared state.
+ */
+struct engine_filter {
+    size_t nargs;
+    const struct sl_type *args;
+    void (*keep)(void *arg, const struct engine_chunk *chunk, bool *out);
+    void *arg;
+};
+
+/* Register a scan / a filter; *name receives its SQL name (static storage
+ * in the engine, valid until engine_close). */
+int engine_register_scan(struct engine *e, const struct engine_scan *scan, const char **name,
+                         struct sl_diag *d);
+int engine_register_filter(struct engine *e, const struct engine_filter *f, const char **name,
+                           struct sl_diag *d);
+
+/* ---- printing ----------------------------------------------------------------- */
+
+enum engine_format {
+    ENGINE_FORMAT_TABLE, /* aligned columns with a header */
+    ENGINE_FORMAT_CSV,   /* RFC 4180 with a header */
+    ENGINE_FORMAT_JSON,  /* an array of objects */
+    ENGINE_FORMAT_JSONL, /* one object per line */
+};
+
+/* Run each statement in sql; print the last one's result to out. */
+int engine_print(struct engine *e, const char *sql, enum engine_format fmt, FILE *out,
+                 struct sl_diag *d);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * land.c - batch files into the raw zone (see ingest.h).
+ *
+ * One pass over each file: read, hash, write to staging, and for gzip also
+ * inflate (to prove the stream is whole, and to look at the content).  The
+ * first MiB of content is kept to check the format.  Writeback of the
+ * staged copy is started as it is written (sync_file_range), so the final
+ * fsync mostly waits for what the disk is already doing.
+ */
+#include "ingest/ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <avro.h>
+
+#include "commit/commit.h"
+#include "core/buf.h"
+#include "core/fault.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "transform/reader.h"
+#include "core/banned.h"
+
+#define CHUNK (1u << 20)
+#define PREFIX (1u << 20)
+
+int
+ingest_format_of(const char *name, const char **format, const char **compression)
+{
+    static const struct {
+        const char *ext;
+        const char *format;
+    } exts[] = {
+        {".csv", "csv"}, {".jsonl", "jsonl"}, {".ndjson", "jsonl"},
+        {".json", "json"}, {".avro", "avro"},
+    };
+    size_t n = strlen(name);
+
+    *compression = "none";
+    if (n > 3 && strcasecmp(name + n - 3, ".gz") == 0) {
+        *compression = "gzip";
+        n -= 3;
+    }
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        size_t e = strlen(exts[i].ext);
+
+        if (n > e && strncasecmp(name + n - e, exts[i].ext, e) == 0) {
+            *format = exts[i].format;
+            return 0;
+        }
+    }
+    return SL_ERR_INPUT;
+}
+
+struct staged {
+    char *key;           /* staging key */
+    char *path;          /* its local path */
+    unsigned char sha[SL_SHA256_LEN];
+    int64_t size;
+    struct sl_buf prefix;/* first PREFIX bytes of content */
+    bool whole;          /* prefix holds the whole content */
+};
+
+/* Copy path into staging, hashing it; inflate gzip on the way. */
+static int
+stage_copy(struct store *s, const char *path, size_t idx, bool gz, struct staged *st,
+           struct sl_diag *d)
+{
+    char *buf = NULL, *zbuf = NULL, *name;
+    int in = -1, out = -1, rc;
+    struct sl_sha256 h;
+    z_stream z;
+    bool zopen = false, zend = false;
+    off_t synced = 0;
+
+    in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return sl_fail(d, -errno, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+
+    if (fstat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(in);
+        return sl_fail(d, -EISDIR, "cannot land '%s': it is a directory", path);
+    }
+    posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    name = sl_printf("raw-%zu.part", idx);
+    rc = store_stage(s, name, &st->key, &st->path, d);
+    free(name);
+    if (rc < 0) {
+        close(in);
+        return rc;
+    }
+    out = open(st->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        rc = sl_fail(d, -errno, "cannot create '%s': %s", st->path, strerror(errno));
+        goto out;
+    }
+    buf = sl_malloc(CHUNK);
+    sl_sha256_init(&h);
+    if (gz) {
+        memset(&z, 0, sizeof(z));
+        if (inflateInit2(&z, 15 + 16) != Z_OK) {
+            rc = sl_fail(d, SL_ERR_INPUT, "cannot start gzip decompression");
+            goto out_hash;
+        }
+        zopen = true;
+        zbuf = sl_malloc(CHUNK);
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, CHUNK);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = sl_fail(d, -errno, "cannot read '%s': %s", path, strerror(errno));
+            goto out_hash;
+        }
+        if (n == 0)
+            break;
+        sl_sha256_update(&h, buf, (size_t)n);
+        rc = sl_fault("ingest.write");
+        if (rc == 0)
+            rc = sl_write_all(out, buf, (size_t)n);
+        if (rc < 0) {
+            rc = sl_fail(d, rc, "cannot write to the lake ('%s'): %s", st->path,
+                         sl_strerror(rc));
+            goto out_hash;
+        }
+        st->size += n;
+        if (st->size - synced >= 8 * CHUNK) {
+            sync_file_range(out, synced, st->size - synced, SYNC_FILE_RANGE_WRITE);
+            synced = st->size;
+        }
+        if (!gz) {
+            if (st->prefix.len < PREFIX)
+                sl_buf_add(&st->prefix, buf,
+                           (size_t)n < PREFIX - st->prefix.len ? (size_t)n
+                                                               : PREFIX - st->prefix.len);
+            continue;
+        }
+        z.next_in = (unsigned char *)buf;
+        z.avail_in = (uInt)n;
+        while (z.avail_in > 0) {
+            int zr;
+
+            if (zend) {
+                /* Another gzip member follows the last. */
+                inflateReset(&z);
+                zend = false;
+            }
+            z.next_out = (unsigned char *)zbuf;
+            z.avail_out = CHUNK;
+            zr = inflate(&z, Z_NO_FLUSH);
+            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+                rc = sl_fail(d, SL_ERR_INPUT, "'%s' is not valid gzip: %s", path,
+                             z.msg ? z.msg : "corrupt data");
+                goto out_hash;
+            }
+            size_t got = CHUNK - z.avail_out;
+
+            if (st->prefix.len < PREFIX)
+                sl_buf_add(&st->prefix, zbuf,
+                           got < PREFIX - st->prefix.len ? got : PREFIX - st->prefix.len);
+            if (zr == Z_STREAM_END)
+                zend = true;
+            if (zr == Z_BUF_ERROR && got == 0)
+                break;
+        }
+    }
+    if (gz && !zend) {
+        rc = sl_fail(d, SL_ERR_INPUT, "'%s' is truncated: the gzip stream ends early", path);
+        sl_diag_hint(d, "the file was cut short; land a complete copy");
+        goto out_hash;
+    }
+    st->whole = (gz ? (int64_t)z.total_out : st->size) <= (int64_t)PREFIX;
+    rc = 0;
+out_hash:
+    sl_sha256_final(&h, st->sha);
+out:
+    if (zopen)
+        inflateEnd(&z);
+    free(zbuf);
+    free(buf);
+    if (out >= 0 && close(out) < 0 && rc == 0)
+        rc = sl_fail(d, -errno, "cannot write '%s': %s", st->path, strerror(errno));
+    close(in);
+    if (rc == 0)
+        rc = store_seal(s, st->key, d);
+    return rc;
+}
+
+/* Check the content is what the name promises. */
+static int
+check_format(const char *path, const char *format, const struct contract *c,
+             const struct staged *st, struct sl_diag *d)
+{
+    const char *p = st->prefix.data, *end = p + st->prefix.len;
+    int rc = 0;
+
+    if (strcmp(format, "avro") == 0) {
+        avro_file_reader_t r;
+
+        if (st->prefix.len < 4 || memcmp(p, "Obj\x01", 4) != 0)
+            return sl_fail(d, SL_ERR_INPUT, "'%s' is not an Avro object container file", path);
+        if (st->whole || st->prefix.len >= PREFIX) {
+            FILE *f = fmemopen((void *)p, st->prefix.len, "rb");
+
+            if (f != NULL && avro_file_reader_fp(f, path, 1, &r) == 0)
+                avro_file_reader_close(r);
+            else if (f != NULL)
+                return sl_fail(d, SL_ERR_INPUT, "'%s' has an unreadable Avro header: %s", path,
+                               avro_strerror());
+        }
+        return 0;
+    }
+    if (memchr(p, '\0', st->prefix.len < 4096 ? st->prefix.len : 4096) != NULL)
+        return sl_fail(d, SL_ERR_INPUT, "'%s' is not a %s file: it holds binary data", path,
+                       strcmp(format, "csv") == 0 ? "CSV" : "JSON");
+    if (strcmp(format, "csv") == 0) {
+        size_t hlen;
+
+        if (!st->whole && memchr(p, '\n', st->prefix.len) == NULL)
+            return sl_fail(d, SL_ERR_INPUT, "'%s': the CSV header line is longer than 1 MiB",
+                           path);
+        rc = csv_check_header(c, p, st->prefix.len, &hlen, d);
+        if (rc < 0)
+            sl_diag_at(d, path, 0, 0, NULL);
+        return rc;
+    }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    if (p < end && strcmp(format, "jsonl") == 0 && *p != '{') {
+        rc = sl_fail(d, SL_ERR_INPUT, "'%s' is not JSON lines: it does not start with a JSON "
+                     "object",
+                     path);
+        if (*p == '[')
+            sl_diag_hint(d, "a JSON array belongs in a file named .json");
+    } else if (p < end && strcmp(format, "json") == 0 && *p != '[') {
+        rc = sl_fail(d, SL_ERR_INPUT, "'%s' is not a JSON array: it does not start with '['",
+                     path);
+        if (*p == '{')
+            sl_diag_hint(d, "one JSON object per line belongs in a file named .jsonl");
+    }
+    return rc;
+}
+
+static void
+staged_release(struct store *s, struct staged *st, bool unstage)
+{
+    if (unstage && st->key != NULL)
+        store_unstage(s, st->key, NULL);
+    free(st->key);
+    free(st->path);
+    sl_buf_release(&st->prefix);
+}
+
+void
+ingest_result_release(struct ingest_result *r)
+{
+    free(r->key);
+    r->key = NULL;
+}
+
+int
+ingest_files(struct store *s, struct catalog *cat, const struct source *src,
+             const struct contract *c, const char *const *paths, size_t n, const char *format,
+             struct ingest_result *res, struct sl_diag *d)
+{
+    struct staged *st = sl_calloc(n ? n : 1, sizeof(*st));
+    struct sl_arena a;
+    int64_t run_id = 0;
+    bool committed = false;
+    int rc = 0;
+
+    sl_arena_init(&a, 0);
+    rc = commit_recover(s, cat, d);
+    /* 1. Stage and check every file. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *fmt, *comp, *given = format;
+        char hex[2 * SL_SHA256_LEN + 1];
+
+        memset(&res[i], 0, sizeof(res[i]));
+        sl_buf_init(&st[i].prefix);
+        if (ingest_format_of(sl_basename(paths[i]), &fmt, &comp) < 0) {
+            if (given == NULL) {
+                rc = sl_fail(d, SL_ERR_INPUT,
+                             "cannot tell the format of '%s' from its name", paths[i]);
+                sl_diag_hint(d, "name it .csv, .jsonl, .ndjson, .json or .avro (each may end "
+                                "in .gz), or pass --format");
+                break;
+            }
+            comp = "none";
+        }
+        if (given != NULL) {
+            const char *ignored;
+            char probe[64];
+
+            snprintf(probe, sizeof(probe), "x.%s", given);
+            if (ingest_format_of(probe, &fmt, &ignored) < 0) {
+                rc = sl_fail(d, SL_ERR_USAGE, "unknown format '%s' (csv, jsonl, json, avro)",
+                             given);
+                break;
+            }
+        }
+        rc = stage_copy(s, paths[i], i, strcmp(comp, "gzip") == 0, &st[i], d);
+        if (rc == 0)
+            rc = check_format(paths[i], fmt, c, &st[i], d);
+        if (rc < 0)
+            break;
+        sl_hex(st[i].sha, SL_SHA256_LEN, hex);
+        memcpy(res[i].object_id, hex, INGEST_ID_LEN);
+        res[i].object_id[INGEST_ID_LEN] = '\0';
+        res[i].size = st[i].size;
+        res[i].format = fmt;
+        res[i].compression = comp;
+    }
+    if (rc < 0)
+        goto out;
+
+    /* 2. One transaction records them all (duplicates excepted). */
+    rc = catalog_run_next_id(cat, &run_id, d);
+    if (rc == 0)
+        rc = catalog_begin(cat, d);
+    if (rc < 0)
+        goto out;
+    int64_t now = sl_now_usec();
+    int year;
+    unsigned mon, day;
+    int64_t secs = now / SL_USEC_PER_SEC;
+
+    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct raw_object o, old;
+        char hex[2 * SL_SHA256_LEN + 1];
+        char *checksum;
+
+        for (size_t k = 0; k < i; k++) {
+            if (!res[k].duplicate && strcmp(res[k].object_id, res[i].object_id) == 0) {
+                res[i].duplicate = true;
+                res[i].key = sl_strdup(res[k].key);
+            }
+        }
+        if (res[i].duplicate)
+            continue;
+        rc = catalog_raw_get(cat, src->name, res[i].object_id, &a, &old, d);
+        if (rc == 0) {
+            res[i].duplicate = true;
+            res[i].key = sl_strdup(old.key);
+            res[i].seq = old.seq;
+            continue;
+        }
+        if (rc != SL_ERR_NOTFOUND)
+            break;
+        sl_hex(st[i].sha, SL_SHA256_LEN, hex);
+        checksum = sl_arena_printf(&a, "sha256:%s", hex);
+        res[i].key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.%s%s", src->name, year, mon, day,
+                               (int)(secs / 3600 % 24), res[i].object_id, res[i].format,
+                               strcmp(res[i].compression, "gzip") == 0 ? ".gz" : "");
+        o = (struct raw_object){
+            .source = src->name,
+            .object_id = res[i].object_id,
+            .key = res[i].key,
+            .system = src->system,
+            .contract_version = c->version,
+            .original_name = sl_basename(paths[i]),
+            .format = res[i].format,
+            .compression = res[i].compression,
+            .size = res[i].size,
+            .checksum = checksum,
+            .arrived_at = now,
+        };
+        rc = catalog_raw_add(cat, &o, d);
+        if (rc == SL_ERR_EXISTS) {
+            /* Landed by another process just now. */
+            res[i].duplicate = true;
+            rc = 0;
+            continue;
+        }
+        res[i].seq = o.seq;
+        struct catalog_pending pub = {run_id, CATALOG_PUBLISH, st[i].key, res[i].key};
+
+        if (rc == 0)
+            rc = catalog_pending_add(cat, &pub, d);
+    }
+    if (rc == 0)
+        rc = sl_fault("ingest.before_commit");
+    if (rc == 0)
+        rc = catalog_commit(cat, d);
+    else
+        catalog_rollback(cat);
+    if (rc < 0)
+        goto out;
+    committed = true;
+    sl_fault("ingest.after_commit");
+    /* 3. Publish. */
+    rc = commit_publish(s, cat, run_id, d);
+out:
+    for (size_t i = 0; i < n; i++)
+        staged_release(s, &st[i], !committed || res[i].duplicate);
+    free(st);
+    sl_arena_release(&a);
+    if (rc < 0)
+        for (size_t i = 0; i < n; i++)
+            ingest_result_release(&res[i]);
+    return rc;
+}

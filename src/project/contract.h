@@ -1,0 +1,99 @@
+/*
+ * contract.h - sources and their data contracts.
+ *
+ * A source has one or more contract versions "MAJOR.MINOR".  A version lists
+ * its columns (name, type, required or nullable), the dedup key (one or more
+ * columns), the event-time column and the partitioning (by event day).
+ *
+ * Compatibility, checked between consecutive versions of one major: the
+ * later version keeps every column of the earlier one unchanged and may only
+ * add nullable columns; key, event time and partitioning stay.  Anything
+ * else - a removed column, a changed type, a column made required - needs a
+ * new major version, and each major version is its own curated table.
+ * Versions, once registered in the catalog, are immutable.
+ *
+ * The canonical text of a version (contract_canonical) is what the catalog
+ * stores and compares; it is JSON, which the YAML parser reads back.
+ */
+#ifndef SL_CONTRACT_H
+#define SL_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/diag.h"
+#include "core/mem.h"
+#include "core/type.h"
+#include "core/yaml.h"
+
+#define CONTRACT_MAX_COLUMNS 1024
+#define CONTRACT_MAX_KEY 16
+
+struct contract_column {
+    const char *name;
+    struct sl_type type;
+    bool required;
+    int line; /* in the source file, 0 if from the catalog */
+};
+
+enum contract_unknown {
+    CONTRACT_UNKNOWN_REJECT, /* a record with an unknown field is quarantined */
+    CONTRACT_UNKNOWN_IGNORE, /* unknown fields are left out (still in raw) */
+};
+
+struct contract {
+    const char *version;   /* canonical "MAJOR.MINOR" */
+    int major, minor;
+    size_t ncolumns;
+    struct contract_column *columns;
+    size_t nkey;
+    int key[CONTRACT_MAX_KEY]; /* column indexes of the dedup key */
+    int event_time;            /* column index of the event-time column */
+    enum contract_unknown unknown_fields;
+    int line;                  /* where the version starts in the file */
+};
+
+struct source {
+    const char *name;
+    const char *system;    /* the source system, e.g. "crm" */
+    const char *path;      /* sources/<name>.yaml, for messages */
+    size_t nversions;
+    struct contract *versions; /* ascending by (major, minor) */
+};
+
+/*
+ * Parse a source document.  name is the source name (from the file name),
+ * path is used in messages.  Checks every version and the compatibility of
+ * consecutive versions.  Memory from a.
+ */
+int contract_parse_source(const char *name, const char *path, const struct sl_yaml *root,
+                          struct sl_arena *a, struct source *out, struct sl_diag *d);
+/* Parse one version mapping (also the canonical form read back). */
+int contract_parse_version(const char *path, const struct sl_yaml *node, struct sl_arena *a,
+                           struct contract *out, struct sl_diag *d);
+/* The version named v ("1", "1.0" ...), or NULL. */
+const struct contract *source_version(const struct source *s, const char *v);
+/* The latest version of the given major (major < 0: of all). */
+const struct contract *source_latest(const struct source *s, int major);
+/*
+ * Whether later may follow earlier within one major version.  If not,
+ * SL_ERR_INCOMPATIBLE with d saying exactly what changed.
+ */
+int contract_check_compatible(const struct contract *earlier, const struct contract *later,
+                              struct sl_diag *d);
+/* Describe the first difference between two versions' definitions into
+ * out; false if they are the same. */
+bool contract_diff(const struct contract *a, const struct contract *b, char *out,
+                   size_t size);
+/* The canonical JSON text of a version. */
+void contract_canonical(const struct contract *c, struct sl_buf *out);
+/* Parse "1", "1.2" into major and minor; canonical text into out. */
+int contract_parse_version_name(const char *s, int *major, int *minor, char *out,
+                                size_t size);
+/* Index of the column named name, or -1. */
+int contract_column_index(const struct contract *c, const char *name);
+/* Whether s is a valid source, column or table name: [a-z_][a-z0-9_]*. */
+bool contract_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * project.c - finding and loading a project (see project.h).
+ *
+ * The key tables below are the whole of sluice.yaml.  Each section belongs
+ * to the stage named in it; they are gathered here because the project is
+ * what reads the file, and the stages take their settings as plain structs.
+ */
+#include "project/project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/yaml.h"
+#include "core/banned.h"
+
+#define MAX_CONFIG_BYTES (1 << 20)
+
+static const struct sl_conf_key top_keys[] = {
+    {"lake", SL_CONF_STRING, "./lake", 0, 0, offsetof(struct project_config, lake),
+     "where the lake lives: a folder, relative to this file or absolute"},
+    {NULL},
+};
+
+static const struct sl_conf_key engine_keys[] = {
+    {"threads", SL_CONF_INT, "0", 0, 256, offsetof(struct engine_settings, threads),
+     "worker threads for the SQL engine; 0 means one per core"},
+    {"memory_limit", SL_CONF_BYTES, "1GiB", 64LL << 20, 1LL << 50,
+     offsetof(struct engine_settings, memory_limit),
+     "memory the SQL engine may use before it spills to disk"},
+    {NULL},
+};
+
+static const struct sl_conf_key transform_keys[] = {
+    {"zstd_level", SL_CONF_INT, "3", 1, 22, offsetof(struct transform_settings, zstd_level),
+     "zstd level of curated Parquet files (1 fastest, 22 smallest)"},
+    {"row_group_rows", SL_CONF_INT, "122880", 2048, 100000000,
+     offsetof(struct transform_settings, row_group_rows), "rows per Parquet row group"},
+    {"max_record_bytes", SL_CONF_BYTES, "16MiB", 1024, 1LL << 30,
+     offsetof(struct transform_settings, max_record_bytes),
+     "a longer record (line, CSV row, JSON value) is quarantined"},
+    {"max_file_rows", SL_CONF_INT, "4000000", 1000, 1000000000,
+     offsetof(struct transform_settings, max_file_rows),
+     "a partition file that would grow past this many rows gets a sibling instead"},
+    {NULL},
+};
+
+const struct sl_conf_section project_conf_sections[] = {
+    {"", top_keys, 0, "sluice project"},
+    {"engine", engine_keys, offsetof(struct project_config, engine),
+     "the SQL engine (DuckDB) that writes Parquet and answers queries"},
+    {"transform", transform_keys, offsetof(struct project_config, transform),
+     "raw -> curated: validation, dedup and Parquet output"},
+    {NULL},
+};
+
+static char *
+find_root(const char *start)
+{
+    char *dir = sl_abspath(start);
+
+    for (;;) {
+        char *cfg = sl_printf("%s/sluice.yaml", dir);
+        bool found = sl_exists(cfg);
+
+        free(cfg);
+        if (found)
+            return dir;
+        if (strcmp(dir, "/") == 0) {
+            free(dir);
+            return NULL;
+        }
+        char *up = sl_dirname(dir);
+
+        free(dir);
+        dir = up;
+    }
+}
+
+static int
+load_config(struct project *p, struct sl_diag *d)
+{
+    struct sl_buf text;
+    struct sl_yaml *root;
+    int rc;
+
+    sl_buf_init(&text);
+    sl_conf_defaults(project_conf_sections, &p->config, &p->arena);
+    rc = sl_read_file(p->config_path, MAX_CONFIG_BYTES, &text, d);
+    if (rc == 0)
+        rc = sl_yaml_parse(p->config_path, text.data, text.len, &p->arena, &root, d);
+    if (rc == 0)
+        rc = sl_conf_load(project_conf_sections, &p->config, root, p->config_path,
+                          &p->arena, d);
+    sl_buf_release(&text);
+    if (rc < 0)
+        return rc;
+    if (p->config.lake == NULL || p->config.lake[0] == '\0') {
+        sl_fail(d, SL_ERR_INPUT, "key 'lake' must not be empty");
+        sl_diag_at(d, p->config_path, 0, 0, NULL);
+        return SL_ERR_INPUT;
+    }
+    if (p->config.lake[0] == '/' || strstr(p->config.lake, "://") != NULL)
+        p->lake = sl_strdup(p->config.lake);
+    else
+        p->lake = sl_printf("%s/%s", p->root,
+                            strncmp(p->config.lake, "./", 2) == 0 ? p->config.lake + 2
+                                                                   : p->config.lake);
+    return 0;
+}
+
+int
+project_open(const char *dir, struct project **out, struct sl_diag *d)
+{
+    struct project *p;
+    char *root;
+    int rc;
+
+    if (dir != NULL) {
+        root = sl_abspath(dir);
+        char *cfg = sl_printf("%s/sluice.yaml", root);
+
+        if (!sl_exists(cfg)) {
+            sl_fail(d, SL_ERR_NOTFOUND, "'%s' is not a sluice project: it has no sluice.yaml",
+                    dir);
+            sl_diag_hint(d, "create one with 'sluice init %s'", dir);
+            free(cfg);
+            free(root);
+            return SL_ERR_NOTFOUND;
+        }
+        free(cfg);
+    } else {
+        root = find_root(".");
+        if (root == NULL) {
+            sl_fail(d, SL_ERR_NOTFOUND,
+                    "not in a sluice project (no sluice.yaml here or in any parent folder)");
+            sl_diag_hint(d, "run 'sluice init DIR' to create one, or pass --project DIR");
+            return SL_ERR_NOTFOUND;
+        }
+    }
+    p = sl_calloc(1, sizeof(*p));
+    sl_arena_init(&p->arena, 0);
+    p->root = root;
+    p->config_path = sl_printf("%s/sluice.yaml", root);
+    rc = load_config(p, d);
+    if (rc < 0) {
+        project_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void
+project_free(struct project *p)
+{
+    if (p == NULL)
+        return;
+    sl_arena_release(&p->arena);
+    free(p->root);
+    free(p->config_path);
+    free(p->lake);
+    free(p);
+}
+
+static bool
+source_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 64 || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+int
+project_source(struct project *p, const char *name, const struct source **out,
+               struct sl_diag *d)
+{
+    struct sl_buf text;
+    struct sl_yaml *root;
+    struct source *s;
+    char *path, *rel;
+    int rc;
+
+    if (!source_name_valid(name)) {
+        sl_fail(d, SL_ERR_INPUT, "invalid source name '%s'", name);
+        sl_diag_hint(d, "source names use lower-case letters, digits and '_', starting with "
+                        "a letter");
+        return SL_ERR_INPUT;
+    }
+    rel = sl_arena_printf(&p->arena, "sources/%s.yaml", name);
+    path = sl_printf("%s/%s", p->root, rel);
+    if (!sl_exists(path)) {
+        const char **names;
+        size_t n = 0;
+        struct sl_buf known;
+
+        sl_buf_init(&known);
+        if (project_source_names(p, &names, &n, NULL) == 0)
+            for (size_t i = 0; i < n; i++)
+                sl_buf_addf(&known, "%s%s", i ? ", " : "", names[i]);
+        sl_fail(d, SL_ERR_NOTFOUND, "unknown source '%s': there is no %s", name, rel);
+        if (n > 0)
+            sl_diag_hint(d, "known sources: %s", known.data);
+        else
+            sl_diag_hint(d, "declare it in %s", rel);
+        sl_buf_release(&known);
+        free(path);
+        return SL_ERR_NOTFOUND;
+    }
+    sl_buf_init(&text);
+    rc = sl_read_file(path, MAX_CONFIG_BYTES, &text, d);
+    free(path);
+    if (rc == 0)
+        rc = sl_yaml_parse(rel, text.data, text.len, &p->arena, &root, d);
+    if (rc == 0) {
+        s = sl_arena_zalloc(&p->arena, sizeof(*s));
+        /* Node strings live in the arena, so the source may point at them. */
+        rc = contract_parse_source(name, rel, root, &p->arena, s, d);
+        if (rc == 0)
+            *out = s;
+    }
+    sl_buf_release(&text);
+    return rc;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+project_source_names(struct project *p, const char ***names, size_t *n, struct sl_diag *d)
+{
+    char *dir = sl_printf("%s/sources", p->root);
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    const char **list = NULL;
+    size_t cap = 0, count = 0;
+
+    *names = NULL;
+    *n = 0;
+    free(dir);
+    if (dh == NULL)
+        return 0;
+    while ((e = readdir(dh)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        char *name = sl_arena_strndup(&p->arena, e->d_name, len - 5);
+
+        if (!source_name_valid(name))
+            continue;
+        SL_GROW(list, cap, count + 1);
+        list[count++] = name;
+    }
+    closedir(dh);
+    qsort(list, count, sizeof(*list), cmp_name);
+    if (count > 0) {
+        *names = sl_arena_alloc(&p->arena, count * sizeof(*list));
+        memcpy(*names, list, count * sizeof(*list));
+    }
+    free(list);
+    *n = count;
+    (void)d;
+    return 0;
+}
+
+/* ---- sluice init ---------------------------------------------------------- */
+
+static const char example_source[] =
+    "# A source: where records come from and the contract they must meet.\n"
+    "# Each contract version lists its columns; a later version of the same\n"
+    "# major may only add nullable columns.  Any other change needs a new\n"
+    "# major version (2.0), which gets its own curated table.\n"
+    "system: crm                       # the system that sends this data\n"
+    "contracts:\n"
+    "  - version: \"1.0\"\n"
+    "    key: [customer_id]            # one row per key in the curated table\n"
+    "    event_time: updated_at        # the latest event wins; partitions by its day\n"
+    "    partition_by: event_day\n"
+    "    unknown_fields: reject        # a record with other fields is quarantined\n"
+    "    columns:\n"
+    "      - {name: customer_id, type: string, required: true}\n"
+    "      - {name: name, type: string, required: true}\n"
+    "      - {name: email, type: string}\n"
+    "      - {name: country, type: string}\n"
+    "      - {name: signup_date, type: date}\n"
+    "      - {name: lifetime_value, type: \"decimal(12,2)\"}\n"
+    "      - {name: is_active, type: bool}\n"
+    "      - {name: updated_at, type: timestamp, required: true}\n";
+
+static const char example_data[] =
+    "customer_id,name,email,country,signup_date,lifetime_value,is_active,updated_at\n"
+    "C001,Ada Lovelace,ada@example.com,GB,2024-01-15,1520.50,true,2026-10-01T09:00:00Z\n"
+    "C002,Grace Hopper,grace@example.com,US,2024-03-02,980.00,true,2026-10-01T10:30:00Z\n"
+    "C003,Alan Turing,alan@example.com,GB,2024-05-20,,false,2026-10-02T08:15:00Z\n"
+    "C002,Grace Hopper,grace.hopper@example.com,US,2024-03-02,1010.25,true,"
+    "2026-10-03T11:00:00Z\n"
+    "C004,Edsger Dijkstra,,NL,not-a-date,12.00,true,2026-10-03T12:00:00Z\n";
+
+static int
+write_new(const char *path, const char *text, struct sl_diag *d)
+{
+    char *dir = sl_dirname(path);
+    int rc = sl_mkdirs(dir, 0755, d);
+
+    free(dir);
+    if (rc == 0)
+        rc = sl_write_file_atomic(path, text, strlen(text), d);
+    return rc;
+}
+
+int
+project_init(const char *dir, struct sl_diag *d)
+{
+    struct sl_buf cfg;
+    char *path;
+    int rc;
+
+    path = sl_printf("%s/sluice.yaml", dir);
+    if (sl_exists(path)) {
+        sl_fail(d, SL_ERR_EXISTS, "'%s' already holds a sluice project", dir);
+        free(path);
+        return SL_ERR_EXISTS;
+    }
+    sl_buf_init(&cfg);
+    sl_buf_adds(&cfg, "# sluice project settings.  Every key is shown with its default;\n"
+                      "# uncomment a section to change it.\n");
+    sl_conf_sample(project_conf_sections, &cfg);
+    rc = sl_mkdirs(dir, 0755, d);
+    if (rc == 0) {
+        char *src = sl_printf("%s/sources/customers.yaml", dir);
+        char *data = sl_printf("%s/examples/customers.csv", dir);
+        char *ign = sl_printf("%s/.gitignore", dir);
+
+        rc = write_new(src, example_source, d);
+        if (rc == 0)
+            rc = write_new(data, example_data, d);
+        if (rc == 0)
+            rc = write_new(ign, "/lake/\n", d);
+        /* sluice.yaml last: its presence marks a complete project. */
+        if (rc == 0)
+            rc = sl_write_file_atomic(path, cfg.data, cfg.len, d);
+        free(src);
+        free(data);
+        free(ign);
+    }
+    sl_buf_release(&cfg);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * project.h - a sluice project: sluice.yaml and its sources.
+ *
+ * A project is a folder with sluice.yaml, found like git finds its
+ * repository: in the current folder or the nearest parent, or named with
+ * --project.  sluice.yaml says where the lake is and holds the settings of
+ * each module (the key tables come from the modules; see core/conf.h).
+ * sources/<name>.yaml each declare one source and its data contracts.
+ */
+#ifndef SL_PROJECT_H
+#define SL_PROJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/diag.h"
+#include "core/mem.h"
+#include "project/contract.h"
+
+/* Settings of the engine (DuckDB). */
+struct engine_settings {
+    int64_t threads;       /* 0: one per core */
+    int64_t memory_limit;  /* bytes */
+};
+
+/* Settings of the raw -> curated transform. */
+struct transform_settings {
+    int64_t zstd_level;       /* Parquet compression level */
+    int64_t row_group_rows;   /* rows per Parquet row group */
+    int64_t max_record_bytes; /* a longer record is quarantined */
+    int64_t max_file_rows;    /* merge a partition's files beyond this */
+};
+
+/* Everything sluice.yaml can say. */
+struct project_config {
+    char *lake;                        /* lake location, relative to the project */
+    struct engine_settings engine;
+    struct transform_settings transform;
+};
+
+struct project {
+    char *root;           /* absolute path of the project folder */
+    char *config_path;    /* root/sluice.yaml */
+    char *lake;           /* absolute lake location */
+    struct project_config config;
+    struct sl_arena arena; /* owns config strings and loaded sources */
+};
+
+/* The configuration sections, for loading, help and the init sample. */
+extern const struct sl_conf_section project_conf_sections[];
+
+/*
+ * Find and load the project: in dir if given (it must hold sluice.yaml),
+ * else in the current folder or its nearest parent.  Free with
+ * project_free().
+ */
+int project_open(const char *dir, struct project **out, struct sl_diag *d);
+void project_free(struct project *p);
+
+/*
+ * Load sources/<name>.yaml.  The source lives in the project's arena.
+ * SL_ERR_NOTFOUND (with words) for an unknown source.
+ */
+int project_source(struct project *p, const char *name, const struct source **out,
+                   struct sl_diag *d);
+/* Names of all sources (sorted), into the project's arena. */
+int project_source_names(struct project *p, const char ***names, size_t *n,
+                         struct sl_diag *d);
+
+/*
+ * Write a new project into dir: sluice.yaml, an example source and an
+ * example data file.  Refuses a folder that already holds sluice.yaml.
+ */
+int project_init(const char *dir, struct sl_diag *d);
+
+#endif

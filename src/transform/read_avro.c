@@ -1,0 +1,348 @@
+/*
+ * read_avro.c - Avro object container files into rows (see reader.h).
+ *
+ * avro-c reads the container (header, codec, blocks) into generic values.
+ * avro-c 1.11 does not expose logical types, so they are read from the
+ * writer schema's JSON: per top-level field and, for unions, per branch.
+ * Supported: date, timestamp-millis, timestamp-micros (and their local-
+ * variants, taken as UTC), decimal on bytes or fixed.
+ *
+ * Positions are record numbers.  A quarantined record's text is its JSON
+ * rendering by avro-c.  Corrupt data ends the file: the rest is one
+ * quarantined record.
+ */
+#include "transform/reader.h"
+
+#include <avro.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/utf8.h"
+#include "core/yaml.h"
+#include "core/banned.h"
+
+#define MAX_BRANCHES 16
+
+enum logical {
+    LOG_NONE,
+    LOG_DATE,
+    LOG_TS_MILLIS,
+    LOG_TS_MICROS,
+    LOG_DECIMAL,
+};
+
+struct afield {
+    int col;                                /* contract column or -1 */
+    enum logical logical[MAX_BRANCHES + 1]; /* [0]: plain type; [1+i]: branch i */
+    int scale[MAX_BRANCHES + 1];
+};
+
+static void
+logical_of(const struct sl_yaml *t, enum logical *lg, int *scale)
+{
+    const struct sl_yaml *lt, *sc;
+
+    *lg = LOG_NONE;
+    *scale = 0;
+    if (t == NULL || t->kind != SL_YAML_MAP)
+        return;
+    lt = sl_yaml_get(t, "logicalType");
+    if (lt == NULL || lt->kind != SL_YAML_SCALAR)
+        return;
+    if (strcmp(lt->str, "date") == 0)
+        *lg = LOG_DATE;
+    else if (strcmp(lt->str, "timestamp-millis") == 0 ||
+             strcmp(lt->str, "local-timestamp-millis") == 0)
+        *lg = LOG_TS_MILLIS;
+    else if (strcmp(lt->str, "timestamp-micros") == 0 ||
+             strcmp(lt->str, "local-timestamp-micros") == 0)
+        *lg = LOG_TS_MICROS;
+    else if (strcmp(lt->str, "decimal") == 0) {
+        *lg = LOG_DECIMAL;
+        sc = sl_yaml_get(t, "scale");
+        if (sc != NULL && sc->kind == SL_YAML_SCALAR)
+            *scale = (int)strtol(sc->str, NULL, 10);
+    }
+}
+
+/* Fill in logical types of the fields from the writer schema's JSON. */
+static void
+read_logicals(avro_schema_t schema, struct afield *fields, size_t n)
+{
+    size_t cap = 4096;
+    char *buf = NULL;
+    struct sl_arena a;
+    struct sl_yaml *root;
+    const struct sl_yaml *list;
+
+    for (;;) {
+        avro_writer_t w;
+
+        buf = sl_realloc(buf, cap);
+        w = avro_writer_memory(buf, (int64_t)cap);
+        if (avro_schema_to_json(schema, w) == 0) {
+            size_t len = (size_t)avro_writer_tell(w);
+
+            avro_writer_free(w);
+            sl_arena_init(&a, 0);
+            if (sl_yaml_parse("schema", buf, len, &a, &root, NULL) == 0 &&
+                (list = sl_yaml_get(root, "fields")) != NULL && list->kind == SL_YAML_SEQ) {
+                for (size_t i = 0; i < list->n && i < n; i++) {
+                    const struct sl_yaml *t = sl_yaml_get(list->items[i], "type");
+
+                    logical_of(t, &fields[i].logical[0], &fields[i].scale[0]);
+                    if (t != NULL && t->kind == SL_YAML_SEQ)
+                        for (size_t b = 0; b < t->n && b < MAX_BRANCHES; b++)
+                            logical_of(t->items[b], &fields[i].logical[b + 1],
+                                       &fields[i].scale[b + 1]);
+                }
+            }
+            sl_arena_release(&a);
+            break;
+        }
+        avro_writer_free(w);
+        if (cap > (64u << 20))
+            break;
+        cap *= 4;
+    }
+    free(buf);
+}
+
+/* Big-endian two's complement bytes to a 128-bit integer. */
+static bool
+decimal_bytes(const unsigned char *p, size_t n, __int128 *out)
+{
+    unsigned __int128 v;
+
+    if (n == 0 || n > 16)
+        return false;
+    v = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    *out = (__int128)v;
+    return true;
+}
+
+/* Convert an Avro value to a record value; false if it cannot be. */
+static bool
+convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, const char **why)
+{
+    memset(out, 0, sizeof(*out));
+    switch (avro_value_get_type(v)) {
+    case AVRO_NULL:
+        out->kind = REC_NULL;
+        return true;
+    case AVRO_BOOLEAN: {
+        int b;
+
+        avro_value_get_boolean(v, &b);
+        out->kind = REC_BOOL;
+        out->b = b != 0;
+        return true;
+    }
+    case AVRO_INT32: {
+        int32_t i;
+
+        avro_value_get_int(v, &i);
+        out->kind = lg == LOG_DATE ? REC_DATE : REC_INT;
+        out->i = i;
+        return true;
+    }
+    case AVRO_INT64: {
+        int64_t i;
+
+        avro_value_get_long(v, &i);
+        out->kind = REC_INT;
+        out->i = i;
+        if (lg == LOG_TS_MICROS) {
+            out->kind = REC_TIMESTAMP;
+        } else if (lg == LOG_TS_MILLIS) {
+            if (i > INT64_MAX / 1000 || i < INT64_MIN / 1000) {
+                *why = "timestamp-millis value out of range";
+                return false;
+            }
+            out->kind = REC_TIMESTAMP;
+            out->i = i * 1000;
+        }
+        return true;
+    }
+    case AVRO_FLOAT: {
+        float f;
+
+        avro_value_get_float(v, &f);
+        out->kind = REC_DOUBLE;
+        out->f = f;
+        return true;
+    }
+    case AVRO_DOUBLE:
+        avro_value_get_double(v, &out->f);
+        out->kind = REC_DOUBLE;
+        return true;
+    case AVRO_STRING: {
+        const char *s;
+        size_t n;
+
+        avro_value_get_string(v, &s, &n);
+        if (n > 0)
+            n--; /* avro-c counts the terminating NUL */
+        if (!sl_utf8_valid(s, n, NULL)) {
+            *why = "invalid UTF-8";
+            return false;
+        }
+        out->kind = REC_STRING;
+        out->s = s;
+        out->len = n;
+        return true;
+    }
+    case AVRO_BYTES:
+    case AVRO_FIXED: {
+        const void *p;
+        size_t n;
+
+        if (avro_value_get_type(v) == AVRO_BYTES)
+            avro_value_get_bytes(v, &p, &n);
+        else
+            avro_value_get_fixed(v, &p, &n);
+        if (lg == LOG_DECIMAL) {
+            if (!decimal_bytes(p, n, &out->dec)) {
+                *why = "Avro decimal wider than 16 bytes";
+                return false;
+            }
+            out->kind = REC_DECIMAL;
+            out->scale = scale;
+            return true;
+        }
+        out->kind = REC_BYTES;
+        out->s = p;
+        out->len = n;
+        return true;
+    }
+    case AVRO_ENUM: {
+        int sym;
+        avro_schema_t es = avro_value_get_schema(v);
+
+        avro_value_get_enum(v, &sym);
+        out->s = avro_schema_enum_get(es, sym);
+        if (out->s == NULL) {
+            *why = "enum symbol out of range";
+            return false;
+        }
+        out->kind = REC_STRING;
+        out->len = strlen(out->s);
+        return true;
+    }
+    default:
+        out->kind = REC_NESTED;
+        out->s = "{}";
+        out->len = 2;
+        return true;
+    }
+}
+
+int
+read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
+          struct sl_diag *d)
+{
+    const struct contract *c = m->c;
+    FILE *fp;
+    avro_file_reader_t reader;
+    avro_schema_t ws;
+    avro_value_iface_t *iface;
+    avro_value_t rec;
+    struct afield *fields;
+    size_t nf;
+    int64_t record = 0;
+    int rc;
+
+    fp = len > 0 ? fmemopen((void *)data, len, "rb") : NULL;
+    if (fp == NULL || avro_file_reader_fp(fp, "object", 1, &reader) != 0) {
+        struct rec_pos pos = {0, 1};
+
+        if (fp == NULL && len > 0)
+            return sl_fail(d, -12, "cannot read an Avro object from memory");
+        rows_reject(r, pos, data, len, NULL,
+                    sl_arena_printf(&r->arena, "not a readable Avro object container file: %s",
+                                    len ? avro_strerror() : "it is empty"));
+        return 0;
+    }
+    ws = avro_file_reader_get_writer_schema(reader);
+    if (avro_typeof(ws) != AVRO_RECORD) {
+        struct rec_pos pos = {0, 1};
+
+        rows_reject(r, pos, data, len, NULL,
+                    "the Avro schema is not a record; sluice reads records only");
+        avro_file_reader_close(reader);
+        return 0;
+    }
+    nf = avro_schema_record_size(ws);
+    fields = sl_calloc(nf ? nf : 1, sizeof(*fields));
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = avro_schema_record_field_name(ws, (int)i);
+
+        fields[i].col = colmap_find(m, name, strlen(name));
+    }
+    read_logicals(ws, fields, nf);
+    iface = avro_generic_class_from_schema(ws);
+    avro_generic_value_new(iface, &rec);
+
+    while ((rc = avro_file_reader_read_value(reader, &rec)) == 0) {
+        struct rec_pos pos = {0, ++record};
+
+        rows_begin(r, pos);
+        for (size_t i = 0; i < nf; i++) {
+            avro_value_t fv, branch, *val = &fv;
+            struct rec_value v;
+            const char *why = NULL;
+            int disc = -1;
+
+            if (fields[i].col < 0) {
+                if (c->unknown_fields == CONTRACT_UNKNOWN_REJECT)
+                    rows_fail(r, NULL, "unknown field \"%s\" (not in contract version %s)",
+                              avro_schema_record_field_name(ws, (int)i), c->version);
+                continue;
+            }
+            avro_value_get_by_index(&rec, i, &fv, NULL);
+            if (avro_value_get_type(&fv) == AVRO_UNION) {
+                avro_value_get_discriminant(&fv, &disc);
+                avro_value_get_current_branch(&fv, &branch);
+                val = &branch;
+            }
+            int li = disc >= 0 && disc < MAX_BRANCHES ? disc + 1 : 0;
+
+            if (!convert(val, fields[i].logical[li], fields[i].scale[li], &v, &why)) {
+                rows_fail(r, c->columns[fields[i].col].name, "%s", why);
+                continue;
+            }
+            /* avro-c reuses the value's memory for the next record. */
+            rows_field(r, fields[i].col, &v, false);
+        }
+        rows_check(r);
+        if (rows_failed(r)) {
+            char *json = NULL;
+            const char *text = "";
+
+            if (avro_value_to_json(&rec, 1, &json) == 0 && json != NULL)
+                text = sl_arena_strdup(&r->arena, json);
+            free(json);
+            rows_end(r, text, strlen(text));
+        } else {
+            rows_end(r, NULL, 0);
+        }
+        avro_value_reset(&rec);
+    }
+    if (rc != EOF) {
+        struct rec_pos pos = {0, record + 1};
+
+        rows_reject(r, pos, "", 0, NULL,
+                    sl_arena_printf(&r->arena, "the Avro data is corrupt from record %lld on: "
+                                    "%s", (long long)(record + 1), avro_strerror()));
+    }
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+    avro_file_reader_close(reader);
+    free(fields);
+    return 0;
+}

@@ -1,0 +1,134 @@
+/*
+ * rows.h - the row builder: validated, typed columns in memory.
+ *
+ * One struct rows holds the rows read from one range of one raw object,
+ * column by column in the layout the engine wants (int64/double/int32
+ * arrays, byte booleans, string slices), plus for each row its event time,
+ * position, key and a fingerprint of its content.  Records that fail their
+ * contract do not become rows: they are kept, with field and reason, in the
+ * quarantine list.  See record.h for how readers drive it.
+ *
+ * Strings are slices: into the raw object's bytes where the value needed no
+ * unescaping (the object stays mapped until the run ends), or into the
+ * rows' arena.
+ *
+ * Invariant: records_in == n + nquarantined after every rows_end() and
+ * rows_reject().
+ */
+#ifndef SL_TRANSFORM_ROWS_H
+#define SL_TRANSFORM_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mem.h"
+#include "project/contract.h"
+#include "transform/record.h"
+
+struct rows_object {
+    int64_t seq;                /* catalog seq: arrival order */
+    const char *object_id;
+    const char *key;            /* store key */
+    const char *original_name;
+    const struct contract *contract;
+    int64_t arrived_at;         /* microseconds */
+    bool line_based;            /* positions are lines (CSV, JSON lines) */
+};
+
+struct rows_str {
+    const char *p;
+    uint32_t len;
+};
+
+/* One column's values; only the array for the column's type is used. */
+struct rows_col {
+    struct sl_type type;
+    uint8_t *null;              /* 1 where the value is NULL */
+    int64_t *i64;               /* int64, timestamp (us), decimal p <= 18 */
+    __int128 *i128;             /* decimal p > 18 */
+    double *f64;
+    int32_t *i32;               /* date (days) */
+    uint8_t *b;                 /* bool */
+    struct rows_str *str;       /* string */
+};
+
+/* A record that failed. */
+struct rows_bad {
+    struct rec_pos pos;
+    const char *field;          /* NULL if not about one field */
+    const char *reason;
+    const char *text;           /* the record as it arrived (maybe cut) */
+    size_t len;
+    bool truncated;             /* text is the first max_record_bytes */
+};
+
+struct rows {
+    const struct rows_object *obj;
+    const struct contract *contract;
+    size_t ncols;
+    int64_t max_record_bytes;
+
+    size_t n, cap;              /* rows kept, rows allocated */
+    struct rows_col *cols;      /* contract->ncolumns */
+    uint64_t *seeds;            /* per column: hash seed from its name */
+    int64_t *ev;                /* event time, microseconds */
+    int64_t *pos;               /* line (line-based formats) or record number */
+    uint64_t *row_hash;         /* fingerprint of the values */
+    struct rows_str *key;       /* canonical key bytes */
+    uint64_t *key_hash;
+
+    int64_t records_in;
+    size_t nbad, badcap;
+    struct rows_bad *bad;
+
+    struct sl_arena arena;      /* copied strings, keys, quarantine text */
+
+    /* The record being built. */
+    struct rec_pos cur;
+    uint64_t present[CONTRACT_MAX_COLUMNS / 64];
+    const char *fail_field;
+    const char *fail_reason;
+};
+
+void rows_init(struct rows *r, const struct rows_object *obj, int64_t max_record_bytes);
+void rows_release(struct rows *r);
+
+void rows_begin(struct rows *r, struct rec_pos pos);
+/*
+ * Set column col of the current record.  If the value's bytes are not
+ * stable (they live in the reader's scratch space), pass stable=false and
+ * they are copied.
+ */
+void rows_field(struct rows *r, int col, const struct rec_value *v, bool stable);
+/* Fail the current record (first failure wins); reason is formatted into
+ * the arena. */
+void rows_fail(struct rows *r, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether the current record has failed already (readers may skip work). */
+static inline bool
+rows_failed(const struct rows *r)
+{
+    return r->fail_reason != NULL;
+}
+/* Run the end-of-record checks (required fields, size) early, so a reader
+ * can tell whether it needs the record's text for quarantine. */
+void rows_check(struct rows *r);
+/* Finish the current record: keep it as a row, or quarantine it. */
+void rows_end(struct rows *r, const char *text, size_t len);
+/* A record that could not be read at all, counted and quarantined. */
+void rows_reject(struct rows *r, struct rec_pos pos, const char *text, size_t len,
+                 const char *field, const char *reason);
+
+/* Key encoding shared with the scan of existing rows (see key.c). */
+struct sl_buf;
+void key_add_int(struct sl_buf *b, __int128 v, struct sl_type t);
+void key_add_double(struct sl_buf *b, double v);
+void key_add_str(struct sl_buf *b, const char *p, size_t len, bool last);
+
+/* Fingerprint of one non-null value: seeded by its column's name, and a
+ * row's fingerprint is the sum over its non-null values. */
+uint64_t rows_name_seed(const char *name);
+uint64_t rows_value_hash(uint64_t seed, const void *p, size_t len);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * run.c - a transform run from bookmark to commit (see transform.h).
+ *
+ *   transform_run()
+ *     lock transform-<source>          one transform per source at a time
+ *     commit_recover()                  finish interrupted runs, sweep
+ *     project_register_source()         contract versions fixed
+ *     objects after the bookmark        (or after the rewind point)
+ *     for each batch of <= batch_bytes:
+ *       run_batch()
+ *         load_objects, parse_pieces    rows + quarantine lists
+ *         per table: table_prepare, dedup_batch, probe_table,
+ *                    plan_outputs, write_outputs   staged Parquet
+ *         write_quarantine              staged JSON lines
+ *         catalog transaction           files, retirements, account,
+ *                                       bookmark, pending publications
+ *         commit_publish                renames and deletions
+ *
+ * Fault points (core/fault.h): transform.before_commit, transform.after_commit
+ * and those of the store, catalog and commit steps in between.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit/commit.h"
+#include "core/fault.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "project/register.h"
+#include "transform/transform_int.h"
+#include "core/banned.h"
+
+struct objlist {
+    struct raw_object *v;
+    size_t n, cap;
+    struct sl_arena *a;
+};
+
+static int
+collect_obj(void *arg, const struct raw_object *o)
+{
+    struct objlist *l = arg;
+    struct raw_object *c;
+
+    SL_GROW(l->v, l->cap, l->n + 1);
+    c = &l->v[l->n++];
+    *c = *o;
+    c->source = sl_arena_strdup(l->a, o->source);
+    c->object_id = sl_arena_strdup(l->a, o->object_id);
+    c->key = sl_arena_strdup(l->a, o->key);
+    c->system = sl_arena_strdup(l->a, o->system);
+    c->contract_version = sl_arena_strdup(l->a, o->contract_version);
+    c->original_name = sl_arena_strdup(l->a, o->original_name);
+    c->format = sl_arena_strdup(l->a, o->format);
+    c->compression = sl_arena_strdup(l->a, o->compression);
+    c->checksum = sl_arena_strdup(l->a, o->checksum);
+    return 0;
+}
+
+/* The seq after which a rewind starts. */
+static int
+rewind_point(struct catalog *cat, const struct source *src, const char *point, int64_t *after,
+             struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct raw_object o;
+    int64_t usec;
+    int rc;
+
+    *after = 0;
+    if (*point == '\0')
+        return 0;
+    if (sl_parse_timestamp(point, strlen(point), &usec) == 0) {
+        struct objlist l = {.a = NULL};
+        struct sl_arena la;
+
+        sl_arena_init(&la, 0);
+        l.a = &la;
+        rc = catalog_raw_list(cat, src->name, 0, collect_obj, &l, d);
+        *after = INT64_MAX;
+        for (size_t i = 0; rc == 0 && i < l.n; i++) {
+            if (l.v[i].arrived_at >= usec) {
+                *after = l.v[i].seq - 1;
+                break;
+            }
+        }
+        free(l.v);
+        sl_arena_release(&la);
+        return rc;
+    }
+    sl_arena_init(&a, 0);
+    rc = catalog_raw_get(cat, src->name, point, &a, &o, d);
+    if (rc == SL_ERR_NOTFOUND) {
+        sl_fail(d, SL_ERR_NOTFOUND, "cannot rewind source '%s' to '%s': no such raw object",
+                src->name, point);
+        sl_diag_hint(d, "give a raw object id (see 'sluice raw ls --source %s'), an ISO 8601 "
+                        "time, or nothing to start from the first object",
+                     src->name);
+    } else if (rc == 0) {
+        *after = o.seq - 1;
+    }
+    sl_arena_release(&a);
+    return rc;
+}
+
+static struct ttable *
+table_for(struct trun *t, size_t *cap, int major)
+{
+    for (size_t i = 0; i < t->ntables; i++)
+        if (t->tables[i].major == major)
+            return &t->tables[i];
+    SL_GROW(t->tables, *cap, t->ntables + 1);
+    struct ttable *tt = &t->tables[t->ntables++];
+
+    memset(tt, 0, sizeof(*tt));
+    tt->major = major;
+    tt->latest = source_latest(t->src, major);
+    return tt;
+}
+
+static int
+record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    char day[16];
+    int rc = 0;
+
+    if (tt->changed)
+        rc = catalog_table_put(t->cat, &tt->meta, d);
+    for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
+        struct tpart *p = &tt->parts[k];
+
+        if (p->staged_key == NULL)
+            continue;
+        sl_format_date(p->day, day);
+        struct curated_file f = {p->final_key, tt->meta.name, day, p->out_rows, p->bytes,
+                                 NULL, t->run_id};
+        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, p->staged_key, p->final_key};
+
+        rc = catalog_file_add(t->cat, &f, d);
+        if (rc == 0)
+            rc = catalog_pending_add(t->cat, &pub, d);
+    }
+    for (size_t i = 0; rc == 0 && i < tt->nfiles; i++) {
+        if (!tt->files[i].merge)
+            continue;
+        struct catalog_pending del = {t->run_id, CATALOG_DELETE, NULL, tt->files[i].key};
+
+        rc = catalog_file_remove(t->cat, tt->files[i].key, t->run_id, d);
+        if (rc == 0)
+            rc = catalog_pending_add(t->cat, &del, d);
+    }
+    return rc;
+}
+
+static void
+unstage_all(struct trun *t)
+{
+    for (size_t i = 0; i < t->ntables; i++)
+        for (size_t k = 0; k < t->tables[i].nparts; k++)
+            if (t->tables[i].parts[k].staged_key != NULL)
+                store_unstage(t->store, t->tables[i].parts[k].staged_key, NULL);
+    if (t->quarantine_staged != NULL)
+        store_unstage(t->store, t->quarantine_staged, NULL);
+}
+
+static int
+run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_seq,
+          struct transform_account *acct, struct sl_diag *d)
+{
+    struct run_record *r = &acct->rec;
+    size_t tcap = 0;
+    int64_t started = sl_now_usec();
+    double t0 = sl_mono_sec();
+    int rc;
+
+    rc = catalog_run_next_id(t->cat, &t->run_id, d);
+    if (rc < 0)
+        return rc;
+    t->objs = sl_calloc(n, sizeof(*t->objs));
+    t->nobjs = n;
+    for (size_t i = 0; i < n; i++) {
+        struct tobj *o = &t->objs[i];
+        const struct contract *c = source_version(t->src, objs[i].contract_version);
+
+        if (c == NULL)
+            return sl_fail(d, SL_ERR_INCOMPATIBLE,
+                           "raw object %s is tagged with contract version %s, which %s no "
+                           "longer declares",
+                           objs[i].object_id, objs[i].contract_version, t->src->path);
+        o->seq = objs[i].seq;
+        o->format = objs[i].format;
+        o->ro.seq = objs[i].seq;
+        o->ro.object_id = objs[i].object_id;
+        o->ro.key = objs[i].key;
+        o->ro.original_name = objs[i].original_name;
+        o->ro.contract = c;
+        o->ro.arrived_at = objs[i].arrived_at;
+        o->ro.line_based = strcmp(o->format, "csv") == 0 || strcmp(o->format, "jsonl") == 0;
+        o->table = (int)(table_for(t, &tcap, c->major) - t->tables);
+    }
+    rc = load_objects(t, d);
+    if (rc == 0)
+        rc = parse_pieces(t, d);
+    SL_DEBUG("transform", "parsed %zu object(s) in %.3fs", n, sl_mono_sec() - t0);
+    for (size_t i = 0; rc == 0 && i < t->npieces; i++) {
+        struct ttable *tt = &t->tables[t->pieces[i].obj->table];
+
+        SL_GROW(tt->pieces, tt->pcap, tt->npieces + 1);
+        tt->pieces[tt->npieces++] = &t->pieces[i];
+    }
+    for (size_t i = 0; rc == 0 && i < t->ntables; i++) {
+        struct ttable *tt = &t->tables[i];
+
+        rc = table_prepare(t, tt, d);
+        if (rc == 0) {
+            dedup_batch(tt);
+            rc = probe_table(t, tt, d);
+        }
+        SL_DEBUG("transform", "dedup and probe done at %.3fs", sl_mono_sec() - t0);
+        if (rc == 0) {
+            plan_outputs(t, tt);
+            rc = write_outputs(t, tt, d);
+        }
+        SL_DEBUG("transform", "wrote %s at %.3fs", tt->meta.name, sl_mono_sec() - t0);
+        r->inserted += tt->inserted;
+        r->replaced += tt->replaced;
+        r->duplicates += tt->duplicates;
+        r->files_added += tt->files_added;
+        r->files_removed += tt->files_removed;
+        r->bytes_written += tt->bytes_written;
+        size_t len = strlen(acct->tables);
+
+        snprintf(acct->tables + len, sizeof(acct->tables) - len, "%s%s", len ? "," : "",
+                 tt->meta.name ? tt->meta.name : "");
+    }
+    if (rc == 0)
+        rc = write_quarantine(t, d);
+    if (rc < 0)
+        goto fail;
+
+    r->run_id = t->run_id;
+    r->kind = "transform";
+    r->source = t->src->name;
+    r->table = acct->tables;
+    r->objects = (int64_t)n;
+    r->from_seq = from_seq;
+    r->to_seq = objs[n - 1].seq;
+    r->records_in = t->records_in;
+    r->quarantined = t->quarantined;
+    r->written = r->inserted + r->replaced;
+    r->started_at = started;
+    if (r->records_in != r->written + r->quarantined + r->duplicates) {
+        rc = sl_fail(d, SL_ERR_CORRUPT,
+                     "run %lld does not balance: %lld in, %lld written, %lld quarantined, "
+                     "%lld duplicates",
+                     (long long)r->run_id, (long long)r->records_in, (long long)r->written,
+                     (long long)r->quarantined, (long long)r->duplicates);
+        goto fail;
+    }
+
+    /* The catalog transaction: after it the run has happened. */
+    rc = catalog_begin(t->cat, d);
+    if (rc < 0)
+        goto fail;
+    for (size_t i = 0; rc == 0 && i < t->ntables; i++)
+        rc = record_outputs(t, &t->tables[i], d);
+    if (rc == 0 && t->quarantine_staged != NULL) {
+        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, t->quarantine_staged,
+                                      t->quarantine_key};
+
+        rc = catalog_quarantine_add(t->cat, t->quarantine_key, t->src->name, t->run_id,
+                                    t->quarantined, d);
+        if (rc == 0)
+            rc = catalog_pending_add(t->cat, &pub, d);
+    }
+    if (rc == 0)
+        rc = catalog_bookmark_set(t->cat, t->src->name, "transform", r->to_seq, d);
+    r->finished_at = sl_now_usec();
+    if (rc == 0)
+        rc = catalog_run_add(t->cat, r, d);
+    if (rc == 0)
+        rc = sl_fault("transform.before_commit");
+    if (rc == 0)
+        rc = catalog_commit(t->cat, d);
+    else
+        catalog_rollback(t->cat);
+    if (rc < 0)
+        goto fail;
+    sl_fault("transform.after_commit");
+    SL_DEBUG("transform", "committed run %lld at %.3fs", (long long)t->run_id,
+             sl_mono_sec() - t0);
+    return commit_publish(t->store, t->cat, t->run_id, d);
+fail:
+    unstage_all(t);
+    return rc;
+}
+
+static void
+trun_reset(struct trun *t)
+{
+    unload_objects(t);
+    for (size_t i = 0; i < t->ntables; i++)
+        table_release(&t->tables[i]);
+    free(t->tables);
+    t->tables = NULL;
+    t->ntables = 0;
+    free(t->objs);
+    t->objs = NULL;
+    t->nobjs = 0;
+    free(t->quarantine_staged);
+    free(t->quarantine_key);
+    t->quarantine_staged = NULL;
+    t->quarantine_key = NULL;
+    t->quarantined = 0;
+    t->records_in = 0;
+    sl_arena_reset(&t->arena);
+}
+
+int
+transform_run(struct project *p, struct store *s, struct catalog *cat, const struct source *src,
+              const struct transform_opts *o, transform_report_cb report, void *arg,
+              int *nruns, struct sl_diag *d)
+{
+    struct catalog_lock *lock = NULL;
+    struct trun t = {.project = p, .store = s, .cat = cat, .src = src};
+    struct sl_arena la;
+    struct objlist l = {0};
+    char lockname[128];
+    int64_t after, batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    *nruns = 0;
+    t.threads = p->config.engine.threads > 0 ? (int)p->config.engine.threads
+                                              : (int)(ncpu > 0 ? ncpu : 1);
+    snprintf(lockname, sizeof(lockname), "transform-%s", src->name);
+    rc = catalog_lock(cat, lockname, false, &lock, d);
+    if (rc == SL_ERR_BUSY)
+        sl_diag_hint(d, "another 'sluice transform --source %s' is running; try again when it "
+                        "is done",
+                     src->name);
+    if (rc < 0)
+        return rc;
+    sl_arena_init(&t.arena, 0);
+    sl_arena_init(&la, 0);
+    l.a = &la;
+    rc = commit_recover(s, cat, d);
+    if (rc == 0)
+        rc = project_register_source(cat, src, d);
+    if (rc == 0)
+        rc = o->rewind != NULL ? rewind_point(cat, src, o->rewind, &after, d)
+                               : catalog_bookmark_get(cat, src->name, "transform", &after, d);
+    if (rc == 0)
+        rc = catalog_raw_list(cat, src->name, after, collect_obj, &l, d);
+    for (size_t i = 0; rc == 0 && i < l.n;) {
+        struct transform_account acct;
+        int64_t bytes = 0;
+        size_t j = i;
+
+        while (j < l.n && (j == i || bytes + l.v[j].size <= batch))
+            bytes += l.v[j++].size;
+        memset(&acct, 0, sizeof(acct));
+        rc = run_batch(&t, &l.v[i], j - i, i == 0 ? after : l.v[i - 1].seq, &acct, d);
+        if (rc == 0) {
+            (*nruns)++;
+            if (report != NULL)
+                report(arg, &acct);
+        }
+        trun_reset(&t);
+        i = j;
+    }
+    trun_reset(&t);
+    engine_close(t.engine);
+    free(l.v);
+    sl_arena_release(&la);
+    sl_arena_release(&t.arena);
+    catalog_unlock(lock);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * transform.h - raw -> curated.
+ *
+ * transform_run() processes the raw objects of one source that the
+ * transform bookmark has not passed: it reads each object, validates every
+ * record against the contract version the object was tagged with, coerces
+ * types, quarantines what fails, deduplicates on the contract's key across
+ * the whole curated table (one row per key: the latest event time, ties to
+ * the later arrival), and writes day-partitioned Parquet with stable field
+ * ids.  Each run commits with the protocol in commit/commit.h and keeps an
+ * account that balances:
+ *
+ *     records in = written + quarantined + duplicates dropped
+ *
+ * Objects are taken in arrival order, in runs of at most batch_bytes of
+ * input each, so memory stays bounded however long the backlog.
+ */
+#ifndef SL_TRANSFORM_H
+#define SL_TRANSFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "core/diag.h"
+#include "project/project.h"
+#include "store/store.h"
+
+struct transform_opts {
+    /*
+     * Reprocess from a point instead of the bookmark: "" for the first
+     * object, an object id, or an ISO 8601 time (objects that arrived at
+     * or after it).  NULL: from the bookmark.
+     */
+    const char *rewind;
+    int64_t batch_bytes;   /* input per run; 0: 512 MiB */
+};
+
+/* The account of one run, as stored in the catalog. */
+struct transform_account {
+    struct run_record rec;
+    char tables[256];
+};
+
+/* Called after each committed run (a backlog may take several). */
+typedef void (*transform_report_cb)(void *arg, const struct transform_account *a);
+
+/*
+ * Run the transform of source src until its backlog is done.  *nruns
+ * receives the number of runs committed (0: nothing new).  Fails with
+ * SL_ERR_BUSY if another transform of the source is running.
+ */
+int transform_run(struct project *p, struct store *s, struct catalog *cat,
+                  const struct source *src, const struct transform_opts *o,
+                  transform_report_cb report, void *arg, int *nruns, struct sl_diag *d);
+
+/*
+ * Create the engine views that name the lake in SQL: curated.<table> over
+ * each curated table's live files (read by field id, so older files show
+ * later columns as NULL) and quarantine.<source> over each source's
+ * quarantine files.  The file lists are taken at call time.
+ */
+struct engine;
+int transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * transform_int.h - what the files of transform/ share.  Not for outside.
+ *
+ * A run moves through these structures:
+ *
+ *   tobj      each raw object of the run: its bytes (mapped, or inflated
+ *             from gzip) and its catalog record
+ *   piece     a unit of parallel parsing: a whole object, or a range of
+ *             whole lines of a large JSON-lines object; owns a struct rows
+ *   ttable    a curated table the run writes (one per contract major):
+ *             its pieces, the key table of the batch, the plan of output
+ *             files per partition, and the files it retires
+ *
+ *   load.c     objects -> pieces -> rows (threads)
+ *   merge.c    dedup within the batch and against the table; the plan
+ *   write.c    the plan -> staged Parquet files through the engine
+ *   quarantine.c  bad records -> one staged JSON-lines file
+ *   run.c      batches, locking, the catalog transaction, publication
+ */
+#ifndef SL_TRANSFORM_INT_H
+#define SL_TRANSFORM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "core/buf.h"
+#include "engine/engine.h"
+#include "project/project.h"
+#include "store/store.h"
+#include "transform/reader.h"
+#include "transform/rows.h"
+#include "transform/transform.h"
+
+/* Metadata columns sluice adds to every curated table, after the contract's. */
+#define META_RAW_OBJECT "_raw_object"
+#define META_RAW_POSITION "_raw_position"
+#define META_INGESTED_AT "_ingested_at"
+#define META_ROW_HASH "_row_hash"
+#define NMETA 4
+
+struct tobj {
+    struct rows_object ro;      /* what rows need to know */
+    int64_t seq;
+    const char *format;         /* csv, jsonl, json, avro */
+    const char *data;           /* the object's (decompressed) bytes */
+    size_t len;
+    void *map;                  /* mmap()ed file, or NULL */
+    size_t maplen;
+    char *heap;                 /* inflated bytes, or NULL */
+    int table;                  /* index into the run's tables */
+};
+
+struct piece {
+    struct tobj *obj;
+    const char *data;
+    size_t len;
+    bool whole;                 /* the whole object (else JSON-lines range) */
+    int64_t nlines;             /* line ends in the range */
+    int64_t first_line;         /* absolute line of data[0] */
+    struct colmap map;
+    struct rows rows;
+    uint8_t *state;             /* per row: enum row_state */
+    int *colmap_out;            /* table column -> rows column, or -1 */
+    int rc;
+    struct sl_diag d;
+};
+
+enum row_state {
+    ROW_DUP = 0,      /* lost to another record or to the table */
+    ROW_NEW = 1,      /* a key new to the table */
+    ROW_REPLACE = 2,  /* replaces the table's row for its key */
+};
+
+/* A slot of the batch key table: the winning record of a key. */
+struct kslot {
+    uint64_t hash;
+    uint32_t piece;             /* UINT32_MAX: empty */
+    uint32_t row;
+};
+
+/* A live file of the table, as the run found it. */
+struct tfile {
+    char *key;                  /* store key */
+    char *path;                 /* local path for the engine */
+    char *partition;            /* "YYYY-MM-DD" */
+    int64_t rows;
+    int64_t deleted;            /* rows this run replaces */
+    bool merge;                 /* rewritten into the partition's new file */
+};
+
+/* One output file: the new rows of a day plus what it absorbs. */
+struct tpart {
+    int32_t day;
+    uint64_t *refs;             /* new rows: piece << 32 | row */
+    size_t n, cap;
+    size_t *files;              /* indexes into the table's files to merge */
+    size_t nfiles, fcap;
+    char *staged_key;           /* staged output */
+    char *final_key;
+    int64_t out_rows;
+    int64_t bytes;
+};
+
+struct ttable {
+    struct curated_table meta;  /* columns include the metadata ones */
+    bool exists;                /* already in the catalog */
+    bool changed;               /* columns or ids to record */
+    const struct contract *latest;
+    int major;
+    struct piece **pieces;
+    size_t npieces, pcap;
+
+    struct kslot *slots;        /* the batch key table */
+    size_t mask;
+
+    struct tfile *files;        /* live files */
+    size_t nfiles, fcap;
+    struct tpart *parts;
+    size_t nparts, partcap;
+    size_t last_part;           /* part_for()'s last hit */
+
+    int64_t inserted, replaced, duplicates;
+    int64_t files_added, files_removed, bytes_written;
+};
+
+struct trun {
+    struct project *project;
+    struct store *store;
+    struct catalog *cat;
+    const struct source *src;
+    struct engine *engine;      /* opened on first need */
+    int64_t run_id;
+    int threads;
+
+    struct tobj *objs;
+    size_t nobjs;
+    struct piece *pieces;
+    size_t npieces;
+    struct ttable *tables;
+    size_t ntables;
+
+    char *quarantine_staged;    /* staged key, or NULL if nothing bad */
+    char *quarantine_key;
+    int64_t quarantined;
+    int64_t records_in;
+    struct sl_arena arena;
+};
+
+/* load.c */
+int load_objects(struct trun *t, struct sl_diag *d);
+int parse_pieces(struct trun *t, struct sl_diag *d);
+void unload_objects(struct trun *t);
+
+/* merge.c */
+int table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d);
+void dedup_batch(struct ttable *tt);
+int probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d);
+void plan_outputs(struct trun *t, struct ttable *tt);
+void table_release(struct ttable *tt);
+/* The winning slot of a key, or NULL (read-only; safe from any thread). */
+const struct kslot *keytab_find(const struct ttable *tt, uint64_t hash, const char *key,
+                                size_t len);
+
+/* The canonical key of row i of a chunk whose first columns are the key
+ * columns of contract c (same bytes as rows_end() makes).  Uses b when the
+ * key must be encoded. */
+const char *chunk_key(const struct contract *c, const struct engine_vec *v, size_t i,
+                      struct sl_buf *b, size_t *len);
+
+/* write.c */
+int engine_for(struct trun *t, struct sl_diag *d);
+int write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d);
+/* Append read_parquet(paths, schema = <table columns by field id>). */
+void read_by_id(struct sl_buf *b, const struct curated_table *m, const char *const *paths,
+                size_t n);
+
+/* quarantine.c */
+int write_quarantine(struct trun *t, struct sl_diag *d);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * views.c - curated and quarantine tables as SQL views (see transform.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "transform/transform_int.h"
+#include "core/banned.h"
+
+struct names {
+    char **v;
+    size_t n, cap;
+};
+
+static int
+add_name(void *arg, const char *name)
+{
+    struct names *l = arg;
+
+    SL_GROW(l->v, l->cap, l->n + 1);
+    l->v[l->n++] = sl_strdup(name);
+    return 0;
+}
+
+static void
+names_release(struct names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+struct paths {
+    struct store *store;
+    struct names list;
+    struct sl_diag *d;
+};
+
+static int
+add_file_path(void *arg, const struct curated_file *f)
+{
+    struct paths *p = arg;
+    char *path;
+    int rc = store_local_path(p->store, f->key, &path, p->d);
+
+    if (rc < 0)
+        return rc;
+    add_name(&p->list, path);
+    free(path);
+    return 0;
+}
+
+static int
+add_key_path(void *arg, const char *key)
+{
+    struct paths *p = arg;
+    char *path;
+    int rc = store_local_path(p->store, key, &path, p->d);
+
+    if (rc < 0)
+        return rc;
+    add_name(&p->list, path);
+    free(path);
+    return 0;
+}
+
+static int
+curated_view(struct engine *e, struct catalog *cat, struct store *s, const char *name,
+             struct sl_buf *b, struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct curated_table t;
+    struct paths p = {s, {0}, d};
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = catalog_table_get(cat, name, &a, &t, d);
+    if (rc == 0)
+        rc = catalog_file_list(cat, name, add_file_path, &p, d);
+    if (rc < 0)
+        goto out;
+    sl_buf_reset(b);
+    sl_buf_adds(b, "CREATE OR REPLACE VIEW curated.");
+    sl_buf_add_sql_ident(b, name);
+    sl_buf_adds(b, " AS SELECT ");
+    for (size_t j = 0; j < t.ncolumns; j++) {
+        char type[32];
+
+        if (j)
+            sl_buf_adds(b, ", ");
+        if (p.list.n == 0) {
+            sl_type_sql(t.columns[j].type, type, sizeof(type));
+            sl_buf_addf(b, "CAST(NULL AS %s) AS ", type);
+        } else if (t.columns[j].type.id == SL_TYPE_TIMESTAMP) {
+            sl_buf_add_sql_ident(b, t.columns[j].name);
+            sl_buf_adds(b, "::TIMESTAMPTZ AS ");
+        }
+        sl_buf_add_sql_ident(b, t.columns[j].name);
+    }
+    if (p.list.n == 0) {
+        sl_buf_adds(b, " WHERE false");
+    } else {
+        sl_buf_adds(b, " FROM ");
+        read_by_id(b, &t, (const char *const *)p.list.v, p.list.n);
+    }
+    rc = engine_exec(e, b->data, d);
+out:
+    names_release(&p.list);
+    sl_arena_release(&a);
+    return rc;
+}
+
+static int
+quarantine_view(struct engine *e, struct catalog *cat, struct store *s, const char *source,
+                struct sl_buf *b, struct sl_diag *d)
+{
+    struct paths p = {s, {0}, d};
+    int rc = catalog_quarantine_list(cat, source, add_key_path, &p, d);
+
+    if (rc < 0 || p.list.n == 0)
+        goto out;
+    sl_buf_reset(b);
+    sl_buf_adds(b, "CREATE OR REPLACE VIEW quarantine.");
+    sl_buf_add_sql_ident(b, source);
+    sl_buf_adds(b, " AS SELECT * FROM read_json([");
+    for (size_t i = 0; i < p.list.n; i++) {
+        if (i)
+            sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, p.list.v[i]);
+    }
+    sl_buf_adds(b, "], format = 'newline_delimited', columns = {run_id: 'BIGINT', "
+                   "source: 'VARCHAR', raw_object: 'VARCHAR', raw_key: 'VARCHAR', "
+                   "original_name: 'VARCHAR', contract_version: 'VARCHAR', line: 'BIGINT', "
+                   "record: 'BIGINT', field: 'VARCHAR', reason: 'VARCHAR', text: 'VARCHAR', "
+                   "text_base64: 'VARCHAR', truncated: 'BOOLEAN'})");
+    rc = engine_exec(e, b->data, d);
+out:
+    names_release(&p.list);
+    return rc;
+}
+
+int
+transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d)
+{
+    struct names tables = {0}, sources = {0};
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    rc = engine_exec(e, "CREATE SCHEMA IF NOT EXISTS curated; "
+                        "CREATE SCHEMA IF NOT EXISTS quarantine",
+                     d);
+    if (rc == 0)
+        rc = catalog_read_begin(cat, d);
+    if (rc < 0)
+        goto out;
+    rc = catalog_table_list(cat, add_name, &tables, d);
+    if (rc == 0)
+        rc = catalog_source_list(cat, add_name, &sources, d);
+    for (size_t i = 0; rc == 0 && i < tables.n; i++)
+        rc = curated_view(e, cat, s, tables.v[i], &b, d);
+    for (size_t i = 0; rc == 0 && i < sources.n; i++)
+        rc = quarantine_view(e, cat, s, sources.v[i], &b, d);
+    catalog_read_end(cat);
+out:
+    names_release(&tables);
+    names_release(&sources);
+    sl_buf_release(&b);
+    return rc;
+}

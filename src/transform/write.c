@@ -1,0 +1,324 @@
+/*
+ * write.c - the plan to staged Parquet files (see transform_int.h).
+ *
+ * Each output file is one COPY statement:
+ *
+ *   COPY (SELECT * FROM <scan>(k)                       -- the day's new rows
+ *         UNION ALL
+ *         SELECT <columns> FROM read_parquet([<files>], schema = <by id>)
+ *         WHERE <keep>(<key columns>))                 -- survivors
+ *   TO '<staged>' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V1,
+ *                  FIELD_IDS {...}, ...)
+ *
+ * <scan> is a C table function over the rows in memory; <keep> a C scalar
+ * function that drops the rows whose key a winner of this batch replaces.
+ * Old files are read by field id, so a column added by a later contract
+ * version reads as NULL from files written before it.  The statements run
+ * over the engine's connection pool, one file per connection at a time,
+ * which is what keeps both cores busy: a single Parquet file is written by
+ * one thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "transform/transform_int.h"
+#include "core/banned.h"
+
+int
+engine_for(struct trun *t, struct sl_diag *d)
+{
+    const struct engine_settings *es = &t->project->config.engine;
+    struct engine_opts o = {
+        .threads = es->threads,
+        .memory_limit = es->memory_limit,
+        .connections = t->threads,
+    };
+
+    if (t->engine != NULL)
+        return 0;
+    return engine_open(&o, &t->engine, d);
+}
+
+/* ---- the scan of new rows ------------------------------------------------------------ */
+
+static size_t
+fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
+{
+    struct ttable *tt = arg;
+    const struct tpart *part = &tt->parts[which];
+    size_t n = part->n - (size_t)first < ENGINE_CHUNK_ROWS ? part->n - (size_t)first
+                                                            : ENGINE_CHUNK_ROWS;
+    const uint64_t *refs = part->refs + first;
+    size_t nuser = tt->meta.ncolumns - NMETA;
+
+    if (first >= (int64_t)part->n)
+        return 0;
+    for (size_t j = 0; j < nuser; j++) {
+        const struct curated_column *col = &tt->meta.columns[j];
+        void *out = engine_chunk_data(ch, j);
+
+        for (size_t k = 0; k < n; k++) {
+            const struct piece *pc = tt->pieces[refs[k] >> 32];
+            size_t row = (uint32_t)refs[k];
+            int src = pc->colmap_out[j];
+            const struct rows_col *c;
+
+            if (src < 0 || pc->rows.cols[src].null[row]) {
+                engine_chunk_set_null(ch, j, k);
+                continue;
+            }
+            c = &pc->rows.cols[src];
+            switch (col->type.id) {
+            case SL_TYPE_STRING:
+                engine_chunk_set_str(ch, j, k, c->str[row].p, c->str[row].len);
+                break;
+            case SL_TYPE_INT64:
+            case SL_TYPE_TIMESTAMP:
+                ((int64_t *)out)[k] = c->i64[row];
+                break;
+            case SL_TYPE_DOUBLE:
+                ((double *)out)[k] = c->f64[row];
+                break;
+            case SL_TYPE_DATE:
+                ((int32_t *)out)[k] = c->i32[row];
+                break;
+            case SL_TYPE_BOOL:
+                ((uint8_t *)out)[k] = c->b[row];
+                break;
+            case SL_TYPE_DECIMAL:
+                engine_chunk_set_decimal(ch, j, k,
+                                         col->type.precision <= 18 ? c->i64[row] : c->i128[row]);
+                break;
+            }
+        }
+    }
+    /* The metadata columns, in the order of meta_cols in merge.c. */
+    int64_t *pos = engine_chunk_data(ch, nuser + 1);
+    int64_t *at = engine_chunk_data(ch, nuser + 2);
+    int64_t *hash = engine_chunk_data(ch, nuser + 3);
+
+    for (size_t k = 0; k < n; k++) {
+        const struct piece *pc = tt->pieces[refs[k] >> 32];
+        size_t row = (uint32_t)refs[k];
+        const char *id = pc->obj->ro.object_id;
+
+        engine_chunk_set_str(ch, nuser, k, id, strlen(id));
+        pos[k] = pc->rows.pos[row];
+        at[k] = pc->obj->ro.arrived_at;
+        hash[k] = (int64_t)pc->rows.row_hash[row];
+    }
+    return n;
+}
+
+/* ---- the filter over old rows ----------------------------------------------------------- */
+
+static void
+keep(void *arg, const struct engine_chunk *ch, bool *out)
+{
+    struct ttable *tt = arg;
+    const struct contract *c = tt->latest;
+    struct engine_vec v[CONTRACT_MAX_KEY];
+    size_t n = engine_chunk_rows(ch);
+    struct sl_buf kb;
+
+    sl_buf_init(&kb);
+    for (size_t k = 0; k < c->nkey; k++)
+        engine_chunk_vec(ch, k, &v[k]);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *key = chunk_key(c, v, i, &kb, &len);
+        const struct kslot *s = keytab_find(tt, sl_hash64(key, len, 0), key, len);
+
+        out[i] = s == NULL || tt->pieces[s->piece]->state[s->row] != ROW_REPLACE;
+    }
+    sl_buf_release(&kb);
+}
+
+/* ---- the statements ------------------------------------------------------------------------ */
+
+static void
+add_columns(struct sl_buf *b, const struct curated_table *m, bool cast_ts)
+{
+    for (size_t j = 0; j < m->ncolumns; j++) {
+        if (j)
+            sl_buf_adds(b, ", ");
+        sl_buf_add_sql_ident(b, m->columns[j].name);
+        if (cast_ts && m->columns[j].type.id == SL_TYPE_TIMESTAMP) {
+            sl_buf_adds(b, "::TIMESTAMPTZ AS ");
+            sl_buf_add_sql_ident(b, m->columns[j].name);
+        }
+    }
+}
+
+void
+read_by_id(struct sl_buf *b, const struct curated_table *m, const char *const *paths,
+           size_t n)
+{
+    sl_buf_adds(b, "read_parquet([");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, paths[i]);
+    }
+    sl_buf_adds(b, "], schema = MAP {");
+    for (size_t j = 0; j < m->ncolumns; j++) {
+        char type[32];
+
+        /* NEEDSWORK: DuckDB 1.4.4 reads a TIMESTAMPTZ column by field id as
+         * NULL when asked for TIMESTAMPTZ; asked for TIMESTAMP it reads the
+         * UTC value, which the SELECT casts back (TimeZone is UTC). */
+        if (m->columns[j].type.id == SL_TYPE_TIMESTAMP)
+            snprintf(type, sizeof(type), "TIMESTAMP");
+        else
+            sl_type_sql(m->columns[j].type, type, sizeof(type));
+        sl_buf_addf(b, "%s%d: {name: ", j ? ", " : "", m->columns[j].field_id);
+        sl_buf_add_sql_str(b, m->columns[j].name);
+        sl_buf_addf(b, ", type: '%s', default_value: NULL}", type);
+    }
+    sl_buf_adds(b, "})");
+}
+
+static char *
+copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const char *filter,
+         const char *path)
+{
+    const struct transform_settings *ts = &t->project->config.transform;
+    const struct curated_table *m = &tt->meta;
+    const struct tpart *part = &tt->parts[k];
+    const struct contract *c = tt->latest;
+    struct sl_buf b;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "COPY (");
+    if (part->n > 0)
+        sl_buf_addf(&b, "SELECT * FROM %s(%zu)", scan, k);
+    if (part->nfiles > 0) {
+        const char **paths = sl_calloc(part->nfiles, sizeof(*paths));
+
+        for (size_t i = 0; i < part->nfiles; i++)
+            paths[i] = tt->files[part->files[i]].path;
+        if (part->n > 0)
+            sl_buf_adds(&b, " UNION ALL ");
+        sl_buf_adds(&b, "SELECT ");
+        add_columns(&b, m, true);
+        sl_buf_adds(&b, " FROM ");
+        read_by_id(&b, m, paths, part->nfiles);
+        free(paths);
+        if (filter != NULL) {
+            sl_buf_addf(&b, " WHERE %s(", filter);
+            for (size_t i = 0; i < c->nkey; i++) {
+                if (i)
+                    sl_buf_adds(&b, ", ");
+                sl_buf_add_sql_ident(&b, c->columns[c->key[i]].name);
+            }
+            sl_buf_adds(&b, ")");
+        }
+    }
+    sl_buf_adds(&b, ") TO ");
+    sl_buf_add_sql_str(&b, path);
+    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
+                    "PARQUET_VERSION V1, ROW_GROUP_SIZE %lld, FIELD_IDS {",
+                (long long)ts->zstd_level, (long long)ts->row_group_rows);
+    for (size_t j = 0; j < m->ncolumns; j++) {
+        if (j)
+            sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_str(&b, m->columns[j].name);
+        sl_buf_addf(&b, ": %d", m->columns[j].field_id);
+    }
+    sl_buf_adds(&b, "})");
+    return sl_buf_detach(&b, NULL);
+}
+
+int
+write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    struct engine_column *cols;
+    struct sl_type keytypes[CONTRACT_MAX_KEY];
+    const char *scan = NULL, *filter = NULL;
+    char **sql, **paths;
+    size_t nsql = 0;
+    int rc;
+
+    if (tt->nparts == 0)
+        return 0;
+    rc = engine_for(t, d);
+    if (rc < 0)
+        return rc;
+    cols = sl_calloc(tt->meta.ncolumns, sizeof(*cols));
+    for (size_t j = 0; j < tt->meta.ncolumns; j++) {
+        cols[j].name = tt->meta.columns[j].name;
+        cols[j].type = tt->meta.columns[j].type;
+    }
+    struct engine_scan es = {tt->meta.ncolumns, cols, fill, tt};
+
+    rc = engine_register_scan(t->engine, &es, &scan, d);
+    free(cols);
+    if (rc < 0)
+        return rc;
+    if (tt->replaced > 0) {
+        const struct contract *c = tt->latest;
+
+        for (size_t i = 0; i < c->nkey; i++)
+            keytypes[i] = c->columns[c->key[i]].type;
+        struct engine_filter ef = {c->nkey, keytypes, keep, tt};
+
+        rc = engine_register_filter(t->engine, &ef, &filter, d);
+        if (rc < 0)
+            return rc;
+    }
+
+    sql = sl_calloc(tt->nparts, sizeof(*sql));
+    paths = sl_calloc(tt->nparts, sizeof(*paths));
+    for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
+        struct tpart *part = &tt->parts[k];
+        int64_t survivors = 0;
+        char day[16], *name;
+
+        for (size_t i = 0; i < part->nfiles; i++)
+            survivors += tt->files[part->files[i]].rows - tt->files[part->files[i]].deleted;
+        part->out_rows = (int64_t)part->n + survivors;
+        if (part->out_rows == 0)
+            continue; /* the day's files only lose rows: nothing to write */
+        sl_format_date(part->day, day);
+        name = sl_printf("curated-%lld-%zu.parquet", (long long)t->run_id, k);
+        rc = store_stage(t->store, name, &part->staged_key, &paths[k], d);
+        free(name);
+        if (rc < 0)
+            break;
+        part->final_key = sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", tt->meta.prefix, day,
+                                    (long long)t->run_id, k);
+        sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
+    }
+    if (rc == 0)
+        rc = engine_exec_many(t->engine, (const char *const *)sql, nsql, d);
+    for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
+        struct tpart *part = &tt->parts[k];
+        struct stat st;
+
+        if (part->staged_key == NULL)
+            continue;
+        rc = store_seal(t->store, part->staged_key, d);
+        if (rc == 0 && stat(paths[k], &st) == 0)
+            part->bytes = st.st_size;
+        tt->bytes_written += part->bytes;
+        tt->files_added++;
+    }
+    for (size_t i = 0; i < tt->nfiles; i++)
+        tt->files_removed += tt->files[i].merge;
+    for (size_t k = 0; k < tt->nparts; k++)
+        free(paths[k]);
+    for (size_t i = 0; i < nsql; i++)
+        free(sql[i]);
+    free(paths);
+    free(sql);
+    return rc;
+}
