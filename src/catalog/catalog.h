@@ -93,6 +93,9 @@ struct raw_object {
 /* Record a landed object; sets obj->seq.  SL_ERR_EXISTS if the source
  * already has an object with this id. */
 int catalog_raw_add(struct catalog *cat, struct raw_object *obj, struct sl_diag *d);
+/* The latest arrival time recorded (0 if none); with catalog_begin()
+ * held, arrival times handed out after it stay strictly increasing. */
+int catalog_raw_last_arrival(struct catalog *cat, int64_t *usec, struct sl_diag *d);
 int catalog_raw_get(struct catalog *cat, const char *source, const char *object_id,
                     struct sl_arena *a, struct raw_object *obj, struct sl_diag *d);
 typedef int (*catalog_raw_cb)(void *arg, const struct raw_object *obj);
@@ -176,7 +179,7 @@ struct curated_file {
     const char *partition;  /* "2026-10-03" */
     int64_t rows;
     int64_t bytes;
-    const char *index_key;  /* store key of its key index */
+    int32_t max_field_id;   /* the file has the table's columns up to this id */
     int64_t added_run;
 };
 

@@ -110,7 +110,7 @@ static const char *const migrations[] = {
     "  partition TEXT NOT NULL,"
     "  rows INTEGER NOT NULL,"
     "  bytes INTEGER NOT NULL,"
-    "  index_key TEXT,"
+    "  max_field_id INTEGER NOT NULL,"
     "  added_run INTEGER NOT NULL,"
     "  removed_run INTEGER);"
     "CREATE INDEX curated_files_live ON curated_files(table_name) WHERE removed_run IS NULL;"
@@ -656,6 +656,21 @@ catalog_raw_add(struct catalog *cat, struct raw_object *o, struct sl_diag *d)
 }
 
 int
+catalog_raw_last_arrival(struct catalog *cat, int64_t *usec, struct sl_diag *d)
+{
+    sqlite3_stmt *st = query(cat, d, "SELECT coalesce(max(arrived_at), 0) FROM raw_objects", "");
+    int rc;
+
+    if (st == NULL)
+        return SL_ERR_CATALOG;
+    rc = sqlite3_step(st);
+    *usec = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    rc = rc == SQLITE_ROW ? 0 : db_fail(cat, d, "read the last arrival");
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
 catalog_raw_get(struct catalog *cat, const char *source, const char *object_id,
                 struct sl_arena *a, struct raw_object *obj, struct sl_diag *d)
 {
@@ -920,9 +935,9 @@ catalog_file_add(struct catalog *cat, const struct curated_file *f, struct sl_di
 {
     return exec(cat, d, "record a curated file",
                 "INSERT INTO curated_files (key, table_name, partition, rows, bytes, "
-                "index_key, added_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                "tttiiti", f->key, f->table, f->partition, f->rows, f->bytes, f->index_key,
-                f->added_run);
+                "max_field_id, added_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "tttiiii", f->key, f->table, f->partition, f->rows, f->bytes,
+                (int64_t)f->max_field_id, f->added_run);
 }
 
 int
@@ -939,7 +954,7 @@ catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb, vo
                   struct sl_diag *d)
 {
     sqlite3_stmt *st = query(cat, d,
-                             "SELECT key, table_name, partition, rows, bytes, index_key, "
+                             "SELECT key, table_name, partition, rows, bytes, max_field_id, "
                              "added_run FROM curated_files WHERE table_name = ?1 AND "
                              "removed_run IS NULL ORDER BY key",
                              "t", table);
@@ -954,7 +969,7 @@ catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb, vo
             .partition = col_text(st, 2, NULL),
             .rows = sqlite3_column_int64(st, 3),
             .bytes = sqlite3_column_int64(st, 4),
-            .index_key = col_text(st, 5, NULL),
+            .max_field_id = sqlite3_column_int(st, 5),
             .added_run = sqlite3_column_int64(st, 6),
         };
 

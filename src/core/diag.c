@@ -2,6 +2,7 @@
  * diag.c - return codes and diagnostics (see diag.h).
  */
 #include "core/diag.h"
+#include "core/buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -80,30 +81,27 @@ sl_diag_at(struct sl_diag *d, const char *where, int64_t line, int64_t record,
 void
 sl_diag_format(const struct sl_diag *d, char *out, size_t size)
 {
-    size_t n = 0;
-
-#define PUT(...)                                                              \
-    do {                                                                      \
-        int w_ = snprintf(out + n, size - n, __VA_ARGS__);                    \
-        if (w_ > 0)                                                           \
-            n = (size_t)w_ < size - n ? n + (size_t)w_ : size - 1;            \
-    } while (0)
+    struct sl_buf b;
+    size_t n;
 
     if (size == 0)
         return;
-    out[0] = '\0';
+    sl_buf_init(&b);
     if (d->where[0] != '\0') {
-        PUT("%s", d->where);
+        sl_buf_adds(&b, d->where);
         if (d->line > 0)
-            PUT(":%lld", (long long)d->line);
-        PUT(": ");
+            sl_buf_addf(&b, ":%lld", (long long)d->line);
+        sl_buf_adds(&b, ": ");
     }
     if (d->record > 0)
-        PUT("record %lld: ", (long long)d->record);
+        sl_buf_addf(&b, "record %lld: ", (long long)d->record);
     if (d->field[0] != '\0')
-        PUT("field '%s': ", d->field);
-    PUT("%s", d->msg[0] != '\0' ? d->msg : sl_strerror(d->code));
-#undef PUT
+        sl_buf_addf(&b, "field '%s': ", d->field);
+    sl_buf_adds(&b, d->msg[0] != '\0' ? d->msg : sl_strerror(d->code));
+    n = b.len < size - 1 ? b.len : size - 1;
+    memcpy(out, b.data, n);
+    out[n] = '\0';
+    sl_buf_release(&b);
 }
 
 const char *

@@ -2,6 +2,7 @@
  * log.c - levelled logging (see log.h).
  */
 #include "core/log.h"
+#include "core/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 enum sl_log_level sl_log_level = SL_LOG_WARN;
 static const char *trace_list; /* SLUICE_TRACE, or NULL */
+static double start;           /* when sl_log_init() ran, for debug times */
 
 void
 sl_log_init(void)
@@ -26,6 +28,7 @@ sl_log_init(void)
                 sl_log_level = (enum sl_log_level)i;
     }
     trace_list = getenv("SLUICE_TRACE");
+    start = sl_mono_sec();
 }
 
 bool
@@ -57,7 +60,11 @@ sl_log_write(enum sl_log_level lvl, const char *comp, const char *fmt, ...)
     va_list ap;
     int n;
 
-    n = snprintf(line, sizeof(line), "sluice: [%s] %s", comp, tags[lvl]);
+    if (sl_log_level >= SL_LOG_DEBUG)
+        n = snprintf(line, sizeof(line), "sluice: %.3f [%s] %s", sl_mono_sec() - start, comp,
+                     tags[lvl]);
+    else
+        n = snprintf(line, sizeof(line), "sluice: [%s] %s", comp, tags[lvl]);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     va_start(ap, fmt);

@@ -246,6 +246,18 @@ engine_exec(struct engine *e, const char *sql, struct sl_diag *d)
     return rc;
 }
 
+int
+engine_set_threads(struct engine *e, int64_t threads, struct sl_diag *d)
+{
+    char sql[64];
+
+    if (threads <= 0)
+        snprintf(sql, sizeof(sql), "RESET threads");
+    else
+        snprintf(sql, sizeof(sql), "SET threads = %lld", (long long)threads);
+    return engine_exec(e, sql, d);
+}
+
 struct many {
     struct engine *e;
     const char *const *sql;

@@ -48,6 +48,8 @@ void engine_close(struct engine *e);
 /* The DuckDB library version, e.g. "v1.4.4". */
 const char *engine_version(void);
 
+/* Change how many threads one statement may use (0: one per core). */
+int engine_set_threads(struct engine *e, int64_t threads, struct sl_diag *d);
 /* Run one or more statements, discarding results. */
 int engine_exec(struct engine *e, const char *sql, struct sl_diag *d);
 /*

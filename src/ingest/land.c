@@ -334,11 +334,19 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
         rc = catalog_begin(cat, d);
     if (rc < 0)
         goto out;
-    int64_t now = sl_now_usec();
+    /* Arrival times are strictly increasing across the lake (the transform
+     * breaks ties between records by them), even if the clock steps back:
+     * the transaction holds the write lock, so no one else hands out one. */
+    int64_t now = sl_now_usec(), last = 0;
     int year;
     unsigned mon, day;
     int64_t secs = now / SL_USEC_PER_SEC;
 
+    rc = catalog_raw_last_arrival(cat, &last, d);
+    if (rc < 0) {
+        catalog_rollback(cat);
+        goto out;
+    }
     sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct raw_object o, old;
@@ -378,8 +386,9 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
             .compression = res[i].compression,
             .size = res[i].size,
             .checksum = checksum,
-            .arrived_at = now,
+            .arrived_at = now > last ? now : last + 1,
         };
+        last = o.arrived_at;
         rc = catalog_raw_add(cat, &o, d);
         if (rc == SL_ERR_EXISTS) {
             /* Landed by another process just now. */

@@ -42,7 +42,6 @@ static const struct {
     {META_RAW_OBJECT, SL_TYPE_STRING},
     {META_RAW_POSITION, SL_TYPE_INT64},
     {META_INGESTED_AT, SL_TYPE_TIMESTAMP},
-    {META_ROW_HASH, SL_TYPE_INT64},
 };
 
 /* ---- the table ------------------------------------------------------------------ */
@@ -76,6 +75,7 @@ add_file(void *arg, const struct curated_file *f)
     tf->key = sl_strdup(f->key);
     tf->partition = sl_strdup(f->partition);
     tf->rows = f->rows;
+    tf->max_field_id = f->max_field_id;
     c->rc = store_local_path(c->t->store, f->key, &tf->path, c->d);
     return c->rc;
 }
@@ -179,7 +179,10 @@ table_release(struct ttable *tt)
         free(tt->files[i].key);
         free(tt->files[i].path);
         free(tt->files[i].partition);
+        free(tt->files[i].dels);
+        free(tt->files[i].ties);
     }
+    free(tt->ties);
     free(tt->files);
     for (size_t i = 0; i < tt->nparts; i++) {
         free(tt->parts[i].refs);
@@ -194,14 +197,18 @@ table_release(struct ttable *tt)
 
 /* ---- the batch key table ------------------------------------------------------------ */
 
-/* Whether record a beats record b: later event, then later arrival. */
+/*
+ * Whether record a beats record b: the later event time, then the later
+ * arrival (arrival times of raw objects are strictly increasing, see
+ * ingest), then the later position in the object.
+ */
 static bool
-beats(int64_t ev_a, int64_t seq_a, int64_t pos_a, int64_t ev_b, int64_t seq_b, int64_t pos_b)
+beats(int64_t ev_a, int64_t at_a, int64_t pos_a, int64_t ev_b, int64_t at_b, int64_t pos_b)
 {
     if (ev_a != ev_b)
         return ev_a > ev_b;
-    if (seq_a != seq_b)
-        return seq_a > seq_b;
+    if (at_a != at_b)
+        return at_a > at_b;
     return pos_a > pos_b;
 }
 
@@ -267,8 +274,8 @@ dedup_batch(struct ttable *tt)
                 if (wk->len != r->key[row].len ||
                     memcmp(wk->p, r->key[row].p, wk->len) != 0)
                     continue;
-                if (beats(r->ev[row], pc->obj->seq, r->pos[row], wp->rows.ev[s->row],
-                          wp->obj->seq, wp->rows.pos[s->row])) {
+                if (beats(r->ev[row], pc->obj->ro.arrived_at, r->pos[row], wp->rows.ev[s->row],
+                          wp->obj->ro.arrived_at, wp->rows.pos[s->row])) {
                     wp->state[s->row] = ROW_DUP;
                     s->piece = (uint32_t)p;
                     s->row = (uint32_t)row;
@@ -283,38 +290,6 @@ dedup_batch(struct ttable *tt)
 }
 
 /* ---- the table's rows ---------------------------------------------------------------- */
-
-struct seq_cache {
-    char **ids;
-    int64_t *seqs;
-    size_t n, cap;
-};
-
-static int64_t
-object_seq(struct trun *t, struct seq_cache *c, const char *id, size_t len)
-{
-    struct raw_object o;
-    struct sl_arena a;
-    char *key;
-    int64_t seq = 0;
-
-    for (size_t i = 0; i < c->n; i++)
-        if (strlen(c->ids[i]) == len && memcmp(c->ids[i], id, len) == 0)
-            return c->seqs[i];
-    key = sl_strndup(id, len);
-    sl_arena_init(&a, 4096);
-    if (catalog_raw_get(t->cat, t->src->name, key, &a, &o, NULL) == 0)
-        seq = o.seq;
-    sl_arena_release(&a);
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        c->ids = sl_realloc(c->ids, c->cap * sizeof(*c->ids));
-        c->seqs = sl_realloc(c->seqs, c->cap * sizeof(*c->seqs));
-    }
-    c->ids[c->n] = key;
-    c->seqs[c->n++] = seq;
-    return seq;
-}
 
 /* The canonical key of row i of a chunk whose first nkey columns are the
  * key columns (types from the contract). */
@@ -347,108 +322,281 @@ chunk_key(const struct contract *c, const struct engine_vec *v, size_t i, struct
     return b->data;
 }
 
-static size_t
-file_index(struct ttable *tt, const char *path, size_t len, size_t hint)
+#define PROBE_FILES 128
+
+static void
+set_bit(uint64_t **map, int64_t nbits, int64_t bit)
 {
-    if (hint < tt->nfiles && strlen(tt->files[hint].path) == len &&
-        memcmp(tt->files[hint].path, path, len) == 0)
-        return hint;
-    for (size_t i = 0; i < tt->nfiles; i++)
-        if (strlen(tt->files[i].path) == len && memcmp(tt->files[i].path, path, len) == 0)
-            return i;
-    return SIZE_MAX;
+    if (*map == NULL)
+        *map = sl_calloc((size_t)(nbits + 63) / 64, sizeof(uint64_t));
+    (*map)[bit / 64] |= 1ull << (bit % 64);
+}
+
+/*
+ * A union of one branch per file [first, first + n): the file's index, the
+ * row's position, then the columns given.
+ */
+static char *
+per_file_sql(const struct ttable *tt, size_t first, size_t n, const char *cols)
+{
+    struct sl_buf b;
+
+    sl_buf_init(&b);
+    for (size_t i = first; i < first + n; i++) {
+        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, %s FROM read_parquet(",
+                    i > first ? " UNION ALL " : "", i, cols);
+        sl_buf_add_sql_str(&b, tt->files[i].path);
+        sl_buf_adds(&b, ", file_row_number = true)");
+    }
+    return sl_buf_detach(&b, NULL);
+}
+
+static void
+mark_replace(struct ttable *tt, size_t fi, int64_t row, uint8_t *state)
+{
+    struct tfile *f = &tt->files[fi];
+
+    set_bit(&f->dels, f->rows, row);
+    f->deleted++;
+    *state = ROW_REPLACE;
+}
+
+static int
+probe_chunk(struct ttable *tt, struct engine_chunk *ch, struct sl_buf *kb, struct sl_diag *d)
+{
+    const struct contract *c = tt->latest;
+    size_t nk = c->nkey, n = engine_chunk_rows(ch);
+    struct engine_vec v[CONTRACT_MAX_KEY + 5];
+    const struct engine_vec *fv = &v[0], *rv = &v[1], *kv = &v[2], *ev = &v[2 + nk];
+    bool ev_is_date = c->columns[c->event_time].type.id == SL_TYPE_DATE;
+
+    for (size_t k = 0; k < nk + 5; k++)
+        engine_chunk_vec(ch, k, &v[k]);
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *key = chunk_key(c, kv, i, kb, &klen);
+        const struct kslot *s = keytab_find(tt, sl_hash64(key, klen, 0), key, klen);
+
+        if (s == NULL)
+            continue;
+        struct piece *wp = tt->pieces[s->piece];
+        uint8_t *state = &wp->state[s->row];
+        int64_t old_ev = ev_is_date ? (int64_t)engine_vec_int(ev, i) * SL_USEC_PER_DAY
+                                    : (int64_t)engine_vec_int(ev, i);
+        int64_t old_at = (int64_t)engine_vec_int(&ev[1], i);
+        int64_t old_pos = (int64_t)engine_vec_int(&ev[2], i);
+        size_t fi = (size_t)engine_vec_int(fv, i);
+        int64_t row = (int64_t)engine_vec_int(rv, i);
+
+        if (fi >= tt->nfiles || row < 0 || row >= tt->files[fi].rows)
+            return sl_fail(d, SL_ERR_CORRUPT,
+                           "curated file '%s' has more rows than the catalog records",
+                           fi < tt->nfiles ? tt->files[fi].key : "?");
+        if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row], old_ev,
+                   old_at, old_pos)) {
+            *state = ROW_DUP;
+        } else if (old_ev == wp->rows.ev[s->row]) {
+            /* Same event time, later arrival: a redelivery if the values
+             * are the same too.  probe_ties() decides. */
+            set_bit(&tt->files[fi].ties, tt->files[fi].rows, row);
+            SL_GROW(tt->ties, tt->tiecap, tt->nties + 1);
+            tt->ties[tt->nties].file = (uint32_t)fi;
+            tt->ties[tt->nties].row = row;
+            tt->nties++;
+        } else {
+            mark_replace(tt, fi, row, state);
+        }
+    }
+    return 0;
+}
+
+/* The fingerprint of row i of the chunk, over the table's user columns
+ * (starting at chunk column first), as rows_end() computes it. */
+static uint64_t
+chunk_row_hash(const struct curated_table *m, const struct engine_vec *v, const uint64_t *seeds,
+               size_t i)
+{
+    uint64_t h = 0;
+
+    for (size_t j = 0; j < m->ncolumns - NMETA; j++) {
+        const struct engine_vec *x = &v[j];
+        int64_t i64;
+        double f;
+        __int128 big;
+        const void *p = &i64;
+        size_t len = 8;
+
+        if (!engine_vec_valid(x, i))
+            continue;
+        switch (m->columns[j].type.id) {
+        case SL_TYPE_STRING:
+            p = engine_vec_str(x, i, &len);
+            break;
+        case SL_TYPE_DOUBLE:
+            f = ((const double *)x->data)[i];
+            p = &f;
+            break;
+        case SL_TYPE_DECIMAL:
+            big = engine_vec_int(x, i);
+            if (m->columns[j].type.precision > 18) {
+                p = &big;
+                len = 16;
+            } else {
+                i64 = (int64_t)big;
+            }
+            break;
+        default:
+            i64 = (int64_t)engine_vec_int(x, i);
+            break;
+        }
+        h += rows_value_hash(seeds[j], p, len);
+    }
+    return h;
+}
+
+static void
+tie_filter(void *arg, const struct engine_chunk *ch, bool *out)
+{
+    const struct ttable *tt = arg;
+    struct engine_vec fv, rv;
+    size_t n = engine_chunk_rows(ch);
+
+    engine_chunk_vec(ch, 0, &fv);
+    engine_chunk_vec(ch, 1, &rv);
+    for (size_t i = 0; i < n; i++) {
+        size_t fi = (size_t)engine_vec_int(&fv, i);
+        int64_t row = (int64_t)engine_vec_int(&rv, i);
+        const uint64_t *ties = fi < tt->nfiles ? tt->files[fi].ties : NULL;
+
+        out[i] = ties != NULL && (ties[row / 64] >> (row % 64) & 1);
+    }
+}
+
+/*
+ * Settle the ties: read the tied rows whole, and compare their values with
+ * the winners'.  Equal: the table keeps its row (a redelivery).  Different:
+ * the winner replaces it.
+ */
+static int
+probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    static const struct sl_type args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
+    const struct curated_table *m = &tt->meta;
+    const struct contract *c = tt->latest;
+    size_t nuser = m->ncolumns - NMETA;
+    uint64_t *seeds = sl_calloc(nuser, sizeof(*seeds));
+    struct engine_filter ef = {2, args, tie_filter, tt};
+    const char *filter;
+    struct sl_buf kb;
+    int rc;
+
+    if (tt->nties == 0) {
+        free(seeds);
+        return 0;
+    }
+    for (size_t j = 0; j < nuser; j++)
+        seeds[j] = rows_name_seed(m->columns[j].name);
+    sl_buf_init(&kb);
+    rc = engine_register_filter(t->engine, &ef, &filter, d);
+    for (size_t first = 0; rc == 0 && first < tt->nfiles; first += PROBE_FILES) {
+        size_t n = tt->nfiles - first < PROBE_FILES ? tt->nfiles - first : PROBE_FILES;
+        struct engine_result *res = NULL;
+        struct engine_chunk *ch;
+        char *sql;
+
+        struct sl_buf b;
+
+        sl_buf_init(&b);
+        for (size_t i = first; i < first + n; i++) {
+            struct curated_table user = *m;
+
+            if (tt->files[i].ties == NULL)
+                continue;
+            /* Columns a file predates read as NULL, as in select_columns(). */
+            user.ncolumns = nuser;
+            sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ", b.len ? " UNION ALL " : "",
+                        i);
+            select_columns(&b, &user, tt->files[i].max_field_id);
+            sl_buf_adds(&b, " FROM read_parquet(");
+            sl_buf_add_sql_str(&b, tt->files[i].path);
+            sl_buf_addf(&b, ", file_row_number = true) WHERE %s(%zu, file_row_number)", filter, i);
+        }
+        sql = b.len ? sl_buf_detach(&b, NULL) : NULL;
+        sl_buf_release(&b);
+        if (sql == NULL)
+            continue;
+        rc = engine_stream(t->engine, sql, &res, d);
+        free(sql);
+        while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
+            size_t rows = engine_chunk_rows(ch);
+            struct engine_vec v[CONTRACT_MAX_COLUMNS + 2], kv[CONTRACT_MAX_KEY];
+
+            for (size_t k = 0; k < nuser + 2; k++)
+                engine_chunk_vec(ch, k, &v[k]);
+            for (size_t k = 0; k < c->nkey; k++)
+                kv[k] = v[2 + c->key[k]];
+            for (size_t i = 0; i < rows; i++) {
+                size_t klen;
+                const char *key = chunk_key(c, kv, i, &kb, &klen);
+                const struct kslot *s = keytab_find(tt, sl_hash64(key, klen, 0), key, klen);
+
+                if (s == NULL)
+                    continue;
+                struct piece *wp = tt->pieces[s->piece];
+
+                if (chunk_row_hash(m, &v[2], seeds, i) == wp->rows.row_hash[s->row])
+                    wp->state[s->row] = ROW_DUP;
+                else
+                    mark_replace(tt, (size_t)engine_vec_int(&v[0], i),
+                                 (int64_t)engine_vec_int(&v[1], i), &wp->state[s->row]);
+            }
+        }
+        engine_result_free(res);
+    }
+    sl_buf_release(&kb);
+    free(seeds);
+    return rc;
 }
 
 int
 probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     const struct contract *c = tt->latest;
-    struct engine_result *res = NULL;
-    struct engine_chunk *ch;
-    struct seq_cache cache = {0};
-    struct sl_buf sql, kb;
-    size_t nk = c->nkey, hint = 0;
+    struct sl_buf kb, cols;
     int rc;
 
     if (tt->nfiles == 0)
         return 0;
     rc = engine_for(t, d);
-    if (rc < 0)
-        return rc;
-    sl_buf_init(&sql);
+    /* One statement, scanning in parallel. */
+    if (rc == 0)
+        rc = engine_set_threads(t->engine, t->threads, d);
     sl_buf_init(&kb);
-    sl_buf_adds(&sql, "SELECT ");
-    for (size_t k = 0; k < nk; k++) {
-        sl_buf_add_sql_ident(&sql, c->columns[c->key[k]].name);
-        sl_buf_adds(&sql, ", ");
+    sl_buf_init(&cols);
+    for (size_t k = 0; k < c->nkey; k++) {
+        sl_buf_add_sql_ident(&cols, c->columns[c->key[k]].name);
+        sl_buf_adds(&cols, ", ");
     }
-    sl_buf_add_sql_ident(&sql, c->columns[c->event_time].name);
-    sl_buf_adds(&sql, ", " META_RAW_OBJECT ", " META_RAW_POSITION ", " META_ROW_HASH
-                      ", filename FROM read_parquet([");
-    for (size_t i = 0; i < tt->nfiles; i++) {
-        if (i)
-            sl_buf_adds(&sql, ", ");
-        sl_buf_add_sql_str(&sql, tt->files[i].path);
+    sl_buf_add_sql_ident(&cols, c->columns[c->event_time].name);
+    sl_buf_adds(&cols, ", " META_INGESTED_AT ", " META_RAW_POSITION);
+    for (size_t first = 0; rc == 0 && first < tt->nfiles; first += PROBE_FILES) {
+        size_t n = tt->nfiles - first < PROBE_FILES ? tt->nfiles - first : PROBE_FILES;
+        char *sql = per_file_sql(tt, first, n, cols.data);
+        struct engine_result *res = NULL;
+        struct engine_chunk *ch;
+
+        rc = engine_stream(t->engine, sql, &res, d);
+        free(sql);
+        while (rc == 0 && (ch = engine_result_next(res)) != NULL)
+            rc = probe_chunk(tt, ch, &kb, d);
+        engine_result_free(res);
     }
-    sl_buf_adds(&sql, "], filename = true)");
-    rc = engine_stream(t->engine, sql.data, &res, d);
-    sl_buf_release(&sql);
-    if (rc < 0)
-        goto out;
-    bool ev_is_date = c->columns[c->event_time].type.id == SL_TYPE_DATE;
-
-    while ((ch = engine_result_next(res)) != NULL) {
-        size_t n = engine_chunk_rows(ch);
-        struct engine_vec v[CONTRACT_MAX_KEY + 5];
-
-        for (size_t k = 0; k < nk + 5; k++)
-            engine_chunk_vec(ch, k, &v[k]);
-        for (size_t i = 0; i < n; i++) {
-            size_t klen;
-            const char *key = chunk_key(c, v, i, &kb, &klen);
-            uint64_t h = sl_hash64(key, klen, 0);
-            const struct kslot *s = keytab_find(tt, h, key, klen);
-
-            if (s == NULL)
-                continue;
-            struct piece *wp = tt->pieces[s->piece];
-            uint8_t *state = &wp->state[s->row];
-            const struct engine_vec *ev = &v[nk];
-            int64_t old_ev = ev_is_date ? (int64_t)engine_vec_int(ev, i) * SL_USEC_PER_DAY
-                                        : (int64_t)engine_vec_int(ev, i);
-            size_t idlen;
-            const char *id = engine_vec_str(&v[nk + 1], i, &idlen);
-            int64_t old_pos = (int64_t)engine_vec_int(&v[nk + 2], i);
-            uint64_t old_hash = (uint64_t)(int64_t)engine_vec_int(&v[nk + 3], i);
-            int64_t old_seq = object_seq(t, &cache, id, idlen);
-
-            if (!beats(wp->rows.ev[s->row], wp->obj->seq, wp->rows.pos[s->row], old_ev,
-                       old_seq, old_pos) ||
-                (old_ev == wp->rows.ev[s->row] && old_hash == wp->rows.row_hash[s->row])) {
-                *state = ROW_DUP;
-                continue;
-            }
-            size_t plen;
-            const char *path = engine_vec_str(&v[nk + 4], i, &plen);
-            size_t fi = file_index(tt, path, plen, hint);
-
-            if (fi == SIZE_MAX) {
-                rc = sl_fail(d, SL_ERR_CORRUPT, "engine returned an unknown file '%.*s'",
-                             (int)plen, path);
-                goto out;
-            }
-            hint = fi;
-            tt->files[fi].deleted++;
-            *state = ROW_REPLACE;
-        }
-    }
-out:
-    engine_result_free(res);
+    sl_buf_release(&cols);
     sl_buf_release(&kb);
-    for (size_t i = 0; i < cache.n; i++)
-        free(cache.ids[i]);
-    free(cache.ids);
-    free(cache.seqs);
+    SL_DEBUG("transform", "probed %zu file(s); %zu tie(s) to compare", tt->nfiles, tt->nties);
+    if (rc == 0)
+        rc = probe_ties(t, tt, d);
+    SL_DEBUG("transform", "ties settled");
     return rc;
 }
 

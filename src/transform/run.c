@@ -136,7 +136,7 @@ record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
             continue;
         sl_format_date(p->day, day);
         struct curated_file f = {p->final_key, tt->meta.name, day, p->out_rows, p->bytes,
-                                 NULL, t->run_id};
+                                 tt->meta.next_field_id - 1, t->run_id};
         struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, p->staged_key, p->final_key};
 
         rc = catalog_file_add(t->cat, &f, d);
@@ -217,6 +217,7 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
         rc = table_prepare(t, tt, d);
         if (rc == 0) {
             dedup_batch(tt);
+            SL_DEBUG("transform", "batch dedup done at %.3fs", sl_mono_sec() - t0);
             rc = probe_table(t, tt, d);
         }
         SL_DEBUG("transform", "dedup and probe done at %.3fs", sl_mono_sec() - t0);

@@ -37,8 +37,7 @@
 #define META_RAW_OBJECT "_raw_object"
 #define META_RAW_POSITION "_raw_position"
 #define META_INGESTED_AT "_ingested_at"
-#define META_ROW_HASH "_row_hash"
-#define NMETA 4
+#define NMETA 3
 
 struct tobj {
     struct rows_object ro;      /* what rows need to know */
@@ -86,7 +85,10 @@ struct tfile {
     char *path;                 /* local path for the engine */
     char *partition;            /* "YYYY-MM-DD" */
     int64_t rows;
+    int32_t max_field_id;       /* it has the table's columns up to this id */
     int64_t deleted;            /* rows this run replaces */
+    uint64_t *dels;             /* bitmap of those rows by position, or NULL */
+    uint64_t *ties;             /* rows to compare with an equal-time winner */
     bool merge;                 /* rewritten into the partition's new file */
 };
 
@@ -103,6 +105,13 @@ struct tpart {
     int64_t bytes;
 };
 
+/* A row of the table whose event time equals the batch winner's: a
+ * redelivery if the values are equal too. */
+struct ttie {
+    uint32_t file;
+    int64_t row;
+};
+
 struct ttable {
     struct curated_table meta;  /* columns include the metadata ones */
     bool exists;                /* already in the catalog */
@@ -115,6 +124,8 @@ struct ttable {
     struct kslot *slots;        /* the batch key table */
     size_t mask;
 
+    struct ttie *ties;          /* see probe_ties() */
+    size_t nties, tiecap;
     struct tfile *files;        /* live files */
     size_t nfiles, fcap;
     struct tpart *parts;
@@ -172,9 +183,11 @@ const char *chunk_key(const struct contract *c, const struct engine_vec *v, size
 /* write.c */
 int engine_for(struct trun *t, struct sl_diag *d);
 int write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d);
-/* Append read_parquet(paths, schema = <table columns by field id>). */
-void read_by_id(struct sl_buf *b, const struct curated_table *m, const char *const *paths,
-                size_t n);
+/*
+ * Append the select list of the table's columns for files that have the
+ * columns up to max_field_id: the others read as typed NULLs.
+ */
+void select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max_field_id);
 
 /* quarantine.c */
 int write_quarantine(struct trun *t, struct sl_diag *d);

@@ -35,6 +35,7 @@ names_release(struct names *l)
 struct paths {
     struct store *store;
     struct names list;
+    int32_t max_field_id;  /* the highest any file has */
     struct sl_diag *d;
 };
 
@@ -47,6 +48,8 @@ add_file_path(void *arg, const struct curated_file *f)
 
     if (rc < 0)
         return rc;
+    if (f->max_field_id > p->max_field_id)
+        p->max_field_id = f->max_field_id;
     add_name(&p->list, path);
     free(path);
     return 0;
@@ -72,7 +75,7 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
 {
     struct sl_arena a;
     struct curated_table t;
-    struct paths p = {s, {0}, d};
+    struct paths p = {s, {0}, 0, d};
     int rc;
 
     sl_arena_init(&a, 0);
@@ -85,25 +88,17 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
     sl_buf_adds(b, "CREATE OR REPLACE VIEW curated.");
     sl_buf_add_sql_ident(b, name);
     sl_buf_adds(b, " AS SELECT ");
-    for (size_t j = 0; j < t.ncolumns; j++) {
-        char type[32];
-
-        if (j)
-            sl_buf_adds(b, ", ");
-        if (p.list.n == 0) {
-            sl_type_sql(t.columns[j].type, type, sizeof(type));
-            sl_buf_addf(b, "CAST(NULL AS %s) AS ", type);
-        } else if (t.columns[j].type.id == SL_TYPE_TIMESTAMP) {
-            sl_buf_add_sql_ident(b, t.columns[j].name);
-            sl_buf_adds(b, "::TIMESTAMPTZ AS ");
-        }
-        sl_buf_add_sql_ident(b, t.columns[j].name);
-    }
+    select_columns(b, &t, p.max_field_id);
     if (p.list.n == 0) {
         sl_buf_adds(b, " WHERE false");
     } else {
-        sl_buf_adds(b, " FROM ");
-        read_by_id(b, &t, (const char *const *)p.list.v, p.list.n);
+        sl_buf_adds(b, " FROM read_parquet([");
+        for (size_t i = 0; i < p.list.n; i++) {
+            if (i)
+                sl_buf_adds(b, ", ");
+            sl_buf_add_sql_str(b, p.list.v[i]);
+        }
+        sl_buf_adds(b, "], union_by_name = true)");
     }
     rc = engine_exec(e, b->data, d);
 out:
@@ -116,7 +111,7 @@ static int
 quarantine_view(struct engine *e, struct catalog *cat, struct store *s, const char *source,
                 struct sl_buf *b, struct sl_diag *d)
 {
-    struct paths p = {s, {0}, d};
+    struct paths p = {s, {0}, 0, d};
     int rc = catalog_quarantine_list(cat, source, add_key_path, &p, d);
 
     if (rc < 0 || p.list.n == 0)

@@ -26,7 +26,6 @@
 
 #include "core/buf.h"
 #include "core/fs.h"
-#include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -104,7 +103,6 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
     /* The metadata columns, in the order of meta_cols in merge.c. */
     int64_t *pos = engine_chunk_data(ch, nuser + 1);
     int64_t *at = engine_chunk_data(ch, nuser + 2);
-    int64_t *hash = engine_chunk_data(ch, nuser + 3);
 
     for (size_t k = 0; k < n; k++) {
         const struct piece *pc = tt->pieces[refs[k] >> 32];
@@ -114,79 +112,56 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
         engine_chunk_set_str(ch, nuser, k, id, strlen(id));
         pos[k] = pc->rows.pos[row];
         at[k] = pc->obj->ro.arrived_at;
-        hash[k] = (int64_t)pc->rows.row_hash[row];
     }
     return n;
 }
 
 /* ---- the filter over old rows ----------------------------------------------------------- */
 
+/* keep(file index, row number): false for the rows this run replaces. */
 static void
 keep(void *arg, const struct engine_chunk *ch, bool *out)
 {
-    struct ttable *tt = arg;
-    const struct contract *c = tt->latest;
-    struct engine_vec v[CONTRACT_MAX_KEY];
+    const struct ttable *tt = arg;
+    struct engine_vec fv, rv;
     size_t n = engine_chunk_rows(ch);
-    struct sl_buf kb;
 
-    sl_buf_init(&kb);
-    for (size_t k = 0; k < c->nkey; k++)
-        engine_chunk_vec(ch, k, &v[k]);
+    engine_chunk_vec(ch, 0, &fv);
+    engine_chunk_vec(ch, 1, &rv);
     for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *key = chunk_key(c, v, i, &kb, &len);
-        const struct kslot *s = keytab_find(tt, sl_hash64(key, len, 0), key, len);
+        size_t fi = (size_t)engine_vec_int(&fv, i);
+        int64_t row = (int64_t)engine_vec_int(&rv, i);
+        const uint64_t *dels = fi < tt->nfiles ? tt->files[fi].dels : NULL;
 
-        out[i] = s == NULL || tt->pieces[s->piece]->state[s->row] != ROW_REPLACE;
+        out[i] = dels == NULL || !(dels[row / 64] >> (row % 64) & 1);
     }
-    sl_buf_release(&kb);
 }
 
 /* ---- the statements ------------------------------------------------------------------------ */
 
-static void
-add_columns(struct sl_buf *b, const struct curated_table *m, bool cast_ts)
-{
-    for (size_t j = 0; j < m->ncolumns; j++) {
-        if (j)
-            sl_buf_adds(b, ", ");
-        sl_buf_add_sql_ident(b, m->columns[j].name);
-        if (cast_ts && m->columns[j].type.id == SL_TYPE_TIMESTAMP) {
-            sl_buf_adds(b, "::TIMESTAMPTZ AS ");
-            sl_buf_add_sql_ident(b, m->columns[j].name);
-        }
-    }
-}
-
 void
-read_by_id(struct sl_buf *b, const struct curated_table *m, const char *const *paths,
-           size_t n)
+select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max_field_id)
 {
-    sl_buf_adds(b, "read_parquet([");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sl_buf_adds(b, ", ");
-        sl_buf_add_sql_str(b, paths[i]);
-    }
-    sl_buf_adds(b, "], schema = MAP {");
     for (size_t j = 0; j < m->ncolumns; j++) {
         char type[32];
 
-        /* NEEDSWORK: DuckDB 1.4.4 reads a TIMESTAMPTZ column by field id as
-         * NULL when asked for TIMESTAMPTZ; asked for TIMESTAMP it reads the
-         * UTC value, which the SELECT casts back (TimeZone is UTC). */
-        if (m->columns[j].type.id == SL_TYPE_TIMESTAMP)
-            snprintf(type, sizeof(type), "TIMESTAMP");
-        else
+        if (j)
+            sl_buf_adds(b, ", ");
+        if (m->columns[j].field_id > max_field_id) {
             sl_type_sql(m->columns[j].type, type, sizeof(type));
-        sl_buf_addf(b, "%s%d: {name: ", j ? ", " : "", m->columns[j].field_id);
-        sl_buf_add_sql_str(b, m->columns[j].name);
-        sl_buf_addf(b, ", type: '%s', default_value: NULL}", type);
+            sl_buf_addf(b, "CAST(NULL AS %s) AS ", type);
+        }
+        sl_buf_add_sql_ident(b, m->columns[j].name);
     }
-    sl_buf_adds(b, "})");
 }
 
+/*
+ * Old files are read by column name, not by field id: names never change
+ * within a table (a rename is a new major version), and DuckDB 1.4.4 reads a
+ * TIMESTAMPTZ column by field id as NULL - the workaround, reading it as
+ * TIMESTAMP and casting back, costs a calendar computation per value.
+ * Columns a file predates are typed NULLs (select_columns).
+ */
 static char *
 copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const char *filter,
          const char *path)
@@ -194,34 +169,24 @@ copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const ch
     const struct transform_settings *ts = &t->project->config.transform;
     const struct curated_table *m = &tt->meta;
     const struct tpart *part = &tt->parts[k];
-    const struct contract *c = tt->latest;
     struct sl_buf b;
 
     sl_buf_init(&b);
     sl_buf_adds(&b, "COPY (");
     if (part->n > 0)
         sl_buf_addf(&b, "SELECT * FROM %s(%zu)", scan, k);
-    if (part->nfiles > 0) {
-        const char **paths = sl_calloc(part->nfiles, sizeof(*paths));
+    for (size_t i = 0; i < part->nfiles; i++) {
+        const struct tfile *f = &tt->files[part->files[i]];
 
-        for (size_t i = 0; i < part->nfiles; i++)
-            paths[i] = tt->files[part->files[i]].path;
-        if (part->n > 0)
+        if (part->n > 0 || i > 0)
             sl_buf_adds(&b, " UNION ALL ");
         sl_buf_adds(&b, "SELECT ");
-        add_columns(&b, m, true);
-        sl_buf_adds(&b, " FROM ");
-        read_by_id(&b, m, paths, part->nfiles);
-        free(paths);
-        if (filter != NULL) {
-            sl_buf_addf(&b, " WHERE %s(", filter);
-            for (size_t i = 0; i < c->nkey; i++) {
-                if (i)
-                    sl_buf_adds(&b, ", ");
-                sl_buf_add_sql_ident(&b, c->columns[c->key[i]].name);
-            }
-            sl_buf_adds(&b, ")");
-        }
+        select_columns(&b, m, f->max_field_id);
+        sl_buf_adds(&b, " FROM read_parquet(");
+        sl_buf_add_sql_str(&b, f->path);
+        sl_buf_adds(&b, f->dels ? ", file_row_number = true)" : ")");
+        if (f->dels != NULL)
+            sl_buf_addf(&b, " WHERE %s(%zu, file_row_number)", filter, part->files[i]);
     }
     sl_buf_adds(&b, ") TO ");
     sl_buf_add_sql_str(&b, path);
@@ -242,7 +207,7 @@ int
 write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     struct engine_column *cols;
-    struct sl_type keytypes[CONTRACT_MAX_KEY];
+    static const struct sl_type filter_args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
     const char *scan = NULL, *filter = NULL;
     char **sql, **paths;
     size_t nsql = 0;
@@ -265,16 +230,17 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (rc < 0)
         return rc;
     if (tt->replaced > 0) {
-        const struct contract *c = tt->latest;
-
-        for (size_t i = 0; i < c->nkey; i++)
-            keytypes[i] = c->columns[c->key[i]].type;
-        struct engine_filter ef = {c->nkey, keytypes, keep, tt};
+        struct engine_filter ef = {2, filter_args, keep, tt};
 
         rc = engine_register_filter(t->engine, &ef, &filter, d);
         if (rc < 0)
             return rc;
     }
+    /* One file per statement and statements side by side: each statement
+     * on one thread, or DuckDB's workers and ours fight over the cores. */
+    rc = engine_set_threads(t->engine, 1, d);
+    if (rc < 0)
+        return rc;
 
     sql = sl_calloc(tt->nparts, sizeof(*sql));
     paths = sl_calloc(tt->nparts, sizeof(*paths));
