@@ -266,7 +266,8 @@ project_source_names(struct project *p, const char ***names, size_t *n, struct s
         list[count++] = name;
     }
     closedir(dh);
-    qsort(list, count, sizeof(*list), cmp_name);
+    if (count > 1)
+        qsort(list, count, sizeof(*list), cmp_name);
     if (count > 0) {
         *names = sl_arena_alloc(&p->arena, count * sizeof(*list));
         memcpy(*names, list, count * sizeof(*list));

@@ -262,7 +262,8 @@ walk(const char *dir, const char *rel, store_list_cb cb, void *arg, struct sl_di
         names[n++] = sl_strdup(e->d_name);
     }
     closedir(dh);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         char *sub = sl_printf("%s/%s", dir, names[i]);
         char *key = *rel ? sl_printf("%s/%s", rel, names[i]) : sl_strdup(names[i]);

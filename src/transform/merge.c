@@ -696,5 +696,6 @@ plan_outputs(struct trun *t, struct ttable *tt)
             }
         }
     }
-    qsort(tt->parts, tt->nparts, sizeof(tt->parts[0]), cmp_part);
+    if (tt->nparts > 1)
+        qsort(tt->parts, tt->nparts, sizeof(tt->parts[0]), cmp_part);
 }

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Run every test against one or more build folders, in order:
+#
+#   tests/run.sh [--only PATH] BUILD_DIR...
+#
+# For each build: the unit binaries (one line per case), the fuzz corpus
+# replays, and the end-to-end scripts tests/e2e/NNN-*.sh, each in a fresh
+# folder with a time limit.  Prints one line per test and ends with
+# "N passed, N failed".  Logs of failures are kept in build/test-logs/.
+set -u
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+only=""
+if [ "${1:-}" = --only ]; then
+    only=$2
+    shift 2
+fi
+[ $# -gt 0 ] || { echo "usage: tests/run.sh [--only PATH] BUILD_DIR..." >&2; exit 2; }
+
+pass=0
+fail=0
+logs="$here/build/test-logs"
+mkdir -p "$logs"
+export LSAN_OPTIONS="suppressions=$here/tests/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_odr_violation=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+for build in "$@"; do
+    build=$(cd "$here/$build" 2>/dev/null && pwd || echo "$build")
+    mode=$(basename "$build")
+    export SLUICE="$build/sluice" SLUICE_BUILD="$build" SLUICE_MODE="$mode" SLUICE_SRC="$here"
+
+    if [ -z "$only" ] || echo "$only" | grep -q '^tests/unit'; then
+        for bin in "$build"/tests/unit/*/test_*; do
+            [ -x "$bin" ] || continue
+            name="$mode/unit/$(basename "$(dirname "$bin")")/$(basename "$bin")"
+            out=$(timeout 300 "$bin" 2>"$logs/unit.err"; echo "exit=$?")
+            echo "$out" | while IFS= read -r line; do
+                case $line in
+                    "ok "*) echo "ok   $name:${line#ok }" ;;
+                    "FAIL "*) echo "FAIL $name:${line#FAIL }" ;;
+                esac
+            done
+            n_ok=$(echo "$out" | grep -c '^ok ')
+            n_bad=$(echo "$out" | grep -c '^FAIL ')
+            pass=$((pass + n_ok))
+            fail=$((fail + n_bad))
+            case $out in
+                *exit=0) ;;
+                *) if [ "$n_bad" = 0 ]; then
+                       bad "$name: crashed ($(echo "$out" | tail -n 1))"
+                       cat "$logs/unit.err" | tail -n 20
+                   fi ;;
+            esac
+        done
+    fi
+
+    if [ -z "$only" ] || echo "$only" | grep -q '^tests/fuzz'; then
+        for bin in "$build"/tests/fuzz/*-replay; do
+            [ -x "$bin" ] || continue
+            target=$(basename "$bin" -replay)
+            name="$mode/fuzz/$target"
+            if timeout 600 "$bin" "$here/tests/fuzz/$target/corpus" >"$logs/$mode-fuzz-$target.log" 2>&1; then
+                ok "$name ($(tail -n 1 "$logs/$mode-fuzz-$target.log"))"
+            else
+                bad "$name (see $logs/$mode-fuzz-$target.log)"
+                tail -n 20 "$logs/$mode-fuzz-$target.log"
+            fi
+        done
+    fi
+
+    for t in "$here"/tests/e2e/[0-9]*.sh; do
+        rel=${t#"$here"/}
+        [ -z "$only" ] || [ "$only" = "$rel" ] || continue
+        name="$mode/e2e/$(basename "$t" .sh)"
+        log="$logs/$mode-$(basename "$t" .sh).log"
+        start=$(date +%s)
+        if timeout 900 sh "$t" >"$log" 2>&1; then
+            ok "$name ($(( $(date +%s) - start ))s)"
+        else
+            bad "$name ($(( $(date +%s) - start ))s, log: $log)"
+            tail -n 25 "$log" | sed 's/^/    /'
+        fi
+    done
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
