@@ -13,7 +13,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%/fuzz.c=$(BUILD)/tests/fuzz/%-replay)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -Wno-missing-prototypes -Wno-format-truncation -o $@ $< \
 	    $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/fuzz/%-replay: tests/fuzz/%/fuzz.c tests/fuzz/replay.c $(BUILD)/libsluice.a

@@ -2,8 +2,10 @@
  * read_avro.c - Avro object container files into rows (see reader.h).
  *
  * avro-c reads the container (header, codec, blocks) into generic values.
- * avro-c 1.11 does not expose logical types, so they are read from the
- * writer schema's JSON: per top-level field and, for unions, per branch.
+ * avro-c 1.11 neither exposes logical types nor keeps them when it parses a
+ * schema, so they are read from the writer schema's JSON text as stored in
+ * the file header ("avro.schema"): per top-level field and, for unions, per
+ * branch.
  * Supported: date, timestamp-millis, timestamp-micros (and their local-
  * variants, taken as UTC), decimal on bytes or fixed.
  *
@@ -68,47 +70,90 @@ logical_of(const struct sl_yaml *t, enum logical *lg, int *scale)
     }
 }
 
+/* A zigzag varint ("long" in Avro's binary encoding); false if cut. */
+static bool
+read_long(const unsigned char **p, const unsigned char *end, int64_t *out)
+{
+    uint64_t v = 0;
+
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return false;
+        unsigned char b = *(*p)++;
+
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The writer schema's JSON text from the container header: after the magic
+ * comes a map of metadata (blocks of count, key, bytes; a negative count is
+ * followed by the block's size).  NULL if not found.
+ */
+static const char *
+header_schema(const char *data, size_t len, size_t *slen)
+{
+    const unsigned char *p = (const unsigned char *)data + 4, *end = (const unsigned char *)data + len;
+    int64_t count, n, vlen;
+
+    if (len < 4)
+        return NULL;
+    for (;;) {
+        if (!read_long(&p, end, &count) || count == 0)
+            return NULL;
+        if (count < 0) {
+            count = -count;
+            if (!read_long(&p, end, &n))
+                return NULL;
+        }
+        for (int64_t i = 0; i < count; i++) {
+            const unsigned char *key;
+
+            if (!read_long(&p, end, &n) || n < 0 || n > end - p)
+                return NULL;
+            key = p;
+            p += n;
+            if (!read_long(&p, end, &vlen) || vlen < 0 || vlen > end - p)
+                return NULL;
+            if (n == 11 && memcmp(key, "avro.schema", 11) == 0) {
+                *slen = (size_t)vlen;
+                return (const char *)p;
+            }
+            p += vlen;
+        }
+    }
+}
+
 /* Fill in logical types of the fields from the writer schema's JSON. */
 static void
-read_logicals(avro_schema_t schema, struct afield *fields, size_t n)
+read_logicals(const char *data, size_t len, struct afield *fields, size_t n)
 {
-    size_t cap = 4096;
-    char *buf = NULL;
     struct sl_arena a;
     struct sl_yaml *root;
     const struct sl_yaml *list;
+    size_t slen;
+    const char *schema = header_schema(data, len, &slen);
 
-    for (;;) {
-        avro_writer_t w;
+    if (schema == NULL)
+        return;
+    sl_arena_init(&a, 0);
+    if (sl_yaml_parse("schema", schema, slen, &a, &root, NULL) == 0 &&
+        (list = sl_yaml_get(root, "fields")) != NULL && list->kind == SL_YAML_SEQ) {
+        for (size_t i = 0; i < list->n && i < n; i++) {
+            const struct sl_yaml *t = sl_yaml_get(list->items[i], "type");
 
-        buf = sl_realloc(buf, cap);
-        w = avro_writer_memory(buf, (int64_t)cap);
-        if (avro_schema_to_json(schema, w) == 0) {
-            size_t len = (size_t)avro_writer_tell(w);
-
-            avro_writer_free(w);
-            sl_arena_init(&a, 0);
-            if (sl_yaml_parse("schema", buf, len, &a, &root, NULL) == 0 &&
-                (list = sl_yaml_get(root, "fields")) != NULL && list->kind == SL_YAML_SEQ) {
-                for (size_t i = 0; i < list->n && i < n; i++) {
-                    const struct sl_yaml *t = sl_yaml_get(list->items[i], "type");
-
-                    logical_of(t, &fields[i].logical[0], &fields[i].scale[0]);
-                    if (t != NULL && t->kind == SL_YAML_SEQ)
-                        for (size_t b = 0; b < t->n && b < MAX_BRANCHES; b++)
-                            logical_of(t->items[b], &fields[i].logical[b + 1],
-                                       &fields[i].scale[b + 1]);
-                }
-            }
-            sl_arena_release(&a);
-            break;
+            logical_of(t, &fields[i].logical[0], &fields[i].scale[0]);
+            if (t != NULL && t->kind == SL_YAML_SEQ)
+                for (size_t b = 0; b < t->n && b < MAX_BRANCHES; b++)
+                    logical_of(t->items[b], &fields[i].logical[b + 1], &fields[i].scale[b + 1]);
         }
-        avro_writer_free(w);
-        if (cap > (64u << 20))
-            break;
-        cap *= 4;
     }
-    free(buf);
+    sl_arena_release(&a);
 }
 
 /* Big-endian two's complement bytes to a 128-bit integer. */
@@ -284,7 +329,7 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
 
         fields[i].col = colmap_find(m, name, strlen(name));
     }
-    read_logicals(ws, fields, nf);
+    read_logicals(data, len, fields, nf);
     iface = avro_generic_class_from_schema(ws);
     avro_generic_value_new(iface, &rec);
 

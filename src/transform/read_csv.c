@@ -206,6 +206,18 @@ header(const struct contract *c, const char *data, size_t len, int *map, size_t 
         sl_fail(d, SL_ERR_INPUT, "this is not a CSV file: it holds binary data");
         return SL_ERR_INPUT;
     }
+    {
+        const char *p = data + off;
+
+        while (p < data + len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+            p++;
+        if (p < data + len && (*p == '{' || *p == '[')) {
+            free(f);
+            sl_fail(d, SL_ERR_INPUT, "this looks like JSON, not CSV");
+            sl_diag_hint(d, "name JSON lines files .jsonl and JSON arrays .json");
+            return SL_ERR_INPUT;
+        }
+    }
     if (!split(data + off, data + len, f, &n, &overflow, &next, &lines, &why)) {
         free(f);
         sl_fail(d, SL_ERR_INPUT, "cannot read the CSV header: %s", why);
@@ -224,12 +236,6 @@ header(const struct contract *c, const char *data, size_t len, int *map, size_t 
             sl_diag_at(d, NULL, 1, 0, NULL);
             return SL_ERR_INPUT;
         }
-    }
-    if (n == 1 && f[0].len > 0 && (f[0].s[0] == '{' || f[0].s[0] == '[')) {
-        free(f);
-        sl_fail(d, SL_ERR_INPUT, "this looks like JSON, not CSV");
-        sl_diag_hint(d, "name JSON lines files .jsonl and JSON arrays .json");
-        return SL_ERR_INPUT;
     }
     rc = map_header(c, f, n, map, d);
     *nfields = n;

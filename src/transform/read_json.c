@@ -530,7 +530,8 @@ read_jsonl(struct rows *r, const struct colmap *m, const char *data, size_t len,
                 rows_reject(r, pos, p, (size_t)(le - p), NULL,
                             "expected a JSON object, found another JSON value");
             else
-                rows_reject(r, pos, p, (size_t)(le - p), j.field, reason(&j, &r->arena));
+                rows_reject(r, pos, p, (size_t)(le - p), j.utf8_err ? j.field : NULL,
+                            reason(&j, &r->arena));
             record++;
         } else {
             rows_begin(r, pos);
@@ -543,7 +544,8 @@ read_jsonl(struct rows *r, const struct colmap *m, const char *data, size_t len,
                     rows_end(r, p, (size_t)(le - p));
                 }
             } else {
-                rows_reject(r, pos, p, (size_t)(le - p), j.field, reason(&j, &r->arena));
+                rows_reject(r, pos, p, (size_t)(le - p), j.utf8_err ? j.field : NULL,
+                            reason(&j, &r->arena));
             }
             record++;
         }
@@ -597,9 +599,11 @@ read_json_array(struct rows *r, const struct colmap *m, const char *data, size_t
                 } else {
                     const char *why = reason(&j, &r->arena);
 
-                    rows_reject(r, pos, start, (size_t)(j.end - start), j.field,
+                    rows_reject(r, pos, start, (size_t)(j.end - start),
+                                j.utf8_err ? j.field : NULL,
                                 sl_arena_printf(&r->arena, "%s; the rest of the file, from this "
                                                 "record on, could not be read", why));
+                    j.p = j.end;
                     break;
                 }
             } else if (skip_value(&j, 0)) {
@@ -611,6 +615,7 @@ read_json_array(struct rows *r, const struct colmap *m, const char *data, size_t
                 rows_reject(r, pos, start, (size_t)(j.end - start), NULL,
                             sl_arena_printf(&r->arena, "%s; the rest of the file, from this "
                                             "record on, could not be read", why));
+                j.p = j.end;
                 break;
             }
             skip_ws(&j);

@@ -390,8 +390,8 @@ set_decimal(struct rows *r, const struct contract_column *col, const struct rec_
     if (rc == SL_ERR_LIMIT) {
         __int128 ignored;
 
-        if (sl_parse_decimal(t, n, 38, 38, &ignored) == SL_ERR_LIMIT ||
-            sl_parse_decimal(t, n, 38, s, &ignored) == SL_ERR_LIMIT)
+        /* With room for any number of digits, only rounding can fail. */
+        if (sl_parse_decimal(t, n, 38, s, &ignored) == SL_ERR_LIMIT)
             rows_fail(r, col->name, "value %.*s has more than %d decimal place%s for "
                       "decimal(%d,%d)", (int)(n < 40 ? n : 40), t, s, s == 1 ? "" : "s", p, s);
         else

@@ -62,5 +62,9 @@ int transform_run(struct project *p, struct store *s, struct catalog *cat,
  */
 struct engine;
 int transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d);
+/* How many rows of curated.<table> share a key with another (0 when the
+ * table holds one row per key); after transform_views(). */
+int transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *table,
+                             int64_t *dups, struct sl_diag *d);
 
 #endif

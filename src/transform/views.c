@@ -165,3 +165,48 @@ out:
     sl_buf_release(&b);
     return rc;
 }
+
+int
+transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *table,
+                         int64_t *dups, struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct curated_table t;
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_buf b;
+    int rc;
+
+    *dups = 0;
+    sl_arena_init(&a, 0);
+    sl_buf_init(&b);
+    rc = catalog_table_get(cat, table, &a, &t, d);
+    if (rc == 0) {
+        sl_buf_adds(&b, "SELECT count(*) - count(DISTINCT (");
+        for (const char *k = t.key_columns; *k;) {
+            size_t n = strcspn(k, ",");
+            char *name = sl_strndup(k, n);
+
+            sl_buf_add_sql_ident(&b, name);
+            free(name);
+            k += n;
+            if (*k == ',') {
+                sl_buf_adds(&b, ", ");
+                k++;
+            }
+        }
+        sl_buf_adds(&b, ")) FROM curated.");
+        sl_buf_add_sql_ident(&b, table);
+        rc = engine_query(e, b.data, &res, d);
+    }
+    if (rc == 0 && (ch = engine_result_next(res)) != NULL) {
+        struct engine_vec v;
+
+        engine_chunk_vec(ch, 0, &v);
+        *dups = (int64_t)engine_vec_int(&v, 0);
+    }
+    engine_result_free(res);
+    sl_buf_release(&b);
+    sl_arena_release(&a);
+    return rc;
+}

@@ -80,9 +80,9 @@ static char test_why[512];
 int
 main(int argc, char **argv)
 {
-    int failed = 0;
+    volatile int failed = 0;
 
-    for (int i = 0; i < test_count; i++) {
+    for (volatile int i = 0; i < test_count; i++) {
         if (argc > 1 && strcmp(argv[1], test_cases[i].name) != 0)
             continue;
         if (setjmp(test_jmp) == 0) {

@@ -1,0 +1,319 @@
+/*
+ * cmd_verify.c - sluice verify: is the lake what the catalog says?
+ *
+ * Checks, in order:
+ *   1. every raw object exists with its recorded size (--deep: and its
+ *      SHA-256 checksum);
+ *   2. every live curated file and quarantine file exists, and nothing
+ *      under curated/ is unknown to the catalog;
+ *   3. each curated file holds the rows the catalog records (Parquet
+ *      footers), each table one row per key, and every run's account
+ *      balances.
+ * Publications owed by committed runs are finished first, as every command
+ * does, unless --no-recover asks to see the lake exactly as it is (then
+ * they are listed, and files they will publish or delete are allowed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "commit/commit.h"
+#include "core/buf.h"
+#include "core/hash.h"
+#include "core/mem.h"
+#include "engine/engine.h"
+#include "transform/transform.h"
+#include "core/banned.h"
+
+struct verify {
+    struct cli *c;
+    bool deep;
+    int problems;
+    char **pending;      /* keys owed a publish or delete */
+    size_t npending, cap;
+    char **live;         /* live curated keys */
+    size_t nlive, livecap;
+};
+
+static void
+problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct verify *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("  problem: ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    v->problems++;
+}
+
+static bool
+listed(char **keys, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static int
+add_pending(void *arg, const struct catalog_pending *p)
+{
+    struct verify *v = arg;
+
+    SL_GROW(v->pending, v->cap, v->npending + 1);
+    v->pending[v->npending++] = sl_strdup(p->dst);
+    printf("  pending: run %lld owes %s %s\n", (long long)p->run_id,
+           p->op == CATALOG_PUBLISH ? "publication of" : "deletion of", p->dst);
+    return 0;
+}
+
+static int
+check_raw(void *arg, const struct raw_object *o)
+{
+    struct verify *v = arg;
+    int64_t size;
+    int rc = store_stat(v->c->store, o->key, &size, NULL);
+
+    if (rc == SL_ERR_NOTFOUND) {
+        if (!listed(v->pending, v->npending, o->key))
+            problem(v, "raw object %s is missing (%s)", o->object_id, o->key);
+        return 0;
+    }
+    if (rc < 0 || size != o->size) {
+        problem(v, "raw object %s has %lld bytes, the catalog says %lld", o->key,
+                (long long)size, (long long)o->size);
+        return 0;
+    }
+    if (v->deep) {
+        char *path;
+        unsigned char sha[SL_SHA256_LEN];
+        char hex[2 * SL_SHA256_LEN + 1];
+        struct sl_sha256 h;
+        char buf[65536];
+        ssize_t n;
+        int fd;
+
+        if (store_local_path(v->c->store, o->key, &path, NULL) < 0)
+            return 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        free(path);
+        if (fd < 0)
+            return 0;
+        sl_sha256_init(&h);
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            sl_sha256_update(&h, buf, (size_t)n);
+        close(fd);
+        sl_sha256_final(&h, sha);
+        sl_hex(sha, SL_SHA256_LEN, hex);
+        if (strcmp(o->checksum + 7, hex) != 0)
+            problem(v, "raw object %s does not match its checksum", o->key);
+    }
+    return 0;
+}
+
+struct table_check {
+    struct verify *v;
+    struct engine *e;
+};
+
+static int
+check_file(void *arg, const struct curated_file *f)
+{
+    struct table_check *tc = arg;
+    struct verify *v = tc->v;
+    char *path, *sql;
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_buf q;
+
+    SL_GROW(v->live, v->livecap, v->nlive + 1);
+    v->live[v->nlive++] = sl_strdup(f->key);
+    if (store_stat(v->c->store, f->key, NULL, NULL) == SL_ERR_NOTFOUND) {
+        if (!listed(v->pending, v->npending, f->key))
+            problem(v, "curated file %s is missing", f->key);
+        return 0;
+    }
+    if (store_local_path(v->c->store, f->key, &path, NULL) < 0)
+        return 0;
+    sl_buf_init(&q);
+    sl_buf_adds(&q, "SELECT num_rows FROM parquet_file_metadata(");
+    sl_buf_add_sql_str(&q, path);
+    sl_buf_adds(&q, ")");
+    sql = sl_buf_detach(&q, NULL);
+    if (engine_query(tc->e, sql, &res, NULL) == 0 && (ch = engine_result_next(res)) != NULL) {
+        struct engine_vec vec;
+
+        engine_chunk_vec(ch, 0, &vec);
+        if ((int64_t)engine_vec_int(&vec, 0) != f->rows)
+            problem(v, "curated file %s has %lld rows, the catalog says %lld", f->key,
+                    (long long)engine_vec_int(&vec, 0), (long long)f->rows);
+    } else {
+        problem(v, "curated file %s is not readable Parquet", f->key);
+    }
+    engine_result_free(res);
+    free(sql);
+    free(path);
+    return 0;
+}
+
+static int
+check_orphan(void *arg, const char *key, int64_t size)
+{
+    struct verify *v = arg;
+
+    if (strstr(key, "/_") == NULL && !listed(v->live, v->nlive, key) &&
+        !listed(v->pending, v->npending, key))
+        problem(v, "file %s under curated/ is not in the catalog", key);
+    return 0;
+}
+
+struct names {
+    char **v;
+    size_t n, cap;
+};
+
+static int
+add_name(void *arg, const char *name)
+{
+    struct names *l = arg;
+
+    SL_GROW(l->v, l->cap, l->n + 1);
+    l->v[l->n++] = sl_strdup(name);
+    return 0;
+}
+
+static int
+check_quarantine(void *arg, const char *key)
+{
+    struct verify *v = arg;
+
+    if (store_stat(v->c->store, key, NULL, NULL) == SL_ERR_NOTFOUND &&
+        !listed(v->pending, v->npending, key))
+        problem(v, "quarantine file %s is missing", key);
+    return 0;
+}
+
+static int
+check_run(void *arg, const struct run_record *r)
+{
+    struct verify *v = arg;
+
+    if (r->records_in != r->written + r->quarantined + r->duplicates)
+        problem(v, "run %lld does not balance", (long long)r->run_id);
+    return 0;
+}
+
+static int
+run(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"deep", no_argument, NULL, 'd'},
+        {"no-recover", no_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    struct verify v = {.c = c};
+    struct names tables = {0}, sources = {0};
+    struct engine *e = NULL;
+    struct engine_opts eo = {.threads = 1, .connections = 1};
+    bool recover = true;
+    int opt, rc;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'd')
+            v.deep = true;
+        else if (opt == 'n')
+            recover = false;
+        else
+            return cli_usage("verify", "unknown option");
+    }
+    rc = cli_open(c);
+    if (rc == 0 && recover)
+        rc = commit_recover(c->store, c->catalog, &c->diag);
+    if (rc == 0)
+        rc = engine_open(&eo, &e, &c->diag);
+    if (rc < 0)
+        return cli_report(c, rc);
+    printf("verifying %s\n", c->project->lake);
+    rc = catalog_pending_list(c->catalog, 0, add_pending, &v, &c->diag);
+    if (rc == 0)
+        rc = catalog_raw_list(c->catalog, NULL, 0, check_raw, &v, &c->diag);
+    if (rc == 0)
+        rc = catalog_table_list(c->catalog, add_name, &tables, &c->diag);
+    for (size_t i = 0; rc == 0 && i < tables.n; i++) {
+        struct table_check tc = {&v, e};
+        struct sl_arena a;
+        struct curated_table t;
+
+        rc = catalog_file_list(c->catalog, tables.v[i], check_file, &tc, &c->diag);
+        sl_arena_init(&a, 0);
+        if (rc == 0)
+            rc = catalog_table_get(c->catalog, tables.v[i], &a, &t, &c->diag);
+        if (rc == 0) {
+            rc = store_list(c->store, t.prefix, check_orphan, &v, &c->diag);
+            printf("  table curated.%s: checked\n", tables.v[i]);
+        }
+        sl_arena_release(&a);
+    }
+    if (rc == 0)
+        rc = catalog_source_list(c->catalog, add_name, &sources, &c->diag);
+    for (size_t i = 0; rc == 0 && i < sources.n; i++)
+        rc = catalog_quarantine_list(c->catalog, sources.v[i], check_quarantine, &v, &c->diag);
+    if (rc == 0)
+        rc = catalog_run_list(c->catalog, NULL, 0, check_run, &v, &c->diag);
+    /* One row per key, through the same views queries use. */
+    if (rc == 0 && v.npending == 0)
+        rc = transform_views(e, c->catalog, c->store, &c->diag);
+    for (size_t i = 0; rc == 0 && v.npending == 0 && i < tables.n; i++) {
+        int64_t dups = 0;
+
+        rc = transform_duplicate_keys(e, c->catalog, tables.v[i], &dups, &c->diag);
+        if (rc == 0 && dups > 0)
+            problem(&v, "curated.%s holds %lld rows more than it has keys", tables.v[i],
+                    (long long)dups);
+    }
+    engine_close(e);
+    for (size_t i = 0; i < tables.n; i++)
+        free(tables.v[i]);
+    for (size_t i = 0; i < sources.n; i++)
+        free(sources.v[i]);
+    for (size_t i = 0; i < v.npending; i++)
+        free(v.pending[i]);
+    for (size_t i = 0; i < v.nlive; i++)
+        free(v.live[i]);
+    free(tables.v);
+    free(sources.v);
+    free(v.pending);
+    free(v.live);
+    if (rc < 0)
+        return cli_report(c, rc);
+    if (v.problems > 0) {
+        printf("%d problem%s found\n", v.problems, v.problems == 1 ? "" : "s");
+        return EXIT_FAIL;
+    }
+    printf("ok: the lake matches the catalog\n");
+    return EXIT_OK;
+}
+
+const struct cli_command cli_verify_cmd = {
+    "verify", run, "check that the lake matches the catalog",
+    "usage: sluice verify [--deep] [--no-recover]\n"
+    "\n"
+    "Check the lake against the catalog: raw objects present with their sizes\n"
+    "(--deep: and SHA-256 checksums), curated and quarantine files present and no\n"
+    "unknown files under curated/, Parquet row counts as recorded, one row per key\n"
+    "in every curated table, and every run's account balanced.  Publications owed\n"
+    "by interrupted runs are finished first, unless --no-recover.  Exits 1 if\n"
+    "anything is wrong.\n",
+};
