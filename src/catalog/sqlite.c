@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/fault.h"
@@ -151,10 +152,30 @@ struct catalog_lock {
     char *name;
 };
 
+/* SQLite reports a full disk as SQLITE_FULL or, when a WAL index cannot
+ * grow, as an I/O error: look at the file system to tell. */
+static bool
+disk_full(const struct catalog *cat)
+{
+    struct statvfs sv;
+    char *dir = sl_dirname(cat->path);
+    bool full = statvfs(dir, &sv) == 0 && sv.f_bavail * sv.f_frsize < 64 * 1024;
+
+    free(dir);
+    return full;
+}
+
 static int
 db_fail(struct catalog *cat, struct sl_diag *d, const char *what)
 {
     int code = sqlite3_errcode(cat->db);
+
+    if ((code == SQLITE_IOERR || code == SQLITE_FULL) && disk_full(cat)) {
+        if (cat->in_txn)
+            cat->txn_failed = true;
+        return sl_fail(d, -ENOSPC, "catalog '%s': cannot %s: No space left on device",
+                       cat->path, what);
+    }
     int rc = code == SQLITE_BUSY || code == SQLITE_LOCKED ? SL_ERR_BUSY
              : code == SQLITE_FULL                        ? -ENOSPC
              : code == SQLITE_READONLY                    ? -EROFS
@@ -270,10 +291,13 @@ exec_script(struct catalog *cat, const char *sql, struct sl_diag *d, const char 
     char *err = NULL;
 
     if (sqlite3_exec(cat->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        int rc = sl_fail(d, SL_ERR_CATALOG, "catalog '%s': cannot %s: %s", cat->path, what,
-                         err ? err : sqlite3_errmsg(cat->db));
+        int code = sqlite3_errcode(cat->db);
+        bool full = (code == SQLITE_IOERR || code == SQLITE_FULL) && disk_full(cat);
+        int rc = sl_fail(d, full ? -ENOSPC : SL_ERR_CATALOG, "catalog '%s': cannot %s: %s",
+                         cat->path, what,
+                         full ? "No space left on device" : err ? err : sqlite3_errmsg(cat->db));
 
-        if (sqlite3_errcode(cat->db) == SQLITE_BUSY)
+        if (code == SQLITE_BUSY)
             rc = SL_ERR_BUSY;
         sqlite3_free(err);
         return rc;
@@ -357,6 +381,14 @@ catalog_open(const char *path, struct catalog **out, struct sl_diag *d)
 
     cat->path = sl_strdup(path);
     cat->lockdir = sl_printf("%s/locks", dir);
+    /* Every command writes the catalog (at least its recovery step), so a
+     * lake we cannot write is an error up front, in plain words. */
+    if (sl_is_dir(dir) && access(dir, W_OK) < 0) {
+        rc = sl_fail(d, -errno, "the lake is not writable: cannot write to '%s': %s", dir,
+                     strerror(errno));
+        free(dir);
+        goto fail;
+    }
     rc = sl_mkdirs(cat->lockdir, 0755, d);
     free(dir);
     if (rc < 0)

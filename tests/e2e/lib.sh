@@ -2,6 +2,7 @@
 # script that sources this, works in its own fresh folder ($T) and exits 0
 # on success.  $SLUICE is the binary under test; $SLUICE_SRC the checkout.
 set -eu
+[ -z "${SLUICE_TEST_TRACE:-}" ] || set -x
 
 : "${SLUICE:?set SLUICE to the sluice binary}"
 : "${SLUICE_SRC:?set SLUICE_SRC to the checkout}"
