@@ -3,7 +3,7 @@
  *
  * A key is a path under the lake folder.  Layout of the staging side:
  *
- *   <lake>/_staging/<pid>-<nonce>/.owner     flock()ed by the owner while alive
+ *   <lake>/_staging/<pid>-<nonce>.lock       flock()ed by the owner while alive
  *   <lake>/_staging/<pid>-<nonce>/<name>     staged objects
  *
  * Staging lives inside the lake so that publishing is a rename(2) on one
@@ -11,7 +11,10 @@
  * publish fsyncs the destination directory, and every directory it creates
  * is made durable in its parent, so a published object survives power loss.
  * The owner lock dies with the process, which is how store_sweep() tells a
- * crashed writer's leftovers from a live writer's work in progress.
+ * crashed writer's leftovers from a live writer's work in progress.  The
+ * lock file appears already locked (made and locked under a dot-name, then
+ * link()ed into place) and before the area, so a sweeper never sees an area
+ * whose lock it could take while its owner lives.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,35 +86,46 @@ open_area(struct store *s, struct sl_diag *d)
 {
     struct local *l = s->impl;
     unsigned int nonce = 0;
-    char *dir, *owner;
+    char *base, *tmp = NULL, *lock = NULL, *dir = NULL;
     int rc;
 
     if (l->area != NULL)
         return 0;
     if (getrandom(&nonce, sizeof(nonce), 0) < 0)
         nonce = (unsigned int)getpid() * 2654435761u;
-    l->area = sl_printf(STAGING "/%ld-%08x", (long)getpid(), nonce);
-    dir = full_path(l, l->area);
-    rc = mkdirs_durable(l, dir, d);
+    base = full_path(l, STAGING);
+    rc = mkdirs_durable(l, base, d);
     if (rc < 0)
-        goto fail;
-    owner = sl_printf("%s/.owner", dir);
-    l->owner_fd = open(owner, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (l->owner_fd < 0 || flock(l->owner_fd, LOCK_EX | LOCK_NB) < 0) {
-        rc = sl_fail(d, -errno, "cannot create staging area '%s': %s", owner, strerror(errno));
-        free(owner);
+        goto out;
+    l->area = sl_printf(STAGING "/%ld-%08x", (long)getpid(), nonce);
+    tmp = sl_printf("%s/.lock-%ld-%08x", base, (long)getpid(), nonce);
+    lock = sl_printf("%s/%ld-%08x.lock", base, (long)getpid(), nonce);
+    dir = full_path(l, l->area);
+    l->owner_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (l->owner_fd < 0 || flock(l->owner_fd, LOCK_EX | LOCK_NB) < 0 || link(tmp, lock) < 0) {
+        rc = sl_fail(d, -errno, "cannot create staging area '%s': %s", lock, strerror(errno));
+        unlink(tmp);
         goto fail;
     }
-    free(owner);
-    free(dir);
-    return 0;
+    unlink(tmp);
+    if (mkdir(dir, 0755) < 0) {
+        rc = sl_fail(d, -errno, "cannot create staging area '%s': %s", dir, strerror(errno));
+        unlink(lock);
+        goto fail;
+    }
+    rc = 0;
+    goto out;
 fail:
     if (l->owner_fd >= 0)
         close(l->owner_fd);
     l->owner_fd = -1;
-    free(dir);
     free(l->area);
     l->area = NULL;
+out:
+    free(base);
+    free(tmp);
+    free(lock);
+    free(dir);
     return rc;
 }
 
@@ -340,32 +354,35 @@ local_sweep(struct store *s, store_keep_cb keep, void *arg, struct sl_diag *d)
         return 0;
     }
     while ((e = readdir(dh)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *area = sl_printf(STAGING "/%s", e->d_name);
-        char *dir = full_path(l, area);
-        char *owner = sl_printf("%s/.owner", dir);
+        size_t n = strlen(e->d_name);
+        char *lockpath, *area, *dir;
         int fd;
 
+        /* Areas are found through their locks; dot-names are locks being
+         * made.  A lock that can be taken belongs to a process that is gone. */
+        if (e->d_name[0] == '.' || n <= 5 || strcmp(e->d_name + n - 5, ".lock") != 0)
+            continue;
+        lockpath = sl_printf("%s/%s", base, e->d_name);
+        area = sl_printf(STAGING "/%.*s", (int)(n - 5), e->d_name);
+        dir = full_path(l, area);
+        fd = open(lockpath, O_RDWR | O_CLOEXEC);
         if (l->area != NULL && strcmp(area, l->area) == 0)
             goto next; /* ours */
-        fd = open(owner, O_RDWR | O_CLOEXEC);
-        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-            close(fd); /* its owner is alive */
-            goto next;
-        }
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+            goto next; /* its owner is alive (or it just went) */
         c.kept = 0;
         walk(dir, area, sweep_one, &c, d);
         if (c.kept == 0) {
             sl_rmtree(dir);
+            unlink(lockpath);
             SL_DEBUG("store", "swept staging area %s", area);
         }
+next:
         if (fd >= 0)
             close(fd);
-next:
-        free(owner);
-        free(dir);
+        free(lockpath);
         free(area);
+        free(dir);
     }
     closedir(dh);
     free(base);
@@ -392,8 +409,13 @@ local_close(struct store *s)
          * publication failed; the catalog knows, and the next sweep asks
          * it.  An empty area is simply removed. */
         walk(dir, l->area, count_one, &left, NULL);
-        if (left == 0)
+        if (left == 0) {
+            char *lock = sl_printf("%s.lock", dir);
+
             sl_rmtree(dir);
+            unlink(lock);
+            free(lock);
+        }
         free(dir);
     }
     if (l->owner_fd >= 0)
