@@ -362,12 +362,21 @@ engine_query(struct engine *e, const char *sql, struct engine_result **out, stru
 int
 engine_stream(struct engine *e, const char *sql, struct engine_result **out, struct sl_diag *d)
 {
+    return engine_stream_on(e, 0, sql, out, d);
+}
+
+int
+engine_stream_on(struct engine *e, int conn, const char *sql, struct engine_result **out,
+                 struct sl_diag *d)
+{
     struct engine_result *r;
     duckdb_prepared_statement ps = NULL;
     int rc = 0;
 
-    SL_TRACE("engine", "stream: %.300s", sql);
-    if (duckdb_prepare(e->conn[0], sql, &ps) != DuckDBSuccess) {
+    if (conn < 0 || conn >= e->nconn)
+        return sl_fail(d, SL_ERR_ENGINE, "no engine connection %d", conn);
+    SL_TRACE("engine", "stream[%d]: %.300s", conn, sql);
+    if (duckdb_prepare(e->conn[conn], sql, &ps) != DuckDBSuccess) {
         rc = sl_fail(d, SL_ERR_ENGINE, "%s", duckdb_prepare_error(ps));
         duckdb_destroy_prepare(&ps);
         return rc;
@@ -405,6 +414,12 @@ engine_result_free(struct engine_result *r)
     free(r->kinds);
     free(r->vecs);
     free(r);
+}
+
+int
+engine_connections(const struct engine *e)
+{
+    return e->nconn;
 }
 
 size_t
@@ -511,6 +526,25 @@ void
 engine_chunk_set_str(struct engine_chunk *c, size_t col, size_t row, const char *s, size_t len)
 {
     duckdb_vector_assign_string_element_len(c->vecs[col], row, s, len);
+}
+
+void
+engine_chunk_const_str(struct engine_chunk *c, size_t col, const char *s, size_t len)
+{
+    duckdb_value v = duckdb_create_varchar_length(s, len);
+
+    duckdb_vector_reference_value(c->vecs[col], v);
+    duckdb_destroy_value(&v);
+}
+
+void
+engine_chunk_const_timestamp(struct engine_chunk *c, size_t col, int64_t usec)
+{
+    duckdb_timestamp ts = {usec};
+    duckdb_value v = duckdb_create_timestamp_tz(ts);
+
+    duckdb_vector_reference_value(c->vecs[col], v);
+    duckdb_destroy_value(&v);
 }
 
 void

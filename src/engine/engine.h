@@ -68,6 +68,11 @@ int engine_query(struct engine *e, const char *sql, struct engine_result **out,
  * it is never held whole in memory.  Only engine_result_next() applies. */
 int engine_stream(struct engine *e, const char *sql, struct engine_result **out,
                   struct sl_diag *d);
+/* The same on connection conn (0 <= conn < engine_connections()), so
+ * several threads can each read a result at once, one per connection. */
+int engine_stream_on(struct engine *e, int conn, const char *sql, struct engine_result **out,
+                     struct sl_diag *d);
+int engine_connections(const struct engine *e);
 void engine_result_free(struct engine_result *r);
 size_t engine_result_ncols(const struct engine_result *r);
 const char *engine_result_name(const struct engine_result *r, size_t col);
@@ -118,6 +123,10 @@ void *engine_chunk_data(struct engine_chunk *c, size_t col);
 void engine_chunk_set_null(struct engine_chunk *c, size_t col, size_t row);
 void engine_chunk_set_str(struct engine_chunk *c, size_t col, size_t row, const char *s,
                           size_t len);
+/* Make column col one value for every row of the chunk (cheaper than
+ * filling each row). */
+void engine_chunk_const_str(struct engine_chunk *c, size_t col, const char *s, size_t len);
+void engine_chunk_const_timestamp(struct engine_chunk *c, size_t col, int64_t usec);
 /* Store an unscaled decimal at row, whatever the column's physical width. */
 void engine_chunk_set_decimal(struct engine_chunk *c, size_t col, size_t row, __int128 v);
 

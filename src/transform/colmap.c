@@ -23,10 +23,14 @@ colmap_init(struct colmap *m, const struct contract *c)
     m->mask = slots - 1;
     m->slot = sl_calloc(slots, sizeof(*m->slot));
     m->c = c;
+    m->len = sl_calloc(c->ncolumns ? c->ncolumns : 1, sizeof(*m->len));
+    for (size_t i = 0; i < 64; i++)
+        m->guess[i] = -1;
     for (size_t i = 0; i < c->ncolumns; i++) {
         const char *name = c->columns[i].name;
         size_t h = (size_t)sl_hash64(name, strlen(name), 0) & m->mask;
 
+        m->len[i] = (uint16_t)strlen(name);
         while (m->slot[h] != 0)
             h = (h + 1) & m->mask;
         m->slot[h] = (int16_t)(i + 1);
@@ -37,7 +41,9 @@ void
 colmap_release(struct colmap *m)
 {
     free(m->slot);
+    free(m->len);
     m->slot = NULL;
+    m->len = NULL;
 }
 
 int
@@ -52,7 +58,7 @@ colmap_find(const struct colmap *m, const char *name, size_t len)
             return -1;
         const char *cn = m->c->columns[s - 1].name;
 
-        if (strlen(cn) == len && memcmp(cn, name, len) == 0)
+        if (m->len[s - 1] == len && memcmp(cn, name, len) == 0)
             return s - 1;
         h = (h + 1) & m->mask;
     }

@@ -20,6 +20,7 @@
  *    of the day's files with deletions, and small siblings when a day has
  *    too many files.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,9 +362,23 @@ mark_replace(struct ttable *tt, size_t fi, int64_t row, uint8_t *state)
     *state = ROW_REPLACE;
 }
 
+/* What one probing thread collects; merged into the table after. */
+struct prober {
+    struct trun *t;
+    struct ttable *tt;
+    size_t first, n;       /* its files */
+    int conn;
+    const char *cols;
+    struct ttie *ties;
+    size_t nties, cap;
+    int rc;
+    struct sl_diag d;
+};
+
 static int
-probe_chunk(struct ttable *tt, struct engine_chunk *ch, struct sl_buf *kb, struct sl_diag *d)
+probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
 {
+    struct ttable *tt = pr->tt;
     const struct contract *c = tt->latest;
     size_t nk = c->nkey, n = engine_chunk_rows(ch);
     struct engine_vec v[CONTRACT_MAX_KEY + 5];
@@ -389,7 +404,7 @@ probe_chunk(struct ttable *tt, struct engine_chunk *ch, struct sl_buf *kb, struc
         int64_t row = (int64_t)engine_vec_int(rv, i);
 
         if (fi >= tt->nfiles || row < 0 || row >= tt->files[fi].rows)
-            return sl_fail(d, SL_ERR_CORRUPT,
+            return sl_fail(&pr->d, SL_ERR_CORRUPT,
                            "curated file '%s' has more rows than the catalog records",
                            fi < tt->nfiles ? tt->files[fi].key : "?");
         if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row], old_ev,
@@ -399,10 +414,10 @@ probe_chunk(struct ttable *tt, struct engine_chunk *ch, struct sl_buf *kb, struc
             /* Same event time, later arrival: a redelivery if the values
              * are the same too.  probe_ties() decides. */
             set_bit(&tt->files[fi].ties, tt->files[fi].rows, row);
-            SL_GROW(tt->ties, tt->tiecap, tt->nties + 1);
-            tt->ties[tt->nties].file = (uint32_t)fi;
-            tt->ties[tt->nties].row = row;
-            tt->nties++;
+            SL_GROW(pr->ties, pr->cap, pr->nties + 1);
+            pr->ties[pr->nties].file = (uint32_t)fi;
+            pr->ties[pr->nties].row = row;
+            pr->nties++;
         } else {
             mark_replace(tt, fi, row, state);
         }
@@ -558,20 +573,53 @@ probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
     return rc;
 }
 
+/*
+ * One thread's share of the probe: its files, on its own engine
+ * connection.  Threads never touch the same state: a key has one row in
+ * the table (so one thread decides each winner), and each file belongs to
+ * one thread.
+ */
+static void *
+probe_files(void *arg)
+{
+    struct prober *pr = arg;
+    struct sl_buf kb;
+
+    sl_buf_init(&kb);
+    for (size_t first = pr->first; pr->rc == 0 && first < pr->first + pr->n;
+         first += PROBE_FILES) {
+        size_t end = pr->first + pr->n, n = end - first < PROBE_FILES ? end - first : PROBE_FILES;
+        char *sql = per_file_sql(pr->tt, first, n, pr->cols);
+        struct engine_result *res = NULL;
+        struct engine_chunk *ch;
+
+        pr->rc = engine_stream_on(pr->t->engine, pr->conn, sql, &res, &pr->d);
+        free(sql);
+        while (pr->rc == 0 && (ch = engine_result_next(res)) != NULL)
+            pr->rc = probe_chunk(pr, ch, &kb);
+        engine_result_free(res);
+    }
+    sl_buf_release(&kb);
+    return NULL;
+}
+
 int
 probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     const struct contract *c = tt->latest;
-    struct sl_buf kb, cols;
-    int rc;
+    struct prober pr[16];
+    pthread_t tid[16];
+    struct sl_buf cols;
+    int nthreads, started = 0, rc;
 
     if (tt->nfiles == 0)
         return 0;
     rc = engine_for(t, d);
-    /* One statement, scanning in parallel. */
+    /* Threads side by side, each statement on one engine thread. */
     if (rc == 0)
-        rc = engine_set_threads(t->engine, t->threads, d);
-    sl_buf_init(&kb);
+        rc = engine_set_threads(t->engine, 1, d);
+    if (rc < 0)
+        return rc;
     sl_buf_init(&cols);
     for (size_t k = 0; k < c->nkey; k++) {
         sl_buf_add_sql_ident(&cols, c->columns[c->key[k]].name);
@@ -579,21 +627,44 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     }
     sl_buf_add_sql_ident(&cols, c->columns[c->event_time].name);
     sl_buf_adds(&cols, ", " META_INGESTED_AT ", " META_RAW_POSITION);
-    for (size_t first = 0; rc == 0 && first < tt->nfiles; first += PROBE_FILES) {
-        size_t n = tt->nfiles - first < PROBE_FILES ? tt->nfiles - first : PROBE_FILES;
-        char *sql = per_file_sql(tt, first, n, cols.data);
-        struct engine_result *res = NULL;
-        struct engine_chunk *ch;
-
-        rc = engine_stream(t->engine, sql, &res, d);
-        free(sql);
-        while (rc == 0 && (ch = engine_result_next(res)) != NULL)
-            rc = probe_chunk(tt, ch, &kb, d);
-        engine_result_free(res);
+    nthreads = engine_connections(t->engine);
+    if (nthreads > 16)
+        nthreads = 16;
+    if ((size_t)nthreads > tt->nfiles)
+        nthreads = (int)tt->nfiles;
+    for (int i = 0; i < nthreads; i++) {
+        memset(&pr[i], 0, sizeof(pr[i]));
+        pr[i].t = t;
+        pr[i].tt = tt;
+        pr[i].conn = i;
+        pr[i].cols = cols.data;
+        pr[i].first = tt->nfiles * (size_t)i / (size_t)nthreads;
+        pr[i].n = tt->nfiles * (size_t)(i + 1) / (size_t)nthreads - pr[i].first;
+        sl_diag_init(&pr[i].d);
+    }
+    for (int i = 1; i < nthreads; i++) {
+        if (pthread_create(&tid[i], NULL, probe_files, &pr[i]) != 0) {
+            pr[i].rc = sl_fail(&pr[i].d, SL_ERR_ENGINE, "cannot start a probe thread");
+            break;
+        }
+        started = i;
+    }
+    probe_files(&pr[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < nthreads; i++) {
+        if (rc == 0 && pr[i].rc < 0)
+            rc = sl_fail(d, pr[i].rc, "%s", pr[i].d.msg);
+        for (size_t k = 0; k < pr[i].nties; k++) {
+            SL_GROW(tt->ties, tt->tiecap, tt->nties + 1);
+            tt->ties[tt->nties++] = pr[i].ties[k];
+        }
+        free(pr[i].ties);
     }
     sl_buf_release(&cols);
-    sl_buf_release(&kb);
     SL_DEBUG("transform", "probed %zu file(s); %zu tie(s) to compare", tt->nfiles, tt->nties);
+    if (rc == 0)
+        rc = engine_set_threads(t->engine, t->threads, d);
     if (rc == 0)
         rc = probe_ties(t, tt, d);
     SL_DEBUG("transform", "ties settled");

@@ -22,11 +22,20 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/time.h"
 #include "core/utf8.h"
 #include "core/yaml.h"
 #include "core/banned.h"
 
 #define MAX_BRANCHES 16
+
+/* Dates and timestamps are kept to the years the text parsers accept (0001
+ * to 9999, see core/time.h), so that every one can be formatted and turned
+ * into microseconds without overflow. */
+#define MIN_DAYS (-719162LL) /* 0001-01-01 */
+#define MAX_DAYS 2932896LL   /* 9999-12-31 */
+#define MIN_USEC (MIN_DAYS * SL_USEC_PER_DAY)
+#define MAX_USEC ((MAX_DAYS + 1) * SL_USEC_PER_DAY - 1)
 
 enum logical {
     LOG_NONE,
@@ -65,8 +74,12 @@ logical_of(const struct sl_yaml *t, enum logical *lg, int *scale)
     else if (strcmp(lt->str, "decimal") == 0) {
         *lg = LOG_DECIMAL;
         sc = sl_yaml_get(t, "scale");
-        if (sc != NULL && sc->kind == SL_YAML_SCALAR)
-            *scale = (int)strtol(sc->str, NULL, 10);
+        if (sc != NULL && sc->kind == SL_YAML_SCALAR) {
+            long v = strtol(sc->str, NULL, 10);
+
+            /* No column has a scale beyond 38; -1 marks a bad one. */
+            *scale = v >= 0 && v <= 38 ? (int)v : -1;
+        }
     }
 }
 
@@ -192,6 +205,10 @@ convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, cons
         int32_t i;
 
         avro_value_get_int(v, &i);
+        if (lg == LOG_DATE && (i < MIN_DAYS || i > MAX_DAYS)) {
+            *why = "date out of range (years 0001 to 9999)";
+            return false;
+        }
         out->kind = lg == LOG_DATE ? REC_DATE : REC_INT;
         out->i = i;
         return true;
@@ -211,6 +228,10 @@ convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, cons
             }
             out->kind = REC_TIMESTAMP;
             out->i = i * 1000;
+        }
+        if (out->kind == REC_TIMESTAMP && (out->i < MIN_USEC || out->i > MAX_USEC)) {
+            *why = "timestamp out of range (years 0001 to 9999)";
+            return false;
         }
         return true;
     }
@@ -252,6 +273,10 @@ convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, cons
         else
             avro_value_get_fixed(v, &p, &n);
         if (lg == LOG_DECIMAL) {
+            if (scale < 0) {
+                *why = "Avro decimal scale out of range (0 to 38)";
+                return false;
+            }
             if (!decimal_bytes(p, n, &out->dec)) {
                 *why = "Avro decimal wider than 16 bytes";
                 return false;
@@ -270,6 +295,12 @@ convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, cons
         avro_schema_t es = avro_value_get_schema(v);
 
         avro_value_get_enum(v, &sym);
+        /* avro-c checks no index on reading, and avro_schema_enum_get()
+         * returns garbage for one out of range. */
+        if (sym < 0 || sym >= avro_schema_enum_number_of_symbols(es)) {
+            *why = "enum symbol out of range";
+            return false;
+        }
         out->s = avro_schema_enum_get(es, sym);
         if (out->s == NULL) {
             *why = "enum symbol out of range";
@@ -283,6 +314,37 @@ convert(avro_value_t *v, enum logical lg, int scale, struct rec_value *out, cons
         out->kind = REC_NESTED;
         out->s = "{}";
         out->len = 2;
+        return true;
+    }
+}
+
+/*
+ * Whether every enum in v, at any depth, has a symbol.  avro-c checks no
+ * enum index on reading, and avro_value_to_json() renders one out of range
+ * by reading a garbage pointer.
+ */
+static bool
+enums_valid(avro_value_t *v)
+{
+    avro_value_t child;
+    size_t n = 0;
+    int sym;
+
+    switch (avro_value_get_type(v)) {
+    case AVRO_ENUM:
+        avro_value_get_enum(v, &sym);
+        return sym >= 0 && sym < avro_schema_enum_number_of_symbols(avro_value_get_schema(v));
+    case AVRO_RECORD:
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        avro_value_get_size(v, &n);
+        for (size_t i = 0; i < n; i++)
+            if (avro_value_get_by_index(v, i, &child, NULL) == 0 && !enums_valid(&child))
+                return false;
+        return true;
+    case AVRO_UNION:
+        return avro_value_get_current_branch(v, &child) != 0 || enums_valid(&child);
+    default:
         return true;
     }
 }
@@ -319,6 +381,7 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
 
         rows_reject(r, pos, data, len, NULL,
                     "the Avro schema is not a record; sluice reads records only");
+        avro_schema_decref(ws);
         avro_file_reader_close(reader);
         return 0;
     }
@@ -369,7 +432,7 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
             char *json = NULL;
             const char *text = "";
 
-            if (avro_value_to_json(&rec, 1, &json) == 0 && json != NULL)
+            if (enums_valid(&rec) && avro_value_to_json(&rec, 1, &json) == 0 && json != NULL)
                 text = sl_arena_strdup(&r->arena, json);
             free(json);
             rows_end(r, text, strlen(text));
@@ -387,6 +450,7 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
     }
     avro_value_decref(&rec);
     avro_value_iface_decref(iface);
+    avro_schema_decref(ws); /* avro_file_reader_get_writer_schema() took a reference */
     avro_file_reader_close(reader);
     free(fields);
     return 0;

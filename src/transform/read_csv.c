@@ -152,10 +152,16 @@ map_header(const struct contract *c, const struct field *f, size_t n, int *map,
             }
         }
         if (col < 0 && c->unknown_fields == CONTRACT_UNKNOWN_REJECT) {
+            size_t cut = f[i].len < 80 ? f[i].len : 80;
+
+            /* Cut at a character boundary: the words may become a
+             * quarantine reason, written as JSON. */
+            while (cut > 0 && cut < f[i].len && ((unsigned char)f[i].s[cut] & 0xC0) == 0x80)
+                cut--;
             sl_fail(d, SL_ERR_INPUT,
                     "the CSV header does not match contract version %s: unknown column "
                     "\"%.*s\" (header field %zu)",
-                    c->version, (int)(f[i].len < 80 ? f[i].len : 80), f[i].s, i + 1);
+                    c->version, (int)cut, f[i].s, i + 1);
             sl_diag_hint(d, "add the column to the contract (a new version), or set "
                             "unknown_fields: ignore");
             sl_diag_at(d, NULL, 1, 0, NULL);

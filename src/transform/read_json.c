@@ -393,9 +393,10 @@ skip_value(struct jp *j, int depth)
  * Returns false on a syntax error (the record must then be rejected).
  */
 static bool
-parse_record(struct jp *j, struct rows *r, const struct colmap *m)
+parse_record(struct jp *j, struct rows *r, struct colmap *m)
 {
     const struct contract *c = m->c;
+    size_t pos = 0;
 
     j->p++;
     skip_ws(j);
@@ -418,12 +419,18 @@ parse_record(struct jp *j, struct rows *r, const struct colmap *m)
         j->field = NULL;
         if (!scan_string(j, &name, &nlen, &stable))
             return false;
-        col = colmap_find(m, name, nlen);
+        col = colmap_find_at(m, pos++, name, nlen);
         if (col >= 0)
             j->field = c->columns[col].name;
-        else if (!rows_failed(r) && c->unknown_fields == CONTRACT_UNKNOWN_REJECT)
+        else if (!rows_failed(r) && c->unknown_fields == CONTRACT_UNKNOWN_REJECT) {
+            size_t cut = nlen < 60 ? nlen : 60;
+
+            /* Cut at a character boundary: the reason is written as JSON. */
+            while (cut > 0 && cut < nlen && ((unsigned char)name[cut] & 0xC0) == 0x80)
+                cut--;
             rows_fail(r, NULL, "unknown field \"%.*s\" (not in contract version %s)",
-                      (int)(nlen < 60 ? nlen : 60), name, c->version);
+                      (int)cut, name, c->version);
+        }
         skip_ws(j);
         if (j->p >= j->end || *j->p != ':') {
             jerr(j, "expected ':' after a field name");
@@ -501,7 +508,7 @@ reason(struct jp *j, struct sl_arena *a)
 }
 
 int
-read_jsonl(struct rows *r, const struct colmap *m, const char *data, size_t len,
+read_jsonl(struct rows *r, struct colmap *m, const char *data, size_t len,
            int64_t first_line, int64_t first_record)
 {
     const char *p = data, *end = data + len;
@@ -557,7 +564,7 @@ read_jsonl(struct rows *r, const struct colmap *m, const char *data, size_t len,
 }
 
 int
-read_json_array(struct rows *r, const struct colmap *m, const char *data, size_t len)
+read_json_array(struct rows *r, struct colmap *m, const char *data, size_t len)
 {
     struct jp j = {.p = data, .end = data + len, .base = data, .line = 1};
     int64_t record = 1;

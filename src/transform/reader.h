@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/diag.h"
 #include "project/contract.h"
@@ -21,19 +22,42 @@ struct colmap {
     size_t mask;        /* slots - 1 */
     int16_t *slot;      /* column index + 1, 0 empty */
     const struct contract *c;
+    uint16_t *len;      /* length of each column's name */
+    int16_t guess[64];  /* the column last seen at each field position, or -1 */
 };
 
 void colmap_init(struct colmap *m, const struct contract *c);
 void colmap_release(struct colmap *m);
 /* Column index of name[0..len), or -1. */
 int colmap_find(const struct colmap *m, const char *name, size_t len);
+/*
+ * The same for the field at position pos of a record: records of one
+ * object usually list their fields in one order, so the column found at pos
+ * last time is tried first, with one comparison instead of a hash.  Not
+ * thread-safe: one colmap per reader.
+ */
+static inline int
+colmap_find_at(struct colmap *m, size_t pos, const char *name, size_t len)
+{
+    int col;
+
+    if (pos < 64) {
+        col = m->guess[pos];
+        if (col >= 0 && m->len[col] == len && memcmp(m->c->columns[col].name, name, len) == 0)
+            return col;
+    }
+    col = colmap_find(m, name, len);
+    if (pos < 64)
+        m->guess[pos] = (int16_t)col;
+    return col;
+}
 
 /* JSON lines: data holds whole lines; the first is line number first_line
  * and record number first_record. */
-int read_jsonl(struct rows *r, const struct colmap *m, const char *data, size_t len,
+int read_jsonl(struct rows *r, struct colmap *m, const char *data, size_t len,
                int64_t first_line, int64_t first_record);
 /* A JSON array of objects. */
-int read_json_array(struct rows *r, const struct colmap *m, const char *data, size_t len);
+int read_json_array(struct rows *r, struct colmap *m, const char *data, size_t len);
 /* CSV with a header line. */
 int read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len);
 /* An Avro object container file. */

@@ -175,9 +175,12 @@ shown(struct rows *r, const struct rec_value *v)
     default:
         break;
     }
-    /* Text: quoted, cut, with control characters and quotes escaped. */
+    /* Text: quoted, cut (at a character boundary: the reason is written as
+     * JSON), with control characters and quotes escaped. */
     struct sl_buf b;
 
+    while (n > 0 && n < v->len && ((unsigned char)v->s[n] & 0xC0) == 0x80)
+        n--;
     sl_buf_init(&b);
     sl_buf_add_json_str(&b, v->s, n);
     if (n < v->len) {

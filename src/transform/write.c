@@ -100,18 +100,31 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
             }
         }
     }
-    /* The metadata columns, in the order of meta_cols in merge.c. */
+    /* The metadata columns, in the order of meta_cols in merge.c.  Rows of
+     * one chunk mostly come from one object: then its id and arrival are
+     * constants. */
     int64_t *pos = engine_chunk_data(ch, nuser + 1);
-    int64_t *at = engine_chunk_data(ch, nuser + 2);
+    const struct tobj *obj = tt->pieces[refs[0] >> 32]->obj;
+    bool one = true;
 
     for (size_t k = 0; k < n; k++) {
         const struct piece *pc = tt->pieces[refs[k] >> 32];
-        size_t row = (uint32_t)refs[k];
-        const char *id = pc->obj->ro.object_id;
 
-        engine_chunk_set_str(ch, nuser, k, id, strlen(id));
-        pos[k] = pc->rows.pos[row];
-        at[k] = pc->obj->ro.arrived_at;
+        pos[k] = pc->rows.pos[(uint32_t)refs[k]];
+        one &= pc->obj == obj;
+    }
+    if (one) {
+        engine_chunk_const_str(ch, nuser, obj->ro.object_id, strlen(obj->ro.object_id));
+        engine_chunk_const_timestamp(ch, nuser + 2, obj->ro.arrived_at);
+    } else {
+        int64_t *at = engine_chunk_data(ch, nuser + 2);
+
+        for (size_t k = 0; k < n; k++) {
+            const struct tobj *o = tt->pieces[refs[k] >> 32]->obj;
+
+            engine_chunk_set_str(ch, nuser, k, o->ro.object_id, strlen(o->ro.object_id));
+            at[k] = o->ro.arrived_at;
+        }
     }
     return n;
 }
