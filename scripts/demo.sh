@@ -1,0 +1,252 @@
+#!/bin/sh
+# demo.sh SLUICE - the batch path of sluice, end to end, on generated data.
+#
+# Run by `make demo` from the repository root, with the sluice binary to use.
+# It makes a fresh project in ./demo, generates what a small web shop's
+# systems hand over (scripts/demo_data.py: a CRM export as CSV, ERP order
+# events as gzip JSON lines, warehouse shipments as Avro), lands them in the
+# raw zone, transforms them into curated Parquet, queries them, then lands
+# the next day's export and a late delivery and shows what the second runs
+# replace, drop and quarantine.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: scripts/demo.sh SLUICE_BINARY (run from the repository root)" >&2
+    exit 2
+fi
+if [ ! -x "$1" ]; then
+    echo "demo: no sluice binary at '$1' (make MODE=release builds one)" >&2
+    exit 2
+fi
+root=$(pwd)
+case $1 in
+    /*) bin=$1 ;;
+    *) bin=$root/$1 ;;
+esac
+# The binary as a user would type it from inside ./demo.
+case $1 in
+    /*) shown=$1 ;;
+    *) shown=../$1 ;;
+esac
+started=$(date +%s)
+
+if [ -t 1 ]; then
+    bold=$(printf '\033[1m') dim=$(printf '\033[2m') off=$(printf '\033[0m')
+else
+    bold='' dim='' off=''
+fi
+
+# A heading.
+step() {
+    printf '\n%s== %s%s\n' "$bold" "$*" "$off"
+}
+
+# A line of explanation.
+say() {
+    printf '%s\n' "$*"
+}
+
+# Show a sluice command, then run it.
+sl() {
+    printf '%s$ sluice %s%s\n' "$dim" "$*" "$off"
+    "$bin" "$@"
+}
+
+# Show a query, then run it.
+q() {
+    printf '%s$ sluice query "%s"%s\n' "$dim" "$1" "$off"
+    "$bin" query "$1"
+}
+
+# The value of KEY in the generator's data/expected.txt.
+expected() {
+    sed -n "s/^$1=//p" data/expected.txt
+}
+
+# Each event of order $1 in the ERP files, in arrival order: file, event
+# time, status.
+order_story() {
+    for f in data/erp/*.jsonl.gz; do
+        gzip -dc "$f" | grep "\"order_id\":\"$1\"" |
+            sed -n 's/.*"status":"\([a-z]*\)".*"ordered_at":"\([^"]*\)".*/\2 \1/p' |
+            while read -r when status; do
+                printf '    %-31s %s  %s\n' "$(basename "$f")" "$when" "$status"
+            done
+    done
+}
+
+step "1. A new project"
+rm -rf demo
+sl init demo
+cd demo
+
+step "2. Sources and their data contracts"
+say "sources/customers.yaml (from init) is replaced to match the CRM export; the ERP's"
+say "orders and the warehouse's shipments are added."
+cat >sources/customers.yaml <<'EOF'
+# The CRM's customer export: one row per customer, sent whole every day.
+system: crm
+contracts:
+  - version: "1.0"
+    key: customer_id
+    event_time: updated_at          # a later export of a customer replaces it
+    partition_by: event_day
+    unknown_fields: reject
+    columns:
+      - {name: customer_id, type: string, required: true}
+      - {name: name, type: string, required: true}
+      - {name: email, type: string}
+      - {name: country, type: string}
+      - {name: signup_date, type: date}
+      - {name: lifetime_value, type: "decimal(12,2)"}
+      - {name: is_active, type: bool}
+      - {name: updated_at, type: timestamp, required: true}
+EOF
+cat >sources/orders.yaml <<'EOF'
+# The ERP's order events, as gzip JSON lines.  Each event carries the whole
+# order as it stands and ordered_at is the time of the event, so the latest
+# event of an order is its state.  Delivery is at-least-once.
+system: erp
+contracts:
+  - version: "1.0"
+    key: order_id
+    event_time: ordered_at
+    partition_by: event_day
+    unknown_fields: reject          # a field the contract lacks is quarantined
+    columns:
+      - {name: order_id, type: string, required: true}
+      - {name: customer_id, type: string, required: true}
+      - {name: status, type: string, required: true}
+      - {name: amount, type: "decimal(12,2)", required: true}
+      - {name: currency, type: string, required: true}
+      - {name: quantity, type: int64, required: true}
+      - {name: ordered_at, type: timestamp, required: true}
+EOF
+cat >sources/shipments.yaml <<'EOF'
+# The warehouse's shipments, as Avro object container files.
+system: wms
+contracts:
+  - version: "1.0"
+    key: shipment_id
+    event_time: shipped_at
+    partition_by: event_day
+    columns:
+      - {name: shipment_id, type: string, required: true}
+      - {name: order_id, type: string, required: true}
+      - {name: carrier, type: string}
+      - {name: tracking_number, type: string, required: true}
+      - {name: weight_kg, type: double}
+      - {name: shipping_cost, type: "decimal(8,2)"}
+      - {name: shipped_at, type: timestamp, required: true}
+      - {name: delivered_on, type: date}
+EOF
+printf '%s$ cat sources/orders.yaml%s\n' "$dim" "$off"
+cat sources/orders.yaml
+sl sources
+
+step "3. Generate the data (scripts/demo_data.py, fixed seed)"
+/usr/bin/python3 "$root/scripts/demo_data.py" data
+
+step "4. Land the first deliveries in the raw zone"
+say "Each file is stored unchanged under raw/<source>/<arrival hour>/, named by its"
+say "content hash, and recorded in the catalog with its contract version."
+sl ingest --source customers data/crm/customers_2025-03-14.csv
+sl ingest --source orders data/erp/orders_2025-03-01_07.jsonl.gz \
+    data/erp/orders_2025-03-08_14.jsonl.gz
+sl ingest --source shipments data/wms/shipments_2025-03-13_14.avro
+sl raw ls
+
+step "5. Land a file a second time"
+say "The same bytes are the same object: reported as a duplicate, nothing added."
+sl ingest --source orders data/erp/orders_2025-03-01_07.jsonl.gz
+printf '%s$ sluice raw ls | tail -n 1%s\n' "$dim" "$off"
+"$bin" raw ls | tail -n 1
+
+step "6. Transform raw -> curated"
+say "Every record is checked against its contract; bad ones go to quarantine with"
+say "the reason, and one row per key is kept. Each run's account must balance."
+sl transform --source customers
+sl transform --source orders
+sl transform --source shipments
+
+step "7. Query the curated tables"
+q "SELECT customer_id, name, country, lifetime_value, is_active, updated_at
+FROM curated.customers ORDER BY customer_id LIMIT 5"
+q "SELECT order_id, customer_id, status, amount, currency, quantity, ordered_at
+FROM curated.orders ORDER BY order_id LIMIT 5"
+say
+say "Euro revenue by day and status (a row holds an order's latest event, so an"
+say "order counts on the day of that event):"
+q "SELECT CAST(ordered_at AS DATE) AS day, count(*) AS orders,
+  sum(amount) FILTER (WHERE status IN ('placed', 'paid')) AS open,
+  sum(amount) FILTER (WHERE status = 'shipped') AS shipped,
+  sum(amount) FILTER (WHERE status = 'delivered') AS delivered,
+  sum(amount) FILTER (WHERE status IN ('cancelled', 'returned')) AS lost
+FROM curated.orders WHERE currency = 'EUR' GROUP BY day ORDER BY day"
+
+step "8. Quarantined records and why"
+q "SELECT original_name, line, field, reason FROM quarantine.customers ORDER BY line"
+q "SELECT original_name, line, field, reason FROM quarantine.orders
+ORDER BY original_name, line LIMIT 10"
+q "SELECT original_name, record, field, reason FROM quarantine.shipments ORDER BY record"
+say
+say "Each record is kept as it arrived (bytes that are not UTF-8 in text_base64):"
+q "SELECT line, coalesce(text, from_base64(text_base64)::VARCHAR) AS as_it_arrived
+FROM quarantine.customers ORDER BY line"
+
+step "9. The next day: a new CRM export and a late ERP delivery"
+say "The export changes 300 customers and re-sends 150 unchanged; the ERP file"
+say "carries the night's events, events a stuck outbox held back during week two,"
+say "and 300 lines it had already sent."
+sl ingest --source customers data/crm/customers_2025-03-15.csv
+sl ingest --source orders data/erp/orders_2025-03-15.jsonl.gz
+sl raw ls --source orders
+
+step "10. Transform again"
+say "Later events replace older rows; re-sent rows and events older than the row"
+say "a table holds are dropped as duplicates. Shipments got nothing new."
+sl transform --source customers
+sl transform --source orders
+sl transform --source shipments
+say
+say "What the new files brought to quarantine:"
+q "SELECT original_name, line, field, reason FROM quarantine.customers
+WHERE original_name = 'customers_2025-03-15.csv'
+UNION ALL SELECT original_name, line, field, reason FROM quarantine.orders
+WHERE original_name = 'orders_2025-03-15.jsonl.gz' ORDER BY original_name, line"
+
+step "11. Exactly one row per key"
+q "SELECT 'customers' AS tbl, count(*) AS rows, count(DISTINCT customer_id) AS keys
+FROM curated.customers
+UNION ALL SELECT 'orders', count(*), count(DISTINCT order_id) FROM curated.orders
+UNION ALL SELECT 'shipments', count(*), count(DISTINCT shipment_id) FROM curated.shipments"
+say "The generator expects $(expected customers_rows) customers, $(expected orders_rows)" \
+    "orders and $(expected shipments_rows) shipments."
+wins=$(expected orders_late_wins)
+loses=$(expected orders_late_loses)
+say
+say "Two orders with events in all three ERP files. $wins: its latest event was"
+say "held back, and replaces the row when it arrives:"
+order_story "$wins"
+say "$loses: its held-back event is older than the row it finds, and is dropped:"
+order_story "$loses"
+q "SELECT order_id, status, ordered_at FROM curated.orders
+WHERE order_id IN ('$wins', '$loses') ORDER BY order_id"
+
+step "12. The accounts of all runs"
+sl runs
+
+step "Done in $(($(date +%s) - started)) s"
+say "The project is $root/demo, its lake $root/demo/lake:"
+for zone in raw curated quarantine _catalog; do
+    printf '  %-12s %6s  %s files\n' "$zone/" "$(du -sh "lake/$zone" | cut -f1)" \
+        "$(find "lake/$zone" -type f | wc -l | tr -d ' ')"
+done
+say
+say "Try next:"
+say "  cd demo"
+say "  $shown query \"SELECT status, count(*) AS orders FROM curated.orders GROUP BY ALL ORDER BY 2 DESC\""
+say "  $shown query \"SELECT o.order_id, o.status, s.carrier, s.delivered_on FROM curated.orders o JOIN curated.shipments s USING (order_id) LIMIT 5\""
+say "  $shown query --format csv \"SELECT * FROM curated.customers WHERE country = 'SE'\" > se.csv"
+say "  $shown transform --source orders --rewind   # reprocess it all: the table stays the same"
+say "  $shown --help"
