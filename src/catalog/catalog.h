@@ -116,20 +116,21 @@ int catalog_bookmark_set(struct catalog *cat, const char *source, const char *jo
 
 struct run_record {
     int64_t run_id;
-    const char *kind;        /* "transform" */
+    const char *kind;        /* "transform" or "ingest" */
     const char *source;
     const char *table;       /* curated table(s) written, comma-separated */
     int64_t started_at, finished_at; /* microseconds */
-    int64_t objects;         /* raw objects processed */
+    int64_t objects;         /* raw objects processed (ingest: landed) */
     int64_t from_seq, to_seq;/* bookmark before and after */
     int64_t records_in;
     int64_t written;         /* rows written: inserted + replacing */
     int64_t inserted;        /* rows with a key new to the table */
     int64_t replaced;        /* older rows replaced by later updates */
     int64_t quarantined;
-    int64_t duplicates;      /* records dropped as duplicates or stale */
+    int64_t duplicates;      /* records dropped: redelivered or superseded */
+    int64_t redelivered;     /* of which the same values and event time again */
     int64_t files_added, files_removed;
-    int64_t bytes_written;
+    int64_t bytes_written;   /* ingest: bytes landed */
 };
 
 /* Record a run; sets rec->run_id. */

@@ -81,6 +81,7 @@ static const char *const migrations[] = {
     "  replaced INTEGER NOT NULL,"
     "  quarantined INTEGER NOT NULL,"
     "  duplicates INTEGER NOT NULL,"
+    "  redelivered INTEGER NOT NULL,"
     "  files_added INTEGER NOT NULL,"
     "  files_removed INTEGER NOT NULL,"
     "  bytes_written INTEGER NOT NULL,"
@@ -804,13 +805,14 @@ catalog_run_add(struct catalog *cat, struct run_record *r, struct sl_diag *d)
     return exec(cat, d, "record a run",
                 "INSERT INTO runs (run_id, kind, source, tables, started_at, finished_at, "
                 "objects, from_seq, to_seq, records_in, written, inserted, replaced, "
-                "quarantined, duplicates, files_added, files_removed, bytes_written) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                "?16, ?17, ?18)",
-                "itttiiiiiiiiiiiiii", r->run_id, r->kind, r->source, r->table ? r->table : "",
+                "quarantined, duplicates, redelivered, files_added, files_removed, "
+                "bytes_written) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                "?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                "itttiiiiiiiiiiiiiii", r->run_id, r->kind, r->source, r->table ? r->table : "",
                 r->started_at, r->finished_at, r->objects, r->from_seq, r->to_seq,
                 r->records_in, r->written, r->inserted, r->replaced, r->quarantined,
-                r->duplicates, r->files_added, r->files_removed, r->bytes_written);
+                r->duplicates, r->redelivered, r->files_added, r->files_removed,
+                r->bytes_written);
 }
 
 int
@@ -820,8 +822,9 @@ catalog_run_list(struct catalog *cat, const char *source, int64_t limit, catalog
     sqlite3_stmt *st = query(cat, d,
                              "SELECT run_id, kind, source, tables, started_at, finished_at, "
                              "objects, from_seq, to_seq, records_in, written, inserted, "
-                             "replaced, quarantined, duplicates, files_added, files_removed, "
-                             "bytes_written FROM runs WHERE (?1 IS NULL OR source = ?1) "
+                             "replaced, quarantined, duplicates, redelivered, files_added, "
+                             "files_removed, bytes_written FROM runs "
+                             "WHERE (?1 IS NULL OR source = ?1) "
                              "ORDER BY run_id DESC LIMIT ?2",
                              "ti", source, limit > 0 ? limit : INT64_MAX);
     int rc;
@@ -830,16 +833,16 @@ catalog_run_list(struct catalog *cat, const char *source, int64_t limit, catalog
         return SL_ERR_CATALOG;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct run_record r;
-        int64_t *nums[] = {&r.started_at, &r.finished_at, &r.objects, &r.from_seq,
-                           &r.to_seq, &r.records_in, &r.written, &r.inserted,
-                           &r.replaced, &r.quarantined, &r.duplicates, &r.files_added,
-                           &r.files_removed, &r.bytes_written};
+        int64_t *nums[] = {&r.started_at,  &r.finished_at, &r.objects,     &r.from_seq,
+                           &r.to_seq,      &r.records_in,  &r.written,     &r.inserted,
+                           &r.replaced,    &r.quarantined, &r.duplicates,  &r.redelivered,
+                           &r.files_added, &r.files_removed, &r.bytes_written};
 
         r.run_id = sqlite3_column_int64(st, 0);
         r.kind = col_text(st, 1, NULL);
         r.source = col_text(st, 2, NULL);
         r.table = col_text(st, 3, NULL);
-        for (int i = 0; i < 14; i++)
+        for (int i = 0; i < 15; i++)
             *nums[i] = sqlite3_column_int64(st, 4 + i);
         rc = cb(arg, &r);
         if (rc < 0) {

@@ -18,15 +18,22 @@ print_run(void *arg, const struct run_record *r)
     char when[32], a[32], b[32], c[32], d[32], e[32];
 
     if ((*n)++ == 0)
-        printf("%5s  %-20s  %-12s  %12s  %12s  %10s  %11s  %10s  %s\n", "run", "finished",
-               "source", "records in", "written", "replaced", "quarantined", "duplicates",
-               "balance");
+        printf("%5s  %-20s  %-9s  %-12s  %7s  %12s  %12s  %10s  %11s  %10s  %s\n", "run",
+               "finished", "kind", "source", "objects", "records in", "written", "replaced",
+               "quarantined", "duplicates", "balance");
     sl_format_timestamp(r->finished_at, when);
     when[19] = 'Z';
     when[20] = '\0';
-    printf("%5lld  %-20s  %-12s  %12s  %12s  %10s  %11s  %10s  %s\n", (long long)r->run_id,
-           when, r->source, cli_num(r->records_in, a), cli_num(r->written, b),
-           cli_num(r->replaced, c), cli_num(r->quarantined, d), cli_num(r->duplicates, e),
+    if (strcmp(r->kind, "ingest") == 0) {
+        printf("%5lld  %-20s  %-9s  %-12s  %7lld  %12s  %12s  %10s  %11s  %10s  %s bytes\n",
+               (long long)r->run_id, when, r->kind, r->source, (long long)r->objects, "-", "-",
+               "-", "-", "-", cli_num(r->bytes_written, a));
+        return 0;
+    }
+    printf("%5lld  %-20s  %-9s  %-12s  %7lld  %12s  %12s  %10s  %11s  %10s  %s\n",
+           (long long)r->run_id, when, r->kind, r->source, (long long)r->objects,
+           cli_num(r->records_in, a), cli_num(r->written, b), cli_num(r->replaced, c),
+           cli_num(r->quarantined, d), cli_num(r->duplicates, e),
            r->records_in == r->written + r->quarantined + r->duplicates ? "ok" : "BROKEN");
     return 0;
 }
@@ -66,7 +73,8 @@ const struct cli_command cli_runs_cmd = {
     "runs", run, "the accounts of past runs",
     "usage: sluice runs [--source S] [--limit N]\n"
     "\n"
-    "List the latest N (default 20; 0 for all) transform runs, newest first, with\n"
-    "their accounts: records in, written (of which replacing older rows),\n"
-    "quarantined and duplicates dropped, and whether they balance.\n",
+    "List the latest N (default 20; 0 for all) runs, newest first: landings with\n"
+    "the objects and bytes they landed, transforms with their accounts - records\n"
+    "in, written (of which replacing older rows), quarantined and duplicates\n"
+    "dropped - and whether they balance.\n",
 };

@@ -17,9 +17,8 @@ report(void *arg, const struct transform_account *a)
     char n1[32], n2[32], n3[32], n4[32], n5[32];
 
     (void)arg;
-    printf("run %lld  source %s -> curated.%s  %lld object%s (raw seq %lld..%lld)  %.2fs\n",
-           (long long)r->run_id, r->source, a->tables, (long long)r->objects,
-           r->objects == 1 ? "" : "s", (long long)r->from_seq + 1, (long long)r->to_seq,
+    printf("run %lld  source %s -> curated.%s  %lld object%s  %.2fs\n", (long long)r->run_id,
+           r->source, a->tables, (long long)r->objects, r->objects == 1 ? "" : "s",
            (double)(r->finished_at - r->started_at) / 1e6);
     printf("  records in   %12s\n", cli_num(r->records_in, n1));
     printf("  written      %12s   new keys %s, replacing %s older row%s\n",
@@ -30,9 +29,9 @@ report(void *arg, const struct transform_account *a)
                r->source);
     else
         printf("  quarantined  %12s\n", cli_num(r->quarantined, n1));
-    printf("  duplicates   %12s   redelivered, superseded in the batch, or older than the "
-           "table's row\n",
-           cli_num(r->duplicates, n1));
+    printf("  duplicates   %12s   %s redelivered, %s superseded by later events\n",
+           cli_num(r->duplicates, n1), cli_num(r->redelivered, n2),
+           cli_num(r->duplicates - r->redelivered, n3));
     printf("  balance      %s = %s + %s + %s  %s\n", cli_num(r->records_in, n1),
            cli_num(r->written, n2), cli_num(r->quarantined, n3), cli_num(r->duplicates, n4),
            r->records_in == r->written + r->quarantined + r->duplicates ? "ok" : "BROKEN");

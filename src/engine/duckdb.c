@@ -756,36 +756,73 @@ engine_register_filter(struct engine *e, const struct engine_filter *flt, const 
 
 /* ---- printing ---------------------------------------------------------------------------- */
 
-static size_t
-utf8_width(const char *s)
+/* Terminal columns of the character at s (0, 1 or 2); *n gets its bytes.
+ * East Asian wide and fullwidth characters and emoji take two columns,
+ * combining marks none. */
+static int
+char_width(const char *s, size_t *n)
 {
-    size_t w = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t cp;
 
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            w++;
+    if (u[0] < 0x80) {
+        *n = 1;
+        return 1;
+    }
+    *n = u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : 2;
+    for (size_t i = 1; i < *n; i++)
+        if ((u[i] & 0xC0) != 0x80) {
+            *n = i;
+            return 1;
+        }
+    cp = *n == 2 ? (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F)
+       : *n == 3 ? (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F)
+                 : (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
+                       (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) || cp == 0xFE0F)
+        return 0;
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF && cp != 0x303F) ||
+        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+        (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+        (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+        (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD))
+        return 2;
+    return 1;
+}
+
+static size_t
+text_width(const char *s)
+{
+    size_t w = 0, n;
+
+    while (*s) {
+        w += (size_t)char_width(s, &n);
+        s += n;
+    }
     return w;
 }
 
-#define MAX_CELL 60
+#define MAX_CELL 100
 
 /* Print s into a cell of width w: cut with "..." if wider than MAX_CELL. */
 static void
 cell(FILE *out, const char *s, size_t w, bool right)
 {
-    size_t sw = utf8_width(s);
+    size_t sw = text_width(s);
 
     if (sw > MAX_CELL) {
-        size_t chars = 0, i = 0;
+        size_t cols = 0, i = 0, n;
 
-        while (s[i] && chars < MAX_CELL - 3) {
-            i++;
-            while (((unsigned char)s[i] & 0xC0) == 0x80)
-                i++;
-            chars++;
+        while (s[i]) {
+            int cw = char_width(s + i, &n);
+
+            if (cols + (size_t)cw > MAX_CELL - 3)
+                break;
+            cols += (size_t)cw;
+            i += n;
         }
         fprintf(out, "%.*s...", (int)i, s);
-        sw = MAX_CELL;
+        sw = cols + 3;
     } else if (right) {
         fprintf(out, "%*s%s", (int)(w - sw), "", s);
         return;
@@ -809,10 +846,10 @@ print_aligned(const struct print_table *pt, FILE *out)
     size_t *w = sl_calloc(nc ? nc : 1, sizeof(*w));
 
     for (size_t c = 0; c < nc; c++) {
-        w[c] = utf8_width(pt->names[c]);
+        w[c] = text_width(pt->names[c]);
         for (size_t i = 0; i < pt->nrows; i++) {
             const char *t = at(pt, i, c);
-            size_t tw = t ? utf8_width(t) : 4;
+            size_t tw = t ? text_width(t) : 4;
 
             if (tw > w[c])
                 w[c] = tw > MAX_CELL ? MAX_CELL : tw;

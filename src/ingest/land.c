@@ -279,7 +279,7 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
 {
     struct staged *st = sl_calloc(n ? n : 1, sizeof(*st));
     struct sl_arena a;
-    int64_t run_id = 0;
+    int64_t run_id = 0, landed = 0, bytes = 0;
     bool committed = false;
     int rc = 0;
 
@@ -328,10 +328,9 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
     if (rc < 0)
         goto out;
 
-    /* 2. One transaction records them all (duplicates excepted). */
-    rc = catalog_run_next_id(cat, &run_id, d);
-    if (rc == 0)
-        rc = catalog_begin(cat, d);
+    /* 2. One transaction records them all (duplicates excepted), as one
+     * run of kind "ingest". */
+    rc = catalog_begin(cat, d);
     if (rc < 0)
         goto out;
     /* Arrival times are strictly increasing across the lake (the transform
@@ -397,10 +396,23 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
             continue;
         }
         res[i].seq = o.seq;
+        if (rc == 0 && run_id == 0)
+            rc = catalog_run_next_id(cat, &run_id, d);
         struct catalog_pending pub = {run_id, CATALOG_PUBLISH, st[i].key, res[i].key};
 
         if (rc == 0)
             rc = catalog_pending_add(cat, &pub, d);
+        landed++;
+        bytes += res[i].size;
+    }
+    if (rc == 0 && landed > 0) {
+        struct run_record run = {
+            .run_id = run_id, .kind = "ingest", .source = src->name, .table = "",
+            .started_at = now, .finished_at = sl_now_usec(), .objects = landed,
+            .bytes_written = bytes,
+        };
+
+        rc = catalog_run_add(cat, &run, d);
     }
     if (rc == 0)
         rc = sl_fault("ingest.before_commit");
@@ -413,7 +425,8 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
     committed = true;
     sl_fault("ingest.after_commit");
     /* 3. Publish. */
-    rc = commit_publish(s, cat, run_id, d);
+    if (landed > 0)
+        rc = commit_publish(s, cat, run_id, d);
 out:
     for (size_t i = 0; i < n; i++)
         staged_release(s, &st[i], !committed || res[i].duplicate);

@@ -27,7 +27,7 @@
 #include "core/banned.h"
 
 /* Names sluice itself puts in curated tables. */
-static const char *const reserved[] = {"_raw_object", "_ingested_at", "dt"};
+static const char *const reserved[] = {"_raw_object", "_raw_position", "_ingested_at", "dt"};
 
 static int __attribute__((format(printf, 4, 5)))
 fail_node(struct sl_diag *d, const char *path, const struct sl_yaml *n, const char *fmt, ...)

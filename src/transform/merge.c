@@ -275,6 +275,9 @@ dedup_batch(struct ttable *tt)
                 if (wk->len != r->key[row].len ||
                     memcmp(wk->p, r->key[row].p, wk->len) != 0)
                     continue;
+                /* The loser is a redelivery if it is the winner again. */
+                tt->redelivered += r->ev[row] == wp->rows.ev[s->row] &&
+                                   r->row_hash[row] == wp->rows.row_hash[s->row];
                 if (beats(r->ev[row], pc->obj->ro.arrived_at, r->pos[row], wp->rows.ev[s->row],
                           wp->obj->ro.arrived_at, wp->rows.pos[s->row])) {
                     wp->state[s->row] = ROW_DUP;
@@ -371,6 +374,7 @@ struct prober {
     const char *cols;
     struct ttie *ties;
     size_t nties, cap;
+    int64_t redelivered;
     int rc;
     struct sl_diag d;
 };
@@ -407,17 +411,22 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
             return sl_fail(&pr->d, SL_ERR_CORRUPT,
                            "curated file '%s' has more rows than the catalog records",
                            fi < tt->nfiles ? tt->files[fi].key : "?");
-        if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row], old_ev,
-                   old_at, old_pos)) {
+        if (old_ev == wp->rows.ev[s->row] && old_at == wp->obj->ro.arrived_at &&
+            old_pos == wp->rows.pos[s->row]) {
+            /* The very record the table holds, read again (a rewind). */
             *state = ROW_DUP;
+            pr->redelivered++;
         } else if (old_ev == wp->rows.ev[s->row]) {
-            /* Same event time, later arrival: a redelivery if the values
-             * are the same too.  probe_ties() decides. */
+            /* Same event time: a redelivery if the values are the same
+             * too, else the later arrival wins.  probe_ties() decides. */
             set_bit(&tt->files[fi].ties, tt->files[fi].rows, row);
             SL_GROW(pr->ties, pr->cap, pr->nties + 1);
             pr->ties[pr->nties].file = (uint32_t)fi;
             pr->ties[pr->nties].row = row;
             pr->nties++;
+        } else if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row],
+                          old_ev, old_at, old_pos)) {
+            *state = ROW_DUP;
         } else {
             mark_replace(tt, fi, row, state);
         }
@@ -532,7 +541,7 @@ probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
             sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ", b.len ? " UNION ALL " : "",
                         i);
             select_columns(&b, &user, tt->files[i].max_field_id);
-            sl_buf_adds(&b, " FROM read_parquet(");
+            sl_buf_adds(&b, ", " META_INGESTED_AT ", " META_RAW_POSITION " FROM read_parquet(");
             sl_buf_add_sql_str(&b, tt->files[i].path);
             sl_buf_addf(&b, ", file_row_number = true) WHERE %s(%zu, file_row_number)", filter, i);
         }
@@ -544,9 +553,9 @@ probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
         free(sql);
         while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
             size_t rows = engine_chunk_rows(ch);
-            struct engine_vec v[CONTRACT_MAX_COLUMNS + 2], kv[CONTRACT_MAX_KEY];
+            struct engine_vec v[CONTRACT_MAX_COLUMNS + 4], kv[CONTRACT_MAX_KEY];
 
-            for (size_t k = 0; k < nuser + 2; k++)
+            for (size_t k = 0; k < nuser + 4; k++)
                 engine_chunk_vec(ch, k, &v[k]);
             for (size_t k = 0; k < c->nkey; k++)
                 kv[k] = v[2 + c->key[k]];
@@ -559,11 +568,19 @@ probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
                     continue;
                 struct piece *wp = tt->pieces[s->piece];
 
-                if (chunk_row_hash(m, &v[2], seeds, i) == wp->rows.row_hash[s->row])
+                int64_t old_at = (int64_t)engine_vec_int(&v[2 + nuser], i);
+                int64_t old_pos = (int64_t)engine_vec_int(&v[3 + nuser], i);
+
+                if (chunk_row_hash(m, &v[2], seeds, i) == wp->rows.row_hash[s->row]) {
                     wp->state[s->row] = ROW_DUP;
-                else
+                    tt->redelivered++;
+                } else if (beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at,
+                                 wp->rows.pos[s->row], wp->rows.ev[s->row], old_at, old_pos)) {
                     mark_replace(tt, (size_t)engine_vec_int(&v[0], i),
                                  (int64_t)engine_vec_int(&v[1], i), &wp->state[s->row]);
+                } else {
+                    wp->state[s->row] = ROW_DUP;
+                }
             }
         }
         engine_result_free(res);
@@ -655,6 +672,7 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     for (int i = 0; i < nthreads; i++) {
         if (rc == 0 && pr[i].rc < 0)
             rc = sl_fail(d, pr[i].rc, "%s", pr[i].d.msg);
+        tt->redelivered += pr[i].redelivered;
         for (size_t k = 0; k < pr[i].nties; k++) {
             SL_GROW(tt->ties, tt->tiecap, tt->nties + 1);
             tt->ties[tt->nties++] = pr[i].ties[k];

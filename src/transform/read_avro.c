@@ -328,7 +328,7 @@ enums_valid(avro_value_t *v)
 {
     avro_value_t child;
     size_t n = 0;
-    int sym;
+    int sym = -1;
 
     switch (avro_value_get_type(v)) {
     case AVRO_ENUM:

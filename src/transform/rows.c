@@ -172,6 +172,8 @@ shown(struct rows *r, const struct rec_value *v)
         return "an Avro decimal";
     case REC_BYTES:
         return "bytes";
+    case REC_NUMBER:
+        return sl_arena_strndup(&r->arena, v->s, n < v->len ? n : v->len);
     default:
         break;
     }
@@ -321,17 +323,37 @@ set_bool(struct rows *r, const struct contract_column *col, const struct rec_val
     return -1;
 }
 
+/* Whether s starts like YYYY-MM-DD (then a failed parse is a bad date,
+ * not a bad format). */
+static bool
+date_shaped(const struct rec_value *v)
+{
+    static const char shape[] = "dddd-dd-dd";
+
+    if (v->len < 10)
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (shape[i] == 'd' ? (v->s[i] < '0' || v->s[i] > '9') : v->s[i] != '-')
+            return false;
+    return true;
+}
+
 static int
 set_date(struct rows *r, const struct contract_column *col, const struct rec_value *v,
          int32_t *out)
 {
-    if ((v->kind == REC_TEXT || v->kind == REC_STRING) && sl_parse_date(v->s, v->len, out) == 0)
+    bool text = v->kind == REC_TEXT || v->kind == REC_STRING;
+
+    if (text && sl_parse_date(v->s, v->len, out) == 0)
         return 0;
     if (v->kind == REC_DATE) {
         *out = (int32_t)v->i;
         return 0;
     }
-    rows_fail(r, col->name, "expected a date (YYYY-MM-DD), found %s", shown(r, v));
+    if (text && v->len == 10 && date_shaped(v))
+        rows_fail(r, col->name, "%s is not a valid date", shown(r, v));
+    else
+        rows_fail(r, col->name, "expected a date (YYYY-MM-DD), found %s", shown(r, v));
     return -1;
 }
 
@@ -350,7 +372,10 @@ set_timestamp(struct rows *r, const struct contract_column *col, const struct re
         *out = v->i * SL_USEC_PER_DAY;
         return 0;
     }
-    rows_fail(r, col->name, "expected an ISO 8601 timestamp, found %s", shown(r, v));
+    if ((v->kind == REC_TEXT || v->kind == REC_STRING) && date_shaped(v))
+        rows_fail(r, col->name, "%s is not a valid ISO 8601 timestamp", shown(r, v));
+    else
+        rows_fail(r, col->name, "expected an ISO 8601 timestamp, found %s", shown(r, v));
     return -1;
 }
 

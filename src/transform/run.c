@@ -229,6 +229,7 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
         r->inserted += tt->inserted;
         r->replaced += tt->replaced;
         r->duplicates += tt->duplicates;
+        r->redelivered += tt->redelivered;
         r->files_added += tt->files_added;
         r->files_removed += tt->files_removed;
         r->bytes_written += tt->bytes_written;

@@ -132,7 +132,7 @@ struct ttable {
     size_t nparts, partcap;
     size_t last_part;           /* part_for()'s last hit */
 
-    int64_t inserted, replaced, duplicates;
+    int64_t inserted, replaced, duplicates, redelivered;
     int64_t files_added, files_removed, bytes_written;
 };
 

@@ -78,8 +78,9 @@ expect_eq "all files" "$(q "SELECT count(*) FROM read_parquet('lake/curated/orde
 sluice verify | grep -q "^ok"
 
 say "the bookmark moved past every object; runs are recorded"
-sluice runs --source orders | awk 'NR > 1 {print $NF}' | sort -u | grep -qx ok
-expect_eq "runs" "$(sluice runs --source orders | awk 'NR > 1' | wc -l)" 3
+sluice runs --source orders | awk '$3 == "transform" {print $NF}' | sort -u | grep -qx ok
+expect_eq "transform runs" "$(sluice runs --source orders | awk '$3 == "transform"' | wc -l)" 3
+expect_eq "ingest runs" "$(sluice runs --source orders | awk '$3 == "ingest"' | wc -l)" 3
 
 say "CSV, JSON arrays and gzip go the same way"
 printf 'order_id,status,amount,at\nF,new,1.5,2026-10-04T00:00:00Z\nG,new,,2026-10-04T00:00:00+02:00\n' | gzip > in/4.csv.gz

@@ -34,12 +34,12 @@ q "SELECT original_name, line, coalesce(field, '-'), reason FROM quarantine.m OR
 cat got
 cat > want <<'EOF2'
 m.jsonl,2,v,"expected a number, found ""one"""
-m.jsonl,3,d,"expected a date (YYYY-MM-DD), found ""2026-02-30"""
+m.jsonl,3,d,"""2026-02-30"" is not a valid date"
 m.jsonl,4,k,invalid UTF-8 at byte 8 in field k
 m.jsonl,5,k,required field is missing
 m.jsonl,6,-,"invalid JSON at byte 1: invalid literal (expected true, false or null)"
 m.jsonl,7,-,"unknown field ""extra"" (not in contract version 1.0)"
-m.csv,3,d,"expected a date (YYYY-MM-DD), found ""2026-13-01"""
+m.csv,3,d,"""2026-13-01"" is not a valid date"
 m.csv,4,-,a quoted field is not closed (the rest of the file is this record)
 EOF2
 diff want got || fail "quarantine reasons"

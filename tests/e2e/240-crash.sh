@@ -60,7 +60,7 @@ while read -r point hits; do
         [ $status -eq 137 ] || fail "crash@$key: expected SIGKILL (137), got $status"
         # Before recovery: committed or not, never half: the catalog holds
         # the run and its bookmark together or neither.
-        runs=$(sluice runs --limit 0 | awk 'NR > 1' | wc -l)
+        runs=$(sluice runs --limit 0 | awk '$3 == "transform"' | wc -l)
         case $runs in
             1|2) ;;
             *) fail "crash@$key: $runs runs recorded" ;;
