@@ -29,20 +29,7 @@ proj="$work/project"
 rm -rf "$proj"
 mkdir -p "$proj/sources"
 printf 'lake: ./lake\n' > "$proj/sluice.yaml"
-cat > "$proj/sources/orders.yaml" <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: string, required: true}
-      - {name: customer_id, type: string, required: true}
-      - {name: status, type: string, required: true}
-      - {name: amount, type: "decimal(12,2)", required: true}
-      - {name: qty, type: int64}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+cp "$here/tests/lib/orders.yaml" "$proj/sources/orders.yaml"
 cd "$proj"
 echo "setting up: $rows rows in the curated table"
 "$sluice" -q ingest --source orders "$base" >/dev/null

@@ -170,9 +170,7 @@ int catalog_table_get(struct catalog *cat, const char *name, struct sl_arena *a,
 /* Create or update the table row and its columns (all of t->columns). */
 int catalog_table_put(struct catalog *cat, const struct curated_table *t,
                       struct sl_diag *d);
-typedef int (*catalog_table_cb)(void *arg, const char *name);
-int catalog_table_list(struct catalog *cat, catalog_table_cb cb, void *arg,
-                       struct sl_diag *d);
+int catalog_table_list(struct catalog *cat, catalog_name_cb cb, void *arg, struct sl_diag *d);
 
 struct curated_file {
     const char *key;        /* store key of the Parquet file */
@@ -196,8 +194,7 @@ int catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb
 /* Quarantine output files. */
 int catalog_quarantine_add(struct catalog *cat, const char *key, const char *source,
                            int64_t run_id, int64_t records, struct sl_diag *d);
-typedef int (*catalog_key_cb)(void *arg, const char *key);
-int catalog_quarantine_list(struct catalog *cat, const char *source, catalog_key_cb cb,
+int catalog_quarantine_list(struct catalog *cat, const char *source, catalog_name_cb cb,
                             void *arg, struct sl_diag *d);
 
 /* ---- publications owed by committed runs ------------------------------- */

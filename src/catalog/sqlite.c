@@ -284,6 +284,42 @@ col_text(sqlite3_stmt *st, int i, struct sl_arena *a)
     return a ? sl_arena_strdup(a, (const char *)s) : (const char *)s;
 }
 
+/* Step through st, calling row(ctx, st) for each row; a negative return
+ * stops and is returned.  The statement is reset either way. */
+static int
+each_row(struct catalog *cat, sqlite3_stmt *st, int (*row)(void *ctx, sqlite3_stmt *st),
+         void *ctx, const char *what, struct sl_diag *d)
+{
+    int rc;
+
+    if (st == NULL)
+        return SL_ERR_CATALOG;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = row(ctx, st);
+        if (rc < 0) {
+            sqlite3_reset(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Adapters from a row to the caller's callback. */
+struct row_cb {
+    void *cb;
+    void *arg;
+};
+
+static int
+name_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+
+    return ((catalog_name_cb)c->cb)(c->arg, col_text(st, 0, NULL));
+}
+
 /* ---- open, migrate, close --------------------------------------------- */
 
 static int
@@ -567,21 +603,10 @@ catalog_source_put(struct catalog *cat, const char *name, const char *system,
 int
 catalog_source_list(struct catalog *cat, catalog_name_cb cb, void *arg, struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d, "SELECT name FROM sources ORDER BY name", "");
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb(arg, col_text(st, 0, NULL));
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list sources");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat, query(cat, d, "SELECT name FROM sources ORDER BY name", ""), name_row,
+                    &c, "list sources", d);
 }
 
 int
@@ -609,28 +634,26 @@ catalog_contract_get(struct catalog *cat, const char *source, const char *versio
     return rc;
 }
 
+static int
+contract_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+
+    return ((catalog_contract_cb)c->cb)(c->arg, col_text(st, 0, NULL), col_text(st, 1, NULL));
+}
+
 int
 catalog_contract_list(struct catalog *cat, const char *source, catalog_contract_cb cb,
                       void *arg, struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT version, spec FROM contract_versions WHERE source = ?1 "
-                             "ORDER BY major, minor",
-                             "t", source);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb(arg, col_text(st, 0, NULL), col_text(st, 1, NULL));
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list contract versions");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT version, spec FROM contract_versions WHERE source = ?1 "
+                          "ORDER BY major, minor",
+                          "t", source),
+                    contract_row, &c, "list contract versions", d);
 }
 
 int
@@ -726,31 +749,28 @@ catalog_raw_get(struct catalog *cat, const char *source, const char *object_id,
     return rc;
 }
 
+static int
+raw_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+    struct raw_object o;
+
+    raw_from_row(st, NULL, &o);
+    return ((catalog_raw_cb)c->cb)(c->arg, &o);
+}
+
 int
 catalog_raw_list(struct catalog *cat, const char *source, int64_t after, catalog_raw_cb cb,
                  void *arg, struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT " RAW_COLS " FROM raw_objects "
-                             "WHERE (?1 IS NULL OR source = ?1) AND seq > ?2 ORDER BY seq",
-                             "ti", source, after);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct raw_object o;
-
-        raw_from_row(st, NULL, &o);
-        rc = cb(arg, &o);
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list raw objects");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT " RAW_COLS " FROM raw_objects "
+                          "WHERE (?1 IS NULL OR source = ?1) AND seq > ?2 ORDER BY seq",
+                          "ti", source, after),
+                    raw_row, &c, "list raw objects", d);
 }
 
 /* ---- bookmarks ----------------------------------------------------------- */
@@ -815,44 +835,41 @@ catalog_run_add(struct catalog *cat, struct run_record *r, struct sl_diag *d)
                 r->bytes_written);
 }
 
+static int
+run_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+    struct run_record r;
+    int64_t *nums[] = {&r.started_at,  &r.finished_at,   &r.objects,      &r.from_seq,
+                       &r.to_seq,      &r.records_in,    &r.written,      &r.inserted,
+                       &r.replaced,    &r.quarantined,   &r.duplicates,   &r.redelivered,
+                       &r.files_added, &r.files_removed, &r.bytes_written};
+
+    r.run_id = sqlite3_column_int64(st, 0);
+    r.kind = col_text(st, 1, NULL);
+    r.source = col_text(st, 2, NULL);
+    r.table = col_text(st, 3, NULL);
+    for (int i = 0; i < 15; i++)
+        *nums[i] = sqlite3_column_int64(st, 4 + i);
+    return ((catalog_run_cb)c->cb)(c->arg, &r);
+}
+
 int
 catalog_run_list(struct catalog *cat, const char *source, int64_t limit, catalog_run_cb cb,
                  void *arg, struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT run_id, kind, source, tables, started_at, finished_at, "
-                             "objects, from_seq, to_seq, records_in, written, inserted, "
-                             "replaced, quarantined, duplicates, redelivered, files_added, "
-                             "files_removed, bytes_written FROM runs "
-                             "WHERE (?1 IS NULL OR source = ?1) "
-                             "ORDER BY run_id DESC LIMIT ?2",
-                             "ti", source, limit > 0 ? limit : INT64_MAX);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct run_record r;
-        int64_t *nums[] = {&r.started_at,  &r.finished_at, &r.objects,     &r.from_seq,
-                           &r.to_seq,      &r.records_in,  &r.written,     &r.inserted,
-                           &r.replaced,    &r.quarantined, &r.duplicates,  &r.redelivered,
-                           &r.files_added, &r.files_removed, &r.bytes_written};
-
-        r.run_id = sqlite3_column_int64(st, 0);
-        r.kind = col_text(st, 1, NULL);
-        r.source = col_text(st, 2, NULL);
-        r.table = col_text(st, 3, NULL);
-        for (int i = 0; i < 15; i++)
-            *nums[i] = sqlite3_column_int64(st, 4 + i);
-        rc = cb(arg, &r);
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list runs");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT run_id, kind, source, tables, started_at, finished_at, "
+                          "objects, from_seq, to_seq, records_in, written, inserted, "
+                          "replaced, quarantined, duplicates, redelivered, files_added, "
+                          "files_removed, bytes_written FROM runs "
+                          "WHERE (?1 IS NULL OR source = ?1) "
+                          "ORDER BY run_id DESC LIMIT ?2",
+                          "ti", source, limit > 0 ? limit : INT64_MAX),
+                    run_row, &c, "list runs", d);
 }
 
 /* ---- curated tables ------------------------------------------------------ */
@@ -946,23 +963,12 @@ catalog_table_put(struct catalog *cat, const struct curated_table *t, struct sl_
 }
 
 int
-catalog_table_list(struct catalog *cat, catalog_table_cb cb, void *arg, struct sl_diag *d)
+catalog_table_list(struct catalog *cat, catalog_name_cb cb, void *arg, struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d, "SELECT name FROM curated_tables ORDER BY name", "");
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb(arg, col_text(st, 0, NULL));
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list curated tables");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat, query(cat, d, "SELECT name FROM curated_tables ORDER BY name", ""),
+                    name_row, &c, "list curated tables", d);
 }
 
 int
@@ -984,39 +990,36 @@ catalog_file_remove(struct catalog *cat, const char *key, int64_t run_id, struct
                 "ti", key, run_id);
 }
 
+static int
+file_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+    struct curated_file f = {
+        .key = col_text(st, 0, NULL),
+        .table = col_text(st, 1, NULL),
+        .partition = col_text(st, 2, NULL),
+        .rows = sqlite3_column_int64(st, 3),
+        .bytes = sqlite3_column_int64(st, 4),
+        .max_field_id = sqlite3_column_int(st, 5),
+        .added_run = sqlite3_column_int64(st, 6),
+    };
+
+    return ((catalog_file_cb)c->cb)(c->arg, &f);
+}
+
 int
 catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb, void *arg,
                   struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT key, table_name, partition, rows, bytes, max_field_id, "
-                             "added_run FROM curated_files WHERE table_name = ?1 AND "
-                             "removed_run IS NULL ORDER BY key",
-                             "t", table);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct curated_file f = {
-            .key = col_text(st, 0, NULL),
-            .table = col_text(st, 1, NULL),
-            .partition = col_text(st, 2, NULL),
-            .rows = sqlite3_column_int64(st, 3),
-            .bytes = sqlite3_column_int64(st, 4),
-            .max_field_id = sqlite3_column_int(st, 5),
-            .added_run = sqlite3_column_int64(st, 6),
-        };
-
-        rc = cb(arg, &f);
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list curated files");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT key, table_name, partition, rows, bytes, max_field_id, "
+                          "added_run FROM curated_files WHERE table_name = ?1 AND "
+                          "removed_run IS NULL ORDER BY key",
+                          "t", table),
+                    file_row, &c, "list curated files", d);
 }
 
 int
@@ -1030,27 +1033,17 @@ catalog_quarantine_add(struct catalog *cat, const char *key, const char *source,
 }
 
 int
-catalog_quarantine_list(struct catalog *cat, const char *source, catalog_key_cb cb, void *arg,
+catalog_quarantine_list(struct catalog *cat, const char *source, catalog_name_cb cb, void *arg,
                         struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT key FROM quarantine_files WHERE source = ?1 ORDER BY "
-                             "run_id, key",
-                             "t", source);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb(arg, col_text(st, 0, NULL));
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list quarantine files");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT key FROM quarantine_files WHERE source = ?1 ORDER BY "
+                          "run_id, key",
+                          "t", source),
+                    name_row, &c, "list quarantine files", d);
 }
 
 /* ---- pending publications ------------------------------------------------- */
@@ -1063,35 +1056,32 @@ catalog_pending_add(struct catalog *cat, const struct catalog_pending *p, struct
                 p->run_id, (int64_t)p->op, p->src, p->dst);
 }
 
+static int
+pending_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+    struct catalog_pending p = {
+        .run_id = sqlite3_column_int64(st, 0),
+        .op = (enum catalog_pending_op)sqlite3_column_int(st, 1),
+        .src = col_text(st, 2, NULL),
+        .dst = col_text(st, 3, NULL),
+    };
+
+    return ((catalog_pending_cb)c->cb)(c->arg, &p);
+}
+
 int
 catalog_pending_list(struct catalog *cat, int64_t run_id, catalog_pending_cb cb, void *arg,
                      struct sl_diag *d)
 {
-    sqlite3_stmt *st = query(cat, d,
-                             "SELECT run_id, op, src, dst FROM pending "
-                             "WHERE ?1 = 0 OR run_id = ?1 ORDER BY id",
-                             "i", run_id);
-    int rc;
+    struct row_cb c = {(void *)cb, arg};
 
-    if (st == NULL)
-        return SL_ERR_CATALOG;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct catalog_pending p = {
-            .run_id = sqlite3_column_int64(st, 0),
-            .op = (enum catalog_pending_op)sqlite3_column_int(st, 1),
-            .src = col_text(st, 2, NULL),
-            .dst = col_text(st, 3, NULL),
-        };
-
-        rc = cb(arg, &p);
-        if (rc < 0) {
-            sqlite3_reset(st);
-            return rc;
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(cat, d, "list pending publications");
-    sqlite3_reset(st);
-    return rc;
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT run_id, op, src, dst FROM pending "
+                          "WHERE ?1 = 0 OR run_id = ?1 ORDER BY id",
+                          "i", run_id),
+                    pending_row, &c, "list pending publications", d);
 }
 
 int

@@ -27,6 +27,7 @@
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "engine/engine.h"
 #include "transform/transform.h"
 #include "core/banned.h"
@@ -35,10 +36,8 @@ struct verify {
     struct cli *c;
     bool deep;
     int problems;
-    char **pending;      /* keys owed a publish or delete */
-    size_t npending, cap;
-    char **live;         /* live curated keys */
-    size_t nlive, livecap;
+    struct sl_strlist pending; /* keys owed a publish or delete */
+    struct sl_strlist live;    /* live curated keys */
 };
 
 static void
@@ -57,22 +56,12 @@ problem(struct verify *v, const char *fmt, ...)
     v->problems++;
 }
 
-static bool
-listed(char **keys, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], key) == 0)
-            return true;
-    return false;
-}
-
 static int
 add_pending(void *arg, const struct catalog_pending *p)
 {
     struct verify *v = arg;
 
-    SL_GROW(v->pending, v->cap, v->npending + 1);
-    v->pending[v->npending++] = sl_strdup(p->dst);
+    sl_strlist_add(&v->pending, p->dst);
     printf("  pending: run %lld owes %s %s\n", (long long)p->run_id,
            p->op == CATALOG_PUBLISH ? "publication of" : "deletion of", p->dst);
     return 0;
@@ -86,7 +75,7 @@ check_raw(void *arg, const struct raw_object *o)
     int rc = store_stat(v->c->store, o->key, &size, NULL);
 
     if (rc == SL_ERR_NOTFOUND) {
-        if (!listed(v->pending, v->npending, o->key))
+        if (!sl_strlist_has(&v->pending, o->key))
             problem(v, "raw object %s is missing (%s)", o->object_id, o->key);
         return 0;
     }
@@ -137,10 +126,9 @@ check_file(void *arg, const struct curated_file *f)
     struct engine_chunk *ch;
     struct sl_buf q;
 
-    SL_GROW(v->live, v->livecap, v->nlive + 1);
-    v->live[v->nlive++] = sl_strdup(f->key);
+    sl_strlist_add(&v->live, f->key);
     if (store_stat(v->c->store, f->key, NULL, NULL) == SL_ERR_NOTFOUND) {
-        if (!listed(v->pending, v->npending, f->key))
+        if (!sl_strlist_has(&v->pending, f->key))
             problem(v, "curated file %s is missing", f->key);
         return 0;
     }
@@ -172,24 +160,9 @@ check_orphan(void *arg, const char *key, int64_t size)
 {
     struct verify *v = arg;
 
-    if (strstr(key, "/_") == NULL && !listed(v->live, v->nlive, key) &&
-        !listed(v->pending, v->npending, key))
+    if (strstr(key, "/_") == NULL && !sl_strlist_has(&v->live, key) &&
+        !sl_strlist_has(&v->pending, key))
         problem(v, "file %s under curated/ is not in the catalog", key);
-    return 0;
-}
-
-struct names {
-    char **v;
-    size_t n, cap;
-};
-
-static int
-add_name(void *arg, const char *name)
-{
-    struct names *l = arg;
-
-    SL_GROW(l->v, l->cap, l->n + 1);
-    l->v[l->n++] = sl_strdup(name);
     return 0;
 }
 
@@ -199,7 +172,7 @@ check_quarantine(void *arg, const char *key)
     struct verify *v = arg;
 
     if (store_stat(v->c->store, key, NULL, NULL) == SL_ERR_NOTFOUND &&
-        !listed(v->pending, v->npending, key))
+        !sl_strlist_has(&v->pending, key))
         problem(v, "quarantine file %s is missing", key);
     return 0;
 }
@@ -223,7 +196,7 @@ run(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct verify v = {.c = c};
-    struct names tables = {0}, sources = {0};
+    struct sl_strlist tables = {0}, sources = {0};
     struct engine *e = NULL;
     struct engine_opts eo = {.threads = 1, .connections = 1};
     bool recover = true;
@@ -250,7 +223,7 @@ run(struct cli *c, int argc, char **argv)
     if (rc == 0)
         rc = catalog_raw_list(c->catalog, NULL, 0, check_raw, &v, &c->diag);
     if (rc == 0)
-        rc = catalog_table_list(c->catalog, add_name, &tables, &c->diag);
+        rc = catalog_table_list(c->catalog, sl_strlist_add, &tables, &c->diag);
     for (size_t i = 0; rc == 0 && i < tables.n; i++) {
         struct table_check tc = {&v, e};
         struct sl_arena a;
@@ -267,15 +240,15 @@ run(struct cli *c, int argc, char **argv)
         sl_arena_release(&a);
     }
     if (rc == 0)
-        rc = catalog_source_list(c->catalog, add_name, &sources, &c->diag);
+        rc = catalog_source_list(c->catalog, sl_strlist_add, &sources, &c->diag);
     for (size_t i = 0; rc == 0 && i < sources.n; i++)
         rc = catalog_quarantine_list(c->catalog, sources.v[i], check_quarantine, &v, &c->diag);
     if (rc == 0)
         rc = catalog_run_list(c->catalog, NULL, 0, check_run, &v, &c->diag);
     /* One row per key, through the same views queries use. */
-    if (rc == 0 && v.npending == 0)
+    if (rc == 0 && v.pending.n == 0)
         rc = transform_views(e, c->catalog, c->store, &c->diag);
-    for (size_t i = 0; rc == 0 && v.npending == 0 && i < tables.n; i++) {
+    for (size_t i = 0; rc == 0 && v.pending.n == 0 && i < tables.n; i++) {
         int64_t dups = 0;
 
         rc = transform_duplicate_keys(e, c->catalog, tables.v[i], &dups, &c->diag);
@@ -284,18 +257,10 @@ run(struct cli *c, int argc, char **argv)
                     (long long)dups);
     }
     engine_close(e);
-    for (size_t i = 0; i < tables.n; i++)
-        free(tables.v[i]);
-    for (size_t i = 0; i < sources.n; i++)
-        free(sources.v[i]);
-    for (size_t i = 0; i < v.npending; i++)
-        free(v.pending[i]);
-    for (size_t i = 0; i < v.nlive; i++)
-        free(v.live[i]);
-    free(tables.v);
-    free(sources.v);
-    free(v.pending);
-    free(v.live);
+    sl_strlist_release(&tables);
+    sl_strlist_release(&sources);
+    sl_strlist_release(&v.pending);
+    sl_strlist_release(&v.live);
     if (rc < 0)
         return cli_report(c, rc);
     if (v.problems > 0) {

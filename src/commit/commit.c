@@ -11,6 +11,7 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "core/banned.h"
 
 struct step {
@@ -113,27 +114,17 @@ commit_publish(struct store *s, struct catalog *cat, int64_t run_id, struct sl_d
     return rc;
 }
 
-struct keep {
-    char **keys;
-    size_t n;
-};
-
 static bool
 keep_staged(void *arg, const char *key)
 {
-    struct keep *k = arg;
-
-    for (size_t i = 0; i < k->n; i++)
-        if (strcmp(k->keys[i], key) == 0)
-            return true;
-    return false;
+    return sl_strlist_has(arg, key);
 }
 
 int
 commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d)
 {
     struct steps steps = {0};
-    struct keep keep = {0};
+    struct sl_strlist keep = {0};
     int rc = catalog_pending_list(cat, 0, collect, &steps, d);
 
     if (rc == 0 && steps.n > 0) {
@@ -148,16 +139,15 @@ commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d)
     memset(&steps, 0, sizeof(steps));
     rc = catalog_pending_list(cat, 0, collect, &steps, d);
     if (rc == 0) {
-        keep.keys = sl_calloc(steps.n + 1, sizeof(char *));
         for (size_t i = 0; i < steps.n; i++)
             if (steps.v[i].src != NULL)
-                keep.keys[keep.n++] = steps.v[i].src;
+                sl_strlist_add(&keep, steps.v[i].src);
         rc = store_sweep(s, keep_staged, &keep, d);
         if (rc > 0)
             SL_DEBUG("commit", "swept %d staged object(s) of dead processes", rc);
         rc = rc < 0 ? rc : 0;
     }
-    free(keep.keys);
+    sl_strlist_release(&keep);
     steps_release(&steps);
     return rc;
 }

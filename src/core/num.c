@@ -96,9 +96,63 @@ sl_parse_double(const char *s, size_t n, double *out)
     return 0;
 }
 
+/* The common spelling, [-]digits[.digits] with at most 18 digits, straight
+ * to an integer; returns false to leave anything else to the general path. */
+static bool
+fast_decimal(const char *s, size_t n, int precision, int scale, __int128 *out)
+{
+    static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                    100000000, 1000000000, 10000000000LL, 100000000000LL,
+                                    1000000000000LL, 10000000000000LL, 100000000000000LL,
+                                    1000000000000000LL, 10000000000000000LL,
+                                    100000000000000000LL, 1000000000000000000LL};
+    size_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+    int digits = 0, frac = -1, lead = 0;
+
+    if (n > 0 && s[0] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i == n)
+        return false;
+    for (; i < n; i++) {
+        char c = s[i];
+
+        if (c >= '0' && c <= '9') {
+            if (digits == 0 && c == '0' && frac < 0) {
+                lead++;
+                continue;
+            }
+            if (++digits > 18)
+                return false;
+            v = v * 10 + (c - '0');
+            if (frac >= 0)
+                frac++;
+        } else if (c == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return false;
+        }
+    }
+    if (frac < 0)
+        frac = 0;
+    if ((digits == 0 && lead == 0) || (frac == 0 && s[n - 1] == '.') || frac > scale)
+        return false;
+    /* Digits before the point, plus the scale, must fit the precision. */
+    if (digits - (frac > digits ? digits : frac) + scale > precision || scale > 18)
+        return false;
+    v *= pow10[scale - frac];
+    *out = neg ? -(__int128)v : v;
+    return true;
+}
+
 int
 sl_parse_decimal(const char *s, size_t n, int precision, int scale, __int128 *out)
 {
+    if (fast_decimal(s, n, precision, scale, out))
+        return 0;
     /* Collect significant digits and the decimal exponent, then align. */
     size_t i = 0;
     bool neg = false;

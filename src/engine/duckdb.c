@@ -335,6 +335,21 @@ engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_d
 
 /* ---- results --------------------------------------------------------------------- */
 
+/* Learn the columns of a fresh result. */
+static void
+result_setup(struct engine_result *r)
+{
+    r->ncols = duckdb_column_count(&r->res);
+    r->kinds = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->kinds));
+    r->vecs = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->vecs));
+    for (size_t i = 0; i < r->ncols; i++) {
+        duckdb_logical_type lt = duckdb_column_logical_type(&r->res, i);
+
+        r->kinds[i] = kind_of_logical(lt);
+        duckdb_destroy_logical_type(&lt);
+    }
+}
+
 int
 engine_query(struct engine *e, const char *sql, struct engine_result **out, struct sl_diag *d)
 {
@@ -346,15 +361,7 @@ engine_query(struct engine *e, const char *sql, struct engine_result **out, stru
         free(r);
         return rc;
     }
-    r->ncols = duckdb_column_count(&r->res);
-    r->kinds = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->kinds));
-    r->vecs = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->vecs));
-    for (size_t i = 0; i < r->ncols; i++) {
-        duckdb_logical_type lt = duckdb_column_logical_type(&r->res, i);
-
-        r->kinds[i] = kind_of_logical(lt);
-        duckdb_destroy_logical_type(&lt);
-    }
+    result_setup(r);
     *out = r;
     return 0;
 }
@@ -390,15 +397,7 @@ engine_stream_on(struct engine *e, int conn, const char *sql, struct engine_resu
         return rc;
     }
     duckdb_destroy_prepare(&ps);
-    r->ncols = duckdb_column_count(&r->res);
-    r->kinds = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->kinds));
-    r->vecs = sl_calloc(r->ncols ? r->ncols : 1, sizeof(*r->vecs));
-    for (size_t i = 0; i < r->ncols; i++) {
-        duckdb_logical_type lt = duckdb_column_logical_type(&r->res, i);
-
-        r->kinds[i] = kind_of_logical(lt);
-        duckdb_destroy_logical_type(&lt);
-    }
+    result_setup(r);
     *out = r;
     return 0;
 }

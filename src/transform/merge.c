@@ -478,10 +478,10 @@ chunk_row_hash(const struct curated_table *m, const struct engine_vec *v, const 
     return h;
 }
 
-static void
-tie_filter(void *arg, const struct engine_chunk *ch, bool *out)
+void
+rowbits_filter(void *arg, const struct engine_chunk *ch, bool *out)
 {
-    const struct ttable *tt = arg;
+    const struct rowbits *rb = arg;
     struct engine_vec fv, rv;
     size_t n = engine_chunk_rows(ch);
 
@@ -490,9 +490,11 @@ tie_filter(void *arg, const struct engine_chunk *ch, bool *out)
     for (size_t i = 0; i < n; i++) {
         size_t fi = (size_t)engine_vec_int(&fv, i);
         int64_t row = (int64_t)engine_vec_int(&rv, i);
-        const uint64_t *ties = fi < tt->nfiles ? tt->files[fi].ties : NULL;
+        const struct tfile *f = fi < rb->tt->nfiles ? &rb->tt->files[fi] : NULL;
+        const uint64_t *bits = f == NULL ? NULL : rb->ties ? f->ties : f->dels;
+        bool set = bits != NULL && (bits[row / 64] >> (row % 64) & 1);
 
-        out[i] = ties != NULL && (ties[row / 64] >> (row % 64) & 1);
+        out[i] = rb->ties ? set : !set;
     }
 }
 
@@ -509,7 +511,8 @@ probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
     const struct contract *c = tt->latest;
     size_t nuser = m->ncolumns - NMETA;
     uint64_t *seeds = sl_calloc(nuser, sizeof(*seeds));
-    struct engine_filter ef = {2, args, tie_filter, tt};
+    struct rowbits rb = {tt, true};
+    struct engine_filter ef = {2, args, rowbits_filter, &rb};
     const char *filter;
     struct sl_buf kb;
     int rc;

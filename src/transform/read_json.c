@@ -142,12 +142,17 @@ scan_string(struct jp *j, const char **s, size_t *len, bool *stable)
     bool escaped = false;
 
     for (;;) {
+        /* Eight bytes at a time; the lowest flagged byte is the first that
+         * needs a look (higher flags may be false alarms, never lower). */
         while (p + 8 <= end) {
-            uint64_t w;
+            uint64_t w, m;
 
             memcpy(&w, p, 8);
-            if (special(w) != 0)
+            m = special(w);
+            if (m != 0) {
+                p += __builtin_ctzll(m) >> 3;
                 break;
+            }
             p += 8;
         }
         if (p >= end) {

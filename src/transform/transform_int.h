@@ -112,6 +112,16 @@ struct ttie {
     int64_t row;
 };
 
+/*
+ * A row filter over (file index, file row number): keeps the rows whose bit
+ * is clear in the files' dels (the survivors of a rewrite), or, with ties,
+ * those whose bit is set in their ties.
+ */
+struct rowbits {
+    const struct ttable *tt;
+    bool ties;
+};
+
 struct ttable {
     struct curated_table meta;  /* columns include the metadata ones */
     bool exists;                /* already in the catalog */
@@ -134,6 +144,7 @@ struct ttable {
 
     int64_t inserted, replaced, duplicates, redelivered;
     int64_t files_added, files_removed, bytes_written;
+    struct rowbits keep;        /* the write's filter of survivors */
 };
 
 struct trun {
@@ -170,6 +181,8 @@ void dedup_batch(struct ttable *tt);
 int probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d);
 void plan_outputs(struct trun *t, struct ttable *tt);
 void table_release(struct ttable *tt);
+/* An engine filter over a struct rowbits (thread-safe, read-only). */
+void rowbits_filter(void *arg, const struct engine_chunk *ch, bool *out);
 /* The winning slot of a key, or NULL (read-only; safe from any thread). */
 const struct kslot *keytab_find(const struct ttable *tt, uint64_t hash, const char *key,
                                 size_t len);

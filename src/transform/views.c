@@ -6,35 +6,13 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
-struct names {
-    char **v;
-    size_t n, cap;
-};
-
-static int
-add_name(void *arg, const char *name)
-{
-    struct names *l = arg;
-
-    SL_GROW(l->v, l->cap, l->n + 1);
-    l->v[l->n++] = sl_strdup(name);
-    return 0;
-}
-
-static void
-names_release(struct names *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
 struct paths {
     struct store *store;
-    struct names list;
+    struct sl_strlist list;
     int32_t max_field_id;  /* the highest any file has */
     struct sl_diag *d;
 };
@@ -50,7 +28,7 @@ add_file_path(void *arg, const struct curated_file *f)
         return rc;
     if (f->max_field_id > p->max_field_id)
         p->max_field_id = f->max_field_id;
-    add_name(&p->list, path);
+    sl_strlist_add(&p->list, path);
     free(path);
     return 0;
 }
@@ -64,7 +42,7 @@ add_key_path(void *arg, const char *key)
 
     if (rc < 0)
         return rc;
-    add_name(&p->list, path);
+    sl_strlist_add(&p->list, path);
     free(path);
     return 0;
 }
@@ -102,7 +80,7 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
     }
     rc = engine_exec(e, b->data, d);
 out:
-    names_release(&p.list);
+    sl_strlist_release(&p.list);
     sl_arena_release(&a);
     return rc;
 }
@@ -136,14 +114,14 @@ quarantine_view(struct engine *e, struct catalog *cat, struct store *s, const ch
                    "ORDER BY run_id) = 1");
     rc = engine_exec(e, b->data, d);
 out:
-    names_release(&p.list);
+    sl_strlist_release(&p.list);
     return rc;
 }
 
 int
 transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d)
 {
-    struct names tables = {0}, sources = {0};
+    struct sl_strlist tables = {0}, sources = {0};
     struct sl_buf b;
     int rc;
 
@@ -155,17 +133,17 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s, struct s
         rc = catalog_read_begin(cat, d);
     if (rc < 0)
         goto out;
-    rc = catalog_table_list(cat, add_name, &tables, d);
+    rc = catalog_table_list(cat, sl_strlist_add, &tables, d);
     if (rc == 0)
-        rc = catalog_source_list(cat, add_name, &sources, d);
+        rc = catalog_source_list(cat, sl_strlist_add, &sources, d);
     for (size_t i = 0; rc == 0 && i < tables.n; i++)
         rc = curated_view(e, cat, s, tables.v[i], &b, d);
     for (size_t i = 0; rc == 0 && i < sources.n; i++)
         rc = quarantine_view(e, cat, s, sources.v[i], &b, d);
     catalog_read_end(cat);
 out:
-    names_release(&tables);
-    names_release(&sources);
+    sl_strlist_release(&tables);
+    sl_strlist_release(&sources);
     sl_buf_release(&b);
     return rc;
 }

@@ -129,27 +129,6 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
     return n;
 }
 
-/* ---- the filter over old rows ----------------------------------------------------------- */
-
-/* keep(file index, row number): false for the rows this run replaces. */
-static void
-keep(void *arg, const struct engine_chunk *ch, bool *out)
-{
-    const struct ttable *tt = arg;
-    struct engine_vec fv, rv;
-    size_t n = engine_chunk_rows(ch);
-
-    engine_chunk_vec(ch, 0, &fv);
-    engine_chunk_vec(ch, 1, &rv);
-    for (size_t i = 0; i < n; i++) {
-        size_t fi = (size_t)engine_vec_int(&fv, i);
-        int64_t row = (int64_t)engine_vec_int(&rv, i);
-        const uint64_t *dels = fi < tt->nfiles ? tt->files[fi].dels : NULL;
-
-        out[i] = dels == NULL || !(dels[row / 64] >> (row % 64) & 1);
-    }
-}
-
 /* ---- the statements ------------------------------------------------------------------------ */
 
 void
@@ -243,7 +222,10 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (rc < 0)
         return rc;
     if (tt->replaced > 0) {
-        struct engine_filter ef = {2, filter_args, keep, tt};
+        struct engine_filter ef = {2, filter_args, rowbits_filter, &tt->keep};
+
+        tt->keep.tt = tt; /* the tables array no longer moves */
+        tt->keep.ties = false;
 
         rc = engine_register_filter(t->engine, &ef, &filter, d);
         if (rc < 0)

@@ -5,20 +5,7 @@
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 new_project
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: string, required: true}
-      - {name: customer_id, type: string, required: true}
-      - {name: status, type: string, required: true}
-      - {name: amount, type: "decimal(12,2)", required: true}
-      - {name: qty, type: int64}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+cp "$SLUICE_SRC/tests/lib/orders.yaml" sources/orders.yaml
 base_n=20000
 delta_n=8000
 [ "${SLUICE_MODE:-}" = asan ] && base_n=4000 && delta_n=2000

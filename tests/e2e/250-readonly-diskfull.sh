@@ -5,19 +5,7 @@
 new_project
 mkdir in
 $PY "$SLUICE_SRC/bench/gen_orders.py" base 3000 in/o.jsonl
-write_source orders <<'YAML'
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: string, required: true}
-      - {name: customer_id, type: string, required: true}
-      - {name: status, type: string, required: true}
-      - {name: amount, type: "decimal(12,2)", required: true}
-      - {name: qty, type: int64}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+cp "$SLUICE_SRC/tests/lib/orders.yaml" sources/orders.yaml
 sluice ingest --source customers examples/customers.csv >/dev/null
 sluice transform --source customers >/dev/null
 
