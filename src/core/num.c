@@ -140,8 +140,10 @@ fast_decimal(const char *s, size_t n, int precision, int scale, __int128 *out)
         frac = 0;
     if ((digits == 0 && lead == 0) || (frac == 0 && s[n - 1] == '.') || frac > scale)
         return false;
-    /* Digits before the point, plus the scale, must fit the precision. */
-    if (digits - (frac > digits ? digits : frac) + scale > precision || scale > 18)
+    /* Digits before the point, plus the scale, must fit the precision; and
+     * the scaled value must fit 18 digits. */
+    if (digits - (frac > digits ? digits : frac) + scale > precision || scale > 18 ||
+        digits + scale - frac > 18)
         return false;
     v *= pow10[scale - frac];
     *out = neg ? -(__int128)v : v;

@@ -107,6 +107,10 @@ TEST(parse_decimals_exactly)
     CHECK_STR(out, "12345678901234567890123456.1234");
     sl_format_decimal(-5, 2, out);
     CHECK_STR(out, "-0.05");
+    /* 18 digits scaled by 10^18 overflow 64 bits: the wide path takes it. */
+    CHECK_INT(sl_parse_decimal(S("123456789012345678"), 38, 18, &v), 0);
+    sl_format_decimal(v, 18, out);
+    CHECK_STR(out, "123456789012345678.000000000000000000");
 }
 
 TEST(parse_doubles)
