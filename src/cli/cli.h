@@ -23,13 +23,15 @@ enum {
 /* The global options and the lake, opened on demand. */
 struct cli {
     const char *project_dir; /* --project, or NULL to search */
+    bool no_recover;         /* leave owed publications alone (verify) */
     struct project *project;
     struct store *store;
     struct catalog *catalog;
     struct sl_diag diag;
 };
 
-/* Open the project, its lake and catalog (once). */
+/* Open the project, its lake and catalog (once), and finish what
+ * interrupted runs still owe (commit/commit.h) unless no_recover. */
 int cli_open(struct cli *c);
 void cli_close(struct cli *c);
 

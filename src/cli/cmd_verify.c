@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "commit/commit.h"
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
@@ -211,9 +210,8 @@ run(struct cli *c, int argc, char **argv)
         else
             return cli_usage("verify", "unknown option");
     }
+    c->no_recover = !recover;
     rc = cli_open(c);
-    if (rc == 0 && recover)
-        rc = commit_recover(c->store, c->catalog, &c->diag);
     if (rc == 0)
         rc = engine_open(&eo, &e, &c->diag);
     if (rc < 0)

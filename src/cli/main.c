@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "commit/commit.h"
 #include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -108,6 +109,8 @@ cli_open(struct cli *c)
         rc = store_local_path(c->store, "_catalog/catalog.db", &db, &c->diag);
     if (rc == 0)
         rc = catalog_open(db, &c->catalog, &c->diag);
+    if (rc == 0 && !c->no_recover)
+        rc = commit_recover(c->store, c->catalog, &c->diag);
     free(db);
     return rc;
 }

@@ -41,10 +41,23 @@ engine_for(struct trun *t, struct sl_diag *d)
         .memory_limit = es->memory_limit,
         .connections = t->threads,
     };
+    char *key = NULL, *path = NULL, *dir;
+    int rc;
 
     if (t->engine != NULL)
         return 0;
-    return engine_open(&o, &t->engine, d);
+    /* If DuckDB spills, it spills into our staging area, not the current
+     * folder; the area goes when we do. */
+    rc = store_stage(t->store, "engine-spill/.keep", &key, &path, d);
+    if (rc < 0)
+        return rc;
+    dir = sl_dirname(path);
+    o.temp_dir = dir;
+    rc = engine_open(&o, &t->engine, d);
+    free(dir);
+    free(key);
+    free(path);
+    return rc;
 }
 
 /* ---- the scan of new rows ------------------------------------------------------------ */
