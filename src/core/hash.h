@@ -11,6 +11,7 @@
 #ifndef SL_HASH_H
 #define SL_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,6 +39,33 @@ sl_mix64(uint64_t a, uint64_t b)
 }
 
 uint64_t sl_hash64(const void *p, size_t n, uint64_t seed);
+
+/*
+ * Whether a[0..n) equals b[0..n): field names and keys are mostly short, and
+ * a call to memcmp costs more than comparing them.  Never reads outside
+ * either range.
+ */
+static inline bool
+sl_bytes_eq(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    uint64_t u, v, s, t;
+
+    if (n >= 8 && n <= 16) {
+        memcpy(&u, x, 8);
+        memcpy(&v, y, 8);
+        memcpy(&s, x + n - 8, 8);
+        memcpy(&t, y + n - 8, 8);
+        return ((u ^ v) | (s ^ t)) == 0;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (x[i] != y[i])
+                return false;
+        return true;
+    }
+    return memcmp(x, y, n) == 0;
+}
 
 /* Hash of one 64-bit value, for integer keys. */
 static inline uint64_t

@@ -58,7 +58,7 @@ colmap_find(const struct colmap *m, const char *name, size_t len)
             return -1;
         const char *cn = m->c->columns[s - 1].name;
 
-        if (m->len[s - 1] == len && memcmp(cn, name, len) == 0)
+        if (m->len[s - 1] == len && sl_bytes_eq(cn, name, len))
             return s - 1;
         h = (h + 1) & m->mask;
     }

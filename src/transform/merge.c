@@ -229,7 +229,7 @@ keytab_find(const struct ttable *tt, uint64_t hash, const char *key, size_t len)
             continue;
         const struct rows_str *k = &tt->pieces[s->piece]->rows.key[s->row];
 
-        if (k->len == len && memcmp(k->p, key, len) == 0)
+        if (k->len == len && sl_bytes_eq(k->p, key, len))
             return s;
     }
 }
@@ -272,8 +272,7 @@ dedup_batch(struct ttable *tt)
                 struct piece *wp = tt->pieces[s->piece];
                 const struct rows_str *wk = &wp->rows.key[s->row];
 
-                if (wk->len != r->key[row].len ||
-                    memcmp(wk->p, r->key[row].p, wk->len) != 0)
+                if (wk->len != r->key[row].len || !sl_bytes_eq(wk->p, r->key[row].p, wk->len))
                     continue;
                 /* The loser is a redelivery if it is the winner again. */
                 tt->redelivered += r->ev[row] == wp->rows.ev[s->row] &&

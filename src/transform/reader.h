@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/hash.h"
 #include "project/contract.h"
 #include "transform/rows.h"
 
@@ -43,7 +44,7 @@ colmap_find_at(struct colmap *m, size_t pos, const char *name, size_t len)
 
     if (pos < 64) {
         col = m->guess[pos];
-        if (col >= 0 && m->len[col] == len && memcmp(m->c->columns[col].name, name, len) == 0)
+        if (col >= 0 && m->len[col] == len && sl_bytes_eq(m->c->columns[col].name, name, len))
             return col;
     }
     col = colmap_find(m, name, len);

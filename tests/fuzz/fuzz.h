@@ -59,13 +59,12 @@ struct fz_variant {
 static volatile uint64_t fz_sink;
 
 /* Fail loudly with the reason, so a finding says which promise it broke. */
-#define FZ_ASSERT(cond)                                                              \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__,    \
-                    #cond);                                                          \
-            abort();                                                                 \
-        }                                                                            \
+#define FZ_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static inline void
@@ -75,14 +74,10 @@ fz_build(struct fz_variant *v, bool loose)
         const char *name;
         struct sl_type type;
     } cols[FZ_NCOLS] = {
-        {"order_id", {SL_TYPE_STRING, 0, 0}},
-        {"quantity", {SL_TYPE_INT64, 0, 0}},
-        {"weight", {SL_TYPE_DOUBLE, 0, 0}},
-        {"paid", {SL_TYPE_BOOL, 0, 0}},
-        {"order_date", {SL_TYPE_DATE, 0, 0}},
-        {"updated_at", {SL_TYPE_TIMESTAMP, 0, 0}},
-        {"amount", {SL_TYPE_DECIMAL, 12, 2}},
-        {"balance", {SL_TYPE_DECIMAL, 30, 4}},
+        {"order_id", {SL_TYPE_STRING, 0, 0}}, {"quantity", {SL_TYPE_INT64, 0, 0}},
+        {"weight", {SL_TYPE_DOUBLE, 0, 0}},   {"paid", {SL_TYPE_BOOL, 0, 0}},
+        {"order_date", {SL_TYPE_DATE, 0, 0}}, {"updated_at", {SL_TYPE_TIMESTAMP, 0, 0}},
+        {"amount", {SL_TYPE_DECIMAL, 12, 2}}, {"balance", {SL_TYPE_DECIMAL, 30, 4}},
         {"note", {SL_TYPE_STRING, 0, 0}},
     };
     struct contract *c = &v->contract;

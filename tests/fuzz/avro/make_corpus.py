@@ -287,6 +287,18 @@ def main():
     data = data.replace(b"\x04@@", b"\x04\xc3\x28").replace(b"\x08@@@@", b"\x08\xed\xa0\x80!")
     write("invalid-utf8.avro", data)
 
+    # A schema whose doc holds a character outside the BMP: the library
+    # writes it as a \u surrogate pair, valid JSON that YAML refuses, so the
+    # logical types must not depend on reading the schema as YAML.
+    documented = dict(record("OrderDoc", [field("order_id", "string"),
+                                          field("order_date", DATE),
+                                          field("updated_at", TS_MICROS)]),
+                      doc="orders \U0001F4E6")
+    write("schema-doc-emoji.avro", container(documented, [
+        {"order_id": "D-1", "order_date": datetime.date(2026, 1, 15),
+         "updated_at": datetime.datetime(2026, 1, 15, 9, 30, tzinfo=UTC)},
+    ]))
+
     # Not a record, and a valid file with no records at all.
     write("not-record.avro", container("long", [1, 2, 3]))
     write("empty.avro", container(ORDERS, []))

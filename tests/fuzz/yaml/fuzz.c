@@ -32,13 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint64_t sink;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__,    \
-                    #cond);                                                          \
-            abort();                                                                 \
-        }                                                                            \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void
@@ -174,8 +173,7 @@ check_source(const struct sl_yaml *root, struct sl_arena *a)
         if (i > 0) {
             const struct contract *prev = &s.versions[i - 1];
 
-            CHECK(prev->major < c->major ||
-                  (prev->major == c->major && prev->minor < c->minor));
+            CHECK(prev->major < c->major || (prev->major == c->major && prev->minor < c->minor));
             if (prev->major == c->major)
                 CHECK(contract_check_compatible(prev, c, NULL) == 0);
         }
@@ -205,10 +203,8 @@ check_config(const struct sl_yaml *root, struct sl_arena *a)
     CHECK(cfg.engine.threads >= 0 && cfg.engine.threads <= 256);
     CHECK(cfg.engine.memory_limit >= 64LL << 20 && cfg.engine.memory_limit <= 1LL << 50);
     CHECK(cfg.transform.zstd_level >= 1 && cfg.transform.zstd_level <= 22);
-    CHECK(cfg.transform.row_group_rows >= 2048 &&
-          cfg.transform.row_group_rows <= 100000000);
-    CHECK(cfg.transform.max_record_bytes >= 1024 &&
-          cfg.transform.max_record_bytes <= 1LL << 30);
+    CHECK(cfg.transform.row_group_rows >= 2048 && cfg.transform.row_group_rows <= 100000000);
+    CHECK(cfg.transform.max_record_bytes >= 1024 && cfg.transform.max_record_bytes <= 1LL << 30);
     CHECK(cfg.transform.max_file_rows >= 1000 && cfg.transform.max_file_rows <= 1000000000);
 }
 
