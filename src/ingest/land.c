@@ -238,6 +238,8 @@ check_format(const char *path, const char *format, const struct contract *c,
             sl_diag_at(d, path, 0, 0, NULL);
         return rc;
     }
+    if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* a UTF-8 byte-order mark */
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++;
     if (p < end && strcmp(format, "jsonl") == 0 && *p != '{') {

@@ -93,7 +93,8 @@ int contract_parse_version_name(const char *s, int *major, int *minor, char *out
                                 size_t size);
 /* Index of the column named name, or -1. */
 int contract_column_index(const struct contract *c, const char *name);
-/* Whether s is a valid source, column or table name: [a-z_][a-z0-9_]*. */
+/* Whether s is a valid column name: a letter or '_', then letters, digits
+ * and '_', at most 128 bytes.  (Source names are lower case; project.c.) */
 bool contract_name_valid(const char *s);
 
 #endif

@@ -241,6 +241,8 @@ worker(void *arg)
     }
 }
 
+static pthread_once_t avro_once = PTHREAD_ONCE_INIT;
+
 int
 parse_pieces(struct trun *t, struct sl_diag *d)
 {
@@ -248,6 +250,7 @@ parse_pieces(struct trun *t, struct sl_diag *d)
     pthread_t tid[64];
     int n = t->threads, started = 0;
 
+    pthread_once(&avro_once, read_avro_install_allocator);
     atomic_init(&pl.next, 0);
     if (n > 64)
         n = 64;

@@ -106,19 +106,23 @@ read_long(const unsigned char **p, const unsigned char *end, int64_t *out)
 /*
  * The writer schema's JSON text from the container header: after the magic
  * comes a map of metadata (blocks of count, key, bytes; a negative count is
- * followed by the block's size).  NULL if not found.
+ * followed by the block's size).  Like avro-c, the last "avro.schema" wins.
+ * NULL if there is none.
  */
 static const char *
 header_schema(const char *data, size_t len, size_t *slen)
 {
     const unsigned char *p = (const unsigned char *)data + 4, *end = (const unsigned char *)data + len;
+    const char *found = NULL;
     int64_t count, n, vlen;
 
     if (len < 4)
         return NULL;
     for (;;) {
-        if (!read_long(&p, end, &count) || count == 0)
+        if (!read_long(&p, end, &count) || count == INT64_MIN)
             return NULL;
+        if (count == 0)
+            return found;
         if (count < 0) {
             count = -count;
             if (!read_long(&p, end, &n))
@@ -134,29 +138,90 @@ header_schema(const char *data, size_t len, size_t *slen)
             if (!read_long(&p, end, &vlen) || vlen < 0 || vlen > end - p)
                 return NULL;
             if (n == 11 && memcmp(key, "avro.schema", 11) == 0) {
+                found = (const char *)p;
                 *slen = (size_t)vlen;
-                return (const char *)p;
             }
             p += vlen;
         }
     }
 }
 
-/* Fill in logical types of the fields from the writer schema's JSON. */
+static int
+hex_at(const char *p, const char *end)
+{
+    int v = 0;
+
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+
+        v = v * 16 + (c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1000);
+    }
+    return v < 0 ? -1 : v;
+}
+
+/*
+ * JSON writes a character beyond U+FFFF as a \u surrogate pair, which YAML
+ * (our parser of the schema) refuses; write such pairs as UTF-8 first.
+ */
 static void
-read_logicals(const char *data, size_t len, struct afield *fields, size_t n)
+join_surrogates(const char *s, size_t n, struct sl_buf *out)
+{
+    const char *p = s, *end = s + n;
+
+    while (p < end) {
+        int hi, lo;
+
+        if (*p != '\\' || p + 1 >= end) {
+            sl_buf_addc(out, *p++);
+            continue;
+        }
+        if (p[1] != 'u' || (hi = hex_at(p + 2, end)) < 0xD800 || hi > 0xDBFF ||
+            end - p < 12 || p[6] != '\\' || p[7] != 'u' || (lo = hex_at(p + 8, end)) < 0xDC00 ||
+            lo > 0xDFFF) {
+            sl_buf_add(out, p, 2); /* an escape that stays as it is */
+            p += 2;
+            continue;
+        }
+        uint32_t cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+        char u[4] = {(char)(0xF0 | cp >> 18), (char)(0x80 | ((cp >> 12) & 0x3F)),
+                     (char)(0x80 | ((cp >> 6) & 0x3F)), (char)(0x80 | (cp & 0x3F))};
+
+        sl_buf_add(out, u, 4);
+        p += 12;
+    }
+}
+
+/*
+ * Fill in logical types of the fields from the writer schema's JSON.
+ * Returns NULL, or why the schema could not be read (then the file must not
+ * be read either: its dates would pass for plain numbers).
+ */
+static const char *
+read_logicals(const char *data, size_t len, struct afield *fields, size_t n, struct sl_arena *out)
 {
     struct sl_arena a;
     struct sl_yaml *root;
     const struct sl_yaml *list;
+    struct sl_buf text;
+    struct sl_diag d;
     size_t slen;
-    const char *schema = header_schema(data, len, &slen);
+    const char *schema = header_schema(data, len, &slen), *why = NULL;
 
     if (schema == NULL)
-        return;
+        return NULL; /* avro-c found one, or it would not have opened the file */
     sl_arena_init(&a, 0);
-    if (sl_yaml_parse("schema", schema, slen, &a, &root, NULL) == 0 &&
-        (list = sl_yaml_get(root, "fields")) != NULL && list->kind == SL_YAML_SEQ) {
+    sl_buf_init(&text);
+    sl_diag_init(&d);
+    join_surrogates(schema, slen, &text);
+    if (sl_yaml_parse("schema", text.data, text.len, &a, &root, &d) < 0) {
+        why = sl_arena_printf(out, "cannot read the logical types of the Avro writer schema: %s",
+                              d.msg);
+    } else if ((list = sl_yaml_get(root, "fields")) != NULL && list->kind == SL_YAML_SEQ) {
         for (size_t i = 0; i < list->n && i < n; i++) {
             const struct sl_yaml *t = sl_yaml_get(list->items[i], "type");
 
@@ -166,7 +231,9 @@ read_logicals(const char *data, size_t len, struct afield *fields, size_t n)
                     logical_of(t->items[b], &fields[i].logical[b + 1], &fields[i].scale[b + 1]);
         }
     }
+    sl_buf_release(&text);
     sl_arena_release(&a);
+    return why;
 }
 
 /* Big-endian two's complement bytes to a 128-bit integer. */
@@ -349,6 +416,35 @@ enums_valid(avro_value_t *v)
     }
 }
 
+/*
+ * avro-c trusts the lengths in the data: a few corrupt bytes can ask it for
+ * terabytes.  While a reader runs, single allocations are capped by what an
+ * object of its size can honestly need (blocks inflate, so generously);
+ * avro-c reports the refusal as an error and the rest of the object is
+ * quarantined.
+ */
+static _Thread_local size_t avro_cap;
+
+static void *
+capped_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+{
+    (void)user;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (avro_cap != 0 && nsize > avro_cap)
+        return NULL;
+    return realloc(ptr, nsize);
+}
+
+void
+read_avro_install_allocator(void)
+{
+    avro_set_allocator(capped_alloc, NULL);
+}
+
 int
 read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
           struct sl_diag *d)
@@ -364,6 +460,7 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
     int64_t record = 0;
     int rc;
 
+    avro_cap = len < (SIZE_MAX - (256u << 20)) / 16 ? 16 * len + (256u << 20) : SIZE_MAX;
     fp = len > 0 ? fmemopen((void *)data, len, "rb") : NULL;
     if (fp == NULL || avro_file_reader_fp(fp, "object", 1, &reader) != 0) {
         struct rec_pos pos = {0, 1};
@@ -392,7 +489,17 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
 
         fields[i].col = colmap_find(m, name, strlen(name));
     }
-    read_logicals(data, len, fields, nf);
+    const char *schema_why = read_logicals(data, len, fields, nf, &r->arena);
+
+    if (schema_why != NULL) {
+        struct rec_pos pos = {0, 1};
+
+        rows_reject(r, pos, data, len, NULL, schema_why);
+        free(fields);
+        avro_schema_decref(ws);
+        avro_file_reader_close(reader);
+        return 0;
+    }
     iface = avro_generic_class_from_schema(ws);
     avro_generic_value_new(iface, &rec);
 

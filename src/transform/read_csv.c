@@ -308,8 +308,11 @@ read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len)
         p = next;
         if (n != nhdr || overflow) {
             rows_reject(r, pos, start, text_len(start, next), NULL,
-                        sl_arena_printf(&r->arena, "expected %zu fields as in the header, "
-                                        "found %zu", nhdr, overflow ? (size_t)MAX_FIELDS : n));
+                        overflow ? sl_arena_printf(&r->arena, "expected %zu fields as in the "
+                                                   "header, found more than %d",
+                                                   nhdr, MAX_FIELDS)
+                                 : sl_arena_printf(&r->arena, "expected %zu fields as in the "
+                                                   "header, found %zu", nhdr, n));
             continue;
         }
         rows_begin(r, pos);

@@ -512,11 +512,18 @@ reason(struct jp *j, struct sl_arena *a)
     return sl_arena_printf(a, "invalid JSON at byte %td: %s", j->err_at - j->base + 1, j->err);
 }
 
+/* A UTF-8 byte-order mark at the very start is not data. */
+static size_t
+bom(const char *data, size_t len)
+{
+    return len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 int
 read_jsonl(struct rows *r, struct colmap *m, const char *data, size_t len,
            int64_t first_line, int64_t first_record)
 {
-    const char *p = data, *end = data + len;
+    const char *p = data + (first_line == 1 ? bom(data, len) : 0), *end = data + len;
     int64_t line = first_line, record = first_record;
     struct jp j = {0};
 
@@ -571,7 +578,7 @@ read_jsonl(struct rows *r, struct colmap *m, const char *data, size_t len,
 int
 read_json_array(struct rows *r, struct colmap *m, const char *data, size_t len)
 {
-    struct jp j = {.p = data, .end = data + len, .base = data, .line = 1};
+    struct jp j = {.p = data + bom(data, len), .end = data + len, .base = data, .line = 1};
     int64_t record = 1;
 
     skip_ws(&j);

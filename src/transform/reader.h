@@ -61,6 +61,9 @@ int read_jsonl(struct rows *r, struct colmap *m, const char *data, size_t len,
 int read_json_array(struct rows *r, struct colmap *m, const char *data, size_t len);
 /* CSV with a header line. */
 int read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len);
+/* Cap avro-c's allocations during read_avro() (process-wide; call once
+ * before readers run, as the transform does). */
+void read_avro_install_allocator(void);
 /* An Avro object container file. */
 int read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
               struct sl_diag *d);
