@@ -62,68 +62,88 @@ engine_for(struct trun *t, struct sl_diag *d)
 
 /* ---- the scan of new rows ------------------------------------------------------------ */
 
+/* Copy rows[k] of column c, for k in [0, n), into chunk column col from row
+ * at on. */
+static void
+fill_column(struct engine_chunk *ch, size_t col, size_t at, const struct rows_col *c,
+            const uint64_t *refs, size_t n)
+{
+    void *out = engine_chunk_data(ch, col);
+
+    for (size_t k = 0; k < n; k++) {
+        size_t row = (uint32_t)refs[k], o = at + k;
+
+        if (c->null[row]) {
+            engine_chunk_set_null(ch, col, o);
+            continue;
+        }
+        switch (c->type.id) {
+        case SL_TYPE_STRING:
+            engine_chunk_set_str(ch, col, o, c->str[row].p, c->str[row].len);
+            break;
+        case SL_TYPE_INT64:
+        case SL_TYPE_TIMESTAMP:
+            ((int64_t *)out)[o] = c->i64[row];
+            break;
+        case SL_TYPE_DOUBLE:
+            ((double *)out)[o] = c->f64[row];
+            break;
+        case SL_TYPE_DATE:
+            ((int32_t *)out)[o] = c->i32[row];
+            break;
+        case SL_TYPE_BOOL:
+            ((uint8_t *)out)[o] = c->b[row];
+            break;
+        case SL_TYPE_DECIMAL:
+            engine_chunk_set_decimal(ch, col, o,
+                                     c->type.precision <= 18 ? c->i64[row] : c->i128[row]);
+            break;
+        }
+    }
+}
+
+/*
+ * The scan's fill: rows [first, first + 2048) of part `which`.  A part's
+ * rows come in runs from one piece (pieces in order, rows in order within
+ * each), so the work goes run by run and column by column, with what a
+ * column needs looked up once per run.
+ */
 static size_t
 fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
 {
     struct ttable *tt = arg;
     const struct tpart *part = &tt->parts[which];
-    size_t n = part->n - (size_t)first < ENGINE_CHUNK_ROWS ? part->n - (size_t)first
-                                                            : ENGINE_CHUNK_ROWS;
+    size_t n, nuser = tt->meta.ncolumns - NMETA;
     const uint64_t *refs = part->refs + first;
-    size_t nuser = tt->meta.ncolumns - NMETA;
+    int64_t *pos;
+    const struct tobj *obj;
+    bool one = true;
 
     if (first >= (int64_t)part->n)
         return 0;
-    for (size_t j = 0; j < nuser; j++) {
-        const struct curated_column *col = &tt->meta.columns[j];
-        void *out = engine_chunk_data(ch, j);
+    n = part->n - (size_t)first < ENGINE_CHUNK_ROWS ? part->n - (size_t)first
+                                                     : ENGINE_CHUNK_ROWS;
+    pos = engine_chunk_data(ch, nuser + 1);
+    obj = tt->pieces[refs[0] >> 32]->obj;
+    for (size_t k0 = 0, k1; k0 < n; k0 = k1) {
+        const struct piece *pc = tt->pieces[refs[k0] >> 32];
 
-        for (size_t k = 0; k < n; k++) {
-            const struct piece *pc = tt->pieces[refs[k] >> 32];
-            size_t row = (uint32_t)refs[k];
+        for (k1 = k0 + 1; k1 < n && refs[k1] >> 32 == refs[k0] >> 32; k1++)
+            ;
+        for (size_t j = 0; j < nuser; j++) {
             int src = pc->colmap_out[j];
-            const struct rows_col *c;
 
-            if (src < 0 || pc->rows.cols[src].null[row]) {
-                engine_chunk_set_null(ch, j, k);
+            if (src < 0) {
+                for (size_t k = k0; k < k1; k++)
+                    engine_chunk_set_null(ch, j, k);
                 continue;
             }
-            c = &pc->rows.cols[src];
-            switch (col->type.id) {
-            case SL_TYPE_STRING:
-                engine_chunk_set_str(ch, j, k, c->str[row].p, c->str[row].len);
-                break;
-            case SL_TYPE_INT64:
-            case SL_TYPE_TIMESTAMP:
-                ((int64_t *)out)[k] = c->i64[row];
-                break;
-            case SL_TYPE_DOUBLE:
-                ((double *)out)[k] = c->f64[row];
-                break;
-            case SL_TYPE_DATE:
-                ((int32_t *)out)[k] = c->i32[row];
-                break;
-            case SL_TYPE_BOOL:
-                ((uint8_t *)out)[k] = c->b[row];
-                break;
-            case SL_TYPE_DECIMAL:
-                engine_chunk_set_decimal(ch, j, k,
-                                         col->type.precision <= 18 ? c->i64[row] : c->i128[row]);
-                break;
-            }
+            fill_column(ch, j, k0, &pc->rows.cols[src], refs + k0, k1 - k0);
         }
-    }
-    /* The metadata columns, in the order of meta_cols in merge.c.  Rows of
-     * one chunk mostly come from one object: then its id and arrival are
-     * constants. */
-    int64_t *pos = engine_chunk_data(ch, nuser + 1);
-    const struct tobj *obj = tt->pieces[refs[0] >> 32]->obj;
-    bool one = true;
-
-    for (size_t k = 0; k < n; k++) {
-        const struct piece *pc = tt->pieces[refs[k] >> 32];
-
-        pos[k] = pc->rows.pos[(uint32_t)refs[k]];
+        /* Metadata, in the order of meta_cols in merge.c: object id and
+         * arrival are constants when every row comes from one object. */
+        for (size_t k = k0; k < k1; k++)
+            pos[k] = pc->rows.pos[(uint32_t)refs[k]];
         one &= pc->obj == obj;
     }
     if (one) {
