@@ -98,7 +98,7 @@ demo: setup
 
 check-headers:
 	$(Q)for h in $$(find src -name '*.h' ! -name banned.h); do \
-	    echo "#include \"$${h#src/}\"" | $(CC) $(CPPFLAGS) $(CFLAGS) -x c -fsyntax-only - \
+	    echo "#include \"$${h#src/}\"" | $(CC) $(filter-out -MMD -MP,$(CPPFLAGS)) $(CFLAGS) -x c -fsyntax-only - \
 	    || { echo "header does not compile alone: $$h"; exit 1; }; done; echo "headers ok"
 
 format:
