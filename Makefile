@@ -15,7 +15,7 @@
 MODE       ?= debug
 BUILD      := build/$(MODE)
 PKG_CONFIG ?= pkg-config
-PKGS       := sqlite3 yaml-0.1 zlib libcrypto avro-c
+PKGS       := sqlite3 yaml-0.1 zlib libcrypto avro-c libmicrohttpd
 
 DUCKDB_VERSION := 1.4.4
 DUCKDB_DIR     := build/deps/duckdb-$(DUCKDB_VERSION)
@@ -59,6 +59,7 @@ include src/project/module.mk
 include src/commit/module.mk
 include src/ingest/module.mk
 include src/transform/module.mk
+include src/server/module.mk
 CLI_SRCS :=
 include src/cli/module.mk
 

@@ -17,14 +17,15 @@ deps="$here/build/deps"
 
 # Packages the build and the product use (see README "Dependencies").
 pkgs_build="build-essential pkg-config libsqlite3-dev libyaml-dev zlib1g-dev
-libssl-dev libavro-dev ca-certificates python3-avro"
+libssl-dev libavro-dev libmicrohttpd-dev ca-certificates python3-avro"
 # npm fetches DuckDB; a machine that already has node and npm (from Debian or
 # elsewhere) keeps them.
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     pkgs_build="$pkgs_build nodejs npm"
 fi
 # Packages only the tests, the fuzzers and the benchmarks use.
-pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps"
+pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps awscli python3-boto3
+python3-cbor2 openssl"
 
 missing=""
 want=$pkgs_build

@@ -1,2 +1,2 @@
-# ingest: batch landing into the raw zone (streams and delivery later).
-LIB_SRCS += src/ingest/land.c
+# ingest: batch landing, stream shard logs, delivery into the raw zone.
+LIB_SRCS += $(wildcard src/ingest/*.c)

@@ -1,0 +1,2 @@
+# server: HTTP and the AWS-compatible APIs on it.
+LIB_SRCS += $(wildcard src/server/*.c)
