@@ -29,7 +29,7 @@ struct catalog;
 struct catalog_lock;
 
 /* The schema version this build writes (see catalog/sqlite.c). */
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 /*
  * Open (creating and migrating as needed) the catalog database at path.
@@ -196,6 +196,45 @@ int catalog_quarantine_add(struct catalog *cat, const char *key, const char *sou
                            int64_t run_id, int64_t records, struct sl_diag *d);
 int catalog_quarantine_list(struct catalog *cat, const char *source, catalog_name_cb cb,
                             void *arg, struct sl_diag *d);
+
+/* ---- streams and their delivery into raw ------------------------------- */
+
+/* A stream's definition (its records live in the shard logs, not here). */
+struct catalog_stream {
+    const char *name;
+    const char *kind;        /* "kinesis" or "firehose" (a delivery stream) */
+    const char *mode;        /* "PROVISIONED" or "ON_DEMAND" */
+    int64_t shards;
+    int64_t retention_hours;
+    int64_t max_record_bytes;
+    int64_t write_bytes;     /* per shard and second; 0: no limit */
+    int64_t write_records;   /* per shard and second; 0: no limit */
+    const char *source;      /* the source it delivers into, or NULL */
+    int64_t buffer_bytes;    /* delivery buffer: flush at this size ... */
+    int64_t buffer_ms;       /* ... or this age, whichever comes first */
+    const char *compression; /* of delivered raw objects: "none" or "gzip" */
+    bool declared;           /* declared in a source file, not by the API */
+    int64_t created_ms;      /* also tells a recreated stream from the old one */
+};
+
+/* SL_ERR_EXISTS (with words) if the name is taken. */
+int catalog_stream_add(struct catalog *cat, const struct catalog_stream *s, struct sl_diag *d);
+int catalog_stream_set_retention(struct catalog *cat, const char *name, int64_t hours,
+                                 struct sl_diag *d);
+/* Forget a stream and its delivery positions. */
+int catalog_stream_remove(struct catalog *cat, const char *name, struct sl_diag *d);
+typedef int (*catalog_stream_cb)(void *arg, const struct catalog_stream *s);
+/* Every stream, by name; strings are valid during the callback. */
+int catalog_stream_list(struct catalog *cat, catalog_stream_cb cb, void *arg,
+                        struct sl_diag *d);
+
+/* The last sequence number of a shard delivered into raw (0: none), for the
+ * stream created at created_ms.  Set in the same transaction as the raw
+ * object that holds the records, so delivery is exactly-once. */
+int catalog_delivery_get(struct catalog *cat, const char *stream, int64_t shard,
+                         int64_t created_ms, int64_t *seq, struct sl_diag *d);
+int catalog_delivery_set(struct catalog *cat, const char *stream, int64_t shard,
+                         int64_t created_ms, int64_t seq, struct sl_diag *d);
 
 /* ---- publications owed by committed runs ------------------------------- */
 

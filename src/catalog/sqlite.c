@@ -127,6 +127,29 @@ static const char *const migrations[] = {
     "  op INTEGER NOT NULL,"
     "  src TEXT,"
     "  dst TEXT NOT NULL);",
+    /* 1 -> 2: the stream path. */
+    "CREATE TABLE streams ("
+    "  name TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('kinesis', 'firehose')),"
+    "  mode TEXT NOT NULL,"
+    "  shards INTEGER NOT NULL,"
+    "  retention_hours INTEGER NOT NULL,"
+    "  max_record_bytes INTEGER NOT NULL,"
+    "  write_bytes INTEGER NOT NULL,"
+    "  write_records INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  buffer_bytes INTEGER NOT NULL,"
+    "  buffer_ms INTEGER NOT NULL,"
+    "  compression TEXT NOT NULL,"
+    "  declared INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE delivery_positions ("
+    "  stream TEXT NOT NULL,"
+    "  shard INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (stream, shard));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1044,6 +1067,122 @@ catalog_quarantine_list(struct catalog *cat, const char *source, catalog_name_cb
                           "run_id, key",
                           "t", source),
                     name_row, &c, "list quarantine files", d);
+}
+
+/* ---- streams and delivery ------------------------------------------------- */
+
+int
+catalog_stream_add(struct catalog *cat, const struct catalog_stream *s, struct sl_diag *d)
+{
+    int rc = exec(cat, d, "record a stream",
+                  "INSERT INTO streams (name, kind, mode, shards, retention_hours, "
+                  "max_record_bytes, write_bytes, write_records, source, buffer_bytes, "
+                  "buffer_ms, compression, declared, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, "
+                  "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                  "tttiiiiitiitii", s->name, s->kind, s->mode, s->shards, s->retention_hours,
+                  s->max_record_bytes, s->write_bytes, s->write_records, s->source,
+                  s->buffer_bytes, s->buffer_ms, s->compression, (int64_t)s->declared,
+                  s->created_ms);
+
+    if (rc == SL_ERR_EXISTS)
+        return sl_fail(d, rc, "a stream named '%s' exists already", s->name);
+    return rc;
+}
+
+int
+catalog_stream_set_retention(struct catalog *cat, const char *name, int64_t hours,
+                             struct sl_diag *d)
+{
+    return exec(cat, d, "change a stream's retention",
+                "UPDATE streams SET retention_hours = ?2 WHERE name = ?1", "ti", name, hours);
+}
+
+int
+catalog_stream_remove(struct catalog *cat, const char *name, struct sl_diag *d)
+{
+    int rc = exec(cat, d, "remove a stream's delivery positions",
+                  "DELETE FROM delivery_positions WHERE stream = ?1", "t", name);
+
+    if (rc < 0)
+        return rc;
+    return exec(cat, d, "remove a stream", "DELETE FROM streams WHERE name = ?1", "t", name);
+}
+
+struct stream_rows {
+    catalog_stream_cb cb;
+    void *arg;
+};
+
+static int
+stream_row(void *ctx, sqlite3_stmt *st)
+{
+    struct stream_rows *c = ctx;
+    struct catalog_stream s = {
+        .name = col_text(st, 0, NULL),
+        .kind = col_text(st, 1, NULL),
+        .mode = col_text(st, 2, NULL),
+        .shards = sqlite3_column_int64(st, 3),
+        .retention_hours = sqlite3_column_int64(st, 4),
+        .max_record_bytes = sqlite3_column_int64(st, 5),
+        .write_bytes = sqlite3_column_int64(st, 6),
+        .write_records = sqlite3_column_int64(st, 7),
+        .source = col_text(st, 8, NULL),
+        .buffer_bytes = sqlite3_column_int64(st, 9),
+        .buffer_ms = sqlite3_column_int64(st, 10),
+        .compression = col_text(st, 11, NULL),
+        .declared = sqlite3_column_int64(st, 12) != 0,
+        .created_ms = sqlite3_column_int64(st, 13),
+    };
+
+    return c->cb(c->arg, &s);
+}
+
+int
+catalog_stream_list(struct catalog *cat, catalog_stream_cb cb, void *arg, struct sl_diag *d)
+{
+    struct stream_rows c = {cb, arg};
+
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT name, kind, mode, shards, retention_hours, max_record_bytes, "
+                          "write_bytes, write_records, source, buffer_bytes, buffer_ms, "
+                          "compression, declared, created_ms FROM streams ORDER BY name",
+                          ""),
+                    stream_row, &c, "list streams", d);
+}
+
+int
+catalog_delivery_get(struct catalog *cat, const char *stream, int64_t shard,
+                     int64_t created_ms, int64_t *seq, struct sl_diag *d)
+{
+    sqlite3_stmt *st = query(cat, d,
+                             "SELECT seq FROM delivery_positions WHERE stream = ?1 AND "
+                             "shard = ?2 AND created_ms = ?3",
+                             "tii", stream, shard, created_ms);
+    int rc;
+
+    if (st == NULL)
+        return SL_ERR_CATALOG;
+    *seq = 0;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        rc = db_fail(cat, d, "read a delivery position");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+}
+
+int
+catalog_delivery_set(struct catalog *cat, const char *stream, int64_t shard,
+                     int64_t created_ms, int64_t seq, struct sl_diag *d)
+{
+    return exec(cat, d, "advance a delivery position",
+                "INSERT INTO delivery_positions (stream, shard, created_ms, seq, updated_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (stream, shard) DO UPDATE SET "
+                "created_ms = excluded.created_ms, seq = excluded.seq, "
+                "updated_at = excluded.updated_at",
+                "tiiii", stream, shard, created_ms, seq, sl_now_usec());
 }
 
 /* ---- pending publications ------------------------------------------------- */

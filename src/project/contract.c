@@ -443,12 +443,79 @@ cmp_version(const struct contract *a, const struct contract *b)
     return a->minor < b->minor ? -1 : a->minor > b->minor;
 }
 
+static const struct sl_conf_key stream_keys[] = {
+    {"name", SL_CONF_STRING, NULL, 0, 0, offsetof(struct source_stream, name),
+     "the stream's name in the API (default: the source's name)"},
+    {"kind", SL_CONF_STRING, "kinesis", 0, 0, offsetof(struct source_stream, kind),
+     "kinesis (a Kinesis data stream) or firehose (a Firehose delivery stream)"},
+    {"shards", SL_CONF_INT, "1", 1, 1024, offsetof(struct source_stream, shards),
+     "shards of a Kinesis stream"},
+    {"retention_hours", SL_CONF_INT, "24", 24, 8760,
+     offsetof(struct source_stream, retention_hours),
+     "how long records stay readable through the API"},
+    {"max_record_size", SL_CONF_BYTES, "1MiB", 1024, 10LL << 20,
+     offsetof(struct source_stream, max_record_size), "the largest record accepted"},
+    {"write_limit_bytes", SL_CONF_BYTES, "1MiB", 0, 1LL << 40,
+     offsetof(struct source_stream, write_limit_bytes),
+     "bytes per second one shard accepts before throttling; 0: no limit"},
+    {"write_limit_records", SL_CONF_INT, "1000", 0, 1LL << 40,
+     offsetof(struct source_stream, write_limit_records),
+     "records per second one shard accepts before throttling; 0: no limit"},
+    {"buffer_size", SL_CONF_BYTES, "5MiB", 1024, 128LL << 20,
+     offsetof(struct source_stream, buffer_size),
+     "delivery writes a raw object once this much is buffered ..."},
+    {"buffer_interval", SL_CONF_INT, "60", 1, 900,
+     offsetof(struct source_stream, buffer_interval),
+     "... or once the oldest buffered record is this many seconds old"},
+    {"compression", SL_CONF_STRING, "none", 0, 0, offsetof(struct source_stream, compression),
+     "of delivered raw objects: none or gzip"},
+    {NULL},
+};
+
+const struct sl_conf_section source_stream_conf[] = {
+    {"", stream_keys, 0, "a source's stream"},
+    {NULL},
+};
+
+static int
+parse_stream(const char *path, const struct sl_yaml *node, struct sl_arena *a,
+             struct source *s, struct sl_diag *d)
+{
+    struct source_stream *st = &s->stream;
+    int rc;
+
+    sl_conf_defaults(source_stream_conf, st, a);
+    if (node == NULL)
+        return 0;
+    rc = sl_conf_load(source_stream_conf, st, node, path, a, d);
+    if (rc < 0)
+        return rc;
+    st->declared = true;
+    if (st->name == NULL)
+        st->name = sl_arena_strdup(a, s->name);
+    if (strcmp(st->kind, "kinesis") != 0 && strcmp(st->kind, "firehose") != 0)
+        return fail_node(d, path, sl_yaml_get(node, "kind"),
+                         "stream kind '%s' is neither kinesis nor firehose", st->kind);
+    if (strcmp(st->compression, "none") != 0 && strcmp(st->compression, "gzip") != 0)
+        return fail_node(d, path, sl_yaml_get(node, "compression"),
+                         "stream compression '%s' is neither none nor gzip", st->compression);
+    size_t n = strlen(st->name);
+
+    if (n == 0 || n > (strcmp(st->kind, "firehose") == 0 ? 64u : 128u) ||
+        strspn(st->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            n)
+        return fail_node(d, path, sl_yaml_get(node, "name") ? sl_yaml_get(node, "name") : node,
+                         "stream name '%s' must be 1-%d letters, digits, '_', '.' or '-'",
+                         st->name, strcmp(st->kind, "firehose") == 0 ? 64 : 128);
+    return 0;
+}
+
 int
 contract_parse_source(const char *name, const char *path, const struct sl_yaml *root,
                       struct sl_arena *a, struct source *s, struct sl_diag *d)
 {
     static const char *const allowed[] = {"system", "contracts", "description", "stream",
-                                          NULL};
+                                          "on_arrival", NULL};
     const struct sl_yaml *sys, *list;
     int rc;
 
@@ -465,6 +532,21 @@ contract_parse_source(const char *name, const char *path, const struct sl_yaml *
     if (rc < 0)
         return rc;
     s->system = sys ? sys->str : s->name;
+    rc = parse_stream(path, sl_yaml_get(root, "stream"), a, s, d);
+    if (rc < 0)
+        return rc;
+    const struct sl_yaml *arrival = scalar(path, root, "on_arrival", false, d, &rc);
+
+    if (rc < 0)
+        return rc;
+    if (arrival != NULL) {
+        if (strcmp(arrival->str, "transform") == 0)
+            s->transform_on_arrival = true;
+        else if (strcmp(arrival->str, "nothing") != 0)
+            return fail_node(d, path, arrival,
+                             "on_arrival must be 'transform' or 'nothing', not '%s'",
+                             arrival->str);
+    }
     list = sl_yaml_get(root, "contracts");
     if (list == NULL || list->kind != SL_YAML_SEQ || list->n == 0)
         return fail_node(d, path, list ? list : root,

@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/diag.h"
 #include "core/mem.h"
+#include "core/conf.h"
 #include "core/type.h"
 #include "core/yaml.h"
 
@@ -54,13 +55,36 @@ struct contract {
     int line;                  /* where the version starts in the file */
 };
 
+/*
+ * A source's stream (its `stream:` block): records put to it through the
+ * Kinesis or Firehose API are delivered into the source's raw zone.
+ */
+struct source_stream {
+    bool declared;             /* the block is present */
+    char *name;                /* default: the source's name */
+    char *kind;                /* "kinesis" or "firehose" */
+    int64_t shards;
+    int64_t retention_hours;
+    int64_t max_record_size;   /* bytes of Data */
+    int64_t write_limit_bytes; /* per shard and second; 0: none */
+    int64_t write_limit_records;
+    int64_t buffer_size;       /* delivery: flush at this size ... */
+    int64_t buffer_interval;   /* ... or after this many seconds */
+    char *compression;         /* "none" or "gzip" */
+};
+
 struct source {
     const char *name;
     const char *system;    /* the source system, e.g. "crm" */
     const char *path;      /* sources/<name>.yaml, for messages */
     size_t nversions;
     struct contract *versions; /* ascending by (major, minor) */
+    struct source_stream stream;
+    bool transform_on_arrival; /* on_arrival: transform */
 };
+
+/* The keys of a source's stream block (for help and the init sample). */
+extern const struct sl_conf_section source_stream_conf[];
 
 /*
  * Parse a source document.  name is the source name (from the file name),

@@ -8,6 +8,7 @@
 #include "project/project.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -50,12 +51,41 @@ static const struct sl_conf_key transform_keys[] = {
     {NULL},
 };
 
+static const struct sl_conf_key server_keys[] = {
+    {"listen", SL_CONF_STRING, "127.0.0.1:4567", 0, 0, offsetof(struct server_settings, listen),
+     "address and port of the HTTP listener (loopback unless you open it up)"},
+    {"tls_cert", SL_CONF_STRING, NULL, 0, 0, offsetof(struct server_settings, tls_cert),
+     "PEM certificate: serve HTTPS instead of HTTP (Fluent Bit needs it)"},
+    {"tls_key", SL_CONF_STRING, NULL, 0, 0, offsetof(struct server_settings, tls_key),
+     "PEM private key of tls_cert"},
+    {"max_connections", SL_CONF_INT, "256", 1, 65536,
+     offsetof(struct server_settings, max_connections), "clients connected at once"},
+    {"timeout", SL_CONF_INT, "30", 1, 3600, offsetof(struct server_settings, timeout),
+     "seconds before an idle connection or an unfinished request is dropped"},
+    {"max_inflight", SL_CONF_BYTES, "128MiB", 1LL << 20, 1LL << 40,
+     offsetof(struct server_settings, max_inflight),
+     "request bodies held in memory at once; past it requests are throttled"},
+    {"fsync", SL_CONF_BOOL, "true", 0, 0, offsetof(struct server_settings, fsync),
+     "acknowledge records only once they are on disk (group commit)"},
+    {"shard_write_bytes", SL_CONF_BYTES, "1MiB", 0, 1LL << 40,
+     offsetof(struct server_settings, shard_write_bytes),
+     "bytes per second a shard of an API-created stream takes; 0: no limit"},
+    {"shard_write_records", SL_CONF_INT, "1000", 0, 1LL << 40,
+     offsetof(struct server_settings, shard_write_records),
+     "records per second a shard of an API-created stream takes; 0: no limit"},
+    {"region", SL_CONF_STRING, "us-east-1", 0, 0, offsetof(struct server_settings, region),
+     "the region named in ARNs"},
+    {NULL},
+};
+
 const struct sl_conf_section project_conf_sections[] = {
     {"", top_keys, 0, "sluice project"},
     {"engine", engine_keys, offsetof(struct project_config, engine),
      "the SQL engine (DuckDB) that writes Parquet and answers queries"},
     {"transform", transform_keys, offsetof(struct project_config, transform),
      "raw -> curated: validation, dedup and Parquet output"},
+    {"server", server_keys, offsetof(struct project_config, server),
+     "sluice serve: the Kinesis and Firehose APIs"},
     {NULL},
 };
 
@@ -181,9 +211,28 @@ source_name_valid(const char *s)
     return true;
 }
 
+/* Sources are read from server threads too (delivery, Firehose), and the
+ * project's arena is not thread-safe. */
+static pthread_mutex_t project_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int load_source(struct project *p, const char *name, const struct source **out,
+                       struct sl_diag *d);
+
 int
 project_source(struct project *p, const char *name, const struct source **out,
                struct sl_diag *d)
+{
+    int rc;
+
+    pthread_mutex_lock(&project_mu);
+    rc = load_source(p, name, out, d);
+    pthread_mutex_unlock(&project_mu);
+    return rc;
+}
+
+static int
+load_source(struct project *p, const char *name, const struct source **out,
+            struct sl_diag *d)
 {
     struct sl_buf text;
     struct sl_yaml *root;

@@ -34,11 +34,25 @@ struct transform_settings {
     int64_t max_file_rows;    /* merge a partition's files beyond this */
 };
 
+/* Settings of `sluice serve`. */
+struct server_settings {
+    char *listen;                /* "ADDRESS:PORT" */
+    char *tls_cert, *tls_key;    /* PEM files: HTTPS instead of HTTP */
+    int64_t max_connections;
+    int64_t timeout;             /* seconds an idle or unfinished request may take */
+    int64_t max_inflight;        /* request bodies held in memory at once */
+    bool fsync;                  /* acknowledge records only once fsynced */
+    int64_t shard_write_bytes;   /* default write limits of API-created streams */
+    int64_t shard_write_records;
+    char *region;                /* in ARNs */
+};
+
 /* Everything sluice.yaml can say. */
 struct project_config {
     char *lake;                        /* lake location, relative to the project */
     struct engine_settings engine;
     struct transform_settings transform;
+    struct server_settings server;
 };
 
 struct project {

@@ -1,0 +1,642 @@
+/*
+ * delivery.c - durable stream records into raw objects (see delivery.h).
+ *
+ * One thread serves every bound stream.  The shard logs are the buffer:
+ * each pass reads the records that became durable since the last pass into
+ * the stream's pending JSON-lines bytes (never more than the buffer size
+ * beyond one record), and flushes when a trigger fires.  Memory is bounded
+ * by the sum of the bound streams' buffer sizes.
+ */
+#include "ingest/delivery.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "catalog/catalog.h"
+#include "commit/commit.h"
+#include "core/fault.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "ingest/ingest.h"
+#include "project/register.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+extern char **environ;
+
+#define PASS_MS 100
+
+/* A transform runner of one source. */
+struct runner {
+    char *source;
+    bool wanted;  /* an object landed since the last run started */
+    bool running;
+    pthread_t thread;
+    bool started;
+    struct delivery *dl;
+};
+
+/* What is waiting to be delivered from one stream. */
+struct pending {
+    char *name;
+    int64_t created_ms;
+    int nshards;
+    uint64_t *delivered; /* committed position per shard */
+    uint64_t *scanned;   /* next seq to read per shard */
+    struct sl_buf buf;   /* JSON lines */
+    int64_t records;
+    int64_t oldest_ms;   /* arrival of the oldest record in buf */
+    bool loaded;
+    const struct source *src; /* read once: the project's arena only grows */
+    bool registered;          /* its contracts are in the catalog */
+};
+
+struct delivery {
+    struct project *project;
+    struct streams *streams;
+    struct store *store;
+    struct catalog *cat;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool stop;
+    struct pending *pend;
+    size_t npend, cappend;
+    struct runner **runners; /* each apart: a runner's thread holds its pointer */
+    size_t nrunners, caprunners;
+    char *self;  /* this program, to run transforms */
+    /* metrics */
+    _Atomic uint64_t objects, records, bytes, transforms, transform_failures, failures;
+};
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- transforms on arrival ----------------------------------------------- */
+
+static int
+run_transform(struct delivery *dl, const char *source)
+{
+    char *argv[] = {dl->self, "--project", dl->project->root, "transform", "--source",
+                    (char *)source, NULL};
+    posix_spawnattr_t attr;
+    sigset_t none;
+    pid_t pid;
+    int status = 0, rc;
+
+    /* The server's threads block the stop signals (sigwait takes them);
+     * the child must not inherit that. */
+    sigemptyset(&none);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    rc = posix_spawn(&pid, dl->self, NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        SL_ERROR("delivery", "cannot start a transform of %s: %s", source, strerror(rc));
+        return -rc;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        SL_ERROR("delivery", "the transform of %s failed (%s %d)", source,
+                 WIFEXITED(status) ? "exit status" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return SL_ERR_FAULT;
+    }
+    return 0;
+}
+
+static void *
+runner_main(void *arg)
+{
+    struct runner *r = arg;
+    struct delivery *dl = r->dl;
+
+    pthread_mutex_lock(&dl->mu);
+    while (r->wanted) {
+        r->wanted = false;
+        pthread_mutex_unlock(&dl->mu);
+        int rc = run_transform(dl, r->source);
+
+        atomic_fetch_add(rc == 0 ? &dl->transforms : &dl->transform_failures, 1);
+        pthread_mutex_lock(&dl->mu);
+    }
+    r->running = false;
+    pthread_cond_broadcast(&dl->cond);
+    pthread_mutex_unlock(&dl->mu);
+    return NULL;
+}
+
+/* Ask for a transform of source: starts one, or one more after the current. */
+static void
+want_transform(struct delivery *dl, const char *source)
+{
+    struct runner *r = NULL;
+
+    pthread_mutex_lock(&dl->mu);
+    for (size_t i = 0; i < dl->nrunners; i++)
+        if (strcmp(dl->runners[i]->source, source) == 0)
+            r = dl->runners[i];
+    if (r == NULL) {
+        SL_GROW(dl->runners, dl->caprunners, dl->nrunners + 1);
+        r = sl_calloc(1, sizeof(*r));
+        r->source = sl_strdup(source);
+        r->dl = dl;
+        dl->runners[dl->nrunners++] = r;
+    }
+    r->wanted = true;
+    if (!r->running) {
+        if (r->started)
+            pthread_join(r->thread, NULL);
+        r->running = true;
+        r->started = true;
+        pthread_create(&r->thread, NULL, runner_main, r);
+    }
+    pthread_mutex_unlock(&dl->mu);
+}
+
+/* ---- delivering ---------------------------------------------------------- */
+
+static struct pending *
+pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
+{
+    struct pending *p = NULL;
+
+    for (size_t i = 0; i < dl->npend; i++)
+        if (strcmp(dl->pend[i].name, s->def.name) == 0)
+            p = &dl->pend[i];
+    if (p != NULL && p->created_ms != s->def.created_ms) {
+        /* The stream was deleted and created again: start over. */
+        free(p->delivered);
+        free(p->scanned);
+        sl_buf_release(&p->buf);
+        free(p->name);
+        *p = dl->pend[--dl->npend];
+        p = NULL;
+    }
+    if (p == NULL) {
+        SL_GROW(dl->pend, dl->cappend, dl->npend + 1);
+        p = &dl->pend[dl->npend++];
+        memset(p, 0, sizeof(*p));
+        p->name = sl_strdup(s->def.name);
+        p->created_ms = s->def.created_ms;
+        p->nshards = s->nshards;
+        p->delivered = sl_calloc((size_t)s->nshards, sizeof(uint64_t));
+        p->scanned = sl_calloc((size_t)s->nshards, sizeof(uint64_t));
+        sl_buf_init(&p->buf);
+    }
+    if (!p->loaded) {
+        for (int i = 0; i < s->nshards; i++) {
+            int64_t seq;
+            int rc = catalog_delivery_get(dl->cat, s->def.name, i, s->def.created_ms, &seq, d);
+
+            if (rc < 0)
+                return NULL;
+            p->delivered[i] = (uint64_t)seq;
+            p->scanned[i] = (uint64_t)seq + 1;
+            atomic_store(&s->shards[i].delivered, (uint64_t)seq);
+        }
+        p->loaded = true;
+    }
+    return p;
+}
+
+struct scan_ctx {
+    struct pending *p;
+};
+
+static int
+add_line(void *arg, const struct shardlog_entry *e)
+{
+    struct pending *p = ((struct scan_ctx *)arg)->p;
+
+    if (p->records == 0 || e->arrival_ms < p->oldest_ms)
+        p->oldest_ms = e->arrival_ms;
+    sl_buf_add(&p->buf, e->data, e->data_len);
+    if (e->data_len == 0 || e->data[e->data_len - 1] != '\n')
+        sl_buf_addc(&p->buf, '\n');
+    p->records++;
+    return 0;
+}
+
+/* Read what became durable since the last pass, up to the buffer size. */
+static int
+scan(struct stream *s, struct pending *p, struct sl_diag *d)
+{
+    for (int i = 0; i < s->nshards; i++) {
+        struct scan_ctx sc = {p};
+        uint64_t next;
+
+        if ((int64_t)p->buf.len >= s->def.buffer_bytes)
+            break;
+        int rc = shardlog_read(s->shards[i].log, p->scanned[i], SIZE_MAX,
+                               (size_t)(s->def.buffer_bytes - (int64_t)p->buf.len), add_line,
+                               &sc, &next, d);
+
+        if (rc < 0)
+            return rc;
+        p->scanned[i] = next;
+    }
+    return 0;
+}
+
+static int
+gzip_bytes(const struct sl_buf *in, struct sl_buf *out, struct sl_diag *d)
+{
+    z_stream z;
+
+    memset(&z, 0, sizeof(z));
+    /* Fixed level and an mtime of 0 in the header: the same records make
+     * the same bytes, so a redelivery is recognised by its object id. */
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return sl_fail(d, SL_ERR_INPUT, "cannot start gzip compression");
+    size_t bound = deflateBound(&z, in->len);
+
+    sl_buf_reset(out);
+    sl_buf_grow(out, bound);
+    z.next_in = (unsigned char *)in->data;
+    z.avail_in = (unsigned)in->len;
+    z.next_out = (unsigned char *)out->data;
+    z.avail_out = (unsigned)bound;
+    int zr = deflate(&z, Z_FINISH);
+
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END)
+        return sl_fail(d, SL_ERR_INPUT, "gzip compression failed");
+    sl_buf_setlen(out, bound - z.avail_out);
+    return 0;
+}
+
+/* Write p's records as one raw object and advance the positions with it. */
+static int
+flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *d)
+{
+    const struct source *src;
+    const struct contract *con;
+    bool gz = strcmp(s->def.compression, "gzip") == 0;
+    struct sl_buf zbuf;
+    const struct sl_buf *bytes = &p->buf;
+    unsigned char sha[SL_SHA256_LEN];
+    char hex[2 * SL_SHA256_LEN + 1], id[INGEST_ID_LEN + 1];
+    char *skey = NULL, *spath = NULL, *key = NULL;
+    struct sl_sha256 h;
+    int64_t run_id = 0;
+    bool committed = false, duplicate = false;
+    int rc, fd = -1;
+
+    if (p->src == NULL) {
+        rc = project_source(dl->project, s->def.source, &p->src, d);
+        if (rc < 0)
+            return rc;
+    }
+    src = p->src;
+    con = source_latest(src, -1);
+    sl_buf_init(&zbuf);
+    if (gz) {
+        rc = gzip_bytes(&p->buf, &zbuf, d);
+        if (rc < 0)
+            goto out;
+        bytes = &zbuf;
+    }
+    sl_sha256_init(&h);
+    sl_sha256_update(&h, bytes->data, bytes->len);
+    sl_sha256_final(&h, sha);
+    sl_hex(sha, SL_SHA256_LEN, hex);
+    memcpy(id, hex, INGEST_ID_LEN);
+    id[INGEST_ID_LEN] = '\0';
+
+    /* 1. Stage and seal the object. */
+    rc = store_stage(dl->store, gz ? "delivery.jsonl.gz" : "delivery.jsonl", &skey, &spath, d);
+    if (rc < 0)
+        goto out;
+    fd = open(spath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = sl_fail(d, -errno, "cannot create '%s': %s", spath, strerror(errno));
+        goto out;
+    }
+    rc = sl_fault("delivery.write");
+    if (rc == 0)
+        rc = sl_write_all(fd, bytes->data, bytes->len);
+    if (rc < 0) {
+        rc = sl_fail(d, rc, "cannot write '%s': %s", spath, strerror(-rc));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    rc = store_seal(dl->store, skey, d);
+    if (rc < 0)
+        goto out;
+
+    /* 2. One transaction: the object, the positions, the account. */
+    if (!p->registered) {
+        rc = project_register_source(dl->cat, src, d);
+        if (rc < 0)
+            goto out;
+        p->registered = true;
+    }
+    rc = catalog_begin(dl->cat, d);
+    if (rc < 0)
+        goto out;
+    int64_t now = sl_now_usec(), last = 0;
+    int year;
+    unsigned mon, day;
+
+    rc = catalog_raw_last_arrival(dl->cat, &last, d);
+    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
+    key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.jsonl%s", src->name, year, mon, day,
+                    (int)(now / SL_USEC_PER_SEC / 3600 % 24), id, gz ? ".gz" : "");
+    if (rc == 0) {
+        char checksum[8 + sizeof(hex)], name[200];
+
+        snprintf(checksum, sizeof(checksum), "sha256:%s", hex);
+        snprintf(name, sizeof(name), "stream:%s", s->def.name);
+        struct raw_object o = {
+            .source = src->name,
+            .object_id = id,
+            .key = key,
+            .system = src->system,
+            .contract_version = con->version,
+            .original_name = name,
+            .format = "jsonl",
+            .compression = gz ? "gzip" : "none",
+            .size = (int64_t)bytes->len,
+            .checksum = checksum,
+            .arrived_at = now > last ? now : last + 1,
+        };
+
+        rc = catalog_raw_add(dl->cat, &o, d);
+        if (rc == SL_ERR_EXISTS) {
+            /* The very same bytes were delivered before (a producer sent
+             * the same records again): the raw zone keeps one copy. */
+            duplicate = true;
+            rc = 0;
+        }
+    }
+    if (rc == 0)
+        rc = catalog_run_next_id(dl->cat, &run_id, d);
+    if (rc == 0 && !duplicate) {
+        struct catalog_pending pub = {run_id, CATALOG_PUBLISH, skey, key};
+
+        rc = catalog_pending_add(dl->cat, &pub, d);
+    }
+    for (int i = 0; i < s->nshards && rc == 0; i++)
+        if (p->scanned[i] - 1 != p->delivered[i])
+            rc = catalog_delivery_set(dl->cat, s->def.name, i, s->def.created_ms,
+                                      (int64_t)(p->scanned[i] - 1), d);
+    if (rc == 0) {
+        struct run_record run = {
+            .run_id = run_id,
+            .kind = "delivery",
+            .source = src->name,
+            .table = "",
+            .started_at = p->oldest_ms * 1000,
+            .finished_at = sl_now_usec(),
+            .objects = duplicate ? 0 : 1,
+            .records_in = p->records,
+            .written = duplicate ? 0 : p->records,
+            .duplicates = duplicate ? p->records : 0,
+            .bytes_written = duplicate ? 0 : (int64_t)bytes->len,
+        };
+
+        rc = catalog_run_add(dl->cat, &run, d);
+    }
+    if (rc == 0)
+        rc = sl_fault("delivery.before_commit");
+    if (rc == 0)
+        rc = catalog_commit(dl->cat, d);
+    else
+        catalog_rollback(dl->cat);
+    if (rc < 0)
+        goto out;
+    committed = true;
+    sl_fault("delivery.after_commit");
+
+    /* 3. Publish. */
+    if (!duplicate)
+        rc = commit_publish(dl->store, dl->cat, run_id, d);
+    SL_INFO("delivery", "%s: %" PRId64 " records -> %s%s", s->def.name, p->records, key,
+            duplicate ? " (same bytes as an earlier object)" : "");
+    atomic_fetch_add(&dl->objects, duplicate ? 0 : 1);
+    atomic_fetch_add(&dl->records, (uint64_t)p->records);
+    atomic_fetch_add(&dl->bytes, bytes->len);
+    for (int i = 0; i < s->nshards; i++) {
+        p->delivered[i] = p->scanned[i] - 1;
+        atomic_store(&s->shards[i].delivered, p->delivered[i]);
+    }
+    sl_buf_reset(&p->buf);
+    p->records = 0;
+    if (src->transform_on_arrival && !duplicate)
+        want_transform(dl, src->name);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (!committed) {
+        if (skey != NULL)
+            store_unstage(dl->store, skey, NULL);
+        /* Read the same records again next time. */
+        for (int i = 0; i < s->nshards; i++)
+            p->scanned[i] = p->delivered[i] + 1;
+        sl_buf_reset(&p->buf);
+        p->records = 0;
+    } else if (skey != NULL && duplicate) {
+        store_unstage(dl->store, skey, NULL);
+    }
+    free(skey);
+    free(spath);
+    free(key);
+    sl_buf_release(&zbuf);
+    return rc;
+}
+
+struct pass_ctx {
+    struct delivery *dl;
+    bool final;
+};
+
+static int
+deliver_stream(void *arg, struct stream *s)
+{
+    struct pass_ctx *pc = arg;
+    struct delivery *dl = pc->dl;
+    struct sl_diag d = {0};
+    struct pending *p;
+    int rc;
+
+    if (s->def.source == NULL)
+        return 0;
+    p = pending_for(dl, s, &d);
+    if (p == NULL) {
+        SL_ERROR("delivery", "%s: %s", s->def.name, d.msg);
+        return 0;
+    }
+    /* Keep flushing while full buffers are waiting (a backlog after a
+     * restart, or a burst). */
+    for (;;) {
+        rc = scan(s, p, &d);
+        if (rc < 0)
+            break;
+        int64_t now = now_ms();
+
+        atomic_store(&s->delivery_lag_ms, p->records ? now - p->oldest_ms : 0);
+        if (p->records == 0)
+            return 0;
+        bool full = (int64_t)p->buf.len >= s->def.buffer_bytes;
+
+        if (!full && !pc->final && now - p->oldest_ms < s->def.buffer_ms)
+            return 0;
+        rc = flush(dl, s, p, &d);
+        if (rc < 0)
+            break;
+        if (!full && !pc->final)
+            return 0;
+    }
+    atomic_fetch_add(&dl->failures, 1);
+    SL_ERROR("delivery", "%s: %s (will retry)", s->def.name, d.msg);
+    return 0;
+}
+
+static void *
+delivery_main(void *arg)
+{
+    struct delivery *dl = arg;
+    struct pass_ctx pc = {dl, false};
+
+    pthread_mutex_lock(&dl->mu);
+    while (!dl->stop) {
+        pthread_mutex_unlock(&dl->mu);
+        streams_each(dl->streams, deliver_stream, &pc);
+        streams_trim(dl->streams, now_ms());
+        pthread_mutex_lock(&dl->mu);
+        if (dl->stop)
+            break;
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += PASS_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&dl->cond, &dl->mu, &ts);
+    }
+    pthread_mutex_unlock(&dl->mu);
+    /* Shutdown: everything acknowledged goes into raw now. */
+    pc.final = true;
+    streams_each(dl->streams, deliver_stream, &pc);
+    return NULL;
+}
+
+int
+delivery_start(struct project *p, struct streams *r, struct delivery **out, struct sl_diag *d)
+{
+    struct delivery *dl = sl_calloc(1, sizeof(*dl));
+    char *db = sl_printf("%s/_catalog/catalog.db", p->lake);
+    int rc;
+
+    dl->project = p;
+    dl->streams = r;
+    dl->self = sl_malloc(4096);
+    ssize_t n = readlink("/proc/self/exe", dl->self, 4095);
+
+    dl->self[n > 0 ? n : 0] = '\0';
+    pthread_mutex_init(&dl->mu, NULL);
+    pthread_cond_init(&dl->cond, NULL);
+    rc = store_open(p->lake, &dl->store, d);
+    if (rc == 0)
+        rc = catalog_open(db, &dl->cat, d);
+    free(db);
+    if (rc == 0 && pthread_create(&dl->thread, NULL, delivery_main, dl) != 0)
+        rc = sl_fail(d, -EAGAIN, "cannot start the delivery thread");
+    if (rc < 0) {
+        if (dl->cat)
+            catalog_close(dl->cat);
+        if (dl->store)
+            store_close(dl->store);
+        free(dl->self);
+        free(dl);
+        return rc;
+    }
+    *out = dl;
+    return 0;
+}
+
+void
+delivery_stop(struct delivery *dl)
+{
+    if (dl == NULL)
+        return;
+    pthread_mutex_lock(&dl->mu);
+    dl->stop = true;
+    pthread_cond_broadcast(&dl->cond);
+    pthread_mutex_unlock(&dl->mu);
+    pthread_join(dl->thread, NULL);
+    /* Wait for the transforms, the last ones included. */
+    pthread_mutex_lock(&dl->mu);
+    for (size_t i = 0; i < dl->nrunners; i++) {
+        struct runner *r = dl->runners[i];
+
+        while (r->running)
+            pthread_cond_wait(&dl->cond, &dl->mu);
+        if (r->started)
+            pthread_join(r->thread, NULL);
+        free(r->source);
+        free(r);
+    }
+    pthread_mutex_unlock(&dl->mu);
+    for (size_t i = 0; i < dl->npend; i++) {
+        free(dl->pend[i].name);
+        free(dl->pend[i].delivered);
+        free(dl->pend[i].scanned);
+        sl_buf_release(&dl->pend[i].buf);
+    }
+    free(dl->pend);
+    free(dl->runners);
+    catalog_close(dl->cat);
+    store_close(dl->store);
+    pthread_cond_destroy(&dl->cond);
+    pthread_mutex_destroy(&dl->mu);
+    free(dl->self);
+    free(dl);
+}
+
+void
+delivery_metrics(struct delivery *dl, struct sl_buf *out)
+{
+    sl_buf_addf(out,
+                "# HELP sluice_delivery_objects_total Raw objects written by delivery.\n"
+                "# TYPE sluice_delivery_objects_total counter\n"
+                "sluice_delivery_objects_total %" PRIu64 "\n"
+                "# HELP sluice_delivery_records_total Records delivered into raw.\n"
+                "# TYPE sluice_delivery_records_total counter\n"
+                "sluice_delivery_records_total %" PRIu64 "\n"
+                "# HELP sluice_delivery_failures_total Delivery attempts that failed (retried).\n"
+                "# TYPE sluice_delivery_failures_total counter\n"
+                "sluice_delivery_failures_total %" PRIu64 "\n"
+                "# HELP sluice_transforms_total Transforms run on arrival.\n"
+                "# TYPE sluice_transforms_total counter\n"
+                "sluice_transforms_total{result=\"ok\"} %" PRIu64 "\n"
+                "sluice_transforms_total{result=\"failed\"} %" PRIu64 "\n",
+                atomic_load(&dl->objects), atomic_load(&dl->records), atomic_load(&dl->failures),
+                atomic_load(&dl->transforms), atomic_load(&dl->transform_failures));
+}

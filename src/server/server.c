@@ -1,0 +1,485 @@
+/*
+ * server.c - `sluice serve`: routing, AWS error shapes, health, metrics,
+ * start-up and graceful stop (see server.h).
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "ingest/delivery.h"
+#include "server/server_int.h"
+#include "core/banned.h"
+
+/* ---- responses ----------------------------------------------------------- */
+
+void
+api_begin(struct api_call *c)
+{
+    wire_writer_init(&c->w, c->fmt, &c->resp->body);
+    wire_map_begin(&c->w);
+}
+
+void
+api_end(struct api_call *c)
+{
+    wire_map_end(&c->w);
+    c->resp->status = 200;
+    c->resp->content_type = wire_content_type(c->fmt);
+}
+
+static void
+error_body(struct http_response *resp, enum wire_format fmt, int status, const char *type,
+           const char *msg)
+{
+    struct wire_writer w;
+
+    sl_buf_reset(&resp->body);
+    wire_writer_init(&w, fmt, &resp->body);
+    wire_map_begin(&w);
+    wire_key(&w, "__type");
+    wire_strz(&w, type);
+    wire_key(&w, "message");
+    wire_strz(&w, msg);
+    wire_map_end(&w);
+    resp->status = status;
+    resp->content_type = wire_content_type(fmt);
+}
+
+int
+api_error(struct api_call *c, const char *type, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    int status = strncmp(type, "InternalFailure", 15) == 0         ? 500
+                 : strcmp(type, "ServiceUnavailableException") == 0 ? 503
+                                                                    : 400;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    atomic_fetch_add(&c->srv->request_errors, 1);
+    SL_DEBUG("server", "%s: %s: %s", c->op ? c->op : "-", type, msg);
+    error_body(c->resp, c->fmt, status, type, msg);
+    return 0;
+}
+
+int
+api_invalid(struct api_call *c, const char *member, const char *constraint)
+{
+    return api_error(c, "ValidationException",
+                     "1 validation error detected: Value at '%s' failed to satisfy "
+                     "constraint: %s",
+                     member, constraint);
+}
+
+void
+server_note_commit(struct server *s, int64_t us)
+{
+    static const int64_t bounds_us[7] = {1000, 2000, 5000, 10000, 25000, 50000, 100000};
+    int b = 0;
+
+    while (b < 7 && us > bounds_us[b])
+        b++;
+    atomic_fetch_add(&s->commit_bucket[b], 1);
+    atomic_fetch_add(&s->commit_count, 1);
+    atomic_fetch_add(&s->commit_us_sum, (uint64_t)us);
+}
+
+static void
+request_id(struct http_response *resp)
+{
+    unsigned char r[16];
+    char id[40];
+
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        memset(r, 0, sizeof(r));
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    snprintf(id, sizeof(id),
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
+             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+             r[15]);
+    http_response_header(resp, "x-amzn-RequestId", id);
+}
+
+/* ---- metrics ------------------------------------------------------------- */
+
+struct metrics_ctx {
+    struct sl_buf *b;
+    int which;
+};
+
+static int
+stream_metric(void *arg, struct stream *s)
+{
+    struct metrics_ctx *m = arg;
+    const char *kind = s->def.kind;
+
+    switch (m->which) {
+    case 0:
+        sl_buf_addf(m->b, "sluice_stream_records_in_total{stream=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
+                    s->def.name, kind, atomic_load(&s->records_in));
+        break;
+    case 1:
+        sl_buf_addf(m->b, "sluice_stream_bytes_in_total{stream=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
+                    s->def.name, kind, atomic_load(&s->bytes_in));
+        break;
+    case 2:
+        sl_buf_addf(m->b,
+                    "sluice_stream_throttled_records_total{stream=\"%s\",kind=\"%s\"} %" PRIu64
+                    "\n",
+                    s->def.name, kind, atomic_load(&s->throttled));
+        break;
+    case 3:
+        sl_buf_addf(m->b,
+                    "sluice_stream_records_out_total{stream=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
+                    s->def.name, kind, atomic_load(&s->records_out));
+        break;
+    case 4:
+        if (s->def.source != NULL)
+            sl_buf_addf(m->b, "sluice_delivery_lag_seconds{stream=\"%s\",source=\"%s\"} %.3f\n",
+                        s->def.name, s->def.source,
+                        (double)atomic_load(&s->delivery_lag_ms) / 1000.0);
+        break;
+    }
+    return 0;
+}
+
+static void
+metrics(struct server *srv, struct sl_buf *b)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } per_stream[] = {
+        {"sluice_stream_records_in_total", "counter", "records acknowledged by puts"},
+        {"sluice_stream_bytes_in_total", "counter", "bytes of data and keys acknowledged"},
+        {"sluice_stream_throttled_records_total", "counter",
+         "records refused by a shard's write limit (alarm on this: write throttling)"},
+        {"sluice_stream_records_out_total", "counter", "records returned by GetRecords"},
+        {"sluice_delivery_lag_seconds", "gauge",
+         "age of the oldest record not yet delivered into the raw zone"},
+    };
+    static const char *const le[8] = {"0.001", "0.002", "0.005", "0.01",
+                                      "0.025", "0.05",  "0.1",   "+Inf"};
+    uint64_t cum = 0;
+
+    sl_buf_addf(b,
+                "# HELP sluice_requests_total API requests answered.\n"
+                "# TYPE sluice_requests_total counter\n"
+                "sluice_requests_total %" PRIu64 "\n"
+                "# HELP sluice_request_errors_total API requests answered with an error.\n"
+                "# TYPE sluice_request_errors_total counter\n"
+                "sluice_request_errors_total %" PRIu64 "\n"
+                "# HELP sluice_requests_refused_total Requests refused before their body "
+                "was read.\n"
+                "# TYPE sluice_requests_refused_total counter\n"
+                "sluice_requests_refused_total{reason=\"overloaded\"} %" PRIu64 "\n"
+                "sluice_requests_refused_total{reason=\"too_large\"} %" PRIu64 "\n",
+                atomic_load(&srv->requests), atomic_load(&srv->request_errors),
+                atomic_load(&srv->overloaded), atomic_load(&srv->too_large));
+    for (int i = 0; i < 5; i++) {
+        struct metrics_ctx m = {b, i};
+
+        sl_buf_addf(b, "# HELP %s %s.\n# TYPE %s %s\n", per_stream[i].name, per_stream[i].help,
+                    per_stream[i].name, per_stream[i].type);
+        streams_each(srv->streams, stream_metric, &m);
+    }
+    sl_buf_adds(b, "# HELP sluice_commit_seconds Time a put waits for its records to be "
+                   "durable (group commit).\n"
+                   "# TYPE sluice_commit_seconds histogram\n");
+    for (int i = 0; i < 8; i++) {
+        cum += atomic_load(&srv->commit_bucket[i]);
+        sl_buf_addf(b, "sluice_commit_seconds_bucket{le=\"%s\"} %" PRIu64 "\n", le[i], cum);
+    }
+    sl_buf_addf(b,
+                "sluice_commit_seconds_sum %.6f\n"
+                "sluice_commit_seconds_count %" PRIu64 "\n",
+                (double)atomic_load(&srv->commit_us_sum) / 1e6, atomic_load(&srv->commit_count));
+    if (srv->delivery != NULL)
+        delivery_metrics(srv->delivery, b);
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+static enum wire_format
+request_format(const struct http_request *req)
+{
+    const char *ct = http_header(req, "Content-Type");
+    enum wire_format f = WIRE_JSON;
+
+    if (ct != NULL)
+        wire_format_of(ct, &f);
+    return f;
+}
+
+static bool
+check(void *ctx, const struct http_request *req, enum http_refusal why,
+      struct http_response *resp)
+{
+    struct server *srv = ctx;
+
+    if (why == HTTP_OK)
+        return true;
+    request_id(resp);
+    if (why == HTTP_TOO_LARGE) {
+        char msg[200];
+
+        atomic_fetch_add(&srv->too_large, 1);
+        snprintf(msg, sizeof(msg),
+                 "The request body of %lld bytes is larger than this server accepts.",
+                 (long long)req->content_length);
+        error_body(resp, request_format(req), 400, "InvalidArgumentException", msg);
+    } else {
+        /* A throttling error: every AWS client backs off and retries. */
+        atomic_fetch_add(&srv->overloaded, 1);
+        error_body(resp, request_format(req), 400, "ProvisionedThroughputExceededException",
+                   "The server is busy with other requests; slow down and retry.");
+    }
+    return false;
+}
+
+static void
+handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct server *srv = ctx;
+    struct api_call c = {.srv = srv, .req = req, .resp = resp};
+    const char *target, *dot;
+
+    atomic_fetch_add(&srv->requests, 1);
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+        if (strcmp(req->path, "/health") == 0) {
+            resp->status = atomic_load(&srv->stopping) ? 503 : 200;
+            resp->content_type = "application/json";
+            sl_buf_addf(&resp->body, "{\"status\":\"%s\",\"streams\":%zu}\n",
+                        resp->status == 200 ? "ok" : "stopping", streams_count(srv->streams));
+            return;
+        }
+        if (strcmp(req->path, "/metrics") == 0) {
+            resp->status = 200;
+            resp->content_type = "text/plain; version=0.0.4";
+            metrics(srv, &resp->body);
+            return;
+        }
+        resp->status = 404;
+        resp->content_type = "text/plain";
+        sl_buf_adds(&resp->body, "not found: sluice serves POST / (AWS APIs), GET /health "
+                                 "and GET /metrics\n");
+        return;
+    }
+    request_id(resp);
+    c.fmt = request_format(req);
+    sl_arena_init(&c.arena, 64 * 1024);
+    target = http_header(req, "X-Amz-Target");
+    dot = target ? strchr(target, '.') : NULL;
+    if (strcmp(req->method, "POST") != 0) {
+        api_error(&c, "UnknownOperationException", "%s is not supported; AWS APIs use POST.",
+                  req->method);
+    } else if (target == NULL || dot == NULL) {
+        api_error(&c, "UnknownOperationException",
+                  target == NULL ? "The request has no X-Amz-Target header."
+                                 : "X-Amz-Target '%s' names no operation.",
+                  target);
+    } else {
+        c.op = dot + 1;
+        if ((size_t)(dot - target) == 16 && strncmp(target, "Kinesis_20131202", 16) == 0)
+            kinesis_call(&c);
+        else if ((size_t)(dot - target) == 17 && strncmp(target, "Firehose_20150804", 17) == 0)
+            firehose_call(&c);
+        else
+            api_error(&c, "UnknownOperationException", "X-Amz-Target '%s' is not served here.",
+                      target);
+    }
+    sl_arena_release(&c.arena);
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+/* The key that signs shard iterators, kept in the lake so iterators survive
+ * a restart. */
+static int
+iterator_key(struct server *srv, struct sl_diag *d)
+{
+    char *path = sl_printf("%s/_streams/.iterator-key", srv->project->lake);
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    rc = sl_read_file(path, 1024, &b, d);
+    if (rc == -ENOENT) {
+        sl_diag_init(d);
+        if (getrandom(srv->iterator_key, sizeof(srv->iterator_key), 0) !=
+            (ssize_t)sizeof(srv->iterator_key))
+            rc = sl_fail(d, -errno, "cannot get random bytes");
+        else
+            rc = sl_write_file_atomic(path, srv->iterator_key, sizeof(srv->iterator_key), d);
+    } else if (rc == 0) {
+        if (b.len != sizeof(srv->iterator_key))
+            rc = sl_fail(d, SL_ERR_CORRUPT, "'%s' should hold %zu bytes, not %zu", path,
+                         sizeof(srv->iterator_key), b.len);
+        else
+            memcpy(srv->iterator_key, b.data, b.len);
+    }
+    sl_buf_release(&b);
+    free(path);
+    return rc;
+}
+
+/* Streams declared in source files exist from start-up on. */
+static int
+declare_streams(struct server *srv, struct sl_diag *d)
+{
+    const char **names;
+    size_t n;
+    int rc = project_source_names(srv->project, &names, &n, d);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct source *src;
+        struct stream *s;
+
+        rc = project_source(srv->project, names[i], &src, d);
+        if (rc < 0 || !src->stream.declared)
+            continue;
+        const struct source_stream *st = &src->stream;
+
+        s = streams_get(srv->streams, st->name, strlen(st->name));
+        if (s != NULL) {
+            if (s->nshards != st->shards || strcmp(s->def.kind, st->kind) != 0)
+                SL_WARN("server",
+                        "stream %s has %d shards (%s); %s now says %lld (%s): the stream "
+                        "keeps its shape (resharding is not supported)",
+                        s->def.name, s->nshards, s->def.kind, src->path,
+                        (long long)st->shards, st->kind);
+            stream_release(s);
+            continue;
+        }
+        struct catalog_stream def = {
+            .name = st->name,
+            .kind = st->kind,
+            .mode = "PROVISIONED",
+            .shards = strcmp(st->kind, "firehose") == 0 ? 1 : st->shards,
+            .retention_hours = st->retention_hours,
+            .max_record_bytes = st->max_record_size,
+            .write_bytes = st->write_limit_bytes,
+            .write_records = st->write_limit_records,
+            .source = src->name,
+            .buffer_bytes = st->buffer_size,
+            .buffer_ms = st->buffer_interval * 1000,
+            .compression = st->compression,
+            .declared = true,
+        };
+
+        rc = streams_create(srv->streams, &def, d);
+        if (rc == 0)
+            SL_INFO("server", "created %s stream %s for source %s (%lld shards)", st->kind,
+                    st->name, src->name, (long long)def.shards);
+    }
+    return rc;
+}
+
+static int
+split_listen(const char *listen, char *addr, size_t addr_size, int *port, struct sl_diag *d)
+{
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long p;
+
+    if (colon == NULL)
+        return sl_fail(d, SL_ERR_INPUT, "listen address '%s' needs a port (ADDRESS:PORT)",
+                       listen);
+    p = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+        return sl_fail(d, SL_ERR_INPUT, "listen address '%s' has a bad port", listen);
+    size_t n = (size_t)(colon - listen);
+
+    if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+        listen++;
+        n -= 2;
+    }
+    if (n == 0 || n >= addr_size)
+        return sl_fail(d, SL_ERR_INPUT, "listen address '%s' has a bad host", listen);
+    memcpy(addr, listen, n);
+    addr[n] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+int
+server_start(struct project *p, const struct server_options *o, struct server **out,
+             struct sl_diag *d)
+{
+    struct server *srv = sl_calloc(1, sizeof(*srv));
+    const struct server_settings *cfg = &p->config.server;
+    struct streams_options so = {.fsync = cfg->fsync, .region = cfg->region};
+    char addr[100];
+    int port = 0;
+    int rc;
+
+    srv->project = p;
+    rc = split_listen(o && o->listen ? o->listen : cfg->listen, addr, sizeof(addr), &port, d);
+    if (rc == 0)
+        rc = sl_mkdirs(sl_arena_printf(&p->arena, "%s/_streams", p->lake), 0755, d);
+    if (rc == 0)
+        rc = iterator_key(srv, d);
+    if (rc == 0)
+        rc = streams_open(p->lake, sl_arena_printf(&p->arena, "%s/_catalog/catalog.db", p->lake),
+                          &so, &srv->streams, d);
+    if (rc == 0)
+        rc = declare_streams(srv, d);
+    if (rc == 0)
+        rc = delivery_start(p, srv->streams, &srv->delivery, d);
+    if (rc == 0) {
+        struct http_config hc = {
+            .address = addr,
+            .port = port,
+            .tls_cert = cfg->tls_cert,
+            .tls_key = cfg->tls_key,
+            .max_connections = (unsigned)cfg->max_connections,
+            .timeout_s = (unsigned)cfg->timeout,
+            .max_body = 16u << 20,
+            .max_inflight = (size_t)cfg->max_inflight,
+        };
+        struct http_handlers h = {srv, check, handle};
+
+        rc = http_start(&hc, &h, &srv->http, d);
+        if (rc == 0)
+            snprintf(srv->address, sizeof(srv->address), strchr(addr, ':') ? "[%s]:%d" : "%s:%d",
+                     addr, http_port(srv->http));
+    }
+    if (rc < 0) {
+        if (srv->delivery != NULL)
+            delivery_stop(srv->delivery);
+        streams_close(srv->streams);
+        free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+const char *
+server_address(const struct server *s)
+{
+    return s->address;
+}
+
+void
+server_stop(struct server *s)
+{
+    atomic_store(&s->stopping, true);
+    /* Requests in flight finish and are acknowledged; then delivery flushes
+     * everything acknowledged into raw and waits for its transforms. */
+    http_stop(s->http);
+    delivery_stop(s->delivery);
+    streams_close(s->streams);
+    free(s);
+}

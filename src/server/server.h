@@ -1,0 +1,36 @@
+/*
+ * server.h - `sluice serve`: the AWS-compatible stream APIs of a project.
+ *
+ * One HTTP listener carries every API; awsJson requests are routed by their
+ * X-Amz-Target (Kinesis_20131202.*, Firehose_20150804.*), and the server
+ * also answers GET /health and GET /metrics (Prometheus text).  Behind it:
+ * the stream registry and shard logs (ingest/stream.h), delivery of bound
+ * streams into the raw zone, and transforms fired on arrival.
+ *
+ * server_stop() is the graceful shutdown: stop accepting, finish requests
+ * in flight, flush delivery buffers into raw, wait for running transforms.
+ */
+#ifndef SL_SERVER_H
+#define SL_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "project/project.h"
+
+struct server;
+
+/* Overrides from the command line; NULL/0 keeps sluice.yaml's value. */
+struct server_options {
+    const char *listen; /* "ADDRESS:PORT", port 0 = any free port */
+};
+
+int server_start(struct project *p, const struct server_options *o, struct server **out,
+                 struct sl_diag *d);
+/* The address and port actually listened on, e.g. "127.0.0.1:4567". */
+const char *server_address(const struct server *s);
+/* Graceful stop; frees s. */
+void server_stop(struct server *s);
+
+#endif
