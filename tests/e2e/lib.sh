@@ -69,3 +69,68 @@ lake_state() {
     sluice query --format csv "SELECT * EXCLUDE (_ingested_at) FROM curated.$1 ORDER BY ALL"
     sluice runs --limit 0 | awk 'NR > 1 {print $3, $4, $5, $6, $7, $8, $9}'
 }
+
+# ---- the server ----------------------------------------------------------
+
+# start_server [ARGS...]: sluice serve on a free loopback port, in the
+# background; sets SERVER_PID, ADDR (host:port) and URL.  Its output goes to
+# $T/server.log.  The cleanup trap stops it.
+start_server() {
+    : > "$T/server.log"
+    "$SLUICE" serve --listen 127.0.0.1:0 "$@" >"$T/server.log" 2>&1 &
+    SERVER_PID=$!
+    i=0
+    while ! grep -q 'listening on' "$T/server.log"; do
+        i=$((i + 1))
+        if [ $i -gt 300 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            cat "$T/server.log"
+            fail "the server did not start"
+        fi
+        sleep 0.05
+    done
+    ADDR=$(sed -n 's|.*listening on https\{0,1\}://\([^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
+    URL="http://$ADDR"
+    trap 'stop_server_quietly; cleanup' EXIT
+}
+
+stop_server_quietly() {
+    if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=
+}
+
+# stop_server: SIGTERM, wait, and check it stopped cleanly.
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" || fail "the server exited with status $?"
+    SERVER_PID=
+}
+
+# kill_server: SIGKILL, no goodbye.
+kill_server() {
+    kill -KILL "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+# The AWS CLI v2 against the server, with throw-away credentials and no
+# retries (so an error is seen as it is).
+awsk() {
+    AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1 \
+        AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
+        AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true \
+        aws --endpoint-url "$URL" --output json "$@"
+}
+
+# py_check SCRIPT ARGS...: a Python test script from tests/lib with the
+# server's URL, run by Debian's python (boto3, cbor2).
+py_check() {
+    script=$1
+    shift
+    SLUICE_URL="$URL" AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret \
+        AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+        AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+        "$PY" "$SLUICE_SRC/tests/lib/$script" "$@"
+}
