@@ -32,7 +32,11 @@ sl_fault_init(void)
     const char *at, *colon;
     size_t n;
 
-    if (trace != NULL && *trace)
+    /* Calling again re-arms from scratch, so one test process can arm
+     * point after point. */
+    fault.armed = 0;
+    fault.hits = 0;
+    if (trace != NULL && *trace && fault.trace_fd < 0)
         fault.trace_fd = open(trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (spec == NULL || (at = strchr(spec, '@')) == NULL)
         return;

@@ -17,7 +17,11 @@
 #ifndef SL_FAULT_H
 #define SL_FAULT_H
 
-/* Read SLUICE_FAULT and SLUICE_FAULT_TRACE; call once at start-up. */
+/*
+ * Read SLUICE_FAULT and SLUICE_FAULT_TRACE; call once at start-up.  Tests
+ * may call it again after changing SLUICE_FAULT: that disarms the previous
+ * point and counts hits of the new one from zero.  Not thread-safe.
+ */
 void sl_fault_init(void);
 /* Pass a fault point; see above. */
 int sl_fault(const char *point);
