@@ -53,8 +53,14 @@ enum put_shape {
     PUT_FIREHOSE_RECORD, /* {"DeliveryStreamName","Record":{"Data"}} */
 };
 
-/* Parse body[0..len) (writable; body[len] must be readable and is treated as
- * the end) into b, whose recs and cap the caller has set. */
+/*
+ * Parse body[0..len) (writable; body[len] must be readable and is treated as
+ * the end) into b, whose recs and cap the caller has set.  Every other
+ * member of b is filled in.  PUT_KINESIS_RECORD always gives n = 1 and
+ * has_records (the record's members are at the top); PUT_FIREHOSE_RECORD
+ * gives n = 1 if "Record" is present and not null.  On failure the body's
+ * bytes and b are unspecified.
+ */
 int putrecords_parse(enum put_shape shape, char *body, size_t len, struct put_batch *b,
                      struct sl_diag *d);
 
