@@ -70,10 +70,11 @@
 #define MAX_PEM ((size_t)1 << 20)
 /*
  * libmicrohttpd reads into half of a per-connection pool (32 KiB by
- * default).  A bigger pool lets a 150 KB body arrive in a few large reads
- * rather than ten small ones, each with its own poll and callback; the pool
- * is touched only as far as it is used.  It also bounds the request line
- * and headers together.
+ * default), which also has to hold the request line and headers.  A
+ * bigger pool lets a 150 KB body arrive in fewer, larger reads; the pool
+ * is touched only as far as it is used.  Measured with bench/http_bench:
+ * at full speed about 15% less system time than the default, at 2,000
+ * requests/s no difference beyond noise, so the gain is small but free.
  */
 #define POOL_SIZE ((size_t)256 << 10)
 /* The first growth of a chunked body's buffer. */

@@ -279,6 +279,10 @@ roundtrip(struct client *c, const char *method, const char *path, const char *ex
     struct sl_buf req;
     int rc;
 
+    /* r is always safe to release, even if sending fails. */
+    sl_buf_init(&r->head);
+    sl_buf_init(&r->body);
+    r->status = 0;
     sl_buf_init(&req);
     sl_buf_addf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s", method, path, extra ? extra : "");
     if (body != NULL)
@@ -454,6 +458,74 @@ TEST(over_max_body_refused_before_the_body)
     CHECK(client_closed(&c));
     CHECK_INT(atomic_load(&a.entered), 0);
     client_close(&c);
+    http_stop(s);
+}
+
+TEST(expect_100_continue)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_body = 1000};
+    struct http_server *s = start(&a, &cfg);
+    const char *ok = "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 5\r\n\r\n";
+    const char *big = "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                      "Content-Length: 5000\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, ok, strlen(ok)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 100);
+    reply_release(&r);
+    CHECK_INT(client_send(&c, "howdy", 5), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "howdy");
+    reply_release(&r);
+
+    /* Refused: the final status comes instead of 100 Continue. */
+    CHECK_INT(client_send(&c, big, strlen(big)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 413);
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(connections_over_the_limit_are_closed)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_connections = 2};
+    struct http_server *s = start(&a, &cfg);
+    struct client c[3];
+    struct reply r;
+
+    for (int i = 0; i < 3; i++)
+        client_open(&c[i], http_port(s));
+    /* Let the first two be accepted before the third is judged. */
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(roundtrip(&c[i], "GET", "/", NULL, NULL, 0, &r), 0);
+        CHECK_INT(r.status, 200);
+        reply_release(&r);
+    }
+    CHECK(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) < 0);
+    reply_release(&r);
+    client_close(&c[2]);
+    client_close(&c[0]);
+    /* A slot frees up once a connection is gone. */
+    for (int i = 0; i < 100; i++) {
+        client_open(&c[2], http_port(s));
+        if (roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) == 0)
+            break;
+        reply_release(&r);
+        client_close(&c[2]);
+        sleep_ms(10);
+    }
+    CHECK_INT(r.status, 200);
+    reply_release(&r);
+    client_close(&c[2]);
+    client_close(&c[1]);
     http_stop(s);
 }
 
