@@ -2,3 +2,11 @@
 bench: setup-test
 	@$(MAKE) --no-print-directory MODE=release all
 	@bench/transform.sh build/release/sluice
+
+# The HTTP layer under keep-alive load (see bench/http_bench.c); build it
+# with make MODE=release build/release/bench/http_bench.
+$(BUILD)/bench/http_bench: bench/http_bench.c $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BENCH   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	    $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)

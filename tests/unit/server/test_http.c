@@ -1,0 +1,939 @@
+/*
+ * test_http.c - the HTTP layer, driven over loopback with raw sockets and
+ * an OpenSSL client: keep-alive, limits, timeouts, concurrency, graceful
+ * stop, HTTPS.  Every socket has a receive timeout, so a broken server
+ * fails a check instead of hanging the suite.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/mem.h"
+#include "server/http.h"
+#include "test.h"
+
+/* ---- the application side ------------------------------------------ */
+
+struct app {
+    int sleep_ms;              /* handle() sleeps this long */
+    atomic_int entered;        /* handle() calls begun */
+    atomic_int refusals[3];    /* check calls by why */
+    atomic_int checks;
+};
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool
+app_check(void *ctx, const struct http_request *req, enum http_refusal why,
+          struct http_response *resp)
+{
+    struct app *a = ctx;
+
+    atomic_fetch_add(&a->checks, 1);
+    atomic_fetch_add(&a->refusals[why], 1);
+    if (why != HTTP_OK) {
+        resp->status = why == HTTP_TOO_LARGE ? 413 : 400;
+        resp->content_type = "application/x-amz-json-1.1";
+        sl_buf_addf(&resp->body, "{\"__type\":\"%s\"}",
+                    why == HTTP_TOO_LARGE ? "TooLarge" : "ProvisionedThroughputExceededException");
+        return false;
+    }
+    if (strcmp(req->path, "/forbidden") == 0) {
+        resp->status = 403;
+        sl_buf_adds(&resp->body, "{\"message\":\"no\"}");
+        return false;
+    }
+    return req->body == NULL;
+}
+
+/*
+ * Echoes the body for POST /echo; otherwise describes the request:
+ * "METHOD PATH len=N target=X q=Y flag=Z".  The body is changed in place
+ * first, to prove it is writable.
+ */
+static void
+app_handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct app *a = ctx;
+    const char *t = http_header(req, "x-amz-target"), *q = http_query(req, "q"),
+               *flag = http_query(req, "flag");
+
+    atomic_fetch_add(&a->entered, 1);
+    if (a->sleep_ms)
+        sleep_ms(a->sleep_ms);
+    if (req->body_len > 0) {
+        req->body_mut[0] ^= 0x20;
+        req->body_mut[0] ^= 0x20;
+    }
+    if (req->body[req->body_len] != '\0')
+        resp->status = 500;
+    http_response_header(resp, "x-amzn-RequestId", "r-1");
+    if (strcmp(req->path, "/echo") == 0) {
+        resp->content_type = "application/octet-stream";
+        sl_buf_add(&resp->body, req->body, req->body_len);
+        return;
+    }
+    sl_buf_addf(&resp->body, "%s %s len=%zu cl=%lld target=%s q=%s flag=%s", req->method,
+                req->path, req->body_len, (long long)req->content_length, t ? t : "-",
+                q ? q : "-", flag ? flag : "-");
+}
+
+static struct http_server *
+start(struct app *a, struct http_config *cfg)
+{
+    struct http_handlers h = {a, app_check, app_handle};
+    struct http_server *s = NULL;
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (http_start(cfg, &h, &s, &d) < 0) {
+        fprintf(stderr, "http_start: %s\n", d.msg);
+        CHECK(!"http_start failed");
+    }
+    CHECK(http_port(s) > 0);
+    return s;
+}
+
+/* ---- the client side ----------------------------------------------- */
+
+struct client {
+    int fd;
+    SSL *ssl;          /* NULL for plain HTTP */
+    struct sl_buf in;  /* received, not yet consumed */
+};
+
+struct reply {
+    int status;
+    struct sl_buf head; /* status line and headers */
+    struct sl_buf body;
+};
+
+static int
+dial(int port, int rcv_timeout_s)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {rcv_timeout_s, 0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+    if (fd < 0)
+        return -1;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void
+client_open(struct client *c, int port)
+{
+    c->ssl = NULL;
+    sl_buf_init(&c->in);
+    c->fd = dial(port, 5);
+    CHECK(c->fd >= 0);
+}
+
+static void
+client_close(struct client *c)
+{
+    if (c->ssl != NULL) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    sl_buf_release(&c->in);
+}
+
+static int
+client_send(struct client *c, const void *p, size_t n)
+{
+    const char *s = p;
+
+    while (n > 0) {
+        ssize_t k = c->ssl ? SSL_write(c->ssl, s, (int)n) : send(c->fd, s, n, MSG_NOSIGNAL);
+
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR && c->ssl == NULL)
+                continue;
+            return -1;
+        }
+        s += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* More bytes into c->in; 0 at EOF, -1 on error or timeout. */
+static int
+client_fill(struct client *c)
+{
+    ssize_t k;
+
+    sl_buf_grow(&c->in, 65536);
+    if (c->ssl)
+        k = SSL_read(c->ssl, c->in.data + c->in.len, 65536);
+    else
+        k = recv(c->fd, c->in.data + c->in.len, 65536, 0);
+    if (k < 0)
+        return -1;
+    if (k == 0)
+        return 0;
+    sl_buf_setlen(&c->in, c->in.len + (size_t)k);
+    return 1;
+}
+
+/* Read one response; head_only for a HEAD request.  0, or -1. */
+static int
+client_reply(struct client *c, struct reply *r, bool head_only)
+{
+    char *end, *cl;
+    size_t hlen, blen = 0;
+
+    sl_buf_init(&r->head);
+    sl_buf_init(&r->body);
+    r->status = 0;
+    while ((end = strstr(c->in.data, "\r\n\r\n")) == NULL)
+        if (client_fill(c) <= 0)
+            return -1;
+    hlen = (size_t)(end - c->in.data) + 4;
+    sl_buf_add(&r->head, c->in.data, hlen);
+    if (sscanf(r->head.data, "HTTP/1.1 %d", &r->status) != 1)
+        return -1;
+    cl = strcasestr(r->head.data, "\r\ncontent-length:");
+    if (cl != NULL)
+        blen = strtoull(cl + 17, NULL, 10);
+    if (head_only)
+        blen = 0;
+    while (c->in.len < hlen + blen)
+        if (client_fill(c) <= 0)
+            return -1;
+    sl_buf_add(&r->body, c->in.data + hlen, blen);
+    memmove(c->in.data, c->in.data + hlen + blen, c->in.len - hlen - blen);
+    sl_buf_setlen(&c->in, c->in.len - hlen - blen);
+    return 0;
+}
+
+static void
+reply_release(struct reply *r)
+{
+    sl_buf_release(&r->head);
+    sl_buf_release(&r->body);
+}
+
+/* Whether the server closed the connection (EOF or reset) in time. */
+static bool
+client_closed(struct client *c)
+{
+    for (;;) {
+        int k = client_fill(c);
+
+        if (k == 0)
+            return true;
+        if (k < 0)
+            return errno == ECONNRESET || c->ssl != NULL;
+    }
+}
+
+/* Send one request, read its reply; 0 or -1. */
+static int
+roundtrip(struct client *c, const char *method, const char *path, const char *extra,
+          const void *body, size_t len, struct reply *r)
+{
+    struct sl_buf req;
+    int rc;
+
+    /* r is always safe to release, even if sending fails. */
+    sl_buf_init(&r->head);
+    sl_buf_init(&r->body);
+    r->status = 0;
+    sl_buf_init(&req);
+    sl_buf_addf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s", method, path, extra ? extra : "");
+    if (body != NULL)
+        sl_buf_addf(&req, "Content-Length: %zu\r\n", len);
+    sl_buf_adds(&req, "\r\n");
+    rc = client_send(c, req.data, req.len);
+    if (rc == 0 && body != NULL)
+        rc = client_send(c, body, len);
+    sl_buf_release(&req);
+    if (rc == 0)
+        rc = client_reply(c, r, strcmp(method, "HEAD") == 0);
+    return rc;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+TEST(keep_alive_serves_several_requests)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "POST", "/x", NULL, "hello", 5, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "POST /x len=5 cl=5 target=- q=- flag=-");
+    CHECK_HAS(r.head.data, "Content-Type: application/json");
+    CHECK_HAS(r.head.data, "x-amzn-RequestId: r-1");
+    reply_release(&r);
+
+    CHECK_INT(roundtrip(&c, "GET", "/a%20b?q=1&flag", NULL, NULL, 0, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "GET /a b len=0 cl=0 target=- q=1 flag=");
+    reply_release(&r);
+
+    CHECK_INT(roundtrip(&c, "HEAD", "/h", NULL, NULL, 0, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_HAS(r.head.data, "Content-Length: 38");
+    CHECK_INT(r.body.len, 0);
+    reply_release(&r);
+
+    for (int i = 0; i < 20; i++) {
+        CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, "abc", 3, &r), 0);
+        CHECK_STR(r.body.data, "abc");
+        reply_release(&r);
+    }
+    CHECK_INT(atomic_load(&a.entered), 23);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(pipelined_requests_answered_in_order)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *two = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\ntwo";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, two, strlen(two)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "one");
+    reply_release(&r);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "two");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(header_names_are_case_insensitive)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "POST", "/", "X-AMZ-TARGET: Kinesis_20131202.PutRecords\r\n", "{}", 2,
+                        &r), 0);
+    CHECK_HAS(r.body.data, "target=Kinesis_20131202.PutRecords");
+    reply_release(&r);
+    CHECK_INT(roundtrip(&c, "POST", "/", "x-Amz-tarGET: a.b\r\n", "{}", 2, &r), 0);
+    CHECK_HAS(r.body.data, "target=a.b");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(ten_megabyte_body_round_trip)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    size_t len = (size_t)10 << 20;
+    char *body = sl_malloc(len);
+    struct client c;
+    struct reply r;
+
+    for (size_t i = 0; i < len; i++)
+        body[i] = (char)('a' + (i * 7 + i / 4099) % 26);
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, body, len, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_INT(r.body.len, len);
+    CHECK(memcmp(r.body.data, body, len) == 0);
+    reply_release(&r);
+    free(body);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(chunked_body_is_assembled)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *req = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, req, strlen(req)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "hello world");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(over_max_body_refused_before_the_body)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_body = 1000};
+    struct http_server *s = start(&a, &cfg);
+    const char *req = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    /* Only the headers go out; the answer must come without the body. */
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, req, strlen(req)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 413);
+    CHECK_STR(r.body.data, "{\"__type\":\"TooLarge\"}");
+    CHECK_HAS(r.head.data, "application/x-amz-json-1.1");
+    CHECK_INT(atomic_load(&a.refusals[HTTP_TOO_LARGE]), 1);
+    CHECK_INT(atomic_load(&a.entered), 0);
+    CHECK(client_closed(&c));
+    reply_release(&r);
+    client_close(&c);
+
+    /* A chunked body is cut off once it passes the limit. */
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 57),
+              0);
+    for (int i = 0; i < 3; i++) {
+        char chunk[600];
+
+        memset(chunk, 'x', sizeof(chunk));
+        if (client_send(&c, "258\r\n", 5) < 0 || client_send(&c, chunk, sizeof(chunk)) < 0 ||
+            client_send(&c, "\r\n", 2) < 0)
+            break;
+    }
+    CHECK(client_closed(&c));
+    CHECK_INT(atomic_load(&a.entered), 0);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(expect_100_continue)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_body = 1000};
+    struct http_server *s = start(&a, &cfg);
+    const char *ok = "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 5\r\n\r\n";
+    const char *big = "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                      "Content-Length: 5000\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, ok, strlen(ok)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 100);
+    reply_release(&r);
+    CHECK_INT(client_send(&c, "howdy", 5), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "howdy");
+    reply_release(&r);
+
+    /* Refused: the final status comes instead of 100 Continue. */
+    CHECK_INT(client_send(&c, big, strlen(big)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 413);
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(connections_over_the_limit_are_closed)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_connections = 2};
+    struct http_server *s = start(&a, &cfg);
+    struct client c[3];
+    struct reply r;
+
+    for (int i = 0; i < 3; i++)
+        client_open(&c[i], http_port(s));
+    /* Let the first two be accepted before the third is judged. */
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(roundtrip(&c[i], "GET", "/", NULL, NULL, 0, &r), 0);
+        CHECK_INT(r.status, 200);
+        reply_release(&r);
+    }
+    CHECK(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) < 0);
+    reply_release(&r);
+    client_close(&c[2]);
+    client_close(&c[0]);
+    /* A slot frees up once a connection is gone. */
+    for (int i = 0; i < 100; i++) {
+        client_open(&c[2], http_port(s));
+        if (roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) == 0)
+            break;
+        reply_release(&r);
+        client_close(&c[2]);
+        sleep_ms(10);
+    }
+    CHECK_INT(r.status, 200);
+    reply_release(&r);
+    client_close(&c[2]);
+    client_close(&c[1]);
+    http_stop(s);
+}
+
+TEST(check_refusal_skips_the_body_and_closes)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *req = "POST /forbidden HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, req, strlen(req)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 403);
+    CHECK_HAS(r.head.data, "Connection: close");
+    CHECK(client_closed(&c));
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(over_max_inflight_is_overloaded)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_inflight = 1000000};
+    struct http_server *s = start(&a, &cfg);
+    const char *big = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 800000\r\n\r\n";
+    const char *more = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 400000\r\n\r\n";
+    char *body = sl_calloc(1, 800000);
+    struct client held, late;
+    struct reply r;
+
+    /* held's headers reserve 800 KB; half its body is sent, then it waits. */
+    client_open(&held, http_port(s));
+    CHECK_INT(client_send(&held, big, strlen(big)), 0);
+    CHECK_INT(client_send(&held, body, 400000), 0);
+    for (int i = 0; i < 200 && atomic_load(&a.checks) < 1; i++)
+        sleep_ms(5);
+    CHECK_INT(atomic_load(&a.checks), 1);
+
+    client_open(&late, http_port(s));
+    CHECK_INT(client_send(&late, more, strlen(more)), 0);
+    CHECK_INT(client_reply(&late, &r, false), 0);
+    CHECK_INT(r.status, 400);
+    CHECK_HAS(r.body.data, "ProvisionedThroughputExceededException");
+    CHECK_INT(atomic_load(&a.refusals[HTTP_OVERLOADED]), 1);
+    reply_release(&r);
+    client_close(&late);
+
+    CHECK_INT(client_send(&held, body + 400000, 400000), 0);
+    CHECK_INT(client_reply(&held, &r, false), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_INT(r.body.len, 800000);
+    reply_release(&r);
+
+    /* The budget came back with the response. */
+    client_open(&late, http_port(s));
+    CHECK_INT(roundtrip(&late, "POST", "/", NULL, body, 400000, &r), 0);
+    CHECK_INT(r.status, 200);
+    reply_release(&r);
+    client_close(&late);
+    client_close(&held);
+    free(body);
+    http_stop(s);
+}
+
+TEST(slow_client_dropped_others_served)
+{
+    struct app a = {0};
+    struct http_config cfg = {.timeout_s = 1};
+    struct http_server *s = start(&a, &cfg);
+    const char *half = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc";
+    struct client slow, fast;
+    struct reply r;
+    double t0 = now_s(), dropped = 0;
+    int served = 0;
+
+    client_open(&slow, http_port(s));
+    client_open(&fast, http_port(s));
+    CHECK_INT(client_send(&slow, half, strlen(half)), 0);
+    /* fast keeps working (within the idle limit) while slow stalls. */
+    while (now_s() - t0 < 3.0) {
+        struct pollfd p = {slow.fd, POLLIN, 0};
+
+        CHECK_INT(roundtrip(&fast, "POST", "/echo", NULL, "ping", 4, &r), 0);
+        CHECK_STR(r.body.data, "ping");
+        reply_release(&r);
+        served++;
+        if (poll(&p, 1, 100) == 1 && dropped == 0) {
+            CHECK(client_closed(&slow));
+            dropped = now_s() - t0;
+        }
+    }
+    CHECK(dropped >= 0.9 && dropped < 2.9);
+    CHECK(served >= 10);
+    CHECK_INT(atomic_load(&a.entered), served);
+    client_close(&slow);
+    client_close(&fast);
+    http_stop(s);
+}
+
+struct conc {
+    int port;
+    int status;
+};
+
+static void *
+one_request(void *arg)
+{
+    struct conc *k = arg;
+    struct client c;
+    struct reply r;
+
+    c.ssl = NULL;
+    sl_buf_init(&c.in);
+    c.fd = dial(k->port, 10);
+    if (c.fd < 0)
+        return NULL;
+    if (roundtrip(&c, "POST", "/echo", NULL, "zz", 2, &r) == 0)
+        k->status = r.status;
+    reply_release(&r);
+    client_close(&c);
+    return NULL;
+}
+
+TEST(slow_handlers_run_concurrently)
+{
+    struct app a = {.sleep_ms = 100};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    pthread_t th[32];
+    struct conc k[32];
+    double t0 = now_s(), took;
+
+    for (int i = 0; i < 32; i++) {
+        k[i] = (struct conc){http_port(s), 0};
+        CHECK_INT(pthread_create(&th[i], NULL, one_request, &k[i]), 0);
+    }
+    for (int i = 0; i < 32; i++)
+        pthread_join(th[i], NULL);
+    took = now_s() - t0;
+    for (int i = 0; i < 32; i++)
+        CHECK_INT(k[i].status, 200);
+    /* Serially this would be 3.2 s. */
+    CHECK(took < 1.2);
+    http_stop(s);
+}
+
+struct stopper {
+    struct http_server *s;
+    struct app *a;
+};
+
+static void *
+stop_when_entered(void *arg)
+{
+    struct stopper *st = arg;
+
+    for (int i = 0; i < 400 && atomic_load(&st->a->entered) == 0; i++)
+        sleep_ms(5);
+    http_stop(st->s);
+    return NULL;
+}
+
+TEST(graceful_stop_finishes_requests_in_flight)
+{
+    struct app a = {.sleep_ms = 300};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct stopper st = {s, &a};
+    struct client c, idle;
+    struct reply r;
+    pthread_t th;
+    int port = http_port(s), fd;
+
+    client_open(&idle, port);
+    client_open(&c, port);
+    CHECK_INT(pthread_create(&th, NULL, stop_when_entered, &st), 0);
+    CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, "last", 4, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "last");
+    CHECK_HAS(r.head.data, "Connection: close");
+    reply_release(&r);
+    pthread_join(th, NULL);
+    CHECK(client_closed(&c));
+    CHECK(client_closed(&idle));
+    fd = dial(port, 1);
+    CHECK(fd < 0);
+    client_close(&c);
+    client_close(&idle);
+}
+
+TEST(malformed_requests_do_not_hurt)
+{
+    static const char *bad[] = {
+        "GARBAGE\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+        "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        "\r\n\r\n\r\n",
+    };
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct sl_buf huge;
+    struct client c;
+    struct reply r;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        client_open(&c, http_port(s));
+        CHECK_INT(client_send(&c, bad[i], strlen(bad[i])), 0);
+        /* Either an error status or a close; never a hang or a crash. */
+        if (client_reply(&c, &r, false) == 0)
+            CHECK(r.status >= 400);
+        reply_release(&r);
+        client_close(&c);
+    }
+    sl_buf_init(&huge);
+    sl_buf_adds(&huge, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    for (int i = 0; i < 400000; i++)
+        sl_buf_addc(&huge, 'h');
+    sl_buf_adds(&huge, "\r\n\r\n");
+    client_open(&c, http_port(s));
+    client_send(&c, huge.data, huge.len);
+    if (client_reply(&c, &r, false) == 0)
+        CHECK(r.status >= 400);
+    reply_release(&r);
+    client_close(&c);
+    sl_buf_release(&huge);
+
+    /* A client that vanishes mid-body. */
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\nabc", 53),
+              0);
+    client_close(&c);
+
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, "fine", 4, &r), 0);
+    CHECK_STR(r.body.data, "fine");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(listens_on_ipv6_loopback)
+{
+    struct app a = {0};
+    struct http_config cfg = {.address = "::1"};
+    struct http_handlers h = {&a, NULL, app_handle};
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+    struct timeval tv = {5, 0};
+    struct http_server *s = NULL;
+    struct sl_diag d;
+    struct client c;
+    struct reply r;
+    int rc;
+
+    sl_diag_init(&d);
+    rc = http_start(&cfg, &h, &s, &d);
+    if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT) {
+        printf("# no IPv6 loopback here: %s\n", d.msg);
+        return;
+    }
+    CHECK_INT(rc, 0);
+    c.ssl = NULL;
+    sl_buf_init(&c.in);
+    c.fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(c.fd >= 0);
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sin6.sin6_addr = in6addr_loopback;
+    sin6.sin6_port = htons((uint16_t)http_port(s));
+    CHECK_INT(connect(c.fd, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+    CHECK_INT(roundtrip(&c, "GET", "/six", NULL, NULL, 0, &r), 0);
+    CHECK_HAS(r.body.data, "GET /six");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(bad_addresses_are_refused)
+{
+    struct app a = {0};
+    struct http_handlers h = {&a, app_check, app_handle};
+    struct http_config cfg = {.address = "localhost"};
+    struct http_server *s = NULL, *s2 = NULL;
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), -EINVAL);
+    CHECK_HAS(d.msg, "'localhost'");
+
+    cfg.address = "127.0.0.1";
+    s = start(&a, &cfg);
+    cfg.port = http_port(s);
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s2, &d), -EADDRINUSE);
+    CHECK_HAS(d.msg, "127.0.0.1");
+    http_stop(s);
+}
+
+/* ---- HTTPS ------------------------------------------------------------ */
+
+static char tls_dir[128];
+
+static void
+make_cert(void)
+{
+    char cmd[512];
+
+    snprintf(tls_dir, sizeof(tls_dir), "/tmp/sluice-http-test-%d", getpid());
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+             "-nodes -subj /CN=localhost -days 1 -keyout %s/key.pem -out %s/cert.pem "
+             ">/dev/null 2>&1",
+             tls_dir, tls_dir, tls_dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+TEST(https_with_a_self_signed_certificate)
+{
+    char cert[256], key[256];
+    struct app a = {0};
+    struct http_config cfg = {.tls_cert = cert, .tls_key = key};
+    struct http_server *s;
+    SSL_CTX *ctx;
+    struct client c;
+    struct reply r;
+
+    make_cert();
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+    snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+    s = start(&a, &cfg);
+    ctx = SSL_CTX_new(TLS_client_method());
+    CHECK(ctx != NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    client_open(&c, http_port(s));
+    c.ssl = SSL_new(ctx);
+    SSL_set_fd(c.ssl, c.fd);
+    SSL_set_tlsext_host_name(c.ssl, "localhost");
+    CHECK_INT(SSL_connect(c.ssl), 1);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, "secret", 6, &r), 0);
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body.data, "secret");
+        reply_release(&r);
+    }
+    client_close(&c);
+    SSL_CTX_free(ctx);
+    http_stop(s);
+    sl_rmtree(tls_dir);
+}
+
+TEST(bad_certificates_give_clear_errors)
+{
+    char cert[256], key[256], junk[256];
+    struct app a = {0};
+    struct http_handlers h = {&a, app_check, app_handle};
+    struct http_config cfg = {.tls_cert = "/nonexistent/cert.pem", .tls_key = key};
+    struct http_server *s = NULL;
+    struct sl_diag d;
+
+    make_cert();
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+    snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+    snprintf(junk, sizeof(junk), "%s/junk.pem", tls_dir);
+    CHECK_INT(sl_write_file_atomic(junk, "not a pem\n", 10, NULL), 0);
+
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), -ENOENT);
+    CHECK_HAS(d.msg, "TLS certificate '/nonexistent/cert.pem'");
+
+    cfg.tls_cert = junk;
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), SL_ERR_INPUT);
+    CHECK_HAS(d.msg, "certificate");
+    CHECK_HAS(d.msg, junk);
+
+    cfg.tls_cert = cert;
+    cfg.tls_key = junk;
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), SL_ERR_INPUT);
+    CHECK_HAS(d.msg, "TLS key");
+    CHECK_HAS(d.msg, junk);
+
+    /* The key of another certificate. */
+    cfg.tls_key = key;
+    cfg.tls_cert = cert;
+    {
+        char cmd[512];
+
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                 "-subj /CN=other -days 1 -keyout %s/key2.pem -out %s/cert2.pem >/dev/null 2>&1",
+                 tls_dir, tls_dir);
+        CHECK_INT(system(cmd), 0);
+        snprintf(key, sizeof(key), "%s/key2.pem", tls_dir);
+    }
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), SL_ERR_INPUT);
+    CHECK_HAS(d.msg, "does not match");
+
+    cfg.tls_cert = NULL;
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), -EINVAL);
+    CHECK(s == NULL);
+    sl_rmtree(tls_dir);
+}
