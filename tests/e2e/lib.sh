@@ -115,13 +115,14 @@ kill_server() {
     SERVER_PID=
 }
 
-# The AWS CLI v2 against the server, with throw-away credentials and no
+# The AWS CLI v2 (Debian's /usr/bin/aws: another aws first on PATH may be
+# v1, which encodes blobs differently) against the server, with throw-away credentials and no
 # retries (so an error is seen as it is).
 awsk() {
     AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1 \
         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
         AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true \
-        aws --endpoint-url "$URL" --output json "$@"
+        /usr/bin/aws --endpoint-url "$URL" --output json "$@"
 }
 
 # py_check SCRIPT ARGS...: a Python test script from tests/lib with the

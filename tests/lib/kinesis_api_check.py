@@ -108,15 +108,23 @@ check("DescribeStream ExclusiveStartShardId",
       ["shardId-000000000002", "shardId-000000000003"])
 summ = K.describe_stream_summary(StreamName="s1")["StreamDescriptionSummary"]
 check("DescribeStreamSummary", summ["OpenShardCount"] == 4 and summ["StreamStatus"] == "ACTIVE")
-summ = K.describe_stream_summary(StreamARN="arn:aws:kinesis:us-east-1:000000000000:stream/od")
-check("on-demand stream by ARN",
-      summ["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"] == "ON_DEMAND")
+# Debian's botocore model predates StreamARN: send it by hand.
+status, _, data = raw("Kinesis_20131202.DescribeStreamSummary",
+                      json.dumps({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/od"}))
+summ = json.loads(data)
+check("on-demand stream by ARN", status == 200 and
+      summ["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"] == "ON_DEMAND", data)
 names = K.list_streams()["StreamNames"]
 check("ListStreams", names == ["od", "s1", "s2"], str(names))
 first = K.list_streams(Limit=1)
 check("ListStreams paging", first["StreamNames"] == ["od"] and first["HasMoreStreams"])
-rest = K.list_streams(NextToken=first["NextToken"])
-check("ListStreams NextToken", rest["StreamNames"] == ["s1", "s2"], str(rest["StreamNames"]))
+rest = K.list_streams(ExclusiveStartStreamName="od")
+check("ListStreams ExclusiveStartStreamName", rest["StreamNames"] == ["s1", "s2"],
+      str(rest["StreamNames"]))
+status, _, data = raw("Kinesis_20131202.ListStreams", b'{"Limit": 1}')
+token = json.loads(data)["NextToken"]
+status, _, data = raw("Kinesis_20131202.ListStreams", json.dumps({"NextToken": token}))
+check("ListStreams NextToken", json.loads(data)["StreamNames"] == ["s1", "s2"], data)
 shards = K.list_shards(StreamName="s1", MaxResults=3)
 check("ListShards MaxResults", len(shards["Shards"]) == 3 and "NextToken" in shards)
 more = K.list_shards(NextToken=shards["NextToken"])
@@ -228,9 +236,10 @@ expect_error("GetRecords Limit over 10000", "InvalidArgumentException",
              K.get_records, ShardIterator=it, Limit=10001)
 expect_error("a garbled iterator", "InvalidArgumentException",
              K.get_records, ShardIterator=it[:-6] + ("AAAAAA" if it[-6:] != "AAAAAA" else "BBBBBB"))
-expect_error("an iterator for another stream", "InvalidArgumentException",
-             K.get_records, ShardIterator=it,
-             StreamARN="arn:aws:kinesis:us-east-1:000000000000:stream/s1")
+raw_error("an iterator for another stream", "Kinesis_20131202.GetRecords",
+          json.dumps({"ShardIterator": it,
+                      "StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s1"}),
+          "InvalidArgumentException")
 expect_error("GetShardIterator of an unknown shard", "ResourceNotFoundException",
              K.get_shard_iterator, StreamName="s1", ShardId="shardId-000000000009",
              ShardIteratorType="LATEST")
