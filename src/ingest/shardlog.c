@@ -730,10 +730,11 @@ seg_load(struct shardlog *l, uint64_t base, bool last, uint64_t *prev_seq, int *
     if (r < (ssize_t)SEG_HDR || memcmp(hdr, SEG_MAGIC, 8) != 0 || get_u64(hdr + 8) != base) {
         static const uint8_t zero[SEG_HDR];
 
-        /* Only the newest segment can have been cut while it was created,
-         * before it held anything. */
-        if (!last || (st.st_size > (off_t)SEG_HDR) ||
-            (r == (ssize_t)SEG_HDR && memcmp(hdr, zero, SEG_HDR) != 0)) {
+        /* Only the newest segment can lack its header: cut short, or still
+         * zeros after a power cut.  Either way no fdatasync ever covered it
+         * (one would have covered the header too), so nothing in it was
+         * acknowledged and it starts again empty. */
+        if (!last || (r == (ssize_t)SEG_HDR && memcmp(hdr, zero, SEG_HDR) != 0)) {
             rc = corrupt(d, path, 0, "the segment header is not valid");
             goto out;
         }

@@ -374,11 +374,19 @@ TEST(torn_tail_recovered)
         CHECK_INT(append_n(l, 6, 1, 1000, 100), 6);
         shardlog_close(l);
     }
-    /* A newest segment cut before its header was whole starts empty. */
+    /* A newest segment cut before its header was whole starts empty; so
+     * does one whose header is still zeros (never synced) whatever follows. */
     write_file(path, (const uint8_t *)orig.data, 7);
     l = open_log(NULL, dir, false, 0);
     shardlog_info(l, &info);
     CHECK_INT(info.next_seq, 1);
+    shardlog_close(l);
+    memset(orig.data, 0, SEG_HDR);
+    write_file(path, (const uint8_t *)orig.data, orig.len);
+    l = open_log(NULL, dir, false, 0);
+    shardlog_info(l, &info);
+    CHECK_INT(info.next_seq, 1);
+    CHECK_INT(info.bytes, SEG_HDR);
     shardlog_close(l);
     sl_buf_release(&orig);
     free(path);
