@@ -1104,6 +1104,15 @@ check_record(struct api_call *c, const struct stream *s, const struct put_item *
                   r->data_len, member, (long long)s->def.max_record_bytes);
         return false;
     }
+    /* The record size limit counts the partition key too. */
+    if ((int64_t)(r->data_len + r->pk_len) > s->def.max_record_bytes) {
+        api_error(c, "InvalidArgumentException",
+                  "The record %s holds %zu bytes of data and partition key; the stream takes "
+                  "at most %lld.",
+                  member[0] ? member : "", r->data_len + r->pk_len,
+                  (long long)s->def.max_record_bytes);
+        return false;
+    }
     return true;
 }
 

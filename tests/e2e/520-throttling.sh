@@ -12,7 +12,7 @@ import os, sys, time, urllib.request
 import boto3, botocore.config, botocore.exceptions
 url = sys.argv[1]
 k = boto3.client("kinesis", endpoint_url=url,
-                 config=botocore.config.Config(retries={"max_attempts": 1}))
+                 config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 # 3,000 records at once against 1,000 records/s.
 sent = ok = failed = 0
 t0 = time.time()
@@ -30,9 +30,12 @@ assert ok + failed == sent
 assert failed > 0, "nothing was throttled"
 assert ok <= 1000 + 1000 * elapsed + 1, f"{ok} accepted in {elapsed:.2f}s"
 print(f"ok {ok} accepted, {failed} throttled per record in {elapsed:.2f}s")
-# PutRecord over the limit is a whole-request error.
+# PutRecord over the limit is a whole-request error: two records of about
+# 1 MB against 1 MiB/s.
+time.sleep(1.1)
 try:
-    k.put_record(StreamName="t1", Data=b"r", PartitionKey="p")
+    for _ in range(2):
+        k.put_record(StreamName="t1", Data=b"b" * 1000000, PartitionKey="p")
     raise SystemExit("FAIL PutRecord was not throttled")
 except botocore.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "ProvisionedThroughputExceededException", e

@@ -24,7 +24,7 @@ py_check put_events.py logs 0 120 --firehose --batch 40
 say "API-created delivery stream, bound by its S3 prefix"
 awsk firehose create-delivery-stream --delivery-stream-name api-made \
     --extended-s3-destination-configuration \
-    'RoleARN=arn:aws:iam::000000000000:role/r,BucketARN=arn:aws:s3:::lake,Prefix=raw/direct/,BufferingHints={SizeInMBs=1,IntervalInSeconds=1}' \
+    'RoleARN=arn:aws:iam::000000000000:role/r,BucketARN=arn:aws:s3:::lake,Prefix=raw/direct/,BufferingHints={SizeInMBs=1,IntervalInSeconds=60}' \
     >/dev/null
 py_check put_events.py api-made 500 30 --firehose
 if awsk firehose put-record --delivery-stream-name nope --record "{\"Data\":\"$rec\"}" 2>"$T/err"; then

@@ -72,6 +72,11 @@ lake_state() {
 
 # ---- the server ----------------------------------------------------------
 
+# Throw-away credentials and region for the AWS clients, and no user config.
+export AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
+    AWS_EC2_METADATA_DISABLED=true
+
 # start_server [ARGS...]: sluice serve on a free loopback port, in the
 # background; sets SERVER_PID, ADDR (host:port) and URL.  Its output goes to
 # $T/server.log.  The cleanup trap stops it.
@@ -90,7 +95,7 @@ start_server() {
     done
     ADDR=$(sed -n 's|.*listening on https\{0,1\}://\([^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
     URL="http://$ADDR"
-    trap 'stop_server_quietly; cleanup' EXIT
+    trap 'st=$?; stop_server_quietly; (exit $st); cleanup' EXIT
 }
 
 stop_server_quietly() {
@@ -119,10 +124,7 @@ kill_server() {
 # v1, which encodes blobs differently) against the server, with throw-away credentials and no
 # retries (so an error is seen as it is).
 awsk() {
-    AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1 \
-        AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
-        AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true \
-        /usr/bin/aws --endpoint-url "$URL" --output json "$@"
+    AWS_MAX_ATTEMPTS=1 /usr/bin/aws --endpoint-url "$URL" --output json "$@"
 }
 
 # py_check SCRIPT ARGS...: a Python test script from tests/lib with the
@@ -130,8 +132,5 @@ awsk() {
 py_check() {
     script=$1
     shift
-    SLUICE_URL="$URL" AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret \
-        AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
-        AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
-        "$PY" "$SLUICE_SRC/tests/lib/$script" "$@"
+    SLUICE_URL="$URL" "$PY" "$SLUICE_SRC/tests/lib/$script" "$@"
 }

@@ -25,7 +25,7 @@ HOST = urllib.parse.urlparse(URL)
 K = boto3.client(
     "kinesis",
     endpoint_url=URL,
-    config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
+    config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}),
 )
 
 

@@ -27,7 +27,7 @@ ap.add_argument("--acked")
 ap.add_argument("--firehose", action="store_true")
 a = ap.parse_args()
 
-cfg = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
+cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
                              connect_timeout=5, read_timeout=30)
 k = boto3.client("firehose" if a.firehose else "kinesis", endpoint_url=os.environ["SLUICE_URL"],
                  config=cfg)
