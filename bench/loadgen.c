@@ -110,7 +110,7 @@ usage(FILE *out)
             "  --connections N     concurrent connections, one thread each (default 8)\n"
             "  --records N         records per PutRecords request, 1-500 (default 500)\n"
             "  --bytes B           bytes of Data per record, a JSON line padded to B\n"
-            "                      (default 200; the smallest record is about 150)\n"
+            "                      (default 200; the smallest record is about 130)\n"
             "  --duration S        seconds to measure (default 10)\n"
             "  --total N           measure N records instead (--duration, if given, still\n"
             "                      caps the time; otherwise 300 s)\n"
@@ -1288,7 +1288,9 @@ worker_run(void *arg)
         worker_fatal(w, c.err);
         goto out;
     }
-    next = mono_now();
+    /* spread the connections over one request interval rather than have
+     * them all send at once */
+    next = mono_now() + per_request * w->id / o->connections;
     while (!atomic_load(&w->sh->stop) && !atomic_load(&interrupted)) {
         double start, now = mono_now();
         bool measured;
@@ -1308,6 +1310,8 @@ worker_run(void *arg)
                 next = now;
             next += per_request;
             now = mono_now();
+            if (now >= w->sh->t_end)
+                break;
         }
         measured = now >= w->sh->t_measure;
         if (measured && o->total > 0) {
@@ -1612,7 +1616,12 @@ main(int argc, char **argv)
         return 1;
     }
 
+    /* To the last counted response; a run that went its full --duration
+     * counts at least that long, so a paced run is not credited with the
+     * idle time after its last request. */
     seconds = sum.last_done > sh.t_measure ? sum.last_done - sh.t_measure : 0;
+    if (sum.requests > 0 && o.total == 0 && !atomic_load(&interrupted) && seconds < o.duration)
+        seconds = o.duration;
     {
         /* Data bytes per record: the template length is the same for all */
         struct body b;
