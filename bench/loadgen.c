@@ -134,7 +134,9 @@ usage(FILE *out)
             "         max_ms=L failed=N errors=N requests=N conn_errors=N connections=N\n"
             "         record_bytes=B\n"
             "records counts acknowledged records; mb_per_s is Data bytes (10^6) per second;\n"
-            "latency runs from the start of sending a request to the end of its response;\n"
+            "latency runs from the start of sending a request to the end of its response\n"
+            "(its last response, with --retry); requests lost with their connection\n"
+            "count as failed but not in the latency;\n"
             "failed counts records not accepted (failed entries and records of refused\n"
             "requests); errors counts whole-request error responses.\n"
             "Exit status: 0 when records were acknowledged, 1 otherwise, 2 on bad usage.\n",
@@ -438,6 +440,7 @@ struct conn {
     size_t in_len;   /* bytes in in */
     size_t in_cap;   /* allocated size of in */
     char err[256];   /* why the last exchange failed */
+    uint64_t resends; /* requests sent again after an idle connection closed */
 };
 
 struct response {
@@ -642,8 +645,10 @@ conn_exchange(struct conn *c, const char *head, size_t head_len, const char *bod
         iov[1].iov_len = body_len;
         if (send_all(c, iov, 2) < 0) {
             conn_close(c);
-            if (idle_race)
+            if (idle_race) {
+                c->resends++;
                 continue;
+            }
             return -1;
         }
         /* headers */
@@ -663,6 +668,7 @@ conn_exchange(struct conn *c, const char *head, size_t head_len, const char *bod
                 snprintf(c->err, sizeof(c->err), "connection closed by the server");
             if (c->in_len == 0 && idle_race) {
                 conn_close(c);
+                c->resends++;
                 continue;
             }
             conn_close(c);
@@ -983,7 +989,8 @@ create_stream(const struct options *o)
             goto out;
         }
         if (resp.status != 200) {
-            fprintf(stderr, "loadgen: DescribeStreamSummary of stream \"%s\" failed: HTTP %d %.*s\n",
+            fprintf(stderr,
+                    "loadgen: DescribeStreamSummary of stream \"%s\" failed: HTTP %d %.*s\n",
                     o->stream, resp.status, (int)resp.body_len, resp.body);
             goto out;
         }
@@ -1293,7 +1300,7 @@ worker_run(void *arg)
     next = mono_now() + per_request * w->id / o->connections;
     while (!atomic_load(&w->sh->stop) && !atomic_load(&interrupted)) {
         double start, now = mono_now();
-        bool measured;
+        bool measured, lost;
         int n = o->records, pending, attempt = 0;
         const char *send_body;
         size_t send_len, head_len;
@@ -1335,6 +1342,7 @@ worker_run(void *arg)
             send_len = b.full_len;
         }
         w->sent_total += (uint64_t)n;
+        lost = false;
         pending = n;
         start = mono_now();
         if (measured)
@@ -1346,13 +1354,17 @@ worker_run(void *arg)
                                     send_len);
             if (conn_exchange(&c, head, head_len, send_body, send_len, &resp) < 0) {
                 w->conn_errors++;
-                if (++conn_failures >= 3) {
+                /* A server that is gone ends the run; one that drops
+                 * requests now and then is counted until it does so ten
+                 * times in a row. */
+                if (++conn_failures >= 10 || (c.fd < 0 && conn_open(&c) < 0)) {
                     worker_fatal(w, c.err);
                     goto out;
                 }
                 /* a dropped connection loses the request: count it, go on */
                 if (measured)
                     w->failed += (uint64_t)pending;
+                lost = true;
                 break;
             }
             conn_failures = 0;
@@ -1419,7 +1431,7 @@ worker_run(void *arg)
             backoff(attempt++);
             w->retries++;
         }
-        if (measured) {
+        if (measured && !lost) {
             double done = mono_now();
 
             hist_add(&w->hist, (uint64_t)((done - start) * 1e6));
@@ -1428,6 +1440,7 @@ worker_run(void *arg)
         }
     }
 out:
+    w->retries += c.resends;
     conn_close(&c);
     free(c.in);
     body_release(&b);
