@@ -45,7 +45,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all test demo bench fuzz check-headers format clean help setup setup-test unit
+.PHONY: all test demo bench bench-tools fuzz check-headers format clean help setup setup-test unit
 
 all: $(BUILD)/sluice
 

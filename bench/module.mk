@@ -1,20 +1,32 @@
 # bench: each benchmark against its peer in the same run, with the ratio.
-BENCH_BINS := $(BUILD)/bench/shardlog
+#
+#   $(BUILD)/bench/<name>  microbenchmarks of one part (bench/<name>.c,
+#                          linked with libsluice): shardlog, http_bench
+#   $(BUILD)/loadgen       Kinesis PutRecords load generator (bench/loadgen.c)
+#   $(BUILD)/loadgen-sink  a server that accepts everything, to measure
+#                          loadgen's own ceiling (bench/sink.c)
+# loadgen and the sink stand alone: plain sockets and threads, no libsluice.
+
+BENCH_TOOLS := $(BUILD)/loadgen $(BUILD)/loadgen-sink
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BENCH   $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)
-
-bench: setup-test
-	@$(MAKE) --no-print-directory MODE=release all build/release/bench/shardlog
-	@build/release/bench/shardlog
-	@bench/transform.sh build/release/sluice
-
-# The HTTP layer under keep-alive load (see bench/http_bench.c); build it
-# with make MODE=release build/release/bench/http_bench.
-$(BUILD)/bench/http_bench: bench/http_bench.c $(BUILD)/libsluice.a
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< \
 	    $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/loadgen: $(BUILD)/bench/loadgen.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/loadgen-sink: $(BUILD)/bench/sink.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+bench-tools: $(BENCH_TOOLS)
+
+bench: setup-test
+	@$(MAKE) --no-print-directory MODE=release all bench-tools build/release/bench/shardlog
+	@build/release/bench/shardlog
+	@bench/transform.sh build/release/sluice
+	@bench/stream.sh build/release/sluice

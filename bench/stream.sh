@@ -1,0 +1,245 @@
+#!/bin/sh
+# Benchmark: Kinesis PutRecords (500 records of about 200 bytes per request,
+# several keep-alive connections) against sluice serve, with fsync on, and
+# against kinesalite (in memory) in the same run.
+#
+#   bench/stream.sh SLUICE_BINARY
+#
+# loadgen and loadgen-sink are taken from the binary's folder (make
+# bench-tools).  Steps, each a bounded run on loopback ports the servers or
+# the kernel pick:
+#
+#   1. loadgen against loadgen-sink, each pinned to its own core: what the
+#      load generator alone can send, so a result near it is recognised as
+#      loadgen's ceiling and not the server's.
+#   2. kinesalite: start, create the stream, warm up, measure, stop.
+#   3. sluice serve in a fresh temporary project: the same, then its peak
+#      memory (VmHWM) just before SIGTERM.
+#
+# Prints a table with records/s, MB/s, p50/p99 acknowledgement latency and
+# peak memory, and the ratio sluice / kinesalite.  Knobs (environment):
+#   CONNECTIONS (8)  DURATION seconds (10)  WARMUP seconds (2)
+#   SHARDS (8)  RECORDS per request (500)  BYTES per record (200)
+#   KINESALITE_DIR (build/deps/node/node_modules/kinesalite)
+set -eu
+
+[ $# -ge 1 ] || { echo "usage: bench/stream.sh SLUICE_BINARY" >&2; exit 2; }
+sluice=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+bin=$(dirname "$sluice")
+here=$(cd "$(dirname "$0")/.." && pwd)
+loadgen="$bin/loadgen"
+sink="$bin/loadgen-sink"
+kinesalite=${KINESALITE_DIR:-$here/build/deps/node/node_modules/kinesalite}
+connections=${CONNECTIONS:-8}
+duration=${DURATION:-10}
+warmup=${WARMUP:-2}
+shards=${SHARDS:-8}
+records=${RECORDS:-500}
+bytes=${BYTES:-200}
+
+for t in "$loadgen" "$sink"; do
+    [ -x "$t" ] || { echo "stream bench: $t missing (make MODE=... bench-tools)" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-stream-bench.XXXXXX")
+pids=""
+cleanup() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in $pids; do
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- sluice serve: the one place to adjust --------------------------------
+# How the benchmark stream is set up on sluice: fsync on (the default),
+# per-shard throughput limits off so the run measures the server and not its
+# throttle.  NEEDSWORK: the exact sluice.yaml keys or serve flags for
+# "throttling off" come with sluice serve; put them here and nowhere else.
+sluice_serve_flags=""
+sluice_configure() { # PROJECT_DIR: write limits off, fsync on (the default)
+    printf 'server:\n  shard_write_bytes: 0\n  shard_write_records: 0\n  fsync: true\n' \
+        >> "$1/sluice.yaml"
+}
+sluice_available() {
+    "$sluice" serve --help >/dev/null 2>&1
+}
+# ---------------------------------------------------------------------------
+
+# wait_port FILE PID: the port from "listening on ...:PORT" / "...:PORT" as
+# the server prints it into FILE; fails when PID dies or 20 s pass.
+wait_port() {
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
+        [ -n "$port" ] && { echo "$port"; return 0; }
+        alive "$2" || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# wait_listen PORT PID: until something accepts on 127.0.0.1:PORT.
+wait_listen() {
+    i=0
+    while [ $i -lt 200 ]; do
+        /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 0.2).close()" "$1" 2>/dev/null && return 0
+        alive "$2" || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# alive PID: the process runs (a child that exited but is not yet reaped
+# still answers kill -0).
+alive() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+free_port() {
+    /usr/bin/python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# peak_mib PID: the process's peak resident memory so far, in MiB.
+peak_mib() {
+    awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+# stop PID: SIGTERM, then wait up to 10 s, then SIGKILL.
+stop() {
+    kill -TERM "$1" 2>/dev/null || true
+    i=0
+    while alive "$1" && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# field NAME LINE: NAME=value from a RESULT line.
+field() {
+    echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# run_load NAME PORT: the RESULT line of loadgen against 127.0.0.1:PORT, or
+# nothing (loadgen's output then goes to stderr).  $run_prefix goes before
+# loadgen (e.g. taskset), $run_extra after its usual options; both are split
+# into words.
+run_prefix="" run_extra=""
+run_load() {
+    # shellcheck disable=SC2086
+    if ! $run_prefix "$loadgen" --endpoint "http://127.0.0.1:$2" --stream bench \
+        --connections "$connections" --records "$records" --bytes "$bytes" \
+        --warmup "$warmup" --duration "$duration" $run_extra >"$work/$1.out" 2>&1; then
+        echo "stream bench: loadgen against $1 failed:" >&2
+        sed 's/^/  /' "$work/$1.out" >&2
+        return 0
+    fi
+    grep '^RESULT ' "$work/$1.out" || true
+}
+
+echo "stream benchmark: PutRecords of $records records x $bytes bytes, $connections connections,"
+echo "  ${warmup} s warm-up then ${duration} s measured, $shards shards"
+
+# 1. loadgen's own ceiling, one core each.
+pin_gen="" pin_sink=""
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+    pin_gen="taskset -c 0" pin_sink="taskset -c 1"
+fi
+$pin_sink "$sink" --seconds 60 >"$work/sink.log" 2>&1 &
+sink_pid=$!
+pids="$pids $sink_pid"
+sink_res=""
+if port=$(wait_port "$work/sink.log" "$sink_pid"); then
+    run_prefix=$pin_gen run_extra="--warmup 0 --duration 3"
+    sink_res=$(run_load sink "$port")
+fi
+run_prefix="" run_extra="--create $shards"
+stop "$sink_pid"
+
+# 2. kinesalite, in memory, on loopback only (its cli.js would listen on
+# every interface), with room for the benchmark's shards.
+kin_res="" kin_mib="" kin_note=""
+if [ -f "$kinesalite/index.js" ]; then
+    node -e '
+        const k = require(process.argv[1]);
+        const s = k({shardLimit: 100000}).listen(0, "127.0.0.1", () =>
+            console.log("listening on 127.0.0.1:" + s.address().port));
+    ' "$kinesalite" >"$work/kinesalite.log" 2>&1 &
+    kin_pid=$!
+    pids="$pids $kin_pid"
+    if port=$(wait_port "$work/kinesalite.log" "$kin_pid"); then
+        kin_res=$(run_load kinesalite "$port")
+        kin_mib=$(peak_mib "$kin_pid")
+    else
+        kin_note="kinesalite did not start: $(head -c 300 "$work/kinesalite.log")"
+    fi
+    stop "$kin_pid"
+else
+    kin_note="kinesalite not installed (scripts/setup.sh test)"
+fi
+
+# 3. sluice serve in a fresh project.
+sl_res="" sl_mib="" sl_note=""
+if sluice_available; then
+    proj="$work/project"
+    "$sluice" -q init "$proj" >/dev/null
+    sluice_configure "$proj"
+    port=$(free_port)
+    # shellcheck disable=SC2086
+    "$sluice" --project "$proj" serve --listen "127.0.0.1:$port" $sluice_serve_flags \
+        >"$work/sluice.log" 2>&1 &
+    sl_pid=$!
+    pids="$pids $sl_pid"
+    if wait_listen "$port" "$sl_pid"; then
+        sl_res=$(run_load sluice "$port")
+        sl_mib=$(peak_mib "$sl_pid")
+    else
+        sl_note="sluice serve did not start: $(head -c 300 "$work/sluice.log")"
+    fi
+    stop "$sl_pid"
+else
+    sl_note="sluice serve not available in this build"
+fi
+
+# The table.
+row() { # LABEL RESULT PEAK_MIB NOTE
+    if [ -n "$2" ]; then
+        printf "  %-26s %12s %9s %9s %9s %9s\n" "$1" \
+            "$(field records_per_s "$2")" "$(field mb_per_s "$2")" \
+            "$(field p50_ms "$2")" "$(field p99_ms "$2")" "${3:--}"
+        f=$(field failed "$2") e=$(field errors "$2")
+        if [ "$f" != 0 ] || [ "$e" != 0 ]; then
+            printf "  %-26s %s records failed, %s error responses (see loadgen's output)\n" "" "$f" "$e"
+        fi
+    else
+        printf "  %-26s %s\n" "$1" "${4:-no result}"
+    fi
+}
+echo
+printf "  %-26s %12s %9s %9s %9s %9s\n" "" "records/s" "MB/s" "p50 ms" "p99 ms" "peak MiB"
+row "loadgen alone (null sink)" "$sink_res" "" ""
+row "kinesalite 3.3.3 (memory)" "$kin_res" "$kin_mib" "$kin_note"
+row "sluice serve (fsync)" "$sl_res" "$sl_mib" "$sl_note"
+if [ -n "$sl_res" ] && [ -n "$kin_res" ]; then
+    awk -v s="$(field records_per_s "$sl_res")" -v k="$(field records_per_s "$kin_res")" \
+        -v m="$sl_mib" 'BEGIN {
+        printf "  ratio sluice / kinesalite: %.1fx (target >= 25x); ", k > 0 ? s / k : 0
+        printf "sluice %s records/s (target >= 500000), peak %s MiB (target < 256)\n", s, m
+    }'
+else
+    echo "  ratio sluice / kinesalite: not measured"
+fi
+for f in sink kinesalite sluice; do
+    if [ -f "$work/$f.out" ]; then
+        sed -n "s/^RESULT /  $f: RESULT /p" "$work/$f.out"
+    fi
+done
+exit 0
