@@ -1,7 +1,8 @@
 # bench: each benchmark against its peer in the same run, with the ratio.
 #
 #   $(BUILD)/bench/<name>  microbenchmarks of one part (bench/<name>.c,
-#                          linked with libsluice): shardlog, http_bench
+#                          linked with libsluice): shardlog, http_bench,
+#                          putrecords_bench
 #   $(BUILD)/loadgen       Kinesis PutRecords load generator (bench/loadgen.c)
 #   $(BUILD)/loadgen-sink  a server that accepts everything, to measure
 #                          loadgen's own ceiling (bench/sink.c)

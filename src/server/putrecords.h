@@ -13,6 +13,19 @@
  * naming the byte offset (a SerializationException for the client).  Shape
  * checks the clients leave to the server (required members, counts, sizes,
  * name patterns) are the caller's: the parser only records what it saw.
+ *
+ * What it saw follows the same rules as wire_parse() + wire_get(): of
+ * duplicate members the last wins (a second "Records" replaces the first,
+ * though each occurrence must be valid, Data included), and a member whose
+ * value is null counts as absent.  A known member of the wrong JSON type
+ * (Data or a name not a string, Records not an array, a record not an
+ * object) is refused, as is a body that is not an object.  Unknown members
+ * are validated like any JSON, to the same depth limit (WIRE_MAX_DEPTH;
+ * the body itself is level 1).  Errors say "... at byte N"; a bad Data
+ * names the record, 1-based ("Data at record 3 is not valid base64 at byte
+ * 912"), and also sets d->record and d->field ("Data").
+ *
+ * Not thread-safe on one body; any number of bodies may be parsed at once.
  */
 #ifndef SL_SERVER_PUTRECORDS_H
 #define SL_SERVER_PUTRECORDS_H

@@ -89,6 +89,47 @@ base64_encode(const uint8_t *in, size_t n, char *out)
     }
 }
 
+/*
+ * The decoder's tables: each character's six bits already shifted into
+ * place for its position in a group, so a group is four loads and three
+ * ORs; a non-alphabet character sets bit 31, which no valid group reaches.
+ * Filled before main (nothing here runs before that in sluice).
+ */
+#define B64_BAD 0x80000000u
+static uint32_t b64_shifted[4][256];
+
+__attribute__((constructor)) static void
+b64_tables(void)
+{
+    for (int c = 0; c < 256; c++) {
+        uint32_t v = b64_value[c];
+
+        for (int k = 0; k < 4; k++)
+            b64_shifted[k][c] = v == 255 ? B64_BAD : v << (18 - 6 * k);
+    }
+}
+
+/* The group of four characters at s as 24 bits, or with B64_BAD set. */
+static inline uint32_t
+b64_group(const unsigned char *s)
+{
+    return b64_shifted[0][s[0]] | b64_shifted[1][s[1]] | b64_shifted[2][s[2]] |
+           b64_shifted[3][s[3]];
+}
+
+/* Three bytes of v at out, and one byte of garbage after them. */
+static inline void
+b64_store4(uint8_t *out, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint32_t be = v << 8;
+#else
+    uint32_t be = __builtin_bswap32(v << 8);
+#endif
+
+    memcpy(out, &be, 4);
+}
+
 ptrdiff_t
 wire_base64_decode(const char *in, size_t n, uint8_t *out, size_t *bad)
 {
@@ -101,39 +142,27 @@ wire_base64_decode(const char *in, size_t n, uint8_t *out, size_t *bad)
     if (n == 0)
         return 0;
     full = n - 4; /* the last group may carry padding */
-    /* Two groups per step when there is room: the loads of the second do
-     * not wait for the stores of the first. */
+    /*
+     * Two groups per step while a further group follows: then the output
+     * goes on for at least one more byte, so the fourth byte each store
+     * writes is inside it (and, in place, already read).
+     */
     while (i + 8 <= full) {
-        uint32_t a0 = b64_value[s[i]], a1 = b64_value[s[i + 1]];
-        uint32_t a2 = b64_value[s[i + 2]], a3 = b64_value[s[i + 3]];
-        uint32_t b0 = b64_value[s[i + 4]], b1 = b64_value[s[i + 5]];
-        uint32_t b2 = b64_value[s[i + 6]], b3 = b64_value[s[i + 7]];
+        uint32_t va = b64_group(s + i), vb = b64_group(s + i + 4);
 
-        if ((a0 | a1 | a2 | a3 | b0 | b1 | b2 | b3) & 0x80)
+        if ((va | vb) & B64_BAD)
             break;
-        uint32_t va = a0 << 18 | a1 << 12 | a2 << 6 | a3;
-        uint32_t vb = b0 << 18 | b1 << 12 | b2 << 6 | b3;
-
-        out[o] = (uint8_t)(va >> 16);
-        out[o + 1] = (uint8_t)(va >> 8);
-        out[o + 2] = (uint8_t)va;
-        out[o + 3] = (uint8_t)(vb >> 16);
-        out[o + 4] = (uint8_t)(vb >> 8);
-        out[o + 5] = (uint8_t)vb;
+        b64_store4(out + o, va);
+        b64_store4(out + o + 3, vb);
         i += 8;
         o += 6;
     }
     for (; i < full; i += 4) {
-        uint32_t a0 = b64_value[s[i]], a1 = b64_value[s[i + 1]];
-        uint32_t a2 = b64_value[s[i + 2]], a3 = b64_value[s[i + 3]];
+        uint32_t v = b64_group(s + i);
 
-        if ((a0 | a1 | a2 | a3) & 0x80)
+        if (v & B64_BAD)
             goto fail;
-        uint32_t v = a0 << 18 | a1 << 12 | a2 << 6 | a3;
-
-        out[o] = (uint8_t)(v >> 16);
-        out[o + 1] = (uint8_t)(v >> 8);
-        out[o + 2] = (uint8_t)v;
+        b64_store4(out + o, v);
         o += 3;
     }
     {
