@@ -93,8 +93,8 @@ start_server() {
         fi
         sleep 0.05
     done
-    ADDR=$(sed -n 's|.*listening on https\{0,1\}://\([^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
-    URL="http://$ADDR"
+    URL=$(sed -n 's|.*listening on \(https\{0,1\}://[^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
+    ADDR=${URL#*://}
     trap 'st=$?; stop_server_quietly; (exit $st); cleanup' EXIT
 }
 
