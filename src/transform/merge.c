@@ -268,6 +268,20 @@ keytab_find(const struct ttable *tt, uint64_t hash, const char *key, size_t len)
     }
 }
 
+/* Whether the batch may hold a key with this hash: false is certain. */
+static bool
+keytab_maybe(const struct ttable *tt, uint64_t hash)
+{
+    if (tt->slots == NULL)
+        return false;
+    for (size_t i = (size_t)hash & tt->mask;; i = (i + 1) & tt->mask) {
+        if (tt->slots[i].piece == EMPTY)
+            return false;
+        if (tt->slots[i].hash == hash)
+            return true;
+    }
+}
+
 void
 dedup_batch(struct ttable *tt)
 {
@@ -519,6 +533,7 @@ struct prober {
     size_t first, n;       /* its files */
     int conn;
     const uint64_t *seeds; /* rows_name_seed() of each user column */
+    uint64_t hashes[ENGINE_CHUNK_ROWS]; /* of the chunk's keys */
     int64_t redelivered;
     int rc;
     struct sl_diag d;
@@ -547,11 +562,25 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
         engine_chunk_vec(ch, k, &v[k]);
     for (size_t k = 0; k < c->nkey; k++)
         kv[k] = v[2 + c->key[k]];
+    /* Most of the table's keys are not in the batch, and each lookup is a
+     * cache miss in a table of the batch's size: hash the chunk's keys and
+     * fetch their slots first, so the misses overlap. */
     for (size_t i = 0; i < n; i++) {
         size_t klen;
         const char *key = chunk_key(c, kv, i, kb, &klen);
-        const struct kslot *s = keytab_find(tt, sl_hash64(key, klen, 0), key, klen);
 
+        pr->hashes[i] = sl_hash64(key, klen, 0);
+        __builtin_prefetch(&tt->slots[(size_t)pr->hashes[i] & tt->mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *key;
+        const struct kslot *s;
+
+        if (!keytab_maybe(tt, pr->hashes[i]))
+            continue;
+        key = chunk_key(c, kv, i, kb, &klen);
+        s = keytab_find(tt, pr->hashes[i], key, klen);
         if (s == NULL)
             continue;
         struct piece *wp = tt->pieces[s->piece];
@@ -688,7 +717,7 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     const struct curated_table *m = &tt->meta;
     size_t nuser = m->ncolumns - NMETA;
-    struct prober pr[16];
+    struct prober *pr;
     pthread_t tid[16];
     uint64_t *seeds;
     int nthreads, started = 0, rc;
@@ -709,8 +738,8 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
         nthreads = 16;
     if ((size_t)nthreads > tt->nfiles)
         nthreads = (int)tt->nfiles;
+    pr = sl_calloc((size_t)nthreads, sizeof(*pr));
     for (int i = 0; i < nthreads; i++) {
-        memset(&pr[i], 0, sizeof(pr[i]));
         pr[i].t = t;
         pr[i].tt = tt;
         pr[i].conn = i;
@@ -734,6 +763,7 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
             rc = sl_fail(d, pr[i].rc, "%s", pr[i].d.msg);
         tt->redelivered += pr[i].redelivered;
     }
+    free(pr);
     free(seeds);
     SL_DEBUG("transform", "probed %zu file(s)", tt->nfiles);
     if (rc == 0)
