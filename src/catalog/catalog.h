@@ -29,7 +29,7 @@ struct catalog;
 struct catalog_lock;
 
 /* The schema version this build writes (see catalog/sqlite.c). */
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 /*
  * Open (creating and migrating as needed) the catalog database at path.
@@ -180,6 +180,7 @@ struct curated_file {
     int64_t bytes;
     int32_t max_field_id;   /* the file has the table's columns up to this id */
     int64_t added_run;
+    int64_t deleted;        /* rows live deletion files retire (lists only) */
 };
 
 int catalog_file_add(struct catalog *cat, const struct curated_file *f, struct sl_diag *d);
@@ -187,9 +188,44 @@ int catalog_file_add(struct catalog *cat, const struct curated_file *f, struct s
 int catalog_file_remove(struct catalog *cat, const char *key, int64_t run_id,
                         struct sl_diag *d);
 typedef int (*catalog_file_cb)(void *arg, const struct curated_file *f);
-/* Live files of a table in key order. */
+/* Live files of a table in key order, with the rows their live deletion
+ * files retire. */
 int catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb,
                       void *arg, struct sl_diag *d);
+
+/*
+ * Deletion files (merge-on-read): a Parquet file of (file_path, pos) that
+ * retires rows of live data files by position instead of rewriting them.
+ * A row of the table is live when its file is live and no live deletion
+ * file names it.  A deletion file is recorded with its targets - the data
+ * files it names and how many rows of each - and is retired, in the
+ * transaction of the run that retires the last of its live targets, by
+ * catalog_delete_retire().
+ */
+struct curated_delete {
+    const char *key;        /* store key of the deletion file */
+    const char *table;
+    int64_t rows;           /* positions it holds */
+    int64_t bytes;
+    int64_t added_run;
+};
+
+int catalog_delete_add(struct catalog *cat, const struct curated_delete *del,
+                       struct sl_diag *d);
+/* Record that deletion file delete_key retires rows (> 0) rows of file_key. */
+int catalog_delete_target_add(struct catalog *cat, const char *delete_key,
+                              const char *file_key, int64_t rows, struct sl_diag *d);
+/*
+ * Retire, as of run_id, the live deletion files of table none of whose
+ * targets is live any more; cb receives each one's key (to owe its
+ * deletion).  Call after the run's file retirements, in its transaction.
+ */
+int catalog_delete_retire(struct catalog *cat, const char *table, int64_t run_id,
+                          catalog_name_cb cb, void *arg, struct sl_diag *d);
+typedef int (*catalog_delete_cb)(void *arg, const struct curated_delete *del);
+/* Live deletion files of a table in key order. */
+int catalog_delete_list(struct catalog *cat, const char *table, catalog_delete_cb cb,
+                        void *arg, struct sl_diag *d);
 
 /* Quarantine output files. */
 int catalog_quarantine_add(struct catalog *cat, const char *key, const char *source,

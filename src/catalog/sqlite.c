@@ -150,12 +150,31 @@ static const char *const migrations[] = {
     "  seq INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (stream, shard));",
+    /* 2 -> 3: merge-on-read.  A deletion file retires rows of live data
+     * files by position; it is live while removed_run is NULL, and retired
+     * by the run that retires the last live file it names.  Targets say
+     * which files it names and how many rows of each. */
+    "CREATE TABLE curated_deletes ("
+    "  key TEXT PRIMARY KEY,"
+    "  table_name TEXT NOT NULL REFERENCES curated_tables(name),"
+    "  rows INTEGER NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  added_run INTEGER NOT NULL,"
+    "  removed_run INTEGER);"
+    "CREATE INDEX curated_deletes_live ON curated_deletes(table_name) "
+    "  WHERE removed_run IS NULL;"
+    "CREATE TABLE curated_delete_targets ("
+    "  delete_key TEXT NOT NULL REFERENCES curated_deletes(key),"
+    "  file_key TEXT NOT NULL REFERENCES curated_files(key),"
+    "  rows INTEGER NOT NULL CHECK (rows > 0),"
+    "  PRIMARY KEY (delete_key, file_key));"
+    "CREATE INDEX curated_delete_targets_file ON curated_delete_targets(file_key);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(NMIGRATIONS == CATALOG_SCHEMA_VERSION, "one migration per version");
 
-#define MAX_STMTS 64
+#define MAX_STMTS 96
 
 struct catalog {
     sqlite3 *db;
@@ -1025,6 +1044,7 @@ file_row(void *ctx, sqlite3_stmt *st)
         .bytes = sqlite3_column_int64(st, 4),
         .max_field_id = sqlite3_column_int(st, 5),
         .added_run = sqlite3_column_int64(st, 6),
+        .deleted = sqlite3_column_int64(st, 7),
     };
 
     return ((catalog_file_cb)c->cb)(c->arg, &f);
@@ -1039,10 +1059,82 @@ catalog_file_list(struct catalog *cat, const char *table, catalog_file_cb cb, vo
     return each_row(cat,
                     query(cat, d,
                           "SELECT key, table_name, partition, rows, bytes, max_field_id, "
-                          "added_run FROM curated_files WHERE table_name = ?1 AND "
-                          "removed_run IS NULL ORDER BY key",
+                          "added_run, (SELECT coalesce(sum(t.rows), 0) "
+                          "FROM curated_delete_targets t JOIN curated_deletes x "
+                          "ON x.key = t.delete_key WHERE t.file_key = f.key AND "
+                          "x.removed_run IS NULL) FROM curated_files f "
+                          "WHERE table_name = ?1 AND removed_run IS NULL ORDER BY key",
                           "t", table),
                     file_row, &c, "list curated files", d);
+}
+
+/* ---- deletion files ---------------------------------------------------------- */
+
+int
+catalog_delete_add(struct catalog *cat, const struct curated_delete *del, struct sl_diag *d)
+{
+    return exec(cat, d, "record a deletion file",
+                "INSERT INTO curated_deletes (key, table_name, rows, bytes, added_run) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                "ttiii", del->key, del->table, del->rows, del->bytes, del->added_run);
+}
+
+int
+catalog_delete_target_add(struct catalog *cat, const char *delete_key, const char *file_key,
+                          int64_t rows, struct sl_diag *d)
+{
+    return exec(cat, d, "record a deletion file's target",
+                "INSERT INTO curated_delete_targets (delete_key, file_key, rows) "
+                "VALUES (?1, ?2, ?3)",
+                "tti", delete_key, file_key, rows);
+}
+
+int
+catalog_delete_retire(struct catalog *cat, const char *table, int64_t run_id,
+                      catalog_name_cb cb, void *arg, struct sl_diag *d)
+{
+    struct row_cb c = {(void *)cb, arg};
+
+    /* RETURNING hands out rows only once the update is done, so cb may
+     * write to the catalog. */
+    return each_row(cat,
+                    query(cat, d,
+                          "UPDATE curated_deletes SET removed_run = ?2 "
+                          "WHERE table_name = ?1 AND removed_run IS NULL AND NOT EXISTS ("
+                          "SELECT 1 FROM curated_delete_targets t JOIN curated_files f "
+                          "ON f.key = t.file_key WHERE t.delete_key = curated_deletes.key "
+                          "AND f.removed_run IS NULL) RETURNING key",
+                          "ti", table, run_id),
+                    name_row, &c, "retire deletion files", d);
+}
+
+static int
+delete_row(void *ctx, sqlite3_stmt *st)
+{
+    struct row_cb *c = ctx;
+    struct curated_delete del = {
+        .key = col_text(st, 0, NULL),
+        .table = col_text(st, 1, NULL),
+        .rows = sqlite3_column_int64(st, 2),
+        .bytes = sqlite3_column_int64(st, 3),
+        .added_run = sqlite3_column_int64(st, 4),
+    };
+
+    return ((catalog_delete_cb)c->cb)(c->arg, &del);
+}
+
+int
+catalog_delete_list(struct catalog *cat, const char *table, catalog_delete_cb cb, void *arg,
+                    struct sl_diag *d)
+{
+    struct row_cb c = {(void *)cb, arg};
+
+    return each_row(cat,
+                    query(cat, d,
+                          "SELECT key, table_name, rows, bytes, added_run FROM curated_deletes "
+                          "WHERE table_name = ?1 AND removed_run IS NULL ORDER BY key",
+                          "t", table),
+                    delete_row, &c, "list deletion files", d);
 }
 
 int

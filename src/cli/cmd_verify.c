@@ -4,11 +4,12 @@
  * Checks, in order:
  *   1. every raw object exists with its recorded size (--deep: and its
  *      SHA-256 checksum);
- *   2. every live curated file and quarantine file exists, and nothing
- *      under curated/ is unknown to the catalog;
- *   3. each curated file holds the rows the catalog records (Parquet
- *      footers), each table one row per key, and every run's account
- *      balances.
+ *   2. every live curated file, deletion file and quarantine file exists,
+ *      and nothing under curated/ is unknown to the catalog;
+ *   3. each curated file and deletion file holds the rows the catalog
+ *      records (Parquet footers; a deletion file must read as (file_path,
+ *      pos)), each table one row per key once its deletes apply, and every
+ *      run's account balances.
  * Publications owed by committed runs are finished first, as every command
  * does, unless --no-recover asks to see the lake exactly as it is (then
  * they are listed, and files they will publish or delete are allowed).
@@ -154,12 +155,60 @@ check_file(void *arg, const struct curated_file *f)
     return 0;
 }
 
+/* A live deletion file: present, and Parquet of (file_path, pos) with the
+ * rows the catalog records, every position a row number. */
+static int
+check_delete(void *arg, const struct curated_delete *del)
+{
+    struct table_check *tc = arg;
+    struct verify *v = tc->v;
+    char *path;
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_buf q;
+
+    sl_strlist_add(&v->live, del->key);
+    if (store_stat(v->c->store, del->key, NULL, NULL) == SL_ERR_NOTFOUND) {
+        if (!sl_strlist_has(&v->pending, del->key))
+            problem(v, "deletion file %s is missing", del->key);
+        return 0;
+    }
+    if (store_local_path(v->c->store, del->key, &path, NULL) < 0)
+        return 0;
+    sl_buf_init(&q);
+    sl_buf_adds(&q, "SELECT count(*), count(file_path), coalesce(min(pos), 0) "
+                    "FROM read_parquet(");
+    sl_buf_add_sql_str(&q, path);
+    sl_buf_adds(&q, ")");
+    if (engine_query(tc->e, q.data, &res, NULL) == 0 && (ch = engine_result_next(res)) != NULL) {
+        struct engine_vec n, named, minpos;
+
+        engine_chunk_vec(ch, 0, &n);
+        engine_chunk_vec(ch, 1, &named);
+        engine_chunk_vec(ch, 2, &minpos);
+        if ((int64_t)engine_vec_int(&n, 0) != del->rows)
+            problem(v, "deletion file %s has %lld rows, the catalog says %lld", del->key,
+                    (long long)engine_vec_int(&n, 0), (long long)del->rows);
+        else if (engine_vec_int(&named, 0) != engine_vec_int(&n, 0) ||
+                 engine_vec_int(&minpos, 0) < 0)
+            problem(v, "deletion file %s holds positions that name no row", del->key);
+    } else {
+        problem(v, "deletion file %s is not a readable deletion file", del->key);
+    }
+    engine_result_free(res);
+    sl_buf_release(&q);
+    free(path);
+    return 0;
+}
+
 static int
 check_orphan(void *arg, const char *key, int64_t size)
 {
     struct verify *v = arg;
 
-    if (strstr(key, "/_") == NULL && !sl_strlist_has(&v->live, key) &&
+    /* Names starting with '_' are not data, except deletion files. */
+    if ((strstr(key, "/_") == NULL || strstr(key, "/_deletes/") != NULL) &&
+        !sl_strlist_has(&v->live, key) &&
         !sl_strlist_has(&v->pending, key))
         problem(v, "file %s under curated/ is not in the catalog", key);
     return 0;
@@ -228,6 +277,8 @@ run(struct cli *c, int argc, char **argv)
         struct curated_table t;
 
         rc = catalog_file_list(c->catalog, tables.v[i], check_file, &tc, &c->diag);
+        if (rc == 0)
+            rc = catalog_delete_list(c->catalog, tables.v[i], check_delete, &tc, &c->diag);
         sl_arena_init(&a, 0);
         if (rc == 0)
             rc = catalog_table_get(c->catalog, tables.v[i], &a, &t, &c->diag);
@@ -274,9 +325,10 @@ const struct cli_command cli_verify_cmd = {
     "usage: sluice verify [--deep] [--no-recover]\n"
     "\n"
     "Check the lake against the catalog: raw objects present with their sizes\n"
-    "(--deep: and SHA-256 checksums), curated and quarantine files present and no\n"
-    "unknown files under curated/, Parquet row counts as recorded, one row per key\n"
-    "in every curated table, and every run's account balanced.  Publications owed\n"
+    "(--deep: and SHA-256 checksums), curated, deletion and quarantine files\n"
+    "present and no unknown files under curated/, Parquet row counts as recorded,\n"
+    "one row per key in every curated table (deletion files applied), and every\n"
+    "run's account balanced.  Publications owed\n"
     "by interrupted runs are finished first, unless --no-recover.  Exits 1 if\n"
     "anything is wrong.\n",
 };

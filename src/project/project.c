@@ -48,6 +48,10 @@ static const struct sl_conf_key transform_keys[] = {
     {"max_file_rows", SL_CONF_INT, "4000000", 1000, 1000000000,
      offsetof(struct transform_settings, max_file_rows),
      "a partition file that would grow past this many rows gets a sibling instead"},
+    {"compact_deleted_percent", SL_CONF_INT, "25", 0, 100,
+     offsetof(struct transform_settings, compact_deleted_percent),
+     "a data file with more of its rows deleted than this is rewritten without them; "
+     "below it, replaced rows are recorded in a deletion file (0: always rewrite)"},
     {NULL},
 };
 

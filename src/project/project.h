@@ -32,6 +32,7 @@ struct transform_settings {
     int64_t row_group_rows;   /* rows per Parquet row group */
     int64_t max_record_bytes; /* a longer record is quarantined */
     int64_t max_file_rows;    /* merge a partition's files beyond this */
+    int64_t compact_deleted_percent; /* rewrite a file with more deleted */
 };
 
 /* Settings of `sluice serve`. */

@@ -11,19 +11,28 @@
  * 1. dedup_batch() puts every row of the batch into an open-addressing
  *    table keyed by its key bytes; each slot ends up holding the batch's
  *    winner, losers are marked ROW_DUP.
- * 2. probe_table() streams the key, event time and arrival columns of the
- *    table's live files through the engine and looks each key up; a match
- *    decides the winner's state (ROW_NEW stays, ROW_REPLACE, or ROW_DUP)
- *    and counts the file's rows to delete.
+ * 2. probe_table() streams the live rows of the table's files through the
+ *    engine and looks each key up; a match decides the winner's state
+ *    (ROW_NEW stays, ROW_REPLACE, or ROW_DUP) and marks the file's row to
+ *    delete.  An equal event time is settled in the same pass, by the
+ *    values' fingerprint: one read of the table, not a second one for the
+ *    tied rows.
  * 3. plan_outputs() groups the winners by event day; each day with new rows
- *    or deletions becomes one output file that also absorbs the survivors
- *    of the day's files with deletions, and small siblings when a day has
- *    too many files.
+ *    becomes one output file.  A replaced row is not rewritten away: its
+ *    position goes into the run's deletion file (merge-on-read), unless
+ *    its file then has more than compact_deleted_percent of its rows
+ *    deleted - that file is absorbed, survivors only, into its day's new
+ *    file - and a day with too many files absorbs its small ones too.
+ *
+ * Rows that live deletion files retire (load_deletes(), the files' gone
+ * bitmaps) are invisible to all of this: the probe skips them and a
+ * rewrite drops them.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 #include "core/hash.h"
@@ -77,7 +86,23 @@ add_file(void *arg, const struct curated_file *f)
     tf->partition = sl_strdup(f->partition);
     tf->rows = f->rows;
     tf->max_field_id = f->max_field_id;
+    tf->catalog_gone = f->deleted;
     c->rc = store_local_path(c->t->store, f->key, &tf->path, c->d);
+    return c->rc;
+}
+
+static int
+add_delete(void *arg, const struct curated_delete *del)
+{
+    struct files_ctx *c = arg;
+    struct ttable *tt = c->tt;
+    struct tdel *td;
+
+    SL_GROW(tt->deletes, tt->dcap, tt->ndeletes + 1);
+    td = &tt->deletes[tt->ndeletes++];
+    td->key = sl_strdup(del->key);
+    td->rows = del->rows;
+    c->rc = store_local_path(c->t->store, del->key, &td->path, c->d);
     return c->rc;
 }
 
@@ -167,6 +192,8 @@ table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d)
         struct files_ctx fc = {t, tt, 0, d};
 
         rc = catalog_file_list(t->cat, name, add_file, &fc, d);
+        if (rc == 0)
+            rc = catalog_delete_list(t->cat, name, add_delete, &fc, d);
         if (rc < 0)
             return rc;
     }
@@ -181,9 +208,16 @@ table_release(struct ttable *tt)
         free(tt->files[i].path);
         free(tt->files[i].partition);
         free(tt->files[i].dels);
-        free(tt->files[i].ties);
+        free(tt->files[i].gone);
     }
-    free(tt->ties);
+    for (size_t i = 0; i < tt->ndeletes; i++) {
+        free(tt->deletes[i].key);
+        free(tt->deletes[i].path);
+    }
+    free(tt->deletes);
+    free(tt->delrefs);
+    free(tt->del_staged);
+    free(tt->del_key);
     free(tt->files);
     for (size_t i = 0; i < tt->nparts; i++) {
         free(tt->parts[i].refs);
@@ -231,6 +265,20 @@ keytab_find(const struct ttable *tt, uint64_t hash, const char *key, size_t len)
 
         if (k->len == len && sl_bytes_eq(k->p, key, len))
             return s;
+    }
+}
+
+/* Whether the batch may hold a key with this hash: false is certain. */
+static bool
+keytab_maybe(const struct ttable *tt, uint64_t hash)
+{
+    if (tt->slots == NULL)
+        return false;
+    for (size_t i = (size_t)hash & tt->mask;; i = (i + 1) & tt->mask) {
+        if (tt->slots[i].piece == EMPTY)
+            return false;
+        if (tt->slots[i].hash == hash)
+            return true;
     }
 }
 
@@ -335,19 +383,133 @@ set_bit(uint64_t **map, int64_t nbits, int64_t bit)
     (*map)[bit / 64] |= 1ull << (bit % 64);
 }
 
+static bool
+has_bit(const uint64_t *map, int64_t bit)
+{
+    return map != NULL && (map[bit / 64] >> (bit % 64) & 1);
+}
+
+/* The index of the live file with store key (key, len), or -1; hint is
+ * tried first (deletion files list positions file by file). */
+static ssize_t
+find_file(const struct ttable *tt, const char *key, size_t len, size_t hint)
+{
+    size_t lo = 0, hi = tt->nfiles;
+
+    if (hint < tt->nfiles && strlen(tt->files[hint].key) == len &&
+        memcmp(tt->files[hint].key, key, len) == 0)
+        return (ssize_t)hint;
+    /* Files come in key order (catalog_file_list). */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *k = tt->files[mid].key;
+        size_t klen = strlen(k);
+        int c = memcmp(k, key, klen < len ? klen : len);
+
+        if (c == 0)
+            c = (klen > len) - (klen < len);
+        if (c == 0)
+            return (ssize_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+int
+load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_buf b;
+    size_t hint = 0;
+    int64_t total = 0;
+    int rc;
+
+    if (tt->ndeletes == 0)
+        return 0;
+    rc = engine_for(t, d);
+    if (rc < 0)
+        return rc;
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "SELECT file_path, pos FROM read_parquet([");
+    for (size_t i = 0; i < tt->ndeletes; i++) {
+        if (i)
+            sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_str(&b, tt->deletes[i].path);
+        total += tt->deletes[i].rows;
+    }
+    sl_buf_adds(&b, "])");
+    rc = engine_stream(t->engine, b.data, &res, d);
+    while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
+        struct engine_vec fv, pv;
+        size_t n = engine_chunk_rows(ch);
+
+        engine_chunk_vec(ch, 0, &fv);
+        engine_chunk_vec(ch, 1, &pv);
+        for (size_t i = 0; i < n; i++) {
+            size_t len;
+            const char *key = engine_vec_str(&fv, i, &len);
+            int64_t pos = (int64_t)engine_vec_int(&pv, i);
+            ssize_t fi = find_file(tt, key, len, hint);
+            struct tfile *f;
+
+            total--;
+            if (fi < 0)
+                continue; /* a file retired since: the deletion file outlives it */
+            hint = (size_t)fi;
+            f = &tt->files[fi];
+            if (pos < 0 || pos >= f->rows) {
+                rc = sl_fail(d, SL_ERR_CORRUPT,
+                             "a deletion file of curated table '%s' names row %lld of '%s', "
+                             "which has %lld",
+                             tt->meta.name, (long long)pos, f->key, (long long)f->rows);
+                break;
+            }
+            if (has_bit(f->gone, pos))
+                continue;
+            set_bit(&f->gone, f->rows, pos);
+            f->ngone++;
+        }
+    }
+    engine_result_free(res);
+    sl_buf_release(&b);
+    if (rc == 0 && total != 0)
+        rc = sl_fail(d, SL_ERR_CORRUPT,
+                     "the deletion files of curated table '%s' hold other rows than the "
+                     "catalog records",
+                     tt->meta.name);
+    for (size_t i = 0; rc == 0 && i < tt->nfiles; i++)
+        if (tt->files[i].ngone != tt->files[i].catalog_gone)
+            rc = sl_fail(d, SL_ERR_CORRUPT,
+                         "curated file '%s': its deletion files retire %lld rows, the "
+                         "catalog says %lld",
+                         tt->files[i].key, (long long)tt->files[i].ngone,
+                         (long long)tt->files[i].catalog_gone);
+    SL_DEBUG("transform", "read %zu deletion file(s)", tt->ndeletes);
+    return rc;
+}
+
 /*
  * A union of one branch per file [first, first + n): the file's index, the
- * row's position, then the columns given.
+ * row's position, the table's user columns (those a file predates as typed
+ * NULLs), then arrival and position.
  */
 static char *
-per_file_sql(const struct ttable *tt, size_t first, size_t n, const char *cols)
+per_file_sql(const struct ttable *tt, size_t first, size_t n)
 {
+    struct curated_table user = tt->meta;
     struct sl_buf b;
 
+    user.ncolumns -= NMETA;
     sl_buf_init(&b);
     for (size_t i = first; i < first + n; i++) {
-        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, %s FROM read_parquet(",
-                    i > first ? " UNION ALL " : "", i, cols);
+        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ",
+                    i > first ? " UNION ALL " : "", i);
+        select_columns(&b, &user, tt->files[i].max_field_id);
+        sl_buf_adds(&b, ", " META_INGESTED_AT ", " META_RAW_POSITION " FROM read_parquet(");
         sl_buf_add_sql_str(&b, tt->files[i].path);
         sl_buf_adds(&b, ", file_row_number = true)");
     }
@@ -370,39 +532,63 @@ struct prober {
     struct ttable *tt;
     size_t first, n;       /* its files */
     int conn;
-    const char *cols;
-    struct ttie *ties;
-    size_t nties, cap;
+    const uint64_t *seeds; /* rows_name_seed() of each user column */
+    uint64_t hashes[ENGINE_CHUNK_ROWS]; /* of the chunk's keys */
     int64_t redelivered;
     int rc;
     struct sl_diag d;
 };
 
+static uint64_t chunk_row_hash(const struct curated_table *m, const struct engine_vec *v,
+                               const uint64_t *seeds, size_t i);
+
+/*
+ * Decide the winners whose keys this chunk of the table holds.  An
+ * equal-time tie is settled on the spot: the chunk has the whole row, so
+ * its fingerprint is compared with the winner's.
+ */
 static int
 probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
 {
     struct ttable *tt = pr->tt;
     const struct contract *c = tt->latest;
-    size_t nk = c->nkey, n = engine_chunk_rows(ch);
-    struct engine_vec v[CONTRACT_MAX_KEY + 5];
-    const struct engine_vec *fv = &v[0], *rv = &v[1], *kv = &v[2], *ev = &v[2 + nk];
+    size_t nuser = tt->meta.ncolumns - NMETA, n = engine_chunk_rows(ch);
+    struct engine_vec v[CONTRACT_MAX_COLUMNS + 4], kv[CONTRACT_MAX_KEY];
+    const struct engine_vec *fv = &v[0], *rv = &v[1], *ev = &v[2 + c->event_time];
+    const struct engine_vec *atv = &v[2 + nuser], *posv = &v[3 + nuser];
     bool ev_is_date = c->columns[c->event_time].type.id == SL_TYPE_DATE;
 
-    for (size_t k = 0; k < nk + 5; k++)
+    for (size_t k = 0; k < nuser + 4; k++)
         engine_chunk_vec(ch, k, &v[k]);
+    for (size_t k = 0; k < c->nkey; k++)
+        kv[k] = v[2 + c->key[k]];
+    /* Most of the table's keys are not in the batch, and each lookup is a
+     * cache miss in a table of the batch's size: hash the chunk's keys and
+     * fetch their slots first, so the misses overlap. */
     for (size_t i = 0; i < n; i++) {
         size_t klen;
         const char *key = chunk_key(c, kv, i, kb, &klen);
-        const struct kslot *s = keytab_find(tt, sl_hash64(key, klen, 0), key, klen);
 
+        pr->hashes[i] = sl_hash64(key, klen, 0);
+        __builtin_prefetch(&tt->slots[(size_t)pr->hashes[i] & tt->mask]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *key;
+        const struct kslot *s;
+
+        if (!keytab_maybe(tt, pr->hashes[i]))
+            continue;
+        key = chunk_key(c, kv, i, kb, &klen);
+        s = keytab_find(tt, pr->hashes[i], key, klen);
         if (s == NULL)
             continue;
         struct piece *wp = tt->pieces[s->piece];
         uint8_t *state = &wp->state[s->row];
         int64_t old_ev = ev_is_date ? (int64_t)engine_vec_int(ev, i) * SL_USEC_PER_DAY
                                     : (int64_t)engine_vec_int(ev, i);
-        int64_t old_at = (int64_t)engine_vec_int(&ev[1], i);
-        int64_t old_pos = (int64_t)engine_vec_int(&ev[2], i);
+        int64_t old_at = (int64_t)engine_vec_int(atv, i);
+        int64_t old_pos = (int64_t)engine_vec_int(posv, i);
         size_t fi = (size_t)engine_vec_int(fv, i);
         int64_t row = (int64_t)engine_vec_int(rv, i);
 
@@ -410,19 +596,20 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
             return sl_fail(&pr->d, SL_ERR_CORRUPT,
                            "curated file '%s' has more rows than the catalog records",
                            fi < tt->nfiles ? tt->files[fi].key : "?");
+        if (has_bit(tt->files[fi].gone, row))
+            continue; /* an older version of the key, already replaced */
         if (old_ev == wp->rows.ev[s->row] && old_at == wp->obj->ro.arrived_at &&
             old_pos == wp->rows.pos[s->row]) {
             /* The very record the table holds, read again (a rewind). */
             *state = ROW_DUP;
             pr->redelivered++;
-        } else if (old_ev == wp->rows.ev[s->row]) {
-            /* Same event time: a redelivery if the values are the same
-             * too, else the later arrival wins.  probe_ties() decides. */
-            set_bit(&tt->files[fi].ties, tt->files[fi].rows, row);
-            SL_GROW(pr->ties, pr->cap, pr->nties + 1);
-            pr->ties[pr->nties].file = (uint32_t)fi;
-            pr->ties[pr->nties].row = row;
-            pr->nties++;
+        } else if (old_ev == wp->rows.ev[s->row] &&
+                   chunk_row_hash(&tt->meta, &v[2], pr->seeds, i) ==
+                       wp->rows.row_hash[s->row]) {
+            /* Same event time and values: a redelivery; the table keeps
+             * its row. */
+            *state = ROW_DUP;
+            pr->redelivered++;
         } else if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row],
                           old_ev, old_at, old_pos)) {
             *state = ROW_DUP;
@@ -490,106 +677,9 @@ rowbits_filter(void *arg, const struct engine_chunk *ch, bool *out)
         size_t fi = (size_t)engine_vec_int(&fv, i);
         int64_t row = (int64_t)engine_vec_int(&rv, i);
         const struct tfile *f = fi < rb->tt->nfiles ? &rb->tt->files[fi] : NULL;
-        const uint64_t *bits = f == NULL ? NULL : rb->ties ? f->ties : f->dels;
-        bool set = bits != NULL && (bits[row / 64] >> (row % 64) & 1);
 
-        out[i] = rb->ties ? set : !set;
+        out[i] = f == NULL || (!has_bit(f->dels, row) && !has_bit(f->gone, row));
     }
-}
-
-/*
- * Settle the ties: read the tied rows whole, and compare their values with
- * the winners'.  Equal: the table keeps its row (a redelivery).  Different:
- * the winner replaces it.
- */
-static int
-probe_ties(struct trun *t, struct ttable *tt, struct sl_diag *d)
-{
-    static const struct sl_type args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
-    const struct curated_table *m = &tt->meta;
-    const struct contract *c = tt->latest;
-    size_t nuser = m->ncolumns - NMETA;
-    uint64_t *seeds = sl_calloc(nuser, sizeof(*seeds));
-    struct rowbits rb = {tt, true};
-    struct engine_filter ef = {2, args, rowbits_filter, &rb};
-    const char *filter;
-    struct sl_buf kb;
-    int rc;
-
-    if (tt->nties == 0) {
-        free(seeds);
-        return 0;
-    }
-    for (size_t j = 0; j < nuser; j++)
-        seeds[j] = rows_name_seed(m->columns[j].name);
-    sl_buf_init(&kb);
-    rc = engine_register_filter(t->engine, &ef, &filter, d);
-    for (size_t first = 0; rc == 0 && first < tt->nfiles; first += PROBE_FILES) {
-        size_t n = tt->nfiles - first < PROBE_FILES ? tt->nfiles - first : PROBE_FILES;
-        struct engine_result *res = NULL;
-        struct engine_chunk *ch;
-        char *sql;
-
-        struct sl_buf b;
-
-        sl_buf_init(&b);
-        for (size_t i = first; i < first + n; i++) {
-            struct curated_table user = *m;
-
-            if (tt->files[i].ties == NULL)
-                continue;
-            /* Columns a file predates read as NULL, as in select_columns(). */
-            user.ncolumns = nuser;
-            sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ", b.len ? " UNION ALL " : "",
-                        i);
-            select_columns(&b, &user, tt->files[i].max_field_id);
-            sl_buf_adds(&b, ", " META_INGESTED_AT ", " META_RAW_POSITION " FROM read_parquet(");
-            sl_buf_add_sql_str(&b, tt->files[i].path);
-            sl_buf_addf(&b, ", file_row_number = true) WHERE %s(%zu, file_row_number)", filter, i);
-        }
-        sql = b.len ? sl_buf_detach(&b, NULL) : NULL;
-        sl_buf_release(&b);
-        if (sql == NULL)
-            continue;
-        rc = engine_stream(t->engine, sql, &res, d);
-        free(sql);
-        while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
-            size_t rows = engine_chunk_rows(ch);
-            struct engine_vec v[CONTRACT_MAX_COLUMNS + 4], kv[CONTRACT_MAX_KEY];
-
-            for (size_t k = 0; k < nuser + 4; k++)
-                engine_chunk_vec(ch, k, &v[k]);
-            for (size_t k = 0; k < c->nkey; k++)
-                kv[k] = v[2 + c->key[k]];
-            for (size_t i = 0; i < rows; i++) {
-                size_t klen;
-                const char *key = chunk_key(c, kv, i, &kb, &klen);
-                const struct kslot *s = keytab_find(tt, sl_hash64(key, klen, 0), key, klen);
-
-                if (s == NULL)
-                    continue;
-                struct piece *wp = tt->pieces[s->piece];
-
-                int64_t old_at = (int64_t)engine_vec_int(&v[2 + nuser], i);
-                int64_t old_pos = (int64_t)engine_vec_int(&v[3 + nuser], i);
-
-                if (chunk_row_hash(m, &v[2], seeds, i) == wp->rows.row_hash[s->row]) {
-                    wp->state[s->row] = ROW_DUP;
-                    tt->redelivered++;
-                } else if (beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at,
-                                 wp->rows.pos[s->row], wp->rows.ev[s->row], old_at, old_pos)) {
-                    mark_replace(tt, (size_t)engine_vec_int(&v[0], i),
-                                 (int64_t)engine_vec_int(&v[1], i), &wp->state[s->row]);
-                } else {
-                    wp->state[s->row] = ROW_DUP;
-                }
-            }
-        }
-        engine_result_free(res);
-    }
-    sl_buf_release(&kb);
-    free(seeds);
-    return rc;
 }
 
 /*
@@ -608,7 +698,7 @@ probe_files(void *arg)
     for (size_t first = pr->first; pr->rc == 0 && first < pr->first + pr->n;
          first += PROBE_FILES) {
         size_t end = pr->first + pr->n, n = end - first < PROBE_FILES ? end - first : PROBE_FILES;
-        char *sql = per_file_sql(pr->tt, first, n, pr->cols);
+        char *sql = per_file_sql(pr->tt, first, n);
         struct engine_result *res = NULL;
         struct engine_chunk *ch;
 
@@ -625,10 +715,11 @@ probe_files(void *arg)
 int
 probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
-    const struct contract *c = tt->latest;
-    struct prober pr[16];
+    const struct curated_table *m = &tt->meta;
+    size_t nuser = m->ncolumns - NMETA;
+    struct prober *pr;
     pthread_t tid[16];
-    struct sl_buf cols;
+    uint64_t *seeds;
     int nthreads, started = 0, rc;
 
     if (tt->nfiles == 0)
@@ -639,24 +730,20 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
         rc = engine_set_threads(t->engine, 1, d);
     if (rc < 0)
         return rc;
-    sl_buf_init(&cols);
-    for (size_t k = 0; k < c->nkey; k++) {
-        sl_buf_add_sql_ident(&cols, c->columns[c->key[k]].name);
-        sl_buf_adds(&cols, ", ");
-    }
-    sl_buf_add_sql_ident(&cols, c->columns[c->event_time].name);
-    sl_buf_adds(&cols, ", " META_INGESTED_AT ", " META_RAW_POSITION);
+    seeds = sl_calloc(nuser, sizeof(*seeds));
+    for (size_t j = 0; j < nuser; j++)
+        seeds[j] = rows_name_seed(m->columns[j].name);
     nthreads = engine_connections(t->engine);
     if (nthreads > 16)
         nthreads = 16;
     if ((size_t)nthreads > tt->nfiles)
         nthreads = (int)tt->nfiles;
+    pr = sl_calloc((size_t)nthreads, sizeof(*pr));
     for (int i = 0; i < nthreads; i++) {
-        memset(&pr[i], 0, sizeof(pr[i]));
         pr[i].t = t;
         pr[i].tt = tt;
         pr[i].conn = i;
-        pr[i].cols = cols.data;
+        pr[i].seeds = seeds;
         pr[i].first = tt->nfiles * (size_t)i / (size_t)nthreads;
         pr[i].n = tt->nfiles * (size_t)(i + 1) / (size_t)nthreads - pr[i].first;
         sl_diag_init(&pr[i].d);
@@ -675,19 +762,12 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
         if (rc == 0 && pr[i].rc < 0)
             rc = sl_fail(d, pr[i].rc, "%s", pr[i].d.msg);
         tt->redelivered += pr[i].redelivered;
-        for (size_t k = 0; k < pr[i].nties; k++) {
-            SL_GROW(tt->ties, tt->tiecap, tt->nties + 1);
-            tt->ties[tt->nties++] = pr[i].ties[k];
-        }
-        free(pr[i].ties);
     }
-    sl_buf_release(&cols);
-    SL_DEBUG("transform", "probed %zu file(s); %zu tie(s) to compare", tt->nfiles, tt->nties);
+    free(pr);
+    free(seeds);
+    SL_DEBUG("transform", "probed %zu file(s)", tt->nfiles);
     if (rc == 0)
         rc = engine_set_threads(t->engine, t->threads, d);
-    if (rc == 0)
-        rc = probe_ties(t, tt, d);
-    SL_DEBUG("transform", "ties settled");
     return rc;
 }
 
@@ -732,6 +812,7 @@ void
 plan_outputs(struct trun *t, struct ttable *tt)
 {
     int64_t small = t->project->config.transform.max_file_rows / 4;
+    int64_t pct = t->project->config.transform.compact_deleted_percent;
 
     for (size_t p = 0; p < tt->npieces; p++) {
         struct piece *pc = tt->pieces[p];
@@ -755,11 +836,18 @@ plan_outputs(struct trun *t, struct ttable *tt)
             part->refs[part->n++] = (uint64_t)p << 32 | row;
         }
     }
+    /* A file that loses rows keeps them, listed in the deletion file,
+     * until too much of it is deleted: then it is rewritten. */
     for (size_t i = 0; i < tt->nfiles; i++) {
         struct tfile *f = &tt->files[i];
+        int64_t gone = f->deleted + f->ngone;
         int32_t day;
 
-        if (f->deleted == 0 || sl_parse_date(f->partition, strlen(f->partition), &day) < 0)
+        if (f->deleted == 0 && f->ngone == 0)
+            continue;
+        if (gone < f->rows && gone * 100 <= pct * f->rows)
+            continue;
+        if (sl_parse_date(f->partition, strlen(f->partition), &day) < 0)
             continue;
         f->merge = true;
         part_add_file(part_for(tt, day), i);
@@ -789,4 +877,19 @@ plan_outputs(struct trun *t, struct ttable *tt)
     }
     if (tt->nparts > 1)
         qsort(tt->parts, tt->nparts, sizeof(tt->parts[0]), cmp_part);
+    /* What the files that stay lose, for the deletion file. */
+    for (size_t i = 0; i < tt->nfiles; i++) {
+        const struct tfile *f = &tt->files[i];
+
+        if (f->merge || f->deleted == 0)
+            continue;
+        for (int64_t w = 0; w < (f->rows + 63) / 64; w++) {
+            for (uint64_t bits = f->dels[w]; bits != 0; bits &= bits - 1) {
+                SL_GROW(tt->delrefs, tt->delcap, tt->ndelrefs + 1);
+                tt->delrefs[tt->ndelrefs].file = (uint32_t)i;
+                tt->delrefs[tt->ndelrefs].row = w * 64 + __builtin_ctzll(bits);
+                tt->ndelrefs++;
+            }
+        }
+    }
 }

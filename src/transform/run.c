@@ -9,15 +9,21 @@
  *     for each batch of <= batch_bytes:
  *       run_batch()
  *         load_objects, parse_pieces    rows + quarantine lists
- *         per table: table_prepare, dedup_batch, probe_table,
- *                    plan_outputs, write_outputs   staged Parquet
+ *         per table: table_prepare, load_deletes, dedup_batch,
+ *                    probe_table, plan_outputs,
+ *                    write_outputs                  staged Parquet: data
+ *                                                   files, deletion file
  *         write_quarantine              staged JSON lines
- *         catalog transaction           files, retirements, account,
+ *         catalog transaction           files, deletion file and its
+ *                                       targets, retirements (of files
+ *                                       and of deletion files left with
+ *                                       no live target), account,
  *                                       bookmark, pending publications
  *         commit_publish                renames and deletions
  *
- * Fault points (core/fault.h): transform.before_commit, transform.after_commit
- * and those of the store, catalog and commit steps in between.
+ * Fault points (core/fault.h): transform.deletes_sealed,
+ * transform.before_commit, transform.after_commit and those of the store,
+ * catalog and commit steps in between.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +127,20 @@ table_for(struct trun *t, size_t *cap, int major)
     return tt;
 }
 
+struct retire_ctx {
+    struct trun *t;
+    struct sl_diag *d;
+};
+
+static int
+retire_delete(void *arg, const char *key)
+{
+    struct retire_ctx *c = arg;
+    struct catalog_pending del = {c->t->run_id, CATALOG_DELETE, NULL, key};
+
+    return catalog_pending_add(c->t->cat, &del, c->d);
+}
+
 static int
 record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
@@ -136,10 +156,23 @@ record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
             continue;
         sl_format_date(p->day, day);
         struct curated_file f = {p->final_key, tt->meta.name, day, p->out_rows, p->bytes,
-                                 tt->meta.next_field_id - 1, t->run_id};
+                                 tt->meta.next_field_id - 1, t->run_id, 0};
         struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, p->staged_key, p->final_key};
 
         rc = catalog_file_add(t->cat, &f, d);
+        if (rc == 0)
+            rc = catalog_pending_add(t->cat, &pub, d);
+    }
+    if (rc == 0 && tt->del_staged != NULL) {
+        struct curated_delete del = {tt->del_key, tt->meta.name, (int64_t)tt->ndelrefs,
+                                     tt->del_bytes, t->run_id};
+        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, tt->del_staged, tt->del_key};
+
+        rc = catalog_delete_add(t->cat, &del, d);
+        for (size_t i = 0; rc == 0 && i < tt->nfiles; i++)
+            if (!tt->files[i].merge && tt->files[i].deleted > 0)
+                rc = catalog_delete_target_add(t->cat, tt->del_key, tt->files[i].key,
+                                               tt->files[i].deleted, d);
         if (rc == 0)
             rc = catalog_pending_add(t->cat, &pub, d);
     }
@@ -152,16 +185,25 @@ record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         if (rc == 0)
             rc = catalog_pending_add(t->cat, &del, d);
     }
+    /* Deletion files whose every target is now retired go too. */
+    if (rc == 0 && tt->ndeletes > 0) {
+        struct retire_ctx rctx = {t, d};
+
+        rc = catalog_delete_retire(t->cat, tt->meta.name, t->run_id, retire_delete, &rctx, d);
+    }
     return rc;
 }
 
 static void
 unstage_all(struct trun *t)
 {
-    for (size_t i = 0; i < t->ntables; i++)
+    for (size_t i = 0; i < t->ntables; i++) {
         for (size_t k = 0; k < t->tables[i].nparts; k++)
             if (t->tables[i].parts[k].staged_key != NULL)
                 store_unstage(t->store, t->tables[i].parts[k].staged_key, NULL);
+        if (t->tables[i].del_staged != NULL)
+            store_unstage(t->store, t->tables[i].del_staged, NULL);
+    }
     if (t->quarantine_staged != NULL)
         store_unstage(t->store, t->quarantine_staged, NULL);
 }
@@ -215,6 +257,8 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
         struct ttable *tt = &t->tables[i];
 
         rc = table_prepare(t, tt, d);
+        if (rc == 0)
+            rc = load_deletes(t, tt, d);
         if (rc == 0) {
             dedup_batch(tt);
             SL_DEBUG("transform", "batch dedup done at %.3fs", sl_mono_sec() - t0);

@@ -88,8 +88,17 @@ struct tfile {
     int32_t max_field_id;       /* it has the table's columns up to this id */
     int64_t deleted;            /* rows this run replaces */
     uint64_t *dels;             /* bitmap of those rows by position, or NULL */
-    uint64_t *ties;             /* rows to compare with an equal-time winner */
+    int64_t ngone;              /* rows live deletion files already retire */
+    uint64_t *gone;             /* bitmap of those rows, or NULL */
+    int64_t catalog_gone;       /* what the catalog says ngone is */
     bool merge;                 /* rewritten into the partition's new file */
+};
+
+/* A live deletion file of the table (see catalog.h). */
+struct tdel {
+    char *key;
+    char *path;
+    int64_t rows;
 };
 
 /* One output file: the new rows of a day plus what it absorbs. */
@@ -105,21 +114,18 @@ struct tpart {
     int64_t bytes;
 };
 
-/* A row of the table whose event time equals the batch winner's: a
- * redelivery if the values are equal too. */
-struct ttie {
+/* A row of a table file: the file's index and the row's position. */
+struct trow {
     uint32_t file;
     int64_t row;
 };
 
 /*
  * A row filter over (file index, file row number): keeps the rows whose bit
- * is clear in the files' dels (the survivors of a rewrite), or, with ties,
- * those whose bit is set in their ties.
+ * is clear in the files' dels and gone (the survivors of a rewrite).
  */
 struct rowbits {
     const struct ttable *tt;
-    bool ties;
 };
 
 struct ttable {
@@ -134,13 +140,21 @@ struct ttable {
     struct kslot *slots;        /* the batch key table */
     size_t mask;
 
-    struct ttie *ties;          /* see probe_ties() */
-    size_t nties, tiecap;
     struct tfile *files;        /* live files */
     size_t nfiles, fcap;
     struct tpart *parts;
     size_t nparts, partcap;
     size_t last_part;           /* part_for()'s last hit */
+    struct tdel *deletes;       /* live deletion files */
+    size_t ndeletes, dcap;
+
+    /* This run's deletion file: the rows it replaces in files it keeps,
+     * by file (key order) then position. */
+    struct trow *delrefs;
+    size_t ndelrefs, delcap;
+    char *del_staged;           /* staged key, or NULL if none */
+    char *del_key;
+    int64_t del_bytes;
 
     int64_t inserted, replaced, duplicates, redelivered;
     int64_t files_added, files_removed, bytes_written;
@@ -179,6 +193,8 @@ void unload_objects(struct trun *t);
 int table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d);
 void dedup_batch(struct ttable *tt);
 int probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d);
+/* Read the table's live deletion files into its files' gone bitmaps. */
+int load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d);
 void plan_outputs(struct trun *t, struct ttable *tt);
 void table_release(struct ttable *tt);
 /* An engine filter over a struct rowbits (thread-safe, read-only). */

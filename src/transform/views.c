@@ -1,5 +1,20 @@
 /*
  * views.c - curated and quarantine tables as SQL views (see transform.h).
+ *
+ * A curated table is its live data files less the rows its live deletion
+ * files retire (merge-on-read, see merge.c):
+ *
+ *   SELECT <columns> FROM read_parquet([<data files>], union_by_name = true,
+ *                                      filename = '_sluice_file',
+ *                                      file_row_number = true) AS _d
+ *   ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos
+ *              FROM read_parquet([<deletion files>]) AS x
+ *              JOIN (VALUES (<key>, <path>), ...) AS m(key, path)
+ *              ON m.key = x.file_path) AS _x
+ *   ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number
+ *
+ * Deletion files name data files by store key; the VALUES list maps keys to
+ * the paths the engine reads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +30,8 @@ struct paths {
     struct sl_strlist list;
     int32_t max_field_id;  /* the highest any file has */
     struct sl_diag *d;
+    struct sl_strlist keys; /* of the data files, beside list */
+    struct sl_strlist dels; /* paths of the deletion files */
 };
 
 static int
@@ -29,8 +46,45 @@ add_file_path(void *arg, const struct curated_file *f)
     if (f->max_field_id > p->max_field_id)
         p->max_field_id = f->max_field_id;
     sl_strlist_add(&p->list, path);
+    sl_strlist_add(&p->keys, f->key);
     free(path);
     return 0;
+}
+
+static int
+add_delete_path(void *arg, const struct curated_delete *del)
+{
+    struct paths *p = arg;
+    char *path;
+    int rc = store_local_path(p->store, del->key, &path, p->d);
+
+    if (rc < 0)
+        return rc;
+    sl_strlist_add(&p->dels, path);
+    free(path);
+    return 0;
+}
+
+/* The anti-join that takes out the rows deletion files retire. */
+static void
+add_deletes(struct sl_buf *b, const struct paths *p)
+{
+    sl_buf_adds(b, " AS _d ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos FROM read_parquet([");
+    for (size_t i = 0; i < p->dels.n; i++) {
+        if (i)
+            sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, p->dels.v[i]);
+    }
+    sl_buf_adds(b, "]) AS x JOIN (VALUES ");
+    for (size_t i = 0; i < p->list.n; i++) {
+        sl_buf_adds(b, i ? ", (" : "(");
+        sl_buf_add_sql_str(b, p->keys.v[i]);
+        sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, p->list.v[i]);
+        sl_buf_adds(b, ")");
+    }
+    sl_buf_adds(b, ") AS m(key, path) ON m.key = x.file_path) AS _x "
+                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number");
 }
 
 static int
@@ -53,13 +107,15 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
 {
     struct sl_arena a;
     struct curated_table t;
-    struct paths p = {s, {0}, 0, d};
+    struct paths p = {s, {0}, 0, d, {0}, {0}};
     int rc;
 
     sl_arena_init(&a, 0);
     rc = catalog_table_get(cat, name, &a, &t, d);
     if (rc == 0)
         rc = catalog_file_list(cat, name, add_file_path, &p, d);
+    if (rc == 0)
+        rc = catalog_delete_list(cat, name, add_delete_path, &p, d);
     if (rc < 0)
         goto out;
     sl_buf_reset(b);
@@ -76,11 +132,19 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
                 sl_buf_adds(b, ", ");
             sl_buf_add_sql_str(b, p.list.v[i]);
         }
-        sl_buf_adds(b, "], union_by_name = true)");
+        sl_buf_adds(b, "], union_by_name = true");
+        if (p.dels.n > 0) {
+            sl_buf_adds(b, ", filename = '_sluice_file', file_row_number = true)");
+            add_deletes(b, &p);
+        } else {
+            sl_buf_adds(b, ")");
+        }
     }
     rc = engine_exec(e, b->data, d);
 out:
     sl_strlist_release(&p.list);
+    sl_strlist_release(&p.keys);
+    sl_strlist_release(&p.dels);
     sl_arena_release(&a);
     return rc;
 }
@@ -89,7 +153,7 @@ static int
 quarantine_view(struct engine *e, struct catalog *cat, struct store *s, const char *source,
                 struct sl_buf *b, struct sl_diag *d)
 {
-    struct paths p = {s, {0}, 0, d};
+    struct paths p = {s, {0}, 0, d, {0}, {0}};
     int rc = catalog_quarantine_list(cat, source, add_key_path, &p, d);
 
     if (rc < 0 || p.list.n == 0)

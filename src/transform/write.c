@@ -12,8 +12,22 @@
  *
  * <scan> is a C table function over the rows in memory; <keep> a C scalar
  * function that drops the rows whose key a winner of this batch replaces.
- * Old files are read by field id, so a column added by a later contract
- * version reads as NULL from files written before it.  The statements run
+ * Old files are read by column name (see copy_sql()); a column added by a
+ * later contract version reads as NULL from files written before it.
+ *
+ * The run's deletion file - the positions of replaced rows in files that
+ * are not rewritten - is one more COPY, from a second C table function,
+ * run beside the others:
+ *
+ *   COPY (SELECT * FROM <deletes>(0))
+ *   TO '<staged>' (FORMAT parquet, ..., FIELD_IDS {file_path: 2147483546,
+ *                                                  pos: 2147483545})
+ *
+ *   file_path VARCHAR   store key of the data file ("curated/t/dt=.../x")
+ *   pos       BIGINT    0-based row position in it
+ *
+ * sorted by file_path then pos - the columns, field ids and order of an
+ * Iceberg v2 position delete file, with keys relative to the lake.  The statements run
  * over the engine's connection pool, one file per connection at a time,
  * which is what keeps both cores busy: a single Parquet file is written by
  * one thread.
@@ -25,6 +39,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -162,6 +177,29 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
     return n;
 }
 
+/* The deletion file's fill: positions [first, first + 2048). */
+static size_t
+fill_deletes(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
+{
+    const struct ttable *tt = arg;
+    int64_t *pos = engine_chunk_data(ch, 1);
+    size_t n;
+
+    (void)which;
+    if (first >= (int64_t)tt->ndelrefs)
+        return 0;
+    n = tt->ndelrefs - (size_t)first < ENGINE_CHUNK_ROWS ? tt->ndelrefs - (size_t)first
+                                                          : ENGINE_CHUNK_ROWS;
+    for (size_t k = 0; k < n; k++) {
+        const struct trow *r = &tt->delrefs[(size_t)first + k];
+        const char *key = tt->files[r->file].key;
+
+        engine_chunk_set_str(ch, 0, k, key, strlen(key));
+        pos[k] = r->row;
+    }
+    return n;
+}
+
 /* ---- the statements ------------------------------------------------------------------------ */
 
 void
@@ -209,8 +247,8 @@ copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const ch
         select_columns(&b, m, f->max_field_id);
         sl_buf_adds(&b, " FROM read_parquet(");
         sl_buf_add_sql_str(&b, f->path);
-        sl_buf_adds(&b, f->dels ? ", file_row_number = true)" : ")");
-        if (f->dels != NULL)
+        sl_buf_adds(&b, f->dels || f->gone ? ", file_row_number = true)" : ")");
+        if (f->dels != NULL || f->gone != NULL)
             sl_buf_addf(&b, " WHERE %s(%zu, file_row_number)", filter, part->files[i]);
     }
     sl_buf_adds(&b, ") TO ");
@@ -228,17 +266,61 @@ copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const ch
     return sl_buf_detach(&b, NULL);
 }
 
+static char *
+deletes_sql(struct trun *t, const char *scan, const char *path)
+{
+    struct sl_buf b;
+
+    sl_buf_init(&b);
+    sl_buf_addf(&b, "COPY (SELECT * FROM %s(0)) TO ", scan);
+    sl_buf_add_sql_str(&b, path);
+    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
+                    "PARQUET_VERSION V1, FIELD_IDS {file_path: 2147483546, pos: 2147483545})",
+                (long long)t->project->config.transform.zstd_level);
+    return sl_buf_detach(&b, NULL);
+}
+
+/* Stage the deletion file's statement: *sql and *path, or nothing. */
+static int
+plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct sl_diag *d)
+{
+    static const struct engine_column cols[2] = {
+        {"file_path", {SL_TYPE_STRING, 0, 0}},
+        {"pos", {SL_TYPE_INT64, 0, 0}},
+    };
+    struct engine_scan es = {2, cols, fill_deletes, tt};
+    const char *scan;
+    char *name;
+    int rc;
+
+    if (tt->ndelrefs == 0)
+        return 0;
+    rc = engine_register_scan(t->engine, &es, &scan, d);
+    if (rc < 0)
+        return rc;
+    name = sl_printf("curated-%lld-deletes.parquet", (long long)t->run_id);
+    rc = store_stage(t->store, name, &tt->del_staged, path, d);
+    free(name);
+    if (rc < 0)
+        return rc;
+    tt->del_key = sl_printf("%s/_deletes/delete-%06lld.parquet", tt->meta.prefix,
+                            (long long)t->run_id);
+    *sql = deletes_sql(t, scan, *path);
+    return 0;
+}
+
 int
 write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     struct engine_column *cols;
     static const struct sl_type filter_args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
     const char *scan = NULL, *filter = NULL;
-    char **sql, **paths;
+    char **sql, **paths, *del_path = NULL;
     size_t nsql = 0;
+    bool filtered = false;
     int rc;
 
-    if (tt->nparts == 0)
+    if (tt->nparts == 0 && tt->ndelrefs == 0)
         return 0;
     rc = engine_for(t, d);
     if (rc < 0)
@@ -254,11 +336,12 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     free(cols);
     if (rc < 0)
         return rc;
-    if (tt->replaced > 0) {
+    for (size_t i = 0; i < tt->nfiles; i++)
+        filtered |= tt->files[i].merge && (tt->files[i].dels || tt->files[i].gone);
+    if (filtered) {
         struct engine_filter ef = {2, filter_args, rowbits_filter, &tt->keep};
 
         tt->keep.tt = tt; /* the tables array no longer moves */
-        tt->keep.ties = false;
 
         rc = engine_register_filter(t->engine, &ef, &filter, d);
         if (rc < 0)
@@ -270,15 +353,22 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (rc < 0)
         return rc;
 
-    sql = sl_calloc(tt->nparts, sizeof(*sql));
-    paths = sl_calloc(tt->nparts, sizeof(*paths));
+    sql = sl_calloc(tt->nparts + 1, sizeof(*sql));
+    paths = sl_calloc(tt->nparts + 1, sizeof(*paths));
+    /* The deletion file first: the smallest statement, it should not be
+     * the one left running alone at the end. */
+    rc = plan_deletes(t, tt, &sql[nsql], &del_path, d);
+    nsql += sql[nsql] != NULL;
     for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
         char day[16], *name;
 
-        for (size_t i = 0; i < part->nfiles; i++)
-            survivors += tt->files[part->files[i]].rows - tt->files[part->files[i]].deleted;
+        for (size_t i = 0; i < part->nfiles; i++) {
+            const struct tfile *f = &tt->files[part->files[i]];
+
+            survivors += f->rows - f->deleted - f->ngone;
+        }
         part->out_rows = (int64_t)part->n + survivors;
         if (part->out_rows == 0)
             continue; /* the day's files only lose rows: nothing to write */
@@ -306,10 +396,21 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         tt->bytes_written += part->bytes;
         tt->files_added++;
     }
+    if (rc == 0 && tt->del_staged != NULL) {
+        struct stat st;
+
+        rc = store_seal(t->store, tt->del_staged, d);
+        if (rc == 0 && stat(del_path, &st) == 0)
+            tt->del_bytes = st.st_size;
+        tt->bytes_written += tt->del_bytes;
+        if (rc == 0)
+            rc = sl_fault("transform.deletes_sealed");
+    }
     for (size_t i = 0; i < tt->nfiles; i++)
         tt->files_removed += tt->files[i].merge;
     for (size_t k = 0; k < tt->nparts; k++)
         free(paths[k]);
+    free(del_path);
     for (size_t i = 0; i < nsql; i++)
         free(sql[i]);
     free(paths);

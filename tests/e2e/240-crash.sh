@@ -33,6 +33,9 @@ cat ref.state
 # Every fault point with how often a clean run passes it.
 sort trace | uniq -c | awk '{print $2, $1}' > points
 cat points
+# The delta replaces rows below the compaction threshold: the run writes a
+# deletion file, and its fault point is among those crashed at.
+grep -q '^transform.deletes_sealed ' points || fail "no deletion file in the crash run"
 checked=0
 while read -r point hits; do
     for n in 1 2 $(( (hits + 1) / 2 )) "$hits"; do

@@ -813,9 +813,12 @@ def snapshot(d, lake, stage):
         "SELECT key, partition, rows, max_field_id, added_run FROM curated_files "
         "WHERE table_name = ? AND removed_run IS NULL ORDER BY key", (TABLE,))]
     nruns = db.execute("SELECT count(*) FROM runs WHERE kind = 'transform'").fetchone()[0]
+    deletes = [dict(r) for r in db.execute(
+        "SELECT key, rows FROM curated_deletes "
+        "WHERE table_name = ? AND removed_run IS NULL ORDER BY key", (TABLE,))]
     db.close()
     with open(os.path.join(d, "snap-%s.json" % stage), "w") as f:
-        json.dump({"columns": cols, "files": files, "runs": nruns}, f)
+        json.dump({"columns": cols, "files": files, "runs": nruns, "deletes": deletes}, f)
 
 
 # ---- the check -------------------------------------------------------------------------------
@@ -1045,13 +1048,30 @@ def check_stage(ck, d, lake, stage, table, user, prev_ids, prev_files, nruns):
 
     # The live files: the glob is the catalog's list.
     cat_files = {f["key"]: f for f in snap["files"]}
-    files, rows = {}, []
+    files, rows, dels = {}, [], {}
     for line in open(os.path.join(d, "stage-%d.jsonl" % stage)):
         o = json.loads(line)
         if o["kind"] == "file":
             files[o["file"]] = o
+        elif o["kind"] == "deletes":
+            dels[os.path.relpath(o["file"], lake)] = o
         else:
             rows.append(o)
+    # Deletion files (merge-on-read): the live ones of the catalog, each
+    # naming only live files; the rows they retire are not in the table.
+    cat_dels = {x["key"]: x for x in snap.get("deletes", [])}
+    if sorted(dels) != sorted(cat_dels):
+        ck.fail("%s: deletion files on disk %s, live in the catalog %s" %
+                (tag, sorted(dels), sorted(cat_dels)))
+    for key, o in dels.items():
+        if key in cat_dels and cat_dels[key]["rows"] != o["num_rows"]:
+            ck.fail("%s: deletion file %s holds %d rows, the catalog says %d" %
+                    (tag, key, o["num_rows"], cat_dels[key]["rows"]))
+    ndeleted = {}
+    for r in rows:
+        if r.get("deleted"):
+            ndeleted[r["file"]] = ndeleted.get(r["file"], 0) + 1
+    rows = [r for r in rows if not r.get("deleted")]
     rel = {os.path.relpath(f, lake): f for f in files}
     if sorted(rel) != sorted(cat_files):
         ck.fail("%s: files on disk %s, live in the catalog %s" %
@@ -1092,9 +1112,9 @@ def check_stage(ck, d, lake, stage, table, user, prev_ids, prev_files, nruns):
             if t is None or not parquet_type_ok(t, c):
                 ck.fail("%s: %s: column %s is %s/%s/%s, not %s" %
                         (tag, path, c["name"], c["physical"], c["converted"], c["logical"], t))
-        if len(by_file.get(path, [])) != info["num_rows"]:
-            ck.fail("%s: %s: read %d rows of %d" %
-                    (tag, path, len(by_file.get(path, [])), info["num_rows"]))
+        nread = len(by_file.get(path, [])) + ndeleted.get(path, 0)
+        if nread != info["num_rows"]:
+            ck.fail("%s: %s: read %d rows of %d" % (tag, path, nread, info["num_rows"]))
 
     # Every row against the expected table.
     seen = {}

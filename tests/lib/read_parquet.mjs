@@ -9,6 +9,16 @@
 // one "file" line and then one "row" line per row, for each file given.  A
 // short summary per file goes to stderr.
 //
+// A file whose columns are exactly file_path and pos is a deletion file
+// (merge-on-read, like an Iceberg v2 position delete file): it retires row
+// pos of the data file whose store key - its path relative to the lake -
+// is file_path.  Deletion files are read first and printed as
+//
+//   {"kind":"deletes","file":P,"num_rows":N,"targets":{file_path: count}}
+//
+// and each row of a data file they name carries "deleted":true.  A reader
+// of the curated zone that skips this step sees superseded rows too.
+//
 // Values come out exactly, never through a JavaScript number that could
 // round them:
 //   string     the text (invalid UTF-8 is an error, not a replacement char)
@@ -181,10 +191,50 @@ function jsonLine(obj) {
   return JSON.stringify(obj, (k, v) => (typeof v === 'bigint' ? v.toString() : v))
 }
 
-async function readOne(path) {
+function loadFile(path) {
   const b = readFileSync(path)
   const buf = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)
-  const metadata = hyparquet.parquetMetadata(buf)
+  return { buf, metadata: hyparquet.parquetMetadata(buf) }
+}
+
+function isDeletionFile(metadata) {
+  const names = metadata.schema.slice(1).map((el) => el.name)
+  return names.length === 2 && names[0] === 'file_path' && names[1] === 'pos'
+}
+
+// Deleted positions by data file key: Map(file_path -> Set(pos)).
+const deleted = new Map()
+
+async function readDeletes(path, buf, metadata) {
+  const rows = await hyparquet.parquetReadObjects({
+    file: buf, metadata, compressors, rowFormat: 'object',
+  })
+  const targets = {}
+  for (const row of rows) {
+    const key = row.file_path
+    const pos = Number(row.pos)
+    if (!deleted.has(key)) deleted.set(key, new Set())
+    if (deleted.get(key).has(pos)) throw new Error(`${path}: ${key} row ${pos} deleted twice`)
+    deleted.get(key).add(pos)
+    targets[key] = (targets[key] ?? 0) + 1
+  }
+  process.stdout.write(jsonLine({
+    kind: 'deletes', file: path, num_rows: Number(metadata.num_rows), targets,
+  }) + '\n')
+  process.stderr.write(`${path}: deletion file, ${rows.length} positions in ` +
+    `${Object.keys(targets).length} file(s)\n`)
+}
+
+// The deleted positions of the data file at path, if any.
+function deletedOf(path) {
+  for (const [key, set] of deleted) {
+    if (path === key || path.endsWith('/' + key)) return set
+  }
+  return new Set()
+}
+
+async function readOne(path, buf, metadata) {
+  const gone = deletedOf(path)
   const leaves = metadata.schema.slice(1)
   for (const el of leaves) {
     if (el.num_children) throw new Error(`${path}: nested column ${el.name}`)
@@ -234,7 +284,9 @@ async function readOne(path) {
       const v = row[el.name]
       values[el.name] = v === null || v === undefined ? null : conv[k](v)
     })
-    process.stdout.write(jsonLine({ kind: 'row', file: path, index: i, values }) + '\n')
+    const line = { kind: 'row', file: path, index: i, values }
+    if (gone.has(i)) line.deleted = true
+    process.stdout.write(jsonLine(line) + '\n')
   })
   const ids = columns.map((c) => `${c.name}=${c.field_id}`).join(' ')
   process.stderr.write(`${path}: ${rows.length} rows, ${metadata.row_groups.length} row ` +
@@ -247,9 +299,20 @@ if (files.length === 0) {
   process.stderr.write('usage: node read_parquet.mjs FILE.parquet...\n')
   process.exit(2)
 }
+const loaded = []
 for (const f of files) {
   try {
-    await readOne(f)
+    const { buf, metadata } = loadFile(f)
+    if (isDeletionFile(metadata)) await readDeletes(f, buf, metadata)
+    else loaded.push([f, buf, metadata])
+  } catch (e) {
+    process.stderr.write(`read_parquet: ${f}: ${e.stack || e}\n`)
+    process.exit(1)
+  }
+}
+for (const [f, buf, metadata] of loaded) {
+  try {
+    await readOne(f, buf, metadata)
   } catch (e) {
     process.stderr.write(`read_parquet: ${f}: ${e.stack || e}\n`)
     process.exit(1)

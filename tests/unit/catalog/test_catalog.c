@@ -177,3 +177,81 @@ TEST(named_locks_exclude)
     catalog_close(c);
     sl_rmtree(dir);
 }
+
+static int
+count_name(void *arg, const char *name)
+{
+    (void)name;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int
+file_deleted(void *arg, const struct curated_file *f)
+{
+    if (strcmp(f->key, "curated/t/dt=2026-10-01/a.parquet") == 0)
+        *(int64_t *)arg = f->deleted;
+    return 0;
+}
+
+TEST(deletion_files_retire_with_their_last_target)
+{
+    struct catalog *c = open_cat();
+    struct curated_column col = {"k", 1, {SL_TYPE_STRING, 0, 0}, true, "1.0"};
+    struct curated_table t = {"t", "s", 1, "curated/t", 2, "k", "k", 1, &col};
+    struct curated_file a = {"curated/t/dt=2026-10-01/a.parquet", "t", "2026-10-01", 10, 100,
+                             1, 1, 0};
+    struct curated_file b = {"curated/t/dt=2026-10-02/b.parquet", "t", "2026-10-02", 10, 100,
+                             1, 1, 0};
+    struct curated_delete del = {"curated/t/_deletes/delete-000002.parquet", "t", 5, 50, 2};
+    int64_t deleted = -1;
+    int n = 0;
+
+    CHECK_INT(catalog_begin(c, NULL), 0);
+    CHECK_INT(catalog_table_put(c, &t, NULL), 0);
+    CHECK_INT(catalog_file_add(c, &a, NULL), 0);
+    CHECK_INT(catalog_file_add(c, &b, NULL), 0);
+    CHECK_INT(catalog_delete_add(c, &del, NULL), 0);
+    CHECK_INT(catalog_delete_target_add(c, del.key, a.key, 3, NULL), 0);
+    CHECK_INT(catalog_delete_target_add(c, del.key, b.key, 2, NULL), 0);
+    CHECK_INT(catalog_commit(c, NULL), 0);
+    CHECK_INT(catalog_file_list(c, "t", file_deleted, &deleted, NULL), 0);
+    CHECK_INT(deleted, 3);
+
+    /* One target retired: the deletion file stays. */
+    CHECK_INT(catalog_begin(c, NULL), 0);
+    CHECK_INT(catalog_file_remove(c, a.key, 3, NULL), 0);
+    CHECK_INT(catalog_delete_retire(c, "t", 3, count_name, &n, NULL), 0);
+    CHECK_INT(catalog_commit(c, NULL), 0);
+    CHECK_INT(n, 0);
+    /* The last one: it goes, once. */
+    CHECK_INT(catalog_begin(c, NULL), 0);
+    CHECK_INT(catalog_file_remove(c, b.key, 4, NULL), 0);
+    CHECK_INT(catalog_delete_retire(c, "t", 4, count_name, &n, NULL), 0);
+    CHECK_INT(catalog_delete_retire(c, "t", 4, count_name, &n, NULL), 0);
+    CHECK_INT(catalog_commit(c, NULL), 0);
+    CHECK_INT(n, 1);
+    catalog_close(c);
+    sl_rmtree(dir);
+}
+
+TEST(schema_1_migrates_to_streams_and_merge_on_read)
+{
+    struct catalog *c = open_cat();
+    sqlite3 *db;
+
+    catalog_close(c);
+    /* What a catalog written by a schema-1 sluice looks like. */
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db,
+                           "DROP TABLE curated_delete_targets; DROP TABLE curated_deletes; "
+                           "DROP TABLE delivery_positions; DROP TABLE streams; "
+                           "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    c = open_cat();
+    CHECK_INT(catalog_schema_version(c), CATALOG_SCHEMA_VERSION);
+    catalog_close(c);
+    sl_rmtree(dir);
+}
