@@ -93,8 +93,9 @@ setup:
 setup-test:
 	scripts/setup.sh test
 
-demo: setup
-	$(MAKE) MODE=release all
+demo:
+	scripts/setup.sh demo
+	$(MAKE) MODE=release all build/release/loadgen
 	scripts/demo.sh build/release/sluice
 
 check-headers:

@@ -242,4 +242,36 @@ for f in sink kinesalite sluice; do
         sed -n "s/^RESULT /  $f: RESULT /p" "$work/$f.out"
     fi
 done
+
+# 4. Freshness: put -> visible in curated, at 20,000 records/s with a 1 s
+# buffer interval, each delivered object transformed on arrival.
+fresh_rate=${FRESH_RATE:-20000} fresh_secs=${FRESH_SECONDS:-20}
+if sluice_available; then
+    proj="$work/fresh"
+    "$sluice" -q init "$proj" >/dev/null
+    sed -e 's/buffer_size: 64KiB/buffer_size: 5MiB/' -e 's/shards: 2/shards: 4/' \
+        -e 's/^stream:/stream:\n  write_limit_bytes: 0\n  write_limit_records: 0/' \
+        "$here/tests/lib/clicks.yaml" > "$proj/sources/clicks.yaml"
+    port=$(free_port)
+    "$sluice" --project "$proj" serve --listen "127.0.0.1:$port" >"$work/fresh.log" 2>&1 &
+    fr_pid=$!
+    pids="$pids $fr_pid"
+    if wait_listen "$port" "$fr_pid"; then
+        "$loadgen" --endpoint "http://127.0.0.1:$port" --stream clicks --connections 4 \
+            --rate "$fresh_rate" --duration "$fresh_secs" --quiet >"$work/fresh-load.out" 2>&1
+        sleep 4
+        fr_mib=$(peak_mib "$fr_pid")
+        stop "$fr_pid"
+        fr_res=$(/usr/bin/python3 "$here/bench/freshness.py" "$sluice" "$proj" clicks)
+        echo
+        echo "freshness at $fresh_rate records/s for $fresh_secs s, 1 s buffer interval:"
+        echo "  put -> visible in curated: p50 $(field p50_s "$fr_res") s, p99 $(field p99_s "$fr_res") s" \
+             "(target p99 <= 5 s), max $(field max_s "$fr_res") s;" \
+             "$(field events "$fr_res") events, $(field transforms "$fr_res") transforms, server peak $fr_mib MiB"
+        echo "  load: $(grep '^RESULT' "$work/fresh-load.out")"
+    else
+        stop "$fr_pid"
+        echo "freshness: sluice serve did not start: $(head -c 300 "$work/fresh.log")"
+    fi
+fi
 exit 0

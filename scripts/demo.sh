@@ -7,8 +7,12 @@
 # events as gzip JSON lines, warehouse shipments as Avro), lands them in the
 # raw zone, transforms them into curated Parquet, queries them, then lands
 # the next day's export and a late delivery and shows what the second runs
-# replace, drop and quarantine.
+# replace, drop and quarantine.  Then the stream path: it starts `sluice
+# serve`, puts a few events with the AWS CLI and a clickstream with the load
+# generator through the Kinesis API, and shows them reaching the curated
+# table within seconds, with the delivery and transform accounts.
 set -eu
+PY=/usr/bin/python3
 
 if [ $# -ne 1 ]; then
     echo "usage: scripts/demo.sh SLUICE_BINARY (run from the repository root)" >&2
@@ -236,9 +240,99 @@ WHERE order_id IN ('$wins', '$loses') ORDER BY order_id"
 step "12. The accounts of all runs"
 sl runs
 
+step "13. A stream: clickstream events through the Kinesis API"
+say "Web events arrive all the time. A source file can declare a stream: the"
+say "server takes records through the Kinesis API, keeps them in a durable log,"
+say "delivers them into the raw zone every second (or each MiB), and with"
+say "on_arrival: transform each delivered object is curated at once."
+cat > sources/clicks.yaml <<'YAML'
+system: web
+stream:
+  shards: 4
+  write_limit_bytes: 0       # no per-shard throttling for the demo
+  write_limit_records: 0
+  buffer_size: 1MiB
+  buffer_interval: 1
+on_arrival: transform
+contracts:
+  - version: "1.0"
+    key: [event_id]
+    event_time: ts
+    columns:
+      - {name: event_id, type: string, required: true}
+      - {name: user_id, type: string, required: true}
+      - {name: page, type: string}
+      - {name: action, type: string}
+      - {name: ts, type: timestamp, required: true}
+      - {name: pad, type: string}
+YAML
+printf '%s$ cat sources/clicks.yaml%s\n' "$dim" "$off"
+sed -n '1,9p' sources/clicks.yaml
+printf '%s$ sluice serve --listen 127.0.0.1:0 &%s\n' "$dim" "$off"
+"$bin" serve --listen 127.0.0.1:0 > serve.log 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+i=0
+until grep -q 'listening on' serve.log; do
+    i=$((i + 1))
+    if [ $i -gt 200 ] || ! kill -0 $server 2>/dev/null; then
+        cat serve.log
+        exit 1
+    fi
+    sleep 0.05
+done
+url=$(sed -n 's|.*listening on \(http[^ ]*\).*|\1|p' serve.log)
+sed -n '/listening on/p' serve.log
+
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+aws() {
+    printf '%s$ aws %s%s\n' "$dim" "$*" "$off"
+    /usr/bin/aws --endpoint-url "$url" "$@"
+}
+step "14. The AWS CLI, unchanged, pointed at sluice"
+aws kinesis describe-stream-summary --stream-name clicks \
+    --query 'StreamDescriptionSummary.[StreamName,StreamStatus,OpenShardCount]' --output text
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+for n in 1 2 3; do
+    aws kinesis put-record --stream-name clicks --partition-key "u$n" \
+        --cli-binary-format raw-in-base64-out --output text \
+        --data "{\"event_id\":\"cli-$n\",\"user_id\":\"u$n\",\"page\":\"/home\",\"action\":\"view\",\"ts\":\"$now\"}"
+done
+
+step "15. A clickstream from the load generator: 20,000 events a second for 5 s"
+loadgen=$root/${1%/sluice}/loadgen
+case $1 in /*) loadgen=${1%/sluice}/loadgen ;; esac
+printf '%s$ loadgen --endpoint %s --stream clicks --connections 4 --rate 20000 --duration 5%s\n' \
+    "$dim" "$url" "$off"
+"$loadgen" --endpoint "$url" --stream clicks --connections 4 --rate 20000 --duration 5 --quiet |
+    sed -n 's/^RESULT /  /p' | tr ' ' '\n' | grep -E 'records=|records_per_s|p50_ms|p99_ms|failed' |
+    sed 's/^/  /' | paste -sd' '
+sleep 3
+
+step "16. In the curated table seconds later"
+q "SELECT count(*) AS events, count(DISTINCT user_id) AS users,
+       max(ts) AS newest_event, now() - max(_ingested_at) AS since_last_delivery
+FROM curated.clicks"
+q "SELECT event_id, user_id, page, ts FROM curated.clicks WHERE event_id LIKE 'cli-%' ORDER BY 1"
+say "The accounts: each delivery (records from the stream into one raw object)"
+say "and each transform it started:"
+"$bin" runs --source clicks --limit 8
+say
+say "From GET $url/metrics:"
+"$PY" -c "import urllib.request; print(urllib.request.urlopen('$url/metrics').read().decode())" 2>/dev/null |
+    grep -E '^sluice_(stream_records_in_total|stream_throttled|delivery_records_total|transforms_total|commit_seconds_count)' |
+    sed 's/^/  /'
+printf '%s$ kill -TERM %s   # stops accepting, delivers what it holds, waits for transforms%s\n' \
+    "$dim" "$server" "$off"
+kill -TERM $server
+wait $server || true
+trap - EXIT
+tail -n 1 serve.log
+
 step "Done in $(($(date +%s) - started)) s"
 say "The project is $root/demo, its lake $root/demo/lake:"
-for zone in raw curated quarantine _catalog; do
+for zone in raw curated quarantine _streams _catalog; do
     printf '  %-12s %6s  %s files\n' "$zone/" "$(du -sh "lake/$zone" | cut -f1)" \
         "$(find "lake/$zone" -type f | wc -l | tr -d ' ')"
 done

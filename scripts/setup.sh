@@ -2,6 +2,7 @@
 # Installs what sluice needs to build, test and demo, and nothing twice.
 #
 #   scripts/setup.sh            Debian packages + DuckDB (build and run)
+#   scripts/setup.sh demo       ... + the AWS CLI the demo talks to the server with
 #   scripts/setup.sh test       ... + the test-only clients and readers
 #
 # Idempotent: a package already installed is not touched; DuckDB is fetched
@@ -30,6 +31,7 @@ python3-cbor2 openssl"
 missing=""
 want=$pkgs_build
 [ "$what" = test ] && want="$want $pkgs_test"
+[ "$what" = demo ] && want="$want awscli"
 for p in $want; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing="$missing $p"
