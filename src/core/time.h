@@ -47,6 +47,12 @@ void sl_format_timestamp(int64_t usec, char *out);
 
 /* The wall clock in microseconds since the epoch. */
 int64_t sl_now_usec(void);
+/* The same in milliseconds (stream arrival times, AWS timestamps). */
+static inline int64_t
+sl_now_ms(void)
+{
+    return sl_now_usec() / 1000;
+}
 /* A monotonic clock in seconds, for durations. */
 double sl_mono_sec(void);
 

@@ -83,15 +83,6 @@ struct delivery {
     _Atomic uint64_t objects, records, bytes, transforms, transform_failures, failures;
 };
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- transforms on arrival ----------------------------------------------- */
 
 static int
@@ -496,7 +487,7 @@ deliver_stream(void *arg, struct stream *s)
         rc = scan(s, p, &d);
         if (rc < 0)
             break;
-        int64_t now = now_ms();
+        int64_t now = sl_now_ms();
 
         atomic_store(&s->delivery_lag_ms, p->records ? now - p->oldest_ms : 0);
         if (p->records == 0)
@@ -526,7 +517,7 @@ delivery_main(void *arg)
     while (!dl->stop) {
         pthread_mutex_unlock(&dl->mu);
         streams_each(dl->streams, deliver_stream, &pc);
-        streams_trim(dl->streams, now_ms());
+        streams_trim(dl->streams, sl_now_ms());
         pthread_mutex_lock(&dl->mu);
         if (dl->stop)
             break;

@@ -501,42 +501,35 @@ delete(struct api_call *c, const struct wire_value *body)
     api_end(c);
 }
 
+static void
+put_batch_tree(struct api_call *c, const struct wire_value *body)
+{
+    put_tree(c, body, true);
+}
+
+static void
+put_record_tree(struct api_call *c, const struct wire_value *body)
+{
+    put_tree(c, body, false);
+}
+
+static const struct api_op firehose_ops[] = {
+    {"PutRecordBatch", put_batch_tree},
+    {"PutRecord", put_record_tree},
+    {"CreateDeliveryStream", create},
+    {"DescribeDeliveryStream", describe},
+    {"ListDeliveryStreams", list},
+    {"DeleteDeliveryStream", delete},
+    {NULL, NULL},
+};
+
 void
 firehose_call(struct api_call *c)
 {
-    struct wire_value body;
-    struct sl_diag d = {0};
-    const char *op = c->op;
-
-    if (c->fmt == WIRE_JSON && strcmp(op, "PutRecordBatch") == 0) {
+    if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecordBatch") == 0)
         put_json(c, true);
-        return;
-    }
-    if (c->fmt == WIRE_JSON && strcmp(op, "PutRecord") == 0) {
+    else if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecord") == 0)
         put_json(c, false);
-        return;
-    }
-    if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0) {
-        api_error(c, "SerializationException", "%s", d.msg);
-        return;
-    }
-    if (body.type != WIRE_MAP) {
-        api_error(c, "SerializationException", "the request body must be a structure");
-        return;
-    }
-    if (strcmp(op, "PutRecordBatch") == 0)
-        put_tree(c, &body, true);
-    else if (strcmp(op, "PutRecord") == 0)
-        put_tree(c, &body, false);
-    else if (strcmp(op, "CreateDeliveryStream") == 0)
-        create(c, &body);
-    else if (strcmp(op, "DescribeDeliveryStream") == 0)
-        describe(c, &body);
-    else if (strcmp(op, "ListDeliveryStreams") == 0)
-        list(c, &body);
-    else if (strcmp(op, "DeleteDeliveryStream") == 0)
-        delete(c, &body);
     else
-        api_error(c, "UnknownOperationException", "Firehose operation %s is not supported.",
-                  op);
+        api_dispatch(c, firehose_ops, "Firehose");
 }

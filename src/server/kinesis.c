@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "core/utf8.h"
 #include "server/putrecords.h"
 #include "server/server_int.h"
@@ -31,15 +32,6 @@
 #define MAX_GET_RECORDS 10000
 #define MAX_GET_BYTES (10LL << 20)
 #define MAX_PK_CHARS 256
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t
 mono_ns(void)
@@ -612,7 +604,7 @@ list_shards(struct api_call *c, const struct wire_value *body)
             api_error(c, "InvalidArgumentException", "Invalid NextToken.");
             return;
         }
-        if (now_ms() - issued > 300 * 1000) {
+        if (sl_now_ms() - issued > 300 * 1000) {
             api_error(c, "ExpiredNextTokenException", "The NextToken has expired.");
             return;
         }
@@ -679,7 +671,7 @@ list_shards(struct api_call *c, const struct wire_value *body)
     wire_array_end(w);
     if (first + n < s->nshards) {
         char *next = sl_arena_printf(&c->arena, "%s/%d/%lld", s->def.name, first + n,
-                                     (long long)now_ms());
+                                     (long long)sl_now_ms());
 
         wire_key(w, "NextToken");
         wire_strz(w, next);
@@ -775,7 +767,7 @@ make_iterator(struct api_call *c, const struct stream *s, int shard, uint64_t se
     raw[2] = (unsigned char)shard;
     put_u64(raw + 3, seq);
     put_u64(raw + 11, (uint64_t)s->def.created_ms);
-    put_u64(raw + 19, (uint64_t)now_ms());
+    put_u64(raw + 19, (uint64_t)sl_now_ms());
     memcpy(raw + ITER_FIXED, s->def.name, nlen);
     HMAC(EVP_sha256(), c->srv->iterator_key, sizeof(c->srv->iterator_key), raw, len, mac,
          &maclen);
@@ -900,7 +892,7 @@ get_shard_iterator(struct api_call *c, const struct wire_value *body)
             api_error(c, "SerializationException", "Timestamp: %s", d.msg);
             goto out;
         }
-        if (ms > now_ms()) {
+        if (ms > sl_now_ms()) {
             api_error(c, "InvalidArgumentException",
                       "The timestamp %lld ms is in the future.", (long long)ms);
             goto out;
@@ -1003,7 +995,7 @@ get_records(struct api_call *c, const struct wire_value *body)
                   it.name);
         return;
     }
-    int64_t now = now_ms();
+    int64_t now = sl_now_ms();
 
     if (now - it.issued_ms > SERVER_ITERATOR_TTL_MS) {
         api_error(c, "ExpiredIteratorException",
@@ -1121,7 +1113,7 @@ stream_put(struct api_call *c, struct stream *s, const struct put_item *recs, si
            bool single, struct put_outcome *out)
 {
     struct sl_diag d = {0};
-    int64_t now = now_ms(), t_ns = mono_ns();
+    int64_t now = sl_now_ms(), t_ns = mono_ns();
     int64_t total = 0;
 
     out->shard = sl_arena_alloc(&c->arena, n * sizeof(int));
@@ -1370,50 +1362,54 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+static void
+put_records_tree(struct api_call *c, const struct wire_value *body)
+{
+    put_tree(c, body, true);
+}
+
+static void
+put_record_tree(struct api_call *c, const struct wire_value *body)
+{
+    put_tree(c, body, false);
+}
+
+static void
+increase_retention(struct api_call *c, const struct wire_value *body)
+{
+    change_retention(c, body, true);
+}
+
+static void
+decrease_retention(struct api_call *c, const struct wire_value *body)
+{
+    change_retention(c, body, false);
+}
+
+static const struct api_op kinesis_ops[] = {
+    {"PutRecords", put_records_tree},
+    {"PutRecord", put_record_tree},
+    {"GetRecords", get_records},
+    {"GetShardIterator", get_shard_iterator},
+    {"CreateStream", create_stream},
+    {"DeleteStream", delete_stream},
+    {"DescribeStream", describe_stream},
+    {"DescribeStreamSummary", describe_summary},
+    {"ListStreams", list_streams},
+    {"ListShards", list_shards},
+    {"IncreaseStreamRetentionPeriod", increase_retention},
+    {"DecreaseStreamRetentionPeriod", decrease_retention},
+    {NULL, NULL},
+};
+
 void
 kinesis_call(struct api_call *c)
 {
-    struct wire_value body;
-    struct sl_diag d = {0};
-    const char *op = c->op;
-
-    if (c->fmt == WIRE_JSON && (strcmp(op, "PutRecords") == 0 || strcmp(op, "PutRecord") == 0)) {
-        kinesis_put_json(c, strcmp(op, "PutRecords") == 0);
-        return;
-    }
-    if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0) {
-        api_error(c, "SerializationException", "%s", d.msg);
-        return;
-    }
-    if (body.type != WIRE_MAP) {
-        api_error(c, "SerializationException", "the request body must be a structure");
-        return;
-    }
-    if (strcmp(op, "PutRecords") == 0)
-        put_tree(c, &body, true);
-    else if (strcmp(op, "PutRecord") == 0)
-        put_tree(c, &body, false);
-    else if (strcmp(op, "GetRecords") == 0)
-        get_records(c, &body);
-    else if (strcmp(op, "GetShardIterator") == 0)
-        get_shard_iterator(c, &body);
-    else if (strcmp(op, "CreateStream") == 0)
-        create_stream(c, &body);
-    else if (strcmp(op, "DeleteStream") == 0)
-        delete_stream(c, &body);
-    else if (strcmp(op, "DescribeStream") == 0)
-        describe_stream(c, &body);
-    else if (strcmp(op, "DescribeStreamSummary") == 0)
-        describe_summary(c, &body);
-    else if (strcmp(op, "ListStreams") == 0)
-        list_streams(c, &body);
-    else if (strcmp(op, "ListShards") == 0)
-        list_shards(c, &body);
-    else if (strcmp(op, "IncreaseStreamRetentionPeriod") == 0)
-        change_retention(c, &body, true);
-    else if (strcmp(op, "DecreaseStreamRetentionPeriod") == 0)
-        change_retention(c, &body, false);
+    /* The JSON puts carry nearly every byte: they skip the tree. */
+    if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecords") == 0)
+        kinesis_put_json(c, true);
+    else if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecord") == 0)
+        kinesis_put_json(c, false);
     else
-        api_error(c, "UnknownOperationException", "Kinesis operation %s is not supported.",
-                  op);
+        api_dispatch(c, kinesis_ops, "Kinesis");
 }

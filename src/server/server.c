@@ -83,6 +83,26 @@ api_invalid(struct api_call *c, const char *member, const char *constraint)
 }
 
 void
+api_dispatch(struct api_call *c, const struct api_op *ops, const char *service)
+{
+    struct wire_value body;
+    struct sl_diag d = {0};
+
+    for (const struct api_op *op = ops; op->name != NULL; op++) {
+        if (strcmp(op->name, c->op) != 0)
+            continue;
+        if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0)
+            api_error(c, "SerializationException", "%s", d.msg);
+        else if (body.type != WIRE_MAP)
+            api_error(c, "SerializationException", "the request body must be a structure");
+        else
+            op->run(c, &body);
+        return;
+    }
+    api_error(c, "UnknownOperationException", "%s operation %s is not supported.", service, c->op);
+}
+
+void
 server_note_commit(struct server *s, int64_t us)
 {
     static const int64_t bounds_us[7] = {1000, 2000, 5000, 10000, 25000, 50000, 100000};

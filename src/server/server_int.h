@@ -55,6 +55,17 @@ int api_error(struct api_call *c, const char *type, const char *fmt, ...)
  * constraint: Member must ..." */
 int api_invalid(struct api_call *c, const char *member, const char *constraint);
 
+/* An operation of an API, run on the parsed request body (a map). */
+struct api_op {
+    const char *name;
+    void (*run)(struct api_call *c, const struct wire_value *body);
+};
+
+/* Parse the body in the request's format and run the operation named by
+ * c->op from ops (NULL-terminated); SerializationException for a body that
+ * does not parse, UnknownOperationException for an operation not there. */
+void api_dispatch(struct api_call *c, const struct api_op *ops, const char *service);
+
 /* Record a commit (group-commit wait) latency for /metrics. */
 void server_note_commit(struct server *s, int64_t us);
 
