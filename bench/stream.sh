@@ -231,7 +231,7 @@ row "sluice serve (fsync)" "$sl_res" "$sl_mib" "$sl_note"
 if [ -n "$sl_res" ] && [ -n "$kin_res" ]; then
     awk -v s="$(field records_per_s "$sl_res")" -v k="$(field records_per_s "$kin_res")" \
         -v m="$sl_mib" 'BEGIN {
-        printf "  ratio sluice / kinesalite: %.1fx (target >= 25x); ", k > 0 ? s / k : 0
+        printf "  ratio sluice / kinesalite: %.1fx (target >= 25x); ", (k > 0 ? s / k : 0)
         printf "sluice %s records/s (target >= 500000), peak %s MiB (target < 256)\n", s, m
     }'
 else

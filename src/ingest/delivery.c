@@ -124,6 +124,8 @@ runner_main(void *arg)
     struct runner *r = arg;
     struct delivery *dl = r->dl;
 
+    int failures = 0;
+
     pthread_mutex_lock(&dl->mu);
     while (r->wanted) {
         r->wanted = false;
@@ -131,7 +133,15 @@ runner_main(void *arg)
         int rc = run_transform(dl, r->source);
 
         atomic_fetch_add(rc == 0 ? &dl->transforms : &dl->transform_failures, 1);
+        /* A failed run (another transform of the source holding its lock,
+         * say) is tried again a little later, a few times: otherwise the
+         * objects it missed would wait for the next arrival. */
+        failures = rc == 0 ? 0 : failures + 1;
+        if (rc != 0 && failures <= 3)
+            sleep((unsigned)failures);
         pthread_mutex_lock(&dl->mu);
+        if (rc != 0 && failures <= 3 && !dl->stop)
+            r->wanted = true;
     }
     r->running = false;
     pthread_cond_broadcast(&dl->cond);
@@ -512,12 +522,17 @@ delivery_main(void *arg)
 {
     struct delivery *dl = arg;
     struct pass_ctx pc = {dl, false};
+    int64_t last_trim = 0;
 
     pthread_mutex_lock(&dl->mu);
     while (!dl->stop) {
         pthread_mutex_unlock(&dl->mu);
         streams_each(dl->streams, deliver_stream, &pc);
-        streams_trim(dl->streams, sl_now_ms());
+        /* Retention is in hours: trimming every 10 s is plenty. */
+        if (sl_now_ms() - last_trim >= 10000) {
+            last_trim = sl_now_ms();
+            streams_trim(dl->streams, last_trim);
+        }
         pthread_mutex_lock(&dl->mu);
         if (dl->stop)
             break;

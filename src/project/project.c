@@ -79,6 +79,9 @@ static const struct sl_conf_key server_keys[] = {
      "records per second a shard of an API-created stream takes; 0: no limit"},
     {"region", SL_CONF_STRING, "us-east-1", 0, 0, offsetof(struct server_settings, region),
      "the region named in ARNs"},
+    {"iterator_ttl", SL_CONF_INT, "300", 1, 86400,
+     offsetof(struct server_settings, iterator_ttl),
+     "seconds a shard iterator stays valid (Kinesis: 300)"},
     {NULL},
 };
 

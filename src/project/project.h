@@ -46,6 +46,7 @@ struct server_settings {
     int64_t shard_write_bytes;   /* default write limits of API-created streams */
     int64_t shard_write_records;
     char *region;                /* in ARNs */
+    int64_t iterator_ttl;        /* seconds a shard iterator stays valid */
 };
 
 /* Everything sluice.yaml can say. */

@@ -997,12 +997,14 @@ get_records(struct api_call *c, const struct wire_value *body)
     }
     int64_t now = sl_now_ms();
 
-    if (now - it.issued_ms > SERVER_ITERATOR_TTL_MS) {
+    int64_t ttl_ms = c->srv->project->config.server.iterator_ttl * 1000;
+
+    if (now - it.issued_ms > ttl_ms) {
         api_error(c, "ExpiredIteratorException",
                   "Iterator expired. The iterator was created at time %lld while right now "
                   "it is %lld which is further in the future than the tolerated delay of "
-                  "%d milliseconds.",
-                  (long long)it.issued_ms, (long long)now, SERVER_ITERATOR_TTL_MS);
+                  "%lld milliseconds.",
+                  (long long)it.issued_ms, (long long)now, (long long)ttl_ms);
         stream_release(s);
         return;
     }
@@ -1295,6 +1297,21 @@ kinesis_put_json(struct api_call *c, bool batch)
     }
     if (batch && !check_count(c, b.n, b.has_records))
         return;
+    if (b.seq_for_ordering != NULL) {
+        /* Only a hint for ordering (a shard's order is strict here anyway),
+         * but its pattern is checked like every other member's. */
+        const char *q = b.seq_for_ordering;
+        size_t n = b.seq_for_ordering_len;
+        bool ok = n >= 1 && n <= 129 && (n == 1 || q[0] != '0');
+
+        for (size_t i = 0; ok && i < n; i++)
+            ok = q[i] >= '0' && q[i] <= '9';
+        if (!ok) {
+            api_invalid(c, "sequenceNumberForOrdering",
+                        "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})");
+            return;
+        }
+    }
     s = named_stream(c, b.stream_name, b.stream_name_len, b.stream_arn, b.stream_arn_len);
     if (s == NULL)
         return;

@@ -15,8 +15,6 @@
 #include "server/server.h"
 #include "server/wire.h"
 
-#define SERVER_ITERATOR_TTL_MS (300 * 1000)
-
 struct delivery;
 
 struct server {
