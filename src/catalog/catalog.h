@@ -257,6 +257,10 @@ struct catalog_stream {
 int catalog_stream_add(struct catalog *cat, const struct catalog_stream *s, struct sl_diag *d);
 int catalog_stream_set_retention(struct catalog *cat, const char *name, int64_t hours,
                                  struct sl_diag *d);
+/* Change the settings that may change (not name, kind, mode, shards,
+ * source or creation time). */
+int catalog_stream_update(struct catalog *cat, const struct catalog_stream *s,
+                          struct sl_diag *d);
 /* Forget a stream and its delivery positions. */
 int catalog_stream_remove(struct catalog *cat, const char *name, struct sl_diag *d);
 typedef int (*catalog_stream_cb)(void *arg, const struct catalog_stream *s);

@@ -1190,6 +1190,17 @@ catalog_stream_set_retention(struct catalog *cat, const char *name, int64_t hour
 }
 
 int
+catalog_stream_update(struct catalog *cat, const struct catalog_stream *s, struct sl_diag *d)
+{
+    return exec(cat, d, "change a stream's settings",
+                "UPDATE streams SET retention_hours = ?2, max_record_bytes = ?3, "
+                "write_bytes = ?4, write_records = ?5, buffer_bytes = ?6, buffer_ms = ?7, "
+                "compression = ?8 WHERE name = ?1",
+                "tiiiiiit", s->name, s->retention_hours, s->max_record_bytes, s->write_bytes,
+                s->write_records, s->buffer_bytes, s->buffer_ms, s->compression);
+}
+
+int
 catalog_stream_remove(struct catalog *cat, const char *name, struct sl_diag *d)
 {
     int rc = exec(cat, d, "remove a stream's delivery positions",

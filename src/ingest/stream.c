@@ -506,6 +506,42 @@ streams_delete(struct streams *r, const char *name, struct sl_diag *d)
 }
 
 int
+streams_update(struct streams *r, struct stream *s, const struct catalog_stream *def,
+               struct sl_diag *d)
+{
+    struct catalog_stream next = s->def;
+    int rc;
+
+    next.retention_hours = def->retention_hours;
+    next.max_record_bytes = def->max_record_bytes;
+    next.write_bytes = def->write_bytes;
+    next.write_records = def->write_records;
+    next.buffer_bytes = def->buffer_bytes;
+    next.buffer_ms = def->buffer_ms;
+    next.compression = def->compression;
+    pthread_mutex_lock(&r->cat_mu);
+    rc = catalog_begin(r->cat, d);
+    if (rc == 0) {
+        rc = catalog_stream_update(r->cat, &next, d);
+        if (rc == 0)
+            rc = catalog_commit(r->cat, d);
+        else
+            catalog_rollback(r->cat);
+    }
+    pthread_mutex_unlock(&r->cat_mu);
+    if (rc < 0)
+        return rc;
+    free((char *)s->def.compression);
+    next.compression = sl_strdup(def->compression);
+    s->def = next;
+    for (int i = 0; i < s->nshards; i++) {
+        s->shards[i].tokens_bytes = (double)next.write_bytes;
+        s->shards[i].tokens_records = (double)next.write_records;
+    }
+    return 0;
+}
+
+int
 streams_set_retention(struct streams *r, struct stream *s, int64_t hours, struct sl_diag *d)
 {
     int rc;

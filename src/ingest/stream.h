@@ -88,6 +88,10 @@ int streams_create(struct streams *r, struct catalog_stream *def, struct sl_diag
 /* Delete a stream: gone from the catalog at once, its logs removed once
  * the last reference is released.  SL_ERR_NOTFOUND if unknown. */
 int streams_delete(struct streams *r, const char *name, struct sl_diag *d);
+/* Apply def's changeable settings (limits, record size, retention, delivery
+ * buffer and compression) to the stream it names; before serving only. */
+int streams_update(struct streams *r, struct stream *s, const struct catalog_stream *def,
+                   struct sl_diag *d);
 /* Change retention (the caller checks the direction and bounds). */
 int streams_set_retention(struct streams *r, struct stream *s, int64_t hours,
                           struct sl_diag *d);

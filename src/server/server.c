@@ -371,17 +371,6 @@ declare_streams(struct server *srv, struct sl_diag *d)
             continue;
         const struct source_stream *st = &src->stream;
 
-        s = streams_get(srv->streams, st->name, strlen(st->name));
-        if (s != NULL) {
-            if (s->nshards != st->shards || strcmp(s->def.kind, st->kind) != 0)
-                SL_WARN("server",
-                        "stream %s has %d shards (%s); %s now says %lld (%s): the stream "
-                        "keeps its shape (resharding is not supported)",
-                        s->def.name, s->nshards, s->def.kind, src->path,
-                        (long long)st->shards, st->kind);
-            stream_release(s);
-            continue;
-        }
         struct catalog_stream def = {
             .name = st->name,
             .kind = st->kind,
@@ -398,6 +387,22 @@ declare_streams(struct server *srv, struct sl_diag *d)
             .declared = true,
         };
 
+        s = streams_get(srv->streams, st->name, strlen(st->name));
+        if (s != NULL) {
+            /* The file may have changed since the stream was made: its
+             * settings follow the file, its shape cannot. */
+            if (s->nshards != def.shards || strcmp(s->def.kind, st->kind) != 0 ||
+                s->def.source == NULL || strcmp(s->def.source, src->name) != 0)
+                SL_WARN("server",
+                        "stream %s has %d shards (%s, source %s); %s now says %lld (%s): "
+                        "the stream keeps its shape (resharding is not supported)",
+                        s->def.name, s->nshards, s->def.kind,
+                        s->def.source ? s->def.source : "none", src->path,
+                        (long long)def.shards, st->kind);
+            rc = streams_update(srv->streams, s, &def, d);
+            stream_release(s);
+            continue;
+        }
         rc = streams_create(srv->streams, &def, d);
         if (rc == 0)
             SL_INFO("server", "created %s stream %s for source %s (%lld shards)", st->kind,
