@@ -1,2 +1,5 @@
-# catalog: transactional metadata (SQLite; PostgreSQL later).
-LIB_SRCS += src/catalog/sqlite.c
+# catalog: transactional metadata, one back end per file (sqlite.c, postgres.c)
+# under one schema (schema.c) and one set of domain verbs.
+LIB_SRCS += src/catalog/catalog.c src/catalog/schema.c src/catalog/sqlite.c \
+            src/catalog/postgres.c src/catalog/sources.c src/catalog/raw.c \
+            src/catalog/runs.c src/catalog/tables.c src/catalog/streams.c

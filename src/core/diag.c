@@ -134,6 +134,10 @@ sl_strerror(int rc)
         return "injected fault";
     case SL_ERR_USAGE:
         return "wrong usage";
+    case SL_ERR_INDOUBT:
+        return "outcome of the commit unknown";
+    case SL_ERR_UNAVAILABLE:
+        return "service unavailable";
     default:
         break;
     }
@@ -153,6 +157,7 @@ sl_retryable(int rc)
     case -ECONNRESET:
     case SL_ERR_BUSY:
     case SL_ERR_CONFLICT:
+    case SL_ERR_UNAVAILABLE:
         return true;
     default:
         return false;

@@ -37,6 +37,8 @@ enum sl_err {
     SL_ERR_LIMIT = -20010,        /* a configured limit was exceeded */
     SL_ERR_FAULT = -20011,        /* an injected fault (tests only) */
     SL_ERR_USAGE = -20012,        /* wrong command-line usage */
+    SL_ERR_INDOUBT = -20013,      /* a commit's outcome is unknown (connection lost) */
+    SL_ERR_UNAVAILABLE = -20014,  /* a server could not be reached; retry later */
 };
 
 #define SL_DIAG_MSG 1024
