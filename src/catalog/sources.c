@@ -13,7 +13,8 @@ catalog_source_put(struct catalog_txn *txn, const char *name, const char *system
 {
     int rc = cat_run(txn, d, "record a source",
                      "INSERT INTO sources (name, system, created_at) VALUES (?1, ?2, ?3) "
-                     "ON CONFLICT (name) DO UPDATE SET system = excluded.system",
+                     "ON CONFLICT (name) DO UPDATE SET system = excluded.system "
+                     "WHERE sources.system <> excluded.system",
                      NULL, NULL, "tti", name, system, sl_now_usec());
 
     return rc < 0 ? rc : 0;

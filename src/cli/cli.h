@@ -24,6 +24,7 @@ enum {
 struct cli {
     const char *project_dir; /* --project, or NULL to search */
     bool no_recover;         /* leave owed publications alone (verify) */
+    unsigned catalog_flags;  /* catalog_open()'s, e.g. CATALOG_MIGRATE */
     struct project *project;
     struct store *store;
     struct catalog *catalog;
@@ -34,6 +35,9 @@ struct cli {
  * interrupted runs still owe (commit/commit.h) unless no_recover. */
 int cli_open(struct cli *c);
 void cli_close(struct cli *c);
+
+/* Run fn in a read snapshot of the catalog (cli_open() first). */
+int cli_read(struct cli *c, catalog_txn_fn fn, void *arg);
 
 /* Print the failure in c->diag to stderr; returns the exit status. */
 int cli_report(struct cli *c, int rc);
@@ -50,6 +54,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_transform_cmd,
-    cli_query_cmd, cli_runs_cmd, cli_sources_cmd, cli_verify_cmd, cli_serve_cmd;
+    cli_query_cmd, cli_runs_cmd, cli_sources_cmd, cli_verify_cmd, cli_serve_cmd,
+    cli_catalog_cmd;
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/raw.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/time.h"
@@ -59,6 +60,19 @@ print_obj(void *arg, const struct raw_object *o)
     return 0;
 }
 
+struct list_args {
+    const char *source;
+    struct ls *l;
+};
+
+static int
+list(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct list_args *a = arg;
+
+    return catalog_raw_list(txn, a->source, 0, print_obj, a->l, d);
+}
+
 static int
 run(struct cli *c, int argc, char **argv)
 {
@@ -100,8 +114,11 @@ run(struct cli *c, int argc, char **argv)
 
         rc = project_source(c->project, source, &src, &c->diag);
     }
-    if (rc == 0)
-        rc = catalog_raw_list(c->catalog, source, 0, print_obj, &l, &c->diag);
+    if (rc == 0) {
+        struct list_args a = {source, &l};
+
+        rc = cli_read(c, list, &a);
+    }
     if (rc < 0)
         return cli_report(c, rc);
     if (!l.json)

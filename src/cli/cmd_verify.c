@@ -23,6 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/raw.h"
+#include "catalog/runs.h"
+#include "catalog/tables.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/hash.h"
@@ -266,22 +269,27 @@ run(struct cli *c, int argc, char **argv)
     if (rc < 0)
         return cli_report(c, rc);
     printf("verifying %s\n", c->project->lake);
-    rc = catalog_pending_list(c->catalog, 0, add_pending, &v, &c->diag);
+    /* Everything the catalog says, from one snapshot of it. */
+    struct catalog_txn *txn = NULL;
+
+    rc = catalog_txn_begin(c->catalog, CATALOG_READ, &txn, &c->diag);
     if (rc == 0)
-        rc = catalog_raw_list(c->catalog, NULL, 0, check_raw, &v, &c->diag);
+        rc = catalog_pending_list(txn, 0, false, add_pending, &v, &c->diag);
     if (rc == 0)
-        rc = catalog_table_list(c->catalog, sl_strlist_add, &tables, &c->diag);
+        rc = catalog_raw_list(txn, NULL, 0, check_raw, &v, &c->diag);
+    if (rc == 0)
+        rc = catalog_table_list(txn, sl_strlist_add, &tables, &c->diag);
     for (size_t i = 0; rc == 0 && i < tables.n; i++) {
         struct table_check tc = {&v, e};
         struct sl_arena a;
         struct curated_table t;
 
-        rc = catalog_file_list(c->catalog, tables.v[i], check_file, &tc, &c->diag);
+        rc = catalog_file_list(txn, tables.v[i], check_file, &tc, &c->diag);
         if (rc == 0)
-            rc = catalog_delete_list(c->catalog, tables.v[i], check_delete, &tc, &c->diag);
+            rc = catalog_delete_list(txn, tables.v[i], check_delete, &tc, &c->diag);
         sl_arena_init(&a, 0);
         if (rc == 0)
-            rc = catalog_table_get(c->catalog, tables.v[i], &a, &t, &c->diag);
+            rc = catalog_table_get(txn, tables.v[i], &a, &t, &c->diag);
         if (rc == 0) {
             rc = store_list(c->store, t.prefix, check_orphan, &v, &c->diag);
             printf("  table curated.%s: checked\n", tables.v[i]);
@@ -289,11 +297,12 @@ run(struct cli *c, int argc, char **argv)
         sl_arena_release(&a);
     }
     if (rc == 0)
-        rc = catalog_source_list(c->catalog, sl_strlist_add, &sources, &c->diag);
+        rc = catalog_source_list(txn, sl_strlist_add, &sources, &c->diag);
     for (size_t i = 0; rc == 0 && i < sources.n; i++)
-        rc = catalog_quarantine_list(c->catalog, sources.v[i], check_quarantine, &v, &c->diag);
+        rc = catalog_quarantine_list(txn, sources.v[i], check_quarantine, &v, &c->diag);
     if (rc == 0)
-        rc = catalog_run_list(c->catalog, NULL, 0, check_run, &v, &c->diag);
+        rc = catalog_run_list(txn, NULL, 0, false, check_run, &v, &c->diag);
+    catalog_txn_abort(txn);
     /* One row per key, through the same views queries use. */
     if (rc == 0 && v.pending.n == 0)
         rc = transform_views(e, c->catalog, c->store, &c->diag);

@@ -98,7 +98,6 @@ cli_report(struct cli *c, int rc)
 int
 cli_open(struct cli *c)
 {
-    char *db = NULL;
     int rc;
 
     if (c->catalog != NULL)
@@ -107,13 +106,16 @@ cli_open(struct cli *c)
     if (rc == 0)
         rc = store_open(c->project->lake, &c->store, &c->diag);
     if (rc == 0)
-        rc = store_local_path(c->store, "_catalog/catalog.db", &db, &c->diag);
-    if (rc == 0)
-        rc = catalog_open(db, &c->catalog, &c->diag);
+        rc = catalog_open(c->project->catalog, c->catalog_flags, &c->catalog, &c->diag);
     if (rc == 0 && !c->no_recover)
         rc = commit_recover(c->store, c->catalog, &c->diag);
-    free(db);
     return rc;
+}
+
+int
+cli_read(struct cli *c, catalog_txn_fn fn, void *arg)
+{
+    return catalog_txn_run(c->catalog, CATALOG_READ, fn, arg, &c->diag);
 }
 
 void

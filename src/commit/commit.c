@@ -1,17 +1,27 @@
 /*
- * commit.c - publication and recovery (see commit.h).
+ * commit.c - the commit protocol (see commit.h for the states).
+ *
+ * A struct commit collects what a run stages and the publication steps it
+ * owes; commit_finish() records them with the run in one transaction
+ * (catalog_txn_run retries conflicts), then publishes.  What was staged
+ * and is not owed by a committed run is removed by commit_free(), except
+ * after a commit whose outcome is in doubt: then recovery decides, since
+ * the staged objects may belong to a committed run.
  */
 #include "commit/commit.h"
 
 #include <errno.h>
-#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/raw.h"
+#include "catalog/tables.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/strlist.h"
+#include "core/time.h"
 #include "core/banned.h"
 
 struct step {
@@ -25,33 +35,309 @@ struct steps {
     size_t n, cap;
 };
 
-static int
-collect(void *arg, const struct catalog_pending *p)
-{
-    struct steps *s = arg;
+struct staged {
+    char *key, *path;
+    bool gone;        /* unstaged already */
+};
 
-    SL_GROW(s->v, s->cap, s->n + 1);
-    s->v[s->n].op = p->op;
-    s->v[s->n].src = p->src ? sl_strdup(p->src) : NULL;
-    s->v[s->n].dst = sl_strdup(p->dst);
-    s->v[s->n].run_id = p->run_id;
-    s->n++;
-    return 0;
+struct commit {
+    struct store *store;
+    struct catalog *cat;
+    char *kind, *source;
+    int64_t run_id;        /* 0 until allocated */
+    bool id_in_txn;        /* allocated by the current commit attempt */
+    struct staged *staged;
+    size_t nstaged, capstaged;
+    struct steps steps;    /* owed at publication, in order */
+    size_t fixed;          /* steps given before commit_finish() */
+    bool committed;
+    bool indoubt;
+    int64_t latency_usec;
+    /* commit_finish()'s arguments, for the transaction body */
+    struct run_record *rec;
+    enum commit_mode mode;
+    commit_record_fn record;
+    void *arg;
+};
+
+static void
+steps_truncate(struct steps *s, size_t n)
+{
+    while (s->n > n) {
+        s->n--;
+        free(s->v[s->n].src);
+        free(s->v[s->n].dst);
+    }
 }
 
 static void
 steps_release(struct steps *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].src);
-        free(s->v[i].dst);
-    }
+    steps_truncate(s, 0);
     free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static void
+steps_add(struct steps *s, enum catalog_pending_op op, const char *src, const char *dst,
+          int64_t run_id)
+{
+    SL_GROW(s->v, s->cap, s->n + 1);
+    s->v[s->n].op = op;
+    s->v[s->n].src = src ? sl_strdup(src) : NULL;
+    s->v[s->n].dst = sl_strdup(dst);
+    s->v[s->n].run_id = run_id;
+    s->n++;
+}
+
+/* ---- a run being committed ----------------------------------------------- */
+
+struct commit *
+commit_new(struct store *s, struct catalog *cat, const char *kind, const char *source)
+{
+    struct commit *c = sl_calloc(1, sizeof(*c));
+
+    c->store = s;
+    c->cat = cat;
+    c->kind = sl_strdup(kind);
+    c->source = sl_strdup(source);
+    return c;
+}
+
+int
+commit_run_id(struct commit *c, int64_t *run_id, struct sl_diag *d)
+{
+    int rc = 0;
+
+    if (c->run_id == 0)
+        rc = catalog_run_next_id(c->cat, &c->run_id, d);
+    if (rc == 0)
+        *run_id = c->run_id;
+    return rc;
+}
+
+int
+commit_stage(struct commit *c, const char *name, const char **key, const char **path,
+             struct sl_diag *d)
+{
+    struct staged *st;
+    char *k, *p;
+    int rc = store_stage(c->store, name, &k, &p, d);
+
+    if (rc < 0)
+        return rc;
+    SL_GROW(c->staged, c->capstaged, c->nstaged + 1);
+    st = &c->staged[c->nstaged++];
+    st->key = k;
+    st->path = p;
+    st->gone = false;
+    *key = k;
+    *path = p;
+    return 0;
+}
+
+int
+commit_seal(struct commit *c, const char *staged_key, struct sl_diag *d)
+{
+    return store_seal(c->store, staged_key, d);
+}
+
+void
+commit_unstage(struct commit *c, const char *staged_key)
+{
+    for (size_t i = 0; i < c->nstaged; i++) {
+        if (!c->staged[i].gone && strcmp(c->staged[i].key, staged_key) == 0) {
+            store_unstage(c->store, staged_key, NULL);
+            c->staged[i].gone = true;
+        }
+    }
+}
+
+void
+commit_publish_as(struct commit *c, const char *staged_key, const char *key)
+{
+    steps_add(&c->steps, CATALOG_PUBLISH, staged_key, key, 0);
+}
+
+void
+commit_delete(struct commit *c, const char *key)
+{
+    steps_add(&c->steps, CATALOG_DELETE, NULL, key, 0);
+}
+
+/* The transaction: the stage's records, the owed steps, the run. */
+static int
+commit_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct commit *c = arg;
+    struct run_record *r = c->rec;
+    char point[64];
+    int rc = 0;
+
+    /* A retried attempt starts over. */
+    steps_truncate(&c->steps, c->fixed);
+    if (c->id_in_txn) {
+        c->run_id = 0;
+        c->id_in_txn = false;
+    }
+    if (c->run_id == 0) {
+        rc = catalog_run_alloc_id(txn, &c->run_id, d);
+        if (rc < 0)
+            return rc;
+        c->id_in_txn = true;
+    }
+    if (c->record != NULL) {
+        rc = c->record(txn, c, c->arg, d);
+        if (rc != 0)
+            return rc;
+    }
+    for (size_t i = 0; rc == 0 && i < c->steps.n; i++) {
+        struct catalog_pending p = {c->run_id, (int64_t)i + 1, c->steps.v[i].op,
+                                    c->steps.v[i].src, c->steps.v[i].dst};
+
+        rc = catalog_pending_add(txn, &p, d);
+    }
+    r->run_id = c->run_id;
+    r->kind = c->kind;
+    r->source = c->source;
+    r->state = c->mode == COMMIT_HOLD ? "held" : "published";
+    r->finished_at = sl_now_usec();
+    if (rc == 0)
+        rc = catalog_run_add(txn, r, d);
+    snprintf(point, sizeof(point), "%s.before_commit", c->kind);
+    if (rc == 0)
+        rc = sl_fault(point);
+    return rc;
+}
+
+int
+commit_finish(struct commit *c, struct run_record *rec, enum commit_mode mode,
+              commit_record_fn record, void *arg, struct sl_diag *d)
+{
+    char point[64];
+    double t0;
+    int rc;
+
+    if (rec->records_in != rec->written + rec->quarantined + rec->duplicates)
+        return sl_fail(d, SL_ERR_CORRUPT,
+                       "%s run of source '%s' does not balance: %lld in, %lld written, %lld "
+                       "quarantined, %lld duplicates",
+                       c->kind, c->source, (long long)rec->records_in,
+                       (long long)rec->written, (long long)rec->quarantined,
+                       (long long)rec->duplicates);
+    c->rec = rec;
+    c->mode = mode;
+    c->record = record;
+    c->arg = arg;
+    c->fixed = c->steps.n;
+    t0 = sl_mono_sec();
+    rc = catalog_txn_run(c->cat, CATALOG_WRITE, commit_body, c, d);
+    c->latency_usec = (int64_t)((sl_mono_sec() - t0) * 1e6);
+    if (rc == COMMIT_NOTHING) {
+        steps_truncate(&c->steps, c->fixed);
+        return rc;
+    }
+    if (rc == SL_ERR_INDOUBT)
+        c->indoubt = true;
+    if (rc < 0) {
+        if (c->id_in_txn) {
+            c->run_id = 0;
+            c->id_in_txn = false;
+        }
+        return rc;
+    }
+    c->committed = true;
+    snprintf(point, sizeof(point), "%s.after_commit", c->kind);
+    sl_fault(point);
+    if (mode == COMMIT_HOLD) {
+        SL_INFO("commit", "run %lld of %s is held for a decision", (long long)c->run_id,
+                c->source);
+        return 0;
+    }
+    return commit_publish(c->store, c->cat, c->run_id, d);
+}
+
+bool
+commit_committed(const struct commit *c)
+{
+    return c->committed;
+}
+
+int64_t
+commit_latency_usec(const struct commit *c)
+{
+    return c->latency_usec;
+}
+
+/* Whether a committed step still needs staged key (the catalog owns it). */
+static bool
+owed(const struct commit *c, const char *key)
+{
+    if (!c->committed)
+        return false;
+    for (size_t i = 0; i < c->steps.n; i++)
+        if (c->steps.v[i].src != NULL && strcmp(c->steps.v[i].src, key) == 0)
+            return true;
+    return false;
+}
+
+void
+commit_free(struct commit *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nstaged; i++) {
+        struct staged *st = &c->staged[i];
+
+        if (!st->gone && !c->indoubt && !owed(c, st->key))
+            store_unstage(c->store, st->key, NULL);
+        free(st->key);
+        free(st->path);
+    }
+    free(c->staged);
+    steps_release(&c->steps);
+    free(c->kind);
+    free(c->source);
+    free(c);
+}
+
+/* ---- publication ------------------------------------------------------------ */
+
+static int
+collect(void *arg, const struct catalog_pending *p)
+{
+    steps_add(arg, p->op, p->src, p->dst, p->run_id);
+    return 0;
+}
+
+struct list_args {
+    int64_t run_id;
+    bool with_held;
+    struct steps *steps;
+};
+
+static int
+list_steps(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct list_args *a = arg;
+
+    steps_truncate(a->steps, 0);
+    return catalog_pending_list(txn, a->run_id, a->with_held, collect, a->steps, d);
+}
+
+static int
+read_steps(struct catalog *cat, int64_t run_id, bool with_held, struct steps *s,
+           struct sl_diag *d)
+{
+    struct list_args a = {run_id, with_held, s};
+
+    return catalog_txn_run(cat, CATALOG_READ, list_steps, &a, d);
 }
 
 static int
 do_step(struct store *st, const struct step *p, struct sl_diag *d)
 {
+    struct sl_diag why;
     int rc;
 
     if (p->op == CATALOG_DELETE)
@@ -69,8 +355,6 @@ do_step(struct store *st, const struct step *p, struct sl_diag *d)
     }
     if (rc < 0)
         return rc;
-    struct sl_diag why;
-
     sl_diag_init(&why);
     rc = store_publish(st, p->src, p->dst, 0, &why);
     if (rc == -ENOENT && store_stat(st, p->dst, NULL, NULL) == 0)
@@ -82,9 +366,14 @@ do_step(struct store *st, const struct step *p, struct sl_diag *d)
 }
 
 static int
+clear_run(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    return catalog_pending_clear(txn, *(int64_t *)arg, d);
+}
+
+static int
 run_steps(struct store *st, struct catalog *cat, struct steps *s, struct sl_diag *d)
 {
-    int64_t done_run = -1;
     int rc = 0;
 
     for (size_t i = 0; i < s->n && rc == 0; i++) {
@@ -93,10 +382,11 @@ run_steps(struct store *st, struct catalog *cat, struct steps *s, struct sl_diag
             break;
         /* The steps come in run order; forget a run once all its are done. */
         if (i + 1 == s->n || s->v[i + 1].run_id != s->v[i].run_id) {
-            done_run = s->v[i].run_id;
+            int64_t done = s->v[i].run_id;
+
             rc = sl_fault("commit.clear");
             if (rc == 0)
-                rc = catalog_pending_clear(cat, done_run, d);
+                rc = catalog_txn_run(cat, CATALOG_WRITE, clear_run, &done, d);
         }
     }
     return rc;
@@ -106,7 +396,7 @@ int
 commit_publish(struct store *s, struct catalog *cat, int64_t run_id, struct sl_diag *d)
 {
     struct steps steps = {0};
-    int rc = catalog_pending_list(cat, run_id, collect, &steps, d);
+    int rc = read_steps(cat, run_id, true, &steps, d);
 
     if (rc == 0)
         rc = run_steps(s, cat, &steps, d);
@@ -125,19 +415,17 @@ commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d)
 {
     struct steps steps = {0};
     struct sl_strlist keep = {0};
-    int rc = catalog_pending_list(cat, 0, collect, &steps, d);
+    int rc = read_steps(cat, 0, false, &steps, d);
 
     if (rc == 0 && steps.n > 0) {
         SL_INFO("commit", "finishing %zu publication step(s) of interrupted runs", steps.n);
         rc = run_steps(s, cat, &steps, d);
     }
-    steps_release(&steps);
     if (rc < 0)
-        return rc;
+        goto out;
     /* Whatever is still pending (a run committing right now in another
-     * process) must survive the sweep. */
-    memset(&steps, 0, sizeof(steps));
-    rc = catalog_pending_list(cat, 0, collect, &steps, d);
+     * process, or held for a decision) must survive the sweep. */
+    rc = read_steps(cat, 0, true, &steps, d);
     if (rc == 0) {
         for (size_t i = 0; i < steps.n; i++)
             if (steps.v[i].src != NULL)
@@ -147,7 +435,94 @@ commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d)
             SL_DEBUG("commit", "swept %d staged object(s) of dead processes", rc);
         rc = rc < 0 ? rc : 0;
     }
+out:
     sl_strlist_release(&keep);
     steps_release(&steps);
     return rc;
+}
+
+/* ---- decisions about held runs ---------------------------------------------- */
+
+struct decide_args {
+    int64_t run_id;
+    bool publish;
+    struct run_record rec;
+    struct sl_arena a;
+};
+
+static int
+decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct decide_args *a = arg;
+    int rc;
+
+    sl_arena_reset(&a->a);
+    rc = catalog_run_get(txn, a->run_id, &a->a, &a->rec, d);
+    if (rc < 0)
+        return rc;
+    if (strcmp(a->rec.state, "held") != 0)
+        return sl_fail(d, SL_ERR_CONFLICT, "run %lld is %s, not held for a decision",
+                       (long long)a->run_id, a->rec.state);
+    rc = catalog_run_set_state(txn, a->run_id, "held", a->publish ? "published" : "discarded",
+                               d);
+    if (rc < 0 || a->publish)
+        return rc;
+    rc = catalog_tables_discard_run(txn, a->run_id, d);
+    if (rc == 0 && a->rec.to_seq != a->rec.from_seq)
+        rc = catalog_bookmark_move(txn, a->rec.source, a->rec.kind, a->rec.to_seq,
+                                   a->rec.from_seq, d);
+    if (rc == 0)
+        rc = catalog_pending_clear(txn, a->run_id, d);
+    return rc;
+}
+
+int
+commit_decide(struct store *s, struct catalog *cat, int64_t run_id, bool publish,
+              struct sl_diag *d)
+{
+    struct decide_args a = {.run_id = run_id, .publish = publish};
+    struct steps steps = {0};
+    int rc;
+
+    sl_arena_init(&a.a, 0);
+    rc = read_steps(cat, run_id, true, &steps, d);
+    if (rc == 0)
+        rc = catalog_txn_run(cat, CATALOG_WRITE, decide_body, &a, d);
+    if (rc == 0 && publish) {
+        SL_INFO("commit", "run %lld published", (long long)run_id);
+        rc = commit_publish(s, cat, run_id, d);
+    } else if (rc == 0) {
+        /* Its staged objects are garbage now; the sweep would take them
+         * too, once their owner is gone. */
+        for (size_t i = 0; i < steps.n; i++)
+            if (steps.v[i].src != NULL)
+                store_unstage(s, steps.v[i].src, NULL);
+        SL_INFO("commit", "run %lld discarded", (long long)run_id);
+    }
+    steps_release(&steps);
+    sl_arena_release(&a.a);
+    return rc;
+}
+
+/* ---- work owed to the next stage ------------------------------------------------ */
+
+struct owed_args {
+    commit_owed_cb cb;
+    void *arg;
+};
+
+static int
+owed_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct owed_args *a = arg;
+
+    return catalog_raw_backlog(txn, "transform", a->cb, a->arg, d);
+}
+
+int
+commit_owed(struct catalog *cat, commit_owed_cb cb, void *arg, struct sl_diag *d)
+{
+    struct owed_args a = {cb, arg};
+
+    return catalog_txn_run(cat, CATALOG_READ, owed_body, &a, d);
 }

@@ -223,8 +223,10 @@ sl_conf_sample(const struct sl_conf_section *sections, struct sl_buf *out)
             if (nested)
                 sl_buf_addf(out, "#  # %s\n#  %s: %s\n", k->help, k->name,
                             k->def ? k->def : "");
+            else if (k->def == NULL) /* unset by default: shown commented out */
+                sl_buf_addf(out, "# %s\n#%s:\n", k->help, k->name);
             else
-                sl_buf_addf(out, "# %s\n%s: %s\n", k->help, k->name, k->def ? k->def : "");
+                sl_buf_addf(out, "# %s\n%s: %s\n", k->help, k->name, k->def);
         }
     }
 }

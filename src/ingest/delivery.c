@@ -23,7 +23,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "catalog/catalog.h"
+#include "catalog/raw.h"
+#include "catalog/streams.h"
 #include "commit/commit.h"
 #include "core/fault.h"
 #include "core/fs.h"
@@ -208,16 +209,21 @@ pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
         sl_buf_init(&p->buf);
     }
     if (!p->loaded) {
-        for (int i = 0; i < s->nshards; i++) {
-            int64_t seq;
-            int rc = catalog_delivery_get(dl->cat, s->def.name, i, s->def.created_ms, &seq, d);
+        struct catalog_txn *txn = NULL;
+        int rc = catalog_txn_begin(dl->cat, CATALOG_READ, &txn, d);
 
-            if (rc < 0)
-                return NULL;
+        for (int i = 0; rc == 0 && i < s->nshards; i++) {
+            int64_t seq = 0;
+
+            rc = catalog_delivery_get(txn, s->def.name, i, s->def.created_ms, &seq, d);
             p->delivered[i] = (uint64_t)seq;
             p->scanned[i] = (uint64_t)seq + 1;
             atomic_store(&s->shards[i].delivered, (uint64_t)seq);
         }
+        if (txn != NULL)
+            catalog_txn_abort(txn);
+        if (rc < 0)
+            return NULL;
         p->loaded = true;
     }
     return p;
@@ -289,6 +295,49 @@ gzip_bytes(const struct sl_buf *in, struct sl_buf *out, struct sl_diag *d)
     return 0;
 }
 
+/* The commit transaction's part of a delivery (may run more than once). */
+struct flush_ctx {
+    struct stream *s;
+    struct pending *p;
+    struct raw_object obj;  /* arrived_at: the time to ask for */
+    int64_t want_arrival;
+    const char *staged;     /* staging key of the object */
+    int64_t len;            /* its bytes */
+    bool duplicate;
+    struct run_record *run;
+};
+
+static int
+flush_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_diag *d)
+{
+    struct flush_ctx *f = arg;
+    struct stream *s = f->s;
+    struct pending *p = f->p;
+    int rc;
+
+    f->duplicate = false;
+    f->obj.arrived_at = f->want_arrival;
+    rc = catalog_raw_add(txn, &f->obj, d);
+    if (rc == SL_ERR_EXISTS) {
+        /* The very same bytes were delivered before (a producer sent the
+         * same records again): the raw zone keeps one copy. */
+        f->duplicate = true;
+        rc = 0;
+    }
+    if (rc == 0 && !f->duplicate)
+        commit_publish_as(cm, f->staged, f->obj.key);
+    for (int i = 0; i < s->nshards && rc == 0; i++)
+        if (p->scanned[i] - 1 != p->delivered[i])
+            rc = catalog_delivery_set(txn, s->def.name, i, s->def.created_ms,
+                                      (int64_t)(p->scanned[i] - 1), d);
+    f->run->objects = f->duplicate ? 0 : 1;
+    f->run->records_in = p->records;
+    f->run->written = f->duplicate ? 0 : p->records;
+    f->run->duplicates = f->duplicate ? p->records : 0;
+    f->run->bytes_written = f->duplicate ? 0 : f->len;
+    return rc;
+}
+
 /* Write p's records as one raw object and advance the positions with it. */
 static int
 flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *d)
@@ -299,11 +348,14 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     struct sl_buf zbuf;
     const struct sl_buf *bytes = &p->buf;
     unsigned char sha[SL_SHA256_LEN];
-    char hex[2 * SL_SHA256_LEN + 1], id[INGEST_ID_LEN + 1];
-    char *skey = NULL, *spath = NULL, *key = NULL;
+    char hex[2 * SL_SHA256_LEN + 1], id[INGEST_ID_LEN + 1], checksum[8 + sizeof(hex)];
+    char name[200];
+    const char *skey, *spath;
+    char *key = NULL;
     struct sl_sha256 h;
-    int64_t run_id = 0;
-    bool committed = false, duplicate = false;
+    struct commit *cm = NULL;
+    struct run_record run = {.table = ""};
+    struct flush_ctx f = {.s = s, .p = p, .run = &run};
     int rc, fd = -1;
 
     if (p->src == NULL) {
@@ -328,7 +380,8 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     id[INGEST_ID_LEN] = '\0';
 
     /* 1. Stage and seal the object. */
-    rc = store_stage(dl->store, gz ? "delivery.jsonl.gz" : "delivery.jsonl", &skey, &spath, d);
+    cm = commit_new(dl->store, dl->cat, "delivery", src->name);
+    rc = commit_stage(cm, gz ? "delivery.jsonl.gz" : "delivery.jsonl", &skey, &spath, d);
     if (rc < 0)
         goto out;
     fd = open(spath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -345,100 +398,49 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     }
     close(fd);
     fd = -1;
-    rc = store_seal(dl->store, skey, d);
+    rc = commit_seal(cm, skey, d);
     if (rc < 0)
         goto out;
 
-    /* 2. One transaction: the object, the positions, the account. */
+    /* 2 and 3. One transaction: the object, the positions, the account;
+     * then the object is published. */
     if (!p->registered) {
         rc = project_register_source(dl->cat, src, d);
         if (rc < 0)
             goto out;
         p->registered = true;
     }
-    rc = catalog_begin(dl->cat, d);
-    if (rc < 0)
-        goto out;
-    int64_t now = sl_now_usec(), last = 0;
+    int64_t now = sl_now_usec();
     int year;
     unsigned mon, day;
 
-    rc = catalog_raw_last_arrival(dl->cat, &last, d);
     sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
     key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.jsonl%s", src->name, year, mon, day,
                     (int)(now / SL_USEC_PER_SEC / 3600 % 24), id, gz ? ".gz" : "");
-    if (rc == 0) {
-        char checksum[8 + sizeof(hex)], name[200];
-
-        snprintf(checksum, sizeof(checksum), "sha256:%s", hex);
-        snprintf(name, sizeof(name), "stream:%s", s->def.name);
-        struct raw_object o = {
-            .source = src->name,
-            .object_id = id,
-            .key = key,
-            .system = src->system,
-            .contract_version = con->version,
-            .original_name = name,
-            .format = "jsonl",
-            .compression = gz ? "gzip" : "none",
-            .size = (int64_t)bytes->len,
-            .checksum = checksum,
-            .arrived_at = now > last ? now : last + 1,
-        };
-
-        rc = catalog_raw_add(dl->cat, &o, d);
-        if (rc == SL_ERR_EXISTS) {
-            /* The very same bytes were delivered before (a producer sent
-             * the same records again): the raw zone keeps one copy. */
-            duplicate = true;
-            rc = 0;
-        }
-    }
-    if (rc == 0)
-        rc = catalog_run_next_id(dl->cat, &run_id, d);
-    if (rc == 0 && !duplicate) {
-        struct catalog_pending pub = {run_id, CATALOG_PUBLISH, skey, key};
-
-        rc = catalog_pending_add(dl->cat, &pub, d);
-    }
-    for (int i = 0; i < s->nshards && rc == 0; i++)
-        if (p->scanned[i] - 1 != p->delivered[i])
-            rc = catalog_delivery_set(dl->cat, s->def.name, i, s->def.created_ms,
-                                      (int64_t)(p->scanned[i] - 1), d);
-    if (rc == 0) {
-        struct run_record run = {
-            .run_id = run_id,
-            .kind = "delivery",
-            .source = src->name,
-            .table = "",
-            .started_at = p->oldest_ms * 1000,
-            .finished_at = sl_now_usec(),
-            .objects = duplicate ? 0 : 1,
-            .records_in = p->records,
-            .written = duplicate ? 0 : p->records,
-            .duplicates = duplicate ? p->records : 0,
-            .bytes_written = duplicate ? 0 : (int64_t)bytes->len,
-        };
-
-        rc = catalog_run_add(dl->cat, &run, d);
-    }
-    if (rc == 0)
-        rc = sl_fault("delivery.before_commit");
-    if (rc == 0)
-        rc = catalog_commit(dl->cat, d);
-    else
-        catalog_rollback(dl->cat);
-    if (rc < 0)
+    snprintf(checksum, sizeof(checksum), "sha256:%s", hex);
+    snprintf(name, sizeof(name), "stream:%s", s->def.name);
+    f.obj = (struct raw_object){
+        .source = src->name,
+        .object_id = id,
+        .key = key,
+        .system = src->system,
+        .contract_version = con->version,
+        .original_name = name,
+        .format = "jsonl",
+        .compression = gz ? "gzip" : "none",
+        .size = (int64_t)bytes->len,
+        .checksum = checksum,
+    };
+    f.want_arrival = now;
+    f.staged = skey;
+    f.len = (int64_t)bytes->len;
+    run.started_at = p->oldest_ms * 1000;
+    rc = commit_finish(cm, &run, COMMIT_PUBLISH, flush_record, &f, d);
+    if (!commit_committed(cm))
         goto out;
-    committed = true;
-    sl_fault("delivery.after_commit");
-
-    /* 3. Publish. */
-    if (!duplicate)
-        rc = commit_publish(dl->store, dl->cat, run_id, d);
     SL_INFO("delivery", "%s: %" PRId64 " records -> %s%s", s->def.name, p->records, key,
-            duplicate ? " (same bytes as an earlier object)" : "");
-    atomic_fetch_add(&dl->objects, duplicate ? 0 : 1);
+            f.duplicate ? " (same bytes as an earlier object)" : "");
+    atomic_fetch_add(&dl->objects, f.duplicate ? 0 : 1);
     atomic_fetch_add(&dl->records, (uint64_t)p->records);
     atomic_fetch_add(&dl->bytes, bytes->len);
     for (int i = 0; i < s->nshards; i++) {
@@ -447,24 +449,21 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     }
     sl_buf_reset(&p->buf);
     p->records = 0;
-    if (src->transform_on_arrival && !duplicate)
+    if (src->transform_on_arrival && !f.duplicate)
         want_transform(dl, src->name);
 out:
     if (fd >= 0)
         close(fd);
-    if (!committed) {
-        if (skey != NULL)
-            store_unstage(dl->store, skey, NULL);
-        /* Read the same records again next time. */
+    if (cm == NULL || !commit_committed(cm)) {
+        /* Read the same records again next time, from the positions the
+         * catalog holds (a commit in doubt may have moved them). */
         for (int i = 0; i < s->nshards; i++)
             p->scanned[i] = p->delivered[i] + 1;
         sl_buf_reset(&p->buf);
         p->records = 0;
-    } else if (skey != NULL && duplicate) {
-        store_unstage(dl->store, skey, NULL);
+        p->loaded = false;
     }
-    free(skey);
-    free(spath);
+    commit_free(cm);
     free(key);
     sl_buf_release(&zbuf);
     return rc;
@@ -557,7 +556,6 @@ int
 delivery_start(struct project *p, struct streams *r, struct delivery **out, struct sl_diag *d)
 {
     struct delivery *dl = sl_calloc(1, sizeof(*dl));
-    char *db = sl_printf("%s/_catalog/catalog.db", p->lake);
     int rc;
 
     dl->project = p;
@@ -570,8 +568,7 @@ delivery_start(struct project *p, struct streams *r, struct delivery **out, stru
     pthread_cond_init(&dl->cond, NULL);
     rc = store_open(p->lake, &dl->store, d);
     if (rc == 0)
-        rc = catalog_open(db, &dl->cat, d);
-    free(db);
+        rc = catalog_open(p->catalog, 0, &dl->cat, d);
     if (rc == 0 && pthread_create(&dl->thread, NULL, delivery_main, dl) != 0)
         rc = sl_fail(d, -EAGAIN, "cannot start the delivery thread");
     if (rc < 0) {

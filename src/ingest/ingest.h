@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "catalog/catalog.h"
+#include "catalog/raw.h"
 #include "core/diag.h"
 #include "project/contract.h"
 #include "store/store.h"

@@ -21,6 +21,7 @@
 
 #include <avro.h>
 
+#include "catalog/raw.h"
 #include "commit/commit.h"
 #include "core/buf.h"
 #include "core/fault.h"
@@ -64,8 +65,8 @@ ingest_format_of(const char *name, const char **format, const char **compression
 }
 
 struct staged {
-    char *key;           /* staging key */
-    char *path;          /* its local path */
+    const char *key;     /* staging key (the commit's) */
+    const char *path;    /* its local path (the commit's) */
     unsigned char sha[SL_SHA256_LEN];
     int64_t size;
     struct sl_buf prefix;/* first PREFIX bytes of content */
@@ -74,7 +75,7 @@ struct staged {
 
 /* Copy path into staging, hashing it; inflate gzip on the way. */
 static int
-stage_copy(struct store *s, const char *path, size_t idx, bool gz, struct staged *st,
+stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct staged *st,
            struct sl_diag *d)
 {
     char *buf = NULL, *zbuf = NULL, *name;
@@ -95,7 +96,7 @@ stage_copy(struct store *s, const char *path, size_t idx, bool gz, struct staged
     }
     posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
     name = sl_printf("raw-%zu.part", idx);
-    rc = store_stage(s, name, &st->key, &st->path, d);
+    rc = commit_stage(cm, name, &st->key, &st->path, d);
     free(name);
     if (rc < 0) {
         close(in);
@@ -196,7 +197,7 @@ out:
         rc = sl_fail(d, -errno, "cannot write '%s': %s", st->path, strerror(errno));
     close(in);
     if (rc == 0)
-        rc = store_seal(s, st->key, d);
+        rc = commit_seal(cm, st->key, d);
     return rc;
 }
 
@@ -257,21 +258,95 @@ check_format(const char *path, const char *format, const struct contract *c,
     return rc;
 }
 
-static void
-staged_release(struct store *s, struct staged *st, bool unstage)
-{
-    if (unstage && st->key != NULL)
-        store_unstage(s, st->key, NULL);
-    free(st->key);
-    free(st->path);
-    sl_buf_release(&st->prefix);
-}
-
 void
 ingest_result_release(struct ingest_result *r)
 {
     free(r->key);
     r->key = NULL;
+}
+
+/* The commit transaction's part of a landing (may run more than once). */
+struct land {
+    const struct source *src;
+    const struct contract *c;
+    const char *const *paths;
+    size_t n;
+    struct staged *st;
+    struct ingest_result *res;
+    struct run_record *run;
+    int64_t now;          /* the arrival time to ask for */
+};
+
+static int
+land_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_diag *d)
+{
+    struct land *l = arg;
+    struct ingest_result *res = l->res;
+    struct sl_arena a;
+    int64_t landed = 0, bytes = 0;
+    int year, rc = 0;
+    unsigned mon, day;
+
+    sl_arena_init(&a, 0);
+    sl_civil_from_days(sl_usec_to_day(l->now), &year, &mon, &day);
+    for (size_t i = 0; i < l->n; i++) {
+        ingest_result_release(&res[i]);
+        res[i].duplicate = false;
+        res[i].seq = 0;
+    }
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        struct raw_object o, old;
+        char hex[2 * SL_SHA256_LEN + 1];
+
+        for (size_t k = 0; k < i && !res[i].duplicate; k++) {
+            if (!res[k].duplicate && strcmp(res[k].object_id, res[i].object_id) == 0) {
+                res[i].duplicate = true;
+                res[i].key = sl_strdup(res[k].key);
+            }
+        }
+        if (res[i].duplicate)
+            continue;
+        rc = catalog_raw_get(txn, l->src->name, res[i].object_id, &a, &old, d);
+        if (rc == 0) {
+            res[i].duplicate = true;
+            res[i].key = sl_strdup(old.key);
+            res[i].seq = old.seq;
+            continue;
+        }
+        if (rc != SL_ERR_NOTFOUND)
+            break;
+        sl_hex(l->st[i].sha, SL_SHA256_LEN, hex);
+        res[i].key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.%s%s", l->src->name, year, mon,
+                               day, (int)(l->now / SL_USEC_PER_SEC / 3600 % 24),
+                               res[i].object_id, res[i].format,
+                               strcmp(res[i].compression, "gzip") == 0 ? ".gz" : "");
+        o = (struct raw_object){
+            .source = l->src->name,
+            .object_id = res[i].object_id,
+            .key = res[i].key,
+            .system = l->src->system,
+            .contract_version = l->c->version,
+            .original_name = sl_basename(l->paths[i]),
+            .format = res[i].format,
+            .compression = res[i].compression,
+            .size = res[i].size,
+            .checksum = sl_arena_printf(&a, "sha256:%s", hex),
+            .arrived_at = l->now,
+        };
+        rc = catalog_raw_add(txn, &o, d);
+        if (rc < 0)
+            break;
+        res[i].seq = o.seq;
+        commit_publish_as(cm, l->st[i].key, res[i].key);
+        landed++;
+        bytes += res[i].size;
+    }
+    sl_arena_release(&a);
+    if (rc < 0)
+        return rc;
+    l->run->objects = landed;
+    l->run->bytes_written = bytes;
+    return landed > 0 ? 0 : COMMIT_NOTHING;
 }
 
 int
@@ -280,20 +355,21 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
              struct ingest_result *res, struct sl_diag *d)
 {
     struct staged *st = sl_calloc(n ? n : 1, sizeof(*st));
-    struct sl_arena a;
-    int64_t run_id = 0, landed = 0, bytes = 0;
-    bool committed = false;
+    struct commit *cm = commit_new(s, cat, "ingest", src->name);
+    struct run_record run = {.table = ""};
+    struct land l = {src, c, paths, n, st, res, &run, sl_now_usec()};
     int rc = 0;
 
-    sl_arena_init(&a, 0);
+    for (size_t i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof(res[i]));
+        sl_buf_init(&st[i].prefix);
+    }
     rc = commit_recover(s, cat, d);
     /* 1. Stage and check every file. */
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *fmt, *comp, *given = format;
         char hex[2 * SL_SHA256_LEN + 1];
 
-        memset(&res[i], 0, sizeof(res[i]));
-        sl_buf_init(&st[i].prefix);
         if (ingest_format_of(sl_basename(paths[i]), &fmt, &comp) < 0) {
             if (given == NULL) {
                 rc = sl_fail(d, SL_ERR_INPUT,
@@ -315,7 +391,7 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
                 break;
             }
         }
-        rc = stage_copy(s, paths[i], i, strcmp(comp, "gzip") == 0, &st[i], d);
+        rc = stage_copy(cm, paths[i], i, strcmp(comp, "gzip") == 0, &st[i], d);
         if (rc == 0)
             rc = check_format(paths[i], fmt, c, &st[i], d);
         if (rc < 0)
@@ -327,113 +403,17 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
         res[i].format = fmt;
         res[i].compression = comp;
     }
-    if (rc < 0)
-        goto out;
-
-    /* 2. One transaction records them all (duplicates excepted), as one
-     * run of kind "ingest". */
-    rc = catalog_begin(cat, d);
-    if (rc < 0)
-        goto out;
-    /* Arrival times are strictly increasing across the lake (the transform
-     * breaks ties between records by them), even if the clock steps back:
-     * the transaction holds the write lock, so no one else hands out one. */
-    int64_t now = sl_now_usec(), last = 0;
-    int year;
-    unsigned mon, day;
-    int64_t secs = now / SL_USEC_PER_SEC;
-
-    rc = catalog_raw_last_arrival(cat, &last, d);
-    if (rc < 0) {
-        catalog_rollback(cat);
-        goto out;
-    }
-    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        struct raw_object o, old;
-        char hex[2 * SL_SHA256_LEN + 1];
-        char *checksum;
-
-        for (size_t k = 0; k < i; k++) {
-            if (!res[k].duplicate && strcmp(res[k].object_id, res[i].object_id) == 0) {
-                res[i].duplicate = true;
-                res[i].key = sl_strdup(res[k].key);
-            }
-        }
-        if (res[i].duplicate)
-            continue;
-        rc = catalog_raw_get(cat, src->name, res[i].object_id, &a, &old, d);
-        if (rc == 0) {
-            res[i].duplicate = true;
-            res[i].key = sl_strdup(old.key);
-            res[i].seq = old.seq;
-            continue;
-        }
-        if (rc != SL_ERR_NOTFOUND)
-            break;
-        sl_hex(st[i].sha, SL_SHA256_LEN, hex);
-        checksum = sl_arena_printf(&a, "sha256:%s", hex);
-        res[i].key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.%s%s", src->name, year, mon, day,
-                               (int)(secs / 3600 % 24), res[i].object_id, res[i].format,
-                               strcmp(res[i].compression, "gzip") == 0 ? ".gz" : "");
-        o = (struct raw_object){
-            .source = src->name,
-            .object_id = res[i].object_id,
-            .key = res[i].key,
-            .system = src->system,
-            .contract_version = c->version,
-            .original_name = sl_basename(paths[i]),
-            .format = res[i].format,
-            .compression = res[i].compression,
-            .size = res[i].size,
-            .checksum = checksum,
-            .arrived_at = now > last ? now : last + 1,
-        };
-        last = o.arrived_at;
-        rc = catalog_raw_add(cat, &o, d);
-        if (rc == SL_ERR_EXISTS) {
-            /* Landed by another process just now. */
-            res[i].duplicate = true;
-            rc = 0;
-            continue;
-        }
-        res[i].seq = o.seq;
-        if (rc == 0 && run_id == 0)
-            rc = catalog_run_next_id(cat, &run_id, d);
-        struct catalog_pending pub = {run_id, CATALOG_PUBLISH, st[i].key, res[i].key};
-
-        if (rc == 0)
-            rc = catalog_pending_add(cat, &pub, d);
-        landed++;
-        bytes += res[i].size;
-    }
-    if (rc == 0 && landed > 0) {
-        struct run_record run = {
-            .run_id = run_id, .kind = "ingest", .source = src->name, .table = "",
-            .started_at = now, .finished_at = sl_now_usec(), .objects = landed,
-            .bytes_written = bytes,
-        };
-
-        rc = catalog_run_add(cat, &run, d);
-    }
+    /* 2 and 3. One transaction records them all (duplicates excepted), as
+     * one run of kind "ingest"; then they are published. */
+    run.started_at = l.now;
     if (rc == 0)
-        rc = sl_fault("ingest.before_commit");
-    if (rc == 0)
-        rc = catalog_commit(cat, d);
-    else
-        catalog_rollback(cat);
-    if (rc < 0)
-        goto out;
-    committed = true;
-    sl_fault("ingest.after_commit");
-    /* 3. Publish. */
-    if (landed > 0)
-        rc = commit_publish(s, cat, run_id, d);
-out:
+        rc = commit_finish(cm, &run, COMMIT_PUBLISH, land_record, &l, d);
+    if (rc == COMMIT_NOTHING)
+        rc = 0; /* every file was landed before */
+    commit_free(cm);
     for (size_t i = 0; i < n; i++)
-        staged_release(s, &st[i], !committed || res[i].duplicate);
+        sl_buf_release(&st[i].prefix);
     free(st);
-    sl_arena_release(&a);
     if (rc < 0)
         for (size_t i = 0; i < n; i++)
             ingest_result_release(&res[i]);

@@ -369,8 +369,57 @@ sweep_orphans(struct streams *r)
     closedir(dir);
 }
 
+/* ---- catalog writes ------------------------------------------------------ */
+
+/* What one registry change writes, for catalog_txn_run(). */
+struct stream_write {
+    enum { SW_ADD, SW_REMOVE, SW_UPDATE, SW_RETENTION } op;
+    const struct catalog_stream *def;
+    const char *name;
+    int64_t hours;
+};
+
+static int
+stream_write_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct stream_write *w = arg;
+
+    switch (w->op) {
+    case SW_ADD:
+        return catalog_stream_add(txn, w->def, d);
+    case SW_REMOVE:
+        return catalog_stream_remove(txn, w->name, d);
+    case SW_UPDATE:
+        return catalog_stream_update(txn, w->def, d);
+    case SW_RETENTION:
+        return catalog_stream_set_retention(txn, w->name, w->hours, d);
+    }
+    return SL_ERR_CATALOG;
+}
+
+/* One change, through the registry's own connection. */
+static int
+stream_write(struct streams *r, struct stream_write *w, struct sl_diag *d)
+{
+    int rc;
+
+    pthread_mutex_lock(&r->cat_mu);
+    rc = catalog_txn_run(r->cat, CATALOG_WRITE, stream_write_body, w, d);
+    pthread_mutex_unlock(&r->cat_mu);
+    return rc;
+}
+
+static int
+list_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct load_ctx *c = arg;
+    int rc = catalog_stream_list(txn, load_row, c, d);
+
+    return rc == 0 && c->rc < 0 ? c->rc : rc;
+}
+
 int
-streams_open(const char *lake_dir, const char *catalog_path, const struct streams_options *o,
+streams_open(const char *lake_dir, const char *catalog, const struct streams_options *o,
              struct streams **out, struct sl_diag *d)
 {
     struct streams *r = sl_calloc(1, sizeof(*r));
@@ -385,14 +434,11 @@ streams_open(const char *lake_dir, const char *catalog_path, const struct stream
     pthread_rwlock_init(&r->lock, NULL);
     rc = sl_mkdirs(r->dir, 0755, d);
     if (rc == 0)
-        rc = catalog_open(catalog_path, &r->cat, d);
+        rc = catalog_open(catalog, 0, &r->cat, d);
     if (rc == 0)
         rc = shardlog_syncer_start(&r->syncer, d);
-    if (rc == 0) {
-        rc = catalog_stream_list(r->cat, load_row, &c, d);
-        if (rc == 0 && c.rc < 0)
-            rc = c.rc;
-    }
+    if (rc == 0)
+        rc = catalog_txn_run(r->cat, CATALOG_READ, list_body, &c, d);
     if (rc < 0) {
         streams_close(r);
         return rc;
@@ -444,16 +490,9 @@ streams_create(struct streams *r, struct catalog_stream *def, struct sl_diag *d)
 
     sl_rmtree(dir); /* a leftover of an interrupted delete */
     free(dir);
-    pthread_mutex_lock(&r->cat_mu);
-    rc = catalog_begin(r->cat, d);
-    if (rc == 0) {
-        rc = catalog_stream_add(r->cat, def, d);
-        if (rc == 0)
-            rc = catalog_commit(r->cat, d);
-        else
-            catalog_rollback(r->cat);
-    }
-    pthread_mutex_unlock(&r->cat_mu);
+    struct stream_write w = {.op = SW_ADD, .def = def};
+
+    rc = stream_write(r, &w, d);
     if (rc == 0)
         rc = stream_load(r, def, &s, d);
     if (rc == 0)
@@ -477,16 +516,9 @@ streams_delete(struct streams *r, const char *name, struct sl_diag *d)
         return sl_fail(d, SL_ERR_NOTFOUND, "stream '%s' not found", name);
     }
     s = r->v[pos];
-    pthread_mutex_lock(&r->cat_mu);
-    rc = catalog_begin(r->cat, d);
-    if (rc == 0) {
-        rc = catalog_stream_remove(r->cat, name, d);
-        if (rc == 0)
-            rc = catalog_commit(r->cat, d);
-        else
-            catalog_rollback(r->cat);
-    }
-    pthread_mutex_unlock(&r->cat_mu);
+    struct stream_write w = {.op = SW_REMOVE, .name = name};
+
+    rc = stream_write(r, &w, d);
     if (rc == 0) {
         memmove(&r->v[pos], &r->v[pos + 1], (r->n - pos - 1) * sizeof(*r->v));
         r->n--;
@@ -519,16 +551,9 @@ streams_update(struct streams *r, struct stream *s, const struct catalog_stream 
     next.buffer_bytes = def->buffer_bytes;
     next.buffer_ms = def->buffer_ms;
     next.compression = def->compression;
-    pthread_mutex_lock(&r->cat_mu);
-    rc = catalog_begin(r->cat, d);
-    if (rc == 0) {
-        rc = catalog_stream_update(r->cat, &next, d);
-        if (rc == 0)
-            rc = catalog_commit(r->cat, d);
-        else
-            catalog_rollback(r->cat);
-    }
-    pthread_mutex_unlock(&r->cat_mu);
+    struct stream_write w = {.op = SW_UPDATE, .def = &next};
+
+    rc = stream_write(r, &w, d);
     if (rc < 0)
         return rc;
     free((char *)s->def.compression);
@@ -546,18 +571,11 @@ streams_set_retention(struct streams *r, struct stream *s, int64_t hours, struct
 {
     int rc;
 
-    pthread_mutex_lock(&r->cat_mu);
-    rc = catalog_begin(r->cat, d);
-    if (rc == 0) {
-        rc = catalog_stream_set_retention(r->cat, s->def.name, hours, d);
-        if (rc == 0)
-            rc = catalog_commit(r->cat, d);
-        else
-            catalog_rollback(r->cat);
-    }
+    struct stream_write w = {.op = SW_RETENTION, .name = s->def.name, .hours = hours};
+
+    rc = stream_write(r, &w, d);
     if (rc == 0)
         s->def.retention_hours = hours;
-    pthread_mutex_unlock(&r->cat_mu);
     return rc;
 }
 

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog/catalog.h"
+#include "catalog/streams.h"
 #include "core/diag.h"
 #include "ingest/shardlog.h"
 
@@ -73,9 +73,9 @@ struct streams_options {
 };
 
 /* Open the registry of the lake at lake_dir (a local path): every stream in
- * the catalog at catalog_path, its shard logs recovered.  Shard-log folders
+ * the catalog at location catalog, its shard logs recovered.  Shard-log folders
  * of streams the catalog no longer knows are removed. */
-int streams_open(const char *lake_dir, const char *catalog_path,
+int streams_open(const char *lake_dir, const char *catalog,
                  const struct streams_options *o, struct streams **out, struct sl_diag *d);
 /* Close every log (after the server has stopped taking requests). */
 void streams_close(struct streams *r);

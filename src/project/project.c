@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "core/fs.h"
 #include "core/yaml.h"
 #include "core/banned.h"
@@ -25,6 +26,10 @@
 static const struct sl_conf_key top_keys[] = {
     {"lake", SL_CONF_STRING, "./lake", 0, 0, offsetof(struct project_config, lake),
      "where the lake lives: a folder, relative to this file or absolute"},
+    {"catalog", SL_CONF_STRING, NULL, 0, 0, offsetof(struct project_config, catalog),
+     "a PostgreSQL catalog shared by several sluice nodes: postgresql://USER@HOST:PORT/DB "
+     "or 'host=... dbname=...' (password from PGPASSWORD or ~/.pgpass); unset: a SQLite "
+     "file in the lake"},
     {NULL},
 };
 
@@ -148,6 +153,16 @@ load_config(struct project *p, struct sl_diag *d)
         p->lake = sl_printf("%s/%s", p->root,
                             strncmp(p->config.lake, "./", 2) == 0 ? p->config.lake + 2
                                                                    : p->config.lake);
+    if (p->config.catalog != NULL && p->config.catalog[0] != '\0') {
+        rc = catalog_location_check(p->config.catalog, d);
+        if (rc < 0) {
+            sl_diag_at(d, p->config_path, 0, 0, "catalog");
+            return rc;
+        }
+        p->catalog = sl_strdup(p->config.catalog);
+    } else {
+        p->catalog = sl_printf("sqlite:%s/_catalog/catalog.db", p->lake);
+    }
     return 0;
 }
 
@@ -202,6 +217,7 @@ project_free(struct project *p)
     free(p->root);
     free(p->config_path);
     free(p->lake);
+    free(p->catalog);
     free(p);
 }
 

@@ -52,6 +52,7 @@ struct server_settings {
 /* Everything sluice.yaml can say. */
 struct project_config {
     char *lake;                        /* lake location, relative to the project */
+    char *catalog;                     /* catalog location as written, or NULL */
     struct engine_settings engine;
     struct transform_settings transform;
     struct server_settings server;
@@ -61,6 +62,7 @@ struct project {
     char *root;           /* absolute path of the project folder */
     char *config_path;    /* root/sluice.yaml */
     char *lake;           /* absolute lake location */
+    char *catalog;        /* catalog location for catalog_open() */
     struct project_config config;
     struct sl_arena arena; /* owns config strings and loaded sources */
 };

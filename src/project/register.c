@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/sources.h"
 #include "core/buf.h"
 #include "core/yaml.h"
 #include "core/banned.h"
@@ -41,41 +42,46 @@ check_one(void *arg, const char *version, const char *spec)
     return 0;
 }
 
-int
-project_register_source(struct catalog *cat, const struct source *src, struct sl_diag *d)
-{
-    struct registered reg = {src, d, 0};
+struct reg_args {
+    const struct source *src;
     struct sl_arena a;
     struct sl_buf canon;
+};
+
+static int
+register_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct reg_args *ra = arg;
+    const struct source *src = ra->src;
+    struct registered reg = {src, d, 0};
+    struct sl_arena *a = &ra->a;
+    struct sl_buf *canon_buf = &ra->canon;
     int rc;
 
-    sl_arena_init(&a, 0);
-    sl_buf_init(&canon);
-    rc = catalog_begin(cat, d);
-    if (rc < 0)
-        goto out;
-    rc = catalog_source_put(cat, src->name, src->system, d);
+    rc = catalog_source_put(txn, src->name, src->system, d);
     for (size_t i = 0; rc == 0 && i < src->nversions; i++) {
         const struct contract *c = &src->versions[i];
         char *spec = NULL;
 
-        sl_buf_reset(&canon);
-        contract_canonical(c, &canon);
-        rc = catalog_contract_get(cat, src->name, c->version, &a, &spec, d);
+        sl_buf_reset(canon_buf);
+        contract_canonical(c, canon_buf);
+        rc = catalog_contract_get(txn, src->name, c->version, a, &spec, d);
         if (rc == SL_ERR_NOTFOUND) {
-            rc = catalog_contract_put(cat, src->name, c->version, c->major, c->minor,
-                                      canon.data, d);
+            rc = catalog_contract_put(txn, src->name, c->version, c->major, c->minor,
+                                      canon_buf->data, d);
+            if (rc == SL_ERR_EXISTS) /* registered concurrently: compare next time */
+                rc = sl_fail(d, SL_ERR_CONFLICT, "contract registered concurrently");
             continue;
         }
-        if (rc < 0 || strcmp(spec, canon.data) == 0)
+        if (rc < 0 || strcmp(spec, canon_buf->data) == 0)
             continue;
         /* Say what changed. */
         struct sl_yaml *root;
         struct contract old;
         char why[300] = "its definition changed";
 
-        if (sl_yaml_parse("catalog", spec, strlen(spec), &a, &root, NULL) == 0 &&
-            contract_parse_version("catalog", root, &a, &old, NULL) == 0)
+        if (sl_yaml_parse("catalog", spec, strlen(spec), a, &root, NULL) == 0 &&
+            contract_parse_version("catalog", root, a, &old, NULL) == 0)
             contract_diff(&old, c, why, sizeof(why));
         sl_fail(d, SL_ERR_INCOMPATIBLE,
                 "contract version %s of source '%s' differs from the registered one: %s",
@@ -87,13 +93,20 @@ project_register_source(struct catalog *cat, const struct source *src, struct sl
         rc = SL_ERR_INCOMPATIBLE;
     }
     if (rc == 0)
-        rc = catalog_contract_list(cat, src->name, check_one, &reg, d);
-    if (rc == 0)
-        rc = catalog_commit(cat, d);
-    else
-        catalog_rollback(cat);
-out:
-    sl_buf_release(&canon);
-    sl_arena_release(&a);
+        rc = catalog_contract_list(txn, src->name, check_one, &reg, d);
+    return rc;
+}
+
+int
+project_register_source(struct catalog *cat, const struct source *src, struct sl_diag *d)
+{
+    struct reg_args ra = {.src = src};
+    int rc;
+
+    sl_arena_init(&ra.a, 0);
+    sl_buf_init(&ra.canon);
+    rc = catalog_txn_run(cat, CATALOG_WRITE, register_body, &ra, d);
+    sl_buf_release(&ra.canon);
+    sl_arena_release(&ra.a);
     return rc;
 }

@@ -456,7 +456,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
     if (rc == 0)
         rc = iterator_key(srv, d);
     if (rc == 0)
-        rc = streams_open(p->lake, sl_arena_printf(&p->arena, "%s/_catalog/catalog.db", p->lake),
+        rc = streams_open(p->lake, p->catalog,
                           &so, &srv->streams, d);
     if (rc == 0)
         rc = declare_streams(srv, d);

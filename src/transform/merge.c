@@ -106,8 +106,8 @@ add_delete(void *arg, const struct curated_delete *del)
     return c->rc;
 }
 
-int
-table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d)
+static int
+prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     struct sl_arena *a = &t->arena;
     const struct contract *c = tt->latest;
@@ -120,7 +120,7 @@ table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d)
     size_t n = 0;
     int rc;
 
-    rc = catalog_table_get(t->cat, name, a, &old, d);
+    rc = catalog_table_get(txn, name, a, &old, d);
     if (rc < 0 && rc != SL_ERR_NOTFOUND)
         return rc;
     tt->exists = rc == 0;
@@ -191,13 +191,26 @@ table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (tt->exists) {
         struct files_ctx fc = {t, tt, 0, d};
 
-        rc = catalog_file_list(t->cat, name, add_file, &fc, d);
+        rc = catalog_file_list(txn, name, add_file, &fc, d);
         if (rc == 0)
-            rc = catalog_delete_list(t->cat, name, add_delete, &fc, d);
+            rc = catalog_delete_list(txn, name, add_delete, &fc, d);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+int
+table_prepare(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    struct catalog_txn *txn;
+    int rc = catalog_txn_begin(t->cat, CATALOG_READ, &txn, d);
+
+    if (rc < 0)
+        return rc;
+    rc = prepare_in(txn, t, tt, d);
+    catalog_txn_abort(txn);
+    return rc;
 }
 
 void
@@ -216,13 +229,11 @@ table_release(struct ttable *tt)
     }
     free(tt->deletes);
     free(tt->delrefs);
-    free(tt->del_staged);
     free(tt->del_key);
     free(tt->files);
     for (size_t i = 0; i < tt->nparts; i++) {
         free(tt->parts[i].refs);
         free(tt->parts[i].files);
-        free(tt->parts[i].staged_key);
         free(tt->parts[i].final_key);
     }
     free(tt->parts);

@@ -61,22 +61,21 @@ int
 write_quarantine(struct trun *t, struct sl_diag *d)
 {
     struct sl_buf b;
-    char *name, *path = NULL, day[16];
+    const char *path = NULL;
+    char *name, day[16];
     FILE *f;
     int rc;
 
     if (t->quarantined == 0)
         return 0;
     name = sl_printf("quarantine-%lld.jsonl", (long long)t->run_id);
-    rc = store_stage(t->store, name, &t->quarantine_staged, &path, d);
+    rc = commit_stage(t->commit, name, &t->quarantine_staged, &path, d);
     free(name);
     if (rc < 0)
         return rc;
     f = fopen(path, "w");
     if (f == NULL) {
-        rc = sl_fail(d, -errno, "cannot create '%s': %s", path, strerror(errno));
-        free(path);
-        return rc;
+        return sl_fail(d, -errno, "cannot create '%s': %s", path, strerror(errno));
     }
     sl_buf_init(&b);
     for (size_t i = 0; i < t->npieces; i++) {
@@ -127,11 +126,9 @@ write_quarantine(struct trun *t, struct sl_diag *d)
         rc = -errno;
     if (rc < 0) {
         rc = sl_fail(d, rc, "cannot write '%s': %s", path, sl_strerror(rc));
-        free(path);
         return rc;
     }
-    free(path);
-    rc = store_seal(t->store, t->quarantine_staged, d);
+    rc = commit_seal(t->commit, t->quarantine_staged, d);
     sl_format_date(sl_usec_to_day(sl_now_usec()), day);
     t->quarantine_key = sl_printf("quarantine/%s/dt=%s/run-%06lld.jsonl", t->src->name, day,
                                   (long long)t->run_id);

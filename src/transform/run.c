@@ -68,8 +68,8 @@ collect_obj(void *arg, const struct raw_object *o)
 
 /* The seq after which a rewind starts. */
 static int
-rewind_point(struct catalog *cat, const struct source *src, const char *point, int64_t *after,
-             struct sl_diag *d)
+rewind_point(struct catalog_txn *txn, const struct source *src, const char *point,
+             int64_t *after, struct sl_diag *d)
 {
     struct sl_arena a;
     struct raw_object o;
@@ -85,7 +85,7 @@ rewind_point(struct catalog *cat, const struct source *src, const char *point, i
 
         sl_arena_init(&la, 0);
         l.a = &la;
-        rc = catalog_raw_list(cat, src->name, 0, collect_obj, &l, d);
+        rc = catalog_raw_list(txn, src->name, 0, collect_obj, &l, d);
         *after = INT64_MAX;
         for (size_t i = 0; rc == 0 && i < l.n; i++) {
             if (l.v[i].arrived_at >= usec) {
@@ -98,7 +98,7 @@ rewind_point(struct catalog *cat, const struct source *src, const char *point, i
         return rc;
     }
     sl_arena_init(&a, 0);
-    rc = catalog_raw_get(cat, src->name, point, &a, &o, d);
+    rc = catalog_raw_get(txn, src->name, point, &a, &o, d);
     if (rc == SL_ERR_NOTFOUND) {
         sl_fail(d, SL_ERR_NOTFOUND, "cannot rewind source '%s' to '%s': no such raw object",
                 src->name, point);
@@ -135,20 +135,19 @@ struct retire_ctx {
 static int
 retire_delete(void *arg, const char *key)
 {
-    struct retire_ctx *c = arg;
-    struct catalog_pending del = {c->t->run_id, CATALOG_DELETE, NULL, key};
-
-    return catalog_pending_add(c->t->cat, &del, c->d);
+    commit_delete(((struct retire_ctx *)arg)->t->commit, key);
+    return 0;
 }
 
+/* One table's outputs, in the run's commit transaction. */
 static int
-record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
+record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     char day[16];
     int rc = 0;
 
     if (tt->changed)
-        rc = catalog_table_put(t->cat, &tt->meta, d);
+        rc = catalog_table_put(txn, &tt->meta, d);
     for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
         struct tpart *p = &tt->parts[k];
 
@@ -157,60 +156,67 @@ record_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         sl_format_date(p->day, day);
         struct curated_file f = {p->final_key, tt->meta.name, day, p->out_rows, p->bytes,
                                  tt->meta.next_field_id - 1, t->run_id, 0};
-        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, p->staged_key, p->final_key};
 
-        rc = catalog_file_add(t->cat, &f, d);
-        if (rc == 0)
-            rc = catalog_pending_add(t->cat, &pub, d);
+        rc = catalog_file_add(txn, &f, d);
+        commit_publish_as(t->commit, p->staged_key, p->final_key);
     }
     if (rc == 0 && tt->del_staged != NULL) {
         struct curated_delete del = {tt->del_key, tt->meta.name, (int64_t)tt->ndelrefs,
                                      tt->del_bytes, t->run_id};
-        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, tt->del_staged, tt->del_key};
 
-        rc = catalog_delete_add(t->cat, &del, d);
+        rc = catalog_delete_add(txn, &del, d);
         for (size_t i = 0; rc == 0 && i < tt->nfiles; i++)
             if (!tt->files[i].merge && tt->files[i].deleted > 0)
-                rc = catalog_delete_target_add(t->cat, tt->del_key, tt->files[i].key,
+                rc = catalog_delete_target_add(txn, tt->del_key, tt->files[i].key,
                                                tt->files[i].deleted, d);
-        if (rc == 0)
-            rc = catalog_pending_add(t->cat, &pub, d);
+        commit_publish_as(t->commit, tt->del_staged, tt->del_key);
     }
     for (size_t i = 0; rc == 0 && i < tt->nfiles; i++) {
         if (!tt->files[i].merge)
             continue;
-        struct catalog_pending del = {t->run_id, CATALOG_DELETE, NULL, tt->files[i].key};
-
-        rc = catalog_file_remove(t->cat, tt->files[i].key, t->run_id, d);
-        if (rc == 0)
-            rc = catalog_pending_add(t->cat, &del, d);
+        rc = catalog_file_remove(txn, tt->files[i].key, t->run_id, d);
+        commit_delete(t->commit, tt->files[i].key);
     }
     /* Deletion files whose every target is now retired go too. */
     if (rc == 0 && tt->ndeletes > 0) {
         struct retire_ctx rctx = {t, d};
 
-        rc = catalog_delete_retire(t->cat, tt->meta.name, t->run_id, retire_delete, &rctx, d);
+        rc = catalog_delete_retire(txn, tt->meta.name, t->run_id, retire_delete, &rctx, d);
     }
     return rc;
 }
 
-static void
-unstage_all(struct trun *t)
+/* The run's part of its commit transaction: every table's outputs, the
+ * quarantine file, the bookmark. */
+struct batch_ctx {
+    struct trun *t;
+    int64_t expect;     /* the bookmark this run started from */
+    int64_t to_seq;
+};
+
+static int
+batch_record(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_diag *d)
 {
-    for (size_t i = 0; i < t->ntables; i++) {
-        for (size_t k = 0; k < t->tables[i].nparts; k++)
-            if (t->tables[i].parts[k].staged_key != NULL)
-                store_unstage(t->store, t->tables[i].parts[k].staged_key, NULL);
-        if (t->tables[i].del_staged != NULL)
-            store_unstage(t->store, t->tables[i].del_staged, NULL);
+    struct batch_ctx *b = arg;
+    struct trun *t = b->t;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < t->ntables; i++)
+        rc = record_outputs(txn, t, &t->tables[i], d);
+    if (rc == 0 && t->quarantine_staged != NULL) {
+        rc = catalog_quarantine_add(txn, t->quarantine_key, t->src->name, t->run_id,
+                                    t->quarantined, d);
+        commit_publish_as(c, t->quarantine_staged, t->quarantine_key);
     }
-    if (t->quarantine_staged != NULL)
-        store_unstage(t->store, t->quarantine_staged, NULL);
+    if (rc == 0)
+        rc = catalog_bookmark_move(txn, t->src->name, "transform", b->expect, b->to_seq, d);
+    return rc;
 }
 
 static int
 run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_seq,
-          struct transform_account *acct, struct sl_diag *d)
+          int64_t expect, enum commit_mode mode, struct transform_account *acct,
+          struct sl_diag *d)
 {
     struct run_record *r = &acct->rec;
     size_t tcap = 0;
@@ -218,7 +224,8 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
     double t0 = sl_mono_sec();
     int rc;
 
-    rc = catalog_run_next_id(t->cat, &t->run_id, d);
+    t->commit = commit_new(t->store, t->cat, "transform", t->src->name);
+    rc = commit_run_id(t->commit, &t->run_id, d);
     if (rc < 0)
         return rc;
     t->objs = sl_calloc(n, sizeof(*t->objs));
@@ -287,9 +294,6 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
     if (rc < 0)
         goto fail;
 
-    r->run_id = t->run_id;
-    r->kind = "transform";
-    r->source = t->src->name;
     r->table = acct->tables;
     r->objects = (int64_t)n;
     r->from_seq = from_seq;
@@ -298,49 +302,17 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
     r->quarantined = t->quarantined;
     r->written = r->inserted + r->replaced;
     r->started_at = started;
-    if (r->records_in != r->written + r->quarantined + r->duplicates) {
-        rc = sl_fail(d, SL_ERR_CORRUPT,
-                     "run %lld does not balance: %lld in, %lld written, %lld quarantined, "
-                     "%lld duplicates",
-                     (long long)r->run_id, (long long)r->records_in, (long long)r->written,
-                     (long long)r->quarantined, (long long)r->duplicates);
-        goto fail;
-    }
 
-    /* The catalog transaction: after it the run has happened. */
-    rc = catalog_begin(t->cat, d);
-    if (rc < 0)
-        goto fail;
-    for (size_t i = 0; rc == 0 && i < t->ntables; i++)
-        rc = record_outputs(t, &t->tables[i], d);
-    if (rc == 0 && t->quarantine_staged != NULL) {
-        struct catalog_pending pub = {t->run_id, CATALOG_PUBLISH, t->quarantine_staged,
-                                      t->quarantine_key};
+    /* The commit: after it the run has happened. */
+    struct batch_ctx b = {t, expect, r->to_seq};
 
-        rc = catalog_quarantine_add(t->cat, t->quarantine_key, t->src->name, t->run_id,
-                                    t->quarantined, d);
-        if (rc == 0)
-            rc = catalog_pending_add(t->cat, &pub, d);
-    }
-    if (rc == 0)
-        rc = catalog_bookmark_set(t->cat, t->src->name, "transform", r->to_seq, d);
-    r->finished_at = sl_now_usec();
-    if (rc == 0)
-        rc = catalog_run_add(t->cat, r, d);
-    if (rc == 0)
-        rc = sl_fault("transform.before_commit");
-    if (rc == 0)
-        rc = catalog_commit(t->cat, d);
-    else
-        catalog_rollback(t->cat);
+    rc = commit_finish(t->commit, r, mode, batch_record, &b, d);
     if (rc < 0)
-        goto fail;
-    sl_fault("transform.after_commit");
+        return rc;
     SL_DEBUG("transform", "committed run %lld at %.3fs", (long long)t->run_id,
              sl_mono_sec() - t0);
-    return commit_publish(t->store, t->cat, t->run_id, d);
+    return 0;
 fail:
-    unstage_all(t);
     return rc;
 }
 
@@ -356,13 +328,52 @@ trun_reset(struct trun *t)
     free(t->objs);
     t->objs = NULL;
     t->nobjs = 0;
-    free(t->quarantine_staged);
+    commit_free(t->commit);
+    t->commit = NULL;
     free(t->quarantine_key);
     t->quarantine_staged = NULL;
     t->quarantine_key = NULL;
     t->quarantined = 0;
     t->records_in = 0;
     sl_arena_reset(&t->arena);
+}
+
+/* What a transform starts from, read in one snapshot. */
+struct start {
+    const struct source *src;
+    const char *rewind;
+    int64_t bookmark;     /* where the bookmark is */
+    int64_t after;        /* where this transform starts */
+    int64_t held;         /* a held run of the source, or 0 */
+    struct objlist *l;
+};
+
+static int
+held_run(void *arg, const struct run_record *r)
+{
+    ((struct start *)arg)->held = r->run_id;
+    return 0;
+}
+
+static int
+read_start(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct start *st = arg;
+    int rc;
+
+    st->l->n = 0;
+    st->held = 0;
+    rc = catalog_run_list(txn, st->src->name, 1, true, held_run, st, d);
+    if (rc == 0 && st->held != 0)
+        return 0;
+    if (rc == 0)
+        rc = catalog_bookmark_get(txn, st->src->name, "transform", &st->bookmark, d);
+    st->after = st->bookmark;
+    if (rc == 0 && st->rewind != NULL)
+        rc = rewind_point(txn, st->src, st->rewind, &st->after, d);
+    if (rc == 0)
+        rc = catalog_raw_list(txn, st->src->name, st->after, collect_obj, st->l, d);
+    return rc;
 }
 
 int
@@ -374,8 +385,9 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     struct trun t = {.project = p, .store = s, .cat = cat, .src = src};
     struct sl_arena la;
     struct objlist l = {0};
+    struct start st = {.src = src, .rewind = o->rewind, .l = &l};
     char lockname[128];
-    int64_t after, batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
+    int64_t batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int rc;
 
@@ -383,10 +395,10 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     t.threads = p->config.engine.threads > 0 ? (int)p->config.engine.threads
                                               : (int)(ncpu > 0 ? ncpu : 1);
     snprintf(lockname, sizeof(lockname), "transform-%s", src->name);
-    rc = catalog_lock(cat, lockname, false, &lock, d);
+    rc = catalog_lock(cat, lockname, o->wait, &lock, d);
     if (rc == SL_ERR_BUSY)
         sl_diag_hint(d, "another 'sluice transform --source %s' is running; try again when it "
-                        "is done",
+                        "is done, or pass --wait",
                      src->name);
     if (rc < 0)
         return rc;
@@ -397,19 +409,24 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     if (rc == 0)
         rc = project_register_source(cat, src, d);
     if (rc == 0)
-        rc = o->rewind != NULL ? rewind_point(cat, src, o->rewind, &after, d)
-                               : catalog_bookmark_get(cat, src->name, "transform", &after, d);
-    if (rc == 0)
-        rc = catalog_raw_list(cat, src->name, after, collect_obj, &l, d);
+        rc = catalog_txn_run(cat, CATALOG_READ, read_start, &st, d);
+    if (rc == 0 && st.held != 0) {
+        rc = sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision",
+                     (long long)st.held, src->name);
+        sl_diag_hint(d, "publish it with 'sluice runs publish %lld' or discard it with "
+                        "'sluice runs discard %lld'; then transform again",
+                     (long long)st.held, (long long)st.held);
+    }
     for (size_t i = 0; rc == 0 && i < l.n;) {
         struct transform_account acct;
-        int64_t bytes = 0;
+        int64_t bytes = 0, from = i == 0 ? st.after : l.v[i - 1].seq;
         size_t j = i;
 
         while (j < l.n && (j == i || bytes + l.v[j].size <= batch))
             bytes += l.v[j++].size;
         memset(&acct, 0, sizeof(acct));
-        rc = run_batch(&t, &l.v[i], j - i, i == 0 ? after : l.v[i - 1].seq, &acct, d);
+        rc = run_batch(&t, &l.v[i], j - i, from, i == 0 ? st.bookmark : from,
+                       o->hold ? COMMIT_HOLD : COMMIT_PUBLISH, &acct, d);
         if (rc == 0) {
             (*nruns)++;
             if (report != NULL)
@@ -417,6 +434,8 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
         }
         trun_reset(&t);
         i = j;
+        if (o->hold)
+            break; /* what follows waits for the decision */
     }
     trun_reset(&t);
     engine_close(t.engine);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "catalog/runs.h"
 #include "core/diag.h"
 #include "project/project.h"
 #include "store/store.h"
@@ -34,6 +35,8 @@ struct transform_opts {
      */
     const char *rewind;
     int64_t batch_bytes;   /* input per run; 0: 512 MiB */
+    bool wait;             /* wait for another transform of the source to end */
+    bool hold;             /* commit the (first) run as held, for a decision */
 };
 
 /* The account of one run, as stored in the catalog. */

@@ -25,6 +25,9 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "catalog/raw.h"
+#include "catalog/tables.h"
+#include "commit/commit.h"
 #include "core/buf.h"
 #include "engine/engine.h"
 #include "project/project.h"
@@ -108,7 +111,7 @@ struct tpart {
     size_t n, cap;
     size_t *files;              /* indexes into the table's files to merge */
     size_t nfiles, fcap;
-    char *staged_key;           /* staged output */
+    const char *staged_key;     /* staged output (the commit's) */
     char *final_key;
     int64_t out_rows;
     int64_t bytes;
@@ -152,7 +155,7 @@ struct ttable {
      * by file (key order) then position. */
     struct trow *delrefs;
     size_t ndelrefs, delcap;
-    char *del_staged;           /* staged key, or NULL if none */
+    const char *del_staged;     /* staged key (the commit's), or NULL if none */
     char *del_key;
     int64_t del_bytes;
 
@@ -167,6 +170,7 @@ struct trun {
     struct catalog *cat;
     const struct source *src;
     struct engine *engine;      /* opened on first need */
+    struct commit *commit;      /* the batch's run */
     int64_t run_id;
     int threads;
 
@@ -177,7 +181,7 @@ struct trun {
     struct ttable *tables;
     size_t ntables;
 
-    char *quarantine_staged;    /* staged key, or NULL if nothing bad */
+    const char *quarantine_staged; /* staged key (the commit's), or NULL */
     char *quarantine_key;
     int64_t quarantined;
     int64_t records_in;

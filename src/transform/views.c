@@ -102,7 +102,7 @@ add_key_path(void *arg, const char *key)
 }
 
 static int
-curated_view(struct engine *e, struct catalog *cat, struct store *s, const char *name,
+curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *name,
              struct sl_buf *b, struct sl_diag *d)
 {
     struct sl_arena a;
@@ -111,11 +111,11 @@ curated_view(struct engine *e, struct catalog *cat, struct store *s, const char 
     int rc;
 
     sl_arena_init(&a, 0);
-    rc = catalog_table_get(cat, name, &a, &t, d);
+    rc = catalog_table_get(txn, name, &a, &t, d);
     if (rc == 0)
-        rc = catalog_file_list(cat, name, add_file_path, &p, d);
+        rc = catalog_file_list(txn, name, add_file_path, &p, d);
     if (rc == 0)
-        rc = catalog_delete_list(cat, name, add_delete_path, &p, d);
+        rc = catalog_delete_list(txn, name, add_delete_path, &p, d);
     if (rc < 0)
         goto out;
     sl_buf_reset(b);
@@ -150,11 +150,11 @@ out:
 }
 
 static int
-quarantine_view(struct engine *e, struct catalog *cat, struct store *s, const char *source,
+quarantine_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *source,
                 struct sl_buf *b, struct sl_diag *d)
 {
     struct paths p = {s, {0}, 0, d, {0}, {0}};
-    int rc = catalog_quarantine_list(cat, source, add_key_path, &p, d);
+    int rc = catalog_quarantine_list(txn, source, add_key_path, &p, d);
 
     if (rc < 0 || p.list.n == 0)
         goto out;
@@ -186,6 +186,7 @@ int
 transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d)
 {
     struct sl_strlist tables = {0}, sources = {0};
+    struct catalog_txn *txn;
     struct sl_buf b;
     int rc;
 
@@ -194,17 +195,17 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s, struct s
                         "CREATE SCHEMA IF NOT EXISTS quarantine",
                      d);
     if (rc == 0)
-        rc = catalog_read_begin(cat, d);
+        rc = catalog_txn_begin(cat, CATALOG_READ, &txn, d);
     if (rc < 0)
         goto out;
-    rc = catalog_table_list(cat, sl_strlist_add, &tables, d);
+    rc = catalog_table_list(txn, sl_strlist_add, &tables, d);
     if (rc == 0)
-        rc = catalog_source_list(cat, sl_strlist_add, &sources, d);
+        rc = catalog_source_list(txn, sl_strlist_add, &sources, d);
     for (size_t i = 0; rc == 0 && i < tables.n; i++)
-        rc = curated_view(e, cat, s, tables.v[i], &b, d);
+        rc = curated_view(e, txn, s, tables.v[i], &b, d);
     for (size_t i = 0; rc == 0 && i < sources.n; i++)
-        rc = quarantine_view(e, cat, s, sources.v[i], &b, d);
-    catalog_read_end(cat);
+        rc = quarantine_view(e, txn, s, sources.v[i], &b, d);
+    catalog_txn_abort(txn);
 out:
     sl_strlist_release(&tables);
     sl_strlist_release(&sources);
@@ -218,6 +219,7 @@ transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *tabl
 {
     struct sl_arena a;
     struct curated_table t;
+    struct catalog_txn *txn;
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
     struct sl_buf b;
@@ -226,7 +228,11 @@ transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *tabl
     *dups = 0;
     sl_arena_init(&a, 0);
     sl_buf_init(&b);
-    rc = catalog_table_get(cat, table, &a, &t, d);
+    rc = catalog_txn_begin(cat, CATALOG_READ, &txn, d);
+    if (rc == 0) {
+        rc = catalog_table_get(txn, table, &a, &t, d);
+        catalog_txn_abort(txn);
+    }
     if (rc == 0) {
         sl_buf_adds(&b, "SELECT count(*) - count(DISTINCT (");
         for (const char *k = t.key_columns; *k;) {

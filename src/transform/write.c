@@ -289,7 +289,7 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct 
         {"pos", {SL_TYPE_INT64, 0, 0}},
     };
     struct engine_scan es = {2, cols, fill_deletes, tt};
-    const char *scan;
+    const char *scan, *staged_path;
     char *name;
     int rc;
 
@@ -299,10 +299,11 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct 
     if (rc < 0)
         return rc;
     name = sl_printf("curated-%lld-deletes.parquet", (long long)t->run_id);
-    rc = store_stage(t->store, name, &tt->del_staged, path, d);
+    rc = commit_stage(t->commit, name, &tt->del_staged, &staged_path, d);
     free(name);
     if (rc < 0)
         return rc;
+    *path = sl_strdup(staged_path);
     tt->del_key = sl_printf("%s/_deletes/delete-%06lld.parquet", tt->meta.prefix,
                             (long long)t->run_id);
     *sql = deletes_sql(t, scan, *path);
@@ -362,6 +363,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
+        const char *staged_path;
         char day[16], *name;
 
         for (size_t i = 0; i < part->nfiles; i++) {
@@ -374,10 +376,11 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
             continue; /* the day's files only lose rows: nothing to write */
         sl_format_date(part->day, day);
         name = sl_printf("curated-%lld-%zu.parquet", (long long)t->run_id, k);
-        rc = store_stage(t->store, name, &part->staged_key, &paths[k], d);
+        rc = commit_stage(t->commit, name, &part->staged_key, &staged_path, d);
         free(name);
         if (rc < 0)
             break;
+        paths[k] = sl_strdup(staged_path);
         part->final_key = sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", tt->meta.prefix, day,
                                     (long long)t->run_id, k);
         sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
@@ -390,7 +393,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 
         if (part->staged_key == NULL)
             continue;
-        rc = store_seal(t->store, part->staged_key, d);
+        rc = commit_seal(t->commit, part->staged_key, d);
         if (rc == 0 && stat(paths[k], &st) == 0)
             part->bytes = st.st_size;
         tt->bytes_written += part->bytes;
@@ -399,7 +402,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (rc == 0 && tt->del_staged != NULL) {
         struct stat st;
 
-        rc = store_seal(t->store, tt->del_staged, d);
+        rc = commit_seal(t->commit, tt->del_staged, d);
         if (rc == 0 && stat(del_path, &st) == 0)
             tt->del_bytes = st.st_size;
         tt->bytes_written += tt->del_bytes;
