@@ -37,6 +37,10 @@ report(void *arg, const struct transform_account *a)
            r->records_in == r->written + r->quarantined + r->duplicates ? "ok" : "BROKEN");
     printf("  files        +%lld -%lld, %s bytes written\n", (long long)r->files_added,
            (long long)r->files_removed, cli_num(r->bytes_written, n5));
+    if (r->state != NULL && strcmp(r->state, "held") == 0)
+        printf("  held         invisible until 'sluice runs publish %lld' (or 'runs discard "
+               "%lld')\n",
+               (long long)r->run_id, (long long)r->run_id);
 }
 
 static int
@@ -46,6 +50,8 @@ run(struct cli *c, int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"rewind", optional_argument, NULL, 'r'},
         {"batch-bytes", required_argument, NULL, 'b'},
+        {"wait", no_argument, NULL, 'w'},
+        {"hold", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     struct transform_opts o = {0};
@@ -61,6 +67,12 @@ run(struct cli *c, int argc, char **argv)
             break;
         case 'r':
             o.rewind = optarg ? optarg : "";
+            break;
+        case 'w':
+            o.wait = true;
+            break;
+        case 'H':
+            o.hold = true;
             break;
         case 'b': {
             int64_t v;
@@ -93,7 +105,8 @@ run(struct cli *c, int argc, char **argv)
 
 const struct cli_command cli_transform_cmd = {
     "transform", run, "raw -> curated: validate, dedup, write Parquet",
-    "usage: sluice transform --source S [--rewind[=POINT]] [--batch-bytes N]\n"
+    "usage: sluice transform --source S [--rewind[=POINT]] [--batch-bytes N] [--wait]\n"
+    "                        [--hold]\n"
     "\n"
     "Process the raw objects of S that the bookmark has not passed: validate every\n"
     "record against the contract version its object was tagged with, coerce types,\n"
@@ -107,5 +120,10 @@ const struct cli_command cli_transform_cmd = {
     "                    first object, an object id, or an ISO 8601 arrival time;\n"
     "                    dedup makes the reprocessing idempotent\n"
     "  --batch-bytes N   input per run (default 512MiB); a longer backlog is done in\n"
-    "                    several runs, each committed on its own\n",
+    "                    several runs, each committed on its own\n"
+    "  --wait            if another transform of S is running (on any node sharing\n"
+    "                    the catalog), wait for it instead of failing at once\n"
+    "  --hold            commit the run as held: its output stays invisible until\n"
+    "                    'sluice runs publish RUN' (or 'runs discard RUN'); later\n"
+    "                    transforms of S wait for that decision\n",
 };
