@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 static const struct cli_command *const commands[] = {
@@ -107,7 +108,7 @@ cli_open(struct cli *c)
     if (rc == 0)
         rc = store_open(c->project->lake, &c->store, &c->diag);
     if (rc == 0)
-        rc = store_local_path(c->store, "_catalog/catalog.db", &db, &c->diag);
+        db = layout_catalog_file(store_local_dir(c->store));
     if (rc == 0)
         rc = catalog_open(db, &c->catalog, &c->diag);
     if (rc == 0 && !c->no_recover)

@@ -33,6 +33,7 @@
 #include "core/time.h"
 #include "ingest/ingest.h"
 #include "project/register.h"
+#include "store/layout.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -360,13 +361,9 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     if (rc < 0)
         goto out;
     int64_t now = sl_now_usec(), last = 0;
-    int year;
-    unsigned mon, day;
 
     rc = catalog_raw_last_arrival(dl->cat, &last, d);
-    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
-    key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.jsonl%s", src->name, year, mon, day,
-                    (int)(now / SL_USEC_PER_SEC / 3600 % 24), id, gz ? ".gz" : "");
+    key = layout_raw_key(src->name, now, id, "jsonl", gz);
     if (rc == 0) {
         char checksum[8 + sizeof(hex)], name[200];
 
@@ -557,7 +554,7 @@ int
 delivery_start(struct project *p, struct streams *r, struct delivery **out, struct sl_diag *d)
 {
     struct delivery *dl = sl_calloc(1, sizeof(*dl));
-    char *db = sl_printf("%s/_catalog/catalog.db", p->lake);
+    char *db = layout_catalog_file(p->lake);
     int rc;
 
     dl->project = p;

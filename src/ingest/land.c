@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "transform/reader.h"
 #include "core/banned.h"
 
@@ -339,16 +340,12 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
      * breaks ties between records by them), even if the clock steps back:
      * the transaction holds the write lock, so no one else hands out one. */
     int64_t now = sl_now_usec(), last = 0;
-    int year;
-    unsigned mon, day;
-    int64_t secs = now / SL_USEC_PER_SEC;
 
     rc = catalog_raw_last_arrival(cat, &last, d);
     if (rc < 0) {
         catalog_rollback(cat);
         goto out;
     }
-    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct raw_object o, old;
         char hex[2 * SL_SHA256_LEN + 1];
@@ -373,9 +370,8 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
             break;
         sl_hex(st[i].sha, SL_SHA256_LEN, hex);
         checksum = sl_arena_printf(&a, "sha256:%s", hex);
-        res[i].key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.%s%s", src->name, year, mon, day,
-                               (int)(secs / 3600 % 24), res[i].object_id, res[i].format,
-                               strcmp(res[i].compression, "gzip") == 0 ? ".gz" : "");
+        res[i].key = layout_raw_key(src->name, now, res[i].object_id, res[i].format,
+                                    strcmp(res[i].compression, "gzip") == 0);
         o = (struct raw_object){
             .source = src->name,
             .object_id = res[i].object_id,

@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -303,8 +304,7 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct 
     free(name);
     if (rc < 0)
         return rc;
-    tt->del_key = sl_printf("%s/_deletes/delete-%06lld.parquet", tt->meta.prefix,
-                            (long long)t->run_id);
+    tt->del_key = layout_curated_deletes_key(tt->meta.prefix, t->run_id);
     *sql = deletes_sql(t, scan, *path);
     return 0;
 }
@@ -362,7 +362,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
-        char day[16], *name;
+        char *name;
 
         for (size_t i = 0; i < part->nfiles; i++) {
             const struct tfile *f = &tt->files[part->files[i]];
@@ -372,14 +372,12 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         part->out_rows = (int64_t)part->n + survivors;
         if (part->out_rows == 0)
             continue; /* the day's files only lose rows: nothing to write */
-        sl_format_date(part->day, day);
         name = sl_printf("curated-%lld-%zu.parquet", (long long)t->run_id, k);
         rc = store_stage(t->store, name, &part->staged_key, &paths[k], d);
         free(name);
         if (rc < 0)
             break;
-        part->final_key = sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", tt->meta.prefix, day,
-                                    (long long)t->run_id, k);
+        part->final_key = layout_curated_data_key(tt->meta.prefix, part->day, t->run_id, k);
         sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
     }
     if (rc == 0)
