@@ -73,6 +73,16 @@ struct staged {
     bool whole;          /* prefix holds the whole content */
 };
 
+/* A folder is refused as one, whatever its name says. */
+static int
+refuse_directory(const char *path, struct sl_diag *d)
+{
+    int rc = sl_fail(d, -EISDIR, "cannot land '%s': it is a directory", path);
+
+    sl_diag_hint(d, "name the files in it instead");
+    return rc;
+}
+
 /* Copy path into staging, hashing it; inflate gzip on the way. */
 static int
 stage_copy(struct store *s, const char *path, size_t idx, bool gz, struct staged *st,
@@ -92,7 +102,7 @@ stage_copy(struct store *s, const char *path, size_t idx, bool gz, struct staged
 
     if (fstat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         close(in);
-        return sl_fail(d, -EISDIR, "cannot land '%s': it is a directory", path);
+        return refuse_directory(path, d);
     }
     posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
     name = sl_printf("raw-%zu.part", idx);
@@ -201,6 +211,44 @@ out:
     return rc;
 }
 
+static const char *
+skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/*
+ * A JSON file without a record is refused like an empty CSV file: nothing
+ * in it, only whitespace, or an empty array.  Only a file whose content is
+ * all in the prefix can be known to be empty.
+ */
+static int
+check_json_records(const char *path, const char *format, const struct staged *st,
+                   const char *text, const char *end, struct sl_diag *d)
+{
+    const char *p = skip_space(text, end), *what = NULL;
+    bool lines = strcmp(format, "jsonl") == 0;
+
+    if (!st->whole)
+        return 0;
+    if (p == end) {
+        what = text == end ? "the file is empty" : "the file holds only whitespace";
+    } else if (!lines && *p == '[') {
+        p = skip_space(p + 1, end);
+        if (p < end && *p == ']' && skip_space(p + 1, end) == end)
+            what = "the JSON array is empty";
+    }
+    if (what == NULL)
+        return 0;
+    sl_fail(d, SL_ERR_INPUT, "%s: %s", what,
+            lines ? "a JSON lines file needs at least one record"
+                  : "a JSON file needs an array of at least one record");
+    sl_diag_at(d, path, 0, 0, NULL);
+    return SL_ERR_INPUT;
+}
+
 /* Check the content is what the name promises. */
 static int
 check_format(const char *path, const char *format, const struct contract *c,
@@ -241,8 +289,10 @@ check_format(const char *path, const char *format, const struct contract *c,
     }
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* a UTF-8 byte-order mark */
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
+    rc = check_json_records(path, format, st, p, end, d);
+    if (rc < 0)
+        return rc;
+    p = skip_space(p, end);
     if (p < end && strcmp(format, "jsonl") == 0 && *p != '{') {
         rc = sl_fail(d, SL_ERR_INPUT, "'%s' is not JSON lines: it does not start with a JSON "
                      "object",
@@ -295,6 +345,10 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
 
         memset(&res[i], 0, sizeof(res[i]));
         sl_buf_init(&st[i].prefix);
+        if (sl_is_dir(paths[i])) {
+            rc = refuse_directory(paths[i], d);
+            break;
+        }
         if (ingest_format_of(sl_basename(paths[i]), &fmt, &comp) < 0) {
             if (given == NULL) {
                 rc = sl_fail(d, SL_ERR_INPUT,
