@@ -105,8 +105,9 @@ const struct cli_command cli_ingest_cmd = {
     "header), .jsonl or .ndjson (JSON lines), .json (an array of objects), .avro\n"
     "(object container file), each optionally .gz; --format csv|jsonl|json|avro\n"
     "overrides it.  Files are checked first - gzip intact, a CSV header that\n"
-    "matches the contract, content of the promised format - and if any is bad,\n"
-    "nothing is landed.  The same bytes landed again are reported as a duplicate.\n"
+    "matches the contract, content of the promised format, not empty - and if any\n"
+    "is bad, nothing is landed.  The same bytes landed again are reported as a\n"
+    "duplicate.\n"
     "\n"
     "Objects go to raw/S/YYYY/MM/DD/HH/<object-id>.<format>[.gz] (arrival hour,\n"
     "UTC); the id is the first 128 bits of the SHA-256 of the bytes.\n",

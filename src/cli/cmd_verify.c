@@ -32,6 +32,7 @@
 #include "core/mem.h"
 #include "core/strlist.h"
 #include "engine/engine.h"
+#include "store/layout.h"
 #include "transform/transform.h"
 #include "core/banned.h"
 
@@ -209,9 +210,7 @@ check_orphan(void *arg, const char *key, int64_t size)
 {
     struct verify *v = arg;
 
-    /* Names starting with '_' are not data, except deletion files. */
-    if ((strstr(key, "/_") == NULL || strstr(key, "/_deletes/") != NULL) &&
-        !sl_strlist_has(&v->live, key) &&
+    if (layout_curated_is_table_file(key) && !sl_strlist_has(&v->live, key) &&
         !sl_strlist_has(&v->pending, key))
         problem(v, "file %s under curated/ is not in the catalog", key);
     return 0;

@@ -34,6 +34,7 @@
 #include "core/time.h"
 #include "ingest/ingest.h"
 #include "project/register.h"
+#include "store/layout.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -411,12 +412,8 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
         p->registered = true;
     }
     int64_t now = sl_now_usec();
-    int year;
-    unsigned mon, day;
 
-    sl_civil_from_days(sl_usec_to_day(now), &year, &mon, &day);
-    key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.jsonl%s", src->name, year, mon, day,
-                    (int)(now / SL_USEC_PER_SEC / 3600 % 24), id, gz ? ".gz" : "");
+    key = layout_raw_key(src->name, now, id, "jsonl", gz);
     snprintf(checksum, sizeof(checksum), "sha256:%s", hex);
     snprintf(name, sizeof(name), "stream:%s", s->def.name);
     f.obj = (struct raw_object){

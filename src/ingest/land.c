@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "transform/reader.h"
 #include "core/banned.h"
 
@@ -73,6 +74,16 @@ struct staged {
     bool whole;          /* prefix holds the whole content */
 };
 
+/* A folder is refused as one, whatever its name says. */
+static int
+refuse_directory(const char *path, struct sl_diag *d)
+{
+    int rc = sl_fail(d, -EISDIR, "cannot land '%s': it is a directory", path);
+
+    sl_diag_hint(d, "name the files in it instead");
+    return rc;
+}
+
 /* Copy path into staging, hashing it; inflate gzip on the way. */
 static int
 stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct staged *st,
@@ -92,7 +103,7 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
 
     if (fstat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         close(in);
-        return sl_fail(d, -EISDIR, "cannot land '%s': it is a directory", path);
+        return refuse_directory(path, d);
     }
     posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
     name = sl_printf("raw-%zu.part", idx);
@@ -201,6 +212,44 @@ out:
     return rc;
 }
 
+static const char *
+skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/*
+ * A JSON file without a record is refused like an empty CSV file: nothing
+ * in it, only whitespace, or an empty array.  Only a file whose content is
+ * all in the prefix can be known to be empty.
+ */
+static int
+check_json_records(const char *path, const char *format, const struct staged *st,
+                   const char *text, const char *end, struct sl_diag *d)
+{
+    const char *p = skip_space(text, end), *what = NULL;
+    bool lines = strcmp(format, "jsonl") == 0;
+
+    if (!st->whole)
+        return 0;
+    if (p == end) {
+        what = text == end ? "the file is empty" : "the file holds only whitespace";
+    } else if (!lines && *p == '[') {
+        p = skip_space(p + 1, end);
+        if (p < end && *p == ']' && skip_space(p + 1, end) == end)
+            what = "the JSON array is empty";
+    }
+    if (what == NULL)
+        return 0;
+    sl_fail(d, SL_ERR_INPUT, "%s: %s", what,
+            lines ? "a JSON lines file needs at least one record"
+                  : "a JSON file needs an array of at least one record");
+    sl_diag_at(d, path, 0, 0, NULL);
+    return SL_ERR_INPUT;
+}
+
 /* Check the content is what the name promises. */
 static int
 check_format(const char *path, const char *format, const struct contract *c,
@@ -241,8 +290,10 @@ check_format(const char *path, const char *format, const struct contract *c,
     }
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* a UTF-8 byte-order mark */
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
+    rc = check_json_records(path, format, st, p, end, d);
+    if (rc < 0)
+        return rc;
+    p = skip_space(p, end);
     if (p < end && strcmp(format, "jsonl") == 0 && *p != '{') {
         rc = sl_fail(d, SL_ERR_INPUT, "'%s' is not JSON lines: it does not start with a JSON "
                      "object",
@@ -284,11 +335,9 @@ land_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_dia
     struct ingest_result *res = l->res;
     struct sl_arena a;
     int64_t landed = 0, bytes = 0;
-    int year, rc = 0;
-    unsigned mon, day;
+    int rc = 0;
 
     sl_arena_init(&a, 0);
-    sl_civil_from_days(sl_usec_to_day(l->now), &year, &mon, &day);
     for (size_t i = 0; i < l->n; i++) {
         ingest_result_release(&res[i]);
         res[i].duplicate = false;
@@ -316,10 +365,8 @@ land_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_dia
         if (rc != SL_ERR_NOTFOUND)
             break;
         sl_hex(l->st[i].sha, SL_SHA256_LEN, hex);
-        res[i].key = sl_printf("raw/%s/%04d/%02u/%02u/%02d/%s.%s%s", l->src->name, year, mon,
-                               day, (int)(l->now / SL_USEC_PER_SEC / 3600 % 24),
-                               res[i].object_id, res[i].format,
-                               strcmp(res[i].compression, "gzip") == 0 ? ".gz" : "");
+        res[i].key = layout_raw_key(l->src->name, l->now, res[i].object_id, res[i].format,
+                                    strcmp(res[i].compression, "gzip") == 0);
         o = (struct raw_object){
             .source = l->src->name,
             .object_id = res[i].object_id,
@@ -369,6 +416,11 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *fmt, *comp, *given = format;
         char hex[2 * SL_SHA256_LEN + 1];
+
+        if (sl_is_dir(paths[i])) {
+            rc = refuse_directory(paths[i], d);
+            break;
+        }
 
         if (ingest_format_of(sl_basename(paths[i]), &fmt, &comp) < 0) {
             if (given == NULL) {

@@ -21,11 +21,12 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 struct streams {
-    char *lake;
-    char *dir; /* <lake>/_streams */
+    char *lake; /* the lake's local folder */
+    char *dir;  /* its _streams folder, layout_streams_dir() */
     struct catalog *cat;
     pthread_mutex_t cat_mu;
     struct shardlog_syncer *syncer;
@@ -196,12 +197,6 @@ stream_admit(struct stream *s, int shard, int64_t records, int64_t bytes, int64_
 
 /* ---- open streams -------------------------------------------------------- */
 
-static char *
-stream_dir(const struct streams *r, const char *name)
-{
-    return sl_printf("%s/%s", r->dir, name);
-}
-
 static void
 stream_free(struct stream *s)
 {
@@ -232,7 +227,6 @@ stream_load(struct streams *r, const struct catalog_stream *def, struct stream *
 {
     struct stream *s = sl_calloc(1, sizeof(*s));
     struct shardlog_opts lo = {.fsync = r->opts.fsync, .segment_bytes = 64u << 20};
-    char *dir = stream_dir(r, def->name);
     int rc = 0;
 
     s->def = *def;
@@ -272,13 +266,12 @@ stream_load(struct streams *r, const struct catalog_stream *def, struct stream *
         sh->tokens_bytes = (double)def->write_bytes;
         sh->tokens_records = (double)def->write_records;
         sh->refill_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        sdir = sl_printf("%s/%s", dir, sh->id);
+        sdir = layout_shard_dir(r->lake, def->name, sh->id);
         rc = sl_mkdirs(sdir, 0755, d);
         if (rc == 0)
             rc = shardlog_open(r->syncer, sdir, &lo, &sh->log, d);
         free(sdir);
     }
-    free(dir);
     if (rc < 0) {
         stream_free(s);
         return rc;
@@ -359,7 +352,7 @@ sweep_orphans(struct streams *r)
             continue;
         find_pos(r, e->d_name, strlen(e->d_name), &found);
         if (!found) {
-            char *p = stream_dir(r, e->d_name);
+            char *p = layout_stream_dir(r->lake, e->d_name);
 
             SL_INFO("stream", "removing '%s', left by a deleted stream", p);
             sl_rmtree(p);
@@ -427,7 +420,7 @@ streams_open(const char *lake_dir, const char *catalog, const struct streams_opt
     int rc;
 
     r->lake = sl_strdup(lake_dir);
-    r->dir = sl_printf("%s/_streams", lake_dir);
+    r->dir = layout_streams_dir(lake_dir);
     r->opts = *o;
     snprintf(r->region, sizeof(r->region), "%s", o->region ? o->region : "us-east-1");
     pthread_mutex_init(&r->cat_mu, NULL);
@@ -486,7 +479,7 @@ streams_create(struct streams *r, struct catalog_stream *def, struct sl_diag *d)
     /* Milliseconds tell this stream from an earlier one of the same name
      * (shard iterators, delivery positions); never reuse one. */
     def->created_ms = sl_now_usec() / 1000;
-    char *dir = stream_dir(r, def->name);
+    char *dir = layout_stream_dir(r->lake, def->name);
 
     sl_rmtree(dir); /* a leftover of an interrupted delete */
     free(dir);
@@ -529,7 +522,7 @@ streams_delete(struct streams *r, const char *name, struct sl_diag *d)
     atomic_store(&s->deleted, true);
     /* The files go now; requests still holding the stream keep their open
      * descriptors, and a restart sweeps whatever an interruption left. */
-    char *dir = stream_dir(r, name);
+    char *dir = layout_stream_dir(r->lake, name);
 
     sl_rmtree(dir);
     free(dir);

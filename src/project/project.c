@@ -19,6 +19,7 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "core/yaml.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 #define MAX_CONFIG_BYTES (1 << 20)
@@ -161,7 +162,10 @@ load_config(struct project *p, struct sl_diag *d)
         }
         p->catalog = sl_strdup(p->config.catalog);
     } else {
-        p->catalog = sl_printf("sqlite:%s/_catalog/catalog.db", p->lake);
+        char *file = layout_catalog_file(p->lake);
+
+        p->catalog = sl_printf("sqlite:%s", file);
+        free(file);
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "server/putrecords.h"
 #include "server/server_int.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 #define MAX_BATCH_RECORDS 500
@@ -252,12 +253,10 @@ bound_source(struct api_call *c, const char *name, const struct wire_value *body
         dest = wire_get(body, "S3DestinationConfiguration");
     prefix = dest ? wire_get(dest, "Prefix") : NULL;
     if (prefix != NULL && prefix->type == WIRE_STRING) {
-        char *p = wire_strdup(prefix, &c->arena);
+        const char *p = layout_skip_raw_zone(wire_strdup(prefix, &c->arena));
+        char *named = sl_arena_strndup(&c->arena, p, strcspn(p, "/"));
 
-        if (strncmp(p, "raw/", 4) == 0)
-            p += 4;
-        p[strcspn(p, "/")] = '\0';
-        if (*p && project_source(c->srv->project, p, &src, &d) == 0)
+        if (*named && project_source(c->srv->project, named, &src, &d) == 0)
             return src->name;
     }
     if (project_source(c->srv->project, name, &src, &d) == 0)
@@ -396,8 +395,12 @@ describe(struct api_call *c, const struct wire_value *body)
     wire_strz(w, "arn:aws:iam::" STREAM_ACCOUNT ":role/sluice");
     wire_key(w, "BucketARN");
     wire_strz(w, "arn:aws:s3:::lake");
+    /* An S3 prefix: the raw folder of the source, ending in '/'. */
+    char *raw = layout_raw_prefix(s->def.source ? s->def.source : "");
+
     wire_key(w, "Prefix");
-    wire_strz(w, sl_arena_printf(&c->arena, "raw/%s/", s->def.source ? s->def.source : ""));
+    wire_strz(w, sl_arena_printf(&c->arena, "%s/", raw));
+    free(raw);
     wire_key(w, "BufferingHints");
     wire_map_begin(w);
     wire_key(w, "SizeInMBs");

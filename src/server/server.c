@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "ingest/delivery.h"
 #include "server/server_int.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 /* ---- responses ----------------------------------------------------------- */
@@ -329,7 +330,7 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
 static int
 iterator_key(struct server *srv, struct sl_diag *d)
 {
-    char *path = sl_printf("%s/_streams/.iterator-key", srv->project->lake);
+    char *path = layout_iterator_secret_file(srv->project->lake);
     struct sl_buf b;
     int rc;
 
@@ -446,18 +447,19 @@ server_start(struct project *p, const struct server_options *o, struct server **
     const struct server_settings *cfg = &p->config.server;
     struct streams_options so = {.fsync = cfg->fsync, .region = cfg->region};
     char addr[100];
+    char *streams = layout_streams_dir(p->lake);
     int port = 0;
     int rc;
 
     srv->project = p;
     rc = split_listen(o && o->listen ? o->listen : cfg->listen, addr, sizeof(addr), &port, d);
     if (rc == 0)
-        rc = sl_mkdirs(sl_arena_printf(&p->arena, "%s/_streams", p->lake), 0755, d);
+        rc = sl_mkdirs(streams, 0755, d);
     if (rc == 0)
         rc = iterator_key(srv, d);
     if (rc == 0)
-        rc = streams_open(p->lake, p->catalog,
-                          &so, &srv->streams, d);
+        rc = streams_open(p->lake, p->catalog, &so, &srv->streams, d);
+    free(streams);
     if (rc == 0)
         rc = declare_streams(srv, d);
     if (rc == 0)

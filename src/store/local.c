@@ -425,12 +425,21 @@ local_close(struct store *s)
     free(l);
 }
 
+static const char *
+local_dir(const struct store *s)
+{
+    const struct local *l = s->impl;
+
+    return l->root;
+}
+
 static const struct store_ops local_ops = {
     .name = "local",
     .stage = local_stage,
     .seal = local_seal,
     .publish = local_publish,
     .local_path = local_local_path,
+    .local_dir = local_dir,
     .stat = local_stat,
     .remove = local_remove,
     .list = local_list,

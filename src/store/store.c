@@ -71,6 +71,12 @@ store_uri(const struct store *s)
     return s->uri;
 }
 
+const char *
+store_local_dir(const struct store *s)
+{
+    return s->ops->local_dir(s);
+}
+
 static int
 check_key(const char *key, struct sl_diag *d)
 {

@@ -4,7 +4,7 @@
  * Every byte sluice puts in the lake goes through this interface, so that a
  * second back end (S3) can be added without touching the stages.  Objects are
  * named by keys, '/'-separated relative paths such as
- * "raw/orders/2026/10/03/12/<id>.csv.gz".
+ * "raw/orders/2026/10/03/12/<id>.csv.gz", which come from layout.h.
  *
  * Writing follows one pattern, the first half of the commit protocol in
  * DESIGN.md:
@@ -45,6 +45,13 @@ int store_open(const char *uri, struct store **out, struct sl_diag *d);
 void store_close(struct store *s);
 /* The lake's location, for messages. */
 const char *store_uri(const struct store *s);
+/*
+ * The lake's folder on this machine, under which the local files kept
+ * beside the objects live (the SQLite catalog, the stream logs; their paths
+ * come from layout.h): a local store's root, absolute, without a trailing
+ * '/'.  NULL for a back end without one.  Borrowed until store_close().
+ */
+const char *store_local_dir(const struct store *s);
 
 /*
  * A new staging object named name (a file name, may contain '/').  On

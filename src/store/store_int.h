@@ -14,6 +14,7 @@ struct store_ops {
     int (*publish)(struct store *s, const char *staged_key, const char *key,
                    unsigned flags, struct sl_diag *d);
     int (*local_path)(struct store *s, const char *key, char **path, struct sl_diag *d);
+    const char *(*local_dir)(const struct store *s);
     int (*stat)(struct store *s, const char *key, int64_t *size, struct sl_diag *d);
     int (*remove)(struct store *s, const char *key, struct sl_diag *d);
     int (*list)(struct store *s, const char *prefix, store_list_cb cb, void *arg,

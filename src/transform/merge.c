@@ -39,6 +39,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -117,6 +118,7 @@ prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl
     struct curated_table old;
     struct curated_column *cols;
     struct sl_buf keys;
+    char *prefix;
     size_t n = 0;
     int rc;
 
@@ -135,7 +137,9 @@ prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl
     m->name = name;
     m->source = t->src->name;
     m->major = tt->major;
-    m->prefix = sl_arena_printf(a, "curated/%s", name);
+    prefix = layout_curated_prefix(name);
+    m->prefix = sl_arena_strdup(a, prefix);
+    free(prefix);
     for (size_t i = 0; i < c->ncolumns + NMETA; i++) {
         const char *cn = i < c->ncolumns ? c->columns[i].name : meta_cols[i - c->ncolumns].name;
         struct sl_type type = {0};

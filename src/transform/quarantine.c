@@ -3,7 +3,7 @@
  *
  * One JSON-lines file per run that rejected anything:
  *
- *   quarantine/<source>/dt=<run day>/run-<run>.jsonl
+ *   quarantine/<source>/dt=<run day>/run-<run>.jsonl   (layout_quarantine_key())
  *
  * one line per record:
  *
@@ -28,6 +28,7 @@
 #include "core/fs.h"
 #include "core/time.h"
 #include "core/utf8.h"
+#include "store/layout.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -62,7 +63,7 @@ write_quarantine(struct trun *t, struct sl_diag *d)
 {
     struct sl_buf b;
     const char *path = NULL;
-    char *name, day[16];
+    char *name;
     FILE *f;
     int rc;
 
@@ -129,8 +130,7 @@ write_quarantine(struct trun *t, struct sl_diag *d)
         return rc;
     }
     rc = commit_seal(t->commit, t->quarantine_staged, d);
-    sl_format_date(sl_usec_to_day(sl_now_usec()), day);
-    t->quarantine_key = sl_printf("quarantine/%s/dt=%s/run-%06lld.jsonl", t->src->name, day,
-                                  (long long)t->run_id);
+    t->quarantine_key = layout_quarantine_key(t->src->name, sl_usec_to_day(sl_now_usec()),
+                                              t->run_id);
     return rc;
 }

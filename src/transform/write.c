@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -304,8 +305,7 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct 
     if (rc < 0)
         return rc;
     *path = sl_strdup(staged_path);
-    tt->del_key = sl_printf("%s/_deletes/delete-%06lld.parquet", tt->meta.prefix,
-                            (long long)t->run_id);
+    tt->del_key = layout_curated_deletes_key(tt->meta.prefix, t->run_id);
     *sql = deletes_sql(t, scan, *path);
     return 0;
 }
@@ -364,7 +364,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
         const char *staged_path;
-        char day[16], *name;
+        char *name;
 
         for (size_t i = 0; i < part->nfiles; i++) {
             const struct tfile *f = &tt->files[part->files[i]];
@@ -374,15 +374,13 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         part->out_rows = (int64_t)part->n + survivors;
         if (part->out_rows == 0)
             continue; /* the day's files only lose rows: nothing to write */
-        sl_format_date(part->day, day);
         name = sl_printf("curated-%lld-%zu.parquet", (long long)t->run_id, k);
         rc = commit_stage(t->commit, name, &part->staged_key, &staged_path, d);
         free(name);
         if (rc < 0)
             break;
         paths[k] = sl_strdup(staged_path);
-        part->final_key = sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", tt->meta.prefix, day,
-                                    (long long)t->run_id, k);
+        part->final_key = layout_curated_data_key(tt->meta.prefix, part->day, t->run_id, k);
         sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
     }
     if (rc == 0)

@@ -52,8 +52,13 @@ unchanged "unknown source or version"
 
 say "missing, unreadable and wrongly named files"
 expect_fail "cannot open 'in/nope.csv': No such file or directory" sluice ingest --source customers in/ok.csv in/nope.csv
-mkdir in/dir.csv
-expect_fail "it is a directory" sluice ingest --source customers in/dir.csv
+# A folder is named as one whatever its name, with or without --format.
+mkdir in/dir.csv in/folder
+expect_fail "cannot land 'in/dir.csv': it is a directory" sluice ingest --source customers in/dir.csv
+expect_fail "cannot land 'in/folder': it is a directory" sluice ingest --source customers in/folder
+expect_fail "cannot land 'in/folder': it is a directory" \
+    sluice ingest --source customers --format jsonl in/folder
+expect_fail "cannot land 'in/folder': it is a directory" sluice ingest --source customers in/ok.csv in/folder
 cp in/ok.csv in/secret.csv
 chmod 000 in/secret.csv
 if [ "$(id -u)" = 0 ]; then
@@ -83,6 +88,36 @@ expect_fail "is not an Avro object container file" sluice ingest --source custom
 cp in/ok.csv in/plain.csv.gz
 expect_fail "'in/plain.csv.gz' is not valid gzip" sluice ingest --source customers in/plain.csv.gz
 unchanged "wrong formats"
+
+say "files without a record, plain and gzip"
+: > in/empty.csv
+expect_fail "in/empty.csv: the file is empty: a CSV file needs a header line" \
+    sluice ingest --source customers in/empty.csv
+: > in/empty.jsonl
+expect_fail "in/empty.jsonl: the file is empty: a JSON lines file needs at least one record" \
+    sluice ingest --source customers in/empty.jsonl
+printf '\n  \r\n\t\n' > in/blank.ndjson
+expect_fail "in/blank.ndjson: the file holds only whitespace: a JSON lines file needs at least one record" \
+    sluice ingest --source customers in/blank.ndjson
+: | gzip > in/empty.jsonl.gz
+expect_fail "in/empty.jsonl.gz: the file is empty: a JSON lines file needs at least one record" \
+    sluice ingest --source customers in/empty.jsonl.gz
+printf '\n\n' | gzip > in/blank.ndjson.gz
+expect_fail "in/blank.ndjson.gz: the file holds only whitespace" \
+    sluice ingest --source customers in/blank.ndjson.gz
+: > in/empty.json
+expect_fail "in/empty.json: the file is empty: a JSON file needs an array of at least one record" \
+    sluice ingest --source customers in/empty.json
+printf ' \n\n' > in/blank.json
+expect_fail "in/blank.json: the file holds only whitespace: a JSON file needs an array of at least one record" \
+    sluice ingest --source customers in/blank.json
+printf '[]\n' > in/none.json
+expect_fail "in/none.json: the JSON array is empty: a JSON file needs an array of at least one record" \
+    sluice ingest --source customers in/none.json
+printf '[ \n ]' | gzip > in/none.json.gz
+expect_fail "in/none.json.gz: the JSON array is empty" sluice ingest --source customers in/none.json.gz
+expect_fail "in/empty.jsonl: the file is empty" sluice ingest --source customers in/ok.csv in/empty.jsonl
+unchanged "files without a record"
 
 say "truncated gzip"
 seq 1 200000 | sed 's/^/C,x,y,z,2024-01-01,1.00,true,2026-10-05T00:00:00Z,/' > big.txt

@@ -57,6 +57,15 @@ TEST(keys_are_checked)
     CHECK(!store_key_valid(""));
 }
 
+TEST(local_dir_is_the_root)
+{
+    struct store *s = open_store();
+
+    CHECK_STR(store_local_dir(s), root);
+    store_close(s);
+    sl_rmtree(root);
+}
+
 TEST(publish_if_absent)
 {
     struct store *s = open_store();

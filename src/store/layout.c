@@ -1,0 +1,120 @@
+/*
+ * layout.c - the names of everything in the lake (see layout.h, which draws
+ * the layout).
+ *
+ * Each function is one format string; the formats are the on-disk layout,
+ * so existing lakes depend on them byte for byte (tests/unit/store/
+ * test_layout.c pins every one).  The zones' folder names appear once each,
+ * below, so a name and its parser cannot drift apart.
+ */
+#include "store/layout.h"
+
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/time.h"
+#include "core/banned.h"
+
+#define RAW "raw"
+#define CURATED "curated"
+#define QUARANTINE "quarantine"
+#define DELETES "_deletes"
+#define STREAMS "_streams"
+#define CATALOG "_catalog"
+
+/* ---- keys ---------------------------------------------------------------- */
+
+char *
+layout_raw_prefix(const char *source)
+{
+    return sl_printf(RAW "/%s", source);
+}
+
+char *
+layout_raw_key(const char *source, int64_t at, const char *object_id, const char *format,
+               bool gzip)
+{
+    int year;
+    unsigned mon, day;
+    int hour = (int)(at / SL_USEC_PER_SEC / 3600 % 24);
+
+    sl_civil_from_days(sl_usec_to_day(at), &year, &mon, &day);
+    return sl_printf(RAW "/%s/%04d/%02u/%02u/%02d/%s.%s%s", source, year, mon, day, hour,
+                     object_id, format, gzip ? ".gz" : "");
+}
+
+const char *
+layout_skip_raw_zone(const char *s)
+{
+    size_t n = sizeof(RAW "/") - 1;
+
+    return strncmp(s, RAW "/", n) == 0 ? s + n : s;
+}
+
+char *
+layout_curated_prefix(const char *table)
+{
+    return sl_printf(CURATED "/%s", table);
+}
+
+char *
+layout_curated_data_key(const char *prefix, int32_t day, int64_t run_id, size_t n)
+{
+    char date[16];
+
+    sl_format_date(day, date);
+    return sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", prefix, date, (long long)run_id, n);
+}
+
+char *
+layout_curated_deletes_key(const char *prefix, int64_t run_id)
+{
+    return sl_printf("%s/" DELETES "/delete-%06lld.parquet", prefix, (long long)run_id);
+}
+
+bool
+layout_curated_is_table_file(const char *key)
+{
+    return strstr(key, "/_") == NULL || strstr(key, "/" DELETES "/") != NULL;
+}
+
+char *
+layout_quarantine_key(const char *source, int32_t day, int64_t run_id)
+{
+    char date[16];
+
+    sl_format_date(day, date);
+    return sl_printf(QUARANTINE "/%s/dt=%s/run-%06lld.jsonl", source, date, (long long)run_id);
+}
+
+/* ---- local paths --------------------------------------------------------- */
+
+char *
+layout_streams_dir(const char *lake_dir)
+{
+    return sl_printf("%s/" STREAMS, lake_dir);
+}
+
+char *
+layout_stream_dir(const char *lake_dir, const char *stream)
+{
+    return sl_printf("%s/" STREAMS "/%s", lake_dir, stream);
+}
+
+char *
+layout_shard_dir(const char *lake_dir, const char *stream, const char *shard_id)
+{
+    return sl_printf("%s/" STREAMS "/%s/%s", lake_dir, stream, shard_id);
+}
+
+char *
+layout_iterator_secret_file(const char *lake_dir)
+{
+    return sl_printf("%s/" STREAMS "/.iterator-key", lake_dir);
+}
+
+char *
+layout_catalog_file(const char *lake_dir)
+{
+    return sl_printf("%s/" CATALOG "/catalog.db", lake_dir);
+}
