@@ -513,6 +513,35 @@ deliver_stream(void *arg, struct stream *s)
     return 0;
 }
 
+/* A committed raw object whose transform never ran (the server stopped,
+ * or was killed, between a delivery's commit and its transform): ask for
+ * the transform now rather than when more data arrives. */
+static int
+owed_transform(void *arg, const char *source, int64_t objects)
+{
+    struct delivery *dl = arg;
+    const struct source *src;
+    struct sl_diag d = {0};
+
+    if (project_source(dl->project, source, &src, &d) < 0 || !src->transform_on_arrival)
+        return 0;
+    SL_INFO("delivery", "%s: %lld raw object(s) await their transform; starting it",
+            source, (long long)objects);
+    want_transform(dl, source);
+    return 0;
+}
+
+static void
+resume_owed(struct delivery *dl)
+{
+    struct sl_diag d = {0};
+
+    /* Publications first: a run committed just before a crash. */
+    if (commit_recover(dl->store, dl->cat, &d) < 0 ||
+        commit_owed(dl->cat, owed_transform, dl, &d) < 0)
+        SL_ERROR("delivery", "cannot resume owed work: %s", d.msg);
+}
+
 static void *
 delivery_main(void *arg)
 {
@@ -520,6 +549,7 @@ delivery_main(void *arg)
     struct pass_ctx pc = {dl, false};
     int64_t last_trim = 0;
 
+    resume_owed(dl);
     pthread_mutex_lock(&dl->mu);
     while (!dl->stop) {
         pthread_mutex_unlock(&dl->mu);
