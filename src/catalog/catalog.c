@@ -236,6 +236,19 @@ catalog_txn_begin(struct catalog *cat, enum catalog_txn_mode mode, struct catalo
     return 0;
 }
 
+/* The words for an injected commit failure (core/fault.h). */
+static int
+indoubt_words(struct catalog *cat, struct sl_diag *d, int rc)
+{
+    if (rc != SL_ERR_INDOUBT)
+        return sl_fail(d, rc, "cannot commit the catalog: %s", sl_strerror(rc));
+    sl_fail(d, rc, "catalog %s: the connection was lost while committing; the outcome of the "
+            "commit is unknown", cat->where);
+    sl_diag_hint(d, "the next sluice command finds out: it finishes the run if it "
+                    "committed, else sweeps what it staged");
+    return rc;
+}
+
 int
 catalog_txn_commit(struct catalog_txn *txn, struct sl_diag *d)
 {
@@ -256,11 +269,14 @@ catalog_txn_commit(struct catalog_txn *txn, struct sl_diag *d)
     rc = sl_fault("catalog.commit");
     if (rc < 0) {
         catalog_txn_abort(txn);
-        return sl_fail(d, rc, "cannot commit the catalog: %s", sl_strerror(rc));
+        return indoubt_words(cat, d, rc);
     }
     rc = cat->ops->commit(cat, d);
     txn->open = false;
     txn->failed = false;
+    /* Tests: a commit that happened but whose answer was lost. */
+    if (rc == 0 && (rc = sl_fault("catalog.committed")) < 0)
+        return indoubt_words(cat, d, rc);
     return rc;
 }
 

@@ -22,7 +22,7 @@ static struct {
     int trace_fd;       /* SLUICE_FAULT_TRACE, or -1 */
 } fault = {.trace_fd = -1};
 
-enum { FAULT_CRASH = 1, FAULT_ENOSPC, FAULT_EIO };
+enum { FAULT_CRASH = 1, FAULT_ENOSPC, FAULT_EIO, FAULT_INDOUBT };
 
 void
 sl_fault_init(void)
@@ -46,6 +46,8 @@ sl_fault_init(void)
         fault.armed = FAULT_ENOSPC;
     else if (strncmp(spec, "eio@", 4) == 0)
         fault.armed = FAULT_EIO;
+    else if (strncmp(spec, "indoubt@", 8) == 0)
+        fault.armed = FAULT_INDOUBT;
     else
         return;
     at++;
@@ -82,6 +84,8 @@ sl_fault(const char *point)
         return SL_ERR_FAULT; /* not reached */
     case FAULT_ENOSPC:
         return -ENOSPC;
+    case FAULT_INDOUBT:
+        return SL_ERR_INDOUBT;
     default:
         return -EIO;
     }

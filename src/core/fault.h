@@ -8,6 +8,9 @@
  *   SLUICE_FAULT=crash@transform.commit      SIGKILL self at the 1st hit
  *   SLUICE_FAULT=crash@store.publish:3       ... at the 3rd hit
  *   SLUICE_FAULT=enospc@store.write:2        the 2nd hit fails with -ENOSPC
+ *   SLUICE_FAULT=eio@...                     ... with -EIO
+ *   SLUICE_FAULT=indoubt@catalog.committed   ... with SL_ERR_INDOUBT (a lost
+ *                                            connection at a commit)
  *   SLUICE_FAULT_TRACE=/path                 append each point hit, in order
  *
  * The trace lets a test enumerate every (point, hit) pair of a clean run and

@@ -31,6 +31,12 @@ new_project() {
     cd "$T/p"
 }
 
+# copy_project SRC DST: a copy of a project and its lake, with a catalog of
+# its own (the SQLite file is in the lake; a PostgreSQL catalog is cloned).
+copy_project() {
+    cp -a "$1" "$2"
+}
+
 # Write a source file: write_source NAME <<EOF ... EOF
 write_source() {
     mkdir -p sources
