@@ -411,16 +411,26 @@ keep_staged(void *arg, const char *key)
 }
 
 int
+commit_publish_owed(struct store *s, struct catalog *cat, struct sl_diag *d)
+{
+    struct steps steps = {0};
+    int rc = read_steps(cat, 0, false, &steps, d);
+
+    if (rc == 0 && steps.n > 0) {
+        SL_DEBUG("commit", "finishing %zu publication step(s) of committed runs", steps.n);
+        rc = run_steps(s, cat, &steps, d);
+    }
+    steps_release(&steps);
+    return rc;
+}
+
+int
 commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d)
 {
     struct steps steps = {0};
     struct sl_strlist keep = {0};
-    int rc = read_steps(cat, 0, false, &steps, d);
+    int rc = commit_publish_owed(s, cat, d);
 
-    if (rc == 0 && steps.n > 0) {
-        SL_INFO("commit", "finishing %zu publication step(s) of interrupted runs", steps.n);
-        rc = run_steps(s, cat, &steps, d);
-    }
     if (rc < 0)
         goto out;
     /* Whatever is still pending (a run committing right now in another

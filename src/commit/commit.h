@@ -138,7 +138,14 @@ void commit_free(struct commit *c);
 
 /* Carry out the publications owed by run_id and forget them. */
 int commit_publish(struct store *s, struct catalog *cat, int64_t run_id, struct sl_diag *d);
-/* Finish every committed, unheld run's publications, then sweep staging. */
+/*
+ * Carry out the publications every committed, unheld run still owes: those
+ * of runs interrupted by a crash, and those of runs committing right now in
+ * other processes.  A reader that found objects in the catalog calls this
+ * before opening them: they may be committed and not yet published.
+ */
+int commit_publish_owed(struct store *s, struct catalog *cat, struct sl_diag *d);
+/* commit_publish_owed(), then sweep the staging areas of dead processes. */
 int commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d);
 
 /*

@@ -410,6 +410,9 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
         rc = project_register_source(cat, src, d);
     if (rc == 0)
         rc = catalog_txn_run(cat, CATALOG_READ, read_start, &st, d);
+    /* An object committed after our recovery may not be published yet. */
+    if (rc == 0 && l.n > 0)
+        rc = commit_publish_owed(s, cat, d);
     if (rc == 0 && st.held != 0) {
         rc = sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision",
                      (long long)st.held, src->name);
