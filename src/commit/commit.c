@@ -11,12 +11,14 @@
 #include "commit/commit.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog/raw.h"
 #include "catalog/tables.h"
+#include "core/buf.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -88,6 +90,58 @@ steps_add(struct steps *s, enum catalog_pending_op op, const char *src, const ch
     s->v[s->n].dst = sl_strdup(dst);
     s->v[s->n].run_id = run_id;
     s->n++;
+}
+
+/* ---- commit latency ---------------------------------------------------------- */
+
+static const int64_t latency_bounds_us[] = {500, 1000, 2000, 5000, 10000, 25000, 50000,
+                                            100000, 250000, 1000000};
+#define NBOUNDS (sizeof(latency_bounds_us) / sizeof(latency_bounds_us[0]))
+static _Atomic uint64_t latency_buckets[NBOUNDS + 1], latency_count, latency_sum_us;
+static _Atomic(commit_observer_fn) observer;
+
+void
+commit_set_observer(commit_observer_fn fn)
+{
+    atomic_store(&observer, fn);
+}
+
+static void
+note_latency(const char *kind, int64_t us)
+{
+    commit_observer_fn fn = atomic_load(&observer);
+    size_t b = 0;
+
+    while (b < NBOUNDS && us > latency_bounds_us[b])
+        b++;
+    atomic_fetch_add(&latency_buckets[b], 1);
+    atomic_fetch_add(&latency_count, 1);
+    atomic_fetch_add(&latency_sum_us, (uint64_t)us);
+    if (fn != NULL)
+        fn(kind, us);
+}
+
+void
+commit_metrics(struct sl_buf *out)
+{
+    uint64_t cum = 0;
+
+    sl_buf_adds(out, "# HELP sluice_catalog_commit_seconds Time of a run's catalog commit "
+                     "transaction, retries included.\n"
+                     "# TYPE sluice_catalog_commit_seconds histogram\n");
+    for (size_t i = 0; i <= NBOUNDS; i++) {
+        cum += atomic_load(&latency_buckets[i]);
+        if (i < NBOUNDS)
+            sl_buf_addf(out, "sluice_catalog_commit_seconds_bucket{le=\"%g\"} %llu\n",
+                        (double)latency_bounds_us[i] / 1e6, (unsigned long long)cum);
+        else
+            sl_buf_addf(out, "sluice_catalog_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)cum);
+    }
+    sl_buf_addf(out, "sluice_catalog_commit_seconds_sum %.6f\nsluice_catalog_commit_seconds_count "
+                     "%llu\n",
+                (double)atomic_load(&latency_sum_us) / 1e6,
+                (unsigned long long)atomic_load(&latency_count));
 }
 
 /* ---- a run being committed ----------------------------------------------- */
@@ -233,6 +287,8 @@ commit_finish(struct commit *c, struct run_record *rec, enum commit_mode mode,
     t0 = sl_mono_sec();
     rc = catalog_txn_run(c->cat, CATALOG_WRITE, commit_body, c, d);
     c->latency_usec = (int64_t)((sl_mono_sec() - t0) * 1e6);
+    if (rc == 0)
+        note_latency(c->kind, c->latency_usec);
     if (rc == COMMIT_NOTHING) {
         steps_truncate(&c->steps, c->fixed);
         return rc;

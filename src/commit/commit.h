@@ -125,6 +125,18 @@ typedef int (*commit_record_fn)(struct catalog_txn *txn, struct commit *c, void 
 int commit_finish(struct commit *c, struct run_record *rec, enum commit_mode mode,
                   commit_record_fn record, void *arg, struct sl_diag *d);
 
+/*
+ * Commit latency (the catalog transaction of commit_finish(), retries
+ * included) is counted for every run in a process-wide histogram, which
+ * commit_metrics() appends to /metrics in Prometheus' text format.  An
+ * observer, if set, also sees each one (benchmarks); set it before runs
+ * start.  Both are thread-safe.
+ */
+typedef void (*commit_observer_fn)(const char *kind, int64_t usec);
+void commit_set_observer(commit_observer_fn fn);
+struct sl_buf;
+void commit_metrics(struct sl_buf *out);
+
 /* Whether commit_finish() committed the run (held or not). */
 bool commit_committed(const struct commit *c);
 /* Catalog commit latency of the last commit_finish(), in microseconds. */

@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "commit/commit.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "ingest/delivery.h"
@@ -228,6 +229,7 @@ metrics(struct server *srv, struct sl_buf *b)
                 (double)atomic_load(&srv->commit_us_sum) / 1e6, atomic_load(&srv->commit_count));
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
+    commit_metrics(b);
 }
 
 /* ---- routing ------------------------------------------------------------- */
