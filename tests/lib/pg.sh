@@ -46,20 +46,20 @@ pg__bindir() {
         echo "$SLUICE_PG_BIN"
         return 0
     fi
-    best=""
-    best_v=0
-    for b in /usr/lib/postgresql/*/bin; do
-        [ -x "$b/initdb" ] || continue
-        v=${b#/usr/lib/postgresql/}
-        v=${v%/bin}
-        case $v in *[!0-9]*) continue ;; esac
-        if [ "$v" -gt "$best_v" ]; then
-            best=$b
-            best_v=$v
+    pg__best=""
+    pg__bv=0
+    for pg__b in /usr/lib/postgresql/*/bin; do
+        [ -x "$pg__b/initdb" ] || continue
+        pg__v=${pg__b#/usr/lib/postgresql/}
+        pg__v=${pg__v%/bin}
+        case $pg__v in *[!0-9]*) continue ;; esac
+        if [ "$pg__v" -gt "$pg__bv" ]; then
+            pg__best=$pg__b
+            pg__bv=$pg__v
         fi
     done
-    [ -n "$best" ] || { pg__die "no PostgreSQL server in /usr/lib/postgresql/*/bin (install the postgresql package: scripts/setup.sh test)"; return 1; }
-    echo "$best"
+    [ -n "$pg__best" ] || { pg__die "no PostgreSQL server in /usr/lib/postgresql/*/bin (install the postgresql package: scripts/setup.sh test)"; return 1; }
+    echo "$pg__best"
 }
 
 # Who runs the server: empty for "whoever we are", else a system user.
@@ -97,10 +97,10 @@ pg__load() {
 # A port nobody listens on now: let the kernel pick one.  A race with
 # another process is caught by pg__launch, which then tries another.
 pg__free_port() {
-    py=/usr/bin/python3
-    [ -x "$py" ] || py=$(command -v python3 2>/dev/null) || py=""
-    if [ -n "$py" ]; then
-        "$py" -c 'import socket
+    pg__py=/usr/bin/python3
+    [ -x "$pg__py" ] || pg__py=$(command -v python3 2>/dev/null) || pg__py=""
+    if [ -n "$pg__py" ]; then
+        "$pg__py" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -111,9 +111,9 @@ print(s.getsockname()[1])'
 
 # Wait until the server accepts connections on 127.0.0.1, at most 60 s.
 pg__wait_ready() {
-    deadline=$(( $(date +%s) + 60 ))
+    pg__deadline=$(( $(date +%s) + 60 ))
     while ! "$pg__bin/pg_isready" -q -h 127.0.0.1 -p "$pg__port" -U sluice -d postgres -t 5; do
-        if [ "$(date +%s)" -ge "$deadline" ]; then
+        if [ "$(date +%s)" -ge "$pg__deadline" ]; then
             tail -n 20 "$pg__dir/log" >&2 2>/dev/null
             pg__die "the server in '$pg__dir' does not accept connections on 127.0.0.1:$pg__port after 60 s"
             return 1
@@ -125,8 +125,8 @@ pg__wait_ready() {
 # Start the server on $pg__port (pg_ctl waits for its start-up); with
 # retry set, move to another free port when this one is taken.
 pg__launch() {
-    retry=$1
-    tries=0
+    pg__retry=$1
+    pg__tries=0
     while :; do
         echo "$pg__port" >"$pg__dir/port"
         : >"$pg__dir/log"
@@ -135,8 +135,8 @@ pg__launch() {
                 -o "-p $pg__port" start >/dev/null; then
             break
         fi
-        tries=$((tries + 1))
-        if [ "$retry" = 1 ] && [ "$tries" -lt 10 ] &&
+        pg__tries=$((pg__tries + 1))
+        if [ "$pg__retry" = 1 ] && [ "$pg__tries" -lt 10 ] &&
            grep -q -e 'could not bind' -e 'could not create any TCP/IP sockets' "$pg__dir/log"; then
             pg__port=$(pg__free_port) || return 1
             continue
@@ -164,9 +164,9 @@ pg__export() {
     SLUICE_TEST_PG_URL_BASE="postgresql://sluice@127.0.0.1:$pg__port"
     export SLUICE_PG_DIR SLUICE_PG_BIN SLUICE_PG_HOST SLUICE_PG_PORT SLUICE_PG_USER \
         SLUICE_PG_PW_USER SLUICE_PG_PW_PASSWORD SLUICE_PG_NOPERM_USER SLUICE_TEST_PG_URL_BASE
-    for v in SLUICE_PG_DIR SLUICE_PG_BIN SLUICE_PG_HOST SLUICE_PG_PORT SLUICE_PG_USER \
+    for pg__v in SLUICE_PG_DIR SLUICE_PG_BIN SLUICE_PG_HOST SLUICE_PG_PORT SLUICE_PG_USER \
         SLUICE_PG_PW_USER SLUICE_PG_PW_PASSWORD SLUICE_PG_NOPERM_USER SLUICE_TEST_PG_URL_BASE; do
-        eval "echo \"export $v='\$$v'\""
+        eval "echo \"export $pg__v='\$$pg__v'\""
     done >"$pg__dir/env"
 }
 
@@ -224,10 +224,10 @@ pg_new_db() {
     case ${1:-} in
         '' | *[!a-z0-9_]*) pg__die "usage: pg_new_db NAME [OWNER] (NAME of a-z, 0-9, _)"; return 1 ;;
     esac
-    owner=${2:-sluice}
-    case $owner in *[!a-z0-9_]*) pg__die "bad owner '$owner'"; return 1 ;; esac
+    pg__o=${2:-sluice}
+    case $pg__o in *[!a-z0-9_]*) pg__die "bad owner '$pg__o'"; return 1 ;; esac
     pg__load || return 1
-    pg__psql -d postgres -c "CREATE DATABASE $1 OWNER $owner" || return 1
+    pg__psql -d postgres -c "CREATE DATABASE $1 OWNER $pg__o" || return 1
     echo "postgresql://sluice@127.0.0.1:$pg__port/$1"
 }
 
