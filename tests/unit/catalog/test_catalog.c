@@ -105,6 +105,9 @@ need_pg(void)
 
 /* Run sql on the admin connection; the first value of its result, if
  * any, into out. */
+static void admin_sql(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 admin_sql(char *out, size_t size, const char *fmt, ...)
 {
