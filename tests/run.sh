@@ -40,7 +40,7 @@ if [ -z "${SLUICE_TEST_PG_URL_BASE:-}" ]; then
         echo "PostgreSQL for the tests: $SLUICE_TEST_PG_URL_BASE ($pgdir)"
     else
         echo "note: no PostgreSQL server for the tests ($(tail -n 1 "$logs/pg-start.log")); its cases skip"
-        rm -rf "$pgdir"
+        pg_stop "$pgdir" 2>/dev/null || rm -rf "$pgdir"
         pgdir=""
         trap - EXIT
     fi
