@@ -310,6 +310,7 @@ fail_result(struct catalog *cat, const PGresult *res, const char *what, struct s
     PGconn *conn = IMPL(cat)->conn;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     char line[400], why[600];
     int rc;
 
@@ -329,6 +330,12 @@ fail_result(struct catalog *cat, const PGresult *res, const char *what, struct s
         snprintf(why, sizeof(why), "the database server's disk is full (%s)", line);
         return cat_fail(cat, d, -ENOSPC, what, why);
     }
+    if (sqlstate_is(res, "25006") && cat->txn.mode == CATALOG_WRITE) {
+        rc = cat_fail(cat, d, SL_ERR_CATALOG, what, "the database is read-only");
+        sl_diag_hint(d, "point the catalog at the primary server, not a standby (or turn "
+                        "default_transaction_read_only off)");
+        return rc;
+    }
     if (sqlstate_is(res, "25006"))
         return cat_fail(cat, d, SL_ERR_CATALOG, what, "a read transaction cannot write");
     if (sqlstate_is(res, "42501")) {
@@ -346,6 +353,8 @@ fail_result(struct catalog *cat, const PGresult *res, const char *what, struct s
     rc = cat_fail(cat, d, SL_ERR_CATALOG, what, line);
     if (detail != NULL)
         sl_diag_detail(d, "%s", detail);
+    if (hint != NULL)
+        sl_diag_hint(d, "%s", hint);
     return rc;
 }
 
