@@ -1345,6 +1345,26 @@ BOTH(read_transactions_cannot_write)
     catalog_close(c);
 }
 
+PG(a_read_only_database_is_named)
+{
+    struct place *p = place_new(BE_PG);
+    struct catalog *c = cat_open(p, 0);
+    struct catalog_txn *t;
+    struct sl_diag d;
+
+    catalog_close(c);
+    /* As on a standby: every transaction is read-only. */
+    admin_sql(NULL, 0, "ALTER DATABASE %s SET default_transaction_read_only = on", p->db);
+    c = cat_open(p, 0);
+    t = wbegin(c);
+    sl_diag_init(&d);
+    CHECK_INT(catalog_source_put(t, "s", "crm", &d), SL_ERR_CATALOG);
+    CHECK_HAS(d.msg, "cannot record a source: the database is read-only");
+    CHECK_HAS(d.hint, "standby");
+    catalog_txn_abort(t);
+    catalog_close(c);
+}
+
 struct mover {
     int64_t stale; /* where the bookmark was when the run started */
     int attempts;
