@@ -17,16 +17,18 @@ DUCKDB_BINDINGS=1.4.4-r.4      # @duckdb/node-bindings-linux-x64 release carryin
 deps="$here/build/deps"
 
 # Packages the build and the product use (see README "Dependencies").
-pkgs_build="build-essential pkg-config libsqlite3-dev libyaml-dev zlib1g-dev
+pkgs_build="build-essential pkg-config libsqlite3-dev libpq-dev libyaml-dev zlib1g-dev
 libssl-dev libavro-dev libmicrohttpd-dev ca-certificates python3-avro"
 # npm fetches DuckDB; a machine that already has node and npm (from Debian or
 # elsewhere) keeps them.
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     pkgs_build="$pkgs_build nodejs npm"
 fi
-# Packages only the tests, the fuzzers and the benchmarks use.
+# Packages only the tests, the fuzzers and the benchmarks use; postgresql is
+# the server (15 on Debian 12) that tests/lib/pg.sh starts for the catalog's
+# PostgreSQL back end (binaries in /usr/lib/postgresql/15/bin).
 pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps awscli python3-boto3
-python3-cbor2 openssl"
+python3-cbor2 openssl postgresql"
 
 missing=""
 want=$pkgs_build

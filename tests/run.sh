@@ -6,7 +6,14 @@
 # For each build: the unit binaries (one line per case), the fuzz corpus
 # replays, and the end-to-end scripts tests/e2e/NNN-*.sh, each in a fresh
 # folder with a time limit.  Prints one line per test and ends with
-# "N passed, N failed".  Logs of failures are kept in build/test-logs/.
+# "N passed, N failed" (cases that could not run here print "skip" and are
+# counted apart).  Logs of failures are kept in build/test-logs/.
+#
+# One PostgreSQL server (tests/lib/pg.sh) runs for the whole run, for the
+# catalog's PostgreSQL back end; everything run here sees its SLUICE_PG_*
+# variables and SLUICE_TEST_PG_URL_BASE.  If SLUICE_TEST_PG_URL_BASE is set
+# already, that server is used instead; if no server is installed, the
+# PostgreSQL cases skip.
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +26,25 @@ fi
 
 pass=0
 fail=0
+skip=0
 logs="$here/build/test-logs"
 mkdir -p "$logs"
+
+pgdir=""
+if [ -z "${SLUICE_TEST_PG_URL_BASE:-}" ]; then
+    . "$here/tests/lib/pg.sh"
+    pgdir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pg.XXXXXX")
+    trap 'pg_stop "$pgdir"' EXIT
+    trap 'exit 130' INT TERM
+    if pg_start "$pgdir" 2>"$logs/pg-start.log"; then
+        echo "PostgreSQL for the tests: $SLUICE_TEST_PG_URL_BASE ($pgdir)"
+    else
+        echo "note: no PostgreSQL server for the tests ($(tail -n 1 "$logs/pg-start.log")); its cases skip"
+        pg_stop "$pgdir" 2>/dev/null || rm -rf "$pgdir"
+        pgdir=""
+        trap - EXIT
+    fi
+fi
 export LSAN_OPTIONS="suppressions=$here/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_odr_violation=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -42,12 +66,15 @@ for build in "$@"; do
                 case $line in
                     "ok "*) echo "ok   $name:${line#ok }" ;;
                     "FAIL "*) echo "FAIL $name:${line#FAIL }" ;;
+                    "skip "*) echo "skip $name:${line#skip }" ;;
                 esac
             done
             n_ok=$(echo "$out" | grep -c '^ok ')
             n_bad=$(echo "$out" | grep -c '^FAIL ')
+            n_skip=$(echo "$out" | grep -c '^skip ')
             pass=$((pass + n_ok))
             fail=$((fail + n_bad))
+            skip=$((skip + n_skip))
             case $out in
                 *exit=0) ;;
                 *) if [ "$n_bad" = 0 ]; then
@@ -87,5 +114,6 @@ for build in "$@"; do
     done
 done
 
+[ "$skip" = 0 ] || echo "$skip skipped (see the skip lines above)"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -15,11 +15,13 @@
     "seq, source, object_id, key, system, contract_version, original_name, "     \
     "format, compression, size, checksum, arrived_at"
 
+/* Bump a counter with sql, which takes no parameter (fmt "") or one
+ * integer (fmt "i", arg). */
 static int
 next_counter(struct catalog_txn *txn, const char *what, const char *sql, int64_t *out,
-             int64_t arg, struct sl_diag *d)
+             const char *fmt, int64_t arg, struct sl_diag *d)
 {
-    int rc = cat_int_of(txn, d, what, sql, out, "i", arg);
+    int rc = cat_int_of(txn, d, what, sql, out, fmt, arg);
 
     if (rc == SL_ERR_NOTFOUND)
         rc = sl_fail(d, SL_ERR_CORRUPT, "catalog %s: a counter is missing (%s)",
@@ -44,12 +46,12 @@ catalog_raw_add(struct catalog_txn *txn, struct raw_object *o, struct sl_diag *d
     rc = next_counter(txn, "number a raw object",
                       "UPDATE counters SET value = value + 1 WHERE name = 'raw_seq' "
                       "RETURNING value",
-                      &seq, 0, d);
+                      &seq, "", 0, d);
     if (rc == 0)
         rc = next_counter(txn, "time a raw object",
                           "UPDATE counters SET value = CASE WHEN value < ?1 THEN ?1 "
                           "ELSE value + 1 END WHERE name = 'raw_arrival' RETURNING value",
-                          &arrived, o->arrived_at, d);
+                          &arrived, "i", o->arrived_at, d);
     if (rc < 0)
         return rc;
     rc = cat_run(txn, d, "record a raw object",

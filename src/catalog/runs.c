@@ -134,7 +134,7 @@ catalog_run_list(struct catalog_txn *txn, const char *source, int64_t limit, boo
     if (held_only)
         rc = cat_run(txn, d, "list held runs",
                      "SELECT " RUN_COLS " FROM runs WHERE state = 'held' AND "
-                     "(?1 IS NULL OR source = ?1) ORDER BY run_id DESC LIMIT ?2",
+                     "(CAST(?1 AS TEXT) IS NULL OR source = ?1) ORDER BY run_id DESC LIMIT ?2",
                      run_row, &c, "ti", source, lim);
     else if (source == NULL)
         rc = cat_run(txn, d, "list runs",

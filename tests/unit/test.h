@@ -4,8 +4,10 @@
  *
  *     TEST(parses_dates) { CHECK(sl_parse_date("2026-02-28", 10, &d) == 0); }
  *
- * Each case prints "ok <name>" or "FAIL <name>: <file>:<line>: <check>";
- * tests/run.sh counts them.  A case stops at its first failed check.
+ * Each case prints "ok <name>", "FAIL <name>: <file>:<line>: <check>", or
+ * "skip <name>: <why>" when it cannot run here (SKIP: a server it needs is
+ * not configured); tests/run.sh counts them.  A case stops at its first
+ * failed check, or at SKIP.
  * Include this from exactly one .c file per binary, after the code under
  * test (which may be #included to reach its statics).
  */
@@ -66,6 +68,13 @@ static char test_why[512];
         }                                                                             \
     } while (0)
 
+/* Stop the case as skipped, not passed: what it needs is missing here. */
+#define SKIP(why)                                                                     \
+    do {                                                                              \
+        snprintf(test_why, sizeof(test_why), "%s", (why));                            \
+        longjmp(test_jmp, 2);                                                         \
+    } while (0)
+
 /* Whether haystack contains needle; for checking messages. */
 #define CHECK_HAS(hay, needle)                                                        \
     do {                                                                              \
@@ -85,12 +94,18 @@ main(int argc, char **argv)
     for (volatile int i = 0; i < test_count; i++) {
         if (argc > 1 && strcmp(argv[1], test_cases[i].name) != 0)
             continue;
-        if (setjmp(test_jmp) == 0) {
+        switch (setjmp(test_jmp)) {
+        case 0:
             test_cases[i].fn();
             printf("ok %s\n", test_cases[i].name);
-        } else {
+            break;
+        case 2:
+            printf("skip %s: %s\n", test_cases[i].name, test_why);
+            break;
+        default:
             printf("FAIL %s: %s\n", test_cases[i].name, test_why);
             failed++;
+            break;
         }
         fflush(stdout);
     }
