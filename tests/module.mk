@@ -3,7 +3,8 @@
 #   make test          setup, then every test in debug and again under
 #                      ASan+UBSan; the last line is "N passed, N failed"
 #   make unit          build the unit binaries of $(MODE)
-#   make test-one T=tests/e2e/200-transform.sh   run one test (MODE=...)
+#   make test-one T=tests/e2e/200-transform.sh   run one test (MODE=...; PG=1:
+#                                                 with a PostgreSQL catalog)
 
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -27,10 +28,10 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 test: setup-test
 	@$(MAKE) --no-print-directory MODE=debug all unit
 	@$(MAKE) --no-print-directory MODE=asan all unit
-	@tests/run.sh build/debug build/asan
+	@tests/run.sh build/debug build/asan build/debug:postgres
 
 test-one: all unit
-	@tests/run.sh --only $(T) $(BUILD)
+	@tests/run.sh --only $(T) $(BUILD)$(if $(PG),:postgres)
 
 # libFuzzer builds of the targets, each run for FUZZ_SECONDS over its
 # corpus; new findings land in tests/fuzz/<name>/ (crash-*) to be fixed and

@@ -1,19 +1,23 @@
 #!/bin/sh
 # Run every test against one or more build folders, in order:
 #
-#   tests/run.sh [--only PATH] BUILD_DIR...
+#   tests/run.sh [--only PATH] BUILD_DIR[:postgres]...
 #
 # For each build: the unit binaries (one line per case), the fuzz corpus
 # replays, and the end-to-end scripts tests/e2e/NNN-*.sh, each in a fresh
-# folder with a time limit.  Prints one line per test and ends with
+# folder with a time limit.  BUILD_DIR:postgres runs the end-to-end scripts
+# again with every project's catalog in the PostgreSQL server below
+# (SLUICE_TEST_CATALOG=postgres; tests/e2e/lib.sh makes a database per
+# project), named <mode>-pg.  Prints one line per test and ends with
 # "N passed, N failed" (cases that could not run here print "skip" and are
 # counted apart).  Logs of failures are kept in build/test-logs/.
 #
 # One PostgreSQL server (tests/lib/pg.sh) runs for the whole run, for the
 # catalog's PostgreSQL back end; everything run here sees its SLUICE_PG_*
 # variables and SLUICE_TEST_PG_URL_BASE.  If SLUICE_TEST_PG_URL_BASE is set
-# already, that server is used instead; if no server is installed, the
-# PostgreSQL cases skip.
+# already, that server is used instead.  A server that cannot start is a
+# failure (scripts/setup.sh test installs it); SLUICE_TEST_NO_PG=1 runs
+# without one, the PostgreSQL cases skipping.
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,13 +40,19 @@ if [ -z "${SLUICE_TEST_PG_URL_BASE:-}" ]; then
     pgdir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pg.XXXXXX")
     trap 'pg_stop "$pgdir"' EXIT
     trap 'exit 130' INT TERM
-    if pg_start "$pgdir" 2>"$logs/pg-start.log"; then
+    if [ -n "${SLUICE_TEST_NO_PG:-}" ]; then
+        echo "note: SLUICE_TEST_NO_PG is set: the PostgreSQL cases skip"
+        rm -rf "$pgdir"
+        pgdir=""
+        trap - EXIT
+    elif pg_start "$pgdir" 2>"$logs/pg-start.log"; then
         echo "PostgreSQL for the tests: $SLUICE_TEST_PG_URL_BASE ($pgdir)"
     else
-        echo "note: no PostgreSQL server for the tests ($(tail -n 1 "$logs/pg-start.log")); its cases skip"
+        echo "FAIL PostgreSQL for the tests did not start: $(tail -n 1 "$logs/pg-start.log")"
         pg_stop "$pgdir" 2>/dev/null || rm -rf "$pgdir"
         pgdir=""
         trap - EXIT
+        pg_failed=1
     fi
 fi
 export LSAN_OPTIONS="suppressions=$here/tests/lsan.supp:print_suppressions=0"
@@ -52,12 +62,22 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-for build in "$@"; do
+[ -z "${pg_failed:-}" ] || bad "PostgreSQL server for the tests (see $logs/pg-start.log)"
+
+for arg in "$@"; do
+    build=${arg%:postgres}
+    catalog=sqlite
+    [ "$build" = "$arg" ] || catalog=postgres
     build=$(cd "$here/$build" 2>/dev/null && pwd || echo "$build")
     mode=$(basename "$build")
     export SLUICE="$build/sluice" SLUICE_BUILD="$build" SLUICE_MODE="$mode" SLUICE_SRC="$here"
+    export SLUICE_TEST_CATALOG=$catalog
+    if [ $catalog = postgres ]; then
+        mode="$mode-pg"
+        [ -n "${SLUICE_TEST_PG_URL_BASE:-}" ] || { bad "$mode: no PostgreSQL server"; continue; }
+    fi
 
-    if [ -z "$only" ] || echo "$only" | grep -q '^tests/unit'; then
+    if [ $catalog = sqlite ] && { [ -z "$only" ] || echo "$only" | grep -q '^tests/unit'; }; then
         for bin in "$build"/tests/unit/*/test_*; do
             [ -x "$bin" ] || continue
             name="$mode/unit/$(basename "$(dirname "$bin")")/$(basename "$bin")"
@@ -85,7 +105,7 @@ for build in "$@"; do
         done
     fi
 
-    if [ -z "$only" ] || echo "$only" | grep -q '^tests/fuzz'; then
+    if [ $catalog = sqlite ] && { [ -z "$only" ] || echo "$only" | grep -q '^tests/fuzz'; }; then
         for bin in "$build"/tests/fuzz/*-replay; do
             [ -x "$bin" ] || continue
             target=$(basename "$bin" -replay)

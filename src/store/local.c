@@ -458,6 +458,11 @@ store_local_open(struct store *s, const char *path, struct sl_diag *d)
     while (n > 1 && root[n - 1] == '/')
         root[--n] = '\0';
     rc = sl_mkdirs(root, 0755, d);
+    /* Every command writes the lake (at least its recovery step), so a
+     * lake we cannot write is an error up front, in plain words. */
+    if (rc == 0 && access(root, W_OK) < 0)
+        rc = sl_fail(d, -errno, "the lake is not writable: cannot write to '%s': %s", root,
+                     strerror(errno));
     if (rc < 0) {
         free(root);
         return rc;

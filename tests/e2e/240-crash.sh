@@ -15,7 +15,7 @@ sluice ingest --source orders base.jsonl >/dev/null
 sluice transform --source orders >/dev/null
 sluice ingest --source orders delta.jsonl >/dev/null
 cd "$T"
-cp -a p pre
+copy_project p pre
 
 state() {
     (cd "$1" && sluice query --format csv \
@@ -25,7 +25,7 @@ state() {
 }
 
 say "the uninterrupted run"
-rm -rf ref && cp -a pre ref
+remove_project ref && copy_project pre ref
 (cd ref && SLUICE_FAULT_TRACE="$T/trace" sluice transform --source orders >/dev/null)
 state ref > ref.state
 cat ref.state
@@ -43,7 +43,7 @@ while read -r point hits; do
         key="$point:$n"
         grep -qx "$key" done 2>/dev/null && continue
         echo "$key" >> done
-        rm -rf run && cp -a pre run
+        remove_project run && copy_project pre run
         cd run
         status=0
         SLUICE_FAULT="crash@$key" sluice transform --source orders >/dev/null 2>&1 || status=$?
@@ -57,7 +57,7 @@ while read -r point hits; do
         esac
         sluice verify --no-recover > verify.out 2>&1 || { cat verify.out; fail "crash@$key: inconsistent before recovery"; }
         sluice verify > verify.out 2>&1 || { cat verify.out; fail "crash@$key: inconsistent after recovery"; }
-        sluice transform --source orders >/dev/null
+        sluice transform --source orders --wait >/dev/null
         cd "$T"
         state run > run.state
         diff ref.state run.state >/dev/null || { diff ref.state run.state; fail "crash@$key: the rerun differs from the uninterrupted run"; }
@@ -70,7 +70,7 @@ say "$checked crash points checked"
 say "kill -9 at random moments"
 i=0
 while [ $i -lt 8 ]; do
-    rm -rf run && cp -a pre run
+    remove_project run && copy_project pre run
     cd run
     "$SLUICE" transform --source orders >/dev/null 2>&1 &
     pid=$!
@@ -78,7 +78,7 @@ while [ $i -lt 8 ]; do
     kill -9 $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     sluice verify > verify.out 2>&1 || { cat verify.out; fail "random kill $i: inconsistent"; }
-    sluice transform --source orders >/dev/null
+    sluice transform --source orders --wait >/dev/null
     cd "$T"
     state run > run.state
     diff ref.state run.state >/dev/null || fail "random kill $i: the rerun differs"
@@ -88,7 +88,7 @@ done
 say "crashes while landing: the object lands exactly once"
 printf '{"order_id":"Z1","customer_id":"C1","status":"new","amount":1.00,"ordered_at":"2026-10-09T00:00:00Z"}\n' > z.jsonl
 for key in ingest.write:1 store.seal:1 ingest.before_commit:1 catalog.commit:1 ingest.after_commit:1 store.publish:1 commit.clear:1; do
-    rm -rf run && cp -a pre run
+    remove_project run && copy_project pre run
     cd run
     status=0
     SLUICE_FAULT="crash@$key" sluice ingest --source orders ../z.jsonl >/dev/null 2>&1 || status=$?

@@ -33,7 +33,7 @@ as_nobody() {
         return $s
     fi
 }
-expect_fail "the lake is not writable: cannot write to '$T/p/lake/_catalog'" as_nobody ingest --source orders in/o.jsonl
+expect_fail "the lake is not writable: cannot write to '$T/p/lake" as_nobody ingest --source orders in/o.jsonl
 expect_fail "the lake is not writable" as_nobody transform --source customers
 unchanged "read-only lake"
 

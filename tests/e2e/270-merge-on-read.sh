@@ -4,12 +4,7 @@
 # queries, compaction, rewinds and verify.
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
-cat_q() {
-    "$PY" -c 'import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-for r in db.execute(sys.argv[2]):
-    print(*r)' lake/_catalog/catalog.db "$1"
-}
+cat_q() { catalog_sql "$1" | tr '|' ' '; }
 state() {
     sluice query --format csv \
         "SELECT * EXCLUDE (_ingested_at) FROM curated.orders ORDER BY order_id" | sha256sum

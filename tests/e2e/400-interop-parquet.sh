@@ -65,7 +65,8 @@ while read -r op arg rest <&3; do
         node "$LIB/read_parquet.mjs" $(cat "$T/files") </dev/null \
             >"$D/stage-$stage.jsonl" 2>"$D/stage-$stage.err" ||
             { cat "$D/stage-$stage.err"; fail "stage $stage: hyparquet cannot read the files"; }
-        "$PY" "$LIB/interop_data.py" snapshot "$D" lake "$stage"
+        SLUICE_CATALOG_URL=$(catalog_of .) SLUICE_PSQL=${SLUICE_PG_BIN:-/usr/bin}/psql \
+            "$PY" "$LIB/interop_data.py" snapshot "$D" lake "$stage"
         ;;
     *)
         fail "unknown plan step: $op"
@@ -78,4 +79,5 @@ say "what hyparquet read after the last transform"
 cat "$D/stage-$stage.err"
 
 say "compare with the table recomputed from the inputs"
-"$PY" "$LIB/interop_data.py" check "$D" lake
+SLUICE_CATALOG_URL=$(catalog_of .) SLUICE_PSQL=${SLUICE_PG_BIN:-/usr/bin}/psql \
+    "$PY" "$LIB/interop_data.py" check "$D" lake

@@ -23,7 +23,66 @@ trap cleanup EXIT
 say() { printf '== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
-sluice() { "$SLUICE" "$@"; }
+# ---- the catalog under test ----------------------------------------------
+#
+# With SLUICE_TEST_CATALOG=postgres (tests/run.sh's BUILD:postgres pass)
+# every project made by 'sluice init' gets a database of its own in the
+# test server (tests/lib/pg.sh) as its catalog.  The suite runs the same
+# either way; catalog_sql reaches whichever catalog a project has.
+CATALOG=${SLUICE_TEST_CATALOG:-sqlite}
+if [ "$CATALOG" = postgres ]; then
+    : "${SLUICE_TEST_PG_URL_BASE:?the postgres pass needs the server of tests/lib/pg.sh}"
+    . "$SLUICE_SRC/tests/lib/pg.sh"
+fi
+
+# A name for a new database of this test (the count is kept in a file:
+# callers run this in a subshell).
+new_db_name() {
+    n=$(( $(cat "$T/.dbseq" 2>/dev/null || echo 0) + 1 ))
+    echo $n > "$T/.dbseq"
+    echo "t$(basename "$T" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')_$n"
+}
+
+# A new database for a project's catalog; prints its URL.
+new_catalog_db() {
+    pg_new_db "$(new_db_name)"
+}
+
+# psql as the test server's superuser.
+pg_admin() {
+    "$SLUICE_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$SLUICE_TEST_PG_URL_BASE/postgres" "$@"
+}
+
+# set_catalog DIR URL: point the project in DIR at catalog URL.
+set_catalog() {
+    sed -i '/^catalog:/d' "$1/sluice.yaml"
+    printf 'catalog: %s\n' "$2" >> "$1/sluice.yaml"
+}
+
+# The catalog URL of the project in DIR (empty: the SQLite file).
+catalog_of() {
+    sed -n 's/^catalog: *//p' "$1/sluice.yaml"
+}
+
+sluice() {
+    "$SLUICE" "$@" || return
+    if [ "$CATALOG" = postgres ] && [ "$1" = init ] && [ $# -ge 2 ]; then
+        set_catalog "$2" "$(new_catalog_db)"
+    fi
+}
+
+# catalog_sql SQL: run SQL against the catalog of the project in the current
+# folder and print the rows as 'a|b|c' lines.
+catalog_sql() {
+    url=$(catalog_of .)
+    if [ -n "$url" ]; then
+        "$SLUICE_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$url" -c "$1"
+    else
+        "$PY" -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in r))' lake/_catalog/catalog.db "$1"
+    fi
+}
 
 # A new project from 'sluice init' in $T/p; cd into it.
 new_project() {
@@ -32,9 +91,24 @@ new_project() {
 }
 
 # copy_project SRC DST: a copy of a project and its lake, with a catalog of
-# its own (the SQLite file is in the lake; a PostgreSQL catalog is cloned).
+# its own (the SQLite file is in the lake; a PostgreSQL catalog is cloned
+# from its database, which no process may be using).
 copy_project() {
     cp -a "$1" "$2"
+    from=$(catalog_of "$2")
+    if [ -n "$from" ]; then
+        to=$(new_db_name)
+        pg_admin -c "CREATE DATABASE $to TEMPLATE ${from##*/}" >/dev/null
+        set_catalog "$2" "$SLUICE_TEST_PG_URL_BASE/$to"
+    fi
+}
+
+# remove_project DIR: the project in DIR, its lake and its catalog, gone.
+remove_project() {
+    [ -e "$1/sluice.yaml" ] || { rm -rf "$1"; return 0; }
+    db=$(catalog_of "$1")
+    rm -rf "$1"
+    [ -z "$db" ] || pg_admin -c "DROP DATABASE IF EXISTS ${db##*/} WITH (FORCE)" >/dev/null
 }
 
 # Write a source file: write_source NAME <<EOF ... EOF

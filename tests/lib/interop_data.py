@@ -797,7 +797,43 @@ def gen(d):
 # ---- the catalog -----------------------------------------------------------------------------
 
 
+class PgCatalog:
+    """The few queries below, against a PostgreSQL catalog through psql
+    (SLUICE_CATALOG_URL; SLUICE_PSQL names the binary).  Parameters are
+    inlined as SQL literals: they are this script's own constants."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def execute(self, sql, params=()):
+        import csv
+        import io
+        import subprocess
+        for p in params:
+            sql = sql.replace("?", "'%s'" % str(p).replace("'", "''"), 1)
+        out = subprocess.run([os.environ.get("SLUICE_PSQL", "psql"), "-X", "-q", "--csv",
+                              "-v", "ON_ERROR_STOP=1", "-d", self.url, "-c", sql],
+                             check=True, capture_output=True, text=True).stdout
+        return PgRows(list(csv.DictReader(io.StringIO(out))))
+
+    def close(self):
+        pass
+
+
+class PgRows(list):
+    def fetchone(self):
+        # Values come back as text; the one count read this way is an int.
+        return [int(v) if v.lstrip("-").isdigit() else v for v in self[0].values()]
+
+    def __iter__(self):
+        for r in list.__iter__(self):
+            yield {k: (int(v) if v.lstrip("-").isdigit() else (None if v == "" else v))
+                   for k, v in r.items()}
+
+
 def catalog(lake):
+    if os.environ.get("SLUICE_CATALOG_URL"):
+        return PgCatalog(os.environ["SLUICE_CATALOG_URL"])
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(lake, "_catalog", "catalog.db"),
                          uri=True)
     db.row_factory = sqlite3.Row
