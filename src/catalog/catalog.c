@@ -523,8 +523,8 @@ catalog_unlock(struct catalog_lock *lock)
             break;
         }
     }
-    if (cat->ops->session_alive(cat, lock->session))
-        cat->ops->unlock(cat, lock->handle);
+    /* The driver frees its handle whether or not its session survived. */
+    cat->ops->unlock(cat, lock->handle);
     free(lock->name);
     free(lock);
 }

@@ -134,9 +134,9 @@ extern const struct catalog_ops catalog_postgres_ops;
 /*
  * Run sql in txn with parameters given by fmt: one character per parameter,
  * 'i' an int64_t, 't' a const char * (NULL binds NULL).  fn (may be NULL)
- * gets each row.  Returns the rows changed (>= 0) or < 0; a failure makes
- * txn sticky-failed, except SL_ERR_EXISTS, which the domain verbs turn
- * into their own words and which leaves the transaction usable.
+ * gets each row.  Returns the rows changed (>= 0) or < 0; any failure makes
+ * txn sticky-failed (PostgreSQL aborts a transaction at its first error),
+ * so verbs never use a failing statement to learn "already there".
  */
 int cat_run(struct catalog_txn *txn, struct sl_diag *d, const char *what, const char *sql,
             catalog_row_fn fn, void *arg, const char *fmt, ...);

@@ -265,6 +265,12 @@ sqlite_exec(struct catalog *cat, const char *sql, bool cache, const struct catal
 
     if (st == NULL)
         return d && d->code ? d->code : SL_ERR_CATALOG;
+    if (sqlite3_bind_parameter_count(st) != np) {
+        /* Our SQL, not input: a parameter left NULL would go unnoticed. */
+        if (slot < 0)
+            sqlite3_finalize(st);
+        return cat_fail(cat, d, SL_ERR_CATALOG, what, "wrong number of parameters");
+    }
     if (cat->txn.mode == CATALOG_READ && !sqlite3_stmt_readonly(st)) {
         if (slot < 0)
             sqlite3_finalize(st);
