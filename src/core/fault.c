@@ -22,7 +22,7 @@ static struct {
     int trace_fd;       /* SLUICE_FAULT_TRACE, or -1 */
 } fault = {.trace_fd = -1};
 
-enum { FAULT_CRASH = 1, FAULT_ENOSPC, FAULT_EIO, FAULT_INDOUBT };
+enum { FAULT_CRASH = 1, FAULT_ENOSPC, FAULT_EIO, FAULT_INDOUBT, FAULT_STOP };
 
 void
 sl_fault_init(void)
@@ -48,6 +48,8 @@ sl_fault_init(void)
         fault.armed = FAULT_EIO;
     else if (strncmp(spec, "indoubt@", 8) == 0)
         fault.armed = FAULT_INDOUBT;
+    else if (strncmp(spec, "stop@", 5) == 0)
+        fault.armed = FAULT_STOP;
     else
         return;
     at++;
@@ -86,6 +88,9 @@ sl_fault(const char *point)
         return -ENOSPC;
     case FAULT_INDOUBT:
         return SL_ERR_INDOUBT;
+    case FAULT_STOP:
+        raise(SIGSTOP); /* the test does its work, then sends SIGCONT */
+        return 0;
     default:
         return -EIO;
     }

@@ -11,6 +11,9 @@
  *   SLUICE_FAULT=eio@...                     ... with -EIO
  *   SLUICE_FAULT=indoubt@catalog.committed   ... with SL_ERR_INDOUBT (a lost
  *                                            connection at a commit)
+ *   SLUICE_FAULT=stop@transform.before_commit  SIGSTOP self there, and go on
+ *                                            once continued (the test kills a
+ *                                            server meanwhile, say)
  *   SLUICE_FAULT_TRACE=/path                 append each point hit, in order
  *
  * The trace lets a test enumerate every (point, hit) pair of a clean run and

@@ -79,8 +79,10 @@ catalog_sql() {
         "$SLUICE_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$url" -c "$1"
     else
         "$PY" -c 'import sqlite3, sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
-    print("|".join("" if v is None else str(v) for v in r))' lake/_catalog/catalog.db "$1"
+db = sqlite3.connect(sys.argv[1])
+for r in db.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in r))
+db.commit()' lake/_catalog/catalog.db "$1"
     fi
 }
 
