@@ -588,7 +588,7 @@ catalog_lease_acquire(struct catalog_txn *txn, const char *name, const char *hol
         rc = cat_run(txn, d, "renew a lease",
                      "UPDATE leases SET holder = ?2, info = ?3, epoch = ?4, "
                      "expires_ms = {now_ms} + ?5 WHERE name = ?1 AND epoch = ?6",
-                     NULL, NULL, "ttiii", name, holder, info, next, ttl_ms, l.epoch);
+                     NULL, NULL, "tttiii", name, holder, info, next, ttl_ms, l.epoch);
         if (rc == 0) {
             txn->failed = true;
             rc = sl_fail(d, SL_ERR_CONFLICT, "lease '%s' changed hands concurrently", name);
