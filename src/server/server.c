@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "core/log.h"
@@ -326,11 +327,15 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
 /* ---- start and stop ------------------------------------------------------ */
 
 /* The key that signs shard iterators, kept in the lake so iterators survive
- * a restart. */
+ * a restart and work on every node.  Nodes starting together on a new lake
+ * must agree on one: each writes its own under a name of its own and links
+ * it into place, which fails if another's got there first - then that one
+ * is read. */
 static int
 iterator_key(struct server *srv, struct sl_diag *d)
 {
     char *path = layout_iterator_secret_file(srv->project->lake);
+    char *mine = sl_printf("%s.%ld", path, (long)getpid());
     struct sl_buf b;
     int rc;
 
@@ -339,18 +344,33 @@ iterator_key(struct server *srv, struct sl_diag *d)
     if (rc == -ENOENT) {
         sl_diag_init(d);
         if (getrandom(srv->iterator_key, sizeof(srv->iterator_key), 0) !=
-            (ssize_t)sizeof(srv->iterator_key))
+            (ssize_t)sizeof(srv->iterator_key)) {
             rc = sl_fail(d, -errno, "cannot get random bytes");
-        else
-            rc = sl_write_file_atomic(path, srv->iterator_key, sizeof(srv->iterator_key), d);
-    } else if (rc == 0) {
+            goto out;
+        }
+        rc = sl_write_file_atomic(mine, srv->iterator_key, sizeof(srv->iterator_key), d);
+        if (rc == 0 && link(mine, path) < 0 && errno != EEXIST)
+            rc = sl_fail(d, -errno, "cannot link '%s': %s", path, strerror(errno));
+        unlink(mine);
+        if (rc < 0)
+            goto out;
+        char *dir = sl_dirname(path);
+
+        rc = sl_fsync_dir(dir, d);
+        free(dir);
+        if (rc == 0)
+            rc = sl_read_file(path, 1024, &b, d);
+    }
+    if (rc == 0) {
         if (b.len != sizeof(srv->iterator_key))
             rc = sl_fail(d, SL_ERR_CORRUPT, "'%s' should hold %zu bytes, not %zu", path,
                          sizeof(srv->iterator_key), b.len);
         else
             memcpy(srv->iterator_key, b.data, b.len);
     }
+out:
     sl_buf_release(&b);
+    free(mine);
     free(path);
     return rc;
 }
