@@ -95,7 +95,7 @@ start_server() {
     done
     URL=$(sed -n 's|.*listening on \(https\{0,1\}://[^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
     ADDR=${URL#*://}
-    trap 'st=$?; stop_server_quietly; (exit $st); cleanup' EXIT
+    trap 'st=$?; stop_server_quietly; set +e; (exit $st); cleanup' EXIT
 }
 
 stop_server_quietly() {
