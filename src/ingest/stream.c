@@ -401,7 +401,9 @@ find(const struct streams *r, const char *name)
 /*
  * Put s (its reference moves to the registry) in place of the object of
  * the same name, or add it; under ctl_mu.  Returns the object replaced,
- * whose reference the caller now holds, or NULL.
+ * whose reference the caller now holds, or NULL.  The counters /metrics
+ * shows move on to s if the old object is the same stream (not one of the
+ * name deleted since).
  */
 static struct stream *
 put_stream(struct streams *r, struct stream *s)
@@ -422,8 +424,10 @@ put_stream(struct streams *r, struct stream *s)
         r->n++;
     }
     pthread_rwlock_unlock(&r->lock);
-    if (old != NULL)
+    if (old != NULL && old->def.created_ms == s->def.created_ms)
         carry_counters(s, old);
+    else if (old != NULL)
+        atomic_store(&old->deleted, true); /* replaced by a stream of the same name */
     return old;
 }
 

@@ -334,6 +334,9 @@ write_shard(struct api_call *c, const struct stream *s, int i)
     wire_map_end(w);
     wire_key(w, "SequenceNumberRange");
     wire_map_begin(w);
+    /* The shard's number 0, below every record's: known from the
+     * definition alone, so a node that does not serve the stream (has no
+     * log open) answers the same as the one that does. */
     stream_seq_format(i, 0, seq);
     wire_key(w, "StartingSequenceNumber");
     wire_strz(w, seq);
