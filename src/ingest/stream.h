@@ -23,15 +23,18 @@
  * deleted by other nodes appear and go), renews the leases held, and tries
  * to take the others, which succeeds once their holder stopped renewing
  * them (it died) and they expired.  A stream changes state on this node
- * only in a round, or when this node creates or deletes it:
+ * only in a round, or when this node creates or deletes it (stream.c):
  *
- *   unserved --round: lease taken, logs opened--> served
- *   unserved --round: lease taken, logs busy---> unserved (TAKING; retried
- *                                                 next round, lease kept)
- *   served --round: lease held by another node,
- *            or renewed under another epoch,
- *            or not renewed for a whole ttl ----> unserved
- *   served --streams_close(): logs closed, then lease released
+ *   (none)   --streams_create(): recorded with its lease-----------> served
+ *   unserved --take(), a round: lease taken, logs opened-----------> served
+ *   unserved --take(), a round: lease taken, logs still open
+ *              elsewhere (TAKING: lease kept, tried again next round) -> unserved
+ *   served   --round_apply(): lease held by another node, or renewed
+ *              under another epoch; drop_served(): not renewed for a
+ *              whole ttl (unserve() swaps the object) --------------> unserved
+ *   served   --streams_delete(): lease checked, stream forgotten ---> (none)
+ *   served   --streams_close(): logs closed, then lease released --> (none)
+ *   unserved --round_apply(): gone from the catalog ----------------> (none)
  *
  * A change of state replaces the registry's object: a served object has
  * its logs open for its whole life and an unserved one never has any, so a
