@@ -1,11 +1,22 @@
 /*
  * delivery.c - durable stream records into raw objects (see delivery.h).
  *
- * One thread serves every bound stream.  The shard logs are the buffer:
- * each pass reads the records that became durable since the last pass into
- * the stream's pending JSON-lines bytes (never more than the buffer size
- * beyond one record), and flushes when a trigger fires.  Memory is bounded
- * by the sum of the bound streams' buffer sizes.
+ * One thread serves every bound stream this node serves (stream.h,
+ * "Nodes").  The shard logs are the buffer: each pass reads the records
+ * that became durable since the last pass into the stream's pending
+ * JSON-lines bytes (never more than the buffer size beyond one record), and
+ * flushes when a trigger fires.  Memory is bounded by the sum of the bound
+ * streams' buffer sizes.
+ *
+ * What is pending belongs to one serving period of a stream (its object's
+ * serve_gen): when this node starts serving a stream - at start-up, on a
+ * takeover, or again after losing it - the positions are loaded afresh
+ * from the catalog, so delivery resumes from what was committed, by
+ * whichever node; when it stops serving one, what was read and not
+ * delivered is dropped from memory (the next holder reads it again from
+ * the log).  Every delivery commit checks the stream's lease in its
+ * transaction (stream_lease_check), so a node that lost a stream cannot
+ * commit a delivery of it after its successor started.
  */
 #include "ingest/delivery.h"
 
@@ -56,6 +67,8 @@ struct runner {
 struct pending {
     char *name;
     int64_t created_ms;
+    uint64_t serve_gen;  /* the serving period it belongs to */
+    bool seen;           /* visited by the current pass */
     int nshards;
     uint64_t *delivered; /* committed position per shard */
     uint64_t *scanned;   /* next seq to read per shard */
@@ -63,6 +76,7 @@ struct pending {
     int64_t records;
     int64_t oldest_ms;   /* arrival of the oldest record in buf */
     bool loaded;
+    bool resumed;        /* owed work of the source looked at, this period */
     const struct source *src; /* read once: the project's arena only grows */
     bool registered;          /* its contracts are in the catalog */
 };
@@ -179,8 +193,63 @@ want_transform(struct delivery *dl, const char *source)
     pthread_mutex_unlock(&dl->mu);
 }
 
+/* ---- owed transforms ------------------------------------------------------- */
+
+struct owed_ctx {
+    struct delivery *dl;
+    const char *source; /* only this source's */
+};
+
+/* A committed raw object whose transform never ran (the server stopped,
+ * or was killed, between a delivery's commit and its transform): ask for
+ * the transform now rather than when more data arrives. */
+static int
+owed_transform(void *arg, const char *source, int64_t objects)
+{
+    struct owed_ctx *oc = arg;
+    const struct source *src;
+    struct sl_diag d = {0};
+
+    if (strcmp(source, oc->source) != 0 ||
+        project_source(oc->dl->project, source, &src, &d) < 0 || !src->transform_on_arrival)
+        return 0;
+    SL_INFO("delivery", "%s: %lld raw object(s) await their transform; starting it",
+            source, (long long)objects);
+    want_transform(oc->dl, source);
+    return 0;
+}
+
+/*
+ * This node started serving a stream that delivers into source (at
+ * start-up, or taking it over from a node that died): finish what that
+ * node committed and did not publish, and run the transforms it owed.
+ */
+static void
+resume_owed(struct delivery *dl, const char *source)
+{
+    struct owed_ctx oc = {dl, source};
+    struct sl_diag d = {0};
+
+    /* Publications first: a run committed just before a crash. */
+    if (commit_recover(dl->store, dl->cat, &d) < 0 ||
+        commit_owed(dl->cat, owed_transform, &oc, &d) < 0)
+        SL_ERROR("delivery", "cannot resume the work owed to source %s: %s", source, d.msg);
+}
+
 /* ---- delivering ---------------------------------------------------------- */
 
+static void
+pending_drop(struct delivery *dl, struct pending *p)
+{
+    free(p->delivered);
+    free(p->scanned);
+    sl_buf_release(&p->buf);
+    free(p->name);
+    *p = dl->pend[--dl->npend];
+}
+
+/* The pending records of s, a served stream; NULL (d says why) if its
+ * positions cannot be read. */
 static struct pending *
 pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
 {
@@ -189,13 +258,10 @@ pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
     for (size_t i = 0; i < dl->npend; i++)
         if (strcmp(dl->pend[i].name, s->def.name) == 0)
             p = &dl->pend[i];
-    if (p != NULL && p->created_ms != s->def.created_ms) {
-        /* The stream was deleted and created again: start over. */
-        free(p->delivered);
-        free(p->scanned);
-        sl_buf_release(&p->buf);
-        free(p->name);
-        *p = dl->pend[--dl->npend];
+    if (p != NULL && (p->created_ms != s->def.created_ms || p->serve_gen != s->serve_gen)) {
+        /* The stream was deleted and created again, or this node stopped
+         * serving it and serves it again: start over from the catalog. */
+        pending_drop(dl, p);
         p = NULL;
     }
     if (p == NULL) {
@@ -204,6 +270,7 @@ pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
         memset(p, 0, sizeof(*p));
         p->name = sl_strdup(s->def.name);
         p->created_ms = s->def.created_ms;
+        p->serve_gen = s->serve_gen;
         p->nshards = s->nshards;
         p->delivered = sl_calloc((size_t)s->nshards, sizeof(uint64_t));
         p->scanned = sl_calloc((size_t)s->nshards, sizeof(uint64_t));
@@ -226,7 +293,12 @@ pending_for(struct delivery *dl, struct stream *s, struct sl_diag *d)
         if (rc < 0)
             return NULL;
         p->loaded = true;
+        if (!p->resumed) {
+            resume_owed(dl, s->def.source);
+            p->resumed = true;
+        }
     }
+    p->seen = true;
     return p;
 }
 
@@ -298,6 +370,7 @@ gzip_bytes(const struct sl_buf *in, struct sl_buf *out, struct sl_diag *d)
 
 /* The commit transaction's part of a delivery (may run more than once). */
 struct flush_ctx {
+    const struct streams *r;
     struct stream *s;
     struct pending *p;
     struct raw_object obj;  /* arrived_at: the time to ask for */
@@ -318,6 +391,11 @@ flush_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_di
 
     f->duplicate = false;
     f->obj.arrived_at = f->want_arrival;
+    /* Fencing: only the lease's holder, at the epoch it opened the logs
+     * under, advances the positions. */
+    rc = stream_lease_check(txn, f->r, s, d);
+    if (rc < 0)
+        return rc;
     rc = catalog_raw_add(txn, &f->obj, d);
     if (rc == SL_ERR_EXISTS) {
         /* The very same bytes were delivered before (a producer sent the
@@ -356,7 +434,7 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     struct sl_sha256 h;
     struct commit *cm = NULL;
     struct run_record run = {.table = ""};
-    struct flush_ctx f = {.s = s, .p = p, .run = &run};
+    struct flush_ctx f = {.r = dl->streams, .s = s, .p = p, .run = &run};
     int rc, fd = -1;
 
     if (p->src == NULL) {
@@ -480,7 +558,7 @@ deliver_stream(void *arg, struct stream *s)
     struct pending *p;
     int rc;
 
-    if (s->def.source == NULL)
+    if (s->def.source == NULL || !s->served)
         return 0;
     p = pending_for(dl, s, &d);
     if (p == NULL) {
@@ -509,51 +587,49 @@ deliver_stream(void *arg, struct stream *s)
             return 0;
     }
     atomic_fetch_add(&dl->failures, 1);
-    SL_ERROR("delivery", "%s: %s (will retry)", s->def.name, d.msg);
+    if (rc == SL_ERR_BUSY)
+        SL_WARN("delivery", "%s: not delivered: %s; another node serves the stream now",
+                s->def.name, d.msg);
+    else
+        SL_ERROR("delivery", "%s: %s (will retry)", s->def.name, d.msg);
     return 0;
 }
 
-/* A committed raw object whose transform never ran (the server stopped,
- * or was killed, between a delivery's commit and its transform): ask for
- * the transform now rather than when more data arrives. */
-static int
-owed_transform(void *arg, const char *source, int64_t objects)
-{
-    struct delivery *dl = arg;
-    const struct source *src;
-    struct sl_diag d = {0};
-
-    if (project_source(dl->project, source, &src, &d) < 0 || !src->transform_on_arrival)
-        return 0;
-    SL_INFO("delivery", "%s: %lld raw object(s) await their transform; starting it",
-            source, (long long)objects);
-    want_transform(dl, source);
-    return 0;
-}
-
+/* One pass over every stream; then what is pending for a stream this node
+ * no longer serves (or that is gone) is dropped. */
 static void
-resume_owed(struct delivery *dl)
+pass(struct delivery *dl, bool final)
 {
-    struct sl_diag d = {0};
+    struct pass_ctx pc = {dl, final};
 
-    /* Publications first: a run committed just before a crash. */
-    if (commit_recover(dl->store, dl->cat, &d) < 0 ||
-        commit_owed(dl->cat, owed_transform, dl, &d) < 0)
-        SL_ERROR("delivery", "cannot resume owed work: %s", d.msg);
+    for (size_t i = 0; i < dl->npend; i++)
+        dl->pend[i].seen = false;
+    streams_each(dl->streams, deliver_stream, &pc);
+    for (size_t i = 0; i < dl->npend;) {
+        struct pending *p = &dl->pend[i];
+
+        if (p->seen) {
+            i++;
+            continue;
+        }
+        if (p->records > 0)
+            SL_WARN("delivery", "%s: dropping %lld records read and not delivered: this node "
+                    "no longer serves the stream (its node delivers them from the log)",
+                    p->name, (long long)p->records);
+        pending_drop(dl, p); /* the last one moves to i */
+    }
 }
 
 static void *
 delivery_main(void *arg)
 {
     struct delivery *dl = arg;
-    struct pass_ctx pc = {dl, false};
     int64_t last_trim = 0;
 
-    resume_owed(dl);
     pthread_mutex_lock(&dl->mu);
     while (!dl->stop) {
         pthread_mutex_unlock(&dl->mu);
-        streams_each(dl->streams, deliver_stream, &pc);
+        pass(dl, false);
         /* Retention is in hours: trimming every 10 s is plenty. */
         if (sl_now_ms() - last_trim >= 10000) {
             last_trim = sl_now_ms();
@@ -574,8 +650,7 @@ delivery_main(void *arg)
     }
     pthread_mutex_unlock(&dl->mu);
     /* Shutdown: everything acknowledged goes into raw now. */
-    pc.final = true;
-    streams_each(dl->streams, deliver_stream, &pc);
+    pass(dl, true);
     return NULL;
 }
 

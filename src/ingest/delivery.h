@@ -1,7 +1,8 @@
 /*
  * delivery.h - streams into the raw zone, the Firehose part.
  *
- * Every stream bound to a source (a source file's `stream:` block) has its
+ * Every stream bound to a source (a source file's `stream:` block) that
+ * this node serves (ingest/stream.h, "Nodes") has its
  * durable records delivered into that source's raw zone as JSON-lines
  * objects, each record one line (a newline is added to a record that lacks
  * one), optionally gzipped.  An object is written when the records waiting
@@ -14,7 +15,10 @@
  * are advanced in the same catalog transaction that records the object.  A
  * crash before it redelivers the same records, in the same order, as the
  * same bytes; a crash after it finds the object committed and published by
- * recovery.
+ * recovery.  With several nodes, the node serving a stream delivers it;
+ * each delivery's transaction also checks that node's lease on the stream
+ * (fencing), and a node that starts serving a stream resumes from the
+ * positions committed, whoever committed them.
  *
  * A source with `on_arrival: transform` has its curated transform run after
  * each delivered object, as a child process (`sluice transform`), at most
@@ -31,7 +35,7 @@
 
 struct delivery;
 
-/* Start the delivery thread for the streams of r. */
+/* Start the delivery thread for the streams of r that this node serves. */
 int delivery_start(struct project *p, struct streams *r, struct delivery **out,
                    struct sl_diag *d);
 /* Deliver everything durable, wait for transforms, stop; NULL is fine. */

@@ -88,6 +88,9 @@ static const struct sl_conf_key server_keys[] = {
     {"iterator_ttl", SL_CONF_INT, "300", 1, 86400,
      offsetof(struct server_settings, iterator_ttl),
      "seconds a shard iterator stays valid (Kinesis: 300)"},
+    {"lease_ttl", SL_CONF_INT, "15", 1, 3600, offsetof(struct server_settings, lease_ttl),
+     "seconds a node's lease on a stream lasts unrenewed (renewed every third of it); "
+     "when its node dies, another node sharing the catalog takes the stream over after it"},
     {NULL},
 };
 

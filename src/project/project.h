@@ -47,6 +47,7 @@ struct server_settings {
     int64_t shard_write_records;
     char *region;                /* in ARNs */
     int64_t iterator_ttl;        /* seconds a shard iterator stays valid */
+    int64_t lease_ttl;           /* seconds a node's stream lease lasts unrenewed */
 };
 
 /* Everything sluice.yaml can say. */

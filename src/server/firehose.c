@@ -184,6 +184,11 @@ put_json(struct api_call *c, bool batch)
     s = delivery_stream(c, b.stream_name, b.stream_name_len);
     if (s == NULL)
         return;
+    if (!s->served) {
+        api_not_served(c, s, "records");
+        stream_release(s);
+        return;
+    }
     size_t n = batch ? b.n : 1;
     struct put_item *items = sl_arena_zalloc(&c->arena, n * sizeof(*items));
 
@@ -220,6 +225,11 @@ put_tree(struct api_call *c, const struct wire_value *body, bool batch)
     s = delivery_stream(c, name, name_len);
     if (s == NULL)
         return;
+    if (!s->served) {
+        api_not_served(c, s, "records");
+        stream_release(s);
+        return;
+    }
     struct put_item *items = sl_arena_zalloc(&c->arena, n * sizeof(*items));
 
     for (size_t i = 0; i < n; i++) {
@@ -494,9 +504,25 @@ delete(struct api_call *c, const struct wire_value *body)
         stream_release(s);
         return;
     }
+    if (!s->served) { /* only its node deletes it (kinesis.c, delete_stream) */
+        api_not_served(c, s, "DeleteDeliveryStream requests");
+        stream_release(s);
+        return;
+    }
     snprintf(copy, sizeof(copy), "%s", s->def.name);
     stream_release(s);
-    if (streams_delete(c->srv->streams, copy, &d) < 0) {
+    int rc = streams_delete(c->srv->streams, copy, &d);
+
+    if (rc == SL_ERR_BUSY) { /* it moved to another node meanwhile */
+        s = streams_get(c->srv->streams, copy, strlen(copy));
+        if (s != NULL)
+            api_not_served(c, s, "DeleteDeliveryStream requests");
+        else
+            api_error(c, "ResourceNotFoundException", "%s", d.msg);
+        stream_release(s);
+        return;
+    }
+    if (rc < 0) {
         api_error(c, "ResourceNotFoundException", "%s", d.msg);
         return;
     }

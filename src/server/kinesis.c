@@ -281,11 +281,27 @@ delete_stream(struct api_call *c, const struct wire_value *body)
         stream_release(s);
         return;
     }
+    /* Only the node serving a stream deletes it: it alone can close the
+     * logs before their folder goes (stream.h, streams_delete). */
+    if (!s->served) {
+        api_not_served(c, s, "DeleteStream requests");
+        stream_release(s);
+        return;
+    }
     snprintf(name, sizeof(name), "%s", s->def.name);
     stream_release(s);
     rc = streams_delete(c->srv->streams, name, &d);
     if (rc == SL_ERR_NOTFOUND) {
         not_found(c, name, strlen(name));
+        return;
+    }
+    if (rc == SL_ERR_BUSY) { /* it moved to another node meanwhile */
+        s = streams_get(c->srv->streams, name, strlen(name));
+        if (s == NULL)
+            not_found(c, name, strlen(name));
+        else
+            api_not_served(c, s, "DeleteStream requests");
+        stream_release(s);
         return;
     }
     if (rc < 0) {
@@ -318,6 +334,9 @@ write_shard(struct api_call *c, const struct stream *s, int i)
     wire_map_end(w);
     wire_key(w, "SequenceNumberRange");
     wire_map_begin(w);
+    /* The shard's number 0, below every record's: known from the
+     * definition alone, so a node that does not serve the stream (has no
+     * log open) answers the same as the one that does. */
     stream_seq_format(i, 0, seq);
     wire_key(w, "StartingSequenceNumber");
     wire_strz(w, seq);
@@ -690,6 +709,11 @@ change_retention(struct api_call *c, const struct wire_value *body, bool increas
 
     if (s == NULL)
         return;
+    if (!s->served) { /* its node trims the logs by it */
+        api_not_served(c, s, increase ? "IncreaseStreamRetentionPeriod requests"
+                                      : "DecreaseStreamRetentionPeriod requests");
+        goto out;
+    }
     has = opt_int(c, body, "RetentionPeriodHours", &hours);
     if (has < 0)
         goto out;
@@ -852,6 +876,10 @@ get_shard_iterator(struct api_call *c, const struct wire_value *body)
                   (int)(id_len > 128 ? 128 : id_len), id, s->def.name);
         goto out;
     }
+    if (!s->served) {
+        api_not_served(c, s, "GetShardIterator requests");
+        goto out;
+    }
     shardlog_info(s->shards[shard].log, &info);
     if (wire_str_eq(type, "TRIM_HORIZON")) {
         seq = info.first_seq;
@@ -1005,6 +1033,13 @@ get_records(struct api_call *c, const struct wire_value *body)
                   "it is %lld which is further in the future than the tolerated delay of "
                   "%lld milliseconds.",
                   (long long)it.issued_ms, (long long)now, (long long)ttl_ms);
+        stream_release(s);
+        return;
+    }
+    if (!s->served) {
+        /* Iterators are signed with the lake's key: the serving node takes
+         * this one as it is. */
+        api_not_served(c, s, "GetRecords requests");
         stream_release(s);
         return;
     }
@@ -1315,6 +1350,11 @@ kinesis_put_json(struct api_call *c, bool batch)
     s = named_stream(c, b.stream_name, b.stream_name_len, b.stream_arn, b.stream_arn_len);
     if (s == NULL)
         return;
+    if (!s->served) {
+        api_not_served(c, s, "records");
+        stream_release(s);
+        return;
+    }
     size_t n = batch ? b.n : 1;
     struct put_item *items = sl_arena_alloc(&c->arena, n * sizeof(*items));
 
@@ -1348,6 +1388,10 @@ put_tree(struct api_call *c, const struct wire_value *body, bool batch)
     s = body_stream(c, body);
     if (s == NULL)
         return;
+    if (!s->served) {
+        api_not_served(c, s, "records");
+        goto out;
+    }
     struct put_item *items = sl_arena_zalloc(&c->arena, n * sizeof(*items));
 
     for (size_t i = 0; i < n; i++) {

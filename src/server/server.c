@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commit/commit.h"
 #include "core/fs.h"
@@ -82,6 +83,52 @@ api_invalid(struct api_call *c, const char *member, const char *constraint)
                      "1 validation error detected: Value at '%s' failed to satisfy "
                      "constraint: %s",
                      member, constraint);
+}
+
+/*
+ * A stream held by another node: ResourceInUseException, HTTP 400, naming
+ * that node and its URL.  Of the Kinesis and Firehose error names it is
+ * the one for "the stream exists but is not in a state to take this
+ * request" (both services answer it for a stream being created, updated or
+ * deleted), and clients do not retry it: neither of botocore's retry modes
+ * (aws-apis.md 0.3) retries a 400 that is not a throttling code, and
+ * retrying this node cannot succeed - the client must go to the other one,
+ * so the message says where.  A throttling code would make clients retry
+ * the wrong node in vain and hide the redirect; ResourceNotFoundException
+ * would be false (and DescribeStream on this node finds the stream).
+ *
+ * No node serves it right now (its node stopped renewing the lease and no
+ * node has taken it yet, or this node is taking it over and waits for the
+ * previous one to close its logs): ServiceUnavailableException, HTTP 503,
+ * which every AWS client retries with backoff; within a lease round a node
+ * serves it.  Firehose models that name; for Kinesis it is the status that
+ * makes clients retry.
+ */
+int
+api_not_served(struct api_call *c, struct stream *s, const char *what)
+{
+    bool fh = strcmp(s->def.kind, "firehose") == 0;
+    struct stream_owner o;
+
+    stream_owner(s, &o);
+    if (o.state == STREAM_OWNER_OTHER)
+        return api_error(c, "ResourceInUseException",
+                         "%s %s is served by node %s at %s; send its %s there.",
+                         fh ? "Firehose" : "Stream", s->def.name, o.holder,
+                         o.info[0] ? o.info : "an unknown address", what);
+    if (o.state == STREAM_OWNER_TAKING)
+        return api_error(c, "ServiceUnavailableException",
+                         "%s %s is being taken over by this node%s%s%s; retry shortly.",
+                         fh ? "Firehose" : "Stream", s->def.name,
+                         o.holder[0] ? " from node " : "", o.holder,
+                         o.holder[0] ? ", which has not let go of it yet" : "");
+    return api_error(c, "ServiceUnavailableException",
+                     "No node serves %s %s at the moment%s%s%s; a node takes it over within "
+                     "%lld seconds; retry shortly.",
+                     fh ? "Firehose" : "stream", s->def.name,
+                     o.holder[0] ? " (its last node, " : "", o.holder,
+                     o.holder[0] ? ", no longer holds its lease)" : "",
+                     (long long)c->srv->project->config.server.lease_ttl);
 }
 
 void
@@ -168,11 +215,29 @@ stream_metric(void *arg, struct stream *s)
                     s->def.name, kind, atomic_load(&s->records_out));
         break;
     case 4:
-        if (s->def.source != NULL)
+        if (s->def.source != NULL && s->served)
             sl_buf_addf(m->b, "sluice_delivery_lag_seconds{stream=\"%s\",source=\"%s\"} %.3f\n",
                         s->def.name, s->def.source,
                         (double)atomic_load(&s->delivery_lag_ms) / 1000.0);
         break;
+    case 5:
+        sl_buf_addf(m->b, "sluice_stream_served{stream=\"%s\",kind=\"%s\"} %d\n",
+                    s->def.name, kind, s->served ? 1 : 0);
+        break;
+    }
+    return 0;
+}
+
+/* The names of the streams this node serves, as a JSON array's members. */
+static int
+served_name(void *arg, struct stream *s)
+{
+    struct sl_buf *b = arg;
+
+    if (s->served) {
+        if (b->len > 0 && b->data[b->len - 1] != '[')
+            sl_buf_addc(b, ',');
+        sl_buf_add_json_str(b, s->def.name, strlen(s->def.name));
     }
     return 0;
 }
@@ -190,6 +255,8 @@ metrics(struct server *srv, struct sl_buf *b)
         {"sluice_stream_records_out_total", "counter", "records returned by GetRecords"},
         {"sluice_delivery_lag_seconds", "gauge",
          "age of the oldest record not yet delivered into the raw zone"},
+        {"sluice_stream_served", "gauge",
+         "1 if this node serves the stream (holds its lease, has its logs open), else 0"},
     };
     static const char *const le[8] = {"0.001", "0.002", "0.005", "0.01",
                                       "0.025", "0.05",  "0.1",   "+Inf"};
@@ -209,7 +276,7 @@ metrics(struct server *srv, struct sl_buf *b)
                 "sluice_requests_refused_total{reason=\"too_large\"} %" PRIu64 "\n",
                 atomic_load(&srv->requests), atomic_load(&srv->request_errors),
                 atomic_load(&srv->overloaded), atomic_load(&srv->too_large));
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         struct metrics_ctx m = {b, i};
 
         sl_buf_addf(b, "# HELP %s %s.\n# TYPE %s %s\n", per_stream[i].name, per_stream[i].help,
@@ -227,6 +294,16 @@ metrics(struct server *srv, struct sl_buf *b)
                 "sluice_commit_seconds_sum %.6f\n"
                 "sluice_commit_seconds_count %" PRIu64 "\n",
                 (double)atomic_load(&srv->commit_us_sum) / 1e6, atomic_load(&srv->commit_count));
+    sl_buf_addf(b,
+                "# HELP sluice_stream_takeovers_total Streams this node took over from "
+                "another node.\n"
+                "# TYPE sluice_stream_takeovers_total counter\n"
+                "sluice_stream_takeovers_total %" PRIu64 "\n"
+                "# HELP sluice_lease_rounds_total Lease rounds (renew, take over) that "
+                "reached the catalog.\n"
+                "# TYPE sluice_lease_rounds_total counter\n"
+                "sluice_lease_rounds_total %" PRIu64 "\n",
+                streams_takeovers(srv->streams), streams_rounds(srv->streams));
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
     commit_metrics(b);
@@ -251,9 +328,23 @@ check(void *ctx, const struct http_request *req, enum http_refusal why,
 {
     struct server *srv = ctx;
 
-    if (why == HTTP_OK)
+    if (why == HTTP_OK && !atomic_load(&srv->starting))
         return true;
     request_id(resp);
+    if (why == HTTP_OK) {
+        /* The listener comes up first (the other nodes learn its URL from
+         * this node's leases); requests wait for the streams.  Clients
+         * retry a 503. */
+        if (strcmp(req->path, "/health") == 0) {
+            resp->status = 503;
+            resp->content_type = "application/json";
+            sl_buf_adds(&resp->body, "{\"status\":\"starting\"}\n");
+        } else {
+            error_body(resp, request_format(req), 503, "ServiceUnavailableException",
+                       "The server is starting; retry shortly.");
+        }
+        return false;
+    }
     if (why == HTTP_TOO_LARGE) {
         char msg[200];
 
@@ -283,8 +374,13 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
         if (strcmp(req->path, "/health") == 0) {
             resp->status = atomic_load(&srv->stopping) ? 503 : 200;
             resp->content_type = "application/json";
-            sl_buf_addf(&resp->body, "{\"status\":\"%s\",\"streams\":%zu}\n",
-                        resp->status == 200 ? "ok" : "stopping", streams_count(srv->streams));
+            sl_buf_addf(&resp->body, "{\"status\":\"%s\",\"node\":",
+                        resp->status == 200 ? "ok" : "stopping");
+            sl_buf_add_json_str(&resp->body, srv->holder, strlen(srv->holder));
+            sl_buf_addf(&resp->body, ",\"streams\":%zu,\"served\":[",
+                        streams_count(srv->streams));
+            streams_each(srv->streams, served_name, &resp->body);
+            sl_buf_adds(&resp->body, "]}\n");
             return;
         }
         if (strcmp(req->path, "/metrics") == 0) {
@@ -328,11 +424,15 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
 /* ---- start and stop ------------------------------------------------------ */
 
 /* The key that signs shard iterators, kept in the lake so iterators survive
- * a restart. */
+ * a restart and work on every node.  Nodes starting together on a new lake
+ * must agree on one: each writes its own under a name of its own and links
+ * it into place, which fails if another's got there first - then that one
+ * is read. */
 static int
 iterator_key(struct server *srv, struct sl_diag *d)
 {
     char *path = layout_iterator_secret_file(srv->project->lake);
+    char *mine = sl_printf("%s.%ld", path, (long)getpid());
     struct sl_buf b;
     int rc;
 
@@ -341,23 +441,39 @@ iterator_key(struct server *srv, struct sl_diag *d)
     if (rc == -ENOENT) {
         sl_diag_init(d);
         if (getrandom(srv->iterator_key, sizeof(srv->iterator_key), 0) !=
-            (ssize_t)sizeof(srv->iterator_key))
+            (ssize_t)sizeof(srv->iterator_key)) {
             rc = sl_fail(d, -errno, "cannot get random bytes");
-        else
-            rc = sl_write_file_atomic(path, srv->iterator_key, sizeof(srv->iterator_key), d);
-    } else if (rc == 0) {
+            goto out;
+        }
+        rc = sl_write_file_atomic(mine, srv->iterator_key, sizeof(srv->iterator_key), d);
+        if (rc == 0 && link(mine, path) < 0 && errno != EEXIST)
+            rc = sl_fail(d, -errno, "cannot link '%s': %s", path, strerror(errno));
+        unlink(mine);
+        if (rc < 0)
+            goto out;
+        char *dir = sl_dirname(path);
+
+        rc = sl_fsync_dir(dir, d);
+        free(dir);
+        if (rc == 0)
+            rc = sl_read_file(path, 1024, &b, d);
+    }
+    if (rc == 0) {
         if (b.len != sizeof(srv->iterator_key))
             rc = sl_fail(d, SL_ERR_CORRUPT, "'%s' should hold %zu bytes, not %zu", path,
                          sizeof(srv->iterator_key), b.len);
         else
             memcpy(srv->iterator_key, b.data, b.len);
     }
+out:
     sl_buf_release(&b);
+    free(mine);
     free(path);
     return rc;
 }
 
-/* Streams declared in source files exist from start-up on. */
+/* Streams declared in source files exist from start-up on; one that
+ * another node declared already is simply there. */
 static int
 declare_streams(struct server *srv, struct sl_diag *d)
 {
@@ -391,25 +507,40 @@ declare_streams(struct server *srv, struct sl_diag *d)
         };
 
         s = streams_get(srv->streams, st->name, strlen(st->name));
-        if (s != NULL) {
-            /* The file may have changed since the stream was made: its
-             * settings follow the file, its shape cannot. */
-            if (s->nshards != def.shards || strcmp(s->def.kind, st->kind) != 0 ||
-                s->def.source == NULL || strcmp(s->def.source, src->name) != 0)
-                SL_WARN("server",
-                        "stream %s has %d shards (%s, source %s); %s now says %lld (%s): "
-                        "the stream keeps its shape (resharding is not supported)",
-                        s->def.name, s->nshards, s->def.kind,
-                        s->def.source ? s->def.source : "none", src->path,
-                        (long long)def.shards, st->kind);
-            rc = streams_update(srv->streams, s, &def, d);
-            stream_release(s);
-            continue;
+        if (s == NULL) {
+            rc = streams_create(srv->streams, &def, d);
+            if (rc == 0) {
+                SL_INFO("server", "created %s stream %s for source %s (%lld shards)",
+                        st->kind, st->name, src->name, (long long)def.shards);
+                continue;
+            }
+            if (rc != SL_ERR_EXISTS)
+                break;
+            /* Another node created it since this one read the list: take
+             * the catalog's stream and go on as for one found. */
+            sl_diag_init(d);
+            rc = streams_round(srv->streams, d);
+            if (rc < 0)
+                break;
+            s = streams_get(srv->streams, st->name, strlen(st->name));
+            if (s == NULL) {
+                rc = sl_fail(d, SL_ERR_CONFLICT, "stream %s was created and deleted by "
+                             "another node while this one started", st->name);
+                break;
+            }
         }
-        rc = streams_create(srv->streams, &def, d);
-        if (rc == 0)
-            SL_INFO("server", "created %s stream %s for source %s (%lld shards)", st->kind,
-                    st->name, src->name, (long long)def.shards);
+        /* The file may have changed since the stream was made: its
+         * settings follow the file, its shape cannot. */
+        if (s->nshards != def.shards || strcmp(s->def.kind, st->kind) != 0 ||
+            s->def.source == NULL || strcmp(s->def.source, src->name) != 0)
+            SL_WARN("server",
+                    "stream %s has %d shards (%s, source %s); %s now says %lld (%s): "
+                    "the stream keeps its shape (resharding is not supported)",
+                    s->def.name, s->nshards, s->def.kind,
+                    s->def.source ? s->def.source : "none", src->path,
+                    (long long)def.shards, st->kind);
+        rc = streams_update(srv->streams, s, &def, d);
+        stream_release(s);
     }
     return rc;
 }
@@ -441,31 +572,54 @@ split_listen(const char *listen, char *addr, size_t addr_size, int *port, struct
     return 0;
 }
 
+/* This node's URL for the other nodes; it names the host when the
+ * listener takes every address. */
+static void
+node_url(struct server *srv, const char *addr)
+{
+    char host[256];
+    bool tls = srv->project->config.server.tls_cert != NULL;
+    bool any = strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0;
+
+    if (gethostname(host, sizeof(host)) < 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    if (any)
+        snprintf(srv->info, sizeof(srv->info), "%s://%.200s:%d", tls ? "https" : "http", host,
+                 http_port(srv->http));
+    else
+        snprintf(srv->info, sizeof(srv->info), "%s://%s", tls ? "https" : "http",
+                 srv->address);
+}
+
+/*
+ * Start-up order: the listener first, turning requests away (503) until
+ * the end, since this node's leases carry its URL; then the streams, each
+ * unserved; the declared ones created or brought up to date; the first
+ * lease round, which opens the logs of the streams this node takes; then
+ * delivery, which resumes from the catalog's positions.
+ */
 int
 server_start(struct project *p, const struct server_options *o, struct server **out,
              struct sl_diag *d)
 {
     struct server *srv = sl_calloc(1, sizeof(*srv));
     const struct server_settings *cfg = &p->config.server;
-    struct streams_options so = {.fsync = cfg->fsync, .region = cfg->region};
+    struct streams_options so = {.fsync = cfg->fsync, .region = cfg->region,
+                                 .lease_ttl_ms = cfg->lease_ttl * 1000};
     char addr[100];
     char *streams = layout_streams_dir(p->lake);
     int port = 0;
     int rc;
 
     srv->project = p;
+    atomic_init(&srv->starting, true);
     rc = split_listen(o && o->listen ? o->listen : cfg->listen, addr, sizeof(addr), &port, d);
     if (rc == 0)
         rc = sl_mkdirs(streams, 0755, d);
-    if (rc == 0)
-        rc = iterator_key(srv, d);
-    if (rc == 0)
-        rc = streams_open(p->lake, p->catalog, &so, &srv->streams, d);
     free(streams);
     if (rc == 0)
-        rc = declare_streams(srv, d);
-    if (rc == 0)
-        rc = delivery_start(p, srv->streams, &srv->delivery, d);
+        rc = iterator_key(srv, d);
     if (rc == 0) {
         struct http_config hc = {
             .address = addr,
@@ -480,17 +634,33 @@ server_start(struct project *p, const struct server_options *o, struct server **
         struct http_handlers h = {srv, check, handle};
 
         rc = http_start(&hc, &h, &srv->http, d);
-        if (rc == 0)
-            snprintf(srv->address, sizeof(srv->address), strchr(addr, ':') ? "[%s]:%d" : "%s:%d",
-                     addr, http_port(srv->http));
     }
+    if (rc == 0) {
+        snprintf(srv->address, sizeof(srv->address), strchr(addr, ':') ? "[%s]:%d" : "%s:%d",
+                 addr, http_port(srv->http));
+        node_url(srv, addr);
+        so.info = srv->info;
+        rc = streams_open(p->lake, p->catalog, &so, &srv->streams, d);
+    }
+    if (rc == 0)
+        snprintf(srv->holder, sizeof(srv->holder), "%s", streams_holder(srv->streams));
+    if (rc == 0)
+        rc = declare_streams(srv, d);
+    if (rc == 0)
+        rc = streams_lease_start(srv->streams, d);
+    if (rc == 0)
+        rc = delivery_start(p, srv->streams, &srv->delivery, d);
     if (rc < 0) {
+        if (srv->http != NULL)
+            http_stop(srv->http);
         if (srv->delivery != NULL)
             delivery_stop(srv->delivery);
         streams_close(srv->streams);
         free(srv);
         return rc;
     }
+    SL_INFO("server", "node %s at %s", srv->holder, srv->info);
+    atomic_store(&srv->starting, false);
     *out = srv;
     return 0;
 }
@@ -506,7 +676,11 @@ server_stop(struct server *s)
 {
     atomic_store(&s->stopping, true);
     /* Requests in flight finish and are acknowledged; then delivery flushes
-     * everything acknowledged into raw and waits for its transforms. */
+     * everything acknowledged into raw and waits for its transforms; then
+     * the logs close and the leases are released, so other nodes take the
+     * streams over at their next round.  Until then leases are renewed,
+     * and no more are taken. */
+    streams_stop_taking(s->streams);
     http_stop(s->http);
     delivery_stop(s->delivery);
     streams_close(s->streams);

@@ -7,8 +7,17 @@
  * the stream registry and shard logs (ingest/stream.h), delivery of bound
  * streams into the raw zone, and transforms fired on arrival.
  *
+ * Several servers (nodes) may share one lake and catalog: each stream is
+ * served by the node holding its lease (ingest/stream.h, "Nodes"); the
+ * others answer its data-plane requests with an error naming that node
+ * (server.c, api_not_served) and its control-plane reads from the
+ * definition.  Until start-up ends, requests get 503 (the listener comes
+ * up first: the leases carry its URL).
+ *
  * server_stop() is the graceful shutdown: stop accepting, finish requests
- * in flight, flush delivery buffers into raw, wait for running transforms.
+ * in flight, flush delivery buffers into raw, wait for running transforms,
+ * then close the logs and release the leases, so another node takes the
+ * streams over at once.
  */
 #ifndef SL_SERVER_H
 #define SL_SERVER_H

@@ -24,6 +24,9 @@ struct server {
     struct delivery *delivery;
     char address[128];
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */
+    char holder[STREAM_HOLDER_MAX]; /* this node's lease holder id */
+    char info[STREAM_INFO_MAX];     /* this node's URL, for the other nodes */
+    _Atomic bool starting;          /* requests are turned away until start-up ends */
     _Atomic bool stopping;
     /* Metrics not kept per stream. */
     _Atomic uint64_t requests, request_errors, overloaded, too_large;
@@ -63,6 +66,14 @@ struct api_op {
  * c->op from ops (NULL-terminated); SerializationException for a body that
  * does not parse, UnknownOperationException for an operation not there. */
 void api_dispatch(struct api_call *c, const struct api_op *ops, const char *service);
+
+/*
+ * Answer a request for s, a stream this node does not serve (s->served is
+ * false), with an error that says which node serves it; what names what
+ * the client should send there ("records", "reads", "requests").  Returns
+ * 0 like api_error().
+ */
+int api_not_served(struct api_call *c, struct stream *s, const char *what);
 
 /* Record a commit (group-commit wait) latency for /metrics. */
 void server_note_commit(struct server *s, int64_t us);

@@ -177,7 +177,7 @@ start_server() {
     done
     URL=$(sed -n 's|.*listening on \(https\{0,1\}://[^ ]*\).*|\1|p' "$T/server.log" | head -n 1)
     ADDR=${URL#*://}
-    trap 'st=$?; stop_server_quietly; (exit $st); cleanup' EXIT
+    trap 'st=$?; stop_server_quietly; set +e; (exit $st); cleanup' EXIT
 }
 
 stop_server_quietly() {
@@ -200,6 +200,101 @@ kill_server() {
     kill -KILL "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=
+}
+
+# ---- several servers (nodes) on one project ------------------------------
+
+# start_node NAME [ARGS...]: one of several `sluice serve` processes on the
+# project, each on its own free loopback port, in the background; sets
+# NAME_pid and NAME_url (NAME: letters, digits, _).  Its output goes to
+# $T/NAME.log (appended to, so a restarted node keeps its history).  The
+# cleanup trap stops every node.  launch_node starts one without waiting
+# for it (to start several at once); await_node waits for it.
+NODES=
+start_node() {
+    launch_node "$@"
+    await_node "$1"
+}
+
+launch_node() {
+    _n=$1
+    shift
+    touch "$T/$_n.log"
+    eval "${_n}_from=$(($(wc -l < "$T/$_n.log") + 1))"
+    "$SLUICE" serve --listen 127.0.0.1:0 "$@" >>"$T/$_n.log" 2>&1 &
+    eval "${_n}_pid=$!"
+    case " $NODES " in *" $_n "*) ;; *) NODES="$NODES $_n" ;; esac
+    trap 'st=$?; stop_nodes_quietly; stop_server_quietly; set +e; (exit $st); cleanup' EXIT
+}
+
+await_node() {
+    _n=$1
+    _log="$T/$_n.log"
+    _pid=$(node_pid "$_n")
+    eval "_from=\$${_n}_from"
+    _i=0
+    while ! tail -n +"$_from" "$_log" | grep -q 'listening on'; do
+        _i=$((_i + 1))
+        if [ $_i -gt 600 ] || ! kill -0 "$_pid" 2>/dev/null; then
+            cat "$_log"
+            fail "node $_n did not start"
+        fi
+        sleep 0.05
+    done
+    _url=$(tail -n +"$_from" "$_log" |
+           sed -n 's|.*listening on \(https\{0,1\}://[^ ]*\).*|\1|p' | head -n 1)
+    eval "${_n}_url=$_url"
+}
+
+# node_pid NAME: the pid of a running node, or nothing.
+node_pid() { eval "printf '%s' \"\${${1}_pid:-}\""; }
+
+stop_nodes_quietly() {
+    for _n in $NODES; do
+        _p=$(node_pid "$_n")
+        if [ -n "$_p" ] && kill -0 "$_p" 2>/dev/null; then
+            kill -CONT "$_p" 2>/dev/null || true
+            kill -TERM "$_p" 2>/dev/null || true
+            wait "$_p" 2>/dev/null || true
+        fi
+        eval "${_n}_pid="
+    done
+}
+
+# stop_node NAME: SIGTERM, wait, and check it stopped cleanly.
+stop_node() {
+    _p=$(node_pid "$1")
+    kill -TERM "$_p"
+    wait "$_p" || fail "node $1 exited with status $?"
+    eval "${1}_pid="
+}
+
+# kill_node NAME: SIGKILL, no goodbye.
+kill_node() {
+    _p=$(node_pid "$1")
+    kill -KILL "$_p"
+    wait "$_p" 2>/dev/null || true
+    eval "${1}_pid="
+}
+
+# metric URL NAME{LABELS}: the value of one line of URL's /metrics, or
+# nothing.
+metric() {
+    curl -sf --max-time 10 "$1/metrics" 2>/dev/null |
+        awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; fail
+# after SECONDS.
+wait_until() {
+    _limit=$1
+    shift
+    _i=0
+    until "$@"; do
+        _i=$((_i + 1))
+        [ $_i -lt $((_limit * 10)) ] || return 1
+        sleep 0.1
+    done
 }
 
 # The AWS CLI v2 (Debian's /usr/bin/aws: another aws first on PATH may be
