@@ -28,7 +28,7 @@ fi
 # the server (15 on Debian 12) that tests/lib/pg.sh starts for the catalog's
 # PostgreSQL back end (binaries in /usr/lib/postgresql/15/bin).
 pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps awscli python3-boto3
-python3-cbor2 openssl postgresql"
+python3-cbor2 python3-psycopg2 openssl postgresql"
 
 missing=""
 want=$pkgs_build

@@ -140,7 +140,7 @@ wait_until 60 curated_is 700 || { cat "$T/a.log"; fail "curated has $(curated) o
 
 say "a stops cleanly (SIGTERM): b takes over at once, not after the ttl"
 put "$a_url" 700 50
-"$PY" "$SLUICE_SRC/tests/lib/watch_lease.py" lake/_catalog/catalog.db stream:clicks \
+"$PY" "$SLUICE_SRC/tests/lib/watch_lease.py" "$(catalog_of . | grep . || echo lake/_catalog/catalog.db)" stream:clicks \
     "$A_NODE" 2000 60 > "$T/watch" 2>&1 &
 watcher=$!
 wait_until 10 grep -q watching "$T/watch" || { cat "$T/watch"; fail "the lease watcher"; }

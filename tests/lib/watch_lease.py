@@ -1,7 +1,10 @@
-"""Watch a lease in a SQLite catalog until another holder has it; say how
-the old holder let it go.
+"""Watch a lease in a catalog until another holder has it; say how the old
+holder let it go.
 
-    watch_lease.py CATALOG_DB LEASE OLD_HOLDER TTL_MS TIMEOUT_S
+    watch_lease.py CATALOG LEASE OLD_HOLDER TTL_MS TIMEOUT_S
+
+CATALOG is the SQLite file of an embedded catalog or a postgresql:// URL
+(read with psycopg2, Debian's python3-psycopg2).
 
 Reads the lease's row every 10 ms (its columns as catalog/schema.c makes
 them: holder, epoch, expires_ms).  Prints "watching" once it has seen
@@ -11,7 +14,7 @@ by <old> to <new>" if the old holder gave it up - its expiry moved back
 lease would have run out (a renewal by the new holder sets its expiry to
 the time it took the lease plus TTL_MS) - or "expired ..." if the new
 holder had to wait for the expiry.  Exits 1 on timeout.  Expiry times
-are the database's clock, which for SQLite is this machine's.
+are the database's clock (for SQLite, this machine's).
 """
 import sqlite3
 import sys
@@ -19,7 +22,24 @@ import time
 
 db, lease, old, ttl_ms, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), \
     float(sys.argv[5])
-con = sqlite3.connect(db, timeout=10, isolation_level=None)
+if db.startswith("postgresql://"):
+    import psycopg2
+
+    class Pg:
+        """What this script asks of a connection, on PostgreSQL."""
+
+        def __init__(self, url):
+            self.con = psycopg2.connect(url)
+            self.con.autocommit = True
+
+        def execute(self, sql, params):
+            cur = self.con.cursor()
+            cur.execute(sql.replace("?", "%s"), params)
+            return cur
+
+    con = Pg(db)
+else:
+    con = sqlite3.connect(db, timeout=10, isolation_level=None)
 deadline = time.monotonic() + timeout
 max_old = None     # the latest expiry seen while old held the lease
 moved_back = False
