@@ -100,9 +100,15 @@ catalog_location_check(const char *location, struct sl_diag *d)
                         "the lake");
         return SL_ERR_INPUT;
     }
-    if ((is_conninfo(location) && conninfo_has_password(location)) ||
-        (!is_conninfo(location) && (url_has_password(location) ||
-                                    conninfo_has_password(strchr(location, '?') ? strchr(location, '?') : "")))) {
+    /* key=value pairs hold it as password=...; a URL as user:password@ or
+     * as a password=... query parameter. */
+    const char *query = strchr(location, '?');
+    bool has_password = is_conninfo(location)
+                            ? conninfo_has_password(location)
+                            : url_has_password(location) ||
+                                  (query != NULL && conninfo_has_password(query + 1));
+
+    if (has_password) {
         sl_fail(d, SL_ERR_INPUT, "catalog location holds a password");
         sl_diag_hint(d, "a password never goes in the project file: set PGPASSWORD in the "
                         "environment or put it in ~/.pgpass (see PostgreSQL's libpq docs)");
@@ -469,6 +475,14 @@ cat_int_of(struct catalog_txn *txn, struct sl_diag *d, const char *what, const c
         return SL_ERR_NOTFOUND;
     *out = f.value;
     return 0;
+}
+
+int
+cat_name_row(void *arg, const struct catalog_row *r)
+{
+    struct cat_names *c = arg;
+
+    return c->cb(c->arg, cat_text(r, 0));
 }
 
 const char *

@@ -165,6 +165,13 @@ cat_null(const struct catalog_row *r, int col)
     return r->cat->ops->row_null(r, col);
 }
 
+/* A row callback handing column 0 of each row to a catalog_name_cb. */
+struct cat_names {
+    int (*cb)(void *arg, const char *name); /* a catalog_name_cb */
+    void *arg;
+};
+int cat_name_row(void *arg, const struct catalog_row *r);
+
 /* Text of a column copied into a (NULL stays NULL). */
 const char *cat_strdup(const struct catalog_row *r, int col, struct sl_arena *a);
 

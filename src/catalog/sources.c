@@ -20,25 +20,12 @@ catalog_source_put(struct catalog_txn *txn, const char *name, const char *system
     return rc < 0 ? rc : 0;
 }
 
-struct name_rows {
-    catalog_name_cb cb;
-    void *arg;
-};
-
-static int
-name_row(void *arg, const struct catalog_row *r)
-{
-    struct name_rows *c = arg;
-
-    return c->cb(c->arg, cat_text(r, 0));
-}
-
 int
 catalog_source_list(struct catalog_txn *txn, catalog_name_cb cb, void *arg, struct sl_diag *d)
 {
-    struct name_rows c = {cb, arg};
+    struct cat_names c = {cb, arg};
     int rc = cat_run(txn, d, "list sources", "SELECT name FROM sources ORDER BY name",
-                     name_row, &c, "");
+                     cat_name_row, &c, "");
 
     return rc < 0 ? rc : 0;
 }

@@ -17,19 +17,6 @@
 
 #define HELD "(SELECT run_id FROM runs WHERE state = 'held')"
 
-struct name_rows {
-    catalog_name_cb cb;
-    void *arg;
-};
-
-static int
-name_row(void *arg, const struct catalog_row *r)
-{
-    struct name_rows *c = arg;
-
-    return c->cb(c->arg, cat_text(r, 0));
-}
-
 /* ---- tables --------------------------------------------------------------- */
 
 struct table_ctx {
@@ -135,9 +122,9 @@ catalog_table_put(struct catalog_txn *txn, const struct curated_table *t, struct
 int
 catalog_table_list(struct catalog_txn *txn, catalog_name_cb cb, void *arg, struct sl_diag *d)
 {
-    struct name_rows c = {cb, arg};
+    struct cat_names c = {cb, arg};
     int rc = cat_run(txn, d, "list curated tables",
-                     "SELECT name FROM curated_tables ORDER BY name", name_row, &c, "");
+                     "SELECT name FROM curated_tables ORDER BY name", cat_name_row, &c, "");
 
     return rc < 0 ? rc : 0;
 }
@@ -335,11 +322,11 @@ int
 catalog_quarantine_list(struct catalog_txn *txn, const char *source, catalog_name_cb cb,
                         void *arg, struct sl_diag *d)
 {
-    struct name_rows c = {cb, arg};
+    struct cat_names c = {cb, arg};
     int rc = cat_run(txn, d, "list quarantine files",
                      "SELECT key FROM quarantine_files WHERE source = ?1 AND run_id NOT IN "
                      HELD " ORDER BY run_id, key",
-                     name_row, &c, "t", source);
+                     cat_name_row, &c, "t", source);
 
     return rc < 0 ? rc : 0;
 }
