@@ -26,11 +26,13 @@
 # run's commit, landing and transform alike), and the median of the pairs'
 # ratios PostgreSQL / SQLite.
 #
-# Time: one back end's 2,000 runs take about 70 s of CPU (1,000 landings and
-# 1,000 transforms; later transforms are slower, since each still reads
-# every live row of the table); on the quiet 2-core machine a run is about
-# 1.5 min, on a busy one up to 3 min.  So RUNS=3 takes 9-18 min: most of
-# `make bench`.  RUNS=1 gives one pair (no median) in a third of that.
+# Time: one back end's 2,000 runs (1,000 landings and 1,000 transforms;
+# later transforms are slower, since each still reads every live row of
+# the table) take about 65 s of CPU and wait for a few thousand fsyncs
+# (4 ms each on the 2-core machine's disk, which is also the commits' p50):
+# about 2 min per run when quiet, 2.3-2.7 min measured while other work
+# shared the machine.  So RUNS=3 takes 12-15 min: most of `make bench`.
+# RUNS=1 gives one pair (no median) in a third of that.
 #
 # Knobs (environment): RUNS (3), OBJECTS (1000), ROWS (100).
 set -eu
@@ -93,8 +95,10 @@ one() {
         "$(field p50_ms "$res")" "$(field p99_ms "$res")"
 }
 
+echo
 echo "catalog benchmark: $objects objects of $rows rows, each landed and transformed by a run"
-echo "  of its own; SQLite (embedded) and PostgreSQL $pg_version (loopback, fsync on), $runs pairs"
+echo "  of its own; SQLite (embedded) and PostgreSQL $pg_version (loopback, fsync on), alternating,"
+echo "  $runs runs of each"
 : >"$work/sqlite.results"
 : >"$work/postgres.results"
 i=1

@@ -13,8 +13,9 @@
 #   bench/transform.sh       ingest + transform vs DuckDB, and vs BASELINE
 #   bench/stream.sh          sluice serve vs kinesalite, and vs BASELINE
 #   bench/catalog.sh         small batches: the PostgreSQL catalog vs SQLite
-# On the 2-core machine it takes about 15 min when quiet (catalog.sh is
-# most of it; see each script's header), up to 25 min when shared.  RUNS=1
+# On the 2-core machine it took 18 min while other work shared it
+# (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
+# about 3, building the baseline 15 s; see each script's header).  RUNS=1
 # (each script's repetitions) makes it about a third of that.
 
 # BASELINE: the release whose figures transform.sh and stream.sh print

@@ -178,6 +178,7 @@ run_load() {
     grep '^RESULT ' "$work/$1.out" || true
 }
 
+echo
 echo "stream benchmark: PutRecords of $records records x $bytes bytes, $connections connections,"
 echo "  ${warmup} s warm-up then ${duration} s measured, $shards shards"
 
