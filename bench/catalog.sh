@@ -48,6 +48,7 @@ export OBJECTS="$objects" ROWS="$rows"
 work="$here/build/bench/catalog"
 mkdir -p "$work"
 
+# shellcheck source=tests/lib/pg.sh
 . "$here/tests/lib/pg.sh"
 
 # The server's folder is a direct child of /tmp: run as root, the server

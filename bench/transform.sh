@@ -44,7 +44,9 @@ while [ $# -gt 0 ]; do
         *) break ;;
     esac
 done
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    usage
+fi
 sluice=$(abs "$1")
 rows=${2:-1000000}
 runs=${RUNS:-3}
@@ -97,11 +99,12 @@ one_run() {
     rm -rf lake && cp -a "$2" lake
     sync
     time_of "$1" -q ingest --source orders "$delta"
-    set -- "$@" $(cat "$work/time")
+    read -r in_s in_kb < "$work/time"
     time_of "$1" transform --source orders
-    set -- "$@" $(cat "$work/time")
+    read -r tr_s tr_kb < "$work/time"
     cp "$work/out" "$work/$3.account"
-    echo "$(awk -v a="$4" -v b="$6" 'BEGIN {print a + b}') $4 $6 $5 $7" >> "$work/$3.times"
+    echo "$(awk -v a="$in_s" -v b="$tr_s" 'BEGIN {print a + b}') $in_s $tr_s $in_kb $tr_kb" \
+        >> "$work/$3.times"
 }
 
 echo "setting up: $rows rows in the curated table"
@@ -138,13 +141,13 @@ done
 peer_s=$(cut -d' ' -f1 "$work/peer.times" | median)
 peer_kb=$(cut -d' ' -f2 "$work/peer.times" | sort -n | tail -n 1)
 
-# figures NAME: "total ingest transform peak_kb" of NAME's runs: the
-# median total, the split of the run that gave it, the highest peak.
+# figures NAME: f_total f_ingest f_transform f_peak of NAME's runs: the
+# median total, the split of the run that gave it, the highest peak (KiB).
 figures() {
     f_total=$(cut -d' ' -f1 "$work/$1.times" | median)
-    f_line=$(awk -v t="$f_total" '$1 == t' "$work/$1.times" | head -n 1)
+    f_ingest=$(awk -v t="$f_total" '$1 == t {print $2; exit}' "$work/$1.times")
+    f_transform=$(awk -v t="$f_total" '$1 == t {print $3; exit}' "$work/$1.times")
     f_peak=$(awk '{print ($4 > $5 ? $4 : $5)}' "$work/$1.times" | sort -n | tail -n 1)
-    echo "$f_line" | awk -v k="$f_peak" '{print $1, $2, $3, k}'
 }
 
 # row LABEL TOTAL INGEST TRANSFORM PEAK_KB: one line of the table, and the
@@ -166,18 +169,18 @@ awk -v rows="$rows" -v mb="$mb" -v ps="$peer_s" -v pk="$peer_kb" 'BEGIN {
         "duckdb read_json -> zstd parquet", ps, rows / ps, mb / ps, pk / 1024
 }'
 if [ -n "$old" ]; then
-    # shellcheck disable=SC2046
-    row "sluice $old_name (release)" $(figures old)
+    figures old
+    old_s=$f_total
+    row "sluice $old_name (release)" "$f_total" "$f_ingest" "$f_transform" "$f_peak"
 fi
-set -- $(figures sluice)
-new_s=$1
-row "sluice ingest + transform${old:+ (new)}" "$@"
+figures sluice
+new_s=$f_total
+row "sluice ingest + transform${old:+ (new)}" "$f_total" "$f_ingest" "$f_transform" "$f_peak"
 awk -v ts="$new_s" -v ps="$peer_s" -v runs="$runs" 'BEGIN {
     printf "  ratio sluice / duckdb: %.2fx (target <= 2x); median of %d runs\n", ts / ps, runs
 }'
 if [ -n "$old" ]; then
-    set -- $(figures old)
-    awk -v ns="$new_s" -v os="$1" -v name="$old_name" 'BEGIN {
+    awk -v ns="$new_s" -v os="$old_s" -v name="$old_name" 'BEGIN {
         printf "  new / %s: time %.2fx, rows/s %.2fx (a time above 1 is a regression)\n",
             name, ns / os, os / ns
     }'
