@@ -5,6 +5,7 @@
 #   CC       C compiler (fuzz mode forces clang)
 #   PKG_CONFIG, DUCKDB_CFLAGS, DUCKDB_LIBS   where the libraries come from
 #   V=1      show the full compiler lines
+#   BASELINE the release make bench compares with (bench/module.mk)
 #
 # Targets: all  test  demo  bench  fuzz  check-headers  format  clean  help
 #   make demo    install what is missing, build, run the demo end to end

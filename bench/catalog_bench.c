@@ -1,7 +1,7 @@
 /*
  * catalog_bench.c - small-batch throughput of each catalog back end.
  *
- *   catalog_bench WORKDIR [POSTGRES_URL]
+ *   catalog_bench [--only sqlite|postgres] WORKDIR [POSTGRES_URL]
  *
  * The stream path's shape: OBJECTS raw objects of ROWS JSON-lines records
  * each, every one landed and transformed by a run of its own (ingest, then
@@ -9,7 +9,18 @@
  * runs once with the embedded SQLite catalog and, given a URL, once with
  * PostgreSQL, on the same generated data, in one process, and prints runs
  * per second, the ratio, and the p50/p99 latency of the runs' catalog
- * commit transactions (commit_finish) per back end.
+ * commit transactions (commit_finish) per back end.  --only runs one of
+ * the two (postgres needs the URL): bench/catalog.sh alternates the back
+ * ends over several processes and takes medians.
+ *
+ * The data is generated once into WORKDIR/data-OBJECTS-ROWS and reused;
+ * each back end starts from a fresh project under WORKDIR.  The PostgreSQL
+ * database must hold no catalog yet: an object that lands as a duplicate
+ * stops the benchmark, since its runs would measure nothing.
+ *
+ * After each back end's line comes one for scripts:
+ *
+ *   RESULT backend=sqlite runs=N secs=S runs_per_s=R commits=C p50_ms=P p99_ms=Q
  *
  * Environment: OBJECTS (default 1000), ROWS (default 100).
  */
@@ -81,15 +92,22 @@ write_file(const char *path, const char *text)
 }
 
 /* OBJECTS files of ROWS events; keys repeat across objects now and then,
- * so some runs replace rows, as a stream's updates do. */
+ * so some runs replace rows, as a stream's updates do.  Written into
+ * DIR.tmp and renamed, so an interrupted generation is not taken for the
+ * data by the next run. */
 static void
 generate(const char *dir, int objects, int rows)
 {
-    char path[4200];
+    char tmp[2100], path[4200];
 
-    sl_mkdirs(dir, 0755, NULL);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
+    sl_rmtree(tmp);
+    if (sl_mkdirs(tmp, 0755, NULL) < 0) {
+        fprintf(stderr, "catalog_bench: cannot create %s\n", tmp);
+        exit(1);
+    }
     for (int o = 0; o < objects; o++) {
-        snprintf(path, sizeof(path), "%s/e-%05d.jsonl", dir, o);
+        snprintf(path, sizeof(path), "%s/e-%05d.jsonl", tmp, o);
         FILE *f = fopen(path, "w");
 
         if (f == NULL) {
@@ -107,7 +125,14 @@ generate(const char *dir, int objects, int rows)
                     key, n % 997, n, 10 + (secs / 86400 / 28) % 2, 1 + (secs / 86400) % 28,
                     (secs / 3600) % 24, (secs / 60) % 60, secs % 60);
         }
-        fclose(f);
+        if (fclose(f) != 0) {
+            fprintf(stderr, "catalog_bench: cannot write %s: %s\n", path, strerror(errno));
+            exit(1);
+        }
+    }
+    if (rename(tmp, dir) != 0) {
+        fprintf(stderr, "catalog_bench: cannot rename %s to %s: %s\n", tmp, dir, strerror(errno));
+        exit(1);
     }
 }
 
@@ -127,6 +152,7 @@ static const char *const source_yaml =
 struct result {
     double secs;
     int runs;
+    size_t commits; /* commit latencies observed */
     double p50, p99;
 };
 
@@ -171,12 +197,20 @@ run_backend(const char *work, const char *name, const char *url, const char *dat
 
         if (ingest_files(s, cat, src, source_latest(src, -1), paths, 1, NULL, &ir, &d) < 0)
             die("ingest", &d);
+        if (ir.duplicate) {
+            fprintf(stderr,
+                    "catalog_bench: %s: %s landed already: the %s catalog is not empty "
+                    "(give a fresh database)\n",
+                    name, path, name);
+            exit(1);
+        }
         ingest_result_release(&ir);
         if (transform_run(p, s, cat, src, &to, NULL, NULL, &nruns, &d) < 0)
             die("transform", &d);
         res.runs += 1 + nruns;
     }
     res.secs = sl_mono_sec() - t0;
+    res.commits = lat.n;
     qsort(lat.us, lat.n, sizeof(lat.us[0]), cmp_i64);
     res.p50 = pct(lat.us, lat.n, 0.50);
     res.p99 = pct(lat.us, lat.n, 0.99);
@@ -186,37 +220,67 @@ run_backend(const char *work, const char *name, const char *url, const char *dat
     return res;
 }
 
+/* The back end's line for people, then its RESULT line for scripts. */
+static void
+report(const char *label, const char *backend, const struct result *r)
+{
+    printf("  %-22s %7.1f runs/s  (%d runs in %.1fs)  commit p50 %.2f ms  p99 %.2f ms\n", label,
+           r->runs / r->secs, r->runs, r->secs, r->p50, r->p99);
+    printf("RESULT backend=%s runs=%d secs=%.3f runs_per_s=%.2f commits=%zu p50_ms=%.3f "
+           "p99_ms=%.3f\n",
+           backend, r->runs, r->secs, r->runs / r->secs, r->commits, r->p50, r->p99);
+    fflush(stdout);
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: catalog_bench [--only sqlite|postgres] WORKDIR [POSTGRES_URL]\n");
+    exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
     const char *env_o = getenv("OBJECTS"), *env_r = getenv("ROWS");
     int objects = env_o ? atoi(env_o) : 1000, rows = env_r ? atoi(env_r) : 100;
+    const char *only = NULL, *work, *url;
     char data[2048];
-    struct result lite, pg = {0};
+    struct result lite, pg;
 
-    if (argc < 2 || argc > 3 || objects < 1 || rows < 1) {
-        fprintf(stderr, "usage: catalog_bench WORKDIR [POSTGRES_URL]\n");
-        return 2;
+    if (argc >= 3 && strcmp(argv[1], "--only") == 0) {
+        only = argv[2];
+        argc -= 2;
+        argv += 2;
+        if (strcmp(only, "sqlite") != 0 && strcmp(only, "postgres") != 0)
+            usage();
     }
+    if (argc < 2 || argc > 3 || objects < 1 || rows < 1)
+        usage();
+    work = argv[1];
+    url = argc == 3 ? argv[2] : NULL;
+    if (only != NULL && strcmp(only, "postgres") == 0 && url == NULL)
+        usage();
     sl_log_init();
     sl_log_level = SL_LOG_ERROR;
     commit_set_observer(observe);
-    snprintf(data, sizeof(data), "%s/data-%d-%d", argv[1], objects, rows);
+    snprintf(data, sizeof(data), "%s/data-%d-%d", work, objects, rows);
     if (!sl_is_dir(data))
         generate(data, objects, rows);
     printf("small batches: %d objects of %d rows, each landed and transformed by a run of "
            "its own\n",
            objects, rows);
-    lite = run_backend(argv[1], "sqlite", NULL, data, objects);
-    printf("  %-22s %7.1f runs/s  (%d runs in %.1fs)  commit p50 %.2f ms  p99 %.2f ms\n",
-           "SQLite (embedded)", lite.runs / lite.secs, lite.runs, lite.secs, lite.p50,
-           lite.p99);
-    if (argc == 3) {
-        pg = run_backend(argv[1], "postgres", argv[2], data, objects);
-        printf("  %-22s %7.1f runs/s  (%d runs in %.1fs)  commit p50 %.2f ms  p99 %.2f ms\n",
-               "PostgreSQL (loopback)", pg.runs / pg.secs, pg.runs, pg.secs, pg.p50, pg.p99);
+    fflush(stdout);
+    if (only == NULL || strcmp(only, "sqlite") == 0) {
+        lite = run_backend(work, "sqlite", NULL, data, objects);
+        report("SQLite (embedded)", "sqlite", &lite);
+    }
+    if (url != NULL && (only == NULL || strcmp(only, "postgres") == 0)) {
+        pg = run_backend(work, "postgres", url, data, objects);
+        report("PostgreSQL (loopback)", "postgres", &pg);
+    }
+    if (only == NULL && url != NULL)
         printf("  ratio: PostgreSQL runs at %.2fx the SQLite catalog's rate (target >= 0.70)\n",
                (pg.runs / pg.secs) / (lite.runs / lite.secs));
-    }
     return 0;
 }

@@ -7,6 +7,31 @@
 #   $(BUILD)/loadgen-sink  a server that accepts everything, to measure
 #                          loadgen's own ceiling (bench/sink.c)
 # loadgen and the sink stand alone: plain sockets and threads, no libsluice.
+#
+# make bench runs, each printing its peer's figures beside its own:
+#   bench/shardlog           shard log group commit vs a write+fdatasync each
+#   bench/transform.sh       ingest + transform vs DuckDB, and vs BASELINE
+#   bench/stream.sh          sluice serve vs kinesalite, and vs BASELINE
+#   bench/catalog.sh         small batches: the PostgreSQL catalog vs SQLite
+# On the 2-core machine it took 18 min while other work shared it
+# (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
+# about 3, building the baseline 15 s; see each script's header).  RUNS=1
+# (each script's repetitions) makes it about a third of that.
+
+# BASELINE: the release whose figures transform.sh and stream.sh print
+# beside the new ones (a commit id; make bench BASELINE=... to compare with
+# another).  3f50462 is the last commit before the catalog work (the
+# PostgreSQL back end, one commit API for every run).  Its tree is exported
+# with git archive (nothing is registered in .git, unlike a worktree) into
+# build/baseline/$(BASELINE)/ and built there in release mode by its own
+# Makefile, against this tree's DuckDB (DUCKDB_DIR given as an absolute
+# path, so nothing is fetched twice); only when its binary is missing, and
+# a build that stopped half-way resumes.  build/ is ignored: nothing of it
+# is committed; rm -rf build/baseline to build it afresh.
+.PHONY: baseline
+BASELINE ?= 3f50462
+BASELINE_DIR := build/baseline/$(BASELINE)
+BASELINE_SLUICE := $(BASELINE_DIR)/build/release/sluice
 
 BENCH_TOOLS := $(BUILD)/loadgen $(BUILD)/loadgen-sink
 
@@ -26,8 +51,27 @@ $(BUILD)/loadgen-sink: $(BUILD)/bench/sink.o
 
 bench-tools: $(BENCH_TOOLS)
 
+$(BASELINE_SLUICE): | $(DUCKDB_DIR)/include/duckdb.h
+	@echo "  BASELINE $(BASELINE): building the release in $(BASELINE_DIR)"
+	$(Q)if [ ! -f $(BASELINE_DIR)/Makefile ]; then \
+	    rm -rf $(BASELINE_DIR).tmp && mkdir -p $(BASELINE_DIR).tmp && \
+	    git archive -o $(BASELINE_DIR).tmp/tree.tar '$(BASELINE)^{commit}' && \
+	    tar -xf $(BASELINE_DIR).tmp/tree.tar -C $(BASELINE_DIR).tmp && \
+	    rm $(BASELINE_DIR).tmp/tree.tar && \
+	    git rev-parse '$(BASELINE)^{commit}' > $(BASELINE_DIR).tmp/COMMIT && \
+	    mv $(BASELINE_DIR).tmp $(BASELINE_DIR); \
+	fi
+	$(Q)$(MAKE) --no-print-directory -C $(BASELINE_DIR) MODE=release \
+	    DUCKDB_DIR=$(abspath $(DUCKDB_DIR)) all
+
+baseline: $(BASELINE_SLUICE)
+
 bench: setup-test
-	@$(MAKE) --no-print-directory MODE=release all bench-tools build/release/bench/shardlog
+	@$(MAKE) --no-print-directory MODE=release all bench-tools build/release/bench/shardlog \
+	    build/release/bench/catalog_bench $(BASELINE_SLUICE)
 	@build/release/bench/shardlog
-	@bench/transform.sh build/release/sluice
-	@bench/stream.sh build/release/sluice
+	@bench/transform.sh --baseline $(BASELINE_SLUICE) --baseline-name $(BASELINE) \
+	    build/release/sluice
+	@bench/stream.sh --baseline $(BASELINE_SLUICE) --baseline-name $(BASELINE) \
+	    build/release/sluice
+	@bench/catalog.sh build/release/bench/catalog_bench

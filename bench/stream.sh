@@ -3,11 +3,11 @@
 # several keep-alive connections) against sluice serve, with fsync on, and
 # against kinesalite (in memory) in the same run.
 #
-#   bench/stream.sh SLUICE_BINARY
+#   bench/stream.sh [--baseline OLD_SLUICE [--baseline-name NAME]] SLUICE_BINARY
 #
-# loadgen and loadgen-sink are taken from the binary's folder (make
-# bench-tools).  Steps, each a bounded run on loopback ports the servers or
-# the kernel pick:
+# loadgen and loadgen-sink are taken from SLUICE_BINARY's folder (make
+# bench-tools); the same loadgen drives every server.  Steps, each a
+# bounded run on loopback ports the servers or the kernel pick:
 #
 #   1. loadgen against loadgen-sink, each pinned to its own core: what the
 #      load generator alone can send, so a result near it is recognised as
@@ -15,16 +15,46 @@
 #   2. kinesalite: start, create the stream, warm up, measure, stop.
 #   3. sluice serve in a fresh temporary project: the same, then its peak
 #      memory (VmHWM) just before SIGTERM.
+#   3b. with --baseline: the same with a release's binary (make bench:
+#      BASELINE in bench/module.mk; NAME labels it), in a project of its own.
+#   4. freshness (below), for the new binary and then, with --baseline,
+#      for the release's.
 #
 # Prints a table with records/s, MB/s, p50/p99 acknowledgement latency and
-# peak memory, and the ratio sluice / kinesalite.  Knobs (environment):
+# peak memory, the ratio sluice / kinesalite and, with --baseline, the
+# ratios new / release.
+#
+# Time: step 1 about 4 s, each server in 2 and 3 about 15 s (start, warm-up,
+# 10 s measured, stop), freshness about 30 s per binary (20 s of load, 4 s
+# to settle, reading the table back): about 1 min, 1.5 min with the
+# baseline.
+#
+# Knobs (environment):
 #   CONNECTIONS (8)  DURATION seconds (10)  WARMUP seconds (2)
 #   SHARDS (8)  RECORDS per request (500)  BYTES per record (200)
 #   KINESALITE_DIR (build/deps/node/node_modules/kinesalite)
 set -eu
 
-[ $# -ge 1 ] || { echo "usage: bench/stream.sh SLUICE_BINARY" >&2; exit 2; }
-sluice=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+usage() {
+    echo "usage: bench/stream.sh [--baseline OLD_SLUICE [--baseline-name NAME]] SLUICE_BINARY" >&2
+    exit 2
+}
+# abs PATH: the path from the root, for a binary given relative to here.
+abs() {
+    echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+}
+
+old="" old_name=release
+while [ $# -gt 0 ]; do
+    case $1 in
+        --baseline) [ $# -ge 2 ] || usage; old=$(abs "$2"); shift 2 ;;
+        --baseline-name) [ $# -ge 2 ] || usage; old_name=$2; shift 2 ;;
+        -*) usage ;;
+        *) break ;;
+    esac
+done
+[ $# = 1 ] || usage
+sluice=$(abs "$1")
 bin=$(dirname "$sluice")
 here=$(cd "$(dirname "$0")/.." && pwd)
 loadgen="$bin/loadgen"
@@ -65,8 +95,8 @@ sluice_configure() { # PROJECT_DIR: write limits off, fsync on (the default)
     printf 'server:\n  shard_write_bytes: 0\n  shard_write_records: 0\n  fsync: true\n' \
         >> "$1/sluice.yaml"
 }
-sluice_available() {
-    "$sluice" serve --help >/dev/null 2>&1
+sluice_available() { # BINARY
+    "$1" serve --help >/dev/null 2>&1
 }
 # ---------------------------------------------------------------------------
 
@@ -111,7 +141,9 @@ peak_mib() {
     awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"
 }
 
-# stop PID: SIGTERM, then wait up to 10 s, then SIGKILL.
+# stop PID: SIGTERM, then wait up to 10 s, then SIGKILL; PID leaves the
+# list cleanup() kills, so that a number the system hands out again later
+# is not killed at exit.
 stop() {
     kill -TERM "$1" 2>/dev/null || true
     i=0
@@ -121,6 +153,7 @@ stop() {
     done
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+    pids=$(echo " $pids " | sed "s/ $1 / /")
 }
 
 # field NAME LINE: NAME=value from a RESULT line.
@@ -145,6 +178,7 @@ run_load() {
     grep '^RESULT ' "$work/$1.out" || true
 }
 
+echo
 echo "stream benchmark: PutRecords of $records records x $bytes bytes, $connections connections,"
 echo "  ${warmup} s warm-up then ${duration} s measured, $shards shards"
 
@@ -186,48 +220,61 @@ else
     kin_note="kinesalite not installed (scripts/setup.sh test)"
 fi
 
-# 3. sluice serve in a fresh project.
-sl_res="" sl_mib="" sl_note=""
-if sluice_available; then
-    proj="$work/project"
-    "$sluice" -q init "$proj" >/dev/null
-    sluice_configure "$proj"
+# 3. sluice serve BINARY in a fresh project; NAME names its files in
+# $work.  Sets sv_res (the RESULT line), sv_mib and sv_note.
+serve_run() { # BINARY NAME
+    sv_res="" sv_mib="" sv_note=""
+    if ! sluice_available "$1"; then
+        sv_note="sluice serve not available in this build"
+        return 0
+    fi
+    sv_proj="$work/project-$2"
+    "$1" -q init "$sv_proj" >/dev/null
+    sluice_configure "$sv_proj"
     port=$(free_port)
     # shellcheck disable=SC2086
-    "$sluice" --project "$proj" serve --listen "127.0.0.1:$port" $sluice_serve_flags \
-        >"$work/sluice.log" 2>&1 &
-    sl_pid=$!
-    pids="$pids $sl_pid"
-    if wait_listen "$port" "$sl_pid"; then
-        sl_res=$(run_load sluice "$port")
-        sl_mib=$(peak_mib "$sl_pid")
+    "$1" --project "$sv_proj" serve --listen "127.0.0.1:$port" $sluice_serve_flags \
+        >"$work/$2.log" 2>&1 &
+    sv_pid=$!
+    pids="$pids $sv_pid"
+    if wait_listen "$port" "$sv_pid"; then
+        sv_res=$(run_load "$2" "$port")
+        sv_mib=$(peak_mib "$sv_pid")
     else
-        sl_note="sluice serve did not start: $(head -c 300 "$work/sluice.log")"
+        sv_note="sluice serve did not start: $(head -c 300 "$work/$2.log")"
     fi
-    stop "$sl_pid"
-else
-    sl_note="sluice serve not available in this build"
+    stop "$sv_pid"
+}
+serve_run "$sluice" sluice
+sl_res=$sv_res sl_mib=$sv_mib sl_note=$sv_note
+old_res="" old_mib="" old_note=""
+if [ -n "$old" ]; then
+    serve_run "$old" old
+    old_res=$sv_res old_mib=$sv_mib old_note=$sv_note
 fi
 
 # The table.
 row() { # LABEL RESULT PEAK_MIB NOTE
     if [ -n "$2" ]; then
-        printf "  %-26s %12s %9s %9s %9s %9s\n" "$1" \
+        printf "  %-30s %12s %9s %9s %9s %9s\n" "$1" \
             "$(field records_per_s "$2")" "$(field mb_per_s "$2")" \
             "$(field p50_ms "$2")" "$(field p99_ms "$2")" "${3:--}"
         f=$(field failed "$2") e=$(field errors "$2")
         if [ "$f" != 0 ] || [ "$e" != 0 ]; then
-            printf "  %-26s %s records failed, %s error responses (see loadgen's output)\n" "" "$f" "$e"
+            printf "  %-30s %s records failed, %s error responses (see loadgen's output)\n" "" "$f" "$e"
         fi
     else
-        printf "  %-26s %s\n" "$1" "${4:-no result}"
+        printf "  %-30s %s\n" "$1" "${4:-no result}"
     fi
 }
 echo
-printf "  %-26s %12s %9s %9s %9s %9s\n" "" "records/s" "MB/s" "p50 ms" "p99 ms" "peak MiB"
+printf "  %-30s %12s %9s %9s %9s %9s\n" "" "records/s" "MB/s" "p50 ms" "p99 ms" "peak MiB"
 row "loadgen alone (null sink)" "$sink_res" "" ""
 row "kinesalite 3.3.3 (memory)" "$kin_res" "$kin_mib" "$kin_note"
-row "sluice serve (fsync)" "$sl_res" "$sl_mib" "$sl_note"
+if [ -n "$old" ]; then
+    row "sluice serve $old_name (release)" "$old_res" "$old_mib" "$old_note"
+fi
+row "sluice serve (fsync${old:+, new})" "$sl_res" "$sl_mib" "$sl_note"
 if [ -n "$sl_res" ] && [ -n "$kin_res" ]; then
     awk -v s="$(field records_per_s "$sl_res")" -v k="$(field records_per_s "$kin_res")" \
         -v m="$sl_mib" 'BEGIN {
@@ -237,41 +284,66 @@ if [ -n "$sl_res" ] && [ -n "$kin_res" ]; then
 else
     echo "  ratio sluice / kinesalite: not measured"
 fi
-for f in sink kinesalite sluice; do
+if [ -n "$old" ]; then
+    if [ -n "$sl_res" ] && [ -n "$old_res" ]; then
+        awk -v name="$old_name" \
+            -v nr="$(field records_per_s "$sl_res")" -v or="$(field records_per_s "$old_res")" \
+            -v n5="$(field p50_ms "$sl_res")" -v o5="$(field p50_ms "$old_res")" \
+            -v n9="$(field p99_ms "$sl_res")" -v o9="$(field p99_ms "$old_res")" \
+            -v nm="$sl_mib" -v om="$old_mib" '
+            function r(n, o) { return o > 0 ? sprintf("%.2fx", n / o) : "-" }
+            BEGIN {
+                printf "  new / %s: records/s %s, p50 %s, p99 %s, peak memory %s", name,
+                    r(nr, or), r(n5, o5), r(n9, o9), r(nm, om)
+                printf " (records/s below 1 or the others above 1: worse)\n"
+            }'
+    else
+        echo "  new / $old_name: not measured"
+    fi
+fi
+for f in sink kinesalite old sluice; do
     if [ -f "$work/$f.out" ]; then
         sed -n "s/^RESULT /  $f: RESULT /p" "$work/$f.out"
     fi
 done
 
 # 4. Freshness: put -> visible in curated, at 20,000 records/s with a 1 s
-# buffer interval, each delivered object transformed on arrival.
+# buffer interval, each delivered object transformed on arrival; for each
+# binary in a project of its own, one after the other (never at once: they
+# would share the cores).
 fresh_rate=${FRESH_RATE:-20000} fresh_secs=${FRESH_SECONDS:-20}
-if sluice_available; then
-    proj="$work/fresh"
-    "$sluice" -q init "$proj" >/dev/null
+fresh_run() { # BINARY NAME LABEL
+    sluice_available "$1" || return 0
+    proj="$work/fresh-$2"
+    "$1" -q init "$proj" >/dev/null
     sed -e 's/buffer_size: 64KiB/buffer_size: 5MiB/' -e 's/shards: 2/shards: 4/' \
         -e 's/^stream:/stream:\n  write_limit_bytes: 0\n  write_limit_records: 0/' \
         "$here/tests/lib/clicks.yaml" > "$proj/sources/clicks.yaml"
     port=$(free_port)
-    "$sluice" --project "$proj" serve --listen "127.0.0.1:$port" >"$work/fresh.log" 2>&1 &
+    "$1" --project "$proj" serve --listen "127.0.0.1:$port" >"$work/fresh-$2.log" 2>&1 &
     fr_pid=$!
     pids="$pids $fr_pid"
     if wait_listen "$port" "$fr_pid"; then
         "$loadgen" --endpoint "http://127.0.0.1:$port" --stream clicks --connections 4 \
-            --rate "$fresh_rate" --duration "$fresh_secs" --quiet >"$work/fresh-load.out" 2>&1
+            --rate "$fresh_rate" --duration "$fresh_secs" --quiet >"$work/fresh-$2-load.out" 2>&1
         sleep 4
         fr_mib=$(peak_mib "$fr_pid")
         stop "$fr_pid"
-        fr_res=$(/usr/bin/python3 "$here/bench/freshness.py" "$sluice" "$proj" clicks)
-        echo
-        echo "freshness at $fresh_rate records/s for $fresh_secs s, 1 s buffer interval:"
-        echo "  put -> visible in curated: p50 $(field p50_s "$fr_res") s, p99 $(field p99_s "$fr_res") s" \
-             "(target p99 <= 5 s), max $(field max_s "$fr_res") s;" \
-             "$(field events "$fr_res") events, $(field transforms "$fr_res") transforms, server peak $fr_mib MiB"
-        echo "  load: $(grep '^RESULT' "$work/fresh-load.out")"
+        fr_res=$(/usr/bin/python3 "$here/bench/freshness.py" "$1" "$proj" clicks) || true
+        echo "  $3: put -> visible in curated: p50 $(field p50_s "$fr_res") s," \
+             "p99 $(field p99_s "$fr_res") s (target p99 <= 5 s), max $(field max_s "$fr_res") s;"
+        echo "    $(field events "$fr_res") events, $(field transforms "$fr_res") transforms," \
+             "server peak $fr_mib MiB"
+        echo "    load: $(grep '^RESULT' "$work/fresh-$2-load.out")"
     else
         stop "$fr_pid"
-        echo "freshness: sluice serve did not start: $(head -c 300 "$work/fresh.log")"
+        echo "  $3: sluice serve did not start: $(head -c 300 "$work/fresh-$2.log")"
     fi
+}
+echo
+echo "freshness at $fresh_rate records/s for $fresh_secs s, 1 s buffer interval:"
+fresh_run "$sluice" sluice "sluice${old:+ (new)}"
+if [ -n "$old" ]; then
+    fresh_run "$old" old "sluice $old_name (release)"
 fi
 exit 0
