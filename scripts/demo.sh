@@ -343,4 +343,5 @@ say "  $shown query \"SELECT status, count(*) AS orders FROM curated.orders GROU
 say "  $shown query \"SELECT o.order_id, o.status, s.carrier, s.delivered_on FROM curated.orders o JOIN curated.shipments s USING (order_id) LIMIT 5\""
 say "  $shown query --format csv \"SELECT * FROM curated.customers WHERE country = 'SE'\" > se.csv"
 say "  $shown transform --source orders --rewind   # reprocess it all: the table stays the same"
+say "  $shown catalog   # the catalog: here SQLite in the lake; 'catalog copy --to postgresql://...' shares it between nodes"
 say "  $shown --help"
