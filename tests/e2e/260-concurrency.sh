@@ -11,16 +11,31 @@ $PY "$SLUICE_SRC/bench/gen_orders.py" delta 5000 $n b.jsonl
 sluice ingest --source orders a.jsonl >/dev/null
 
 say "two transforms of one source: the second is refused, not interleaved"
-"$SLUICE" transform --source orders > t1.out 2>&1 &
+# The second starts once the first holds the source's transform lock (an
+# flock; /proc/locks names its holder, and looking does not take it), not
+# after a fixed delay: on a busy machine the first may not have got there
+# yet, and then the first would be the one refused.
+lock=lake/_catalog/locks/transform-orders.lock
+lock_held() {
+    [ -e "$lock" ] &&
+        grep -q "FLOCK  *ADVISORY  *WRITE  *[0-9][0-9]*  *[0-9a-f]*:[0-9a-f]*:$(stat -c %i "$lock") " \
+            /proc/locks
+}
+first_held_or_done() { lock_held || [ -s t1.status ]; }
+("$SLUICE" transform --source orders > t1.out 2>&1; echo $? > t1.status) &
 p1=$!
-sleep 0.05
+wait_for 60 first_held_or_done || fail "the first transform neither took its lock nor ended"
 status=0
 "$SLUICE" transform --source orders > t2.out 2>&1 || status=$?
 wait $p1
+expect_eq "the first transform's status" "$(cat t1.status)" 0
 if [ $status -ne 0 ]; then
+    say "the second was refused"
     grep -q "'transform-orders' is running in another process" t2.out || { cat t2.out; fail "message"; }
 else
-    # The first finished before the second started: the second found nothing.
+    # The first finished before the second took the lock: the second found
+    # nothing.
+    say "the first had finished"
     grep -q "nothing to do" t2.out || fail "second transform did work twice"
 fi
 grep -q "balance      $(printf "%'d" $n 2>/dev/null || echo $n)" t1.out || grep -q "balance" t1.out

@@ -12,14 +12,30 @@ YAML
 start_server
 awsk kinesis create-stream --stream-name dur --shard-count 3
 
+# acked_each N: every writer of this round has N records acknowledged.
+acked_each() {
+    for w in 0 1 2 3; do
+        [ "$(cat "$T/acked.$round.$w" 2>/dev/null | wc -l)" -ge "$1" ] || return 1
+    done
+}
+
 for round in 1 2; do
     say "round $round: four writers, then kill -9"
     : > "$T/acked.$round"
     for w in 0 1 2 3; do
+        : > "$T/acked.$round.$w"
         py_check put_events.py dur $(( (round * 10 + w) * 100000 )) 100000 --batch 50 \
-            --acked "$T/acked.$round.$w" 2>/dev/null &
+            --acked "$T/acked.$round.$w" 2>"$T/writer.$round.$w.err" &
     done
-    sleep 3
+    # The kill comes once all four are writing and each has 2,000 records
+    # acknowledged (each has 100,000 to send, so all are still writing):
+    # not after a fixed time, which a busy machine may spend starting
+    # Python before the first record is put.
+    if ! wait_for 60 acked_each 2000; then
+        wc -l "$T"/acked.$round.*
+        tail -n 5 "$T"/writer.$round.*.err
+        fail "the writers did not get 2,000 records each acknowledged within 60 s"
+    fi
     kill_server
     wait 2>/dev/null || true   # the writers fail once the server is gone
     cat "$T"/acked.$round.* > "$T/acked.$round"

@@ -145,6 +145,20 @@ expect_eq() {
     [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }
 
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds; returns 1
+# if it has not after SECONDS (wall clock).  A test waits for the event it
+# needs with this, never for a fixed time: on a busy machine anything may
+# take many times longer than usual, so SECONDS is a generous bound that
+# only a broken program reaches.
+wait_for() {
+    wf_end=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$wf_end" ] || return 1
+        sleep 0.1
+    done
+}
+
 # A fingerprint of the lake's visible state: catalog tables, bookmarks and
 # every curated row, for comparing two runs.
 lake_state() {
@@ -166,10 +180,9 @@ start_server() {
     : > "$T/server.log"
     "$SLUICE" serve --listen 127.0.0.1:0 "$@" >"$T/server.log" 2>&1 &
     SERVER_PID=$!
-    i=0
+    ss_end=$(( $(date +%s) + 60 ))
     while ! grep -q 'listening on' "$T/server.log"; do
-        i=$((i + 1))
-        if [ $i -gt 300 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        if [ "$(date +%s)" -ge "$ss_end" ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
             cat "$T/server.log"
             fail "the server did not start"
         fi

@@ -770,14 +770,22 @@ TEST(concurrent_appends)
 /*
  * kill -9: a child appends from four threads and reports every record it
  * saw acknowledged (seq and a hash of key and data) through a pipe; the
- * parent kills it at a random moment, reopens the log and finds every
- * acknowledged record with its data and number.  Rounds share the log, so
- * each also checks that numbers are not reused after a crash.
+ * parent kills it at a random moment after the first acknowledgements have
+ * come through the pipe, reopens the log and finds every acknowledged
+ * record with its data and number.  Rounds share the log, so each also
+ * checks that numbers are not reused after a crash.
+ *
+ * The kill waits for the first acknowledgement, not for a fixed time: on a
+ * busy machine the child may need longer than any fixed delay to start,
+ * open the log and finish its first sync.
  */
 struct ack {
     uint64_t seq;
     uint64_t hash;
 };
+
+/* How long the parent waits for a child's first acknowledgement. */
+#define KILL9_FIRST_ACK_DEADLINE 60.0
 
 struct kid {
     struct shardlog *l;
@@ -867,8 +875,10 @@ TEST(kill9_keeps_acknowledged)
         }
         close(p[1]);
         seed = seed * 6364136223846793005ull + 1;
-        until = sl_mono_sec() + 0.05 + (double)(seed >> 40 & 0xff) / 1000.0;
-        for (;;) {
+        /* Until the first acknowledgement (60 s at most: a child that never
+         * acknowledges fails the check below), then 50-305 ms more. */
+        until = sl_mono_sec() + KILL9_FIRST_ACK_DEADLINE;
+        for (bool acked = false;;) {
             struct pollfd pf = {p[0], POLLIN, 0};
             double left = until - sl_mono_sec();
             ssize_t r;
@@ -883,6 +893,10 @@ TEST(kill9_keeps_acknowledged)
                 break;
             CHECK_INT(r % (ssize_t)sizeof(*acks), 0);
             nack += (size_t)r / sizeof(*acks);
+            if (!acked) {
+                acked = true;
+                until = sl_mono_sec() + 0.05 + (double)(seed >> 40 & 0xff) / 1000.0;
+            }
         }
         kill(pid, SIGKILL);
         for (;;) {
