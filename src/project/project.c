@@ -117,12 +117,15 @@ find_root(const char *start)
         free(cfg);
         if (found)
             return dir;
-        if (strcmp(dir, "/") == 0) {
+        char *up = sl_dirname(dir);
+
+        /* At the top - "/", or "." when the current folder is gone and
+         * has no absolute name - there is nothing further up. */
+        if (strcmp(up, dir) == 0) {
+            free(up);
             free(dir);
             return NULL;
         }
-        char *up = sl_dirname(dir);
-
         free(dir);
         dir = up;
     }

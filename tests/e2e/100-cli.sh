@@ -35,3 +35,10 @@ sluice transform --source customers | grep -q "balance      5 = 3 + 1 + 1  ok"
 expect_eq "rows" "$(q 'SELECT count(*) FROM curated.customers')" 3
 [ -d lake/curated/customers/dt=2026-10-03 ]
 sluice verify | grep -q "^ok"
+
+say "a current folder that was removed: no project, not a hang"
+mkdir "$T/gone"
+cd "$T/gone"
+rmdir "$T/gone"
+expect_fail "not in a sluice project" timeout 60 "$SLUICE" raw ls
+cd "$T"
