@@ -66,7 +66,7 @@ if [ "$(id -u)" = 0 ]; then
     chmod 755 "$T" "$T/p" "$T/p/in"
     chmod -R a+rwX lake
     expect_fail "cannot open 'in/secret.csv': Permission denied" \
-        setpriv --reuid=65534 --regid=65534 --clear-groups "$SLUICE" ingest --source customers in/secret.csv
+        sluice_as_nobody ingest --source customers in/secret.csv
 else
     expect_fail "Permission denied" sluice ingest --source customers in/secret.csv
 fi

@@ -24,7 +24,7 @@ say "a read-only lake"
 chmod 755 "$T" "$T/p" && chmod -R a+rX "$T/p"
 as_nobody() {
     if [ "$(id -u)" = 0 ]; then
-        setpriv --reuid=65534 --regid=65534 --clear-groups "$SLUICE" "$@"
+        sluice_as_nobody "$@"
     else
         chmod -R a-w "$T/p/lake"
         "$SLUICE" "$@"

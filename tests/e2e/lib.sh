@@ -166,6 +166,26 @@ lake_state() {
     sluice runs --limit 0 | awk 'NR > 1 {print $3, $4, $5, $6, $7, $8, $9}'
 }
 
+# sluice_as_nobody ARGS...: sluice run as user nobody (for refusals that
+# root would not meet).  A checkout in a folder nobody may not enter (a
+# clone in a mktemp -d folder, say) hides the binary and DuckDB from it:
+# then both are copied to a folder of the test's that nobody can read.
+sluice_as_nobody() {
+    bin=$SLUICE
+    if ! setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --version >/dev/null 2>&1; then
+        nb="$T/nobody-bin"
+        if [ ! -x "$nb/sluice" ]; then
+            mkdir -p "$nb"
+            cp "$SLUICE" "$nb/sluice"
+            cp "$(ldd "$SLUICE" | sed -n 's/.*libduckdb.so => \(.*\) (.*/\1/p')" "$nb/"
+            chmod -R a+rX "$nb"
+            chmod a+x "$T"
+        fi
+        bin="$nb/sluice"
+    fi
+    LD_LIBRARY_PATH="$T/nobody-bin" setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" "$@"
+}
+
 # ---- the server ----------------------------------------------------------
 
 # Throw-away credentials and region for the AWS clients, and no user config.
