@@ -39,20 +39,7 @@ usage() {
     echo "usage: bench/stream.sh [--baseline OLD_SLUICE [--baseline-name NAME]] SLUICE_BINARY" >&2
     exit 2
 }
-# abs PATH: the path from the root, for a binary given relative to here.
-abs() {
-    echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-}
-
-old="" old_name=release
-while [ $# -gt 0 ]; do
-    case $1 in
-        --baseline) [ $# -ge 2 ] || usage; old=$(abs "$2"); shift 2 ;;
-        --baseline-name) [ $# -ge 2 ] || usage; old_name=$2; shift 2 ;;
-        -*) usage ;;
-        *) break ;;
-    esac
-done
+. "$(dirname "$0")/baseline_args.sh"
 [ $# = 1 ] || usage
 sluice=$(abs "$1")
 bin=$(dirname "$sluice")

@@ -30,20 +30,7 @@ usage() {
     echo "usage: bench/transform.sh [--baseline OLD_SLUICE [--baseline-name NAME]] SLUICE_BINARY [ROWS]" >&2
     exit 2
 }
-# abs PATH: the path from the root, for a binary given relative to here.
-abs() {
-    echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-}
-
-old="" old_name=release
-while [ $# -gt 0 ]; do
-    case $1 in
-        --baseline) [ $# -ge 2 ] || usage; old=$(abs "$2"); shift 2 ;;
-        --baseline-name) [ $# -ge 2 ] || usage; old_name=$2; shift 2 ;;
-        -*) usage ;;
-        *) break ;;
-    esac
-done
+. "$(dirname "$0")/baseline_args.sh"
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
     usage
 fi
