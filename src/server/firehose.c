@@ -542,7 +542,7 @@ put_record_tree(struct api_call *c, const struct wire_value *body)
     put_tree(c, body, false);
 }
 
-static const struct api_op firehose_ops[] = {
+const struct api_op firehose_ops[] = {
     {"PutRecordBatch", put_batch_tree},
     {"PutRecord", put_record_tree},
     {"CreateDeliveryStream", create},

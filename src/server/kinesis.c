@@ -1447,7 +1447,7 @@ decrease_retention(struct api_call *c, const struct wire_value *body)
     change_retention(c, body, false);
 }
 
-static const struct api_op kinesis_ops[] = {
+const struct api_op kinesis_ops[] = {
     {"PutRecords", put_records_tree},
     {"PutRecord", put_record_tree},
     {"GetRecords", get_records},

@@ -151,6 +151,39 @@ api_dispatch(struct api_call *c, const struct api_op *ops, const char *service)
     api_error(c, "UnknownOperationException", "%s operation %s is not supported.", service, c->op);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static const char **all_actions;
+
+static void
+list_actions(void)
+{
+    static const struct {
+        const char *prefix;
+        const struct api_op *ops;
+    } apis[] = {{"kinesis", kinesis_ops}, {"firehose", firehose_ops}};
+    size_t n = 1, k = 0;
+
+    for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++)
+        for (const struct api_op *op = apis[a].ops; op->name != NULL; op++)
+            n++;
+    all_actions = sl_calloc(n + 1, sizeof(*all_actions));
+    for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++)
+        for (const struct api_op *op = apis[a].ops; op->name != NULL; op++)
+            all_actions[k++] = sl_printf("%s:%s", apis[a].prefix, op->name);
+    all_actions[k++] = "sluice:GetMetrics";
+    all_actions[k] = NULL;
+}
+
+const char *const *
+server_actions(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, list_actions);
+    return all_actions;
+}
+
 void
 server_note_commit(struct server *s, int64_t us)
 {

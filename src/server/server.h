@@ -35,6 +35,12 @@ struct server_options {
     const char *listen; /* "ADDRESS:PORT", port 0 = any free port */
 };
 
+/*
+ * Every action a key's policy may name, NULL-terminated: "kinesis:PutRecord"
+ * for each operation of each API, and "sluice:GetMetrics" for /metrics.
+ */
+const char *const *server_actions(void);
+
 int server_start(struct project *p, const struct server_options *o, struct server **out,
                  struct sl_diag *d);
 /* The address and port actually listened on, e.g. "127.0.0.1:4567". */

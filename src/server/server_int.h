@@ -62,6 +62,9 @@ struct api_op {
     void (*run)(struct api_call *c, const struct wire_value *body);
 };
 
+/* The operations of each API, NULL-terminated. */
+extern const struct api_op kinesis_ops[], firehose_ops[];
+
 /* Parse the body in the request's format and run the operation named by
  * c->op from ops (NULL-terminated); SerializationException for a body that
  * does not parse, UnknownOperationException for an operation not there. */
