@@ -43,10 +43,10 @@ catalog_stream_update(struct catalog_txn *txn, const struct catalog_stream *s, s
     int rc = cat_run(txn, d, "change a stream's settings",
                      "UPDATE streams SET retention_hours = ?2, max_record_bytes = ?3, "
                      "write_bytes = ?4, write_records = ?5, buffer_bytes = ?6, buffer_ms = ?7, "
-                     "compression = ?8 WHERE name = ?1",
-                     NULL, NULL, "tiiiiiit", s->name, s->retention_hours, s->max_record_bytes,
+                     "compression = ?8, declared = ?9 WHERE name = ?1",
+                     NULL, NULL, "tiiiiiiti", s->name, s->retention_hours, s->max_record_bytes,
                      s->write_bytes, s->write_records, s->buffer_bytes, s->buffer_ms,
-                     s->compression);
+                     s->compression, (int64_t)s->declared);
 
     return rc < 0 ? rc : 0;
 }

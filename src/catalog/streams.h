@@ -34,8 +34,8 @@ int catalog_stream_add(struct catalog_txn *txn, const struct catalog_stream *s,
                        struct sl_diag *d);
 int catalog_stream_set_retention(struct catalog_txn *txn, const char *name, int64_t hours,
                                  struct sl_diag *d);
-/* Change the settings that may change (not name, kind, mode, shards,
- * source or creation time). */
+/* Change the settings that may change, and whether a source file declares
+ * the stream (not name, kind, mode, shards, source or creation time). */
 int catalog_stream_update(struct catalog_txn *txn, const struct catalog_stream *s,
                           struct sl_diag *d);
 /* Forget a stream and its delivery positions. */

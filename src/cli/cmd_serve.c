@@ -17,6 +17,7 @@ run(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
+        {"insecure", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     struct server_options o = {0};
@@ -29,6 +30,9 @@ run(struct cli *c, int argc, char **argv)
         switch (opt) {
         case 'l':
             o.listen = optarg;
+            break;
+        case 'I':
+            o.insecure = true;
             break;
         default:
             return cli_usage("serve", "unknown option");
@@ -64,7 +68,7 @@ run(struct cli *c, int argc, char **argv)
 
 const struct cli_command cli_serve_cmd = {
     "serve", run, "the Kinesis and Firehose APIs, delivery into raw, transforms on arrival",
-    "usage: sluice serve [--listen ADDRESS:PORT]\n"
+    "usage: sluice serve [--listen ADDRESS:PORT] [--insecure]\n"
     "\n"
     "Serve the project's streams over HTTP (HTTPS with server.tls_cert and\n"
     "server.tls_key) until SIGTERM or SIGINT:\n"
@@ -90,5 +94,14 @@ const struct cli_command cli_serve_cmd = {
     "(ResourceInUseException names the node) and take the stream over when\n"
     "that server dies.  A server that stops hands its streams over at once.\n"
     "\n"
-    "  --listen ADDRESS:PORT  overrides server.listen (port 0: any free port)\n",
+    "Security: with access keys (sluice keys add; server.credentials, or\n"
+    "SLUICE_ACCESS_KEY_ID and SLUICE_SECRET_ACCESS_KEY) every API request must\n"
+    "be signed (AWS Signature Version 4) by a key whose policy allows its action\n"
+    "on its resource; refusals go to server.audit_log.  Without keys the server\n"
+    "answers on loopback only.  /health is open; /metrics is served on loopback\n"
+    "or to a key allowed sluice:GetMetrics.  SIGHUP reloads the TLS certificate\n"
+    "and the keys (keys are also picked up within a second of changing).\n"
+    "\n"
+    "  --listen ADDRESS:PORT  overrides server.listen (port 0: any free port)\n"
+    "  --insecure             listen on a non-loopback address without keys\n",
 };

@@ -1211,6 +1211,7 @@ streams_update(struct streams *r, struct stream *s, const struct catalog_stream 
     next.buffer_bytes = def->buffer_bytes;
     next.buffer_ms = def->buffer_ms;
     next.compression = def->compression;
+    next.declared = def->declared;
     struct stream_write w = {.op = SW_UPDATE, .def = &next};
 
     pthread_mutex_lock(&r->ctl_mu);

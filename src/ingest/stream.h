@@ -214,7 +214,7 @@ int streams_create(struct streams *r, struct catalog_stream *def, struct sl_diag
  */
 int streams_delete(struct streams *r, const char *name, struct sl_diag *d);
 /* Apply def's changeable settings (limits, record size, retention, delivery
- * buffer and compression) to the stream it names, in the catalog and in s;
+ * buffer and compression, whether a source file declares it) to the stream it names, in the catalog and in s;
  * before serving requests only (s is changed in place).  Another node that
  * serves the stream takes the new settings when it next starts serving it. */
 int streams_update(struct streams *r, struct stream *s, const struct catalog_stream *def,

@@ -91,6 +91,9 @@ static const struct sl_conf_key server_keys[] = {
     {"lease_ttl", SL_CONF_INT, "15", 1, 3600, offsetof(struct server_settings, lease_ttl),
      "seconds a node's lease on a stream lasts unrenewed (renewed every third of it); "
      "when its node dies, another node sharing the catalog takes the stream over after it"},
+    {"audit_log", SL_CONF_STRING, ".sluice/audit.log", 0, 0,
+     offsetof(struct server_settings, audit_log),
+     "requests refused by the security layer, one JSON line each (relative to the project)"},
     {NULL},
 };
 

@@ -48,6 +48,7 @@ struct server_settings {
     char *region;                /* in ARNs */
     int64_t iterator_ttl;        /* seconds a shard iterator stays valid */
     int64_t lease_ttl;           /* seconds a node's stream lease lasts unrenewed */
+    char *audit_log;             /* refused requests, JSON lines */
 };
 
 /* Everything sluice.yaml can say. */

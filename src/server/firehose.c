@@ -181,6 +181,8 @@ put_json(struct api_call *c, bool batch)
                                    : "Member must have length less than or equal to 500");
         return;
     }
+    if (!api_authorize(c, b.stream_name, b.stream_name_len, NULL, 0))
+        return;
     s = delivery_stream(c, b.stream_name, b.stream_name_len);
     if (s == NULL)
         return;
@@ -542,23 +544,28 @@ put_record_tree(struct api_call *c, const struct wire_value *body)
     put_tree(c, body, false);
 }
 
-const struct api_op firehose_ops[] = {
-    {"PutRecordBatch", put_batch_tree},
-    {"PutRecord", put_record_tree},
-    {"CreateDeliveryStream", create},
-    {"DescribeDeliveryStream", describe},
-    {"ListDeliveryStreams", list},
-    {"DeleteDeliveryStream", delete},
-    {NULL, NULL},
+static void
+put_batch_json(struct api_call *c)
+{
+    put_json(c, true);
+}
+
+static void
+put_record_json(struct api_call *c)
+{
+    put_json(c, false);
+}
+
+static const struct api_resource delivery = {"deliverystream", "DeliveryStreamName", NULL, NULL};
+
+static const struct api_op firehose_ops[] = {
+    {"PutRecordBatch", &delivery, put_batch_tree, put_batch_json},
+    {"PutRecord", &delivery, put_record_tree, put_record_json},
+    {"CreateDeliveryStream", &delivery, create, NULL},
+    {"DescribeDeliveryStream", &delivery, describe, NULL},
+    {"ListDeliveryStreams", NULL, list, NULL},
+    {"DeleteDeliveryStream", &delivery, delete, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
-void
-firehose_call(struct api_call *c)
-{
-    if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecordBatch") == 0)
-        put_json(c, true);
-    else if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecord") == 0)
-        put_json(c, false);
-    else
-        api_dispatch(c, firehose_ops, "Firehose");
-}
+const struct api firehose_api = {"Firehose_20150804", "firehose", "Firehose", firehose_ops};

@@ -810,39 +810,47 @@ struct iterator {
     char name[129];
 };
 
-/* Decode and check an iterator; false after an error response. */
+/* Decode an iterator and check its signature; false if it is not one of
+ * ours. */
 static bool
-read_iterator(struct api_call *c, const char *text, size_t n, struct iterator *it)
+decode_iterator(const struct server *srv, const char *text, size_t n, struct iterator *it)
 {
     unsigned char raw[ITER_FIXED + 128 + ITER_MAC + 4], mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
     ptrdiff_t len;
 
-    if (n == 0 || n > 512) {
-        api_invalid(c, "shardIterator",
-                    n == 0 ? "Member must have length greater than or equal to 1"
-                           : "Member must have length less than or equal to 512");
-        return false;
-    }
     if (base64_encoded_len(sizeof(raw)) < n ||
         (len = base64_decode(text, n, raw)) < ITER_FIXED + 1 + ITER_MAC ||
-        len > ITER_FIXED + 128 + ITER_MAC || raw[0] != 1) {
-        api_error(c, "InvalidArgumentException", "Invalid ShardIterator.");
+        len > ITER_FIXED + 128 + ITER_MAC || raw[0] != 1)
         return false;
-    }
     len -= ITER_MAC;
-    HMAC(EVP_sha256(), c->srv->iterator_key, sizeof(c->srv->iterator_key), raw, (size_t)len,
-         mac, &maclen);
-    if (CRYPTO_memcmp(mac, raw + len, ITER_MAC) != 0) {
-        api_error(c, "InvalidArgumentException", "Invalid ShardIterator.");
+    HMAC(EVP_sha256(), srv->iterator_key, sizeof(srv->iterator_key), raw, (size_t)len, mac,
+         &maclen);
+    if (CRYPTO_memcmp(mac, raw + len, ITER_MAC) != 0)
         return false;
-    }
     it->shard = raw[1] << 8 | raw[2];
     it->seq = get_u64(raw + 3);
     it->created_ms = (int64_t)get_u64(raw + 11);
     it->issued_ms = (int64_t)get_u64(raw + 19);
     memcpy(it->name, raw + ITER_FIXED, (size_t)len - ITER_FIXED);
     it->name[len - ITER_FIXED] = '\0';
+    return true;
+}
+
+/* Decode and check an iterator; false after an error response. */
+static bool
+read_iterator(struct api_call *c, const char *text, size_t n, struct iterator *it)
+{
+    if (n == 0 || n > 512) {
+        api_invalid(c, "shardIterator",
+                    n == 0 ? "Member must have length greater than or equal to 1"
+                           : "Member must have length less than or equal to 512");
+        return false;
+    }
+    if (!decode_iterator(c->srv, text, n, it)) {
+        api_error(c, "InvalidArgumentException", "Invalid ShardIterator.");
+        return false;
+    }
     return true;
 }
 
@@ -1317,7 +1325,7 @@ check_count(struct api_call *c, size_t n, bool present)
     return true;
 }
 
-void
+static void
 kinesis_put_json(struct api_call *c, bool batch)
 {
     struct put_record *raw = sl_arena_alloc(&c->arena, MAX_PUT_RECORDS * sizeof(*raw));
@@ -1347,6 +1355,8 @@ kinesis_put_json(struct api_call *c, bool batch)
             return;
         }
     }
+    if (!api_authorize(c, b.stream_name, b.stream_name_len, b.stream_arn, b.stream_arn_len))
+        return;
     s = named_stream(c, b.stream_name, b.stream_name_len, b.stream_arn, b.stream_arn_len);
     if (s == NULL)
         return;
@@ -1447,30 +1457,66 @@ decrease_retention(struct api_call *c, const struct wire_value *body)
     change_retention(c, body, false);
 }
 
-const struct api_op kinesis_ops[] = {
-    {"PutRecords", put_records_tree},
-    {"PutRecord", put_record_tree},
-    {"GetRecords", get_records},
-    {"GetShardIterator", get_shard_iterator},
-    {"CreateStream", create_stream},
-    {"DeleteStream", delete_stream},
-    {"DescribeStream", describe_stream},
-    {"DescribeStreamSummary", describe_summary},
-    {"ListStreams", list_streams},
-    {"ListShards", list_shards},
-    {"IncreaseStreamRetentionPeriod", increase_retention},
-    {"DecreaseStreamRetentionPeriod", decrease_retention},
-    {NULL, NULL},
+/* A shard iterator names its stream (the operation checks its signature). */
+static bool
+iterator_stream(struct api_call *c, const struct wire_value *body, char *name, size_t size)
+{
+    const struct wire_value *v = wire_get(body, "ShardIterator");
+    struct iterator it;
+
+    if (v == NULL || v->type != WIRE_STRING || v->u.s.n > 512 ||
+        !decode_iterator(c->srv, v->u.s.p, v->u.s.n, &it))
+        return false;
+    snprintf(name, size, "%s", it.name);
+    return true;
+}
+
+/* ListShards' NextToken begins with its stream's name. */
+static bool
+next_token_stream(struct api_call *c, const struct wire_value *body, char *name, size_t size)
+{
+    const struct wire_value *v = wire_get(body, "NextToken");
+    const char *slash;
+
+    (void)c;
+    if (v == NULL || v->type != WIRE_STRING ||
+        (slash = memchr(v->u.s.p, '/', v->u.s.n)) == NULL || (size_t)(slash - v->u.s.p) >= size)
+        return false;
+    snprintf(name, size, "%.*s", (int)(slash - v->u.s.p), v->u.s.p);
+    return true;
+}
+
+static void
+put_records_json(struct api_call *c)
+{
+    kinesis_put_json(c, true);
+}
+
+static void
+put_record_json(struct api_call *c)
+{
+    kinesis_put_json(c, false);
+}
+
+static const struct api_resource stream = {"stream", "StreamName", "StreamARN", NULL};
+static const struct api_resource iterated = {"stream", NULL, "StreamARN", iterator_stream};
+static const struct api_resource listed = {"stream", "StreamName", "StreamARN",
+                                           next_token_stream};
+
+static const struct api_op kinesis_ops[] = {
+    {"PutRecords", &stream, put_records_tree, put_records_json},
+    {"PutRecord", &stream, put_record_tree, put_record_json},
+    {"GetRecords", &iterated, get_records, NULL},
+    {"GetShardIterator", &stream, get_shard_iterator, NULL},
+    {"CreateStream", &stream, create_stream, NULL},
+    {"DeleteStream", &stream, delete_stream, NULL},
+    {"DescribeStream", &stream, describe_stream, NULL},
+    {"DescribeStreamSummary", &stream, describe_summary, NULL},
+    {"ListStreams", NULL, list_streams, NULL},
+    {"ListShards", &listed, list_shards, NULL},
+    {"IncreaseStreamRetentionPeriod", &stream, increase_retention, NULL},
+    {"DecreaseStreamRetentionPeriod", &stream, decrease_retention, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
-void
-kinesis_call(struct api_call *c)
-{
-    /* The JSON puts carry nearly every byte: they skip the tree. */
-    if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecords") == 0)
-        kinesis_put_json(c, true);
-    else if (c->fmt == WIRE_JSON && strcmp(c->op, "PutRecord") == 0)
-        kinesis_put_json(c, false);
-    else
-        api_dispatch(c, kinesis_ops, "Kinesis");
-}
+const struct api kinesis_api = {"Kinesis_20131202", "kinesis", "Kinesis", kinesis_ops};

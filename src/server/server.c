@@ -18,7 +18,9 @@
 #include "commit/commit.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/strlist.h"
 #include "ingest/delivery.h"
+#include "server/guard.h"
 #include "server/server_int.h"
 #include "store/layout.h"
 #include "core/banned.h"
@@ -71,7 +73,7 @@ api_error(struct api_call *c, const char *type, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     atomic_fetch_add(&c->srv->request_errors, 1);
-    SL_DEBUG("server", "%s: %s: %s", c->op ? c->op : "-", type, msg);
+    SL_DEBUG("server", "%s: %s: %s", c->op ? c->op->name : "-", type, msg);
     error_body(c->resp, c->fmt, status, type, msg);
     return 0;
 }
@@ -131,24 +133,91 @@ api_not_served(struct api_call *c, struct stream *s, const char *what)
                      (long long)c->srv->project->config.server.lease_ttl);
 }
 
-void
-api_dispatch(struct api_call *c, const struct api_op *ops, const char *service)
+/* ---- the security layer ------------------------------------------------- */
+
+/* Every API the server has; adding one here puts it behind the layer. */
+static const struct api *const apis[] = {&kinesis_api, &firehose_api};
+
+static void
+refusal_body(struct api_call *c, const struct guard_refusal *r)
+{
+    atomic_fetch_add(&c->srv->request_errors, 1);
+    error_body(c->resp, c->fmt, r->status, r->type, r->message);
+}
+
+bool
+api_authorize(struct api_call *c, const char *name, size_t name_len, const char *arn,
+              size_t arn_len)
+{
+    const struct api_resource *res = c->op->res;
+    struct guard_refusal r;
+    char action[128], resource[2200];
+
+    snprintf(action, sizeof(action), "%s:%s", c->api->service, c->op->name);
+    if (res == NULL)
+        snprintf(resource, sizeof(resource), "*");
+    else if (arn != NULL && arn_len < 2048)
+        snprintf(resource, sizeof(resource), "%.*s", (int)arn_len, arn);
+    else
+        snprintf(resource, sizeof(resource), "arn:aws:%s:%s:%s:%s/%.*s", c->api->service,
+                 c->srv->project->config.server.region, STREAM_ACCOUNT, res->type,
+                 name != NULL && name_len <= 256 ? (int)name_len : 1,
+                 name != NULL && name_len <= 256 ? name : "*");
+    if (guard_authorize(c->srv->guard, c->key_id, action, resource, c->req->peer, &r)) {
+        c->authorized = true;
+        return true;
+    }
+    refusal_body(c, &r);
+    return false;
+}
+
+/* The resource of c->op as the body names it (struct api_resource). */
+static bool
+authorize_body(struct api_call *c, const struct wire_value *body)
+{
+    const struct api_resource *res = c->op->res;
+    const struct wire_value *v;
+    char name[256];
+
+    if (res == NULL)
+        return api_authorize(c, NULL, 0, NULL, 0);
+    if (res->arn_member != NULL && (v = wire_get(body, res->arn_member)) != NULL &&
+        v->type == WIRE_STRING)
+        return api_authorize(c, NULL, 0, v->u.s.p, v->u.s.n);
+    if (res->name_member != NULL && (v = wire_get(body, res->name_member)) != NULL &&
+        v->type == WIRE_STRING)
+        return api_authorize(c, v->u.s.p, v->u.s.n, NULL, 0);
+    if (res->from_token != NULL && res->from_token(c, body, name, sizeof(name)))
+        return api_authorize(c, name, strlen(name), NULL, 0);
+    return api_authorize(c, NULL, 0, NULL, 0);
+}
+
+/*
+ * Run the operation c->op: on the raw JSON body if it has a way to, else
+ * on the parsed body, once authorized.  An operation that answers 200
+ * without having been authorized is a bug in its declaration (a run_json
+ * that does not call api_authorize()); it is refused, not served.
+ */
+static void
+dispatch(struct api_call *c)
 {
     struct wire_value body;
     struct sl_diag d = {0};
 
-    for (const struct api_op *op = ops; op->name != NULL; op++) {
-        if (strcmp(op->name, c->op) != 0)
-            continue;
-        if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0)
-            api_error(c, "SerializationException", "%s", d.msg);
-        else if (body.type != WIRE_MAP)
-            api_error(c, "SerializationException", "the request body must be a structure");
-        else
-            op->run(c, &body);
-        return;
+    if (c->fmt == WIRE_JSON && c->op->run_json != NULL) {
+        c->op->run_json(c);
+    } else if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0) {
+        api_error(c, "SerializationException", "%s", d.msg);
+    } else if (body.type != WIRE_MAP) {
+        api_error(c, "SerializationException", "the request body must be a structure");
+    } else if (authorize_body(c, &body)) {
+        c->op->run(c, &body);
     }
-    api_error(c, "UnknownOperationException", "%s operation %s is not supported.", service, c->op);
+    if (c->resp->status == 200 && !c->authorized) {
+        SL_ERROR("server", "%s:%s answered without authorization: refused", c->api->service,
+                 c->op->name);
+        api_error(c, "InternalFailure", "The operation could not be authorized.");
+    }
 }
 
 /* ---- actions ------------------------------------------------------------ */
@@ -158,19 +227,15 @@ static const char **all_actions;
 static void
 list_actions(void)
 {
-    static const struct {
-        const char *prefix;
-        const struct api_op *ops;
-    } apis[] = {{"kinesis", kinesis_ops}, {"firehose", firehose_ops}};
     size_t n = 1, k = 0;
 
     for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++)
-        for (const struct api_op *op = apis[a].ops; op->name != NULL; op++)
+        for (const struct api_op *op = apis[a]->ops; op->name != NULL; op++)
             n++;
     all_actions = sl_calloc(n + 1, sizeof(*all_actions));
     for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++)
-        for (const struct api_op *op = apis[a].ops; op->name != NULL; op++)
-            all_actions[k++] = sl_printf("%s:%s", apis[a].prefix, op->name);
+        for (const struct api_op *op = apis[a]->ops; op->name != NULL; op++)
+            all_actions[k++] = sl_printf("%s:%s", apis[a]->service, op->name);
     all_actions[k++] = "sluice:GetMetrics";
     all_actions[k] = NULL;
 }
@@ -340,6 +405,7 @@ metrics(struct server *srv, struct sl_buf *b)
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
     commit_metrics(b);
+    guard_metrics(srv->guard, b);
 }
 
 /* ---- routing ------------------------------------------------------------- */
@@ -355,14 +421,126 @@ request_format(const struct http_request *req)
     return f;
 }
 
+/* The API an X-Amz-Target ("<api target>.<operation>") names, or NULL;
+ * *op its operation, or NULL if the API does not have it. */
+static const struct api *
+find_api(const char *target, const struct api_op **op)
+{
+    const char *dot = target ? strchr(target, '.') : NULL;
+
+    *op = NULL;
+    if (dot == NULL)
+        return NULL;
+    for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++) {
+        size_t n = strlen(apis[a]->target);
+
+        if ((size_t)(dot - target) != n || strncmp(target, apis[a]->target, n) != 0)
+            continue;
+        for (const struct api_op *o = apis[a]->ops; o->name != NULL; o++)
+            if (strcmp(o->name, dot + 1) == 0)
+                *op = o;
+        return apis[a];
+    }
+    return NULL;
+}
+
+/*
+ * c->api and c->op from the request's X-Amz-Target.  False after an error
+ * response for a request no API takes; c->op stays NULL for an operation
+ * the API does not have (answered after authentication, as AWS does).
+ */
+static bool
+route(struct api_call *c)
+{
+    const char *target = http_header(c->req, "X-Amz-Target");
+
+    c->api = find_api(target, &c->op);
+    if (c->api != NULL)
+        return true;
+    if (target == NULL)
+        api_error(c, "UnknownOperationException", "The request has no X-Amz-Target header.");
+    else if (strchr(target, '.') == NULL)
+        api_error(c, "UnknownOperationException", "X-Amz-Target '%s' names no operation.",
+                  target);
+    else
+        api_error(c, "UnknownOperationException", "X-Amz-Target '%s' is not served here.",
+                  target);
+    return false;
+}
+
+/*
+ * Who signed c's request, when the server has keys: with whole false from
+ * its head alone (check(), before the body is read: an unsigned 10 MiB put
+ * costs no read), else with its body.  False after an error response.
+ */
+static bool
+authenticate(struct api_call *c, bool whole)
+{
+    struct guard_refusal r;
+    char *key_id;
+
+    if (!guard_keys(c->srv->guard))
+        return true;
+    key_id = sl_arena_alloc(&c->arena, GUARD_KEY_ID_MAX);
+    if (!guard_authenticate(c->srv->guard, c->req, c->api ? c->api->service : NULL, whole,
+                            key_id, &r)) {
+        refusal_body(c, &r);
+        return false;
+    }
+    c->key_id = key_id;
+    return true;
+}
+
+/* GET /metrics: on loopback, or to a key allowed sluice:GetMetrics. */
+static bool
+metrics_allowed(struct server *srv, struct http_request *req, struct http_response *resp)
+{
+    struct api_call c = {.srv = srv, .req = req, .resp = resp, .fmt = WIRE_JSON};
+    static const struct api metrics_api = {"", "sluice", "sluice", NULL};
+    static const struct api_op get_metrics = {"GetMetrics", NULL, NULL, NULL};
+    bool ok;
+
+    if (guard_loopback(req->peer))
+        return true;
+    if (!guard_keys(srv->guard)) {
+        struct guard_refusal r = {403, "AccessDeniedException", ""};
+
+        snprintf(r.message, sizeof(r.message), "/metrics is served on loopback only, or to a "
+                 "signed request whose key may sluice:GetMetrics.");
+        refusal_body(&c, &r);
+        return false;
+    }
+    c.api = &metrics_api;
+    c.op = &get_metrics;
+    sl_arena_init(&c.arena, 4096);
+    ok = authenticate(&c, true) && api_authorize(&c, NULL, 0, NULL, 0);
+    sl_arena_release(&c.arena);
+    return ok;
+}
+
 static bool
 check(void *ctx, const struct http_request *req, enum http_refusal why,
       struct http_response *resp)
 {
     struct server *srv = ctx;
 
-    if (why == HTTP_OK && !atomic_load(&srv->starting))
-        return true;
+    if (why == HTTP_OK && !atomic_load(&srv->starting)) {
+        struct api_call c = {.srv = srv, .req = (struct http_request *)req, .resp = resp,
+                             .fmt = request_format(req)};
+        bool ok;
+
+        if (strcmp(req->method, "POST") != 0 || !guard_keys(srv->guard))
+            return true;
+        sl_arena_init(&c.arena, 4096);
+        /* A target no API takes is answered in handle(), once signed; the
+         * service of its scope is not checked here. */
+        c.api = find_api(http_header(req, "X-Amz-Target"), &c.op);
+        ok = authenticate(&c, false);
+        sl_arena_release(&c.arena);
+        if (!ok)
+            request_id(resp);
+        return ok;
+    }
     request_id(resp);
     if (why == HTTP_OK) {
         /* The listener comes up first (the other nodes learn its URL from
@@ -400,7 +578,6 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct server *srv = ctx;
     struct api_call c = {.srv = srv, .req = req, .resp = resp};
-    const char *target, *dot;
 
     atomic_fetch_add(&srv->requests, 1);
     if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
@@ -417,6 +594,8 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
             return;
         }
         if (strcmp(req->path, "/metrics") == 0) {
+            if (!metrics_allowed(srv, req, resp))
+                return;
             resp->status = 200;
             resp->content_type = "text/plain; version=0.0.4";
             metrics(srv, &resp->body);
@@ -431,25 +610,15 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
     request_id(resp);
     c.fmt = request_format(req);
     sl_arena_init(&c.arena, 64 * 1024);
-    target = http_header(req, "X-Amz-Target");
-    dot = target ? strchr(target, '.') : NULL;
     if (strcmp(req->method, "POST") != 0) {
         api_error(&c, "UnknownOperationException", "%s is not supported; AWS APIs use POST.",
                   req->method);
-    } else if (target == NULL || dot == NULL) {
-        api_error(&c, "UnknownOperationException",
-                  target == NULL ? "The request has no X-Amz-Target header."
-                                 : "X-Amz-Target '%s' names no operation.",
-                  target);
-    } else {
-        c.op = dot + 1;
-        if ((size_t)(dot - target) == 16 && strncmp(target, "Kinesis_20131202", 16) == 0)
-            kinesis_call(&c);
-        else if ((size_t)(dot - target) == 17 && strncmp(target, "Firehose_20150804", 17) == 0)
-            firehose_call(&c);
+    } else if (route(&c) && authenticate(&c, true)) {
+        if (c.op == NULL)
+            api_error(&c, "UnknownOperationException", "%s operation %s is not supported.",
+                      c.api->title, strchr(http_header(req, "X-Amz-Target"), '.') + 1);
         else
-            api_error(&c, "UnknownOperationException", "X-Amz-Target '%s' is not served here.",
-                      target);
+            dispatch(&c);
     }
     sl_arena_release(&c.arena);
 }
@@ -505,12 +674,60 @@ out:
     return rc;
 }
 
+struct undeclared {
+    struct server *srv;
+    struct sl_strlist *declared; /* stream names the source files declare */
+    struct sl_strlist gone;      /* declared streams they no longer do */
+};
+
+static int
+no_longer_declared(void *arg, struct stream *s)
+{
+    struct undeclared *u = arg;
+
+    if (s->def.declared && !sl_strlist_has(u->declared, s->def.name))
+        sl_strlist_add(&u->gone, s->def.name);
+    return 0;
+}
+
+/*
+ * A stream whose declaration left its source file stays, records and all
+ * (removing a line must not delete data), but is no longer declared: the
+ * APIs may then delete or change it like one they created.
+ */
+static int
+undeclare_streams(struct server *srv, struct sl_strlist *declared, struct sl_diag *d)
+{
+    struct undeclared u = {srv, declared, {0}};
+    int rc = 0;
+
+    streams_each(srv->streams, no_longer_declared, &u);
+    for (size_t i = 0; i < u.gone.n && rc == 0; i++) {
+        struct stream *s = streams_get(srv->streams, u.gone.v[i], strlen(u.gone.v[i]));
+
+        if (s == NULL)
+            continue;
+        struct catalog_stream def = s->def;
+
+        def.declared = false;
+        rc = streams_update(srv->streams, s, &def, d);
+        if (rc == 0)
+            SL_INFO("server", "stream %s is no longer declared by source %s: it stays, "
+                    "with its records, until DeleteStream", s->def.name,
+                    s->def.source ? s->def.source : "-");
+        stream_release(s);
+    }
+    sl_strlist_release(&u.gone);
+    return rc;
+}
+
 /* Streams declared in source files exist from start-up on; one that
  * another node declared already is simply there. */
 static int
 declare_streams(struct server *srv, struct sl_diag *d)
 {
     const char **names;
+    struct sl_strlist declared = {0};
     size_t n;
     int rc = project_source_names(srv->project, &names, &n, d);
 
@@ -523,6 +740,7 @@ declare_streams(struct server *srv, struct sl_diag *d)
             continue;
         const struct source_stream *st = &src->stream;
 
+        sl_strlist_add(&declared, st->name);
         struct catalog_stream def = {
             .name = st->name,
             .kind = st->kind,
@@ -575,6 +793,9 @@ declare_streams(struct server *srv, struct sl_diag *d)
         rc = streams_update(srv->streams, s, &def, d);
         stream_release(s);
     }
+    if (rc == 0)
+        rc = undeclare_streams(srv, &declared, d);
+    sl_strlist_release(&declared);
     return rc;
 }
 
@@ -626,6 +847,37 @@ node_url(struct server *srv, const char *addr)
 }
 
 /*
+ * Safe by default: without keys nothing is signed, so the server listens on
+ * loopback only, where the only clients are this machine's; any other
+ * address needs keys, or --insecure (said at every start, since it is
+ * easy to forget in a unit file).
+ */
+static int
+safe_default(struct server *srv, const char *addr, bool insecure, struct sl_diag *d)
+{
+    size_t n = guard_key_count(srv->guard);
+
+    if (guard_keys(srv->guard)) {
+        SL_INFO("server", "%zu access key%s: every API request must be signed (SigV4)", n,
+                n == 1 ? "" : "s");
+        return 0;
+    }
+    if (guard_loopback(addr)) {
+        SL_INFO("server", "no credentials configured: answering on loopback (%s) only, "
+                "unsigned; `sluice keys add` makes every request need a signature", addr);
+        return 0;
+    }
+    if (!insecure)
+        return sl_fail(d, SL_ERR_INPUT,
+                       "refusing to listen on %s without credentials: anyone who can reach it "
+                       "could put to and read every stream; add a key (sluice keys add NAME, "
+                       "see server.credentials) or pass --insecure", addr);
+    SL_WARN("server", "--insecure: listening on %s without credentials; anyone who can "
+            "reach it may call every API unsigned", addr);
+    return 0;
+}
+
+/*
  * Start-up order: the listener first, turning requests away (503) until
  * the end, since this node's leases carry its URL; then the streams, each
  * unserved; the declared ones created or brought up to date; the first
@@ -648,6 +900,10 @@ server_start(struct project *p, const struct server_options *o, struct server **
     srv->project = p;
     atomic_init(&srv->starting, true);
     rc = split_listen(o && o->listen ? o->listen : cfg->listen, addr, sizeof(addr), &port, d);
+    if (rc == 0)
+        rc = guard_open(p, &srv->guard, d);
+    if (rc == 0)
+        rc = safe_default(srv, addr, o && o->insecure, d);
     if (rc == 0)
         rc = sl_mkdirs(streams, 0755, d);
     free(streams);
@@ -689,6 +945,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
         if (srv->delivery != NULL)
             delivery_stop(srv->delivery);
         streams_close(srv->streams);
+        guard_close(srv->guard);
         free(srv);
         return rc;
     }
@@ -717,5 +974,6 @@ server_stop(struct server *s)
     http_stop(s->http);
     delivery_stop(s->delivery);
     streams_close(s->streams);
+    guard_close(s->guard);
     free(s);
 }

@@ -33,6 +33,7 @@ struct server;
 /* Overrides from the command line; NULL/0 keeps sluice.yaml's value. */
 struct server_options {
     const char *listen; /* "ADDRESS:PORT", port 0 = any free port */
+    bool insecure;      /* serve a non-loopback address without credentials */
 };
 
 /*

@@ -16,12 +16,14 @@
 #include "server/wire.h"
 
 struct delivery;
+struct guard;
 
 struct server {
     struct project *project;
     struct streams *streams;
     struct http_server *http;
     struct delivery *delivery;
+    struct guard *guard;             /* signatures, policies, audit */
     char address[128];
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */
     char holder[STREAM_HOLDER_MAX]; /* this node's lease holder id */
@@ -40,7 +42,10 @@ struct api_call {
     struct http_request *req;
     struct http_response *resp;
     enum wire_format fmt;
-    const char *op;        /* the operation name from X-Amz-Target */
+    const struct api *api;   /* the API the request is for */
+    const struct api_op *op; /* its operation */
+    const char *key_id;      /* the access key that signed it; NULL without keys */
+    bool authorized;         /* api_authorize() allowed it */
     struct sl_arena arena; /* dies with the request */
     struct wire_writer w;  /* the response body, once started */
 };
@@ -56,19 +61,66 @@ int api_error(struct api_call *c, const char *type, const char *fmt, ...)
  * constraint: Member must ..." */
 int api_invalid(struct api_call *c, const char *member, const char *constraint);
 
-/* An operation of an API, run on the parsed request body (a map). */
-struct api_op {
-    const char *name;
-    void (*run)(struct api_call *c, const struct wire_value *body);
+/*
+ * APIs are declared, not programmed against the security layer.  An API is
+ * its X-Amz-Target prefix, the service name that both its request
+ * signatures (the SigV4 credential scope) and its actions in policies
+ * ("kinesis:PutRecord") carry, and a table of operations.  Each operation
+ * names the resource it acts on (below); the dispatcher authenticates the
+ * request, finds that resource in the body, asks the key's policy, and
+ * only then runs the operation.  A new API is protected by adding its
+ * table to the list in server.c.
+ */
+
+/*
+ * Where an operation's resource is named, as the ARN a policy's Resource
+ * is matched against: arn:aws:<service>:<region>:<account>:<type>/<name>.
+ * The first of these that the body has is used: arn_member (a whole ARN,
+ * taken as given: the operation checks that it is well formed), then
+ * name_member, then from_token (a resource named inside a token the
+ * server issued, such as a shard iterator).  A body naming none is judged
+ * against the name "*", which only a key allowed every resource of the
+ * type passes; the operation then refuses the body itself.
+ */
+struct api_resource {
+    const char *type;        /* "stream", "deliverystream" */
+    const char *name_member; /* "StreamName" */
+    const char *arn_member;  /* "StreamARN", or NULL */
+    /* The resource's name from a token in body, into name; false if the
+     * body has no such token or it names nothing (no error response). */
+    bool (*from_token)(struct api_call *c, const struct wire_value *body, char *name,
+                       size_t size);
 };
 
-/* The operations of each API, NULL-terminated. */
-extern const struct api_op kinesis_ops[], firehose_ops[];
+/* An operation of an API. */
+struct api_op {
+    const char *name;                /* "PutRecords"; the action is "<service>:<name>" */
+    const struct api_resource *res;  /* NULL: the action takes no resource ("*") */
+    /* The operation, on the parsed request body (a map). */
+    void (*run)(struct api_call *c, const struct wire_value *body);
+    /* Optional: the operation on the raw JSON body, without a tree (the
+     * puts).  It must call api_authorize() once it has found the resource
+     * and stop if that refuses. */
+    void (*run_json)(struct api_call *c);
+};
 
-/* Parse the body in the request's format and run the operation named by
- * c->op from ops (NULL-terminated); SerializationException for a body that
- * does not parse, UnknownOperationException for an operation not there. */
-void api_dispatch(struct api_call *c, const struct api_op *ops, const char *service);
+struct api {
+    const char *target;   /* X-Amz-Target prefix: "Kinesis_20131202" */
+    const char *service;  /* SigV4 scope and action prefix: "kinesis" */
+    const char *title;    /* in messages: "Kinesis" */
+    const struct api_op *ops; /* NULL-terminated */
+};
+
+extern const struct api kinesis_api, firehose_api;
+
+/*
+ * May the request's key do c->op on the resource named by name or arn
+ * (either may be NULL)?  True, or false after an AccessDeniedException
+ * response (written to the audit log and counted).  api_dispatch() calls
+ * it for every operation; run_json operations call it themselves.
+ */
+bool api_authorize(struct api_call *c, const char *name, size_t name_len, const char *arn,
+                   size_t arn_len);
 
 /*
  * Answer a request for s, a stream this node does not serve (s->served is
@@ -106,10 +158,5 @@ struct put_outcome {
 int stream_put(struct api_call *c, struct stream *s, const struct put_item *recs, size_t n,
                bool single, struct put_outcome *o);
 
-/* The API modules: each answers the operations of its target prefix. */
-void kinesis_call(struct api_call *c);
-void firehose_call(struct api_call *c);
-/* The Kinesis fast path for JSON PutRecords/PutRecord, on the raw body. */
-void kinesis_put_json(struct api_call *c, bool batch);
 
 #endif
