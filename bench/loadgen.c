@@ -44,6 +44,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -91,6 +94,9 @@ struct options {
     bool retry;                /* --retry failed records and throttled requests */
     double timeout;            /* --timeout seconds to wait for a response */
     bool quiet;                /* --quiet: only the RESULT line */
+    bool sign;                 /* --sign: real SigV4 with the AWS_* environment key */
+    char key_id[128];          /* AWS_ACCESS_KEY_ID, with --sign */
+    char secret[128];          /* AWS_SECRET_ACCESS_KEY, with --sign */
 };
 
 static void
@@ -122,6 +128,10 @@ usage(FILE *out)
             "                      times, with backoff); by default they are only counted\n"
             "  --timeout S         seconds to wait for a response (default 30)\n"
             "  --quiet             print only the RESULT line\n"
+            "  --sign              sign every request (AWS Signature Version 4, region\n"
+            "                      us-east-1) with AWS_ACCESS_KEY_ID and\n"
+            "                      AWS_SECRET_ACCESS_KEY; otherwise the Authorization\n"
+            "                      header only looks signed\n"
             "  -h, --help          this help\n"
             "\n"
             "Each record's Data is a clickstream event, one JSON object and a newline:\n"
@@ -909,8 +919,73 @@ is_throttle(int status, const char *code, size_t n)
  * Requests
  */
 
-/* The request head: AWS CLI's headers with a syntactically valid SigV4
- * Authorization (servers here do not verify it). */
+/* ---- signing (--sign) ------------------------------------------------------
+ *
+ * AWS Signature Version 4 over exactly the headers request_head() sends
+ * (content-type, host, x-amz-date, x-amz-target) and the body's SHA-256,
+ * as the AWS CLI signs a Kinesis request.  The signing key depends on the
+ * day only; each worker keeps its own.
+ */
+struct signer {
+    char day[9];
+    unsigned char key[32];
+};
+
+static void
+hex32(const unsigned char *p, char *out)
+{
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = "0123456789abcdef"[p[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+static void
+hmac(const void *key, size_t key_len, const char *msg, size_t n, unsigned char out[32])
+{
+    unsigned int len = 32;
+
+    HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, n, out, &len);
+}
+
+static void
+sign(struct signer *sg, const struct options *o, const char *op, const char *amz_date,
+     const char *body, size_t body_len, char signature[65])
+{
+    char canonical[1024], sts[256], body_hex[65], canon_hex[65];
+    unsigned char digest[32];
+    int n;
+
+    if (memcmp(sg->day, amz_date, 8) != 0) {
+        char k[160];
+        unsigned char a[32], b[32];
+
+        memcpy(sg->day, amz_date, 8);
+        sg->day[8] = '\0';
+        n = snprintf(k, sizeof(k), "AWS4%s", o->secret);
+        hmac(k, (size_t)n, sg->day, 8, a);
+        hmac(a, 32, "us-east-1", 9, b);
+        hmac(b, 32, "kinesis", 7, a);
+        hmac(a, 32, "aws4_request", 12, sg->key);
+    }
+    SHA256((const unsigned char *)body, body_len, digest);
+    hex32(digest, body_hex);
+    n = snprintf(canonical, sizeof(canonical),
+                 "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:%s\n"
+                 "x-amz-date:%s\nx-amz-target:Kinesis_20131202.%s\n\n"
+                 "content-type;host;x-amz-date;x-amz-target\n%s",
+                 o->host_header, amz_date, op, body_hex);
+    SHA256((const unsigned char *)canonical, (size_t)n, digest);
+    hex32(digest, canon_hex);
+    n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%.8s/us-east-1/kinesis/aws4_request\n%s",
+                 amz_date, amz_date, canon_hex);
+    hmac(sg->key, 32, sts, (size_t)n, digest);
+    hex32(digest, signature);
+}
+
+/* The request head: AWS CLI's headers with a SigV4 Authorization, real
+ * with --sign, else only well formed. */
 static size_t
 request_head(char *out, size_t cap, const struct options *o, const char *op,
              const char *amz_date, const char *signature, size_t body_len)
@@ -921,13 +996,14 @@ request_head(char *out, size_t cap, const struct options *o, const char *op,
                      "X-Amz-Target: Kinesis_20131202.%s\r\n"
                      "Content-Type: application/x-amz-json-1.1\r\n"
                      "X-Amz-Date: %s\r\n"
-                     "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/%.8s/us-east-1/"
+                     "Authorization: AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/"
                      "kinesis/aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                      "x-amz-target, Signature=%s\r\n"
                      "User-Agent: sluice-loadgen/1\r\n"
                      "Content-Length: %zu\r\n"
                      "\r\n",
-                     o->host_header, op, amz_date, amz_date, signature, body_len);
+                     o->host_header, op, amz_date, o->sign ? o->key_id : "AKIDEXAMPLE",
+                     amz_date, signature, body_len);
 
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -937,11 +1013,14 @@ static int
 control_call(struct conn *c, const char *op, const char *body, struct response *resp)
 {
     char head[1024], ts[TS_LEN], amz_date[17];
+    char signature[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    struct signer sg = {0};
     size_t head_len;
 
     wall_now(ts, amz_date);
-    head_len = request_head(head, sizeof(head), c->opt, op, amz_date,
-                            "0000000000000000000000000000000000000000000000000000000000000000",
+    if (c->opt->sign)
+        sign(&sg, c->opt, op, amz_date, body, strlen(body), signature);
+    head_len = request_head(head, sizeof(head), c->opt, op, amz_date, signature,
                             strlen(body));
     if (head_len == 0) {
         snprintf(c->err, sizeof(c->err), "request head too long");
@@ -1274,6 +1353,7 @@ worker_run(void *arg)
     struct conn c = {.opt = o, .fd = -1};
     struct body b;
     char head[1024], ts[TS_LEN], amz_date[17], signature[65];
+    struct signer sg = {0};
     bool *failed = calloc((size_t)o->records, sizeof(bool));
     int *idx = malloc((size_t)o->records * sizeof(int));
     uint64_t counter = 0, rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(w->id + 1);
@@ -1350,6 +1430,8 @@ worker_run(void *arg)
         for (;;) {
             long long nfail;
 
+            if (o->sign)
+                sign(&sg, o, "PutRecords", amz_date, send_body, send_len, signature);
             head_len = request_head(head, sizeof(head), o, "PutRecords", amz_date, signature,
                                     send_len);
             if (conn_exchange(&c, head, head_len, send_body, send_len, &resp) < 0) {
@@ -1471,6 +1553,7 @@ main(int argc, char **argv)
         {"retry", no_argument, NULL, 'y'},
         {"timeout", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},
+        {"sign", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1547,6 +1630,17 @@ main(int argc, char **argv)
             if (!parse_seconds(optarg, 0.001, 3600, &o.timeout))
                 return bad_usage("--timeout wants seconds, not \"%s\"", optarg);
             break;
+        case 'S': {
+            const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+
+            if (id == NULL || secret == NULL || strlen(id) >= sizeof(o.key_id) ||
+                strlen(secret) >= sizeof(o.secret))
+                return bad_usage("%s", "--sign needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+            snprintf(o.key_id, sizeof(o.key_id), "%s", id);
+            snprintf(o.secret, sizeof(o.secret), "%s", secret);
+            o.sign = true;
+            break;
+        }
         case 'q':
             o.quiet = true;
             break;

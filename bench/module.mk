@@ -6,7 +6,8 @@
 #   $(BUILD)/loadgen       Kinesis PutRecords load generator (bench/loadgen.c)
 #   $(BUILD)/loadgen-sink  a server that accepts everything, to measure
 #                          loadgen's own ceiling (bench/sink.c)
-# loadgen and the sink stand alone: plain sockets and threads, no libsluice.
+# loadgen and the sink stand alone: plain sockets and threads, no libsluice
+# (loadgen takes SHA-256 and HMAC from libcrypto to sign with --sign).
 #
 # make bench runs, each printing its peer's figures beside its own:
 #   bench/shardlog           shard log group commit vs a write+fdatasync each
@@ -43,7 +44,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libsluice.a
 
 $(BUILD)/loadgen: $(BUILD)/bench/loadgen.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcrypto
 
 $(BUILD)/loadgen-sink: $(BUILD)/bench/sink.o
 	@$(if $(Q),echo "  LD      $@")

@@ -17,6 +17,9 @@
 #      memory (VmHWM) just before SIGTERM.
 #   3b. with --baseline: the same with a release's binary (make bench:
 #      BASELINE in bench/module.mk; NAME labels it), in a project of its own.
+#   3c. the new binary again with every request signed (SigV4) by a key the
+#      server checks, alternating with unsigned runs (SIGNED_ROUNDS, 2): the
+#      cost of verifying signatures, as a ratio signed / unsigned.
 #   4. freshness (below), for the new binary and then, with --baseline,
 #      for the release's.
 #
@@ -240,6 +243,38 @@ if [ -n "$old" ]; then
     old_res=$sv_res old_mib=$sv_mib old_note=$sv_note
 fi
 
+# 3c. Signed requests (issue 8): the same load signed with AWS Signature
+# Version 4 by a key the server knows (from the environment), against the
+# same load unsigned on a server without keys.  Two rounds each,
+# alternating, so that a slow moment of the machine does not land on one
+# side only; the better round of each is compared.
+sig_rounds=${SIGNED_ROUNDS:-2}
+sig_best="" unsig_best=""
+better() { # RESULT RESULT: the one with more records/s
+    if [ -z "$2" ] || { [ -n "$1" ] && awk -v a="$(field records_per_s "$1")" \
+            -v b="$(field records_per_s "$2")" 'BEGIN { exit !(a >= b) }'; }; then
+        echo "$1"
+    else
+        echo "$2"
+    fi
+}
+unsig_best=$sl_res
+r=1
+while [ $r -le "$sig_rounds" ]; do
+    if [ $r -gt 1 ]; then
+        serve_run "$sluice" unsigned$r
+        unsig_best=$(better "$sv_res" "$unsig_best")
+    fi
+    export SLUICE_ACCESS_KEY_ID=AKIABENCHKEY23456723 SLUICE_SECRET_ACCESS_KEY=benchsecretbenchsecretbenchsecret12
+    export AWS_ACCESS_KEY_ID=$SLUICE_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SLUICE_SECRET_ACCESS_KEY
+    run_extra="--create $shards --sign"
+    serve_run "$sluice" signed$r
+    run_extra="--create $shards"
+    unset SLUICE_ACCESS_KEY_ID SLUICE_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    sig_best=$(better "$sv_res" "$sig_best")
+    r=$((r + 1))
+done
+
 # The table.
 row() { # LABEL RESULT PEAK_MIB NOTE
     if [ -n "$2" ]; then
@@ -288,7 +323,20 @@ if [ -n "$old" ]; then
         echo "  new / $old_name: not measured"
     fi
 fi
-for f in sink kinesalite old sluice; do
+row "sluice serve, signed (SigV4)" "$sig_best" "" ""
+if [ -n "$sig_best" ] && [ -n "$unsig_best" ]; then
+    awk -v sr="$(field records_per_s "$sig_best")" -v ur="$(field records_per_s "$unsig_best")" \
+        -v s9="$(field p99_ms "$sig_best")" -v u9="$(field p99_ms "$unsig_best")" \
+        -v n="$sig_rounds" '
+        BEGIN {
+            printf "  signed / unsigned (best of %d each): records/s %.3fx (target >= 0.95), ", n,
+                (ur > 0 ? sr / ur : 0)
+            printf "p99 %.3fx (target <= 1.10)\n", (u9 > 0 ? s9 / u9 : 0)
+        }'
+else
+    echo "  signed / unsigned: not measured"
+fi
+for f in sink kinesalite old sluice signed1 signed2 unsigned2; do
     if [ -f "$work/$f.out" ]; then
         sed -n "s/^RESULT /  $f: RESULT /p" "$work/$f.out"
     fi
