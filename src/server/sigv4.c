@@ -1266,7 +1266,7 @@ check_signature(struct sigv4_verifier *v, const struct sigv4_request *req, const
 {
     int n_sha;
     const char *sha_hdr = find_header(req, "x-amz-content-sha256", &n_sha);
-    char body_hex[65] = "", creq_hex[65], date8[9], svc[64], sts[256];
+    char body_hex[65] = "", creq_hex[65], date8[9], sts[256];
     unsigned char key[32], want[32], got[32];
     bool body_hashed = false;
     struct sink s;
@@ -1352,8 +1352,7 @@ check_signature(struct sigv4_verifier *v, const struct sigv4_request *req, const
         fail(out, SIGV4_INCOMPLETE, T_INCOMPLETE, "The credential scope is too long.");
         return;
     }
-    snprintf(svc, sizeof(svc), "%s", service);
-    signing_key(v, key_id, secret, date8, svc, key);
+    signing_key(v, key_id, secret, date8, service, key);
     hmac(key, sizeof(key), sts, (size_t)len, want);
     OPENSSL_cleanse(key, sizeof(key));
     if (!unhex32(c->sig, got) || CRYPTO_memcmp(got, want, sizeof(want)) != 0) {
