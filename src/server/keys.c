@@ -1096,7 +1096,7 @@ keys_remove(const char *path, const char *name_or_id, struct key_info *out, stru
     sl_buf_init(&text);
     sl_buf_init(&rest);
     if (!sl_exists(path))
-        return sl_fail(d, SL_ERR_NOTFOUND, "no key '%.80s': there is no credentials file %s",
+        return sl_fail(d, SL_ERR_NOTFOUND, "unknown key '%.80s': there is no credentials file %s",
                        name_or_id, path);
     lock = lock_file(path, d);
     if (lock < 0)
@@ -1114,8 +1114,8 @@ keys_remove(const char *path, const char *name_or_id, struct key_info *out, stru
 
         sl_buf_init(&names);
         known_names(&f, &names);
-        rc = sl_fail(d, SL_ERR_NOTFOUND, "no key named '%.80s' or with that access key id in "
-                                         "%s", name_or_id, path);
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "unknown key '%.80s': no key in %s has that name or "
+                                         "access key id", name_or_id, path);
         if (f.n > 0)
             sl_diag_detail(d, "The keys are: %s.", names.data);
         else

@@ -462,7 +462,7 @@ TEST(add_and_remove_refuse_bad_input_and_change_nothing)
     CHECK(keys_add(cred, "reader", path, known, &info, &diag) == -ENOENT);
     sl_diag_init(&diag);
     CHECK(keys_remove(cred, "nobody", &info, &diag) == SL_ERR_NOTFOUND);
-    CHECK_HAS(rendered(), "no key named 'nobody'");
+    CHECK_HAS(rendered(), "unknown key 'nobody': no key in ");
     CHECK_HAS(diag.detail, "The keys are: producer (");
     CHECK(strstr(rendered(), a.secret) == NULL && strstr(diag.detail, a.secret) == NULL);
     after = slurp(cred);
