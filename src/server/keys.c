@@ -1158,6 +1158,32 @@ out:
 }
 
 int
+keys_parse(const char *path, const char *text, size_t len, struct key_info **out, size_t *n,
+           struct sl_diag *d)
+{
+    struct credfile f = {0};
+    int rc = cred_parse(path, text, len, &f, d);
+
+    if (rc == 0) {
+        *out = sl_calloc(f.n ? f.n : 1, sizeof(**out));
+        for (size_t i = 0; i < f.n; i++)
+            (*out)[i] = f.s[i].info;
+        *n = f.n;
+    }
+    credfile_release(&f);
+    return rc;
+}
+
+void
+keys_info_free(struct key_info *keys, size_t n)
+{
+    if (keys == NULL)
+        return;
+    explicit_bzero(keys, n * sizeof(*keys));
+    free(keys);
+}
+
+int
 keys_list(const char *path, struct key_info **out, size_t *n, struct sl_diag *d)
 {
     struct sl_buf text;

@@ -140,9 +140,21 @@ int keys_remove(const char *path, const char *name_or_id, struct key_info *out,
                 struct sl_diag *d);
 
 /*
+ * Parse credentials text[0..len) of the file named by path (in messages)
+ * without reading anything else: no permission check, no policies.  *out
+ * is a new array of *n keys in file order, secrets included; the caller
+ * wipes and frees it with keys_info_free().  SL_ERR_INPUT naming path:line.
+ */
+int keys_parse(const char *path, const char *text, size_t len, struct key_info **out,
+               size_t *n, struct sl_diag *d);
+/* Wipe the n entries of keys (secrets included) and free the array. */
+void keys_info_free(struct key_info *keys, size_t n);
+
+/*
  * The keys of the file, in file order, without secrets: *out is a new
  * array of *n entries the caller frees with free().  A missing file has no
- * keys.  Only the file's shape is checked, not the policies.
+ * keys.  Only the file's shape is checked, not the policies.  Free with
+ * keys_info_free() (or free()).
  */
 int keys_list(const char *path, struct key_info **out, size_t *n, struct sl_diag *d);
 

@@ -626,8 +626,8 @@ struct reader_arg {
     struct keyring *k;
     const char *id;
     atomic_bool stop;
-    long lookups;
-    long wrong;
+    atomic_long lookups;
+    atomic_long wrong;
 };
 
 static void *
@@ -641,8 +641,8 @@ reader(void *arg)
         if (!keyring_secret(r->k, r->id, secret, sizeof(secret)) ||
             strcmp(secret, SECRET1) != 0 ||
             keyring_authorize(r->k, r->id, "kinesis:PutRecord", CLICKS, NULL, 0) != POLICY_ALLOW)
-            r->wrong++;
-        r->lookups++;
+            atomic_fetch_add(&r->wrong, 1);
+        atomic_fetch_add(&r->lookups, 1);
     }
     return NULL;
 }
@@ -660,7 +660,9 @@ TEST(readers_while_refreshing)
     r.id = ID1;
     for (int i = 0; i < 2; i++)
         CHECK(pthread_create(&t[i], NULL, reader, &r) == 0);
-    for (int i = 0; i < 40; i++) {
+    /* At least 40 swaps, and until the readers have been at it a while
+     * (on a busy machine they may start late). */
+    for (int i = 0; i < 40 || (atomic_load(&r.lookups) < 2000 && i < 20000); i++) {
         write_cred(i % 2 ? GOOD1 : GOOD1 GOOD2);
         CHECK(keyring_refresh(r.k, &changed, &diag) == 0);
         swaps += changed;
@@ -668,8 +670,8 @@ TEST(readers_while_refreshing)
     atomic_store(&r.stop, true);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
-    CHECK_INT(r.wrong, 0);
-    CHECK(r.lookups > 0);
+    CHECK_INT(atomic_load(&r.wrong), 0);
+    CHECK(atomic_load(&r.lookups) > 0);
     CHECK(swaps >= 39);
     keyring_close(r.k);
     done();
