@@ -22,6 +22,7 @@
  */
 #include "server/keys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -890,6 +891,36 @@ out:
     return rc;
 }
 
+/*
+ * Remove temp files an interrupted writer left beside path (they may hold
+ * secrets).  Call with the lock held: no other writer is between its
+ * create and rename then.
+ */
+static void
+sweep_temps(const char *path)
+{
+    char *dir = sl_dirname(path);
+    const char *base = sl_basename(path);
+    size_t blen = strlen(base);
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+
+    while (dh != NULL && (e = readdir(dh)) != NULL) {
+        size_t n = strlen(e->d_name);
+
+        if (strncmp(e->d_name, ".tmp-", 5) == 0 && n > 5 + blen + 1 &&
+            strcmp(e->d_name + n - blen, base) == 0 && e->d_name[n - blen - 1] == '-') {
+            char *tmp = sl_printf("%s/%s", dir, e->d_name);
+
+            unlink(tmp);
+            free(tmp);
+        }
+    }
+    if (dh != NULL)
+        closedir(dh);
+    free(dir);
+}
+
 static int
 random_bytes(unsigned char *buf, size_t n, struct sl_diag *d)
 {
@@ -979,7 +1010,7 @@ keys_add(const char *path, const char *name, const char *policy_file,
     struct credfile f = {0};
     struct policy *p = NULL;
     char *dir = sl_dirname(path), *policy_copy = NULL;
-    char id[21], secret[41], created[32];
+    char id[21], secret[41], created[32], managed[KEYS_NAME_MAX + 32];
     bool exists;
     int lock = -1, rc;
 
@@ -1012,12 +1043,21 @@ keys_add(const char *path, const char *name, const char *policy_file,
         rc = lock;
         goto out;
     }
+    sweep_temps(path);
     rc = cred_load(path, &text, &f, &exists, NULL, d);
     if (rc < 0) {
         sl_diag_hint(d, "fix the credentials file first; nothing was changed");
         goto out;
     }
+    snprintf(managed, sizeof(managed), "policies/%s.json", name);
     for (size_t i = 0; i < f.n; i++) {
+        if (p != NULL && strcmp(f.s[i].info.policy, managed) == 0) {
+            rc = sl_fail(d, SL_ERR_EXISTS, "cannot copy the policy to %s: it is the policy of "
+                                           "key '%s' (%s:%d)", managed, f.s[i].info.name, path,
+                         f.s[i].policy_line);
+            sl_diag_hint(d, "pick another name");
+            goto out;
+        }
         if (strcmp(f.s[i].info.name, name) == 0) {
             rc = sl_fail(d, SL_ERR_EXISTS, "key '%s' exists already (%s:%d)", name, path,
                          f.s[i].info.line);
@@ -1101,6 +1141,7 @@ keys_remove(const char *path, const char *name_or_id, struct key_info *out, stru
     lock = lock_file(path, d);
     if (lock < 0)
         return lock;
+    sweep_temps(path);
     rc = cred_load(path, &text, &f, &exists, NULL, d);
     if (rc < 0) {
         sl_diag_hint(d, "fix the credentials file first; nothing was changed");
@@ -1132,8 +1173,12 @@ keys_remove(const char *path, const char *name_or_id, struct key_info *out, stru
      * named by hand is theirs. */
     char managed[KEYS_NAME_MAX + 32];
 
+    bool shared = false;
+
     snprintf(managed, sizeof(managed), "policies/%s.json", s->info.name);
-    if (strcmp(s->info.policy, managed) == 0) {
+    for (size_t i = 0; i < f.n; i++)
+        shared = shared || (&f.s[i] != s && strcmp(f.s[i].info.policy, managed) == 0);
+    if (strcmp(s->info.policy, managed) == 0 && !shared) {
         char *dir = sl_dirname(path), *pfile = sl_printf("%s/%s", dir, managed);
 
         if (unlink(pfile) == 0) {

@@ -676,3 +676,44 @@ TEST(readers_while_refreshing)
     keyring_close(r.k);
     done();
 }
+
+TEST(writers_sweep_leftovers_and_respect_shared_policies)
+{
+    struct key_info a, info;
+    char tmp[256], path[256], policy[256];
+
+    fresh();
+    /* A temp file an interrupted writer left (it may hold secrets). */
+    snprintf(tmp, sizeof(tmp), "%s/.sluice/.tmp-99999-credentials", dir);
+    write_mode(tmp, GOOD1, 0600);
+    CHECK(keys_add(cred, "producer", NULL, known, &a, &diag) == 0);
+    CHECK(!sl_exists(tmp));
+
+    /* A hand-written key using the file keys_add would copy to. */
+    snprintf(policy, sizeof(policy), "%s/.sluice/policies/b.json", dir);
+    write_mode(policy, PUT_ONLY, 0600);
+    char *text = slurp(cred), *more = sl_printf("%s\n[a]\naws_access_key_id = " ID1
+                                                "\naws_secret_access_key = " SECRET1
+                                                "\npolicy = policies/b.json\n", text);
+
+    write_cred(more);
+    snprintf(path, sizeof(path), "%s/mine.json", dir);
+    write_mode(path, "{\"Statement\": {\"Effect\": \"Deny\", \"Action\": \"*\", "
+                     "\"Resource\": \"*\"}}", 0644);
+    CHECK(keys_add(cred, "b", path, known, &info, &diag) == SL_ERR_EXISTS);
+    CHECK_HAS(rendered(), "it is the policy of key 'a'");
+    char *kept = slurp(policy);
+
+    CHECK_STR(kept, PUT_ONLY);
+    free(kept);
+    /* b without a policy, then removed: a's policy file stays. */
+    CHECK(keys_add(cred, "b", NULL, known, &info, &diag) == 0);
+    CHECK(keys_remove(cred, "b", NULL, &diag) == 0);
+    CHECK(sl_exists(policy));
+    /* a named policies/b.json by hand: it is not a copy keys_add made for a. */
+    CHECK(keys_remove(cred, "a", NULL, &diag) == 0);
+    CHECK(sl_exists(policy));
+    free(text);
+    free(more);
+    done();
+}
