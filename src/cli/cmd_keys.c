@@ -19,8 +19,7 @@
 #include "core/banned.h"
 
 static void
-json_member(struct sl_buf *b, const char *indent, const char *name, const char *value,
-            bool last)
+json_member(struct sl_buf *b, const char *indent, const char *name, const char *value, bool last)
 {
     sl_buf_addf(b, "%s\"%s\": ", indent, name);
     sl_buf_add_json_str(b, value, strlen(value));
@@ -84,9 +83,10 @@ add(struct cli *c, int argc, char **argv)
     explicit_bzero(k.secret, sizeof(k.secret));
     sl_buf_release(&out);
     if (policy == NULL)
-        fprintf(stderr, "sluice keys: warning: key '%s' has no policy: it may call every "
-                        "action of every API\n"
-                        "  hint: to limit it, remove it and add it again with --policy FILE\n",
+        fprintf(stderr,
+                "sluice keys: warning: key '%s' has no policy: it may call every "
+                "action of every API\n"
+                "  hint: to limit it, remove it and add it again with --policy FILE\n",
                 name);
     return EXIT_OK;
 }
@@ -144,7 +144,8 @@ list(struct cli *c, int argc, char **argv)
         sl_buf_release(&b);
     } else if (n == 0) {
         printf("no keys in %s\n"
-               "add one with 'sluice keys add NAME --policy FILE'\n", c->project->credentials);
+               "add one with 'sluice keys add NAME --policy FILE'\n",
+               c->project->credentials);
     } else {
         printf("%-20s  %-24s  %-32s  %s\n", "name", "access key id", "policy", "created");
         for (size_t i = 0; i < n; i++)
@@ -189,7 +190,9 @@ run(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_keys_cmd = {
-    "keys", run, "access keys of sluice serve: add, list, remove",
+    "keys",
+    run,
+    "access keys of sluice serve: add, list, remove",
     "usage: sluice keys [list [--json]]\n"
     "       sluice keys add NAME [--policy FILE]\n"
     "       sluice keys remove NAME|KEYID\n"

@@ -49,7 +49,7 @@
 
 /* What a file was when it was read, to notice that it changed. */
 struct fileid {
-    char *path;              /* absolute or as given; heap */
+    char *path; /* absolute or as given; heap */
     bool exists;
     dev_t dev;
     ino_t ino;
@@ -59,13 +59,13 @@ struct fileid {
 
 /* One [section] of the file. */
 struct section {
-    struct key_info info;    /* name, id, secret, policy, created, line */
-    int id_line;             /* of aws_access_key_id; 0 if missing */
+    struct key_info info; /* name, id, secret, policy, created, line */
+    int id_line;          /* of aws_access_key_id; 0 if missing */
     int secret_line;
     int policy_line;
     int created_line;
-    size_t start, end;       /* its bytes: from the comments just above its
-                              * header to the next section's start */
+    size_t start, end; /* its bytes: from the comments just above its
+                        * header to the next section's start */
 };
 
 struct credfile {
@@ -130,8 +130,7 @@ fileid_stat(struct fileid *id)
  * NULL) gets the identity of what was read.
  */
 static int
-cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id,
-          struct sl_diag *d)
+cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id, struct sl_diag *d)
 {
     struct stat st;
     int fd, rc = 0;
@@ -141,8 +140,7 @@ cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id
     if (fd < 0 && errno == ENOENT)
         return 0;
     if (fd < 0)
-        return sl_fail(d, -errno, "cannot open credentials file '%s': %s", path,
-                       strerror(errno));
+        return sl_fail(d, -errno, "cannot open credentials file '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) < 0) {
         rc = sl_fail(d, -errno, "cannot stat '%s': %s", path, strerror(errno));
         goto out;
@@ -152,8 +150,9 @@ cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
-        rc = sl_fail(d, SL_ERR_INPUT, "%s is %s by others (mode %04o); it holds secrets: "
-                                      "chmod 600 %s",
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "%s is %s by others (mode %04o); it holds secrets: "
+                     "chmod 600 %s",
                      path, (st.st_mode & 044) ? "readable" : "writable",
                      (unsigned)(st.st_mode & 07777), path);
         goto out;
@@ -178,8 +177,8 @@ cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id
             break;
         text->len += (size_t)n;
         if (text->len > KEYS_FILE_MAX) {
-            rc = sl_fail(d, SL_ERR_LIMIT, "credentials file '%s' is larger than %d bytes",
-                         path, KEYS_FILE_MAX);
+            rc = sl_fail(d, SL_ERR_LIMIT, "credentials file '%s' is larger than %d bytes", path,
+                         KEYS_FILE_MAX);
             goto out;
         }
     }
@@ -195,8 +194,7 @@ out:
 static bool
 is_word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 bool
@@ -238,8 +236,7 @@ secret_valid(const char *s, size_t n)
 #define ID_FORM "16 to 128 letters, digits or '_' (sluice makes 'AKIA' and 16 of A-Z, 2-7)"
 #define SECRET_FORM "16 to 128 printable ASCII characters without spaces (sluice makes 40)"
 
-static int
-cfail(struct sl_diag *d, const char *path, int line, const char *fmt, ...)
+static int cfail(struct sl_diag *d, const char *path, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -281,8 +278,7 @@ end_section(const char *path, const struct section *s, struct sl_diag *d)
     if (s->id_line == 0)
         return cfail(d, path, s->info.line, "key '%s' has no aws_access_key_id", s->info.name);
     if (s->secret_line == 0)
-        return cfail(d, path, s->info.line, "key '%s' has no aws_secret_access_key",
-                     s->info.name);
+        return cfail(d, path, s->info.line, "key '%s' has no aws_secret_access_key", s->info.name);
     return 0;
 }
 
@@ -305,8 +301,9 @@ section_value(const char *path, int line, struct section *s, const char *k, size
         for (size_t i = 0; i < klen && printable; i++)
             printable = is_word_char(k[i]) || k[i] == '-' || k[i] == '.';
         if (printable)
-            return cfail(d, path, line, "unknown key '%.*s' in key '%s' (accepted: "
-                                        ACCEPTED_KEYS ")", (int)klen, k, s->info.name);
+            return cfail(d, path, line,
+                         "unknown key '%.*s' in key '%s' (accepted: " ACCEPTED_KEYS ")", (int)klen,
+                         k, s->info.name);
         return cfail(d, path, line, "unknown key in key '%s' (accepted: " ACCEPTED_KEYS ")",
                      s->info.name);
     }
@@ -319,14 +316,18 @@ section_value(const char *path, int line, struct section *s, const char *k, size
     switch (which) {
     case 0:
         if (!key_id_valid(v, vlen))
-            return cfail(d, path, line, "aws_access_key_id of key '%s' is not of the accepted "
-                                        "form: " ID_FORM, s->info.name);
+            return cfail(d, path, line,
+                         "aws_access_key_id of key '%s' is not of the accepted "
+                         "form: " ID_FORM,
+                         s->info.name);
         set_field(s->info.id, sizeof(s->info.id), v, vlen);
         break;
     case 1:
         if (!secret_valid(v, vlen))
-            return cfail(d, path, line, "aws_secret_access_key of key '%s' is not of the "
-                                        "accepted form: " SECRET_FORM, s->info.name);
+            return cfail(d, path, line,
+                         "aws_secret_access_key of key '%s' is not of the "
+                         "accepted form: " SECRET_FORM,
+                         s->info.name);
         set_field(s->info.secret, sizeof(s->info.secret), v, vlen);
         break;
     case 2:
@@ -339,8 +340,10 @@ section_value(const char *path, int line, struct section *s, const char *k, size
         int64_t usec;
 
         if (vlen >= sizeof(s->info.created) || sl_parse_timestamp(v, vlen, &usec) < 0)
-            return cfail(d, path, line, "created of key '%s' is not a time such as "
-                                        "2026-12-02T05:00:00Z", s->info.name);
+            return cfail(d, path, line,
+                         "created of key '%s' is not a time such as "
+                         "2026-12-02T05:00:00Z",
+                         s->info.name);
         set_field(s->info.created, sizeof(s->info.created), v, vlen);
         break;
     }
@@ -353,8 +356,7 @@ section_value(const char *path, int line, struct section *s, const char *k, size
  * holds what was read so far; release it either way.
  */
 static int
-cred_parse(const char *path, const char *text, size_t len, struct credfile *f,
-           struct sl_diag *d)
+cred_parse(const char *path, const char *text, size_t len, struct credfile *f, struct sl_diag *d)
 {
     const char *p = text, *end = text + len;
     struct section *cur = NULL;
@@ -396,24 +398,27 @@ cred_parse(const char *path, const char *text, size_t len, struct credfile *f,
             const char *ns = ls + 1, *ne = le - 1;
 
             if (le - ls < 2 || *ne != ']')
-                return cfail(d, path, line, "a section header must be [NAME] on a line of "
-                                            "its own");
+                return cfail(d, path, line,
+                             "a section header must be [NAME] on a line of "
+                             "its own");
             trim(&ns, &ne);
             if (cur != NULL && (rc = end_section(path, cur, d)) < 0)
                 return rc;
             if (ne - ns > 8 && memcmp(ns, "profile ", 8) == 0)
-                return cfail(d, path, line, "a credentials file names its keys [NAME], "
-                                            "without 'profile' (that is the config file's "
-                                            "form)");
+                return cfail(d, path, line,
+                             "a credentials file names its keys [NAME], "
+                             "without 'profile' (that is the config file's "
+                             "form)");
             char name[KEYS_NAME_MAX + 1];
 
             if (ne - ns > KEYS_NAME_MAX)
-                return cfail(d, path, line, "key name is longer than %d characters",
-                             KEYS_NAME_MAX);
+                return cfail(d, path, line, "key name is longer than %d characters", KEYS_NAME_MAX);
             set_field(name, sizeof(name), ns, (size_t)(ne - ns));
             if (!keys_name_valid(name))
-                return cfail(d, path, line, "key name '%s' is not of the accepted form: 1 to "
-                                            "64 of A-Z a-z 0-9 _ . -", name);
+                return cfail(d, path, line,
+                             "key name '%s' is not of the accepted form: 1 to "
+                             "64 of A-Z a-z 0-9 _ . -",
+                             name);
             for (size_t i = 0; i < f->n; i++)
                 if (strcmp(f->s[i].info.name, name) == 0)
                     return cfail(d, path, line, "key '%s' is defined twice (first at line %d)",
@@ -434,11 +439,14 @@ cred_parse(const char *path, const char *text, size_t len, struct credfile *f,
 
         /* Not quoted: a stray line may be a secret pasted on its own. */
         if (eq == NULL)
-            return cfail(d, path, line, "line %d is not a [NAME] header, a 'key = value' line "
-                                        "or a comment", line);
+            return cfail(d, path, line,
+                         "line %d is not a [NAME] header, a 'key = value' line "
+                         "or a comment",
+                         line);
         if (cur == NULL)
-            return cfail(d, path, line, "a 'key = value' line before the first [NAME] "
-                                        "header");
+            return cfail(d, path, line,
+                         "a 'key = value' line before the first [NAME] "
+                         "header");
         const char *ks = ls, *ke = eq, *vs = eq + 1, *ve = le;
 
         trim(&ks, &ke);
@@ -455,8 +463,9 @@ cred_parse(const char *path, const char *text, size_t len, struct credfile *f,
     for (size_t i = 0; i < f->n; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(f->s[i].info.id, f->s[j].info.id) == 0)
-                return cfail(d, path, f->s[i].id_line, "key '%s' has the access key id of key "
-                                                       "'%s' (line %d); ids must be unique",
+                return cfail(d, path, f->s[i].id_line,
+                             "key '%s' has the access key id of key "
+                             "'%s' (line %d); ids must be unique",
                              f->s[i].info.name, f->s[j].info.name, f->s[j].id_line);
     return 0;
 }
@@ -476,27 +485,27 @@ cred_load(const char *path, struct sl_buf *text, struct credfile *f, bool *exist
 /* ---- 2. the keyring ------------------------------------------------------ */
 
 struct key {
-    char *name;              /* heap */
-    char *id;                /* heap */
-    char *secret;            /* heap; wiped when freed */
-    struct policy *policy;   /* NULL: every action */
+    char *name;            /* heap */
+    char *id;              /* heap */
+    char *secret;          /* heap; wiped when freed */
+    struct policy *policy; /* NULL: every action */
 };
 
 /* One immutable generation of keys. */
 struct keyset {
     struct key *keys;
     size_t n;
-    struct fileid *files;    /* the credentials file first, then policies */
+    struct fileid *files; /* the credentials file first, then policies */
     size_t nfiles, capfiles;
 };
 
 struct keyring {
-    char *path;                        /* credentials file, or NULL */
-    const char *const *known;          /* borrowed from keyring_open's caller */
-    pthread_rwlock_t lock;             /* guards set (the pointer) */
-    struct keyset *set;                /* in force */
-    struct fileid *failed;             /* the files as they were when a
-                                        * reload last failed; NULL if none */
+    char *path;               /* credentials file, or NULL */
+    const char *const *known; /* borrowed from keyring_open's caller */
+    pthread_rwlock_t lock;    /* guards set (the pointer) */
+    struct keyset *set;       /* in force */
+    struct fileid *failed;    /* the files as they were when a
+                               * reload last failed; NULL if none */
     size_t nfailed;
 };
 
@@ -579,9 +588,10 @@ env_key(struct keyset *s, size_t *cap, const char *const *known, struct sl_diag 
         secret = NULL;
     if (id == NULL && secret == NULL) {
         if (policy != NULL && policy[0] != '\0')
-            return sl_fail(d, SL_ERR_INPUT, "SLUICE_KEY_POLICY is set but "
-                                            "SLUICE_ACCESS_KEY_ID and SLUICE_SECRET_ACCESS_KEY "
-                                            "are not");
+            return sl_fail(d, SL_ERR_INPUT,
+                           "SLUICE_KEY_POLICY is set but "
+                           "SLUICE_ACCESS_KEY_ID and SLUICE_SECRET_ACCESS_KEY "
+                           "are not");
         return 0;
     }
     if (id == NULL || secret == NULL) {
@@ -591,19 +601,22 @@ env_key(struct keyset *s, size_t *cap, const char *const *known, struct sl_diag 
         return SL_ERR_INPUT;
     }
     if (!key_id_valid(id, strlen(id)))
-        return sl_fail(d, SL_ERR_INPUT, "SLUICE_ACCESS_KEY_ID is not of the accepted form: "
-                                        ID_FORM);
+        return sl_fail(d, SL_ERR_INPUT,
+                       "SLUICE_ACCESS_KEY_ID is not of the accepted form: " ID_FORM);
     if (!secret_valid(secret, strlen(secret)))
-        return sl_fail(d, SL_ERR_INPUT, "SLUICE_SECRET_ACCESS_KEY is not of the accepted "
-                                        "form: " SECRET_FORM);
+        return sl_fail(d, SL_ERR_INPUT,
+                       "SLUICE_SECRET_ACCESS_KEY is not of the accepted "
+                       "form: " SECRET_FORM);
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->keys[i].name, KEYS_ENV_NAME) == 0)
-            return sl_fail(d, SL_ERR_INPUT, "the credentials file has a key named '"
-                           KEYS_ENV_NAME "', the name of the key from SLUICE_ACCESS_KEY_ID; "
+            return sl_fail(d, SL_ERR_INPUT,
+                           "the credentials file has a key named '" KEYS_ENV_NAME
+                           "', the name of the key from SLUICE_ACCESS_KEY_ID; "
                            "rename it");
         if (strcmp(s->keys[i].id, id) == 0)
-            return sl_fail(d, SL_ERR_INPUT, "SLUICE_ACCESS_KEY_ID is the access key id of "
-                                            "key '%s' of the credentials file",
+            return sl_fail(d, SL_ERR_INPUT,
+                           "SLUICE_ACCESS_KEY_ID is the access key id of "
+                           "key '%s' of the credentials file",
                            s->keys[i].name);
     }
     if (policy != NULL && policy[0] != '\0') {
@@ -622,8 +635,8 @@ env_key(struct keyset *s, size_t *cap, const char *const *known, struct sl_diag 
  * them changes again.
  */
 static int
-keyset_load(const char *path, const char *const *known, struct keyset **out,
-            struct fileid **tried, size_t *ntried, struct sl_diag *d)
+keyset_load(const char *path, const char *const *known, struct keyset **out, struct fileid **tried,
+            size_t *ntried, struct sl_diag *d)
 {
     struct keyset *s = sl_calloc(1, sizeof(*s));
     struct credfile f = {0};
@@ -646,9 +659,8 @@ keyset_load(const char *path, const char *const *known, struct keyset **out,
             struct policy *p = NULL;
 
             if (sec->info.policy[0] != '\0') {
-                char *pp = sec->info.policy[0] == '/'
-                               ? sl_strdup(sec->info.policy)
-                               : sl_printf("%s/%s", dir, sec->info.policy);
+                char *pp = sec->info.policy[0] == '/' ? sl_strdup(sec->info.policy)
+                                                      : sl_printf("%s/%s", dir, sec->info.policy);
                 char origin[SL_DIAG_AUX / 2];
 
                 snprintf(origin, sizeof(origin), "%s:%d", path, sec->policy_line);
@@ -793,8 +805,8 @@ keyring_secret(void *arg, const char *key_id, char *buf, size_t size)
 }
 
 enum policy_effect
-keyring_authorize(struct keyring *k, const char *key_id, const char *action,
-                  const char *resource, char *name_out, size_t name_size)
+keyring_authorize(struct keyring *k, const char *key_id, const char *action, const char *resource,
+                  char *name_out, size_t name_size)
 {
     enum policy_effect e = POLICY_IMPLICIT_DENY;
     const struct key *key;
@@ -963,8 +975,7 @@ new_key_id(char out[21], struct sl_diag *d)
 static int
 new_secret(char out[41], struct sl_diag *d)
 {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned char r[30];
     int rc = random_bytes(r, sizeof(r), d);
 
@@ -1017,21 +1028,23 @@ keys_add(const char *path, const char *name, const char *policy_file,
     sl_buf_init(&text);
     sl_buf_init(&policy_text);
     if (!keys_name_valid(name)) {
-        rc = sl_fail(d, SL_ERR_INPUT, "cannot name a key '%.80s': names are 1 to 64 of "
-                                      "A-Z a-z 0-9 _ . -", name);
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "cannot name a key '%.80s': names are 1 to 64 of "
+                     "A-Z a-z 0-9 _ . -",
+                     name);
         goto out;
     }
     if (strcmp(name, KEYS_ENV_NAME) == 0) {
-        rc = sl_fail(d, SL_ERR_INPUT, "cannot name a key '" KEYS_ENV_NAME "': it is the name "
-                                      "of the key from SLUICE_ACCESS_KEY_ID");
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "cannot name a key '" KEYS_ENV_NAME "': it is the name "
+                     "of the key from SLUICE_ACCESS_KEY_ID");
         goto out;
     }
     /* The policy is checked before anything is created. */
     if (policy_file != NULL) {
         rc = sl_read_file(policy_file, POLICY_MAX_BYTES, &policy_text, d);
         if (rc == 0)
-            rc = policy_parse(policy_file, policy_text.data, policy_text.len, known_actions,
-                              &p, d);
+            rc = policy_parse(policy_file, policy_text.data, policy_text.len, known_actions, &p, d);
         if (rc < 0)
             goto out;
     }
@@ -1052,17 +1065,20 @@ keys_add(const char *path, const char *name, const char *policy_file,
     snprintf(managed, sizeof(managed), "policies/%s.json", name);
     for (size_t i = 0; i < f.n; i++) {
         if (p != NULL && strcmp(f.s[i].info.policy, managed) == 0) {
-            rc = sl_fail(d, SL_ERR_EXISTS, "cannot copy the policy to %s: it is the policy of "
-                                           "key '%s' (%s:%d)", managed, f.s[i].info.name, path,
-                         f.s[i].policy_line);
+            rc = sl_fail(d, SL_ERR_EXISTS,
+                         "cannot copy the policy to %s: it is the policy of "
+                         "key '%s' (%s:%d)",
+                         managed, f.s[i].info.name, path, f.s[i].policy_line);
             sl_diag_hint(d, "pick another name");
             goto out;
         }
         if (strcmp(f.s[i].info.name, name) == 0) {
             rc = sl_fail(d, SL_ERR_EXISTS, "key '%s' exists already (%s:%d)", name, path,
                          f.s[i].info.line);
-            sl_diag_hint(d, "pick another name, or remove it first with 'sluice keys remove "
-                            "%s'", name);
+            sl_diag_hint(d,
+                         "pick another name, or remove it first with 'sluice keys remove "
+                         "%s'",
+                         name);
             goto out;
         }
     }
@@ -1093,8 +1109,8 @@ keys_add(const char *path, const char *name, const char *policy_file,
         sl_buf_adds(&text, FILE_COMMENT);
     else if (text.len > 0 && text.data[text.len - 1] != '\n')
         sl_buf_addc(&text, '\n');
-    sl_buf_addf(&text, "\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", name,
-                id, secret);
+    sl_buf_addf(&text, "\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", name, id,
+                secret);
     if (p != NULL)
         sl_buf_addf(&text, "policy = policies/%s.json\n", name);
     sl_buf_addf(&text, "created = %s\n", created);
@@ -1155,8 +1171,10 @@ keys_remove(const char *path, const char *name_or_id, struct key_info *out, stru
 
         sl_buf_init(&names);
         known_names(&f, &names);
-        rc = sl_fail(d, SL_ERR_NOTFOUND, "unknown key '%.80s': no key in %s has that name or "
-                                         "access key id", name_or_id, path);
+        rc = sl_fail(d, SL_ERR_NOTFOUND,
+                     "unknown key '%.80s': no key in %s has that name or "
+                     "access key id",
+                     name_or_id, path);
         if (f.n > 0)
             sl_diag_detail(d, "The keys are: %s.", names.data);
         else

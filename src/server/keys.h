@@ -40,9 +40,9 @@
 #include "core/diag.h"
 #include "server/policy.h"
 
-#define KEYS_NAME_MAX 64      /* bytes of a key name */
-#define KEYS_ID_MAX 128       /* bytes of an access key id */
-#define KEYS_SECRET_MAX 128   /* bytes of a secret access key */
+#define KEYS_NAME_MAX 64        /* bytes of a key name */
+#define KEYS_ID_MAX 128         /* bytes of an access key id */
+#define KEYS_SECRET_MAX 128     /* bytes of a secret access key */
 #define KEYS_FILE_MAX (1 << 20) /* a larger credentials file is refused */
 
 /* The name of the key from the environment; refused for file keys. */
@@ -136,8 +136,7 @@ int keys_add(const char *path, const char *name, const char *policy_file,
  * removed, without the secret.  SL_ERR_NOTFOUND naming the known keys if
  * there is no such key.
  */
-int keys_remove(const char *path, const char *name_or_id, struct key_info *out,
-                struct sl_diag *d);
+int keys_remove(const char *path, const char *name_or_id, struct key_info *out, struct sl_diag *d);
 
 /*
  * Parse credentials text[0..len) of the file named by path (in messages)
@@ -145,8 +144,8 @@ int keys_remove(const char *path, const char *name_or_id, struct key_info *out,
  * is a new array of *n keys in file order, secrets included; the caller
  * wipes and frees it with keys_info_free().  SL_ERR_INPUT naming path:line.
  */
-int keys_parse(const char *path, const char *text, size_t len, struct key_info **out,
-               size_t *n, struct sl_diag *d);
+int keys_parse(const char *path, const char *text, size_t len, struct key_info **out, size_t *n,
+               struct sl_diag *d);
 /* Wipe the n entries of keys (secrets included) and free the array. */
 void keys_info_free(struct key_info *keys, size_t n);
 

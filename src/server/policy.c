@@ -84,11 +84,11 @@ struct jv {
 #define JSON_MAX_DEPTH 32
 
 struct jreader {
-    const char *path;  /* for messages */
-    const char *s;     /* next byte */
-    const char *end;   /* end of the text */
-    int line;          /* line of s */
-    int depth;         /* open arrays and objects */
+    const char *path; /* for messages */
+    const char *s;    /* next byte */
+    const char *end;  /* end of the text */
+    int line;         /* line of s */
+    int depth;        /* open arrays and objects */
     struct sl_arena *a;
     struct sl_diag *d;
 };
@@ -181,9 +181,10 @@ read_string(struct jreader *r, struct jv *v)
         if (c == '"')
             break;
         if (c < 0x20) {
-            rc = json_fail(r, r->line, c == '\n' ? "a string runs past the end of its line"
-                                                 : "a control character inside a string "
-                                                   "(write it as an escape)");
+            rc = json_fail(r, r->line,
+                           c == '\n' ? "a string runs past the end of its line"
+                                     : "a control character inside a string "
+                                       "(write it as an escape)");
             goto out;
         }
         if (c != '\\') {
@@ -223,8 +224,9 @@ read_string(struct jreader *r, struct jv *v)
         case 'u':
             break;
         default:
-            rc = json_fail(r, r->line, "an unknown escape in a string (accepted: \\\" \\\\ \\/ "
-                                       "\\b \\f \\n \\r \\t \\uXXXX)");
+            rc = json_fail(r, r->line,
+                           "an unknown escape in a string (accepted: \\\" \\\\ \\/ "
+                           "\\b \\f \\n \\r \\t \\uXXXX)");
             goto out;
         }
         if (r->end - r->s < 4 || hex4(r->s, &cp) < 0) {
@@ -239,8 +241,8 @@ read_string(struct jreader *r, struct jv *v)
         if (cp >= 0xd800 && cp <= 0xdbff) {
             unsigned lo;
 
-            if (r->end - r->s < 6 || r->s[0] != '\\' || r->s[1] != 'u' ||
-                hex4(r->s + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
+            if (r->end - r->s < 6 || r->s[0] != '\\' || r->s[1] != 'u' || hex4(r->s + 2, &lo) < 0 ||
+                lo < 0xdc00 || lo > 0xdfff) {
                 rc = json_fail(r, r->line, "a high surrogate escape without its low half");
                 goto out;
             }
@@ -281,8 +283,9 @@ read_number(struct jreader *r, struct jv *v)
     if (s < r->end && *s == '-')
         s++;
     if (!is_digit(s, r->end))
-        return json_fail(r, r->line, "expected a value (an object, list, string, number, "
-                                     "true, false or null)");
+        return json_fail(r, r->line,
+                         "expected a value (an object, list, string, number, "
+                         "true, false or null)");
     if (*s == '0')
         s++;
     else
@@ -369,8 +372,9 @@ read_array(struct jreader *r, struct jv *v)
             r->s++;
             break;
         }
-        rc = json_fail(r, r->line, r->s < r->end ? "expected ',' or ']' after a list item"
-                                                 : "a list is not closed with ']'");
+        rc = json_fail(r, r->line,
+                       r->s < r->end ? "expected ',' or ']' after a list item"
+                                     : "a list is not closed with ']'");
         goto out;
     }
 done:
@@ -399,9 +403,10 @@ read_object(struct jreader *r, struct jv *v)
 
         skip_space(r);
         if (r->s >= r->end || *r->s != '"') {
-            rc = json_fail(r, r->line, r->s >= r->end ? "an object is not closed with '}'"
-                                                      : "expected a member name in double "
-                                                        "quotes");
+            rc = json_fail(r, r->line,
+                           r->s >= r->end ? "an object is not closed with '}'"
+                                          : "expected a member name in double "
+                                            "quotes");
             goto out;
         }
         key = sl_arena_zalloc(r->a, sizeof(*key));
@@ -444,8 +449,9 @@ read_object(struct jreader *r, struct jv *v)
             r->s++;
             break;
         }
-        rc = json_fail(r, r->line, r->s < r->end ? "expected ',' or '}' after a member"
-                                                 : "an object is not closed with '}'");
+        rc = json_fail(r, r->line,
+                       r->s < r->end ? "expected ',' or '}' after a member"
+                                     : "an object is not closed with '}'");
         goto out;
     }
 done:
@@ -507,9 +513,10 @@ read_value(struct jreader *r, struct jv **out)
         if (*r->s == '-' || (*r->s >= '0' && *r->s <= '9'))
             rc = read_number(r, v);
         else
-            rc = json_fail(r, r->line, *r->s == '\'' ? "strings need double quotes, not single"
-                                                     : "expected a value; strings need double "
-                                                       "quotes");
+            rc = json_fail(r, r->line,
+                           *r->s == '\'' ? "strings need double quotes, not single"
+                                         : "expected a value; strings need double "
+                                           "quotes");
         break;
     }
     if (rc < 0)
@@ -519,8 +526,8 @@ read_value(struct jreader *r, struct jv **out)
 }
 
 static int
-json_parse(const char *path, const char *text, size_t len, struct sl_arena *a,
-           struct jv **root, struct sl_diag *d)
+json_parse(const char *path, const char *text, size_t len, struct sl_arena *a, struct jv **root,
+           struct sl_diag *d)
 {
     struct jreader r = {path, text, text + len, 1, 0, a, d};
     int rc;
@@ -561,18 +568,18 @@ jv_kind_name(const struct jv *v)
 
 /* One statement, ready to evaluate. */
 struct stmt {
-    bool deny;                /* Effect: Deny */
-    bool not_action;          /* NotAction instead of Action */
-    bool not_resource;        /* NotResource instead of Resource */
-    const char **actions;     /* patterns, matched without case */
+    bool deny;            /* Effect: Deny */
+    bool not_action;      /* NotAction instead of Action */
+    bool not_resource;    /* NotResource instead of Resource */
+    const char **actions; /* patterns, matched without case */
     size_t nactions;
-    const char **resources;   /* patterns, matched with case */
+    const char **resources; /* patterns, matched with case */
     size_t nresources;
-    int line;                 /* where the statement starts */
+    int line; /* where the statement starts */
 };
 
 struct policy {
-    struct sl_arena arena;    /* the JSON tree and every string */
+    struct sl_arena arena; /* the JSON tree and every string */
     struct stmt *stmts;
     size_t n;
 };
@@ -580,20 +587,22 @@ struct policy {
 /* What the grammar needs while reading one document. */
 struct pctx {
     const char *path;
-    const char *const *known;  /* NULL-terminated, or NULL: anything */
+    const char *const *known; /* NULL-terminated, or NULL: anything */
     struct sl_arena *a;
     struct sl_diag *d;
 };
 
-#define ACTION_FORMS "accepted forms: \"*\", \"SERVICE:Action\", or a pattern with * and ? " \
-                     "after the colon such as \"kinesis:Put*\""
-#define RESOURCE_FORMS "accepted forms: \"*\", or an ARN such as " \
-                       "\"arn:aws:kinesis:REGION:ACCOUNT:stream/NAME\" or " \
-                       "\"arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME\", with * " \
-                       "and ? wildcards"
+#define ACTION_FORMS                                                                               \
+    "accepted forms: \"*\", \"SERVICE:Action\", or a pattern with * and ? "                        \
+    "after the colon such as \"kinesis:Put*\""
+#define RESOURCE_FORMS                                                                             \
+    "accepted forms: \"*\", or an ARN such as "                                                    \
+    "\"arn:aws:kinesis:REGION:ACCOUNT:stream/NAME\" or "                                           \
+    "\"arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME\", with * "                             \
+    "and ? wildcards"
 
-static int
-pfail(struct pctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pfail(struct pctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 pfail(struct pctx *c, int line, const char *fmt, ...)
@@ -629,8 +638,10 @@ unknown_element(struct pctx *c, const struct jv *key, const char *const *accepte
     sl_buf_init(&list);
     for (size_t i = 0; accepted[i] != NULL; i++) {
         if (same_name_nocase(key->str, accepted[i])) {
-            pfail(c, key->line, "unknown element \"%.64s\" in %s: element names are "
-                                "case-sensitive; write \"%s\"", key->str, where, accepted[i]);
+            pfail(c, key->line,
+                  "unknown element \"%.64s\" in %s: element names are "
+                  "case-sensitive; write \"%s\"",
+                  key->str, where, accepted[i]);
             sl_buf_release(&list);
             return SL_ERR_INPUT;
         }
@@ -644,8 +655,8 @@ unknown_element(struct pctx *c, const struct jv *key, const char *const *accepte
 
 /* A string or a non-empty list of strings into an array of patterns. */
 static int
-string_list(struct pctx *c, const struct jv *key, const struct jv *v, const char ***out,
-            size_t *n, const struct jv ***nodes)
+string_list(struct pctx *c, const struct jv *key, const struct jv *v, const char ***out, size_t *n,
+            const struct jv ***nodes)
 {
     if (v->kind == JV_STRING) {
         *out = sl_arena_alloc(c->a, sizeof(**out));
@@ -656,8 +667,8 @@ string_list(struct pctx *c, const struct jv *key, const struct jv *v, const char
         return 0;
     }
     if (v->kind != JV_ARRAY)
-        return pfail(c, v->line, "\"%s\" must be a string or a list of strings, not %s",
-                     key->str, jv_kind_name(v));
+        return pfail(c, v->line, "\"%s\" must be a string or a list of strings, not %s", key->str,
+                     jv_kind_name(v));
     if (v->n == 0)
         return pfail(c, v->line, "\"%s\" is an empty list: name at least one", key->str);
     *out = sl_arena_alloc(c->a, v->n * sizeof(**out));
@@ -726,15 +737,17 @@ check_action(struct pctx *c, const struct jv *v)
         return pfail(c, v->line, "action \"%.128s\" is not of the %s", s, ACTION_FORMS);
     for (const char *p = s; p < colon; p++) {
         if (*p == '*' || *p == '?')
-            return pfail(c, v->line, "action \"%.128s\": the service prefix cannot hold a "
-                                     "wildcard; %s", s, ACTION_FORMS);
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '-'))
+            return pfail(c, v->line,
+                         "action \"%.128s\": the service prefix cannot hold a "
+                         "wildcard; %s",
+                         s, ACTION_FORMS);
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-'))
             return pfail(c, v->line, "action \"%.128s\" is not of the %s", s, ACTION_FORMS);
     }
     for (const char *p = colon + 1; *p != '\0'; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '*' || *p == '?'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '*' || *p == '?'))
             return pfail(c, v->line, "action \"%.128s\" is not of the %s", s, ACTION_FORMS);
     if (c->known == NULL)
         return 0;
@@ -752,8 +765,10 @@ check_action(struct pctx *c, const struct jv *v)
         sl_diag_detail(c->d, "The %.*s actions are: %s.", (int)slen, s, list.data);
     } else {
         list_services(c, &list);
-        pfail(c, v->line, "action \"%.128s\" matches no known action: no service has the "
-                          "prefix \"%.*s\"", s, (int)slen, s);
+        pfail(c, v->line,
+              "action \"%.128s\" matches no known action: no service has the "
+              "prefix \"%.*s\"",
+              s, (int)slen, s);
         sl_diag_detail(c->d, "The known service prefixes are: %s.", list.data);
     }
     sl_diag_hint(c->d, "%s", ACTION_FORMS);
@@ -772,8 +787,10 @@ check_resource(struct pctx *c, const struct jv *v)
         return 0;
     for (const char *p = s; *p != '\0'; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return pfail(c, v->line, "resource \"%.128s\" holds a space or control character; "
-                                     "%s", s, RESOURCE_FORMS);
+            return pfail(c, v->line,
+                         "resource \"%.128s\" holds a space or control character; "
+                         "%s",
+                         s, RESOURCE_FORMS);
     if (strncmp(s, "arn:", 4) != 0)
         return pfail(c, v->line, "resource \"%.128s\" is neither \"*\" nor an ARN; %s", s,
                      RESOURCE_FORMS);
@@ -786,26 +803,29 @@ check_resource(struct pctx *c, const struct jv *v)
         colons++;
     }
     if (colons < 2)
-        return pfail(c, v->line, "resource \"%.128s\" is not a whole ARN: an ARN has six "
-                                 "parts, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE; %s", s,
-                     RESOURCE_FORMS);
+        return pfail(c, v->line,
+                     "resource \"%.128s\" is not a whole ARN: an ARN has six "
+                     "parts, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE; %s",
+                     s, RESOURCE_FORMS);
     if (part[1] == part[0] + 1)
         return pfail(c, v->line, "resource \"%.128s\" has no partition (arn:aws:...); %s", s,
                      RESOURCE_FORMS);
     const char *svc_end = colons >= 3 ? part[2] - 1 : s + strlen(s);
 
     if (svc_end == part[1])
-        return pfail(c, v->line, "resource \"%.128s\" names no service; %s", s,
-                     RESOURCE_FORMS);
+        return pfail(c, v->line, "resource \"%.128s\" names no service; %s", s, RESOURCE_FORMS);
     for (const char *p = part[1]; p < svc_end; p++)
         if (*p == '*' || *p == '?')
-            return pfail(c, v->line, "resource \"%.128s\": the service segment of an ARN "
-                                     "cannot hold a wildcard; %s", s, RESOURCE_FORMS);
+            return pfail(c, v->line,
+                         "resource \"%.128s\": the service segment of an ARN "
+                         "cannot hold a wildcard; %s",
+                         s, RESOURCE_FORMS);
     /* A * that ends the text may stand for the remaining segments. */
     if (colons < 5 && s[strlen(s) - 1] != '*')
-        return pfail(c, v->line, "resource \"%.128s\" is not a whole ARN: an ARN has six "
-                                 "parts, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE; %s", s,
-                     RESOURCE_FORMS);
+        return pfail(c, v->line,
+                     "resource \"%.128s\" is not a whole ARN: an ARN has six "
+                     "parts, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE; %s",
+                     s, RESOURCE_FORMS);
     return 0;
 }
 
@@ -832,24 +852,30 @@ parse_statement(struct pctx *c, const struct jv *v, struct stmt *st, const struc
     int rc;
 
     if (v->kind != JV_OBJECT)
-        return pfail(c, v->line, "a statement must be an object {\"Effect\": ..., \"Action\": "
-                                 "..., \"Resource\": ...}, not %s", jv_kind_name(v));
+        return pfail(c, v->line,
+                     "a statement must be an object {\"Effect\": ..., \"Action\": "
+                     "..., \"Resource\": ...}, not %s",
+                     jv_kind_name(v));
     memset(st, 0, sizeof(*st));
     st->line = v->line;
     for (size_t i = 0; i < v->n; i++) {
         const struct jv *k = v->keys[i], *val = v->items[i];
 
         if (strcmp(k->str, "Principal") == 0 || strcmp(k->str, "NotPrincipal") == 0)
-            return pfail(c, k->line, "element \"%s\" is not supported: a key's policy is an "
-                                     "identity policy, and the key itself is its principal",
+            return pfail(c, k->line,
+                         "element \"%s\" is not supported: a key's policy is an "
+                         "identity policy, and the key itself is its principal",
                          k->str);
         if (strcmp(k->str, "Condition") == 0)
-            return pfail(c, k->line, "element \"Condition\" is not supported: sluice does "
-                                     "not evaluate conditions");
+            return pfail(c, k->line,
+                         "element \"Condition\" is not supported: sluice does "
+                         "not evaluate conditions");
         if (!in_list(stmt_elements, k->str)) {
             if (in_list(top_elements, k->str))
-                return pfail(c, k->line, "element \"%s\" belongs at the top of the policy, "
-                                         "not in a statement", k->str);
+                return pfail(c, k->line,
+                             "element \"%s\" belongs at the top of the policy, "
+                             "not in a statement",
+                             k->str);
             return unknown_element(c, k, stmt_elements, "a statement");
         }
         if (strcmp(k->str, "Sid") == 0) {
@@ -858,15 +884,19 @@ parse_statement(struct pctx *c, const struct jv *v, struct stmt *st, const struc
             effect = val;
         } else if (strcmp(k->str, "Action") == 0 || strcmp(k->str, "NotAction") == 0) {
             if (action != NULL)
-                return pfail(c, k->line, "a statement has Action or NotAction, not both "
-                                         "(the other is at line %d)", action_key->line);
+                return pfail(c, k->line,
+                             "a statement has Action or NotAction, not both "
+                             "(the other is at line %d)",
+                             action_key->line);
             action = val;
             action_key = k;
             st->not_action = k->str[0] == 'N';
         } else {
             if (resource != NULL)
-                return pfail(c, k->line, "a statement has Resource or NotResource, not both "
-                                         "(the other is at line %d)", resource_key->line);
+                return pfail(c, k->line,
+                             "a statement has Resource or NotResource, not both "
+                             "(the other is at line %d)",
+                             resource_key->line);
             resource = val;
             resource_key = k;
             st->not_resource = k->str[0] == 'N';
@@ -876,19 +906,22 @@ parse_statement(struct pctx *c, const struct jv *v, struct stmt *st, const struc
         if (sid->kind != JV_STRING)
             return pfail(c, sid->line, "\"Sid\" must be a string, not %s", jv_kind_name(sid));
         for (const char *p = sid->str; *p != '\0'; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9')))
-                return pfail(c, sid->line, "\"Sid\" \"%.64s\" may hold only letters A-Z, a-z "
-                                           "and digits 0-9", sid->str);
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+                return pfail(c, sid->line,
+                             "\"Sid\" \"%.64s\" may hold only letters A-Z, a-z "
+                             "and digits 0-9",
+                             sid->str);
         for (size_t i = 0; i < nsids; i++)
             if (sid->len > 0 && strcmp(sids[i]->str, sid->str) == 0)
-                return pfail(c, sid->line, "\"Sid\" \"%.64s\" is used twice (first at line "
-                                           "%d); each statement needs its own", sid->str,
-                             sids[i]->line);
+                return pfail(c, sid->line,
+                             "\"Sid\" \"%.64s\" is used twice (first at line "
+                             "%d); each statement needs its own",
+                             sid->str, sids[i]->line);
     }
     if (effect == NULL)
-        return pfail(c, v->line, "a statement has no \"Effect\" (accepted: \"Allow\", "
-                                 "\"Deny\")");
+        return pfail(c, v->line,
+                     "a statement has no \"Effect\" (accepted: \"Allow\", "
+                     "\"Deny\")");
     if (effect->kind != JV_STRING ||
         (strcmp(effect->str, "Allow") != 0 && strcmp(effect->str, "Deny") != 0))
         return pfail(c, effect->line, "\"Effect\" must be \"Allow\" or \"Deny\"%s%.64s%s",
@@ -920,26 +953,30 @@ parse_document(struct pctx *c, const struct jv *root, struct policy *p)
     int rc;
 
     if (root->kind != JV_OBJECT)
-        return pfail(c, root->line, "a policy must be a JSON object {\"Version\": ..., "
-                                    "\"Statement\": [...]}, not %s", jv_kind_name(root));
+        return pfail(c, root->line,
+                     "a policy must be a JSON object {\"Version\": ..., "
+                     "\"Statement\": [...]}, not %s",
+                     jv_kind_name(root));
     for (size_t i = 0; i < root->n; i++) {
         const struct jv *k = root->keys[i], *val = root->items[i];
 
         if (strcmp(k->str, "Version") == 0) {
-            if (val->kind != JV_STRING || (strcmp(val->str, "2012-10-17") != 0 &&
-                                           strcmp(val->str, "2008-10-17") != 0))
-                return pfail(c, val->line, "\"Version\" must be \"2012-10-17\" or "
-                                           "\"2008-10-17\"");
+            if (val->kind != JV_STRING ||
+                (strcmp(val->str, "2012-10-17") != 0 && strcmp(val->str, "2008-10-17") != 0))
+                return pfail(c, val->line,
+                             "\"Version\" must be \"2012-10-17\" or "
+                             "\"2008-10-17\"");
         } else if (strcmp(k->str, "Id") == 0) {
             if (val->kind != JV_STRING)
-                return pfail(c, val->line, "\"Id\" must be a string, not %s",
-                             jv_kind_name(val));
+                return pfail(c, val->line, "\"Id\" must be a string, not %s", jv_kind_name(val));
         } else if (strcmp(k->str, "Statement") == 0) {
             stmts = val;
         } else if (in_list(stmt_elements, k->str) || strcmp(k->str, "Principal") == 0 ||
                    strcmp(k->str, "Condition") == 0) {
-            return pfail(c, k->line, "element \"%s\" belongs in a statement, inside "
-                                     "\"Statement\": [...]", k->str);
+            return pfail(c, k->line,
+                         "element \"%s\" belongs in a statement, inside "
+                         "\"Statement\": [...]",
+                         k->str);
         } else {
             return unknown_element(c, k, top_elements, "the policy");
         }
@@ -952,11 +989,14 @@ parse_document(struct pctx *c, const struct jv *root, struct policy *p)
         return parse_statement(c, stmts, &p->stmts[0], NULL, 0);
     }
     if (stmts->kind != JV_ARRAY)
-        return pfail(c, stmts->line, "\"Statement\" must be an object or a list of objects, "
-                                     "not %s", jv_kind_name(stmts));
+        return pfail(c, stmts->line,
+                     "\"Statement\" must be an object or a list of objects, "
+                     "not %s",
+                     jv_kind_name(stmts));
     if (stmts->n == 0)
-        return pfail(c, stmts->line, "\"Statement\" is an empty list: a policy needs at least "
-                                     "one statement");
+        return pfail(c, stmts->line,
+                     "\"Statement\" is an empty list: a policy needs at least "
+                     "one statement");
     p->n = stmts->n;
     p->stmts = sl_arena_alloc(&p->arena, p->n * sizeof(*p->stmts));
     sids = sl_arena_alloc(&p->arena, p->n * sizeof(*sids));

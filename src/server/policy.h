@@ -69,13 +69,12 @@ struct policy;
  * not "*" or an ARN: SL_ERR_INPUT with d naming path and line, and *out
  * untouched.
  */
-int policy_parse(const char *path, const char *text, size_t len,
-                 const char *const *known_actions, struct policy **out,
-                 struct sl_diag *d);
+int policy_parse(const char *path, const char *text, size_t len, const char *const *known_actions,
+                 struct policy **out, struct sl_diag *d);
 
 /* policy_parse() of the file at path (at most POLICY_MAX_BYTES). */
-int policy_load(const char *path, const char *const *known_actions,
-                struct policy **out, struct sl_diag *d);
+int policy_load(const char *path, const char *const *known_actions, struct policy **out,
+                struct sl_diag *d);
 
 /*
  * What the policy says to action (e.g. "kinesis:PutRecord") on resource

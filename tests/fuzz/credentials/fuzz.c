@@ -96,8 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(keys_name_valid(keys[i].name));
         CHECK(idn >= 16 && idn <= KEYS_ID_MAX);
         CHECK(sn >= 16 && sn <= KEYS_SECRET_MAX);
-        CHECK(strspn(keys[i].id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
-              idn);
+        CHECK(strspn(keys[i].id,
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == idn);
         for (size_t j = 0; j < sn; j++)
             CHECK(keys[i].secret[j] > ' ' && keys[i].secret[j] < 0x7f);
         CHECK(keys[i].line >= 1 && (size_t)keys[i].line <= lines);

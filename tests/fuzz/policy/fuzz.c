@@ -33,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 static const char *const known[] = {
-    "kinesis:PutRecord",  "kinesis:PutRecords",       "kinesis:GetRecords",
-    "kinesis:ListStreams", "firehose:PutRecordBatch", "firehose:PutRecord",
-    "states:StartExecution", "sluice:GetMetrics",     NULL,
+    "kinesis:PutRecord",     "kinesis:PutRecords",      "kinesis:GetRecords",
+    "kinesis:ListStreams",   "firehose:PutRecordBatch", "firehose:PutRecord",
+    "states:StartExecution", "sluice:GetMetrics",       NULL,
 };
 
 static const char *const resources[] = {

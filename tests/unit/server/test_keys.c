@@ -21,8 +21,8 @@
 #include "test.h"
 
 static const char *const known[] = {
-    "kinesis:PutRecord", "kinesis:PutRecords", "kinesis:GetRecords", "firehose:PutRecordBatch",
-    "sluice:GetMetrics", NULL,
+    "kinesis:PutRecord",       "kinesis:PutRecords", "kinesis:GetRecords",
+    "firehose:PutRecordBatch", "sluice:GetMetrics",  NULL,
 };
 
 #define CLICKS "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"
@@ -30,8 +30,8 @@ static const char *const known[] = {
 #define ID2 "AKIAAAAAAAAAAAAAAAA2"
 #define SECRET1 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE1"
 #define SECRET2 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE2"
-#define PUT_ONLY                                                                           \
-    "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Put*\", \"Resource\": " \
+#define PUT_ONLY                                                                                   \
+    "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Put*\", \"Resource\": "         \
     "\"arn:aws:kinesis:*:*:stream/clicks\"}}\n"
 
 static char dir[64];
@@ -117,9 +117,10 @@ refused(const char *text, int line, const char *want, int at)
     }
     if (rc != SL_ERR_INPUT || diag.line != line || strstr(rendered(), want) == NULL ||
         strcmp(diag.where, cred) != 0 || strstr(rendered(), "EXAMPLE") != NULL) {
-        snprintf(test_why, sizeof(test_why), "test_keys.c:%d: got \"%s\" (line %lld), want "
-                                             "line %d and \"%s\"", at, rendered(),
-                 (long long)diag.line, line, want);
+        snprintf(test_why, sizeof(test_why),
+                 "test_keys.c:%d: got \"%s\" (line %lld), want "
+                 "line %d and \"%s\"",
+                 at, rendered(), (long long)diag.line, line, want);
         longjmp(test_jmp, 1);
     }
 }
@@ -192,10 +193,10 @@ TEST(parse_errors_name_their_line)
             "aws_secret_access_key, policy, created)");
     REFUSED("[a]\naws_access_key_id = " ID1 "\n\n[b]\n", 1, "key 'a' has no aws_secret_access_key");
     REFUSED("[a]\naws_secret_access_key = " SECRET1 "\n", 1, "key 'a' has no aws_access_key_id");
-    REFUSED(GOOD1 "\n[reader]\naws_access_key_id = " ID1 "\naws_secret_access_key = " SECRET2
-                  "\n",
-            6, "key 'reader' has the access key id of key 'producer' (line 2); ids must be "
-               "unique");
+    REFUSED(GOOD1 "\n[reader]\naws_access_key_id = " ID1 "\naws_secret_access_key = " SECRET2 "\n",
+            6,
+            "key 'reader' has the access key id of key 'producer' (line 2); ids must be "
+            "unique");
     REFUSED("[bad name]\n", 1, "key name 'bad name' is not of the accepted form");
     REFUSED("[]\n", 1, "key name '' is not of the accepted form");
     REFUSED("[producer\n", 1, "a section header must be [NAME]");
@@ -223,8 +224,10 @@ TEST(refuses_a_file_others_may_read)
     fresh();
     write_mode(cred, GOOD1, 0644);
     CHECK(keyring_open(cred, known, &k, &diag) == SL_ERR_INPUT);
-    snprintf(want, sizeof(want), "%s is readable by others (mode 0644); it holds secrets: "
-                                 "chmod 600 %s", cred, cred);
+    snprintf(want, sizeof(want),
+             "%s is readable by others (mode 0644); it holds secrets: "
+             "chmod 600 %s",
+             cred, cred);
     CHECK_STR(rendered(), want);
     write_mode(cred, GOOD1, 0640);
     sl_diag_init(&diag);
@@ -282,8 +285,10 @@ TEST(environment_key)
     CHECK_INT(keyring_authorize(k, ID2, "kinesis:GetRecords", CLICKS, NULL, 0),
               POLICY_IMPLICIT_DENY);
     keyring_close(k);
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Allow\",\n\"Action\": \"kinesis:Nope\", "
-                     "\"Resource\": \"*\"}}", 0644);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Allow\",\n\"Action\": \"kinesis:Nope\", "
+               "\"Resource\": \"*\"}}",
+               0644);
     sl_diag_init(&diag);
     CHECK(keyring_open(NULL, known, &k, &diag) == SL_ERR_INPUT);
     CHECK_STR(diag.where, path);
@@ -335,8 +340,10 @@ TEST(policies_of_file_keys)
     keyring_close(k);
 
     /* A broken policy names its own file and line, and the key. */
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Put*\",\n"
-                     "\"Resource\": \"clicks\"}}", 0644);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Put*\",\n"
+               "\"Resource\": \"clicks\"}}",
+               0644);
     sl_diag_init(&diag);
     CHECK(keyring_open(cred, known, &k, &diag) == SL_ERR_INPUT);
     CHECK_STR(diag.where, path);
@@ -450,8 +457,10 @@ TEST(add_and_remove_refuse_bad_input_and_change_nothing)
     sl_diag_init(&diag);
     CHECK(keys_add(cred, "", NULL, known, &info, &diag) == SL_ERR_INPUT);
     snprintf(path, sizeof(path), "%s/bad.json", dir);
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Allow\",\n\"Action\": \"kinesis:Get*\",\n"
-                     "\"Resource\": \"*\", \"Condition\": {}}}", 0644);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Allow\",\n\"Action\": \"kinesis:Get*\",\n"
+               "\"Resource\": \"*\", \"Condition\": {}}}",
+               0644);
     sl_diag_init(&diag);
     CHECK(keys_add(cred, "reader", path, known, &info, &diag) == SL_ERR_INPUT);
     CHECK_STR(diag.where, path);
@@ -496,10 +505,14 @@ TEST(remove_keeps_the_rest_of_the_file)
     write_cred("# my keys\n"
                "\n"
                "# the producer\n"
-               "[producer]\n" "aws_access_key_id = " ID1 "\n" "aws_secret_access_key = " SECRET1 "\n"
+               "[producer]\n"
+               "aws_access_key_id = " ID1 "\n"
+               "aws_secret_access_key = " SECRET1 "\n"
                "\n"
                "# the reader\n"
-               "[reader]\n" "aws_access_key_id = " ID2 "\n" "aws_secret_access_key = " SECRET2 "\n");
+               "[reader]\n"
+               "aws_access_key_id = " ID2 "\n"
+               "aws_secret_access_key = " SECRET2 "\n");
     CHECK(keys_remove(cred, "producer", NULL, &diag) == 0);
     char *text = slurp(cred);
 
@@ -555,16 +568,20 @@ TEST(refresh_picks_up_changes_and_keeps_old_keys_on_a_broken_file)
     /* A policy edited in place. */
     tick();
     snprintf(path, sizeof(path), "%s/.sluice/policies/limited.json", dir);
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Get*\", "
-                     "\"Resource\": \"*\"}}", 0600);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Get*\", "
+               "\"Resource\": \"*\"}}",
+               0600);
     CHECK(keyring_refresh(k, &changed, &diag) == 0);
     CHECK(changed);
     CHECK_INT(keyring_authorize(k, b.id, "kinesis:GetRecords", CLICKS, NULL, 0), POLICY_ALLOW);
 
     /* A broken policy: the old keys stay, the error is reported once. */
     tick();
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Get*\",\n"
-                     "\"Resource\": \"*\",}}", 0600);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"kinesis:Get*\",\n"
+               "\"Resource\": \"*\",}}",
+               0600);
     sl_diag_init(&diag);
     CHECK(keyring_refresh(k, &changed, &diag) == SL_ERR_INPUT);
     CHECK(!changed);
@@ -638,8 +655,7 @@ reader(void *arg)
 
     while (!atomic_load(&r->stop)) {
         /* The key is in every generation, with the same secret. */
-        if (!keyring_secret(r->k, r->id, secret, sizeof(secret)) ||
-            strcmp(secret, SECRET1) != 0 ||
+        if (!keyring_secret(r->k, r->id, secret, sizeof(secret)) || strcmp(secret, SECRET1) != 0 ||
             keyring_authorize(r->k, r->id, "kinesis:PutRecord", CLICKS, NULL, 0) != POLICY_ALLOW)
             atomic_fetch_add(&r->wrong, 1);
         atomic_fetch_add(&r->lookups, 1);
@@ -692,14 +708,17 @@ TEST(writers_sweep_leftovers_and_respect_shared_policies)
     /* A hand-written key using the file keys_add would copy to. */
     snprintf(policy, sizeof(policy), "%s/.sluice/policies/b.json", dir);
     write_mode(policy, PUT_ONLY, 0600);
-    char *text = slurp(cred), *more = sl_printf("%s\n[a]\naws_access_key_id = " ID1
-                                                "\naws_secret_access_key = " SECRET1
-                                                "\npolicy = policies/b.json\n", text);
+    char *text = slurp(cred),
+         *more = sl_printf("%s\n[a]\naws_access_key_id = " ID1 "\naws_secret_access_key = " SECRET1
+                           "\npolicy = policies/b.json\n",
+                           text);
 
     write_cred(more);
     snprintf(path, sizeof(path), "%s/mine.json", dir);
-    write_mode(path, "{\"Statement\": {\"Effect\": \"Deny\", \"Action\": \"*\", "
-                     "\"Resource\": \"*\"}}", 0644);
+    write_mode(path,
+               "{\"Statement\": {\"Effect\": \"Deny\", \"Action\": \"*\", "
+               "\"Resource\": \"*\"}}",
+               0644);
     CHECK(keys_add(cred, "b", path, known, &info, &diag) == SL_ERR_EXISTS);
     CHECK_HAS(rendered(), "it is the policy of key 'a'");
     char *kept = slurp(policy);

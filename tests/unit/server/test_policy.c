@@ -18,10 +18,17 @@
 
 /* A stand-in for server_actions(), with an API the server has not yet. */
 static const char *const known[] = {
-    "kinesis:PutRecord",     "kinesis:PutRecords",     "kinesis:GetRecords",
-    "kinesis:GetShardIterator", "kinesis:ListStreams", "kinesis:DescribeStream",
-    "firehose:PutRecord",    "firehose:PutRecordBatch", "states:StartExecution",
-    "sluice:GetMetrics",     NULL,
+    "kinesis:PutRecord",
+    "kinesis:PutRecords",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListStreams",
+    "kinesis:DescribeStream",
+    "firehose:PutRecord",
+    "firehose:PutRecordBatch",
+    "states:StartExecution",
+    "sluice:GetMetrics",
+    NULL,
 };
 
 #define CLICKS "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"
@@ -57,9 +64,10 @@ refused(const char *text, int line, const char *want, int at)
     sl_diag_format(&diag, msg, sizeof(msg));
     if (diag.code != SL_ERR_INPUT || diag.line != line || strstr(msg, want) == NULL ||
         strcmp(diag.where, "p.json") != 0) {
-        snprintf(test_why, sizeof(test_why), "test_policy.c:%d: got \"%s\" (line %lld), want "
-                                             "line %d and \"%s\"", at, msg,
-                 (long long)diag.line, line, want);
+        snprintf(test_why, sizeof(test_why),
+                 "test_policy.c:%d: got \"%s\" (line %lld), want "
+                 "line %d and \"%s\"",
+                 at, msg, (long long)diag.line, line, want);
         longjmp(test_jmp, 1);
     }
 }
@@ -80,8 +88,8 @@ eval1(const char *policy, const char *action, const char *resource)
     return e;
 }
 
-#define ALLOW_PUT_CLICKS                                                                   \
-    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": "   \
+#define ALLOW_PUT_CLICKS                                                                           \
+    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": "           \
     "\"kinesis:PutRecord\", \"Resource\": \"" CLICKS "\"}]}"
 
 TEST(allow_and_implicit_deny)
@@ -158,11 +166,11 @@ TEST(actions_ignore_case_resources_do_not)
 
 TEST(resource_wildcards)
 {
-    struct policy *p = parse(
-        "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"kinesis:*\", \"Resource\": "
-        "[\"arn:aws:kinesis:us-east-?:*:stream/click*\", \"arn:aws:kinesis:*\"]},"
-        "{\"Effect\": \"Allow\", \"Action\": \"firehose:*\", \"Resource\": "
-        "\"arn:aws:firehose:*:*:deliverystream/l?gs\"}]}");
+    struct policy *p =
+        parse("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"kinesis:*\", \"Resource\": "
+              "[\"arn:aws:kinesis:us-east-?:*:stream/click*\", \"arn:aws:kinesis:*\"]},"
+              "{\"Effect\": \"Allow\", \"Action\": \"firehose:*\", \"Resource\": "
+              "\"arn:aws:firehose:*:*:deliverystream/l?gs\"}]}");
 
     CHECK(p != NULL);
     CHECK_INT(policy_evaluate(p, "kinesis:PutRecord", CLICKS), POLICY_ALLOW);
@@ -183,8 +191,8 @@ TEST(explicit_deny_wins_in_any_order)
         "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"},"
         "{\"Effect\": \"Deny\", \"Action\": \"kinesis:Put*\", \"Resource\": \"" ORDERS "\"}]}";
     const char *deny_first =
-        "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"kinesis:Put*\", \"Resource\": \""
-        ORDERS "\"},{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}";
+        "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"kinesis:Put*\", \"Resource\": "
+        "\"" ORDERS "\"},{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}";
 
     CHECK_INT(eval1(allow_first, "kinesis:PutRecords", ORDERS), POLICY_EXPLICIT_DENY);
     CHECK_INT(eval1(deny_first, "kinesis:PutRecords", ORDERS), POLICY_EXPLICIT_DENY);
@@ -214,17 +222,16 @@ TEST(not_action_and_not_resource)
 TEST(the_zones_of_the_seeds)
 {
     /* A producer may put to its streams and nothing else. */
-    const char *producer =
-        "{\n"
-        "  \"Version\": \"2012-10-17\",\n"
-        "  \"Statement\": [\n"
-        "    {\"Sid\": \"Produce\", \"Effect\": \"Allow\",\n"
-        "     \"Action\": [\"kinesis:PutRecord\", \"kinesis:PutRecords\",\n"
-        "                \"firehose:PutRecord*\"],\n"
-        "     \"Resource\": [\"arn:aws:kinesis:*:*:stream/clicks\",\n"
-        "                  \"arn:aws:firehose:*:*:deliverystream/*\"]}\n"
-        "  ]\n"
-        "}\n";
+    const char *producer = "{\n"
+                           "  \"Version\": \"2012-10-17\",\n"
+                           "  \"Statement\": [\n"
+                           "    {\"Sid\": \"Produce\", \"Effect\": \"Allow\",\n"
+                           "     \"Action\": [\"kinesis:PutRecord\", \"kinesis:PutRecords\",\n"
+                           "                \"firehose:PutRecord*\"],\n"
+                           "     \"Resource\": [\"arn:aws:kinesis:*:*:stream/clicks\",\n"
+                           "                  \"arn:aws:firehose:*:*:deliverystream/*\"]}\n"
+                           "  ]\n"
+                           "}\n";
     struct policy *p = parse(producer);
 
     CHECK(p != NULL);
@@ -303,8 +310,9 @@ TEST(grammar_errors_name_their_line)
     REFUSED("{\"Statement\": [\n\"x\"]}", 2, "a statement must be an object");
     REFUSED("{\n\"version\": \"2012-10-17\"}", 2,
             "element names are case-sensitive; write \"Version\"");
-    REFUSED("{\n\"Foo\": 1}", 2, "unknown element \"Foo\" in the policy (accepted: Version, "
-                                 "Id, Statement)");
+    REFUSED("{\n\"Foo\": 1}", 2,
+            "unknown element \"Foo\" in the policy (accepted: Version, "
+            "Id, Statement)");
     REFUSED("{\n\"Effect\": \"Allow\"}", 2, "element \"Effect\" belongs in a statement");
     REFUSED("{\"Id\": 3, \"Statement\": []}", 1, "\"Id\" must be a string");
     /* Statements: each missing or wrong element at its line. */
@@ -312,8 +320,8 @@ TEST(grammar_errors_name_their_line)
             "a statement has no \"Effect\" (accepted: \"Allow\", \"Deny\")");
     REFUSED("{\"Statement\": [{\n\"Effect\": \"allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}",
             2, "\"Effect\" must be \"Allow\" or \"Deny\", not \"allow\"");
-    REFUSED("{\"Statement\": [{\n\"Effect\": true, \"Action\": \"*\", \"Resource\": \"*\"}]}",
-            2, "\"Effect\" must be \"Allow\" or \"Deny\"");
+    REFUSED("{\"Statement\": [{\n\"Effect\": true, \"Action\": \"*\", \"Resource\": \"*\"}]}", 2,
+            "\"Effect\" must be \"Allow\" or \"Deny\"");
     REFUSED("{\"Statement\": [\n\n{\"Effect\": \"Allow\", \"Resource\": \"*\"}]}", 3,
             "a statement has no \"Action\" or \"NotAction\"");
     REFUSED("{\"Statement\": [\n{\"Effect\": \"Allow\", \"Action\": \"*\"}]}", 2,
@@ -338,19 +346,21 @@ TEST(grammar_errors_name_their_line)
             2, "element \"Version\" belongs at the top of the policy");
     REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\",\n"
             "\"Actions\": \"*\"}]}",
-            2, "unknown element \"Actions\" in a statement (accepted: Sid, Effect, Action, "
-               "NotAction, Resource, NotResource)");
+            2,
+            "unknown element \"Actions\" in a statement (accepted: Sid, Effect, Action, "
+            "NotAction, Resource, NotResource)");
     REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\",\n"
             "\"resource\": \"*\"}]}",
             2, "write \"Resource\"");
     REFUSED("{\"Statement\": [{\"Effect\": \"Allow\",\n\"Action\": [], \"Resource\": \"*\"}]}", 2,
             "\"Action\" is an empty list");
-    REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"*\",\n3], \"Resource\": \"*\"}]}",
-            2, "\"Action\" must list strings, not a number");
+    REFUSED(
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"*\",\n3], \"Resource\": \"*\"}]}",
+        2, "\"Action\" must list strings, not a number");
     REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": {}, \"Resource\": \"*\"}]}", 1,
             "\"Action\" must be a string or a list of strings, not an object");
-    REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\",\n\"Resource\": null}]}",
-            2, "\"Resource\" must be a string or a list of strings, not null");
+    REFUSED("{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\",\n\"Resource\": null}]}", 2,
+            "\"Resource\" must be a string or a list of strings, not null");
     /* Sids. */
     REFUSED("{\"Statement\": [{\"Sid\": \"a-b\",\n\"Effect\": \"Allow\", \"Action\": \"*\", "
             "\"Resource\": \"*\"}]}",
@@ -366,8 +376,9 @@ TEST(grammar_errors_name_their_line)
 
 TEST(action_forms)
 {
-#define ACTION_POLICY(a) "{\"Statement\": [{\"Effect\": \"Allow\",\n\"Action\": [\"*\",\n" a \
-                         "], \"Resource\": \"*\"}]}"
+#define ACTION_POLICY(a)                                                                           \
+    "{\"Statement\": [{\"Effect\": \"Allow\",\n\"Action\": [\"*\",\n" a "], \"Resource\": "        \
+                                                                        "\"*\"}]}"
     REFUSED(ACTION_POLICY("\"PutRecord\""), 3, "accepted forms: \"*\", \"SERVICE:Action\"");
     REFUSED(ACTION_POLICY("\"kinesis:\""), 3, "is not of the accepted forms");
     REFUSED(ACTION_POLICY("\":PutRecord\""), 3, "is not of the accepted forms");
@@ -399,8 +410,9 @@ TEST(action_forms)
 
 TEST(resource_forms)
 {
-#define RESOURCE_POLICY(r) "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\",\n" \
-                           "\"Resource\": [\"*\",\n" r "]}]}"
+#define RESOURCE_POLICY(r)                                                                         \
+    "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\",\n"                                \
+    "\"Resource\": [\"*\",\n" r "]}]}"
     REFUSED(RESOURCE_POLICY("\"stream/clicks\""), 3, "is neither \"*\" nor an ARN");
     CHECK_HAS(diag.msg, "arn:aws:kinesis:REGION:ACCOUNT:stream/NAME");
     REFUSED(RESOURCE_POLICY("\"ARN:aws:kinesis:us-east-1:0:stream/x\""), 3,
