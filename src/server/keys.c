@@ -720,18 +720,20 @@ keyring_open(const char *path, const char *const *known_actions, struct keyring 
 }
 
 size_t
-keyring_count(struct keyring *k)
+keyring_count(const struct keyring *k)
 {
+    /* The lock is not part of the keyring's value: readers take it too. */
+    struct keyring *m = (struct keyring *)k;
     size_t n;
 
-    pthread_rwlock_rdlock(&k->lock);
-    n = k->set->n;
-    pthread_rwlock_unlock(&k->lock);
+    pthread_rwlock_rdlock(&m->lock);
+    n = m->set->n;
+    pthread_rwlock_unlock(&m->lock);
     return n;
 }
 
 bool
-keyring_empty(struct keyring *k)
+keyring_empty(const struct keyring *k)
 {
     return keyring_count(k) == 0;
 }

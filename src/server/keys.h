@@ -70,9 +70,9 @@ int keyring_open(const char *path, const char *const *known_actions, struct keyr
                  struct sl_diag *d);
 
 /* Whether no key is configured at all (no file keys, no environment key). */
-bool keyring_empty(struct keyring *k);
+bool keyring_empty(const struct keyring *k);
 /* The number of keys now. */
-size_t keyring_count(struct keyring *k);
+size_t keyring_count(const struct keyring *k);
 
 /*
  * Re-read the file and every policy if any of them changed (inode, size,
