@@ -296,7 +296,9 @@ section_value(const char *path, int line, struct section *s, const char *k, size
         if (strlen(keys[i]) == klen && memcmp(keys[i], k, klen) == 0)
             which = i;
     if (which < 0) {
-        bool printable = klen <= 64;
+        /* Key names are short; a secret (AWS's are 40 characters) pasted
+         * left of a '=' is not quoted. */
+        bool printable = klen <= 32;
 
         for (size_t i = 0; i < klen && printable; i++)
             printable = is_word_char(k[i]) || k[i] == '-' || k[i] == '.';
@@ -414,11 +416,12 @@ cred_parse(const char *path, const char *text, size_t len, struct credfile *f, s
             if (ne - ns > KEYS_NAME_MAX)
                 return cfail(d, path, line, "key name is longer than %d characters", KEYS_NAME_MAX);
             set_field(name, sizeof(name), ns, (size_t)(ne - ns));
+            /* Not quoted: it might be a secret pasted between brackets. */
             if (!keys_name_valid(name))
                 return cfail(d, path, line,
-                             "key name '%s' is not of the accepted form: 1 to "
-                             "64 of A-Z a-z 0-9 _ . -",
-                             name);
+                             "the key name on line %d is not of the accepted form: 1 to 64 of "
+                             "A-Z a-z 0-9 _ . -",
+                             line);
             for (size_t i = 0; i < f->n; i++)
                 if (strcmp(f->s[i].info.name, name) == 0)
                     return cfail(d, path, line, "key '%s' is defined twice (first at line %d)",

@@ -29,8 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PATH "/p/.sluice/credentials"
 
-/* Whether text holds any secret value of the input that is long enough to
- * be one and is not also a key name (which messages may quote). */
+/*
+ * Whether text holds any secret value of the input that is long enough to
+ * be one.  A value whose characters occur elsewhere in the input too (as a
+ * key name, say, which messages may quote) proves nothing and is skipped.
+ */
 static bool
 quotes_a_secret(const char *text, const uint8_t *data, size_t size)
 {
@@ -53,11 +56,11 @@ quotes_a_secret(const char *text, const uint8_t *data, size_t size)
                 ve--;
             if (ve - v >= 16 && memchr(v, 0, (size_t)(ve - v)) == NULL &&
                 memmem(text, strlen(text), v, (size_t)(ve - v)) != NULL) {
-                /* Unless the same characters also name a key. */
-                char hdr[80];
+                const char *first = memmem(data, size, v, (size_t)(ve - v));
+                const char *next =
+                    memmem(first + 1, (size_t)(end - first - 1), v, (size_t)(ve - v));
 
-                snprintf(hdr, sizeof(hdr), "[%.*s]", (int)(ve - v), v);
-                if (ve - v > 64 || memmem(data, size, hdr, strlen(hdr)) == NULL)
+                if (first == v && next == NULL)
                     return true;
             }
         }

@@ -197,8 +197,12 @@ TEST(parse_errors_name_their_line)
             6,
             "key 'reader' has the access key id of key 'producer' (line 2); ids must be "
             "unique");
-    REFUSED("[bad name]\n", 1, "key name 'bad name' is not of the accepted form");
-    REFUSED("[]\n", 1, "key name '' is not of the accepted form");
+    REFUSED("[bad name]\n", 1, "the key name on line 1 is not of the accepted form: 1 to 64");
+    REFUSED("[]\n", 1, "the key name on line 1 is not of the accepted form");
+    REFUSED(GOOD1 "[wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY]\n", 4,
+            "the key name on line 4 is not of the accepted form");
+    REFUSED(GOOD1 "wJalrXUtnFEMI_K7MDENG_bPxRfiCYEXAMPLEKEY = 1\n", 4,
+            "unknown key in key 'producer'");
     REFUSED("[producer\n", 1, "a section header must be [NAME]");
     REFUSED("[profile producer]\n", 1, "without 'profile'");
     REFUSED("[a]\naws_access_key_id = AKIA-SHORT\n", 2,
