@@ -94,6 +94,10 @@ static const struct sl_conf_key server_keys[] = {
     {"audit_log", SL_CONF_STRING, ".sluice/audit.log", 0, 0,
      offsetof(struct server_settings, audit_log),
      "requests refused by the security layer, one JSON line each (relative to the project)"},
+    {"credentials", SL_CONF_STRING, ".sluice/credentials", 0, 0,
+     offsetof(struct server_settings, credentials),
+     "access keys and their policies ('sluice keys'), relative to this file or absolute; "
+     "only its owner may read it"},
     {NULL},
 };
 
@@ -163,6 +167,19 @@ load_config(struct project *p, struct sl_diag *d)
         p->lake = sl_printf("%s/%s", p->root,
                             strncmp(p->config.lake, "./", 2) == 0 ? p->config.lake + 2
                                                                    : p->config.lake);
+    if (p->config.server.credentials == NULL || p->config.server.credentials[0] == '\0') {
+        sl_fail(d, SL_ERR_INPUT, "key 'server.credentials' must not be empty");
+        sl_diag_at(d, p->config_path, 0, 0, NULL);
+        return SL_ERR_INPUT;
+    }
+    if (p->config.server.credentials[0] == '/')
+        p->credentials = sl_strdup(p->config.server.credentials);
+    else
+        p->credentials =
+            sl_printf("%s/%s", p->root,
+                      strncmp(p->config.server.credentials, "./", 2) == 0
+                          ? p->config.server.credentials + 2
+                          : p->config.server.credentials);
     if (p->config.catalog != NULL && p->config.catalog[0] != '\0') {
         rc = catalog_location_check(p->config.catalog, d);
         if (rc < 0) {
@@ -231,6 +248,7 @@ project_free(struct project *p)
     free(p->config_path);
     free(p->lake);
     free(p->catalog);
+    free(p->credentials);
     free(p);
 }
 
@@ -435,7 +453,8 @@ project_init(const char *dir, struct sl_diag *d)
         if (rc == 0)
             rc = write_new(data, example_data, d);
         if (rc == 0)
-            rc = write_new(ign, "/lake/\n", d);
+            /* The lake is data; .sluice/ holds the access keys (server.credentials). */
+            rc = write_new(ign, "/lake/\n/.sluice/\n", d);
         /* sluice.yaml last: its presence marks a complete project. */
         if (rc == 0)
             rc = sl_write_file_atomic(path, cfg.data, cfg.len, d);

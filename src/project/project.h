@@ -49,6 +49,7 @@ struct server_settings {
     int64_t iterator_ttl;        /* seconds a shard iterator stays valid */
     int64_t lease_ttl;           /* seconds a node's stream lease lasts unrenewed */
     char *audit_log;             /* refused requests, JSON lines */
+    char *credentials;           /* access keys file, as written (server/keys.h) */
 };
 
 /* Everything sluice.yaml can say. */
@@ -65,6 +66,7 @@ struct project {
     char *config_path;    /* root/sluice.yaml */
     char *lake;           /* absolute lake location */
     char *catalog;        /* catalog location for catalog_open() */
+    char *credentials;    /* absolute path of server.credentials */
     struct project_config config;
     struct sl_arena arena; /* owns config strings and loaded sources */
 };

@@ -53,6 +53,10 @@ struct guard {
     size_t nactions;
     _Atomic uint64_t *denied;     /* per action; the last slot for others */
     _Atomic uint64_t unauthenticated[NSTATUS];
+    /* Requests must be signed: keys were configured at some point since
+     * start-up.  It never goes back: a server whose last key was removed
+     * refuses everything rather than serve unsigned requests. */
+    atomic_bool required;
     pthread_t refresher;
     bool refreshing;
     pthread_mutex_t mu;           /* guards stop, and serialises refreshes */
@@ -166,6 +170,8 @@ guard_reload(struct guard *g, struct sl_diag *d)
     rc = keyring_refresh(g->keys, &changed, d);
     if (rc == 0 && changed) {
         sigv4_forget(g->sigv4);
+        if (!keyring_empty(g->keys) && !atomic_exchange(&g->required, true))
+            SL_INFO("guard", "keys configured: from now on every API request must be signed");
         SL_INFO("guard", "keys reloaded: %zu key%s", keyring_count(g->keys),
                 keyring_count(g->keys) == 1 ? "" : "s");
     }
@@ -221,7 +227,9 @@ guard_open(struct project *p, struct guard **out, struct sl_diag *d)
     while (g->actions[g->nactions] != NULL)
         g->nactions++;
     g->denied = sl_calloc(g->nactions + 1, sizeof(*g->denied));
-    rc = keyring_open(p->config.server.credentials, p->root, g->actions, &g->keys, d);
+    rc = keyring_open(p->credentials, g->actions, &g->keys, d);
+    if (rc == 0)
+        atomic_init(&g->required, !keyring_empty(g->keys));
     if (rc == 0)
         rc = open_audit(g, p, d);
     if (rc == 0)
@@ -261,7 +269,7 @@ guard_close(struct guard *g)
 bool
 guard_keys(const struct guard *g)
 {
-    return g != NULL && !keyring_empty(g->keys);
+    return g != NULL && atomic_load(&g->required);
 }
 
 size_t
