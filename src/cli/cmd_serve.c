@@ -54,7 +54,7 @@ run(struct cli *c, int argc, char **argv)
            c->project->lake);
     fflush(stdout);
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-        ;
+        server_reload(srv);
     SL_INFO("serve", "%s: stopping: finishing requests, delivering buffers",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop(srv);
@@ -82,7 +82,8 @@ const struct cli_command cli_serve_cmd = {
     "buffer size or interval, exactly once; with on_arrival: transform each\n"
     "delivered object starts the curated transform.  On SIGTERM or SIGINT the\n"
     "server stops accepting, finishes requests in flight, delivers what it holds\n"
-    "and waits for running transforms.\n"
+    "and waits for running transforms.  On SIGHUP it reads the TLS certificate\n"
+    "and key again for new connections (open ones keep theirs).\n"
     "\n"
     "Several servers may share the project's lake and catalog: each stream is\n"
     "served by one of them at a time, the one holding its lease in the catalog\n"

@@ -45,6 +45,11 @@ int server_start(struct project *p, const struct server_options *o, struct serve
                  struct sl_diag *d);
 /* The address and port actually listened on, e.g. "127.0.0.1:4567". */
 const char *server_address(const struct server *s);
+/*
+ * Re-read what may change while serving (SIGHUP): the TLS certificate and
+ * key, for new connections.  A failure is logged and the old ones stay.
+ */
+void server_reload(struct server *s);
 /* Graceful stop; frees s. */
 void server_stop(struct server *s);
 

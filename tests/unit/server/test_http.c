@@ -34,7 +34,7 @@ struct app {
     int gate;                  /* handle() waits until this many have begun */
     int wait_refused_port;     /* handle() waits until this port refuses */
     atomic_int entered;        /* handle() calls begun */
-    atomic_int refusals[3];    /* check calls by why */
+    atomic_int refusals[4];    /* check calls by why */
     atomic_int checks;
     atomic_int gave_up;        /* handle() calls whose wait hit WAIT_S */
 };
@@ -86,10 +86,12 @@ app_check(void *ctx, const struct http_request *req, enum http_refusal why,
     atomic_fetch_add(&a->checks, 1);
     atomic_fetch_add(&a->refusals[why], 1);
     if (why != HTTP_OK) {
-        resp->status = why == HTTP_TOO_LARGE ? 413 : 400;
+        resp->status = why == HTTP_TOO_LARGE ? 413 : why == HTTP_BUSY ? 503 : 400;
         resp->content_type = "application/x-amz-json-1.1";
         sl_buf_addf(&resp->body, "{\"__type\":\"%s\"}",
-                    why == HTTP_TOO_LARGE ? "TooLarge" : "ProvisionedThroughputExceededException");
+                    why == HTTP_TOO_LARGE ? "TooLarge"
+                    : why == HTTP_BUSY    ? "ServiceUnavailableException"
+                                          : "ProvisionedThroughputExceededException");
         return false;
     }
     if (strcmp(req->path, "/forbidden") == 0) {
@@ -526,39 +528,65 @@ TEST(expect_100_continue)
     http_stop(s);
 }
 
-TEST(connections_over_the_limit_are_closed)
+/*
+ * Over max_connections with nothing evictable (both others idle for less
+ * than a second): 503 through check, then a close.  Once one of them has
+ * idled over a second, a new connection evicts it and is served.
+ */
+TEST(connections_over_the_limit_get_503_then_evict_idle_ones)
 {
     struct app a = {0};
     struct http_config cfg = {.max_connections = 2};
     struct http_server *s = start(&a, &cfg);
+    struct http_stats st;
     struct client c[3];
     struct reply r;
+    int status = 0;
 
-    for (int i = 0; i < 3; i++)
-        client_open(&c[i], http_port(s));
-    /* Let the first two be accepted before the third is judged. */
     for (int i = 0; i < 2; i++) {
+        client_open(&c[i], http_port(s));
         CHECK_INT(roundtrip(&c[i], "GET", "/", NULL, NULL, 0, &r), 0);
         CHECK_INT(r.status, 200);
         reply_release(&r);
     }
-    CHECK(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) < 0);
+    client_open(&c[2], http_port(s));
+    CHECK_INT(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r), 0);
+    if (r.status == 503) {
+        CHECK_HAS(r.body.data, "ServiceUnavailableException");
+        CHECK_HAS(r.head.data, "Connection: close");
+        CHECK(client_closed(&c[2]));
+        CHECK_INT(atomic_load(&a.refusals[HTTP_BUSY]), 1);
+        http_stats(s, &st);
+        CHECK_INT(st.refused_busy, 1);
+    } else {
+        /* This machine took over a second between the requests: c[0] was
+         * evictable already.  Then the eviction below has happened. */
+        CHECK_INT(r.status, 200);
+    }
     reply_release(&r);
     client_close(&c[2]);
-    client_close(&c[0]);
-    /* A slot frees up once the server has seen a connection go. */
-    for (double until = now_s() + WAIT_S;;) {
+
+    /* Bounded polling until c[0] has idled past a second. */
+    for (double until = now_s() + WAIT_S; status != 200 && now_s() < until;) {
         client_open(&c[2], http_port(s));
-        if (roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r) == 0 || now_s() > until)
-            break;
+        CHECK_INT(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r), 0);
+        status = r.status;
         reply_release(&r);
-        client_close(&c[2]);
-        sleep_ms(10);
+        if (status != 200) {
+            client_close(&c[2]);
+            sleep_ms(50);
+        }
     }
+    CHECK_INT(status, 200);
+    CHECK(client_closed(&c[0]));
+    http_stats(s, &st);
+    CHECK(st.evicted >= 1);
+    /* c[1], idle less long (or as long, but younger), is still served. */
+    CHECK_INT(roundtrip(&c[1], "GET", "/", NULL, NULL, 0, &r), 0);
     CHECK_INT(r.status, 200);
     reply_release(&r);
-    client_close(&c[2]);
-    client_close(&c[1]);
+    for (int i = 0; i < 3; i++)
+        client_close(&c[i]);
     http_stop(s);
 }
 
