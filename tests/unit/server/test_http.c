@@ -134,6 +134,13 @@ app_handle(void *ctx, struct http_request *req, struct http_response *resp)
     if (req->body[req->body_len] != '\0')
         resp->status = 500;
     http_response_header(resp, "x-amzn-RequestId", "r-1");
+    if (strcmp(req->path, "/fields") == 0) {
+        sl_buf_addf(&resp->body, "target=%s query=%s peer=%s tls=%d n=%zu", req->target,
+                    req->query, req->peer, req->tls, req->nheaders);
+        for (size_t i = 0; i < req->nheaders; i++)
+            sl_buf_addf(&resp->body, " [%s|%s]", req->headers[i].name, req->headers[i].value);
+        return;
+    }
     if (strcmp(req->path, "/echo") == 0) {
         resp->content_type = "application/octet-stream";
         sl_buf_add(&resp->body, req->body, req->body_len);
@@ -478,9 +485,9 @@ TEST(over_max_body_refused_before_the_body)
     reply_release(&r);
     client_close(&c);
 
-    /* A chunked body is cut off once it passes the limit. */
+    /* A chunked body is refused, with an answer, once it passes the limit. */
     client_open(&c, http_port(s));
-    CHECK_INT(client_send(&c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 57),
+    CHECK_INT(client_send(&c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 56),
               0);
     for (int i = 0; i < 3; i++) {
         char chunk[600];
@@ -490,6 +497,10 @@ TEST(over_max_body_refused_before_the_body)
             client_send(&c, "\r\n", 2) < 0)
             break;
     }
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 413);
+    CHECK_INT(atomic_load(&a.refusals[HTTP_TOO_LARGE]), 2);
+    reply_release(&r);
     CHECK(client_closed(&c));
     CHECK_INT(atomic_load(&a.entered), 0);
     client_close(&c);
@@ -1016,4 +1027,387 @@ TEST(bad_certificates_give_clear_errors)
     CHECK_INT(http_start(&cfg, &h, &s, &d), -EINVAL);
     CHECK(s == NULL);
     sl_rmtree(tls_dir);
+}
+
+/* ---- framing ------------------------------------------------------------ */
+
+/*
+ * Send raw bytes on a new connection and read everything until the server
+ * closes; returns how many responses (status lines) came, with the first
+ * status in *status and the whole text in out.
+ */
+static int
+exchange(int port, const char *raw, size_t len, int *status, struct sl_buf *out)
+{
+    struct client c;
+    int n = 0;
+
+    client_open(&c, port);
+    CHECK_INT(client_send(&c, raw, len), 0);
+    while (client_fill(&c) > 0)
+        ;
+    sl_buf_init(out);
+    sl_buf_add(out, c.in.data ? c.in.data : "", c.in.len);
+    sl_buf_addc(out, '\0');
+    *status = 0;
+    sscanf(out->data, "HTTP/1.1 %d", status);
+    for (const char *p = out->data; (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+        if (p == out->data || p[-1] == '\n')
+            n++;
+    client_close(&c);
+    return n;
+}
+
+/* Each malformed request: exactly one answer with the status, then a close,
+ * and the application never sees it. */
+TEST(framing_errors_get_one_answer_and_a_close)
+{
+    static const struct {
+        const char *req;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "Content-Length"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400, "Content-Length"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 5\r\n\r\nhello", 400, "Content-Length"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400,
+         "too large"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+         400, "different"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!", 400, "different"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\nhello\r\n0\r\n\r\n", 400, "Transfer-Encoding"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "chunked"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "chunked"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n0\r\n\r\n", 501, "Transfer-Encoding"},
+        {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "HTTP/1.0"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "hex"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "10000000000000000\r\n", 400, "2^60"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400,
+         "CRLF"},
+        {"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\n", 400, "obs-fold"},
+        {"GET / HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n", 400, "colon"},
+        {"GET / HTTP/1.1\nHost: x\n\n", 400, "bare LF"},
+        {"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400, "bare CR"},
+        {"GET / HTTP/1.1\r\n\r\n", 400, "Host"},
+        {"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, "Host"},
+        {"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "request line"},
+        {"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP/2.0"},
+        {"GET nopath HTTP/1.1\r\nHost: x\r\n\r\n", 400, "request-target"},
+        {"GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "NUL"},
+        {"POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417,
+         "Expect"},
+    };
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct http_stats st;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sl_buf out;
+        int status, n = exchange(http_port(s), cases[i].req, strlen(cases[i].req), &status, &out);
+
+        if (n != 1 || status != cases[i].status || strstr(out.data, cases[i].says) == NULL)
+            fprintf(stderr, "# case %zu: %d answers, status %d:\n%s\n", i, n, status, out.data);
+        CHECK_INT(n, 1);
+        CHECK_INT(status, cases[i].status);
+        CHECK_HAS(out.data, "Connection: close");
+        CHECK_HAS(out.data, "\"__type\":\"");
+        CHECK_HAS(out.data, cases[i].says);
+        sl_buf_release(&out);
+    }
+    CHECK_INT(atomic_load(&a.entered), 0);
+    http_stats(s, &st);
+    CHECK_INT(st.bad_request, sizeof(cases) / sizeof(cases[0]));
+    http_stop(s);
+}
+
+TEST(repeated_equal_content_lengths_are_one)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "POST", "/echo", "Content-Length: 5\r\n", "hello", 5, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "hello");
+    reply_release(&r);
+    CHECK_INT(roundtrip(&c, "POST", "/echo", "Content-Length: 3, 3\r\n", "abc", 3, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "abc");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(chunked_extensions_and_trailers_are_skipped)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *req = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                      "5;name=value\r\nhello\r\nA ; x\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n"
+                      "GET /after HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, req, strlen(req)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body.data, "hello0123456789");
+    reply_release(&r);
+    /* The request after the trailers, in the same bytes, is the next one. */
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_HAS(r.body.data, "GET /after");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(head_and_pipelining_after_it)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *two = "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, two, strlen(two)), 0);
+    CHECK_INT(client_reply(&c, &r, true), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_HAS(r.head.data, "Content-Length: 38");
+    reply_release(&r);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "GET /g len=0 cl=0 target=- q=- flag=-");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(keep_alive_rules_of_http_1_0_and_1_1)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *ka10 = "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    const char *plain10 = "GET /b HTTP/1.0\r\n\r\n";
+    const char *close11 = "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    /* HTTP/1.0 with keep-alive: kept, and said so. */
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, ka10, strlen(ka10)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_HAS(r.head.data, "Connection: keep-alive");
+    reply_release(&r);
+    /* Plain HTTP/1.0 on it: answered, then closed. */
+    CHECK_INT(client_send(&c, plain10, strlen(plain10)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_HAS(r.body.data, "GET /b");
+    CHECK_HAS(r.head.data, "Connection: close");
+    reply_release(&r);
+    CHECK(client_closed(&c));
+    client_close(&c);
+
+    /* HTTP/1.1 with Connection: close. */
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, close11, strlen(close11)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_HAS(r.body.data, "GET /c");
+    CHECK_HAS(r.head.data, "Connection: close");
+    reply_release(&r);
+    CHECK(client_closed(&c));
+    client_close(&c);
+    http_stop(s);
+}
+
+TEST(request_fields_as_sent)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *req = "GET /fields?b=2&a=%41+x HTTP/1.1\r\nHost: h:1\r\nX-Amz-Date:   20260101T000000Z  \r\n"
+                      "x-amz-date: second\r\nEmpty:\r\n\r\n";
+    struct client c;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, req, strlen(req)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "target=/fields?b=2&a=%41+x query=b=2&a=%41+x peer=127.0.0.1 tls=0 "
+                           "n=4 [Host|h:1] [X-Amz-Date|20260101T000000Z] "
+                           "[x-amz-date|second] [Empty|]");
+    reply_release(&r);
+    /* The decoded forms: path, and the first value of an argument. */
+    CHECK_INT(roundtrip(&c, "GET", "/p%2Fq?q=%41+x&q=2", NULL, NULL, 0, &r), 0);
+    CHECK_STR(r.body.data, "GET /p/q len=0 cl=0 target=- q=A x flag=-");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+}
+
+/* ---- deadlines ------------------------------------------------------- */
+
+/*
+ * A head trickled a byte every 100 ms is dropped at header_timeout_s from
+ * its first byte, with a 408; the trickle does not push the deadline back.
+ */
+TEST(slow_head_dropped_at_header_timeout)
+{
+    struct app a = {0};
+    struct http_config cfg = {.header_timeout_s = 1, .timeout_s = 30};
+    struct http_server *s = start(&a, &cfg);
+    const char *head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    struct http_stats st;
+    struct client c;
+    struct reply r;
+    double t0 = now_s(), took;
+
+    client_open(&c, http_port(s));
+    for (size_t i = 0; i < strlen(head); i++) {
+        struct pollfd p = {c.fd, POLLIN, 0};
+
+        if (client_send(&c, head + i, 1) < 0 || poll(&p, 1, 100) == 1)
+            break;
+    }
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    took = now_s() - t0;
+    CHECK_INT(r.status, 408);
+    CHECK_HAS(r.body.data, "RequestTimeout");
+    reply_release(&r);
+    CHECK(client_closed(&c));
+    CHECK(took >= 0.9 && took < 3.0);
+    http_stats(s, &st);
+    CHECK_INT(st.dropped_header_timeout, 1);
+    CHECK_INT(atomic_load(&a.checks), 0);
+    client_close(&c);
+    http_stop(s);
+}
+
+/*
+ * A body below min_body_rate is dropped after body_grace_s; so is one
+ * that stops short of its Content-Length - at the grace, not at timeout_s.
+ */
+TEST(slow_or_short_body_dropped_after_the_grace)
+{
+    struct app a = {0};
+    struct http_config cfg = {.timeout_s = 30, .body_grace_s = 1, .min_body_rate = 1000};
+    struct http_server *s = start(&a, &cfg);
+    const char *head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+    const char *shortb = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc";
+    struct http_stats st;
+    struct client c;
+    struct reply r;
+    double t0, took;
+
+    client_open(&c, http_port(s));
+    t0 = now_s();
+    CHECK_INT(client_send(&c, head, strlen(head)), 0);
+    for (int i = 0; i < 100; i++) {
+        struct pollfd p = {c.fd, POLLIN, 0};
+
+        if (client_send(&c, "x", 1) < 0 || poll(&p, 1, 50) == 1)
+            break;
+    }
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    took = now_s() - t0;
+    CHECK_INT(r.status, 408);
+    CHECK_HAS(r.body.data, "slower than 1000 bytes/s");
+    reply_release(&r);
+    CHECK(took >= 0.9 && took < 3.0);
+    client_close(&c);
+
+    client_open(&c, http_port(s));
+    t0 = now_s();
+    CHECK_INT(client_send(&c, shortb, strlen(shortb)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    took = now_s() - t0;
+    CHECK_INT(r.status, 408);
+    reply_release(&r);
+    CHECK(client_closed(&c));
+    CHECK(took >= 0.9 && took < 3.0);
+    client_close(&c);
+    http_stats(s, &st);
+    CHECK_INT(st.dropped_body_rate, 2);
+    CHECK_INT(atomic_load(&a.entered), 0);
+    http_stop(s);
+}
+
+/*
+ * Over max_per_address with every connection of that address busy on a
+ * body that comes fast enough: nothing to evict, so 503 through check.
+ */
+TEST(per_address_limit_answers_503)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_per_address = 2};
+    struct http_server *s = start(&a, &cfg);
+    const char *head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n";
+    char *body = sl_calloc(1, 200000);
+    struct http_stats st;
+    struct client c[3];
+    struct reply r;
+
+    for (int i = 0; i < 2; i++) {
+        client_open(&c[i], http_port(s));
+        CHECK_INT(client_send(&c[i], head, strlen(head)), 0);
+        CHECK_INT(client_send(&c[i], body, 100000), 0);
+    }
+    /* Both are reading bodies (check has run for each). */
+    for (double until = now_s() + WAIT_S; atomic_load(&a.checks) < 2 && now_s() < until;)
+        sleep_ms(5);
+    client_open(&c[2], http_port(s));
+    CHECK_INT(roundtrip(&c[2], "GET", "/", NULL, NULL, 0, &r), 0);
+    CHECK_INT(r.status, 503);
+    CHECK_HAS(r.body.data, "ServiceUnavailableException");
+    CHECK_HAS(r.head.data, "Connection: close");
+    reply_release(&r);
+    CHECK(client_closed(&c[2]));
+    client_close(&c[2]);
+    http_stats(s, &st);
+    CHECK_INT(st.refused_per_address, 1);
+    CHECK_INT(st.evicted, 0);
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(client_send(&c[i], body + 100000, 100000), 0);
+        CHECK_INT(client_reply(&c[i], &r, false), 0);
+        CHECK_INT(r.status, 200);
+        reply_release(&r);
+        client_close(&c[i]);
+    }
+    free(body);
+    http_stop(s);
+}
+
+/* A head that never comes, from a connection over the limit: closed
+ * silently after the refusal's 2 s, counted; the others are unharmed. */
+TEST(busy_refusal_without_a_head_is_closed)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_connections = 1};
+    struct http_server *s = start(&a, &cfg);
+    struct http_stats st;
+    struct client c, late;
+    struct reply r;
+
+    client_open(&c, http_port(s));
+    CHECK_INT(roundtrip(&c, "GET", "/", NULL, NULL, 0, &r), 0);
+    reply_release(&r);
+    client_open(&late, http_port(s));
+    CHECK(client_closed(&late));
+    client_close(&late);
+    http_stats(s, &st);
+    /* Unless c idled past a second first, and was evicted instead. */
+    CHECK(st.closed_unanswered == 1 || st.evicted == 1);
+    client_close(&c);
+    http_stop(s);
 }
