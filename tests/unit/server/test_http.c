@@ -10,6 +10,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1409,5 +1411,146 @@ TEST(busy_refusal_without_a_head_is_closed)
     /* Unless c idled past a second first, and was evicted instead. */
     CHECK(st.closed_unanswered == 1 || st.evicted == 1);
     client_close(&c);
+    http_stop(s);
+}
+
+/* ---- TLS settings ------------------------------------------------------ */
+
+/* A TLS client on port with at most max_version; its SSL or NULL. */
+static SSL *
+tls_dial(struct client *c, SSL_CTX *ctx, int port)
+{
+    client_open(c, port);
+    c->ssl = SSL_new(ctx);
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        ERR_clear_error();
+        return NULL;
+    }
+    return c->ssl;
+}
+
+/* The SHA-256 of the certificate the server showed on c. */
+static void
+peer_digest(struct client *c, unsigned char md[32])
+{
+    X509 *x = SSL_get1_peer_certificate(c->ssl);
+    unsigned n = 32;
+
+    CHECK(x != NULL);
+    X509_digest(x, EVP_sha256(), md, &n);
+    X509_free(x);
+}
+
+TEST(tls_min_version_refuses_older_clients)
+{
+    char cert[256], key[256];
+    struct app a = {0};
+    struct http_handlers h = {&a, app_check, app_handle};
+    struct http_config cfg = {.tls_cert = cert, .tls_key = key, .tls_min_version = "1.1"};
+    struct http_server *s = NULL;
+    SSL_CTX *old12 = SSL_CTX_new(TLS_client_method()), *any = SSL_CTX_new(TLS_client_method());
+    struct client c;
+    struct reply r;
+    struct sl_diag d;
+
+    make_cert();
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+    snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+    sl_diag_init(&d);
+    CHECK_INT(http_start(&cfg, &h, &s, &d), -EINVAL);
+    CHECK_HAS(d.msg, "tls_min_version '1.1'");
+    CHECK_HAS(d.hint, "1.3");
+
+    cfg.tls_min_version = "1.3";
+    s = start(&a, &cfg);
+    SSL_CTX_set_max_proto_version(old12, TLS1_2_VERSION);
+    CHECK(tls_dial(&c, old12, http_port(s)) == NULL);
+    client_close(&c);
+    CHECK(tls_dial(&c, any, http_port(s)) != NULL);
+    CHECK_STR(SSL_get_version(c.ssl), "TLSv1.3");
+    CHECK_INT(roundtrip(&c, "GET", "/fields", NULL, NULL, 0, &r), 0);
+    CHECK_HAS(r.body.data, "tls=1");
+    reply_release(&r);
+    client_close(&c);
+    http_stop(s);
+
+    /* The default takes 1.2. */
+    cfg.tls_min_version = NULL;
+    s = start(&a, &cfg);
+    CHECK(tls_dial(&c, old12, http_port(s)) != NULL);
+    CHECK_STR(SSL_get_version(c.ssl), "TLSv1.2");
+    client_close(&c);
+    http_stop(s);
+    SSL_CTX_free(old12);
+    SSL_CTX_free(any);
+    sl_rmtree(tls_dir);
+}
+
+TEST(tls_reload_serves_the_new_certificate_to_new_connections)
+{
+    char cert[256], key[256], cmd[768];
+    unsigned char before[32], after[32], again[32];
+    struct app a = {0};
+    struct http_config cfg = {.tls_cert = cert, .tls_key = key};
+    struct http_server *s;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    struct client old, c;
+    struct reply r;
+    struct sl_diag d;
+
+    make_cert();
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+    snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+    s = start(&a, &cfg);
+    CHECK(tls_dial(&old, ctx, http_port(s)) != NULL);
+    peer_digest(&old, before);
+    CHECK_INT(roundtrip(&old, "GET", "/", NULL, NULL, 0, &r), 0);
+    reply_release(&r);
+
+    /* A new certificate and key in place of the old ones. */
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-subj /CN=renewed -days 1 -keyout %s.new -out %s.new >/dev/null 2>&1 && "
+             "mv %s.new %s && mv %s.new %s",
+             key, cert, key, key, cert, cert);
+    CHECK_INT(system(cmd), 0);
+    sl_diag_init(&d);
+    CHECK_INT(http_reload_tls(s, &d), 0);
+    CHECK(tls_dial(&c, ctx, http_port(s)) != NULL);
+    peer_digest(&c, after);
+    CHECK(memcmp(before, after, 32) != 0);
+    client_close(&c);
+    /* The connection made before keeps working. */
+    CHECK_INT(roundtrip(&old, "POST", "/echo", NULL, "still", 5, &r), 0);
+    CHECK_STR(r.body.data, "still");
+    reply_release(&r);
+
+    /* A broken certificate: the error, and the last good one stays. */
+    CHECK_INT(sl_write_file_atomic(cert, "not a pem\n", 10, NULL), 0);
+    sl_diag_init(&d);
+    CHECK_INT(http_reload_tls(s, &d), SL_ERR_INPUT);
+    CHECK_HAS(d.msg, cert);
+    CHECK(tls_dial(&c, ctx, http_port(s)) != NULL);
+    peer_digest(&c, again);
+    CHECK(memcmp(after, again, 32) == 0);
+    client_close(&c);
+    client_close(&old);
+    http_stop(s);
+    SSL_CTX_free(ctx);
+    sl_rmtree(tls_dir);
+}
+
+TEST(reload_of_plain_http_is_refused)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    CHECK(!http_tls(s));
+    CHECK_INT(http_reload_tls(s, &d), -EINVAL);
+    CHECK_HAS(d.msg, "plain HTTP");
     http_stop(s);
 }
