@@ -65,6 +65,7 @@
 #include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,6 +600,7 @@ static void
 answer_timeout(struct conn *c, const char *what)
 {
     struct http_response resp;
+    char junk[4096];
 
     error_response(&resp, 408, what);
     send_response(c, &resp, RESP_CLOSE, ANSWER_408_MS);
@@ -607,6 +609,10 @@ answer_timeout(struct conn *c, const char *what)
         SSL_shutdown(c->ssl);
     }
     shutdown(c->fd, SHUT_WR);
+    /* What already came is read, so that the close does not reset the
+     * connection under the answer; nothing more is waited for. */
+    while (recv(c->fd, junk, sizeof(junk), 0) > 0)
+        ;
 }
 
 /* ---- reading requests -------------------------------------------------- */
@@ -710,9 +716,9 @@ read_head(struct conn *c, struct http_head **out, int64_t limit_ms)
             deadline = start + s->timeout_ms;
         else
             deadline = min64(start + limit_ms, c->progress_ms + s->timeout_ms);
-        in_room(c, c->in_cap - c->in_len > 0 ? 1 : IN_START);
-        if (c->in_cap - c->in_len < 1024 && c->in_cap < HTTP_MAX_HEAD)
-            in_room(c, c->in_cap);
+        /* in_off is 0 here: in_room() does not move the head. */
+        if (c->in_cap - c->in_len < 4096)
+            in_room(c, 4096);
         k = conn_read(c, c->in + c->in_len, c->in_cap - c->in_len, deadline);
         if (k == IO_TIMEOUT) {
             if (c->refusing) {
@@ -1072,7 +1078,7 @@ conn_main(void *arg)
     struct conn *c = arg;
     struct http_server *s = c->srv;
 
-    if (s->ctx != NULL) {
+    if (s->cert_path != NULL) {
         int rc = conn_tls(c) ? tls_handshake(c, c->accepted_ms + s->header_ms) : -1;
 
         if (rc == IO_TIMEOUT && !was_shut(c)) {
@@ -1112,7 +1118,7 @@ refuse_main(void *arg)
     struct http_response resp;
     struct http_request req;
 
-    if (s->ctx != NULL && (!conn_tls(c) || tls_handshake(c, until) < 0)) {
+    if (s->cert_path != NULL && (!conn_tls(c) || tls_handshake(c, until) < 0)) {
         atomic_fetch_add(&s->closed_unanswered, 1);
         goto out;
     }
@@ -1616,6 +1622,19 @@ server_free(struct http_server *s)
     free(s);
 }
 
+static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+
+static void
+ignore_sigpipe(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
 static unsigned
 or_default(unsigned v, unsigned def)
 {
@@ -1667,6 +1686,9 @@ http_start(const struct http_config *cfg, const struct http_handlers *h,
         s->tls_min = TLS1_3_VERSION;
     }
     if (cfg->tls_cert != NULL) {
+        /* OpenSSL writes with write(), not send(MSG_NOSIGNAL): a client
+         * gone while we write must not kill the process. */
+        pthread_once(&sigpipe_once, ignore_sigpipe);
         rc = tls_context(cfg->tls_cert, cfg->tls_key, s->tls_min, &s->ctx, d);
         if (rc < 0)
             goto out_free;

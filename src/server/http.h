@@ -175,7 +175,9 @@ struct http_handlers {
 /*
  * Listen and serve in background threads until http_stop().  cfg and the
  * strings in it are read only during the call (the certificate and key
- * paths are kept for http_reload_tls()); *h is copied.
+ * paths are kept for http_reload_tls()); *h is copied.  With TLS, SIGPIPE
+ * is set to be ignored if it has its default action (OpenSSL writes to
+ * sockets without MSG_NOSIGNAL).
  *
  * Returns 0 and sets *out, or: -EINVAL for a bad configuration (unparsable
  * address, a key without a certificate, an unknown tls_min_version, no
