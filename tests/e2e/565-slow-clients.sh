@@ -291,6 +291,8 @@ cat >> sluice.yaml <<YAML
   tls_key: $T/key.pem
   tls_min_version: "1.3"
 YAML
+# The reload is logged at the info level.
+export SLUICE_LOG=info
 start_server
 case $URL in https://*) ;; *) fail "not serving HTTPS: $URL" ;; esac
 "$PY" - "$URL" "$T" "$SERVER_PID" <<'PY'
