@@ -1185,8 +1185,9 @@ openssl_detail(struct sl_diag *d)
 }
 
 /*
- * Parse the certificate and key before libmicrohttpd sees them: its own
- * failure is a bare "cannot start", while here each file can be named.
+ * Parse the certificate and key on their own before the SSL_CTX takes
+ * them: each file's problem is then named (not PEM, not a key, not the
+ * certificate's key), where SSL_CTX_use_* would only say that one failed.
  */
 static int
 check_tls(const char *cert_path, const struct sl_buf *cert, const char *key_path,
