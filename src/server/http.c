@@ -174,7 +174,6 @@ struct http_server {
 /* One request on a connection: what the callbacks see, and its body. */
 struct req {
     struct http_request pub;
-    struct http_head *head;     /* parsed, in the connection's arena */
     char *body;                 /* cap + 1 bytes, or NULL while there is none */
     size_t cap;                 /* body bytes the buffer holds */
     size_t len;                 /* body bytes received */
@@ -942,7 +941,6 @@ serve(struct conn *c, struct http_head *h)
     int flags = 0;
 
     memset(&r, 0, sizeof(r));
-    r.head = h;
     r.pub = (struct http_request){
         .method = h->method,
         .path = h->path,
