@@ -56,9 +56,10 @@ run(struct cli *c, int argc, char **argv)
     printf("sluice serve: listening on %s://%s (lake %s)\n",
            c->project->config.server.tls_cert ? "https" : "http", server_address(srv),
            c->project->lake);
+    printf("sluice serve: %s\n", server_security(srv));
     fflush(stdout);
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-        ;
+        server_reload(srv);
     SL_INFO("serve", "%s: stopping: finishing requests, delivering buffers",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop(srv);
@@ -86,7 +87,8 @@ const struct cli_command cli_serve_cmd = {
     "buffer size or interval, exactly once; with on_arrival: transform each\n"
     "delivered object starts the curated transform.  On SIGTERM or SIGINT the\n"
     "server stops accepting, finishes requests in flight, delivers what it holds\n"
-    "and waits for running transforms.\n"
+    "and waits for running transforms.  On SIGHUP it reads the TLS certificate\n"
+    "and key again for new connections (open ones keep theirs).\n"
     "\n"
     "Several servers may share the project's lake and catalog: each stream is\n"
     "served by one of them at a time, the one holding its lease in the catalog\n"

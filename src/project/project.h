@@ -39,8 +39,13 @@ struct transform_settings {
 struct server_settings {
     char *listen;                /* "ADDRESS:PORT" */
     char *tls_cert, *tls_key;    /* PEM files: HTTPS instead of HTTP */
+    char *tls_min_version;       /* "1.2" or "1.3" */
     int64_t max_connections;
-    int64_t timeout;             /* seconds an idle or unfinished request may take */
+    int64_t max_per_address;     /* connections from one client IP */
+    int64_t timeout;             /* seconds an idle or stalled connection may take */
+    int64_t header_timeout;      /* seconds for a request's line and headers */
+    int64_t min_body_rate;       /* bytes/s a body must average after body_grace */
+    int64_t body_grace;          /* seconds before min_body_rate applies */
     int64_t max_inflight;        /* request bodies held in memory at once */
     bool fsync;                  /* acknowledge records only once fsynced */
     int64_t shard_write_bytes;   /* default write limits of API-created streams */

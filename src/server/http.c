@@ -1,52 +1,71 @@
 /*
- * http.c - the HTTP/1.1 listener on libmicrohttpd (see http.h).
+ * http.c - the HTTP/1.1 listener (see http.h): sockets, threads,
+ * deadlines, limits and TLS.  The wire format is http_parse.c's.
  *
- * Threads.  libmicrohttpd runs in thread-per-connection mode: one thread
- * accepts, and each connection gets a thread of its own that reads, calls
- * us, and writes.  handle() may block for tens of milliseconds on a group
- * commit; here that blocks only its own connection, with no extra hand-off.
- * The alternative, a pool of polling threads with suspend/resume and our
- * own workers, would add two thread switches and a queue per request, and
- * libmicrohttpd 0.9.75 then still has to wake its poll loop to resume; the
- * expected traffic is a handful of busy keep-alive connections (SDK
- * clients, Fluent Bit), where a thread each is cheap and the simplest thing
- * that cannot stall.  max_connections bounds the threads.
+ * Threads.  One acceptor thread accepts and decides admission; each
+ * admitted connection gets a thread of its own that reads, calls the
+ * application, and writes.  handle() may block for tens of milliseconds on
+ * a group commit; that blocks only its own connection, with no hand-off.
+ * The expected traffic is a handful of busy keep-alive connections (SDK
+ * clients, Fluent Bit), where a thread each is cheap and the simplest
+ * thing that cannot stall.  max_connections bounds the threads, plus a
+ * pool of MAX_REFUSERS for the 503 answers past the limits.
  *
- * The listening socket is ours: we parse the literal address, bind and
- * listen, so errors name the address and errno, and port 0 is read back
- * with getsockname().  libmicrohttpd takes the socket over.
+ * Deadlines.  Every socket is non-blocking and every wait is a poll() on
+ * the connection's own thread with a deadline computed from its state, so
+ * a deadline holds under TLS too (OpenSSL's WANT_READ/WANT_WRITE become
+ * polls).  conn_read() refuses to read once its deadline has passed, even
+ * if a byte is waiting: a client trickling a byte now and then cannot push
+ * a deadline back.
  *
- * Life of a request.  libmicrohttpd calls on_access() several times per
- * request, with a per-request pointer (*con_cls) that starts NULL:
+ * Connection states (struct conn.state, written by the owner under
+ * srv->mu, read by the acceptor to choose an eviction and by http_stop()):
  *
- *   headers in      begin(): size checks, the body budget, check(); either
- *                   a refusal is queued at once (libmicrohttpd then skips
- *                   the body and closes the connection after the
- *                   response) or a buffer for the whole body is allocated
- *   each body piece take(): the one copy, from libmicrohttpd's read buffer
- *                   into ours
- *   body complete   finish(): handle(), then the response is queued and
- *                   the body freed at once (the response owns its own bytes)
- *   response sent   on_completed(): the request is freed and leaves the
- *   or conn. gone   in-flight count http_stop() waits on
+ *       accept ──> HEAD ──head in──> BUSY ──check ok──> BODY ──body in──> BUSY
+ *                   ^                                                     │
+ *                   └──first byte── IDLE <──────response sent, keep-alive─┘
+ *
+ *   HEAD  reading a request head (or the TLS handshake): read_head();
+ *         deadline header_timeout_s from accept or the first byte
+ *   IDLE  keep-alive between requests: read_head(); deadline timeout_s
+ *   BODY  reading a body: read_body()/read_chunked(); min_body_rate after
+ *         body_grace_s, and timeout_s without progress
+ *   BUSY  check(), handle() or writing the response: not evictable;
+ *         writes must progress within timeout_s
+ *
+ * Eviction.  The acceptor may shut down (never close) the socket of a
+ * connection in HEAD or IDLE for over EVICT_MS, or in BODY below
+ * min_body_rate after EVICT_MS; the owner's next read fails and it closes.
+ * A connection's fd is closed only by its owner, after it has left
+ * srv->conns under srv->mu, so the acceptor never shuts a reused fd.
+ *
+ * Life of a connection thread: conn_main() -> [TLS handshake] ->
+ * read_head() -> serve() (check, body, handle, respond) -> read_head() ...
+ * -> conn_exit(): off the live list onto srv->zombies, where the acceptor
+ * (or http_stop()) joins the thread and frees the struct.
  *
  * Body budget.  srv->held counts the body bytes reserved by all requests;
  * a reservation is granted only while held stays within max_inflight, so
  * held <= max_inflight always.  A request with a Content-Length reserves
- * it whole in begin(); a chunked one reserves as its buffer doubles.
+ * it whole before check(); a chunked one reserves as its buffer doubles.
  */
 #include "server/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,60 +73,128 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/num.h"
+#include "server/http_int.h"
 #include "core/banned.h"
 
 #define DEFAULT_MAX_CONNECTIONS 256
+#define DEFAULT_MAX_PER_ADDRESS 64
 #define DEFAULT_TIMEOUT_S 30
+#define DEFAULT_HEADER_TIMEOUT_S 20
+#define DEFAULT_MIN_BODY_RATE 500
+#define DEFAULT_BODY_GRACE_S 10
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_MAX_INFLIGHT ((size_t)128 << 20)
 #define MAX_PEM ((size_t)1 << 20)
-/*
- * libmicrohttpd reads into half of a per-connection pool (32 KiB by
- * default), which also has to hold the request line and headers.  A
- * bigger pool lets a 150 KB body arrive in fewer, larger reads; the pool
- * is touched only as far as it is used.  Measured with bench/http_bench:
- * at full speed about 15% less system time than the default, at 2,000
- * requests/s no difference beyond noise, so the gain is small but free.
- */
-#define POOL_SIZE ((size_t)256 << 10)
+/* Threads that answer 503 past the connection limits; past them, a close. */
+#define MAX_REFUSERS 32
+/* A refused connection's head must arrive within this. */
+#define REFUSE_HEAD_MS 2000
+/* Unproductive for this long: may be evicted for a new connection. */
+#define EVICT_MS 1000
+/* After an answer that closes: read and drop what the client still sends
+ * for this long (or this much), so it reads the answer, not a reset. */
+#define LINGER_MS 2000
+#define LINGER_BYTES ((size_t)4 << 20)
+/* A 408 goes out only if the socket takes it within this. */
+#define ANSWER_408_MS 500
+/* The input buffer: heads and pipelined requests; grown for chunked bodies. */
+#define IN_START ((size_t)16 << 10)
+#define IN_CHUNKED ((size_t)64 << 10)
 /* The first growth of a chunked body's buffer. */
 #define CHUNKED_START ((size_t)64 << 10)
+/* conn_read(): the deadline passed with nothing read. */
+#define IO_TIMEOUT (-2)
+
+enum conn_state { CONN_HEAD, CONN_IDLE, CONN_BODY, CONN_BUSY };
+
+struct conn {
+    struct http_server *srv;
+    struct conn *next, *prev;   /* srv->conns (live) or srv->zombies */
+    pthread_t thread;
+    int fd;
+    SSL *ssl;                   /* NULL for plain HTTP */
+    unsigned char key[17];      /* family and address: the per-address scope */
+    char peer[INET6_ADDRSTRLEN];/* the address as text */
+    bool refusing;              /* answering 503 (one of the refusal pool) */
+    bool per_address;           /* refusing: over max_per_address, else total */
+    /* Under srv->mu: */
+    enum conn_state state;
+    int64_t since_ms;           /* when state began (HEAD: accept or first byte) */
+    bool evicted;               /* shut down by the acceptor */
+    bool shut;                  /* shut down by http_stop() */
+    _Atomic uint64_t body_got;  /* bytes of the body being read (BODY) */
+    /* The owner's alone: */
+    int64_t accepted_ms;
+    int64_t progress_ms;        /* last byte read or written */
+    char *in;                   /* received, not yet used: in[off..len) */
+    size_t in_len, in_off, in_cap;
+    unsigned nreq;              /* requests begun on this connection */
+    struct sl_arena arena;      /* per request: head copy, decoded strings */
+};
 
 struct http_server {
-    struct MHD_Daemon *mhd;  /* NULL once stopped */
-    struct http_handlers h;  /* the application's callbacks */
-    size_t max_body;         /* per request */
-    size_t max_inflight;     /* bound on held */
-    unsigned timeout_s;      /* idle limit; also bounds the wait in stop */
-    int port;                /* the port bound */
-    _Atomic size_t held;     /* body bytes reserved, all requests */
-    atomic_bool stopping;    /* http_stop() has begun: close after each reply */
-    struct sl_buf cert;      /* PEM text, kept while libmicrohttpd runs */
-    struct sl_buf key;       /* PEM text, wiped when freed */
-    pthread_mutex_t mu;      /* guards the members below */
-    pthread_cond_t done;     /* signalled when inflight drops to 0 */
-    unsigned inflight;       /* requests between headers and completion */
-    bool starting;           /* libmicrohttpd's log goes to start_err */
-    char start_err[256];     /* its first complaint while starting */
+    struct http_handlers h;     /* the application's callbacks */
+    size_t max_body;            /* per request */
+    size_t max_inflight;        /* bound on held */
+    unsigned max_conns, max_per_addr;
+    int64_t timeout_ms, header_ms, grace_ms;
+    uint64_t min_rate;          /* bytes/s; 0: no rate check */
+    int lfd;                    /* the listening socket */
+    int wake[2];                /* a pipe: wakes the acceptor to stop */
+    int port;                   /* the port bound */
+    pthread_t acceptor;
+    _Atomic size_t held;        /* body bytes reserved, all requests */
+    atomic_bool stopping;       /* http_stop() has begun: close after each reply */
+    /* TLS: the context for new connections (each SSL holds a reference of
+     * its own on the context it was made from). */
+    pthread_mutex_t tls_mu;     /* guards ctx */
+    SSL_CTX *ctx;               /* NULL for plain HTTP */
+    char *cert_path, *key_path; /* for http_reload_tls() */
+    int tls_min;                /* TLS1_2_VERSION or TLS1_3_VERSION */
+    pthread_mutex_t mu;         /* guards the members below and conn states */
+    pthread_cond_t gone;        /* signalled when a connection leaves conns */
+    struct conn *conns;         /* live connections */
+    struct conn *zombies;       /* exited, to be joined and freed */
+    unsigned nactive;           /* live, not refusing, not evicted */
+    unsigned nrefusing;         /* live refusers */
+    unsigned nlive;             /* everything on conns */
+    /* Counters (http_stats()). */
+    _Atomic uint64_t accepted, evicted, refused_busy, refused_per_address,
+        closed_unanswered, dropped_header_timeout, dropped_body_rate, dropped_idle,
+        bad_request;
 };
 
-/* One request, from its headers to its completion; *con_cls. */
+/* One request on a connection: what the callbacks see, and its body. */
 struct req {
-    struct http_server *srv;
-    struct http_request pub; /* what the callbacks see */
-    char *body;              /* cap + 1 bytes, or NULL while there is none */
-    size_t cap;              /* body bytes the buffer holds */
-    size_t len;              /* body bytes received */
-    size_t reserved;         /* bytes of srv->held this request holds */
-    char empty[1];           /* the writable "" of a request with no body */
+    struct http_request pub;
+    char *body;                 /* cap + 1 bytes, or NULL while there is none */
+    size_t cap;                 /* body bytes the buffer holds */
+    size_t len;                 /* body bytes received */
+    size_t reserved;            /* bytes of srv->held this request holds */
+    char empty[1];              /* the writable "" of a request with no body */
 };
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
 
 /* ---- body budget ---------------------------------------------------- */
 
@@ -124,13 +211,13 @@ reserve(struct http_server *s, size_t n)
 }
 
 static void
-drop_body(struct req *r)
+drop_body(struct http_server *s, struct req *r)
 {
     free(r->body);
     r->body = NULL;
     r->cap = r->len = 0;
     if (r->reserved) {
-        atomic_fetch_sub(&r->srv->held, r->reserved);
+        atomic_fetch_sub(&s->held, r->reserved);
         r->reserved = 0;
     }
 }
@@ -140,19 +227,41 @@ drop_body(struct req *r)
 const char *
 http_header(const struct http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
 }
 
 const char *
 http_query(const struct http_request *req, const char *name)
 {
-    const char *v = NULL;
+    struct conn *c = req->conn;
+    size_t nlen = strlen(name);
+    const char *q = req->query;
 
-    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name),
-                                      &v, NULL) != MHD_YES)
-        return NULL;
-    /* "?flag" is stored with no value; tell it apart from an absent one. */
-    return v ? v : "";
+    while (*q != '\0') {
+        const char *end = strchr(q, '&'), *eq;
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        char *key = sl_arena_alloc(&c->arena, len + 1);
+        long klen;
+
+        eq = memchr(q, '=', len);
+        klen = http_unescape(q, eq ? (size_t)(eq - q) : len, key, true);
+        if (klen >= 0 && (size_t)klen == nlen && memcmp(key, name, nlen) == 0) {
+            char *v = key; /* room enough: a value is shorter than its pair */
+
+            if (eq == NULL)
+                return "";
+            if (http_unescape(eq + 1, len - (size_t)(eq + 1 - q), v, true) < 0)
+                return NULL;
+            return v;
+        }
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+    return NULL;
 }
 
 void
@@ -181,67 +290,6 @@ response_init(struct http_response *resp)
     resp->extra_headers[0] = '\0';
 }
 
-/* Each "Name: value\r\n" line of extra_headers onto the MHD response. */
-static void
-add_extra_headers(struct MHD_Response *mr, const char *lines)
-{
-    while (*lines != '\0') {
-        const char *end = strstr(lines, "\r\n");
-        char line[sizeof(((struct http_response *)0)->extra_headers)];
-        size_t n = end ? (size_t)(end - lines) : strlen(lines);
-        char *value;
-
-        memcpy(line, lines, n);
-        line[n] = '\0';
-        lines += end ? n + 2 : n;
-        value = strchr(line, ':');
-        if (value == NULL || value == line)
-            continue;
-        *value++ = '\0';
-        while (*value == ' ' || *value == '\t')
-            value++;
-        if (MHD_add_response_header(mr, line, value) != MHD_YES)
-            SL_DEBUG("http", "response header '%s' refused by libmicrohttpd", line);
-    }
-}
-
-/*
- * Queue resp on conn; takes resp->body.  close asks for the connection to
- * be closed after it (refusals, and everything once stopping).
- */
-static enum MHD_Result
-respond(struct MHD_Connection *conn, struct http_response *resp, bool close)
-{
-    struct MHD_Response *mr;
-    enum MHD_Result ok;
-    unsigned status = (unsigned)resp->status;
-    size_t len = resp->body.len;
-
-    if (resp->body.cap == 0) {
-        mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    } else {
-        char *p = sl_buf_detach(&resp->body, NULL);
-
-        mr = MHD_create_response_from_buffer_with_free_callback(len, p, free);
-        if (mr == NULL)
-            free(p);
-    }
-    if (mr == NULL)
-        return MHD_NO;
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type ? resp->content_type : "application/json");
-    add_extra_headers(mr, resp->extra_headers);
-    if (close)
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (status < 100 || status > 999) {
-        SL_WARN("http", "status %d is not an HTTP status; sending 500", resp->status);
-        status = 500;
-    }
-    ok = MHD_queue_response(conn, status, mr);
-    MHD_destroy_response(mr);
-    return ok;
-}
-
 /* The layer's own words for a refusal when the application has no check. */
 static void
 default_refusal(const struct http_server *s, enum http_refusal why,
@@ -257,85 +305,570 @@ default_refusal(const struct http_server *s, enum http_refusal why,
     }
 }
 
-/* Content-Length as a number; -1 for a chunked body, 0 for none. */
-static int64_t
-content_length(struct MHD_Connection *conn)
-{
-    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    int64_t n;
+/* ---- connection state ------------------------------------------------ */
 
-    if (te != NULL && strcasestr(te, "chunked") != NULL)
-        return -1;
-    /* libmicrohttpd has answered 400 to a malformed one already. */
-    if (cl == NULL || sl_parse_i64(cl, strlen(cl), &n) < 0 || n < 0)
-        return 0;
-    return n;
-}
-
-static enum MHD_Result
-begin(struct req *r, struct MHD_Connection *conn, const char *url, const char *method)
+/*
+ * Move c to state st (since now).  Returns false if the server is stopping
+ * and st is one that http_stop() closes (a head not yet in): the caller
+ * closes the connection.
+ */
+static bool
+set_state(struct conn *c, enum conn_state st, int64_t since)
 {
-    struct http_server *s = r->srv;
-    enum http_refusal why = HTTP_OK;
-    struct http_response resp;
-    int64_t len = content_length(conn);
+    struct http_server *s = c->srv;
     bool ok = true;
 
-    r->pub.method = method;
-    r->pub.path = url;
-    r->pub.content_length = len;
-    r->pub.conn = conn;
-    if (len > 0 && (uint64_t)len > s->max_body)
-        why = HTTP_TOO_LARGE;
-    else if (len > 0 && !reserve(s, (size_t)len))
-        why = HTTP_OVERLOADED;
-    else if (len > 0)
-        r->reserved = (size_t)len;
-
-    response_init(&resp);
-    if (s->h.check != NULL)
-        ok = s->h.check(s->h.ctx, &r->pub, why, &resp) && why == HTTP_OK;
-    else if (why != HTTP_OK) {
-        default_refusal(s, why, &resp);
+    pthread_mutex_lock(&s->mu);
+    c->state = st;
+    c->since_ms = since;
+    if ((st == CONN_HEAD || st == CONN_IDLE) && (atomic_load(&s->stopping) || c->shut))
         ok = false;
-    }
-    if (!ok) {
-        drop_body(r);
-        return respond(conn, &resp, true);
-    }
-    sl_buf_release(&resp.body);
-    if (len > 0) {
-        r->body = sl_malloc((size_t)len + 1);
-        r->cap = (size_t)len;
-    }
-    return MHD_YES;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
 }
 
-/* Append n body bytes; grows the buffer only for chunked bodies. */
-static enum MHD_Result
-take(struct req *r, const char *p, size_t n)
+/* Whether the acceptor or http_stop() shut c down. */
+static bool
+was_shut(struct conn *c)
 {
-    struct http_server *s = r->srv;
+    bool shut;
+
+    pthread_mutex_lock(&c->srv->mu);
+    shut = c->evicted || c->shut;
+    pthread_mutex_unlock(&c->srv->mu);
+    return shut;
+}
+
+/* ---- socket I/O under deadlines ---------------------------------------- */
+
+/* Wait for events on c's socket until deadline: 1 ready, 0 timed out. */
+static int
+wait_fd(struct conn *c, short events, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd p = {c->fd, events, 0};
+        int64_t left = deadline - now_ms();
+        int rc;
+
+        if (left <= 0)
+            return 0;
+        rc = poll(&p, 1, (int)min64(left, INT_MAX));
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return 1; /* the read or write that follows reports it */
+    }
+}
+
+/*
+ * Read up to n bytes into p.  Returns the count (> 0); 0 when the
+ * connection is gone (end of file, reset, a TLS error, shut down); or
+ * IO_TIMEOUT when deadline passes first - also if it has passed already,
+ * whatever is waiting.
+ */
+static ssize_t
+conn_read(struct conn *c, char *p, size_t n, int64_t deadline)
+{
+    for (;;) {
+        short ev = POLLIN;
+        ssize_t k;
+
+        if (now_ms() >= deadline)
+            return IO_TIMEOUT;
+        if (c->ssl != NULL) {
+            int e;
+
+            ERR_clear_error();
+            k = SSL_read(c->ssl, p, (int)(n > INT_MAX ? INT_MAX : n));
+            if (k > 0) {
+                c->progress_ms = now_ms();
+                return k;
+            }
+            e = SSL_get_error(c->ssl, (int)k);
+            if (e == SSL_ERROR_WANT_WRITE)
+                ev = POLLOUT;
+            else if (e != SSL_ERROR_WANT_READ)
+                return 0;
+        } else {
+            k = recv(c->fd, p, n, 0);
+            if (k > 0) {
+                c->progress_ms = now_ms();
+                return k;
+            }
+            if (k == 0)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return 0;
+        }
+        if (wait_fd(c, ev, deadline) == 0)
+            return IO_TIMEOUT;
+    }
+}
+
+/*
+ * Write all of iov[0..n) (modified as it goes); every write must make
+ * progress within progress_ms.  Returns 0, or -1 when the connection is
+ * gone or stalled.  Under TLS each piece is one SSL_write.
+ */
+static int
+conn_writev(struct conn *c, struct iovec *iov, int n, int64_t progress_ms)
+{
+    int i = 0;
+
+    while (i < n) {
+        int64_t deadline = now_ms() + progress_ms;
+        short ev = POLLOUT;
+        ssize_t k;
+
+        if (iov[i].iov_len == 0) {
+            i++;
+            continue;
+        }
+        if (c->ssl != NULL) {
+            int e;
+
+            ERR_clear_error();
+            k = SSL_write(c->ssl, iov[i].iov_base,
+                          (int)(iov[i].iov_len > INT_MAX ? INT_MAX : iov[i].iov_len));
+            if (k <= 0) {
+                e = SSL_get_error(c->ssl, (int)k);
+                if (e == SSL_ERROR_WANT_READ)
+                    ev = POLLIN;
+                else if (e != SSL_ERROR_WANT_WRITE)
+                    return -1;
+            }
+        } else {
+            struct msghdr mh = {.msg_iov = iov + i, .msg_iovlen = (size_t)(n - i)};
+
+            k = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+        }
+        if (k > 0) {
+            c->progress_ms = now_ms();
+            while (i < n && (size_t)k >= iov[i].iov_len)
+                k -= (ssize_t)iov[i++].iov_len;
+            if (i < n) {
+                iov[i].iov_base = (char *)iov[i].iov_base + k;
+                iov[i].iov_len -= (size_t)k;
+            }
+            continue;
+        }
+        if (wait_fd(c, ev, deadline) == 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+conn_write(struct conn *c, const void *p, size_t n, int64_t progress_ms)
+{
+    struct iovec iov = {(void *)p, n};
+
+    return conn_writev(c, &iov, 1, progress_ms);
+}
+
+/*
+ * Close gracefully after an answer: say we are done (TLS close_notify,
+ * then FIN), and read what the client still sends for a little while, so
+ * that it reads our answer instead of a reset (a close with unread bytes
+ * sends RST, which may destroy the answer in flight).
+ */
+static void
+conn_linger(struct conn *c)
+{
+    int64_t until = now_ms() + LINGER_MS;
+    size_t drained = 0;
+    char junk[4096];
+
+    if (c->ssl != NULL) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl); /* one try: the socket is non-blocking */
+    }
+    shutdown(c->fd, SHUT_WR);
+    while (drained < LINGER_BYTES) {
+        ssize_t k = recv(c->fd, junk, sizeof(junk), 0);
+
+        if (k > 0) {
+            drained += (size_t)k;
+            continue;
+        }
+        if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            break;
+        if (wait_fd(c, POLLIN, until) == 0)
+            break;
+    }
+}
+
+/* ---- responses on the wire --------------------------------------------- */
+
+enum { RESP_CLOSE = 1, RESP_HEAD = 2, RESP_KEEP_ALIVE_10 = 4 };
+
+/*
+ * Send resp (status line, the layer's headers, the application's, the
+ * body); flags: RESP_CLOSE adds "Connection: close", RESP_HEAD leaves the
+ * body out (a HEAD request), RESP_KEEP_ALIVE_10 says keep-alive to an
+ * HTTP/1.0 client.  Each write must progress within progress_ms.
+ * Releases resp->body.  Returns 0 or -1.
+ */
+static int
+send_response(struct conn *c, struct http_response *resp, int flags, int64_t progress_ms)
+{
+    int status = resp->status;
+    bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    char date[64];
+    struct sl_buf head;
+    struct iovec iov[2];
+    struct tm tm;
+    time_t t = time(NULL);
+    int rc;
+
+    if (status < 100 || status > 999) {
+        SL_WARN("http", "status %d is not an HTTP status; sending 500", status);
+        status = 500;
+    }
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    sl_buf_init(&head);
+    sl_buf_addf(&head, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, http_reason(status), date);
+    if (!no_body)
+        sl_buf_addf(&head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                    resp->content_type ? resp->content_type : "application/json",
+                    resp->body.len);
+    sl_buf_adds(&head, resp->extra_headers);
+    if (flags & RESP_CLOSE)
+        sl_buf_adds(&head, "Connection: close\r\n");
+    else if (flags & RESP_KEEP_ALIVE_10)
+        sl_buf_adds(&head, "Connection: keep-alive\r\n");
+    sl_buf_adds(&head, "\r\n");
+    iov[0] = (struct iovec){head.data, head.len};
+    iov[1] = (struct iovec){resp->body.data, (flags & RESP_HEAD) || no_body ? 0 : resp->body.len};
+    /* Under TLS, a small body rides in the same record as the head. */
+    if (c->ssl != NULL && iov[1].iov_len > 0 && iov[1].iov_len <= 16384) {
+        sl_buf_add(&head, resp->body.data, resp->body.len);
+        iov[0] = (struct iovec){head.data, head.len};
+        iov[1].iov_len = 0;
+    }
+    rc = conn_writev(c, iov, 2, progress_ms);
+    sl_buf_release(&head);
+    sl_buf_release(&resp->body);
+    return rc;
+}
+
+/* The layer's own error body: {"__type":..., "message":...}. */
+static void
+error_response(struct http_response *resp, int status, const char *msg)
+{
+    const char *type = status == 408   ? "RequestTimeout"
+                       : status == 417 ? "ExpectationFailed"
+                       : status == 431 ? "RequestHeaderFieldsTooLarge"
+                       : status == 501 ? "NotImplemented"
+                       : status == 505 ? "HTTPVersionNotSupported"
+                                       : "BadRequest";
+
+    response_init(resp);
+    resp->status = status;
+    sl_buf_addf(&resp->body, "{\"__type\":\"%s\",\"message\":", type);
+    sl_buf_add_json_str(&resp->body, msg, strlen(msg));
+    sl_buf_adds(&resp->body, "}");
+}
+
+/* A framing error: counted, answered, and the connection closes after. */
+static void
+answer_fault(struct conn *c, const struct http_fault *f)
+{
+    struct http_response resp;
+
+    atomic_fetch_add(&c->srv->bad_request, 1);
+    SL_DEBUG("http", "%s: %d: %s", c->peer, f->status, f->msg);
+    error_response(&resp, f->status, f->msg);
+    if (send_response(c, &resp, RESP_CLOSE, c->srv->timeout_ms) == 0)
+        conn_linger(c);
+}
+
+/*
+ * A request dropped at a deadline after some of it came: 408, if the
+ * socket takes it at once (this client is slow already: it is not waited
+ * for), then our side of the connection is closed.
+ */
+static void
+answer_timeout(struct conn *c, const char *what)
+{
+    struct http_response resp;
+    char junk[4096];
+
+    error_response(&resp, 408, what);
+    send_response(c, &resp, RESP_CLOSE, ANSWER_408_MS);
+    if (c->ssl != NULL) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl);
+    }
+    shutdown(c->fd, SHUT_WR);
+    /* What already came is read, so that the close does not reset the
+     * connection under the answer; nothing more is waited for. */
+    while (recv(c->fd, junk, sizeof(junk), 0) > 0)
+        ;
+}
+
+/* ---- reading requests -------------------------------------------------- */
+
+/* Room for at least want more bytes in c->in, keeping in[off..len). */
+static void
+in_room(struct conn *c, size_t want)
+{
+    if (c->in_off > 0) {
+        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_len -= c->in_off;
+        c->in_off = 0;
+    }
+    if (c->in_cap - c->in_len < want) {
+        size_t cap = c->in_cap ? c->in_cap : IN_START;
+
+        while (cap - c->in_len < want)
+            cap *= 2;
+        c->in = sl_realloc(c->in, cap);
+        c->in_cap = cap;
+    }
+}
+
+/* The TLS handshake, by deadline.  0, or -1 (IO_TIMEOUT on the deadline). */
+static int
+tls_handshake(struct conn *c, int64_t deadline)
+{
+    for (;;) {
+        short ev;
+        int k, e;
+
+        if (now_ms() >= deadline)
+            return IO_TIMEOUT;
+        ERR_clear_error();
+        k = SSL_accept(c->ssl);
+        if (k == 1) {
+            c->progress_ms = now_ms();
+            return 0;
+        }
+        e = SSL_get_error(c->ssl, k);
+        if (e == SSL_ERROR_WANT_READ)
+            ev = POLLIN;
+        else if (e == SSL_ERROR_WANT_WRITE)
+            ev = POLLOUT;
+        else {
+            if (sl_log_level >= SL_LOG_DEBUG) {
+                char why[160];
+
+                ERR_error_string_n(ERR_peek_last_error(), why, sizeof(why));
+                SL_DEBUG("http", "%s: TLS handshake failed: %s", c->peer, why);
+            }
+            return -1;
+        }
+        if (wait_fd(c, ev, deadline) == 0)
+            return IO_TIMEOUT;
+    }
+}
+
+/*
+ * Read the next request head into h (in c's arena); c->in_off moves past
+ * it.  limit_ms bounds the head from its first byte (or from accept for
+ * the first request).  Returns 0, or -1 when the connection is to close:
+ * gone, shut, timed out (408 if some of a request came) or malformed
+ * (answered).  Counts what it drops.
+ */
+static int
+read_head(struct conn *c, struct http_head **out, int64_t limit_ms)
+{
+    struct http_server *s = c->srv;
+    struct http_scan sc = {0, 0};
+    struct http_fault f;
+    bool first = c->nreq == 0;
+    bool idle = !first && c->in_len == c->in_off;
+    int64_t start = first ? c->accepted_ms : now_ms();
+    char *copy, *scratch;
+    long end;
+
+    in_room(c, 0);
+    if (!set_state(c, idle ? CONN_IDLE : CONN_HEAD, start))
+        return -1;
+    for (;;) {
+        int64_t deadline;
+        ssize_t k;
+
+        if (c->in_len > 0) {
+            end = http_head_end(c->in, c->in_len, &sc, &f);
+            if (end > 0)
+                break;
+            if (end < 0) {
+                answer_fault(c, &f);
+                return -1;
+            }
+            if (idle) {
+                idle = false;
+                start = now_ms();
+                if (!set_state(c, CONN_HEAD, start))
+                    return -1;
+            }
+        }
+        if (idle)
+            deadline = start + s->timeout_ms;
+        else
+            deadline = min64(start + limit_ms, c->progress_ms + s->timeout_ms);
+        /* in_off is 0 here: in_room() does not move the head. */
+        if (c->in_cap - c->in_len < 4096)
+            in_room(c, 4096);
+        k = conn_read(c, c->in + c->in_len, c->in_cap - c->in_len, deadline);
+        if (k == IO_TIMEOUT) {
+            if (c->refusing) {
+                atomic_fetch_add(&s->closed_unanswered, 1);
+                return -1;
+            }
+            if (idle) {
+                atomic_fetch_add(&s->dropped_idle, 1);
+                SL_DEBUG("http", "%s: idle for %lld s, closed", c->peer,
+                         (long long)(s->timeout_ms / 1000));
+                return -1;
+            }
+            if (now_ms() >= start + limit_ms)
+                atomic_fetch_add(&s->dropped_header_timeout, 1);
+            else
+                atomic_fetch_add(&s->dropped_idle, 1);
+            SL_DEBUG("http", "%s: request head not in after %lld ms, dropped", c->peer,
+                     (long long)(now_ms() - start));
+            if (c->in_len > 0) {
+                char msg[120];
+
+                snprintf(msg, sizeof(msg),
+                         "the request head did not arrive within %lld seconds",
+                         (long long)(min64(limit_ms, s->timeout_ms) / 1000));
+                answer_timeout(c, msg);
+            }
+            return -1;
+        }
+        if (k <= 0)
+            return -1;
+        c->in_len += (size_t)k;
+    }
+    /* The head is copied out of c->in (which later reads may move) into
+     * the request's arena, with room for the decoded path. */
+    copy = sl_arena_alloc(&c->arena, (size_t)end + 1);
+    scratch = sl_arena_alloc(&c->arena, (size_t)end + 1);
+    memcpy(copy, c->in, (size_t)end);
+    copy[end] = '\0';
+    c->in_off = (size_t)end;
+    *out = sl_arena_alloc(&c->arena, sizeof(**out));
+    if (http_parse_head(copy, (size_t)end, scratch, *out, &f) < 0) {
+        answer_fault(c, &f);
+        return -1;
+    }
+    return 0;
+}
+
+/* When a body that has got bytes since start falls below min_body_rate. */
+static int64_t
+rate_deadline(const struct http_server *s, int64_t start, uint64_t got)
+{
+    uint64_t need;
+
+    if (s->min_rate == 0)
+        return INT64_MAX;
+    need = got / s->min_rate * 1000 + got % s->min_rate * 1000 / s->min_rate;
+    return start + (int64_t)(need > (uint64_t)s->grace_ms ? need : (uint64_t)s->grace_ms);
+}
+
+/* A body missed a deadline: count why, answer 408. */
+static void
+body_timeout(struct conn *c, int64_t start, uint64_t got, int64_t rate_due)
+{
+    struct http_server *s = c->srv;
+    char msg[160];
+
+    if (now_ms() >= rate_due) {
+        atomic_fetch_add(&s->dropped_body_rate, 1);
+        snprintf(msg, sizeof(msg),
+                 "the request body came slower than %llu bytes/s (%llu bytes in %lld ms)",
+                 (unsigned long long)s->min_rate, (unsigned long long)got,
+                 (long long)(now_ms() - start));
+    } else {
+        atomic_fetch_add(&s->dropped_idle, 1);
+        snprintf(msg, sizeof(msg), "no byte of the request body came for %lld seconds",
+                 (long long)(s->timeout_ms / 1000));
+    }
+    SL_DEBUG("http", "%s: %s", c->peer, msg);
+    answer_timeout(c, msg);
+}
+
+/* A Content-Length body into r->body (allocated, reserved).  0 or -1. */
+static int
+read_body(struct conn *c, struct req *r, int64_t start)
+{
+    struct http_server *s = c->srv;
+    size_t want = r->cap, have = c->in_len - c->in_off;
+
+    if (have > want)
+        have = want;
+    memcpy(r->body, c->in + c->in_off, have);
+    c->in_off += have;
+    r->len = have;
+    while (r->len < want) {
+        int64_t due = rate_deadline(s, start, r->len);
+        ssize_t k = conn_read(c, r->body + r->len, want - r->len,
+                              min64(due, c->progress_ms + s->timeout_ms));
+
+        if (k == IO_TIMEOUT) {
+            body_timeout(c, start, r->len, due);
+            return -1;
+        }
+        if (k <= 0)
+            return -1;
+        r->len += (size_t)k;
+        atomic_store_explicit(&c->body_got, r->len, memory_order_relaxed);
+    }
+    return 0;
+}
+
+/* Refuse a request mid-body (a chunked body past a limit) through check. */
+static void
+refuse_late(struct conn *c, struct req *r, enum http_refusal why)
+{
+    struct http_server *s = c->srv;
+    struct http_response resp;
+
+    drop_body(s, r);
+    response_init(&resp);
+    if (s->h.check != NULL)
+        s->h.check(s->h.ctx, &r->pub, why, &resp);
+    else
+        default_refusal(s, why, &resp);
+    if (send_response(c, &resp, RESP_CLOSE, s->timeout_ms) == 0)
+        conn_linger(c);
+}
+
+/* Append n data bytes of a chunked body, growing and reserving. */
+static int
+chunked_take(struct conn *c, struct req *r, const char *p, size_t n)
+{
+    struct http_server *s = c->srv;
 
     if (n > r->cap - r->len) {
         size_t need = r->len + n, cap = r->cap ? r->cap : CHUNKED_START;
 
         if (need > s->max_body || need < r->len) {
-            SL_DEBUG("http", "%s %s: chunked body over %zu bytes, connection cut",
-                     r->pub.method, r->pub.path, s->max_body);
-            return MHD_NO;
+            SL_DEBUG("http", "%s %s: chunked body over %zu bytes, refused", r->pub.method,
+                     r->pub.path, s->max_body);
+            refuse_late(c, r, HTTP_TOO_LARGE);
+            return -1;
         }
         while (cap < need)
             cap *= 2;
         if (cap > s->max_body)
             cap = s->max_body;
         if (!reserve(s, cap - r->reserved)) {
-            SL_DEBUG("http", "%s %s: body budget of %zu bytes spent, connection cut",
-                     r->pub.method, r->pub.path, s->max_inflight);
-            return MHD_NO;
+            SL_DEBUG("http", "%s %s: body budget of %zu bytes spent, refused", r->pub.method,
+                     r->pub.path, s->max_inflight);
+            refuse_late(c, r, HTTP_OVERLOADED);
+            return -1;
         }
         r->reserved = cap;
         r->body = sl_realloc(r->body, cap + 1);
@@ -343,104 +876,276 @@ take(struct req *r, const char *p, size_t n)
     }
     memcpy(r->body + r->len, p, n);
     r->len += n;
-    return MHD_YES;
+    return 0;
 }
 
-static enum MHD_Result
-finish(struct req *r, struct MHD_Connection *conn)
+/* A chunked body into r->body.  0, or -1 (answered or gone). */
+static int
+read_chunked(struct conn *c, struct req *r, int64_t start)
 {
-    struct http_server *s = r->srv;
-    struct http_response resp;
-    char *body = r->body ? r->body : r->empty;
+    struct http_server *s = c->srv;
+    struct http_chunked ch = {0};
+    uint64_t wire = 0;
 
-    body[r->len] = '\0';
-    r->pub.body = body;
-    r->pub.body_mut = body;
-    r->pub.body_len = r->len;
-    response_init(&resp);
-    s->h.handle(s->h.ctx, &r->pub, &resp);
-    r->pub.body = r->pub.body_mut = NULL;
-    drop_body(r);
-    return respond(conn, &resp, atomic_load(&s->stopping));
-}
+    for (;;) {
+        while (c->in_off < c->in_len) {
+            const char *data;
+            size_t used, dlen;
+            struct http_fault f;
+            int rc = http_chunked_feed(&ch, c->in + c->in_off, c->in_len - c->in_off, &used,
+                                       &data, &dlen, &f);
 
-static enum MHD_Result
-on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-          const char *version, const char *upload, size_t *upload_len, void **con_cls)
-{
-    struct http_server *s = cls;
-    struct req *r = *con_cls;
+            c->in_off += used;
+            wire += used;
+            if (rc < 0) {
+                drop_body(s, r);
+                answer_fault(c, &f);
+                return -1;
+            }
+            if (dlen > 0 && chunked_take(c, r, data, dlen) < 0)
+                return -1;
+            if (rc == 1)
+                return 0;
+        }
+        atomic_store_explicit(&c->body_got, wire, memory_order_relaxed);
+        in_room(c, IN_CHUNKED);
+        {
+            int64_t due = rate_deadline(s, start, wire);
+            ssize_t k = conn_read(c, c->in + c->in_len, c->in_cap - c->in_len,
+                                  min64(due, c->progress_ms + s->timeout_ms));
 
-    if (r == NULL) {
-        r = sl_calloc(1, sizeof(*r));
-        r->srv = s;
-        *con_cls = r;
-        pthread_mutex_lock(&s->mu);
-        s->inflight++;
-        pthread_mutex_unlock(&s->mu);
-        return begin(r, conn, url, method);
+            if (k == IO_TIMEOUT) {
+                body_timeout(c, start, wire, due);
+                return -1;
+            }
+            if (k <= 0)
+                return -1;
+            c->in_len += (size_t)k;
+        }
     }
-    if (*upload_len > 0) {
-        size_t n = *upload_len;
-
-        *upload_len = 0;
-        return take(r, upload, n);
-    }
-    return finish(r, conn);
-}
-
-/* The response went out, or the connection died: the request is over. */
-static void
-on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-             enum MHD_RequestTerminationCode why)
-{
-    struct http_server *s = cls;
-    struct req *r = *con_cls;
-
-    if (r == NULL)
-        return;
-    *con_cls = NULL;
-    if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        SL_DEBUG("http", "%s %s ended early (libmicrohttpd reason %d)", r->pub.method,
-                 r->pub.path, (int)why);
-    drop_body(r);
-    free(r);
-    pthread_mutex_lock(&s->mu);
-    if (--s->inflight == 0)
-        pthread_cond_broadcast(&s->done);
-    pthread_mutex_unlock(&s->mu);
 }
 
 /*
- * libmicrohttpd's messages: while starting they explain a failure, so the
- * first is kept for the diag; afterwards they are about single clients
- * (malformed requests, resets, timeouts) and go to the debug log.
+ * One request whose head is in: check, body, handle, response.  Returns
+ * true if the connection may carry another request.
  */
-static void
-on_log(void *cls, const char *fmt, va_list ap)
+static bool
+serve(struct conn *c, struct http_head *h)
 {
-    struct http_server *s = cls;
-    char msg[256];
-    size_t n;
-    bool starting;
+    struct http_server *s = c->srv;
+    enum http_refusal why = HTTP_OK;
+    struct http_response resp;
+    struct req r;
+    int64_t len = h->content_length, start;
+    bool ok = true, keep;
+    int flags = 0;
 
-    pthread_mutex_lock(&s->mu);
-    starting = s->starting;
-    pthread_mutex_unlock(&s->mu);
-    if (!starting && sl_log_level < SL_LOG_DEBUG && !sl_trace_on("http"))
-        return;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '.'))
-        msg[--n] = '\0';
-    if (starting) {
-        pthread_mutex_lock(&s->mu);
-        if (s->start_err[0] == '\0')
-            snprintf(s->start_err, sizeof(s->start_err), "%s", msg);
-        pthread_mutex_unlock(&s->mu);
-        return;
+    memset(&r, 0, sizeof(r));
+    r.pub = (struct http_request){
+        .method = h->method,
+        .path = h->path,
+        .target = h->target,
+        .query = h->query,
+        .headers = h->headers,
+        .nheaders = h->nheaders,
+        .peer = c->peer,
+        .tls = c->ssl != NULL,
+        .content_length = len,
+        .conn = c,
+    };
+    if (len > 0 && (uint64_t)len > s->max_body)
+        why = HTTP_TOO_LARGE;
+    else if (len > 0 && !reserve(s, (size_t)len))
+        why = HTTP_OVERLOADED;
+    else if (len > 0)
+        r.reserved = (size_t)len;
+
+    response_init(&resp);
+    if (s->h.check != NULL)
+        ok = s->h.check(s->h.ctx, &r.pub, why, &resp) && why == HTTP_OK;
+    else if (why != HTTP_OK) {
+        default_refusal(s, why, &resp);
+        ok = false;
     }
-    SL_DEBUG("http", "libmicrohttpd: %s", msg);
+    if (!ok) {
+        /* The body is not read: the connection cannot be reused. */
+        drop_body(s, &r);
+        if (send_response(c, &resp, RESP_CLOSE | (strcmp(h->method, "HEAD") == 0 ? RESP_HEAD : 0),
+                          s->timeout_ms) == 0)
+            conn_linger(c);
+        return false;
+    }
+    sl_buf_release(&resp.body);
+    if (h->expect_continue && h->minor == 1 && c->in_off == c->in_len) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+        if (conn_write(c, cont, sizeof(cont) - 1, s->timeout_ms) < 0) {
+            drop_body(s, &r);
+            return false;
+        }
+    }
+    start = now_ms();
+    atomic_store_explicit(&c->body_got, 0, memory_order_relaxed);
+    if (len > 0) {
+        r.body = sl_malloc((size_t)len + 1);
+        r.cap = (size_t)len;
+    }
+    if (len != 0) {
+        set_state(c, CONN_BODY, start);
+        if ((len > 0 ? read_body(c, &r, start) : read_chunked(c, &r, start)) < 0) {
+            drop_body(s, &r);
+            return false;
+        }
+        set_state(c, CONN_BUSY, now_ms());
+    }
+
+    r.pub.body = r.pub.body_mut = r.body ? r.body : r.empty;
+    r.pub.body_mut[r.len] = '\0';
+    r.pub.body_len = r.len;
+    response_init(&resp);
+    s->h.handle(s->h.ctx, &r.pub, &resp);
+    r.pub.body = r.pub.body_mut = NULL;
+    drop_body(s, &r);
+
+    keep = h->keep_alive && !atomic_load(&s->stopping);
+    if (!keep)
+        flags |= RESP_CLOSE;
+    else if (h->minor == 0)
+        flags |= RESP_KEEP_ALIVE_10;
+    if (strcmp(h->method, "HEAD") == 0)
+        flags |= RESP_HEAD;
+    if (send_response(c, &resp, flags, s->timeout_ms) < 0)
+        return false;
+    return keep;
+}
+
+/* ---- connection threads ------------------------------------------------ */
+
+static void
+conn_exit(struct conn *c)
+{
+    struct http_server *s = c->srv;
+
+    if (c->ssl != NULL)
+        SSL_free(c->ssl);
+    c->ssl = NULL;
+    free(c->in);
+    c->in = NULL;
+    sl_arena_release(&c->arena);
+    pthread_mutex_lock(&s->mu);
+    if (c->refusing)
+        s->nrefusing--;
+    else if (!c->evicted)
+        s->nactive--;
+    s->nlive--;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = NULL;
+    c->next = s->zombies;
+    s->zombies = c;
+    pthread_cond_broadcast(&s->gone);
+    pthread_mutex_unlock(&s->mu);
+    /* Off the list: nobody else will touch the fd now. */
+    close(c->fd);
+}
+
+/* A new SSL for c from the current context; false if OpenSSL fails. */
+static bool
+conn_tls(struct conn *c)
+{
+    struct http_server *s = c->srv;
+
+    pthread_mutex_lock(&s->tls_mu);
+    c->ssl = SSL_new(s->ctx);
+    pthread_mutex_unlock(&s->tls_mu);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+        ERR_clear_error();
+        return false;
+    }
+    return true;
+}
+
+/* An admitted connection: requests until it closes. */
+static void *
+conn_main(void *arg)
+{
+    struct conn *c = arg;
+    struct http_server *s = c->srv;
+
+    if (s->cert_path != NULL) {
+        int rc = conn_tls(c) ? tls_handshake(c, c->accepted_ms + s->header_ms) : -1;
+
+        if (rc == IO_TIMEOUT && !was_shut(c)) {
+            atomic_fetch_add(&s->dropped_header_timeout, 1);
+            SL_DEBUG("http", "%s: no TLS handshake within %lld s, dropped", c->peer,
+                     (long long)(s->header_ms / 1000));
+        }
+        if (rc < 0)
+            goto out;
+    }
+    for (;;) {
+        struct http_head *h;
+        bool keep;
+
+        sl_arena_reset(&c->arena);
+        if (read_head(c, &h, s->header_ms) < 0)
+            break;
+        c->nreq++;
+        set_state(c, CONN_BUSY, now_ms());
+        keep = serve(c, h);
+        if (!keep)
+            break;
+    }
+out:
+    conn_exit(c);
+    return NULL;
+}
+
+/* A connection over a limit with nothing to evict: 503 through check. */
+static void *
+refuse_main(void *arg)
+{
+    struct conn *c = arg;
+    struct http_server *s = c->srv;
+    int64_t until = c->accepted_ms + REFUSE_HEAD_MS;
+    struct http_head *h;
+    struct http_response resp;
+    struct http_request req;
+
+    if (s->cert_path != NULL && (!conn_tls(c) || tls_handshake(c, until) < 0)) {
+        atomic_fetch_add(&s->closed_unanswered, 1);
+        goto out;
+    }
+    if (read_head(c, &h, REFUSE_HEAD_MS) < 0)
+        goto out;
+    req = (struct http_request){
+        .method = h->method,
+        .path = h->path,
+        .target = h->target,
+        .query = h->query,
+        .headers = h->headers,
+        .nheaders = h->nheaders,
+        .peer = c->peer,
+        .tls = c->ssl != NULL,
+        .content_length = h->content_length,
+        .conn = c,
+    };
+    response_init(&resp);
+    if (s->h.check != NULL)
+        s->h.check(s->h.ctx, &req, HTTP_BUSY, &resp);
+    else
+        default_refusal(s, HTTP_BUSY, &resp);
+    atomic_fetch_add(c->per_address ? &s->refused_per_address : &s->refused_busy, 1);
+    if (send_response(c, &resp, RESP_CLOSE | (strcmp(h->method, "HEAD") == 0 ? RESP_HEAD : 0),
+                      REFUSE_HEAD_MS) == 0)
+        conn_linger(c);
+out:
+    conn_exit(c);
+    return NULL;
 }
 
 /* ---- set-up --------------------------------------------------------- */
@@ -478,8 +1183,9 @@ openssl_detail(struct sl_diag *d)
 }
 
 /*
- * Parse the certificate and key before libmicrohttpd sees them: its own
- * failure is a bare "cannot start", while here each file can be named.
+ * Parse the certificate and key on their own before the SSL_CTX takes
+ * them: each file's problem is then named (not PEM, not a key, not the
+ * certificate's key), where SSL_CTX_use_* would only say that one failed.
  */
 static int
 check_tls(const char *cert_path, const struct sl_buf *cert, const char *key_path,
@@ -585,43 +1291,361 @@ bad_address:
     return rc;
 }
 
-/*
- * After a failed start libmicrohttpd may or may not have closed the
- * listening socket, depending on how far it got.  spare, a dup of it, keeps
- * the socket alive, so if fd still names the same inode it is still ours;
- * a reused fd number would name another inode.
- */
-static void
-close_if_ours(int fd, int spare)
-{
-    struct stat a, b;
+/* ---- admission: limits and eviction ----------------------------------- */
 
-    if (fstat(spare, &b) == 0 && fstat(fd, &a) == 0 && a.st_ino == b.st_ino &&
-        a.st_dev == b.st_dev)
-        close(fd);
-    close(spare);
+/* The per-address key of a peer: family and address, v4-mapped as v4. */
+static void
+peer_key(const struct sockaddr_storage *ss, unsigned char key[17], char *text, size_t size)
+{
+    memset(key, 0, 17);
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            key[0] = 4;
+            memcpy(key + 1, sin6->sin6_addr.s6_addr + 12, 4);
+            inet_ntop(AF_INET, sin6->sin6_addr.s6_addr + 12, text, (socklen_t)size);
+        } else {
+            key[0] = 6;
+            memcpy(key + 1, sin6->sin6_addr.s6_addr, 16);
+            inet_ntop(AF_INET6, &sin6->sin6_addr, text, (socklen_t)size);
+        }
+    } else {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+        key[0] = 4;
+        memcpy(key + 1, &sin->sin_addr, 4);
+        inet_ntop(AF_INET, &sin->sin_addr, text, (socklen_t)size);
+    }
 }
+
+/* Connections from key that count against max_per_address.  Under mu. */
+static unsigned
+count_address(const struct http_server *s, const unsigned char key[17])
+{
+    unsigned n = 0;
+
+    for (const struct conn *c = s->conns; c != NULL; c = c->next)
+        if (!c->refusing && !c->evicted && memcmp(c->key, key, 17) == 0)
+            n++;
+    return n;
+}
+
+/*
+ * How long c has been unproductive, in ms, if it may be evicted; else -1.
+ * Under mu.
+ */
+static int64_t
+unproductive(const struct http_server *s, const struct conn *c, int64_t now)
+{
+    int64_t age = now - c->since_ms;
+
+    if (c->refusing || c->evicted || c->shut || age < EVICT_MS)
+        return -1;
+    if (c->state == CONN_HEAD || c->state == CONN_IDLE)
+        return age;
+    if (c->state == CONN_BODY && s->min_rate > 0 &&
+        atomic_load_explicit(&c->body_got, memory_order_relaxed) * 1000 <
+            s->min_rate * (uint64_t)age)
+        return age;
+    return -1;
+}
+
+/* Evict the connection unproductive longest (from key only, if key is
+ * not NULL).  Returns whether one was.  Under mu. */
+static bool
+evict_one(struct http_server *s, const unsigned char *key, int64_t now)
+{
+    struct conn *victim = NULL;
+    int64_t worst = -1;
+
+    for (struct conn *c = s->conns; c != NULL; c = c->next) {
+        int64_t u;
+
+        if (key != NULL && memcmp(c->key, key, 17) != 0)
+            continue;
+        u = unproductive(s, c, now);
+        /* The list runs newest first: on a tie the older one goes. */
+        if (u >= 0 && u >= worst) {
+            worst = u;
+            victim = c;
+        }
+    }
+    if (victim == NULL)
+        return false;
+    victim->evicted = true;
+    s->nactive--;
+    shutdown(victim->fd, SHUT_RDWR);
+    atomic_fetch_add(&s->evicted, 1);
+    SL_DEBUG("http", "%s: evicted after %lld ms unproductive (%s)", victim->peer,
+             (long long)worst,
+             victim->state == CONN_HEAD ? "reading a head"
+             : victim->state == CONN_IDLE ? "idle" : "slow body");
+    return true;
+}
+
+/* Join and free the connections that have exited. */
+static void
+reap(struct http_server *s)
+{
+    struct conn *z;
+
+    pthread_mutex_lock(&s->mu);
+    z = s->zombies;
+    s->zombies = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (z != NULL) {
+        struct conn *next = z->next;
+
+        pthread_join(z->thread, NULL);
+        free(z);
+        z = next;
+    }
+}
+
+/* Take a new connection: admit it, evict for it, refuse it, or close it. */
+static void
+admit(struct http_server *s, int fd, const struct sockaddr_storage *ss)
+{
+    struct conn *c = sl_calloc(1, sizeof(*c));
+    int64_t now = now_ms();
+    bool busy = false, per_address = false;
+    int one = 1;
+
+    atomic_fetch_add(&s->accepted, 1);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->srv = s;
+    c->fd = fd;
+    c->accepted_ms = c->progress_ms = c->since_ms = now;
+    c->state = CONN_HEAD;
+    atomic_init(&c->body_got, 0);
+    sl_arena_init(&c->arena, 16 << 10);
+    peer_key(ss, c->key, c->peer, sizeof(c->peer));
+
+    pthread_mutex_lock(&s->mu);
+    if (count_address(s, c->key) >= s->max_per_addr && !evict_one(s, c->key, now))
+        busy = per_address = true;
+    if (!busy && s->nactive >= s->max_conns && !evict_one(s, NULL, now))
+        busy = true;
+    if (busy && s->nrefusing >= MAX_REFUSERS) {
+        pthread_mutex_unlock(&s->mu);
+        atomic_fetch_add(&s->closed_unanswered, 1);
+        SL_DEBUG("http", "%s: over the connection limits, closed unanswered", c->peer);
+        goto out_close;
+    }
+    c->refusing = busy;
+    c->per_address = per_address;
+    if (busy)
+        s->nrefusing++;
+    else
+        s->nactive++;
+    s->nlive++;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    if (pthread_create(&c->thread, NULL, busy ? refuse_main : conn_main, c) != 0) {
+        if (busy)
+            s->nrefusing--;
+        else
+            s->nactive--;
+        s->nlive--;
+        s->conns = c->next;
+        if (c->next)
+            c->next->prev = NULL;
+        pthread_mutex_unlock(&s->mu);
+        atomic_fetch_add(&s->closed_unanswered, 1);
+        SL_WARN("http", "cannot start a thread for a connection from %s", c->peer);
+        goto out_close;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return;
+
+out_close:
+    close(fd);
+    sl_arena_release(&c->arena);
+    free(c);
+}
+
+static void *
+acceptor(void *arg)
+{
+    struct http_server *s = arg;
+    int64_t pause_until = 0;
+
+    for (;;) {
+        struct pollfd p[2] = {{s->lfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+        int64_t now = now_ms();
+
+        /* Out of file descriptors: do not spin on a listener that stays
+         * readable; the backlog waits. */
+        if (pause_until > now)
+            p[0].fd = -1;
+        poll(p, 2, pause_until > now ? (int)(pause_until - now) : 1000);
+        reap(s);
+        if (atomic_load(&s->stopping))
+            break;
+        for (int i = 0; i < 64 && p[0].revents; i++) {
+            struct sockaddr_storage ss;
+            socklen_t len = sizeof(ss);
+            int fd = accept4(s->lfd, (struct sockaddr *)&ss, &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+            if (fd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                    SL_WARN("http", "cannot accept a connection: %s", strerror(errno));
+                    pause_until = now_ms() + 100;
+                }
+                break;
+            }
+            admit(s, fd, &ss);
+        }
+    }
+    return NULL;
+}
+
+/* ---- TLS ------------------------------------------------------------- */
+
+/*
+ * A server context from the certificate (with any chain after it) and key
+ * files, checked first so that each file's problem is named.
+ */
+static int
+tls_context(const char *cert_path, const char *key_path, int min_version, SSL_CTX **out,
+            struct sl_diag *d)
+{
+    struct sl_buf cert, key;
+    SSL_CTX *ctx = NULL;
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    BIO *b = NULL;
+    int rc;
+
+    sl_buf_init(&cert);
+    sl_buf_init(&key);
+    rc = read_pem(cert_path, "certificate", &cert, d);
+    if (rc == 0)
+        rc = read_pem(key_path, "key", &key, d);
+    if (rc == 0)
+        rc = check_tls(cert_path, &cert, key_path, &key, d);
+    if (rc < 0)
+        goto out;
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        goto openssl_failed;
+    SSL_CTX_set_min_proto_version(ctx, min_version);
+    /* No renegotiation (a client could make us do handshakes at will), no
+     * compression (CRIME); our cipher order. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Non-blocking writes that may go out in parts; an idle connection
+     * gives its buffers back. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    b = BIO_new_mem_buf(cert.data, (int)cert.len);
+    if (b == NULL || (x = PEM_read_bio_X509(b, NULL, no_password, NULL)) == NULL ||
+        SSL_CTX_use_certificate(ctx, x) != 1)
+        goto openssl_failed;
+    for (;;) {
+        X509 *extra = PEM_read_bio_X509(b, NULL, no_password, NULL);
+
+        if (extra == NULL)
+            break;
+        if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+            X509_free(extra);
+            goto openssl_failed;
+        }
+    }
+    ERR_clear_error(); /* the end of the chain is an error to PEM_read */
+    BIO_free(b);
+    b = BIO_new_mem_buf(key.data, (int)key.len);
+    if (b == NULL || (k = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL)) == NULL ||
+        SSL_CTX_use_PrivateKey(ctx, k) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+        goto openssl_failed;
+    *out = ctx;
+    ctx = NULL;
+    goto out;
+
+openssl_failed:
+    rc = sl_fail(d, -EIO, "cannot use TLS certificate '%s' with key '%s'", cert_path, key_path);
+    openssl_detail(d);
+out:
+    BIO_free(b);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    explicit_bzero(key.data, key.len);
+    sl_buf_release(&key);
+    sl_buf_release(&cert);
+    return rc;
+}
+
+int
+http_reload_tls(struct http_server *s, struct sl_diag *d)
+{
+    SSL_CTX *ctx = NULL, *old;
+    int rc;
+
+    if (s->cert_path == NULL)
+        return sl_fail(d, -EINVAL, "cannot reload TLS: the server serves plain HTTP");
+    rc = tls_context(s->cert_path, s->key_path, s->tls_min, &ctx, d);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&s->tls_mu);
+    old = s->ctx;
+    s->ctx = ctx;
+    pthread_mutex_unlock(&s->tls_mu);
+    /* Connections made from the old context hold references of their own. */
+    SSL_CTX_free(old);
+    return 0;
+}
+
+/* ---- start, stop, stats ---------------------------------------------- */
 
 static void
 server_free(struct http_server *s)
 {
-    explicit_bzero(s->key.data, s->key.len);
-    sl_buf_release(&s->key);
-    sl_buf_release(&s->cert);
-    pthread_cond_destroy(&s->done);
+    SSL_CTX_free(s->ctx);
+    free(s->cert_path);
+    free(s->key_path);
+    if (s->wake[0] >= 0)
+        close(s->wake[0]);
+    if (s->wake[1] >= 0)
+        close(s->wake[1]);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    pthread_cond_destroy(&s->gone);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->tls_mu);
     free(s);
+}
+
+static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+
+static void
+ignore_sigpipe(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
+static unsigned
+or_default(unsigned v, unsigned def)
+{
+    return v ? v : def;
 }
 
 int
 http_start(const struct http_config *cfg, const struct http_handlers *h,
            struct http_server **out, struct sl_diag *d)
 {
-    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
-    pthread_condattr_t ca;
     struct http_server *s;
-    unsigned flags, max_conn;
-    int fd = -1, spare, rc;
+    int rc;
     bool v6 = false;
 
     if (h == NULL || h->handle == NULL)
@@ -630,74 +1654,59 @@ http_start(const struct http_config *cfg, const struct http_handlers *h,
         return sl_fail(d, -EINVAL, "cannot start https: a TLS %s needs a TLS %s too",
                        cfg->tls_cert ? "certificate" : "key",
                        cfg->tls_cert ? "key" : "certificate");
-    if (cfg->tls_cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-        return sl_fail(d, -ENOTSUP, "cannot start https: libmicrohttpd was built without TLS");
 
     s = sl_calloc(1, sizeof(*s));
     s->h = *h;
+    s->lfd = s->wake[0] = s->wake[1] = -1;
     s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     s->max_inflight = cfg->max_inflight ? cfg->max_inflight : DEFAULT_MAX_INFLIGHT;
-    s->timeout_s = cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S;
-    max_conn = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
+    s->timeout_ms = (int64_t)or_default(cfg->timeout_s, DEFAULT_TIMEOUT_S) * 1000;
+    s->header_ms = (int64_t)or_default(cfg->header_timeout_s, DEFAULT_HEADER_TIMEOUT_S) * 1000;
+    s->min_rate = cfg->min_body_rate == HTTP_NO_MIN_RATE
+                      ? 0
+                      : or_default(cfg->min_body_rate, DEFAULT_MIN_BODY_RATE);
+    s->grace_ms = (int64_t)or_default(cfg->body_grace_s, DEFAULT_BODY_GRACE_S) * 1000;
+    s->max_conns = or_default(cfg->max_connections, DEFAULT_MAX_CONNECTIONS);
+    s->max_per_addr = or_default(cfg->max_per_address, DEFAULT_MAX_PER_ADDRESS);
+    s->tls_min = TLS1_2_VERSION;
     atomic_init(&s->held, 0);
     atomic_init(&s->stopping, false);
-    sl_buf_init(&s->cert);
-    sl_buf_init(&s->key);
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->done, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->tls_mu, NULL);
+    pthread_cond_init(&s->gone, NULL);
 
+    if (cfg->tls_min_version != NULL && strcmp(cfg->tls_min_version, "1.2") != 0) {
+        if (strcmp(cfg->tls_min_version, "1.3") != 0) {
+            rc = sl_fail(d, -EINVAL, "cannot start https: tls_min_version '%s' is not a TLS "
+                         "version sluice accepts", cfg->tls_min_version);
+            sl_diag_hint(d, "Use \"1.2\" (the default) or \"1.3\".");
+            goto out_free;
+        }
+        s->tls_min = TLS1_3_VERSION;
+    }
     if (cfg->tls_cert != NULL) {
-        rc = read_pem(cfg->tls_cert, "certificate", &s->cert, d);
-        if (rc == 0)
-            rc = read_pem(cfg->tls_key, "key", &s->key, d);
-        if (rc == 0)
-            rc = check_tls(cfg->tls_cert, &s->cert, cfg->tls_key, &s->key, d);
+        /* OpenSSL writes with write(), not send(MSG_NOSIGNAL): a client
+         * gone while we write must not kill the process. */
+        pthread_once(&sigpipe_once, ignore_sigpipe);
+        rc = tls_context(cfg->tls_cert, cfg->tls_key, s->tls_min, &s->ctx, d);
         if (rc < 0)
             goto out_free;
-        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert.data};
-        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key.data};
+        s->cert_path = sl_strdup(cfg->tls_cert);
+        s->key_path = sl_strdup(cfg->tls_key);
     }
-    rc = listen_on(cfg->address ? cfg->address : "127.0.0.1", cfg->port, &fd, &s->port, &v6, d);
+    rc = listen_on(cfg->address ? cfg->address : "127.0.0.1", cfg->port, &s->lfd, &s->port,
+                   &v6, d);
     if (rc < 0)
         goto out_free;
-    spare = dup(fd);
-    if (spare < 0) {
+    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         rc = sl_fail(d, -errno, "cannot start the http server: %s", strerror(errno));
-        close(fd);
         goto out_free;
     }
-
-    /* poll, not select: a busy process may hold fds past FD_SETSIZE. */
-    flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (cfg->tls_cert != NULL)
-        flags |= MHD_USE_TLS;
-    if (v6)
-        flags |= MHD_USE_IPv6;
-    s->starting = true;
-    s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, s->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, POOL_SIZE,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_END);
-    pthread_mutex_lock(&s->mu);
-    s->starting = false;
-    pthread_mutex_unlock(&s->mu);
-    if (s->mhd == NULL) {
-        close_if_ours(fd, spare);
-        rc = sl_fail(d, -EIO, "cannot start the http server on port %d: %s", s->port,
-                     s->start_err[0] ? s->start_err : "libmicrohttpd refused");
+    rc = pthread_create(&s->acceptor, NULL, acceptor, s);
+    if (rc != 0) {
+        rc = sl_fail(d, -EIO, "cannot start the http server: no thread: %s", strerror(rc));
         goto out_free;
     }
-    close(spare);
     *out = s;
     return 0;
 
@@ -712,32 +1721,57 @@ http_port(const struct http_server *s)
     return s->port;
 }
 
+bool
+http_tls(const struct http_server *s)
+{
+    return s->cert_path != NULL;
+}
+
+void
+http_stats(const struct http_server *s, struct http_stats *out)
+{
+    struct http_server *m = (struct http_server *)s; /* the lock, not the data */
+
+    out->accepted = atomic_load(&s->accepted);
+    out->evicted = atomic_load(&s->evicted);
+    out->refused_busy = atomic_load(&s->refused_busy);
+    out->refused_per_address = atomic_load(&s->refused_per_address);
+    out->closed_unanswered = atomic_load(&s->closed_unanswered);
+    out->dropped_header_timeout = atomic_load(&s->dropped_header_timeout);
+    out->dropped_body_rate = atomic_load(&s->dropped_body_rate);
+    out->dropped_idle = atomic_load(&s->dropped_idle);
+    out->bad_request = atomic_load(&s->bad_request);
+    pthread_mutex_lock(&m->mu);
+    out->open = s->nlive;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void
 http_stop(struct http_server *s)
 {
-    struct timespec until;
-    MHD_socket fd;
-
     if (s == NULL)
         return;
     atomic_store(&s->stopping, true);
-    /* Quiescing hands the listening socket back: close it so that new
+    /* The acceptor goes first, and the listener with it, so that new
      * clients are refused by the kernel rather than left in the backlog. */
-    fd = MHD_quiesce_daemon(s->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (write(s->wake[1], "x", 1) < 0)
+        SL_DEBUG("http", "cannot wake the acceptor: %s", strerror(errno));
+    pthread_join(s->acceptor, NULL);
+    close(s->lfd);
+    s->lfd = -1;
 
-    /* In-flight requests progress or hit the idle timeout, so the wait is
-     * bounded by it; handlers still running after that are waited for by
-     * MHD_stop_daemon(), which joins every connection thread. */
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += s->timeout_s;
+    /* Connections without a request in flight close now; the others
+     * finish theirs (each has deadlines, but handle() may take its time). */
     pthread_mutex_lock(&s->mu);
-    while (s->inflight > 0)
-        if (pthread_cond_timedwait(&s->done, &s->mu, &until) == ETIMEDOUT)
-            break;
+    for (struct conn *c = s->conns; c != NULL; c = c->next) {
+        if (c->refusing || c->state == CONN_HEAD || c->state == CONN_IDLE) {
+            c->shut = true;
+            shutdown(c->fd, SHUT_RDWR);
+        }
+    }
+    while (s->conns != NULL)
+        pthread_cond_wait(&s->gone, &s->mu);
     pthread_mutex_unlock(&s->mu);
-    MHD_stop_daemon(s->mhd);
-    s->mhd = NULL;
+    reap(s);
     server_free(s);
 }

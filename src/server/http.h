@@ -1,11 +1,14 @@
 /*
  * http.h - the HTTP/1.1 listener that every sluice API sits behind.
  *
- * A thin layer over libmicrohttpd: keep-alive, plain HTTP or HTTPS (a PEM
- * certificate and key), a bounded number of connections, a time limit on
- * idle and slow clients, and a bounded amount of request body in memory.
- * It knows nothing of AWS; the application sees whole requests and fills in
- * whole responses.
+ * Our own server over sockets, with OpenSSL for HTTPS (a PEM certificate
+ * and key, a minimum TLS version, reloadable).  Keep-alive and pipelining;
+ * strict framing (http_int.h lists the rules: one Content-Length or
+ * chunked, never both, never two that differ); deadlines that a slow or
+ * idle client cannot stretch; a bounded number of connections, in all and
+ * per client address, with an HTTP answer past them; and a bounded amount
+ * of request body in memory.  It knows nothing of AWS; the application
+ * sees whole requests and fills in whole responses.
  *
  * A request goes through two callbacks:
  *
@@ -13,10 +16,14 @@
  *           may refuse the request (fill resp, return false): the body is
  *           then never read, and the connection is closed after the
  *           response.  The layer itself refuses, through the same
- *           callback's resp with why set, bodies over max_body and bodies
+ *           callback's resp with why set, bodies over max_body, bodies
  *           that would take the bodies held in memory by all connections
- *           past max_inflight (so the client sees an application-shaped
- *           error, e.g. an AWS throttling error, rather than a bare 413).
+ *           past max_inflight, and connections over max_connections or
+ *           max_per_address (so the client sees an application-shaped
+ *           error, e.g. an AWS throttling error, rather than a bare 413 or
+ *           503).  A chunked body that passes max_body or max_inflight
+ *           while it is read is refused the same way, by a second call
+ *           with why set.
  *   handle  once the whole body is in memory; may block (it waits for the
  *           stream log's group commit), so it runs on the connection's own
  *           thread.
@@ -24,13 +31,34 @@
  * Threads: every connection has its own thread, and both callbacks run on
  * it, so callbacks for different connections run concurrently and ctx must
  * be safe for that.  A blocked handle() stalls only its own connection.
+ * Connections refused with HTTP_BUSY are answered on a small pool of extra
+ * threads (32), so check may be called for them too.
  *
  * Bodies: a body with a Content-Length is read into one buffer of exactly
  * that size, counted against max_inflight from the moment its headers are
- * in until handle() returns.  A chunked body grows its buffer as it comes;
- * if it passes max_body or max_inflight the connection is cut (closed with
- * no response: libmicrohttpd cannot answer once it is reading a body), so
- * check is not called for it.
+ * in until handle() returns.  A chunked body grows its buffer as it comes,
+ * reserving as it grows.
+ *
+ * Deadlines, each checked on the connection's own thread:
+ *   header_timeout_s  from accept (TLS handshake included) or from the
+ *                     first byte of a later request to the end of its
+ *                     headers;
+ *   min_body_rate     after body_grace_s, a body whose average rate since
+ *                     its headers is below this many bytes/s is dropped (a
+ *                     body that stops short of its Content-Length is thus
+ *                     answered within body_grace_s plus a little);
+ *   timeout_s         idle keep-alive between requests, and no progress at
+ *                     all (reading or writing) in any state.
+ * A request dropped by a deadline after some of it arrived is answered
+ * 408 (Connection: close) when the socket takes it at once; an idle
+ * connection is closed silently.
+ *
+ * Limits: a connection that would pass max_connections, or max_per_address
+ * connections from one client IP, first evicts an unproductive one in
+ * that scope (reading a head for over 1 s, idle for over 1 s, or reading a
+ * body below min_body_rate after 1 s; the one unproductive longest).  If
+ * none is, the new connection is answered 503 through check (HTTP_BUSY)
+ * and closed; past the pool of answering threads it is closed unanswered.
  *
  * http_stop() stops accepting, lets requests in flight finish, and closes.
  */
@@ -46,15 +74,24 @@
 
 struct http_server;
 
+#define HTTP_NO_MIN_RATE 0xffffffffu /* http_config.min_body_rate: none */
+
 struct http_config {
     const char *address;     /* listen address, default "127.0.0.1" */
     int port;                /* 0: any free port (see http_port()) */
     const char *tls_cert;    /* PEM file; NULL for plain HTTP */
     const char *tls_key;     /* PEM file; required with tls_cert */
+    const char *tls_min_version; /* "1.2" (default, also for NULL) or "1.3" */
     unsigned max_connections;/* default 256; 0 means the default */
-    unsigned timeout_s;      /* no progress on a connection for this long
-                                (idle keep-alive or stalled request): closed;
-                                default 30 */
+    unsigned max_per_address;/* connections from one client IP; default 64 */
+    unsigned timeout_s;      /* idle keep-alive, and no progress at all on a
+                                connection for this long: closed; default 30 */
+    unsigned header_timeout_s; /* accept or a request's first byte to the end
+                                  of its headers; default 20 */
+    unsigned min_body_rate;  /* bytes/s a body must average after the grace
+                                period; 0 means the default, 500;
+                                HTTP_NO_MIN_RATE: no minimum */
+    unsigned body_grace_s;   /* default 10; 0 means the default */
     size_t max_body;         /* per request; default 16 MiB */
     size_t max_inflight;     /* bodies held at once, all connections; default 128 MiB */
 };
@@ -64,7 +101,20 @@ enum http_refusal {
     HTTP_OK = 0,
     HTTP_TOO_LARGE,  /* Content-Length (or chunked total) over max_body */
     HTTP_OVERLOADED, /* max_inflight reached */
+    HTTP_BUSY,       /* over max_connections or max_per_address, nothing to
+                        evict: answer 503 (the connection is closed after) */
 };
+
+/* One header field as received: name as sent, value trimmed of SP/HTAB.
+ * sigv4.h declares the same struct under the same guard, so that it stands
+ * alone. */
+#ifndef SL_HTTP_HEADER_DEFINED
+#define SL_HTTP_HEADER_DEFINED
+struct http_header {
+    const char *name;
+    const char *value;
+};
+#endif
 
 /*
  * One request.  Everything here is borrowed from the layer and valid only
@@ -73,6 +123,13 @@ enum http_refusal {
 struct http_request {
     const char *method;  /* "GET", "POST", ... */
     const char *path;    /* percent-decoded, without the query string */
+    const char *target;  /* the request-target exactly as received,
+                            e.g. "/a%20b?x=1" (SigV4's canonical URI) */
+    const char *query;   /* raw text after '?', "" if none */
+    const struct http_header *headers; /* every header, in arrival order */
+    size_t nheaders;
+    const char *peer;    /* the client's IP address, no port ("127.0.0.1") */
+    bool tls;            /* arrived over HTTPS */
     int64_t content_length; /* -1 if chunked; 0 if there is no body */
     const char *body;    /* the whole body, NUL-terminated; NULL in check */
     size_t body_len;
@@ -122,27 +179,60 @@ struct http_handlers {
 
 /*
  * Listen and serve in background threads until http_stop().  cfg and the
- * strings in it are read only during the call; *h is copied.
+ * strings in it are read only during the call (the certificate and key
+ * paths are kept for http_reload_tls()); *h is copied.  With TLS, SIGPIPE
+ * is set to be ignored if it has its default action (OpenSSL writes to
+ * sockets without MSG_NOSIGNAL).
  *
  * Returns 0 and sets *out, or: -EINVAL for a bad configuration (unparsable
- * address, a key without a certificate, no handle callback); a negated
- * errno when the address cannot be listened on (-EADDRINUSE, ...) or the
- * certificate or key cannot be read (-ENOENT, -EACCES, ...); SL_ERR_INPUT
- * when the certificate or key is not PEM, or they do not match (d names
- * the file in msg and where); -ENOTSUP for HTTPS with a
- * libmicrohttpd built without TLS; -EIO when libmicrohttpd refuses to
- * start (d carries its words).
+ * address, a key without a certificate, an unknown tls_min_version, no
+ * handle callback); a negated errno when the address cannot be listened
+ * on (-EADDRINUSE, ...) or the certificate or key cannot be read (-ENOENT,
+ * -EACCES, ...); SL_ERR_INPUT when the certificate or key is not PEM, or
+ * they do not match (d names the file in msg and where); -EIO when OpenSSL
+ * refuses them otherwise or a thread cannot be started (d carries why).
  */
 int http_start(const struct http_config *cfg, const struct http_handlers *h,
                struct http_server **out, struct sl_diag *d);
 /* The port actually listened on. */
 int http_port(const struct http_server *s);
+/* Whether s serves HTTPS. */
+bool http_tls(const struct http_server *s);
+
+/*
+ * Read the certificate and key again (same paths) and use them for new
+ * connections; connections already open keep the old ones until they
+ * close.  Safe to call from any thread while s runs.  Returns 0, -EINVAL
+ * if s is plain HTTP, or the errors of http_start() for the files, with
+ * the old certificate still in use.
+ */
+int http_reload_tls(struct http_server *s, struct sl_diag *d);
+
+/* Counters since http_start(), for /metrics. */
+struct http_stats {
+    uint64_t accepted;          /* connections accepted */
+    uint64_t evicted;           /* unproductive ones closed to make room */
+    uint64_t refused_busy;      /* answered 503: over max_connections */
+    uint64_t refused_per_address; /* answered 503: over max_per_address */
+    uint64_t closed_unanswered; /* over a limit with no thread to answer,
+                                   or no head within the refusal's 2 s */
+    uint64_t dropped_header_timeout; /* head not in within header_timeout_s */
+    uint64_t dropped_body_rate; /* body below min_body_rate after the grace */
+    uint64_t dropped_idle;      /* idle keep-alive or no progress for timeout_s */
+    uint64_t bad_request;       /* framing errors answered by the layer */
+    uint64_t open;              /* connections open now (a gauge) */
+};
+
+/* A snapshot of s's counters; any thread. */
+void http_stats(const struct http_server *s, struct http_stats *out);
+
 /*
  * Stop accepting, finish requests in flight, close everything, free s.
  * A request is in flight from the moment its headers are in: its body is
  * still read, handle() runs and the response is sent (with "Connection:
- * close"), unless the client stalls past timeout_s.  Idle keep-alive
- * connections are closed.  Must not be called from a callback.
+ * close"), unless the client misses a deadline.  Idle keep-alive
+ * connections, and those still sending a head, are closed.  Must not be
+ * called from a callback.
  */
 void http_stop(struct http_server *s);
 

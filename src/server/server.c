@@ -340,6 +340,37 @@ served_name(void *arg, struct stream *s)
     return 0;
 }
 
+/* The HTTP layer's connection counters (http.h, struct http_stats). */
+static void
+http_metrics(struct server *srv, struct sl_buf *b)
+{
+    struct http_stats st;
+
+    http_stats(srv->http, &st);
+    sl_buf_addf(b,
+                "# HELP sluice_http_connections_total Connections accepted, and what "
+                "became of those over the limits.\n"
+                "# TYPE sluice_http_connections_total counter\n"
+                "sluice_http_connections_total{outcome=\"accepted\"} %" PRIu64 "\n"
+                "sluice_http_connections_total{outcome=\"evicted\"} %" PRIu64 "\n"
+                "sluice_http_connections_total{outcome=\"refused_busy\"} %" PRIu64 "\n"
+                "sluice_http_connections_total{outcome=\"refused_per_address\"} %" PRIu64 "\n"
+                "sluice_http_connections_total{outcome=\"closed_unanswered\"} %" PRIu64 "\n"
+                "# HELP sluice_http_connections_open Connections open now.\n"
+                "# TYPE sluice_http_connections_open gauge\n"
+                "sluice_http_connections_open %" PRIu64 "\n"
+                "# HELP sluice_http_dropped_total Connections dropped by a deadline or "
+                "answered 400 for their framing.\n"
+                "# TYPE sluice_http_dropped_total counter\n"
+                "sluice_http_dropped_total{reason=\"header_timeout\"} %" PRIu64 "\n"
+                "sluice_http_dropped_total{reason=\"body_rate\"} %" PRIu64 "\n"
+                "sluice_http_dropped_total{reason=\"idle\"} %" PRIu64 "\n"
+                "sluice_http_dropped_total{reason=\"bad_request\"} %" PRIu64 "\n",
+                st.accepted, st.evicted, st.refused_busy, st.refused_per_address,
+                st.closed_unanswered, st.open, st.dropped_header_timeout,
+                st.dropped_body_rate, st.dropped_idle, st.bad_request);
+}
+
 static void
 metrics(struct server *srv, struct sl_buf *b)
 {
@@ -402,6 +433,7 @@ metrics(struct server *srv, struct sl_buf *b)
                 "# TYPE sluice_lease_rounds_total counter\n"
                 "sluice_lease_rounds_total %" PRIu64 "\n",
                 streams_takeovers(srv->streams), streams_rounds(srv->streams));
+    http_metrics(srv, b);
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
     commit_metrics(b);
@@ -554,6 +586,13 @@ check(void *ctx, const struct http_request *req, enum http_refusal why,
             error_body(resp, request_format(req), 503, "ServiceUnavailableException",
                        "The server is starting; retry shortly.");
         }
+        return false;
+    }
+    if (why == HTTP_BUSY) {
+        /* Over the connection limits with nothing to evict: a 503, which
+         * every AWS client retries with backoff. */
+        error_body(resp, request_format(req), 503, "ServiceUnavailableException",
+                   "The server has too many connections open; retry shortly.");
         return false;
     }
     if (why == HTTP_TOO_LARGE) {
@@ -858,13 +897,15 @@ safe_default(struct server *srv, const char *addr, bool insecure, struct sl_diag
     size_t n = guard_key_count(srv->guard);
 
     if (guard_keys(srv->guard)) {
-        SL_INFO("server", "%zu access key%s: every API request must be signed (SigV4)", n,
-                n == 1 ? "" : "s");
+        snprintf(srv->security, sizeof(srv->security),
+                 "%zu access key%s: every API request must be signed (SigV4)", n,
+                 n == 1 ? "" : "s");
         return 0;
     }
     if (guard_loopback(addr)) {
-        SL_INFO("server", "no credentials configured: answering on loopback (%s) only, "
-                "unsigned; `sluice keys add` makes every request need a signature", addr);
+        snprintf(srv->security, sizeof(srv->security),
+                 "no access keys: answering on loopback only, unsigned requests accepted "
+                 "(sluice keys add makes every request need a signature)");
         return 0;
     }
     if (!insecure)
@@ -872,9 +913,17 @@ safe_default(struct server *srv, const char *addr, bool insecure, struct sl_diag
                        "refusing to listen on %s without credentials: anyone who can reach it "
                        "could put to and read every stream; add a key (sluice keys add NAME, "
                        "see server.credentials) or pass --insecure", addr);
-    SL_WARN("server", "--insecure: listening on %s without credentials; anyone who can "
-            "reach it may call every API unsigned", addr);
+    snprintf(srv->security, sizeof(srv->security),
+             "--insecure: listening on %s without access keys; anyone who can reach it may "
+             "call every API unsigned", addr);
+    SL_WARN("server", "%s", srv->security);
     return 0;
+}
+
+const char *
+server_security(const struct server *s)
+{
+    return s->security;
 }
 
 /*
@@ -915,8 +964,14 @@ server_start(struct project *p, const struct server_options *o, struct server **
             .port = port,
             .tls_cert = cfg->tls_cert,
             .tls_key = cfg->tls_key,
+            .tls_min_version = cfg->tls_min_version,
             .max_connections = (unsigned)cfg->max_connections,
+            .max_per_address = (unsigned)cfg->max_per_address,
             .timeout_s = (unsigned)cfg->timeout,
+            .header_timeout_s = (unsigned)cfg->header_timeout,
+            .min_body_rate = cfg->min_body_rate == 0 ? HTTP_NO_MIN_RATE
+                                                     : (unsigned)cfg->min_body_rate,
+            .body_grace_s = (unsigned)cfg->body_grace,
             .max_body = 16u << 20,
             .max_inflight = (size_t)cfg->max_inflight,
         };
@@ -959,6 +1014,24 @@ const char *
 server_address(const struct server *s)
 {
     return s->address;
+}
+
+void
+server_reload(struct server *s)
+{
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (http_tls(s->http)) {
+        if (http_reload_tls(s->http, &d) < 0)
+            SL_ERROR("server", "%s; the previous certificate stays in use", d.msg);
+        else
+            SL_INFO("server", "reloaded TLS certificate '%s'",
+                    s->project->config.server.tls_cert);
+    }
+    sl_diag_init(&d);
+    if (guard_reload(s->guard, &d) < 0)
+        SL_ERROR("server", "keys not reloaded, the previous keys stay: %s", d.msg);
 }
 
 void

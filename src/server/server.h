@@ -44,8 +44,16 @@ const char *const *server_actions(void);
 
 int server_start(struct project *p, const struct server_options *o, struct server **out,
                  struct sl_diag *d);
+/* How requests are authenticated, in one line for the start-up message:
+ * signed by N keys, loopback only without keys, or --insecure. */
+const char *server_security(const struct server *s);
 /* The address and port actually listened on, e.g. "127.0.0.1:4567". */
 const char *server_address(const struct server *s);
+/*
+ * Re-read what may change while serving (SIGHUP): the TLS certificate and
+ * key, for new connections.  A failure is logged and the old ones stay.
+ */
+void server_reload(struct server *s);
 /* Graceful stop; frees s. */
 void server_stop(struct server *s);
 

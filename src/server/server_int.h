@@ -28,6 +28,7 @@ struct server {
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */
     char holder[STREAM_HOLDER_MAX]; /* this node's lease holder id */
     char info[STREAM_INFO_MAX];     /* this node's URL, for the other nodes */
+    char security[256];             /* how requests are authenticated, said at start-up */
     _Atomic bool starting;          /* requests are turned away until start-up ends */
     _Atomic bool stopping;
     /* Metrics not kept per stream. */

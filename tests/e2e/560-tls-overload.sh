@@ -56,9 +56,11 @@ def one(results):
     try:
         c.request("POST", "/", body=body, headers=headers)
     except (ssl.SSLError, OSError) as e:
-        # A body refused from its headers is not read: the server answers
-        # and closes while the client may still be sending it.  The answer
-        # came first; read it.
+        # A body refused from its headers is not read: the server answers,
+        # then drops what the client still sends for up to 2 s before it
+        # closes, so the answer is normally read whole; a client slower
+        # than that may see the close while sending.  The answer came
+        # first; read it.
         print("closed while sending the body:", type(e).__name__)
         cut = True
     try:

@@ -78,13 +78,18 @@ grep -q UnrecognizedClientException "$T/cli2.err" || fail "unknown key: $(cat "$
 
 say "the credentials file is an AWS credentials file: the CLI reads its profiles"
 data=$(printf '{"event_id":"k1","user_id":"u","ts":"2026-11-21T10:00:00Z"}' | base64 -w0)
-env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
-    AWS_SHARED_CREDENTIALS_FILE="$PWD/.sluice/credentials" \
-    awsk --profile producer kinesis put-record --stream-name clicks --partition-key p \
-    --data "$data" > /dev/null || fail "aws --profile producer put-record"
-if env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
-        AWS_SHARED_CREDENTIALS_FILE="$PWD/.sluice/credentials" \
-        awsk --profile producer kinesis delete-stream --stream-name clicks 2> "$T/cli3.err"; then
+profile() { # NAME ARGS...: the AWS CLI with a profile of the credentials file
+    (
+        unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+        export AWS_SHARED_CREDENTIALS_FILE="$PWD/.sluice/credentials"
+        p=$1
+        shift
+        awsk --profile "$p" "$@"
+    )
+}
+profile producer kinesis put-record --stream-name clicks --partition-key p --data "$data" \
+    > /dev/null || fail "aws --profile producer put-record"
+if profile producer kinesis delete-stream --stream-name clicks 2> "$T/cli3.err"; then
     fail "the producer deleted a stream"
 fi
 grep -q AccessDeniedException "$T/cli3.err" || fail "producer delete: $(cat "$T/cli3.err")"

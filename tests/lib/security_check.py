@@ -2,7 +2,7 @@
 
 Run by tests/e2e/596-signed-requests.sh with Debian's python (boto3, cbor2):
 
-    security_check.py URL KEYS.json SLUICE PROJECT
+    SLUICE_URL=URL security_check.py KEYS.json SLUICE PROJECT
 
 KEYS.json holds the keys the shell made with `sluice keys add` (name ->
 {"id", "secret"}).  This script adds more keys itself (one pair per action),
@@ -29,7 +29,8 @@ import botocore.exceptions
 from botocore.awsrequest import AWSRequest
 import cbor2
 
-URL, KEYS_FILE, SLUICE, PROJECT = sys.argv[1:5]
+URL = os.environ["SLUICE_URL"]
+KEYS_FILE, SLUICE, PROJECT = sys.argv[1:4]
 KEYS = json.load(open(KEYS_FILE))
 U = urllib.parse.urlparse(URL)
 REGION = "us-east-1"
@@ -141,20 +142,24 @@ expect("body hash differs from x-amz-content-sha256", (st >= 400, doc.get("__typ
        (True, True))
 
 
+REAL_DATETIME = datetime.datetime
+
+
 class Skewed(datetime.datetime):
+    """datetime.datetime with a clock `offset` away (botocore's signers, the
+    CRT one included, read the time through the datetime module)."""
     offset = datetime.timedelta(0)
 
     @classmethod
     def utcnow(cls):
-        return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + cls.offset
+        return REAL_DATETIME.now(datetime.timezone.utc).replace(tzinfo=None) + cls.offset
 
     @classmethod
     def now(cls, tz=None):
-        return datetime.datetime.now(tz) + cls.offset
+        return REAL_DATETIME.now(tz) + cls.offset
 
 
-real_datetime = botocore.auth.datetime.datetime
-botocore.auth.datetime.datetime = Skewed
+datetime.datetime = Skewed
 for minutes, want in ((-20, "expired"), (20, "not yet current"), (-5, None)):
     Skewed.offset = datetime.timedelta(minutes=minutes)
     code, msg = error_of(ka.put_record, StreamName="clicks", Data=b"x", PartitionKey="p")
@@ -163,7 +168,7 @@ for minutes, want in ((-20, "expired"), (20, "not yet current"), (-5, None)):
     else:
         expect(f"clock {minutes} minutes off", (code, want in msg.lower()),
                ("InvalidSignatureException", True))
-botocore.auth.datetime.datetime = real_datetime
+datetime.datetime = REAL_DATETIME
 
 # ---- permissions by resource ---------------------------------------------------
 producer = client("kinesis", KEYS["producer"])
