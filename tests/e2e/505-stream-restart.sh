@@ -58,3 +58,19 @@ assert int(out["SequenceNumber"]) > max(int(s) for _, s in want if _ == out["Sha
 print("ok records and sequence numbers survive a restart; numbers go on growing")
 PY
 stop_server
+
+say "a stream whose declaration leaves its source file stays, no longer declared"
+sed -e '/on_arrival/d' "$SLUICE_SRC/tests/lib/clicks.yaml" > sources/clicks.yaml
+start_server
+if awsk kinesis delete-stream --stream-name clicks 2> "$T/del.err"; then
+    fail "a declared stream was deleted through the API"
+fi
+grep -q "declared by source" "$T/del.err" || fail "delete declared: $(cat "$T/del.err")"
+awsk kinesis put-record --stream-name clicks --partition-key p --data eA== > /dev/null
+stop_server
+sed -i '/^stream:/,/buffer_interval/d' sources/clicks.yaml
+start_server
+awsk kinesis describe-stream-summary --stream-name clicks > /dev/null \
+    || fail "the stream went with its declaration"
+awsk kinesis delete-stream --stream-name clicks || fail "an undeclared stream cannot be deleted"
+stop_server
