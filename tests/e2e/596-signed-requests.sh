@@ -125,6 +125,37 @@ assert val('sluice_auth_failures_total{reason="expired"}') >= 1
 print("ok metrics")
 PY
 
+say "/metrics off loopback: only signed, by a key allowed sluice:GetMetrics"
+ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v ':' | grep -v '^127\.' | head -n 1)
+if [ -n "$ip" ]; then
+    stop_server
+    start_server --listen 0.0.0.0:0
+    "$PY" - "http://$ip:${URL##*:}" "$T/keys.json" <<'PY' || fail "metrics off loopback"
+import json, sys, urllib.request, urllib.error
+import botocore.auth, botocore.credentials
+from botocore.awsrequest import AWSRequest
+url, keys = sys.argv[1], json.load(open(sys.argv[2]))
+def get(key=None):
+    req = AWSRequest(method="GET", url=url + "/metrics")
+    if key:
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(key["id"], key["secret"]),
+                                "sluice", "us-east-1").add_auth(req)
+    try:
+        r = urllib.request.urlopen(urllib.request.Request(url + "/metrics",
+                                   headers=dict(req.headers.items())), timeout=10)
+        return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()).get("__type")
+assert get() == (400, "MissingAuthenticationTokenException"), get()
+st, body = get(keys["admin"])
+assert st == 200 and "sluice_requests_total" in body, st
+assert get(keys["producer"]) == (400, "AccessDeniedException"), get(keys["producer"])
+print("ok /metrics from", url)
+PY
+else
+    say "(no non-loopback IPv4 address here: /metrics off loopback not tried)"
+fi
+
 say "a key removed while the server runs stops working"
 sluice keys remove reader
 reader_gone() {
