@@ -46,8 +46,15 @@
  *
  * Body budget.  srv->held counts the body bytes reserved by all requests;
  * a reservation is granted only while held stays within max_inflight, so
- * held <= max_inflight always.  A request with a Content-Length reserves
- * it whole before check(); a chunked one reserves as its buffer doubles.
+ * held <= max_inflight always.  Bodies reserve as they arrive, a step
+ * (RESERVE_STEP) ahead of what they hold: a Content-Length body its first
+ * step before check() (if even that is not there, it is refused unread),
+ * the rest as its bytes come; a chunked one as its buffer doubles.  So a
+ * client announcing 16 MiB and sending a byte a second holds one step, not
+ * 16 MiB of everyone's budget, until min_body_rate drops it; a body that
+ * finds the budget spent halfway is answered with the throttling refusal.
+ * Its buffer is allocated whole at once, but pages are touched only as
+ * bytes arrive.
  */
 #include "server/http.h"
 
@@ -107,6 +114,8 @@
 /* The input buffer: heads and pipelined requests; grown for chunked bodies. */
 #define IN_START ((size_t)16 << 10)
 #define IN_CHUNKED ((size_t)64 << 10)
+/* How far ahead of its bytes a Content-Length body reserves budget. */
+#define RESERVE_STEP ((size_t)1 << 20)
 /* The first growth of a chunked body's buffer. */
 #define CHUNKED_START ((size_t)64 << 10)
 /* conn_read(): the deadline passed with nothing read. */
@@ -799,7 +808,24 @@ body_timeout(struct conn *c, int64_t start, uint64_t got, int64_t rate_due)
     answer_timeout(c, msg);
 }
 
-/* A Content-Length body into r->body (allocated, reserved).  0 or -1. */
+static void refuse_late(struct conn *c, struct req *r, enum http_refusal why);
+
+/* n more bytes of budget for r's body; false after the throttling refusal. */
+static bool
+reserve_more(struct conn *c, struct req *r, size_t n)
+{
+    if (reserve(c->srv, n)) {
+        r->reserved += n;
+        return true;
+    }
+    SL_DEBUG("http", "%s %s: body budget of %zu bytes spent, refused", r->pub.method,
+             r->pub.path, c->srv->max_inflight);
+    refuse_late(c, r, HTTP_OVERLOADED);
+    return false;
+}
+
+/* A Content-Length body into r->body (allocated, reserved as it comes).
+ * 0, or -1 (answered or gone). */
 static int
 read_body(struct conn *c, struct req *r, int64_t start)
 {
@@ -808,13 +834,20 @@ read_body(struct conn *c, struct req *r, int64_t start)
 
     if (have > want)
         have = want;
+    if (have > r->reserved && !reserve_more(c, r, have - r->reserved))
+        return -1;
     memcpy(r->body, c->in + c->in_off, have);
     c->in_off += have;
     r->len = have;
     while (r->len < want) {
         int64_t due = rate_deadline(s, start, r->len);
-        ssize_t k = conn_read(c, r->body + r->len, want - r->len,
-                              min64(due, c->progress_ms + s->timeout_ms));
+        ssize_t k;
+
+        if (r->len == r->reserved &&
+            !reserve_more(c, r, want - r->len < RESERVE_STEP ? want - r->len : RESERVE_STEP))
+            return -1;
+        k = conn_read(c, r->body + r->len, r->reserved - r->len,
+                      min64(due, c->progress_ms + s->timeout_ms));
 
         if (k == IO_TIMEOUT) {
             body_timeout(c, start, r->len, due);
@@ -955,10 +988,10 @@ serve(struct conn *c, struct http_head *h)
     };
     if (len > 0 && (uint64_t)len > s->max_body)
         why = HTTP_TOO_LARGE;
-    else if (len > 0 && !reserve(s, (size_t)len))
+    else if (len > 0 && !reserve(s, (size_t)len < RESERVE_STEP ? (size_t)len : RESERVE_STEP))
         why = HTTP_OVERLOADED;
     else if (len > 0)
-        r.reserved = (size_t)len;
+        r.reserved = (size_t)len < RESERVE_STEP ? (size_t)len : RESERVE_STEP;
 
     response_init(&resp);
     if (s->h.check != NULL)

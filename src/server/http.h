@@ -21,9 +21,9 @@
  *           past max_inflight, and connections over max_connections or
  *           max_per_address (so the client sees an application-shaped
  *           error, e.g. an AWS throttling error, rather than a bare 413 or
- *           503).  A chunked body that passes max_body or max_inflight
- *           while it is read is refused the same way, by a second call
- *           with why set.
+ *           503).  A body that passes max_inflight while it is read (or
+ *           a chunked one max_body) is refused the same way, by a second
+ *           call with why set.
  *   handle  once the whole body is in memory; may block (it waits for the
  *           stream log's group commit), so it runs on the connection's own
  *           thread.
@@ -35,9 +35,10 @@
  * threads (32), so check may be called for them too.
  *
  * Bodies: a body with a Content-Length is read into one buffer of exactly
- * that size, counted against max_inflight from the moment its headers are
- * in until handle() returns.  A chunked body grows its buffer as it comes,
- * reserving as it grows.
+ * that size; it is counted against max_inflight as it arrives (1 MiB ahead
+ * of its bytes, from the moment its headers are in) until handle() returns,
+ * so a slow body holds little of the budget.  A chunked body grows its
+ * buffer as it comes, reserving as it grows.
  *
  * Deadlines, each checked on the connection's own thread:
  *   header_timeout_s  from accept (TLS handshake included) or from the

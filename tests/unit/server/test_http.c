@@ -669,6 +669,38 @@ TEST(over_max_inflight_is_overloaded)
     http_stop(s);
 }
 
+/* A body counts against max_inflight as it arrives: a client that
+ * announces a big body and trickles it holds one step of the budget, not
+ * all it announced, so others are not throttled by it. */
+TEST(announced_body_reserves_as_it_arrives)
+{
+    struct app a = {0};
+    struct http_config cfg = {.max_inflight = 4u << 20};
+    struct http_server *s = start(&a, &cfg);
+    const char *slow_head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n";
+    size_t n = 2u << 20;
+    char *body = sl_calloc(1, n);
+    struct client slow, other;
+    struct reply r;
+
+    client_open(&slow, http_port(s));
+    CHECK_INT(client_send(&slow, slow_head, strlen(slow_head)), 0);
+    CHECK_INT(client_send(&slow, "0123456789", 10), 0);
+    for (double until = now_s() + WAIT_S; atomic_load(&a.checks) < 1 && now_s() < until;)
+        sleep_ms(5);
+    CHECK_INT(atomic_load(&a.checks), 1);
+
+    client_open(&other, http_port(s));
+    CHECK_INT(roundtrip(&other, "POST", "/", NULL, body, n, &r), 0);
+    CHECK_INT(r.status, 200);
+    CHECK_INT(atomic_load(&a.refusals[HTTP_OVERLOADED]), 0);
+    reply_release(&r);
+    client_close(&other);
+    client_close(&slow);
+    free(body);
+    http_stop(s);
+}
+
 TEST(slow_client_dropped_others_served)
 {
     struct app a = {0};
