@@ -21,8 +21,9 @@
 
 # BASELINE: the release whose figures transform.sh and stream.sh print
 # beside the new ones (a commit id; make bench BASELINE=... to compare with
-# another).  3f50462 is the last commit before the catalog work (the
-# PostgreSQL back end, one commit API for every run).  Its tree is exported
+# another).  45bdc20 is the release before the security work: the server
+# on libmicrohttpd, no signatures; the catalog work (the PostgreSQL back
+# end, one commit API) was measured against 3f50462.  Its tree is exported
 # with git archive (nothing is registered in .git, unlike a worktree) into
 # build/baseline/$(BASELINE)/ and built there in release mode by its own
 # Makefile, against this tree's DuckDB (DUCKDB_DIR given as an absolute
@@ -30,7 +31,7 @@
 # a build that stopped half-way resumes.  build/ is ignored: nothing of it
 # is committed; rm -rf build/baseline to build it afresh.
 .PHONY: baseline
-BASELINE ?= 3f50462
+BASELINE ?= 45bdc20
 BASELINE_DIR := build/baseline/$(BASELINE)
 BASELINE_SLUICE := $(BASELINE_DIR)/build/release/sluice
 

@@ -26,9 +26,11 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
 fi
 # Packages only the tests, the fuzzers and the benchmarks use; postgresql is
 # the server (15 on Debian 12) that tests/lib/pg.sh starts for the catalog's
-# PostgreSQL back end (binaries in /usr/lib/postgresql/15/bin).
+# PostgreSQL back end (binaries in /usr/lib/postgresql/15/bin);
+# libmicrohttpd-dev only builds the benchmarks' baseline release (BASELINE in
+# bench/module.mk), whose server still ran on it.
 pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps awscli python3-boto3
-python3-cbor2 python3-psycopg2 openssl postgresql"
+python3-cbor2 python3-psycopg2 openssl postgresql libmicrohttpd-dev"
 
 missing=""
 want=$pkgs_build

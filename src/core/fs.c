@@ -158,16 +158,29 @@ sl_basename(const char *path)
 int
 sl_write_file_atomic(const char *path, const void *data, size_t len, struct sl_diag *d)
 {
+    return sl_write_file_atomic_mode(path, data, len, 0644, d);
+}
+
+int
+sl_write_file_atomic_mode(const char *path, const void *data, size_t len, int mode,
+                          struct sl_diag *d)
+{
     char *dir = sl_dirname(path);
     char *tmp = sl_printf("%s/.tmp-%ld-%s", dir, (long)getpid(), sl_basename(path));
     int fd, rc;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A temporary file left by a crashed writer of this pid would keep its
+     * own mode under O_TRUNC; start afresh. */
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
         rc = sl_fail(d, -errno, "cannot create '%s': %s", tmp, strerror(errno));
         goto out;
     }
-    rc = sl_fault("fs.write");
+    /* A private file is exactly its mode, whatever the umask. */
+    rc = (mode & 077) == 0 && fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
+    if (rc == 0)
+        rc = sl_fault("fs.write");
     if (rc == 0)
         rc = sl_write_all(fd, data, len);
     if (rc == 0 && fsync(fd) < 0)

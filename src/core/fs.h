@@ -25,6 +25,10 @@ int sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_dia
 /* Write data to path atomically and durably (temp + fsync + rename). */
 int sl_write_file_atomic(const char *path, const void *data, size_t len,
                          struct sl_diag *d);
+/* The same with the file's mode; a private mode (no bits for group and
+ * others, as 0600) is set exactly, whatever the umask. */
+int sl_write_file_atomic_mode(const char *path, const void *data, size_t len, int mode,
+                              struct sl_diag *d);
 /* Write all of p to fd, retrying short writes. */
 int sl_write_all(int fd, const void *p, size_t n);
 /* Remove a file or a directory tree; a missing path is fine. */

@@ -30,6 +30,19 @@ void sl_sha256_final(struct sl_sha256 *h, unsigned char out[SL_SHA256_LEN]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void sl_hex(const unsigned char *p, size_t n, char *out);
 
+/* The value of a hex digit of either case, or -1. */
+static inline int
+sl_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static inline uint64_t
 sl_mix64(uint64_t a, uint64_t b)
 {

@@ -1219,8 +1219,10 @@ streams_update(struct streams *r, struct stream *s, const struct catalog_stream 
     pthread_mutex_unlock(&r->ctl_mu);
     if (rc < 0)
         return rc;
-    free((char *)s->def.compression);
+    /* def may be a copy of s->def itself: take the new text before the old
+     * goes. */
     next.compression = sl_strdup(def->compression);
+    free((char *)s->def.compression);
     s->def = next;
     for (int i = 0; i < s->nshards; i++) {
         s->shards[i].tokens_bytes = (double)next.write_bytes;

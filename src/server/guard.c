@@ -179,15 +179,17 @@ guard_reload(struct guard *g, struct sl_diag *d)
     return rc;
 }
 
+/* Looks at the keys' files every REFRESH_MS.  keyring_refresh() reports a
+ * broken file once, not at every look, until it changes again. */
 static void *
 refresher(void *arg)
 {
     struct guard *g = arg;
-    char last[sizeof(((struct sl_diag *)0)->msg)] = "";
 
     pthread_mutex_lock(&g->mu);
     while (!g->stop) {
         struct timespec at;
+        struct sl_diag d = {0};
 
         clock_gettime(CLOCK_REALTIME, &at);
         at.tv_nsec += (long)REFRESH_MS * 1000000L;
@@ -197,17 +199,8 @@ refresher(void *arg)
         if (g->stop)
             break;
         pthread_mutex_unlock(&g->mu);
-
-        struct sl_diag d = {0};
-
-        if (guard_reload(g, &d) < 0) {
-            /* Said once per distinct complaint, not every second. */
-            if (strcmp(last, d.msg) != 0)
-                SL_ERROR("guard", "keys not reloaded, the previous keys stay: %s", d.msg);
-            snprintf(last, sizeof(last), "%s", d.msg);
-        } else {
-            last[0] = '\0';
-        }
+        if (guard_reload(g, &d) < 0)
+            SL_ERROR("guard", "keys not reloaded, the previous keys stay: %s", d.msg);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);

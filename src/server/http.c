@@ -958,6 +958,24 @@ read_chunked(struct conn *c, struct req *r, int64_t start)
     }
 }
 
+/* What the application sees of a request whose head is in (no body yet). */
+static struct http_request
+request_of(struct conn *c, const struct http_head *h)
+{
+    return (struct http_request){
+        .method = h->method,
+        .path = h->path,
+        .target = h->target,
+        .query = h->query,
+        .headers = h->headers,
+        .nheaders = h->nheaders,
+        .peer = c->peer,
+        .tls = c->ssl != NULL,
+        .content_length = h->content_length,
+        .conn = c,
+    };
+}
+
 /*
  * One request whose head is in: check, body, handle, response.  Returns
  * true if the connection may carry another request.
@@ -974,18 +992,7 @@ serve(struct conn *c, struct http_head *h)
     int flags = 0;
 
     memset(&r, 0, sizeof(r));
-    r.pub = (struct http_request){
-        .method = h->method,
-        .path = h->path,
-        .target = h->target,
-        .query = h->query,
-        .headers = h->headers,
-        .nheaders = h->nheaders,
-        .peer = c->peer,
-        .tls = c->ssl != NULL,
-        .content_length = len,
-        .conn = c,
-    };
+    r.pub = request_of(c, h);
     if (len > 0 && (uint64_t)len > s->max_body)
         why = HTTP_TOO_LARGE;
     else if (len > 0 && !reserve(s, (size_t)len < RESERVE_STEP ? (size_t)len : RESERVE_STEP))
@@ -1155,18 +1162,7 @@ refuse_main(void *arg)
     }
     if (read_head(c, &h, REFUSE_HEAD_MS) < 0)
         goto out;
-    req = (struct http_request){
-        .method = h->method,
-        .path = h->path,
-        .target = h->target,
-        .query = h->query,
-        .headers = h->headers,
-        .nheaders = h->nheaders,
-        .peer = c->peer,
-        .tls = c->ssl != NULL,
-        .content_length = h->content_length,
-        .conn = c,
-    };
+    req = request_of(c, h);
     response_init(&resp);
     if (s->h.check != NULL)
         s->h.check(s->h.ctx, &req, HTTP_BUSY, &resp);

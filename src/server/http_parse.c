@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hash.h"
 #include "core/banned.h"
 
 /* ---- characters ------------------------------------------------------ */
@@ -46,17 +47,6 @@ static bool
 is_target_char(unsigned char c)
 {
     return c > 0x20 && c < 0x7f;
-}
-
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 static int fault(struct http_fault *f, int status, const char *fmt, ...)
@@ -157,7 +147,8 @@ http_unescape(const char *src, size_t n, char *dst, bool plus)
         unsigned char c = (unsigned char)src[i];
 
         if (c == '%' && i + 2 < n) {
-            int h = hexval((unsigned char)src[i + 1]), l = hexval((unsigned char)src[i + 2]);
+            int h = sl_hex_digit((unsigned char)src[i + 1]);
+            int l = sl_hex_digit((unsigned char)src[i + 2]);
 
             if (h >= 0 && l >= 0) {
                 c = (unsigned char)((h << 4) | l);
@@ -463,12 +454,12 @@ http_chunked_feed(struct http_chunked *c, const char *p, size_t n, size_t *used,
 
         switch (c->state) {
         case CH_SIZE:
-            if (hexval(b) >= 0) {
+            if (sl_hex_digit((unsigned char)b) >= 0) {
                 if (++c->digits > 15) {
                     *used = i;
                     return fault(f, 400, "a chunk size over 2^60 bytes");
                 }
-                c->left = c->left * 16 + (uint64_t)hexval(b);
+                c->left = c->left * 16 + (uint64_t)sl_hex_digit((unsigned char)b);
             } else if (c->digits == 0) {
                 *used = i;
                 return fault(f, 400, "a chunk without a hex size");

@@ -872,40 +872,7 @@ lock_file(const char *path, struct sl_diag *d)
 static int
 write_private(const char *path, const void *data, size_t len, struct sl_diag *d)
 {
-    char *dir = sl_dirname(path);
-    char *tmp = sl_printf("%s/.tmp-%ld-%s", dir, (long)getpid(), sl_basename(path));
-    int fd, rc;
-
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = sl_fail(d, -errno, "cannot create '%s': %s", tmp, strerror(errno));
-        goto out;
-    }
-    rc = fchmod(fd, 0600) < 0 ? -errno : 0;
-    if (rc == 0)
-        rc = sl_fault("keys.write");
-    if (rc == 0)
-        rc = sl_write_all(fd, data, len);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    if (close(fd) < 0 && rc == 0)
-        rc = -errno;
-    if (rc < 0) {
-        sl_fail(d, rc, "cannot write '%s': %s", path, sl_strerror(rc));
-        unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) < 0) {
-        rc = sl_fail(d, -errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    rc = sl_fsync_dir(dir, d);
-out:
-    free(tmp);
-    free(dir);
-    return rc;
+    return sl_write_file_atomic_mode(path, data, len, 0600, d);
 }
 
 /*

@@ -117,18 +117,6 @@ is_unreserved(unsigned char c)
            c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static int
-hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Copy s[0..n) into out[0..size) for a message or the audit log: printable
  * ASCII other than quotes kept, anything else shown as '?', cut with "..."
@@ -495,8 +483,8 @@ pct_decode(const char *p, size_t n, char *out)
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
 
-        if (p[i] == '%' && i + 2 < n && (hi = hex_val(p[i + 1])) >= 0 &&
-            (lo = hex_val(p[i + 2])) >= 0) {
+        if (p[i] == '%' && i + 2 < n && (hi = sl_hex_digit((unsigned char)p[i + 1])) >= 0 &&
+            (lo = sl_hex_digit((unsigned char)p[i + 2])) >= 0) {
             out[k++] = (char)(hi << 4 | lo);
             i += 2;
         } else {
@@ -1236,7 +1224,8 @@ unhex32(struct span s, unsigned char out[32])
     if (s.n != 64)
         return false;
     for (int i = 0; i < 32; i++) {
-        int hi = hex_val(s.p[2 * i]), lo = hex_val(s.p[2 * i + 1]);
+        int hi = sl_hex_digit((unsigned char)s.p[2 * i]);
+        int lo = sl_hex_digit((unsigned char)s.p[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return false;

@@ -26,6 +26,7 @@
 
 #include "core/utf8.h"
 #include "server/wire_int.h"
+#include "core/hash.h"
 #include "core/banned.h"
 
 /* ---- base64 ---------------------------------------------------------- */
@@ -219,25 +220,13 @@ base64_decode(const char *in, size_t n, uint8_t *out)
 
 /* ---- JSON rules shared with putrecords.c ----------------------------- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long
 hex4(const char *p)
 {
     long v = 0;
 
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = sl_hex_digit((unsigned char)p[i]);
 
         if (h < 0)
             return -1;

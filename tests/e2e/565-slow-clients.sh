@@ -19,8 +19,13 @@ server:
 YAML
 start_server
 awsk kinesis create-stream --stream-name slow --shard-count 1
-# The flood's length; the issue's 60 s is SLOW_SECONDS=60.
-SLOW_SECONDS=${SLOW_SECONDS:-25}
+# The flood's length: the issue's 60 s in the debug pass; the ASan and
+# PostgreSQL passes run the same code paths, for 25 s.
+if [ "${SLUICE_MODE:-debug}" = debug ] && [ "$CATALOG" = sqlite ]; then
+    SLOW_SECONDS=${SLOW_SECONDS:-60}
+else
+    SLOW_SECONDS=${SLOW_SECONDS:-25}
+fi
 
 say "slow heads and bodies: dropped at their deadlines, 300 of them do not stop a producer"
 "$PY" - "$URL" "$SLOW_SECONDS" <<'PY'
