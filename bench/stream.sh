@@ -126,6 +126,12 @@ free_port() {
     /usr/bin/python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
 }
 
+# cpu_ticks PID: the process's user + system CPU time so far, in clock
+# ticks (1/100 s).
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # peak_mib PID: the process's peak resident memory so far, in MiB.
 peak_mib() {
     awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"
@@ -221,6 +227,11 @@ serve_run() { # BINARY NAME
     sv_proj="$work/project-$2"
     "$1" -q init "$sv_proj" >/dev/null
     sluice_configure "$sv_proj"
+    # The previous run's gigabyte of dirty pages is written back first: left
+    # to the kernel it lands in the middle of this run, which then measures
+    # the disk's backlog (runs after kinesalite, which writes nothing, had
+    # it easy).
+    sync
     port=$(free_port)
     # shellcheck disable=SC2086
     "$1" --project "$sv_proj" serve --listen "127.0.0.1:$port" $sluice_serve_flags \
@@ -228,7 +239,9 @@ serve_run() { # BINARY NAME
     sv_pid=$!
     pids="$pids $sv_pid"
     if wait_listen "$port" "$sv_pid"; then
+        sv_cpu0=$(cpu_ticks "$sv_pid")
         sv_res=$(run_load "$2" "$port")
+        sv_cpu=$(( $(cpu_ticks "$sv_pid") - sv_cpu0 ))
         sv_mib=$(peak_mib "$sv_pid")
     else
         sv_note="sluice serve did not start: $(head -c 300 "$work/$2.log")"
@@ -236,7 +249,7 @@ serve_run() { # BINARY NAME
     stop "$sv_pid"
 }
 serve_run "$sluice" sluice
-sl_res=$sv_res sl_mib=$sv_mib sl_note=$sv_note
+sl_res=$sv_res sl_mib=$sv_mib sl_note=$sv_note sl_cpu=$sv_cpu
 old_res="" old_mib="" old_note=""
 if [ -n "$old" ]; then
     serve_run "$old" old
@@ -249,7 +262,13 @@ fi
 # alternating, so that a slow moment of the machine does not land on one
 # side only; the better round of each is compared.
 sig_rounds=${SIGNED_ROUNDS:-2}
-sig_best="" unsig_best=""
+sig_best="" unsig_best="" sig_cpu="" unsig_cpu=""
+# per_request RESULT TICKS: the server's CPU microseconds per request,
+# over warm-up and measurement alike (requests counted in both).
+per_request() {
+    awk -v r="$(field requests "$1")" -v s="$(field seconds "$1")" -v w="$warmup" -v t="$2" \
+        'BEGIN { n = r * (s + w) / s; if (n > 0) printf "%.0f", t * 10000 / n }'
+}
 better() { # RESULT RESULT: the one with more records/s
     if [ -z "$2" ] || { [ -n "$1" ] && awk -v a="$(field records_per_s "$1")" \
             -v b="$(field records_per_s "$2")" 'BEGIN { exit !(a >= b) }'; }; then
@@ -259,11 +278,13 @@ better() { # RESULT RESULT: the one with more records/s
     fi
 }
 unsig_best=$sl_res
+unsig_cpu="$unsig_cpu $(per_request "$sl_res" "$sl_cpu")"
 r=1
 while [ $r -le "$sig_rounds" ]; do
     if [ $r -gt 1 ]; then
         serve_run "$sluice" unsigned$r
         unsig_best=$(better "$sv_res" "$unsig_best")
+        unsig_cpu="$unsig_cpu $(per_request "$sv_res" "$sv_cpu")"
     fi
     export SLUICE_ACCESS_KEY_ID=AKIABENCHKEY23456723 SLUICE_SECRET_ACCESS_KEY=benchsecretbenchsecretbenchsecret12
     export AWS_ACCESS_KEY_ID=$SLUICE_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SLUICE_SECRET_ACCESS_KEY
@@ -272,6 +293,7 @@ while [ $r -le "$sig_rounds" ]; do
     run_extra="--create $shards"
     unset SLUICE_ACCESS_KEY_ID SLUICE_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
     sig_best=$(better "$sv_res" "$sig_best")
+    sig_cpu="$sig_cpu $(per_request "$sv_res" "$sv_cpu")"
     r=$((r + 1))
 done
 
@@ -333,6 +355,7 @@ if [ -n "$sig_best" ] && [ -n "$unsig_best" ]; then
                 (ur > 0 ? sr / ur : 0)
             printf "p99 %.3fx (target <= 1.10)\n", (u9 > 0 ? s9 / u9 : 0)
         }'
+    echo "  server CPU per request, unsigned:$unsig_cpu us; signed:$sig_cpu us (each round)"
 else
     echo "  signed / unsigned: not measured"
 fi

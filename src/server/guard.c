@@ -284,6 +284,7 @@ guard_authenticate(struct guard *g, const struct http_request *req, const char *
         .nheaders = req->nheaders,
         .body = whole ? req->body : NULL,
         .body_len = whole ? req->body_len : 0,
+        .body_sha256 = whole && req->body_hashed ? req->body_sha256 : NULL,
     };
     struct sigv4_result res;
 

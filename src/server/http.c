@@ -85,6 +85,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/http_int.h"
@@ -187,6 +188,8 @@ struct req {
     size_t cap;                 /* body bytes the buffer holds */
     size_t len;                 /* body bytes received */
     size_t reserved;            /* bytes of srv->held this request holds */
+    struct sl_sha256 sha;       /* the body's hash so far, with pub.hash_body */
+    bool hashing;               /* sha is initialised (and must be finished) */
     char empty[1];              /* the writable "" of a request with no body */
 };
 
@@ -219,9 +222,28 @@ reserve(struct http_server *s, size_t n)
     return true;
 }
 
+/* n more body bytes into the running hash, if check asked for one. */
+static void
+hash_more(struct req *r, const void *p, size_t n)
+{
+    if (!r->pub.hash_body)
+        return;
+    if (!r->hashing) {
+        sl_sha256_init(&r->sha);
+        r->hashing = true;
+    }
+    sl_sha256_update(&r->sha, p, n);
+}
+
 static void
 drop_body(struct http_server *s, struct req *r)
 {
+    if (r->hashing) {
+        unsigned char md[SL_SHA256_LEN];
+
+        sl_sha256_final(&r->sha, md);
+        r->hashing = false;
+    }
     free(r->body);
     r->body = NULL;
     r->cap = r->len = 0;
@@ -837,6 +859,7 @@ read_body(struct conn *c, struct req *r, int64_t start)
     if (have > r->reserved && !reserve_more(c, r, have - r->reserved))
         return -1;
     memcpy(r->body, c->in + c->in_off, have);
+    hash_more(r, r->body, have);
     c->in_off += have;
     r->len = have;
     while (r->len < want) {
@@ -855,6 +878,9 @@ read_body(struct conn *c, struct req *r, int64_t start)
         }
         if (k <= 0)
             return -1;
+        /* Hashed now, while the rest is on its way and these bytes are
+         * still in the cache: the hash costs no wait once the body is in. */
+        hash_more(r, r->body + r->len, (size_t)k);
         r->len += (size_t)k;
         atomic_store_explicit(&c->body_got, r->len, memory_order_relaxed);
     }
@@ -908,6 +934,7 @@ chunked_take(struct conn *c, struct req *r, const char *p, size_t n)
         r->cap = cap;
     }
     memcpy(r->body + r->len, p, n);
+    hash_more(r, p, n);
     r->len += n;
     return 0;
 }
@@ -1042,6 +1069,12 @@ serve(struct conn *c, struct http_head *h)
     r.pub.body = r.pub.body_mut = r.body ? r.body : r.empty;
     r.pub.body_mut[r.len] = '\0';
     r.pub.body_len = r.len;
+    if (r.pub.hash_body) {
+        hash_more(&r, "", 0);
+        sl_sha256_final(&r.sha, r.pub.body_sha256);
+        r.hashing = false;
+        r.pub.body_hashed = true;
+    }
     response_init(&resp);
     s->h.handle(s->h.ctx, &r.pub, &resp);
     r.pub.body = r.pub.body_mut = NULL;

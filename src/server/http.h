@@ -136,6 +136,11 @@ struct http_request {
     size_t body_len;
     char *body_mut;      /* the same bytes, writable (in-place parsers); the
                             byte at body_len is a NUL, writable too */
+    bool hash_body;      /* check may set it: the layer then hashes the
+                            body (SHA-256) as it arrives, for a request
+                            signature, so the hash costs no wait later */
+    bool body_hashed;    /* in handle: body_sha256 is the body's */
+    unsigned char body_sha256[32];
     void *conn;          /* private to the layer */
 };
 
@@ -173,7 +178,7 @@ struct http_handlers {
      * (then the return value is ignored and resp is sent).  May be NULL:
      * everything is accepted, and the layer's refusals are a plain 413 or
      * 503 with a JSON message. */
-    bool (*check)(void *ctx, const struct http_request *req, enum http_refusal why,
+    bool (*check)(void *ctx, struct http_request *req, enum http_refusal why,
                   struct http_response *resp);
     void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
 };

@@ -551,14 +551,13 @@ metrics_allowed(struct server *srv, struct http_request *req, struct http_respon
 }
 
 static bool
-check(void *ctx, const struct http_request *req, enum http_refusal why,
+check(void *ctx, struct http_request *req, enum http_refusal why,
       struct http_response *resp)
 {
     struct server *srv = ctx;
 
     if (why == HTTP_OK && !atomic_load(&srv->starting)) {
-        struct api_call c = {.srv = srv, .req = (struct http_request *)req, .resp = resp,
-                             .fmt = request_format(req)};
+        struct api_call c = {.srv = srv, .req = req, .resp = resp, .fmt = request_format(req)};
         bool ok;
 
         if (strcmp(req->method, "POST") != 0 || !guard_keys(srv->guard))
@@ -571,6 +570,9 @@ check(void *ctx, const struct http_request *req, enum http_refusal why,
         sl_arena_release(&c.arena);
         if (!ok)
             request_id(resp);
+        /* The signature covers the body's hash: have it taken as the body
+         * arrives. */
+        req->hash_body = ok;
         return ok;
     }
     request_id(resp);

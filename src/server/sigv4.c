@@ -1277,9 +1277,13 @@ check_signature(struct sigv4_verifier *v, const struct sigv4_request *req, const
         struct sl_sha256 h;
         unsigned char md[SL_SHA256_LEN];
 
-        sl_sha256_init(&h);
-        sl_sha256_update(&h, req->body, req->body_len);
-        sl_sha256_final(&h, md);
+        if (req->body_sha256 != NULL) {
+            memcpy(md, req->body_sha256, sizeof(md));
+        } else {
+            sl_sha256_init(&h);
+            sl_sha256_update(&h, req->body, req->body_len);
+            sl_sha256_final(&h, md);
+        }
         sl_hex(md, sizeof(md), body_hex);
         body_hashed = true;
     }

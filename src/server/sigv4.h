@@ -62,6 +62,9 @@ struct sigv4_request {
     size_t nheaders;
     const void *body;                  /* NULL: not read yet, head-only checks */
     size_t body_len;
+    /* The body's SHA-256 if the caller has it already (the HTTP layer
+     * hashes a body as it arrives), else NULL: it is computed here. */
+    const unsigned char *body_sha256;
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/hash.h"
 #include "server/http.h"
 #include "test.h"
 
@@ -80,7 +81,7 @@ port_refuses(int port)
 }
 
 static bool
-app_check(void *ctx, const struct http_request *req, enum http_refusal why,
+app_check(void *ctx, struct http_request *req, enum http_refusal why,
           struct http_response *resp)
 {
     struct app *a = ctx;
@@ -101,6 +102,7 @@ app_check(void *ctx, const struct http_request *req, enum http_refusal why,
         sl_buf_adds(&resp->body, "{\"message\":\"no\"}");
         return false;
     }
+    req->hash_body = strcmp(req->path, "/hashed") == 0;
     return req->body == NULL;
 }
 
@@ -141,6 +143,19 @@ app_handle(void *ctx, struct http_request *req, struct http_response *resp)
                     req->query, req->peer, req->tls, req->nheaders);
         for (size_t i = 0; i < req->nheaders; i++)
             sl_buf_addf(&resp->body, " [%s|%s]", req->headers[i].name, req->headers[i].value);
+        return;
+    }
+    if (strcmp(req->path, "/hashed") == 0) {
+        /* "ok" if the layer's hash, taken as the body came, is the body's. */
+        unsigned char md[SL_SHA256_LEN];
+        struct sl_sha256 h;
+
+        sl_sha256_init(&h);
+        sl_sha256_update(&h, req->body, req->body_len);
+        sl_sha256_final(&h, md);
+        sl_buf_adds(&resp->body, req->body_hashed && memcmp(md, req->body_sha256, 32) == 0
+                                     ? "ok"
+                                     : "wrong");
         return;
     }
     if (strcmp(req->path, "/echo") == 0) {
@@ -462,6 +477,47 @@ TEST(chunked_body_is_assembled)
     CHECK_STR(r.body.data, "hello world");
     reply_release(&r);
     client_close(&c);
+    http_stop(s);
+}
+
+/* A body check asks to have hashed is hashed as it arrives, whole, in
+ * pieces or chunked; others are not hashed at all. */
+TEST(body_hashed_as_it_arrives)
+{
+    struct app a = {0};
+    struct http_config cfg = {0};
+    struct http_server *s = start(&a, &cfg);
+    const char *chunked = "POST /hashed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    const char *head = "POST /hashed HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n";
+    size_t n = 300000;
+    char *body = sl_malloc(n);
+    struct client c;
+    struct reply r;
+
+    for (size_t i = 0; i < n; i++)
+        body[i] = (char)('a' + i % 23);
+    client_open(&c, http_port(s));
+    CHECK_INT(client_send(&c, chunked, strlen(chunked)), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "ok");
+    reply_release(&r);
+    /* In pieces, each sent once the server is surely reading the body. */
+    CHECK_INT(client_send(&c, head, strlen(head)), 0);
+    CHECK_INT(client_send(&c, body, 1000), 0);
+    CHECK_INT(client_send(&c, body + 1000, 99000), 0);
+    CHECK_INT(client_send(&c, body + 100000, n - 100000), 0);
+    CHECK_INT(client_reply(&c, &r, false), 0);
+    CHECK_STR(r.body.data, "ok");
+    reply_release(&r);
+    CHECK_INT(roundtrip(&c, "POST", "/hashed", NULL, "", 0, &r), 0);
+    CHECK_STR(r.body.data, "ok");
+    reply_release(&r);
+    CHECK_INT(roundtrip(&c, "POST", "/echo", NULL, "x", 1, &r), 0);
+    CHECK_STR(r.body.data, "x");
+    reply_release(&r);
+    client_close(&c);
+    free(body);
     http_stop(s);
 }
 
