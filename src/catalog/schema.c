@@ -262,30 +262,16 @@ catalog_read_version(struct catalog_txn *txn, int *version, struct sl_diag *d)
     return rc < 0 ? rc : 0;
 }
 
-/* One migration step, v -> v + 1, in its own transaction; nothing if
- * another process got there first. */
+/* Migration v -> v + 1 inside txn, which holds the schema lock. */
 static int
-upgrade_step(struct catalog *cat, int v, int *now, struct sl_diag *d)
+apply_step(struct catalog *cat, int v, struct sl_diag *d)
 {
-    struct catalog_txn *txn;
     struct sl_buf ddl;
     char bump[160];
-    int found, rc;
+    int rc = 0;
 
-    rc = catalog_txn_begin(cat, CATALOG_WRITE, &txn, d);
-    if (rc < 0)
-        return rc;
-    rc = cat->ops->lock_schema(cat, d);
-    if (rc == 0)
-        rc = catalog_read_version(txn, &found, d);
-    if (rc == 0 && found != v) {
-        /* Another process migrated while we waited. */
-        catalog_txn_abort(txn);
-        *now = found;
-        return 0;
-    }
     sl_buf_init(&ddl);
-    if (rc == 0 && v == 0)
+    if (v == 0)
         rc = cat->ops->script(cat,
                               "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                               "create the meta table", d);
@@ -301,13 +287,44 @@ upgrade_step(struct catalog *cat, int v, int *now, struct sl_diag *d)
     if (rc == 0)
         rc = cat->ops->script(cat, bump, "record the schema version", d);
     sl_buf_release(&ddl);
+    return rc;
+}
+
+/*
+ * Migrate from v: one step, in its own transaction, or, for a new catalog
+ * (v 0), every step in one transaction, so that processes opening a new
+ * shared catalog together see it empty or whole, never half made (a
+ * half-made one would look like an older release's).  Nothing if another
+ * process got there first; *now is the version after.
+ */
+static int
+upgrade(struct catalog *cat, int v, int *now, struct sl_diag *d)
+{
+    struct catalog_txn *txn;
+    int found, last = v == 0 ? CATALOG_SCHEMA_VERSION : v + 1;
+    int rc;
+
+    rc = catalog_txn_begin(cat, CATALOG_WRITE, &txn, d);
+    if (rc < 0)
+        return rc;
+    rc = cat->ops->lock_schema(cat, d);
+    if (rc == 0)
+        rc = catalog_read_version(txn, &found, d);
+    if (rc == 0 && found != v) {
+        /* Another process migrated while we waited. */
+        catalog_txn_abort(txn);
+        *now = found;
+        return 0;
+    }
+    for (int step = v; rc == 0 && step < last; step++)
+        rc = apply_step(cat, step, d);
     if (rc < 0) {
         catalog_txn_abort(txn);
         return rc;
     }
     rc = catalog_txn_commit(txn, d);
     if (rc == 0)
-        *now = v + 1;
+        *now = last;
     return rc;
 }
 
@@ -326,7 +343,7 @@ catalog_schema_upgrade(struct catalog *cat, int *from, struct sl_diag *d)
         return rc;
     *from = v;
     while (rc == 0 && v < CATALOG_SCHEMA_VERSION)
-        rc = upgrade_step(cat, v, &v, d);
+        rc = upgrade(cat, v, &v, d);
     if (rc == 0)
         cat->version = v;
     return rc;

@@ -92,6 +92,15 @@ sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_diag *d
         rc = sl_fail(d, SL_ERR_LIMIT, "cannot read '%s': larger than %zu bytes", path, max);
         goto out;
     }
+    rc = sl_read_fd(fd, path, max, out, d);
+out:
+    close(fd);
+    return rc;
+}
+
+int
+sl_read_fd(int fd, const char *path, size_t max, struct sl_buf *out, struct sl_diag *d)
+{
     for (;;) {
         ssize_t n;
 
@@ -99,22 +108,17 @@ sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_diag *d
         n = read(fd, out->data + out->len, out->cap - out->len - 1);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            rc = sl_fail(d, -errno, "cannot read '%s': %s", path, strerror(errno));
-            goto out;
-        }
+        if (n < 0)
+            return sl_fail(d, -errno, "cannot read '%s': %s", path, strerror(errno));
         if (n == 0)
             break;
         out->len += (size_t)n;
-        if (out->len > max) {
-            rc = sl_fail(d, SL_ERR_LIMIT, "cannot read '%s': larger than %zu bytes", path, max);
-            goto out;
-        }
+        if (out->len > max)
+            return sl_fail(d, SL_ERR_LIMIT, "cannot read '%s': larger than %zu bytes", path,
+                           max);
     }
     out->data[out->len] = '\0';
-out:
-    close(fd);
-    return rc;
+    return 0;
 }
 
 int

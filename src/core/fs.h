@@ -22,6 +22,9 @@ int sl_fsync_dir(const char *path, struct sl_diag *d);
 int sl_fsync_path(const char *path, struct sl_diag *d);
 /* Read a whole file, refusing files over max bytes (SL_ERR_LIMIT). */
 int sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_diag *d);
+/* The rest of an open file (path names it in messages), appended to out
+ * and NUL-terminated; SL_ERR_LIMIT past max bytes in out. */
+int sl_read_fd(int fd, const char *path, size_t max, struct sl_buf *out, struct sl_diag *d);
 /* Write data to path atomically and durably (temp + fsync + rename). */
 int sl_write_file_atomic(const char *path, const void *data, size_t len,
                          struct sl_diag *d);

@@ -162,27 +162,9 @@ cred_read(const char *path, struct sl_buf *text, bool *exists, struct fileid *id
                      KEYS_FILE_MAX);
         goto out;
     }
-    for (;;) {
-        ssize_t n;
-
-        sl_buf_grow(text, 4096);
-        n = read(fd, text->data + text->len, text->cap - text->len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = sl_fail(d, -errno, "cannot read '%s': %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        text->len += (size_t)n;
-        if (text->len > KEYS_FILE_MAX) {
-            rc = sl_fail(d, SL_ERR_LIMIT, "credentials file '%s' is larger than %d bytes", path,
-                         KEYS_FILE_MAX);
-            goto out;
-        }
-    }
-    text->data[text->len] = '\0';
+    rc = sl_read_fd(fd, path, KEYS_FILE_MAX, text, d);
+    if (rc < 0)
+        goto out;
     *exists = true;
     if (id != NULL)
         fileid_from_stat(id, &st);
