@@ -109,9 +109,14 @@ expect("boto3 firehose PutRecord signed",
        bool(fa.put_record(DeliveryStreamName="logs", Record={"Data": b"{}\n"})["RecordId"]), True)
 
 # ---- the CBOR path, signed over its CBOR body --------------------------------
+# The Java SDK v2 signs every header it sends but the user agent: with
+# amz-sdk-invocation-id, amz-sdk-request and Content-Length among them.
 body = cbor2.dumps({"StreamName": "clicks", "Data": b"cbor", "PartitionKey": "p"})
 st, doc = signed(admin, "kinesis", "Kinesis_20131202.PutRecord", body,
-                 content_type="application/x-amz-cbor-1.1")
+                 content_type="application/x-amz-cbor-1.1",
+                 extra={"amz-sdk-invocation-id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                        "amz-sdk-request": "attempt=1; max=4",
+                        "Content-Length": str(len(body))})
 expect("CBOR PutRecord signed status", st, 200)
 
 # ---- presigned: the signature in the query string ----------------------------
