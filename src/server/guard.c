@@ -33,7 +33,6 @@
 #include "core/mem.h"
 #include "core/time.h"
 #include "server/keys.h"
-#include "server/server.h"
 #include "server/sigv4.h"
 #include "core/banned.h"
 
@@ -49,7 +48,7 @@ struct guard {
     struct sigv4_verifier *sigv4;
     int audit_fd;                 /* -1: no audit log (it could not be opened) */
     char *audit_path;
-    const char *const *actions;   /* server_actions() */
+    const char *const *actions;   /* every action there is, from the API tables */
     size_t nactions;
     _Atomic uint64_t *denied;     /* per action; the last slot for others */
     _Atomic uint64_t unauthenticated[NSTATUS];
@@ -208,7 +207,8 @@ refresher(void *arg)
 }
 
 int
-guard_open(struct project *p, struct guard **out, struct sl_diag *d)
+guard_open(struct project *p, const char *const *actions, struct guard **out,
+           struct sl_diag *d)
 {
     struct guard *g = sl_calloc(1, sizeof(*g));
     int rc;
@@ -216,7 +216,7 @@ guard_open(struct project *p, struct guard **out, struct sl_diag *d)
     g->audit_fd = -1;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->wake, NULL);
-    g->actions = server_actions();
+    g->actions = actions;
     while (g->actions[g->nactions] != NULL)
         g->nactions++;
     g->denied = sl_calloc(g->nactions + 1, sizeof(*g->denied));

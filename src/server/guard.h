@@ -45,9 +45,11 @@ struct guard_refusal {
 };
 
 /* Keys from the credentials file p names and the environment, the audit
- * log.  A credentials file or policy that is bad is an error here: the
- * server does not start with it. */
-int guard_open(struct project *p, struct guard **out, struct sl_diag *d);
+ * log.  actions (NULL-terminated, kept: it must outlive the guard) are the
+ * actions a policy may name.  A credentials file or policy that is bad is
+ * an error here: the server does not start with it. */
+int guard_open(struct project *p, const char *const *actions, struct guard **out,
+               struct sl_diag *d);
 void guard_close(struct guard *g);
 
 /* Keys are configured: API requests must be signed. */

@@ -952,7 +952,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
     atomic_init(&srv->starting, true);
     rc = split_listen(o && o->listen ? o->listen : cfg->listen, addr, sizeof(addr), &port, d);
     if (rc == 0)
-        rc = guard_open(p, &srv->guard, d);
+        rc = guard_open(p, server_actions(), &srv->guard, d);
     if (rc == 0)
         rc = safe_default(srv, addr, o && o->insecure, d);
     if (rc == 0)
