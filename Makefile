@@ -59,6 +59,7 @@ include src/engine/module.mk
 include src/project/module.mk
 include src/commit/module.mk
 include src/ingest/module.mk
+include src/table/module.mk
 include src/transform/module.mk
 include src/server/module.mk
 CLI_SRCS :=

@@ -1,0 +1,109 @@
+/*
+ * value.h - Iceberg values: types of the columns sluice writes, the
+ * single-value binary serialisation (manifest bounds), and partition
+ * transforms.
+ *
+ * Column types (a contract's, core/type.h) map to Iceberg's:
+ *
+ *   string -> string      int64 -> long        double -> double
+ *   bool -> boolean       date -> date         timestamp -> timestamptz
+ *   decimal(p,s) -> decimal(p,s)
+ *
+ * Single-value binary form (spec Appendix D): long 8-byte little-endian,
+ * double IEEE 754 little-endian, date 4-byte LE days, timestamptz 8-byte LE
+ * microseconds, string UTF-8 bytes, boolean one byte, decimal the minimal
+ * big-endian two's complement bytes of the unscaled value.
+ *
+ * Bounds come from the engine's statistics as text (COPY ... RETURN_STATS
+ * prints them with TimeZone UTC: "2026-01-02 03:04:05.123456+00",
+ * "2026-01-01", "12.50", "-0.0", plain strings).  String bounds are cut to
+ * IVAL_TRUNCATE code points like Java's default metrics mode truncate(16):
+ * the lower bound by plain truncation, the upper bound truncated and then
+ * its last code point incremented so it stays >= the maximum (no upper
+ * bound at all when no code point can be incremented).
+ *
+ * Transforms (spec "Partition Transforms"): identity, year, month, day,
+ * hour, bucket[N] (32-bit Murmur3 x86, seed 0, of the value's hash bytes:
+ * long for int and long, 4-byte days for date, micros for timestamps,
+ * UTF-8 for strings, minimal big-endian for decimals), truncate[W].
+ */
+#ifndef SL_TABLE_VALUE_H
+#define SL_TABLE_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/type.h"
+
+#define IVAL_TRUNCATE 16
+#define IVAL_MAX_BOUND 64   /* bytes: 16 code points of up to 4 bytes */
+
+/* The Iceberg type name of a contract type into out (>= 24 bytes):
+ * "long", "timestamptz", "decimal(12,2)". */
+void ival_type_name(struct sl_type t, char *out, size_t size);
+
+/*
+ * Encode the engine's statistics text s (n bytes) of a column of type t
+ * into Iceberg's single-value binary form: out (IVAL_MAX_BOUND bytes),
+ * *len.  upper: the text is a maximum (string truncation rounds up).
+ * Returns 0, or SL_ERR_INPUT when the text does not parse as t, or
+ * SL_ERR_NOTFOUND when there is no such bound (an upper string bound that
+ * cannot be incremented; a NaN).
+ */
+int ival_bound(struct sl_type t, const char *s, size_t n, bool upper, uint8_t *out, size_t *len,
+               struct sl_diag *d);
+
+/* Decode a bound back to text of the engine's shape (for checks and
+ * --explain): out of size >= 80. */
+int ival_bound_text(struct sl_type t, const uint8_t *b, size_t len, char *out, size_t size);
+
+/* Murmur3 x86 32-bit with seed 0, as Iceberg's bucket transform uses it. */
+uint32_t ival_murmur3(const void *data, size_t len);
+
+/* Hashes Iceberg's bucket transform is defined by (before & INT32_MAX % N). */
+int32_t ival_hash_long(int64_t v);
+int32_t ival_hash_date(int32_t days);
+int32_t ival_hash_timestamp(int64_t usec);
+int32_t ival_hash_string(const char *s, size_t n);
+int32_t ival_hash_decimal(__int128 unscaled);
+
+/* A partition transform. */
+enum ival_transform_kind {
+    IVAL_IDENTITY,
+    IVAL_YEAR,
+    IVAL_MONTH,
+    IVAL_DAY,
+    IVAL_HOUR,
+    IVAL_BUCKET,
+    IVAL_TRUNCATE_T,
+    IVAL_VOID,
+};
+
+struct ival_transform {
+    enum ival_transform_kind kind;
+    int32_t param;       /* N of bucket[N], W of truncate[W] */
+};
+
+/* Parse "day", "bucket[16]", "truncate[4]" ...; SL_ERR_INPUT naming it. */
+int ival_transform_parse(const char *s, struct ival_transform *t, struct sl_diag *d);
+/* The spec's text of t into out (>= 24 bytes). */
+void ival_transform_name(struct ival_transform t, char *out, size_t size);
+/* Whether t applies to a source column of type src (bucket of a double,
+ * hour of a date ... do not). */
+bool ival_transform_applies(struct ival_transform t, struct sl_type src);
+
+/* Transforms of single values (no nulls here: null maps to null). */
+int32_t ival_year_of_days(int32_t days);      /* years since 1970 */
+int32_t ival_month_of_days(int32_t days);     /* months since 1970-01 */
+int32_t ival_year_of_usec(int64_t usec);
+int32_t ival_month_of_usec(int64_t usec);
+int32_t ival_day_of_usec(int64_t usec);       /* days since 1970-01-01 */
+int32_t ival_hour_of_usec(int64_t usec);      /* hours since 1970-01-01 00:00 */
+int32_t ival_bucket(int32_t hash, int32_t n); /* (hash & INT32_MAX) % n */
+int64_t ival_truncate_long(int64_t v, int32_t w);
+/* Cut s to w code points: the byte length of the prefix. */
+size_t ival_truncate_string(const char *s, size_t n, int32_t w);
+
+#endif
