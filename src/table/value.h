@@ -16,16 +16,24 @@
  *
  * Bounds come from the engine's statistics as text (COPY ... RETURN_STATS
  * prints them with TimeZone UTC: "2026-01-02 03:04:05.123456+00",
- * "2026-01-01", "12.50", "-0.0", plain strings).  String bounds are cut to
- * IVAL_TRUNCATE code points like Java's default metrics mode truncate(16):
- * the lower bound by plain truncation, the upper bound truncated and then
- * its last code point incremented so it stays >= the maximum (no upper
- * bound at all when no code point can be incremented).
+ * "2026-01-01", "12.50", "-0.0", "1e+20", plain strings).  String bounds
+ * are cut to IVAL_TRUNCATE code points like Java's default metrics mode
+ * truncate(16): the lower bound by plain truncation, the upper bound
+ * truncated and then its last code point incremented so it stays >= the
+ * maximum (trailing U+10FFFF dropped, U+D7FF -> U+E000 past the
+ * surrogates; no upper bound at all when no code point can be
+ * incremented).  The engine compares -0.0 equal to +0.0 while Iceberg
+ * orders -0.0 first, so a zero double bound is widened: a lower bound of
+ * either zero is -0.0, an upper bound +0.0.  Dates and timestamps read
+ * what sl_parse_date/sl_parse_timestamp read (years 1-9999).
  *
  * Transforms (spec "Partition Transforms"): identity, year, month, day,
  * hour, bucket[N] (32-bit Murmur3 x86, seed 0, of the value's hash bytes:
- * long for int and long, 4-byte days for date, micros for timestamps,
- * UTF-8 for strings, minimal big-endian for decimals), truncate[W].
+ * 8-byte little-endian long for int, long and date (days) alike, so that
+ * int -> long promotion keeps buckets; micros for timestamps, UTF-8 for
+ * strings, minimal big-endian for decimals), truncate[W], void.  The
+ * calendar transforms round towards minus infinity: the last microsecond
+ * of 1969 is year, month, day and hour -1.
  */
 #ifndef SL_TABLE_VALUE_H
 #define SL_TABLE_VALUE_H
@@ -38,7 +46,7 @@
 #include "core/type.h"
 
 #define IVAL_TRUNCATE 16
-#define IVAL_MAX_BOUND 64   /* bytes: 16 code points of up to 4 bytes */
+#define IVAL_MAX_BOUND 64 /* bytes: 16 code points of up to 4 bytes */
 
 /* The Iceberg type name of a contract type into out (>= 24 bytes):
  * "long", "timestamptz", "decimal(12,2)". */
@@ -47,16 +55,22 @@ void ival_type_name(struct sl_type t, char *out, size_t size);
 /*
  * Encode the engine's statistics text s (n bytes) of a column of type t
  * into Iceberg's single-value binary form: out (IVAL_MAX_BOUND bytes),
- * *len.  upper: the text is a maximum (string truncation rounds up).
- * Returns 0, or SL_ERR_INPUT when the text does not parse as t, or
- * SL_ERR_NOTFOUND when there is no such bound (an upper string bound that
- * cannot be incremented; a NaN).
+ * *len.  upper: the text is a maximum (string truncation rounds up, a zero
+ * double is +0.0).  Returns 0, or SL_ERR_INPUT (recorded in d) when the
+ * text does not parse as t (also a date or timestamp outside years
+ * 1-9999, a string that is not UTF-8), or SL_ERR_NOTFOUND when there is
+ * no such bound: an upper string bound that cannot be incremented, a NaN,
+ * an infinite date or timestamp.  SL_ERR_NOTFOUND is an ordinary outcome
+ * (leave the bound out) and records nothing in d.
  */
 int ival_bound(struct sl_type t, const char *s, size_t n, bool upper, uint8_t *out, size_t *len,
                struct sl_diag *d);
 
 /* Decode a bound back to text of the engine's shape (for checks and
- * --explain): out of size >= 80. */
+ * --explain): out of size >= 80, NUL-terminated.  Returns 0, SL_ERR_INPUT
+ * when len is not a width of t (or a boolean byte is not 0 or 1), or
+ * SL_ERR_LIMIT when the text does not fit.  What ival_bound made reads back
+ * through ival_bound to the same bytes, zeros of doubles aside. */
 int ival_bound_text(struct sl_type t, const uint8_t *b, size_t len, char *out, size_t size);
 
 /* Murmur3 x86 32-bit with seed 0, as Iceberg's bucket transform uses it. */
@@ -83,7 +97,7 @@ enum ival_transform_kind {
 
 struct ival_transform {
     enum ival_transform_kind kind;
-    int32_t param;       /* N of bucket[N], W of truncate[W] */
+    int32_t param; /* N of bucket[N], W of truncate[W] */
 };
 
 /* Parse "day", "bucket[16]", "truncate[4]" ...; SL_ERR_INPUT naming it. */
@@ -95,15 +109,18 @@ void ival_transform_name(struct ival_transform t, char *out, size_t size);
 bool ival_transform_applies(struct ival_transform t, struct sl_type src);
 
 /* Transforms of single values (no nulls here: null maps to null). */
-int32_t ival_year_of_days(int32_t days);      /* years since 1970 */
-int32_t ival_month_of_days(int32_t days);     /* months since 1970-01 */
+int32_t ival_year_of_days(int32_t days);  /* years since 1970 */
+int32_t ival_month_of_days(int32_t days); /* months since 1970-01 */
 int32_t ival_year_of_usec(int64_t usec);
 int32_t ival_month_of_usec(int64_t usec);
 int32_t ival_day_of_usec(int64_t usec);       /* days since 1970-01-01 */
 int32_t ival_hour_of_usec(int64_t usec);      /* hours since 1970-01-01 00:00 */
-int32_t ival_bucket(int32_t hash, int32_t n); /* (hash & INT32_MAX) % n */
+int32_t ival_bucket(int32_t hash, int32_t n); /* (hash & INT32_MAX) % n, n > 0 */
+/* v - (((v % w) + w) % w), w > 0, wrapping near INT64_MIN as Java does. */
 int64_t ival_truncate_long(int64_t v, int32_t w);
-/* Cut s to w code points: the byte length of the prefix. */
+/* The same for a decimal's unscaled value (W at the column's scale). */
+__int128 ival_truncate_decimal(__int128 unscaled, int32_t w);
+/* Cut s (UTF-8) to w code points: the byte length of the prefix. */
 size_t ival_truncate_string(const char *s, size_t n, int32_t w);
 
 #endif
