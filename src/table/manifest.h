@@ -105,17 +105,25 @@ struct mf_entry {
     size_t nsplit_offsets;
     int32_t sort_order_id;        /* -1: null */
     const char *referenced_data_file; /* position deletes of one file, or NULL */
+    int32_t *equality_ids;        /* MF_EQUALITY_DELETES: the columns matched */
+    size_t nequality_ids;         /* (required there, NULL otherwise) */
 };
 
-/* What a manifest holds, as its manifest-list row states it. */
+/*
+ * What a manifest holds, as its manifest-list row states it: one per
+ * partition field.  Bounds are the single-value binary form of the field's
+ * type, lower_len/upper_len bytes long: in lower/upper for every type but
+ * STRING, in lower_str/upper_str (NUL-terminated, arena) for STRING.  The
+ * list reader does not know the fields' types, so it fills both: the
+ * arrays when the bound fits in 16 bytes, and the strings always.
+ */
 struct mf_field_summary {
-    bool contains_null;
-    bool contains_nan;
-    bool has_bounds;
-    /* single-value binary bounds of the partition values (no nulls) */
+    bool contains_null;          /* some entry's value is null */
+    bool contains_nan;           /* some entry's value is NaN (DOUBLE) */
+    bool has_bounds;             /* some value is neither null nor NaN */
     uint8_t lower[16], upper[16];
     size_t lower_len, upper_len;
-    char *lower_str, *upper_str; /* STRING bounds (heap or arena) */
+    char *lower_str, *upper_str;
 };
 
 /* A manifest-list row (manifest_file). */
@@ -177,7 +185,7 @@ int mf_read_list(const char *path, struct sl_arena *a, struct mf_manifest **out,
  * (null snapshot id and sequence numbers) are filled from m, the
  * manifest-list row that named it, as the spec says readers must.
  * Statistics and partition values are read; partition values come back by
- * the manifest's own partition field order.  *fields/*nfields (if not NULL)
+ * the manifest's own partition field order.  *fields and *nfields (if not NULL)
  * receive the partition fields read from the file's schema.
  */
 int mf_read_manifest(const char *path, const struct mf_manifest *m, struct sl_arena *a,
