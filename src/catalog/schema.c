@@ -30,6 +30,12 @@
  *   streams               stream definitions
  *   delivery_positions    (stream, shard) -> created_ms, seq
  *   leases                name -> holder, info, epoch, expires_ms
+ *   iceberg_tables        (catalog_name, table_namespace, table_name) ->
+ *                         metadata_location: the Iceberg pointer (version 5)
+ *   iceberg_namespace_properties  (catalog_name, namespace, property_key)
+ *
+ * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
+ * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
  */
 #include "catalog/catalog_int.h"
 
@@ -216,6 +222,24 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  info TEXT NOT NULL,"
     "  epoch INTEGER NOT NULL,"
     "  expires_ms INTEGER NOT NULL);",
+    /* 4 -> 5: Iceberg tables.  The layout of Iceberg's JDBC catalog (Java
+     * JdbcCatalog, schema V1 with iceberg_type) and PyIceberg's SqlCatalog;
+     * a commit swaps metadata_location only where it is still the one the
+     * writer read. */
+    "CREATE TABLE iceberg_tables ("
+    "  catalog_name VARCHAR(255) NOT NULL,"
+    "  table_namespace VARCHAR(255) NOT NULL,"
+    "  table_name VARCHAR(255) NOT NULL,"
+    "  metadata_location VARCHAR(1000),"
+    "  previous_metadata_location VARCHAR(1000),"
+    "  iceberg_type VARCHAR(5),"
+    "  PRIMARY KEY (catalog_name, table_namespace, table_name));"
+    "CREATE TABLE iceberg_namespace_properties ("
+    "  catalog_name VARCHAR(255) NOT NULL,"
+    "  namespace VARCHAR(255) NOT NULL,"
+    "  property_key VARCHAR(255) NOT NULL,"
+    "  property_value VARCHAR(1000) NOT NULL,"
+    "  PRIMARY KEY (catalog_name, namespace, property_key));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -227,7 +251,7 @@ const char *const catalog_tables[] = {
     "runs",          "pending_steps",     "curated_tables",  "curated_columns",
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
-    "leases",        NULL,
+    "leases",        "iceberg_tables", "iceberg_namespace_properties", NULL,
 };
 
 struct version_ctx {

@@ -333,6 +333,51 @@ catalog_quarantine_list(struct catalog_txn *txn, const char *source, catalog_nam
 
 /* ---- held runs -------------------------------------------------------------------- */
 
+struct run_files_ctx {
+    catalog_run_file_cb cb;
+    void *arg;
+};
+
+static int
+run_file_row(void *arg, const struct catalog_row *r)
+{
+    struct run_files_ctx *c = arg;
+    struct run_file f = {
+        .key = cat_text(r, 0),
+        .table = cat_text(r, 1),
+        .deletion = cat_int(r, 2) != 0,
+        .added = cat_int(r, 3) != 0,
+        .partition = cat_text(r, 4),
+        .rows = cat_int(r, 5),
+        .bytes = cat_int(r, 6),
+        .only_target = cat_null(r, 7) ? NULL : cat_text(r, 7),
+    };
+
+    return c->cb(c->arg, &f);
+}
+
+int
+catalog_run_files(struct catalog_txn *txn, int64_t run_id, catalog_run_file_cb cb, void *arg,
+                  struct sl_diag *d)
+{
+    struct run_files_ctx c = {cb, arg};
+    int rc = cat_run(
+        txn, d, "list a run's files",
+        "SELECT key, table_name, 0, CASE WHEN added_run = ?1 THEN 1 ELSE 0 END, partition, "
+        "rows, bytes, NULL FROM curated_files WHERE added_run = ?1 OR removed_run = ?1 "
+        "UNION ALL "
+        "SELECT x.key, x.table_name, 1, CASE WHEN x.added_run = ?1 THEN 1 ELSE 0 END, "
+        "(SELECT min(f.partition) FROM curated_delete_targets t JOIN curated_files f "
+        "  ON f.key = t.file_key WHERE t.delete_key = x.key), x.rows, x.bytes, "
+        "(SELECT CASE WHEN count(*) = 1 THEN min(t.file_key) END "
+        "  FROM curated_delete_targets t WHERE t.delete_key = x.key) "
+        "FROM curated_deletes x WHERE x.added_run = ?1 OR x.removed_run = ?1 "
+        "ORDER BY 3, 1",
+        run_file_row, &c, "i", run_id);
+
+    return rc < 0 ? rc : 0;
+}
+
 int
 catalog_tables_discard_run(struct catalog_txn *txn, int64_t run_id, struct sl_diag *d)
 {

@@ -105,6 +105,23 @@ int catalog_quarantine_add(struct catalog_txn *txn, const char *key, const char 
 int catalog_quarantine_list(struct catalog_txn *txn, const char *source, catalog_name_cb cb,
                             void *arg, struct sl_diag *d);
 
+/* A file a run added or retired: a data file, or a deletion file with the
+ * partition of the files it names and, when it names one, that file. */
+struct run_file {
+    const char *key;
+    const char *table;
+    bool deletion;
+    bool added;              /* else retired by the run */
+    const char *partition;   /* "2026-10-03" */
+    int64_t rows;
+    int64_t bytes;
+    const char *only_target; /* deletion files naming one data file, or NULL */
+};
+typedef int (*catalog_run_file_cb)(void *arg, const struct run_file *f);
+/* The files run_id added or retired, data files first, in key order. */
+int catalog_run_files(struct catalog_txn *txn, int64_t run_id, catalog_run_file_cb cb,
+                      void *arg, struct sl_diag *d);
+
 /* Undo what held run run_id recorded here: its files, deletion files and
  * quarantine files are forgotten, and what it removed is live again. */
 int catalog_tables_discard_run(struct catalog_txn *txn, int64_t run_id, struct sl_diag *d);

@@ -10,6 +10,7 @@
 #include "commit/commit.h"
 #include "core/num.h"
 #include "core/time.h"
+#include "transform/transform.h"
 #include "core/banned.h"
 
 static int
@@ -67,7 +68,8 @@ decide(struct cli *cl, bool publish, int argc, char **argv)
         return cli_usage("runs", "%s takes one run id", argv[1]);
     rc = cli_open(cl);
     if (rc == 0)
-        rc = commit_decide(cl->store, cl->catalog, run_id, publish, &cl->diag);
+        rc = commit_decide(cl->store, cl->catalog, run_id, publish, transform_publish_held,
+                           NULL, &cl->diag);
     if (rc < 0)
         return cli_report(cl, rc);
     printf("run %lld %s\n", (long long)run_id, publish ? "published" : "discarded");

@@ -510,8 +510,11 @@ out:
 /* ---- decisions about held runs ---------------------------------------------- */
 
 struct decide_args {
+    struct store *s;
     int64_t run_id;
     bool publish;
+    commit_publish_fn on_publish;
+    void *arg;
     struct run_record rec;
     struct sl_arena a;
 };
@@ -531,6 +534,8 @@ decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
                        (long long)a->run_id, a->rec.state);
     rc = catalog_run_set_state(txn, a->run_id, "held", a->publish ? "published" : "discarded",
                                d);
+    if (rc == 0 && a->publish && a->on_publish != NULL)
+        rc = a->on_publish(txn, a->s, a->run_id, a->arg, d);
     if (rc < 0 || a->publish)
         return rc;
     rc = catalog_tables_discard_run(txn, a->run_id, d);
@@ -544,9 +549,10 @@ decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 
 int
 commit_decide(struct store *s, struct catalog *cat, int64_t run_id, bool publish,
-              struct sl_diag *d)
+              commit_publish_fn on_publish, void *arg, struct sl_diag *d)
 {
-    struct decide_args a = {.run_id = run_id, .publish = publish};
+    struct decide_args a = {.s = s, .run_id = run_id, .publish = publish,
+                            .on_publish = on_publish, .arg = arg};
     struct steps steps = {0};
     int rc;
 

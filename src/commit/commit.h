@@ -165,8 +165,13 @@ int commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d);
  * objects deleted, its outputs forgotten, its bookmark back to where it
  * started).  SL_ERR_CONFLICT with words if the run is not held.
  */
+typedef int (*commit_publish_fn)(struct catalog_txn *txn, struct store *s, int64_t run_id,
+                                 void *arg, struct sl_diag *d);
+/* on_publish (may be NULL) runs in the decision's transaction when the
+ * run is published: the stage makes its outputs visible there (the
+ * transform commits the run's table snapshots). */
 int commit_decide(struct store *s, struct catalog *cat, int64_t run_id, bool publish,
-                  struct sl_diag *d);
+                  commit_publish_fn on_publish, void *arg, struct sl_diag *d);
 
 typedef int (*commit_owed_cb)(void *arg, const char *source, int64_t objects);
 /* Sources whose committed raw objects their transform has not taken yet. */

@@ -261,6 +261,7 @@ engine_set_threads(struct engine *e, int64_t threads, struct sl_diag *d)
 struct many {
     struct engine *e;
     const char *const *sql;
+    struct engine_file_stats *stats; /* engine_copy_many(): one per statement */
     size_t n;
     atomic_size_t next;
     pthread_mutex_t lock;
@@ -272,6 +273,126 @@ struct many_worker {
     struct many *m;
     int conn;
 };
+
+static char *
+string_of(duckdb_string_t *v)
+{
+    return sl_strndup(duckdb_string_t_data(v), duckdb_string_t_length(*v));
+}
+
+static int64_t
+int_of(const char *s)
+{
+    return s ? strtoll(s, NULL, 10) : -1;
+}
+
+/* One column's MAP(VARCHAR, VARCHAR) of statistics into c. */
+static void
+read_column_stats(duckdb_vector map, idx_t row, struct engine_column_stats *c)
+{
+    duckdb_list_entry *e = (duckdb_list_entry *)duckdb_vector_get_data(map) + row;
+    duckdb_vector kv = duckdb_list_vector_get_child(map);
+    duckdb_string_t *keys = duckdb_vector_get_data(duckdb_struct_vector_get_child(kv, 0));
+    duckdb_vector vv = duckdb_struct_vector_get_child(kv, 1);
+    duckdb_string_t *vals = duckdb_vector_get_data(vv);
+    uint64_t *valid = duckdb_vector_get_validity(vv);
+
+    c->null_count = c->column_size = -1;
+    for (idx_t k = e->offset; k < e->offset + e->length; k++) {
+        char *key = string_of(&keys[k]);
+        char *val = duckdb_validity_row_is_valid(valid, k) ? string_of(&vals[k]) : NULL;
+
+        if (strcmp(key, "min") == 0) {
+            c->min = val;
+            val = NULL;
+        } else if (strcmp(key, "max") == 0) {
+            c->max = val;
+            val = NULL;
+        } else if (strcmp(key, "null_count") == 0) {
+            c->null_count = int_of(val);
+        } else if (strcmp(key, "column_size_bytes") == 0) {
+            c->column_size = int_of(val);
+        } else if (strcmp(key, "has_nan") == 0) {
+            c->has_nan = val && strcmp(val, "true") == 0;
+        }
+        free(key);
+        free(val);
+    }
+}
+
+/*
+ * The one row of a COPY ... RETURN_STATS result: filename, count,
+ * file_size_bytes, footer_size_bytes, column_statistics MAP(VARCHAR,
+ * MAP(VARCHAR, VARCHAR)) keyed by the column name as a quoted identifier.
+ */
+static int
+read_file_stats(duckdb_result *res, struct engine_file_stats *out, struct sl_diag *d)
+{
+    duckdb_data_chunk ch = duckdb_fetch_chunk(*res);
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (ch == NULL || duckdb_data_chunk_get_size(ch) != 1 ||
+        duckdb_data_chunk_get_column_count(ch) < 5) {
+        rc = sl_fail(d, SL_ERR_ENGINE, "a COPY wrote other than one file");
+        goto out;
+    }
+    out->rows = *(int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 1));
+    out->bytes = *(int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 2));
+    {
+        duckdb_vector map = duckdb_data_chunk_get_vector(ch, 4);
+        duckdb_list_entry *e = duckdb_vector_get_data(map);
+        duckdb_vector kv = duckdb_list_vector_get_child(map);
+        duckdb_string_t *names = duckdb_vector_get_data(duckdb_struct_vector_get_child(kv, 0));
+        duckdb_vector inner = duckdb_struct_vector_get_child(kv, 1);
+
+        out->ncolumns = e->length;
+        out->columns = sl_calloc(e->length ? e->length : 1, sizeof(*out->columns));
+        for (idx_t k = 0; k < e->length; k++) {
+            struct engine_column_stats *c = &out->columns[k];
+            char *q = string_of(&names[e->offset + k]);
+            size_t n = strlen(q), o = 0;
+
+            /* "name" with "" for each quote inside: the plain name */
+            c->name = sl_malloc(n + 1);
+            for (size_t i = 0; i < n; i++) {
+                if ((i == 0 || i == n - 1) && q[i] == '"')
+                    continue;
+                if (q[i] == '"' && q[i + 1] == '"')
+                    i++;
+                c->name[o++] = q[i];
+            }
+            c->name[o] = '\0';
+            free(q);
+            read_column_stats(inner, e->offset + k, c);
+        }
+    }
+out:
+    if (ch != NULL)
+        duckdb_destroy_data_chunk(&ch);
+    return rc;
+}
+
+void
+engine_file_stats_release(struct engine_file_stats *s)
+{
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        free(s->columns[i].name);
+        free(s->columns[i].min);
+        free(s->columns[i].max);
+    }
+    free(s->columns);
+    memset(s, 0, sizeof(*s));
+}
+
+const struct engine_column_stats *
+engine_file_stats_column(const struct engine_file_stats *s, const char *name)
+{
+    for (size_t i = 0; i < s->ncolumns; i++)
+        if (strcmp(s->columns[i].name, name) == 0)
+            return &s->columns[i];
+    return NULL;
+}
 
 static void *
 many_run(void *arg)
@@ -289,8 +410,11 @@ many_run(void *arg)
         sl_diag_init(&d);
         SL_TRACE("engine", "exec[%d]: %.300s", w->conn, m->sql[i]);
         if (query_on(m->e->conn[w->conn], m->sql[i], &res, &d) == 0) {
+            int rc = m->stats ? read_file_stats(&res, &m->stats[i], &d) : 0;
+
             duckdb_destroy_result(&res);
-            continue;
+            if (rc == 0)
+                continue;
         }
         pthread_mutex_lock(&m->lock);
         if (m->rc == 0) {
@@ -302,10 +426,11 @@ many_run(void *arg)
     return NULL;
 }
 
-int
-engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_diag *d)
+static int
+run_many(struct engine *e, const char *const *sql, size_t n, struct engine_file_stats *stats,
+         struct sl_diag *d)
 {
-    struct many m = {.e = e, .sql = sql, .n = n, .d = d};
+    struct many m = {.e = e, .sql = sql, .stats = stats, .n = n, .d = d};
     int nthreads = e->nconn < (int)n ? e->nconn : (int)n;
     pthread_t tid[16];
     struct many_worker w[16];
@@ -331,6 +456,20 @@ engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_d
         pthread_join(tid[i], NULL);
     pthread_mutex_destroy(&m.lock);
     return m.rc;
+}
+
+int
+engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_diag *d)
+{
+    return run_many(e, sql, n, NULL, d);
+}
+
+int
+engine_copy_many(struct engine *e, const char *const *sql, size_t n,
+                 struct engine_file_stats *out, struct sl_diag *d)
+{
+    memset(out, 0, n * sizeof(*out));
+    return run_many(e, sql, n, out, d);
 }
 
 /* ---- results --------------------------------------------------------------------- */

@@ -59,6 +59,40 @@ int engine_exec(struct engine *e, const char *sql, struct sl_diag *d);
  */
 int engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_diag *d);
 
+/*
+ * Statistics of a written Parquet file, from COPY ... (RETURN_STATS): the
+ * file's rows and bytes and, per column (by name), its bounds as the
+ * engine prints them (TimeZone UTC), null count, NaN flag and compressed
+ * size.  A bound is NULL where the engine gives none (booleans, all-null
+ * columns, decimals wider than 18 digits).
+ */
+struct engine_column_stats {
+    char *name;
+    char *min, *max;
+    int64_t null_count;         /* -1: unknown */
+    int64_t column_size;        /* -1: unknown */
+    bool has_nan;
+};
+
+struct engine_file_stats {
+    int64_t rows;
+    int64_t bytes;
+    size_t ncolumns;
+    struct engine_column_stats *columns;
+};
+
+void engine_file_stats_release(struct engine_file_stats *s);
+/* The statistics of column name, or NULL. */
+const struct engine_column_stats *engine_file_stats_column(const struct engine_file_stats *s,
+                                                           const char *name);
+/*
+ * Like engine_exec_many(), for n COPY ... TO statements that each write one
+ * file with RETURN_STATS: out[i] receives statement i's file statistics
+ * (release each with engine_file_stats_release(), also on failure).
+ */
+int engine_copy_many(struct engine *e, const char *const *sql, size_t n,
+                     struct engine_file_stats *out, struct sl_diag *d);
+
 /* ---- results ------------------------------------------------------------- */
 
 /* Run a query and materialise its result. */

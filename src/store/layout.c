@@ -19,6 +19,7 @@
 #define CURATED "curated"
 #define QUARANTINE "quarantine"
 #define DELETES "_deletes"
+#define METADATA "metadata"  /* Iceberg metadata of a table */
 #define STREAMS "_streams"
 #define CATALOG "_catalog"
 
@@ -67,14 +68,20 @@ layout_curated_data_key(const char *prefix, int32_t day, int64_t run_id, size_t 
 }
 
 char *
-layout_curated_deletes_key(const char *prefix, int64_t run_id)
+layout_curated_deletes_key(const char *prefix, int32_t day, int64_t run_id)
 {
-    return sl_printf("%s/" DELETES "/delete-%06lld.parquet", prefix, (long long)run_id);
+    char date[16];
+
+    sl_format_date(day, date);
+    return sl_printf("%s/" DELETES "/delete-%06lld-%s.parquet", prefix, (long long)run_id,
+                     date);
 }
 
 bool
 layout_curated_is_table_file(const char *key)
 {
+    if (strstr(key, "/" METADATA "/") != NULL)
+        return false;
     return strstr(key, "/_") == NULL || strstr(key, "/" DELETES "/") != NULL;
 }
 

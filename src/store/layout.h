@@ -10,7 +10,8 @@
  *       YYYY/MM/DD/HH/<object-id>.<format>[.gz]        layout_raw_key()
  *     curated/<table>/                                 layout_curated_prefix()
  *       dt=YYYY-MM-DD/part-<run>-<n>.parquet           layout_curated_data_key()
- *       _deletes/delete-<run>.parquet                  layout_curated_deletes_key()
+ *       _deletes/delete-<run>-YYYY-MM-DD.parquet       layout_curated_deletes_key()
+ *       metadata/...                                   Iceberg metadata (table/)
  *     quarantine/<source>/dt=YYYY-MM-DD/run-<run>.jsonl  layout_quarantine_key()
  *     _streams/                                        layout_streams_dir()
  *       .iterator-key                                  layout_iterator_secret_file()
@@ -92,9 +93,10 @@ char *layout_curated_prefix(const char *table);
 char *layout_curated_data_key(const char *prefix, int32_t day, int64_t run_id, size_t n);
 /*
  * The deletion file of run run_id under prefix (a table's):
- * "curated/orders/_deletes/delete-000042.parquet".
+ * "curated/orders/_deletes/delete-000042-2026-10-03.parquet": one per day
+ * (an Iceberg position delete file holds deletes of one partition).
  */
-char *layout_curated_deletes_key(const char *prefix, int64_t run_id);
+char *layout_curated_deletes_key(const char *prefix, int32_t day, int64_t run_id);
 /*
  * Whether key, found under a curated table's prefix, is one of the table's
  * files (a data or a deletion file) that the catalog must know.  Other

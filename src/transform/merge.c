@@ -40,6 +40,7 @@
 #include "core/mem.h"
 #include "core/time.h"
 #include "store/layout.h"
+#include "table/table.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -84,6 +85,7 @@ add_file(void *arg, const struct curated_file *f)
     tf = &tt->files[tt->nfiles++];
     memset(tf, 0, sizeof(*tf));
     tf->key = sl_strdup(f->key);
+    tf->uri = table_uri(c->t->store, f->key);
     tf->partition = sl_strdup(f->partition);
     tf->rows = f->rows;
     tf->max_field_id = f->max_field_id;
@@ -222,6 +224,7 @@ table_release(struct ttable *tt)
 {
     for (size_t i = 0; i < tt->nfiles; i++) {
         free(tt->files[i].key);
+        free(tt->files[i].uri);
         free(tt->files[i].path);
         free(tt->files[i].partition);
         free(tt->files[i].dels);
@@ -233,12 +236,15 @@ table_release(struct ttable *tt)
     }
     free(tt->deletes);
     free(tt->delrefs);
-    free(tt->del_key);
+    for (size_t i = 0; i < tt->ndelouts; i++)
+        free(tt->delouts[i].key);
+    free(tt->delouts);
     free(tt->files);
     for (size_t i = 0; i < tt->nparts; i++) {
         free(tt->parts[i].refs);
         free(tt->parts[i].files);
         free(tt->parts[i].final_key);
+        engine_file_stats_release(&tt->parts[i].stats);
     }
     free(tt->parts);
     free(tt->slots);
@@ -439,12 +445,13 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
     struct sl_buf b;
-    size_t hint = 0;
+    size_t hint = 0, uri_prefix;
     int64_t total = 0;
     int rc;
 
-    if (tt->ndeletes == 0)
+    if (tt->ndeletes == 0 || tt->nfiles == 0)
         return 0;
+    uri_prefix = strlen(tt->files[0].uri) - strlen(tt->files[0].key);
     rc = engine_for(t, d);
     if (rc < 0)
         return rc;
@@ -468,7 +475,15 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
             size_t len;
             const char *key = engine_vec_str(&fv, i, &len);
             int64_t pos = (int64_t)engine_vec_int(&pv, i);
-            ssize_t fi = find_file(tt, key, len, hint);
+            ssize_t fi;
+
+            /* Deletion files name data files by URI (those of releases
+             * before Iceberg tables: by store key). */
+            if (len > uri_prefix && memcmp(key, tt->files[0].uri, uri_prefix) == 0) {
+                key += uri_prefix;
+                len -= uri_prefix;
+            }
+            fi = find_file(tt, key, len, hint);
             struct tfile *f;
 
             total--;

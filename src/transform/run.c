@@ -34,8 +34,10 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "core/time.h"
 #include "project/register.h"
+#include "table/table.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -127,22 +129,221 @@ table_for(struct trun *t, size_t *cap, int major)
     return tt;
 }
 
+/* The Iceberg statistics of one column of a written file. */
+static void
+column_stats(const struct curated_column *col, const struct engine_file_stats *fs,
+             struct sl_arena *a, struct mf_column_stats *out)
+{
+    const struct engine_column_stats *cs = engine_file_stats_column(fs, col->name);
+    uint8_t buf[IVAL_MAX_BOUND];
+    size_t len;
+
+    memset(out, 0, sizeof(*out));
+    out->field_id = col->field_id;
+    out->value_count = fs->rows;
+    out->null_count = cs ? cs->null_count : -1;
+    out->column_size = cs ? cs->column_size : -1;
+    out->nan_count = col->type.id == SL_TYPE_DOUBLE && cs && !cs->has_nan ? 0 : -1;
+    if (cs == NULL)
+        return;
+    if (cs->min && ival_bound(col->type, cs->min, strlen(cs->min), false, buf, &len, NULL) == 0) {
+        uint8_t *p = sl_arena_alloc(a, len + 1);
+
+        memcpy(p, buf, len);
+        out->lower = p;
+        out->lower_len = len;
+    }
+    if (cs->max && ival_bound(col->type, cs->max, strlen(cs->max), true, buf, &len, NULL) == 0) {
+        uint8_t *p = sl_arena_alloc(a, len + 1);
+
+        memcpy(p, buf, len);
+        out->upper = p;
+        out->upper_len = len;
+    }
+}
+
+/* The table as Iceberg sees it. */
+static void
+table_def_of(const struct curated_table *m, struct sl_arena *a, struct table_def *def)
+{
+    struct table_column *cols = sl_arena_zalloc(a, (m->ncolumns + 1) * sizeof(*cols));
+
+    for (size_t j = 0; j < m->ncolumns; j++) {
+        cols[j].name = m->columns[j].name;
+        cols[j].field_id = m->columns[j].field_id;
+        cols[j].type = m->columns[j].type;
+        cols[j].required = m->columns[j].required;
+    }
+    memset(def, 0, sizeof(*def));
+    def->ns = "curated";
+    def->name = m->name;
+    def->prefix = m->prefix;
+    def->ncolumns = m->ncolumns;
+    def->columns = cols;
+    def->last_column_id = m->next_field_id - 1;
+    def->partition_column = m->event_time;
+    def->transform.kind = IVAL_DAY;
+    def->key_columns = m->key_columns;
+}
+
+/* The run's change to the table: what it adds and what it retires. */
+static int
+commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
+             const char *const *retired, size_t nretired, struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct table_def def;
+    struct table_file *added;
+    size_t n = 0;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    table_def_of(&tt->meta, &a, &def);
+    added = sl_arena_zalloc(&a, (tt->nparts + tt->ndelouts + 1) * sizeof(*added));
+    for (size_t k = 0; k < tt->nparts; k++) {
+        const struct tpart *p = &tt->parts[k];
+        struct table_file *f;
+
+        if (p->staged_key == NULL)
+            continue;
+        f = &added[n++];
+        f->key = p->final_key;
+        f->content = MF_DATA;
+        f->partition.set = true;
+        f->partition.i = p->day;
+        f->records = p->out_rows;
+        f->bytes = p->bytes;
+        f->nstats = tt->meta.ncolumns;
+        f->stats = sl_arena_zalloc(&a, (tt->meta.ncolumns + 1) * sizeof(*f->stats));
+        for (size_t j = 0; j < tt->meta.ncolumns; j++)
+            column_stats(&tt->meta.columns[j], &p->stats, &a, &f->stats[j]);
+    }
+    for (size_t k = 0; k < tt->ndelouts; k++) {
+        const struct tdelout *o = &tt->delouts[k];
+        struct table_file *f = &added[n++];
+        uint32_t first = tt->delrefs[o->first].file;
+
+        f->key = o->key;
+        f->content = MF_POSITION_DELETES;
+        f->partition.set = true;
+        f->partition.i = o->day;
+        f->records = (int64_t)o->n;
+        f->bytes = o->bytes;
+        /* A deletion file of one data file says so. */
+        if (tt->delrefs[o->first + o->n - 1].file == first)
+            f->referenced_key = tt->files[first].key;
+    }
+    struct table_change ch = {t->run_id, NULL, n, added, nretired, retired};
+
+    rc = table_commit(txn, t->store, &def, &ch, NULL, d);
+    sl_arena_release(&a);
+    return rc;
+}
+
+/* ---- the snapshot of a held run, when it is published --------------------------------- */
+
+struct held_ctx {
+    struct sl_arena a;
+    struct table_file *added;
+    const char **added_to;       /* the table of each added file */
+    size_t nadded, acap, tcap;
+    struct sl_strlist removed;
+    struct sl_strlist tables;
+};
+
+static int
+held_file(void *arg, const struct run_file *f)
+{
+    struct held_ctx *h = arg;
+    struct table_file *x;
+    int32_t day = 0;
+
+    if (!sl_strlist_has(&h->tables, f->table))
+        sl_strlist_add(&h->tables, f->table);
+    if (!f->added) {
+        sl_strlist_add(&h->removed, f->key);
+        return 0;
+    }
+    SL_GROW(h->added, h->acap, h->nadded + 1);
+    SL_GROW(h->added_to, h->tcap, h->nadded + 1);
+    h->added_to[h->nadded] = sl_arena_strdup(&h->a, f->table);
+    x = &h->added[h->nadded++];
+    memset(x, 0, sizeof(*x));
+    x->key = sl_arena_strdup(&h->a, f->key);
+    x->content = f->deletion ? MF_POSITION_DELETES : MF_DATA;
+    x->partition.set = f->partition != NULL &&
+                       sl_parse_date(f->partition, strlen(f->partition), &day) == 0;
+    x->partition.i = day;
+    x->records = f->rows;
+    x->bytes = f->bytes;
+    x->referenced_key = f->only_target ? sl_arena_strdup(&h->a, f->only_target) : NULL;
+    return 0;
+}
+
+int
+transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                       struct sl_diag *d)
+{
+    struct held_ctx h = {0};
+    int rc;
+
+    (void)arg;
+    sl_arena_init(&h.a, 0);
+    rc = catalog_run_files(txn, run_id, held_file, &h, d);
+    for (size_t i = 0; rc == 0 && i < h.tables.n; i++) {
+        const char *name = h.tables.v[i];
+        struct curated_table m;
+        struct table_def def;
+        struct table_file *added = sl_arena_zalloc(&h.a, (h.nadded + 1) * sizeof(*added));
+        const char **removed = sl_arena_zalloc(&h.a, (h.removed.n + 1) * sizeof(*removed));
+        size_t na = 0, nr = 0;
+
+        rc = catalog_table_get(txn, name, &h.a, &m, d);
+        if (rc < 0)
+            break;
+        for (size_t k = 0; k < h.nadded; k++)
+            if (strcmp(h.added_to[k], name) == 0)
+                added[na++] = h.added[k];
+        /* retired keys are under the table's prefix */
+        for (size_t k = 0; k < h.removed.n; k++)
+            if (strncmp(h.removed.v[k], m.prefix, strlen(m.prefix)) == 0 &&
+                h.removed.v[k][strlen(m.prefix)] == '/')
+                removed[nr++] = h.removed.v[k];
+        table_def_of(&m, &h.a, &def);
+        struct table_change ch = {run_id, NULL, na, added, nr, removed};
+
+        rc = table_commit(txn, s, &def, &ch, NULL, d);
+    }
+    free(h.added);
+    free(h.added_to);
+    sl_strlist_release(&h.removed);
+    sl_strlist_release(&h.tables);
+    sl_arena_release(&h.a);
+    return rc;
+}
+
 struct retire_ctx {
     struct trun *t;
-    struct sl_diag *d;
+    struct sl_strlist *retired;
 };
 
 static int
 retire_delete(void *arg, const char *key)
 {
-    commit_delete(((struct retire_ctx *)arg)->t->commit, key);
+    struct retire_ctx *r = arg;
+
+    commit_delete(r->t->commit, key);
+    sl_strlist_add(r->retired, key);
     return 0;
 }
 
-/* One table's outputs, in the run's commit transaction. */
+/* One table's outputs, in the run's commit transaction; the table's
+ * snapshot too unless the run is held. */
 static int
-record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl_diag *d)
+record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool snapshot,
+               struct sl_diag *d)
 {
+    struct sl_strlist retired = {0};
     char day[16];
     int rc = 0;
 
@@ -160,29 +361,37 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struc
         rc = catalog_file_add(txn, &f, d);
         commit_publish_as(t->commit, p->staged_key, p->final_key);
     }
-    if (rc == 0 && tt->del_staged != NULL) {
-        struct curated_delete del = {tt->del_key, tt->meta.name, (int64_t)tt->ndelrefs,
-                                     tt->del_bytes, t->run_id};
+    for (size_t k = 0; rc == 0 && k < tt->ndelouts; k++) {
+        const struct tdelout *o = &tt->delouts[k];
+        struct curated_delete del = {o->key, tt->meta.name, (int64_t)o->n, o->bytes, t->run_id};
 
         rc = catalog_delete_add(txn, &del, d);
-        for (size_t i = 0; rc == 0 && i < tt->nfiles; i++)
-            if (!tt->files[i].merge && tt->files[i].deleted > 0)
-                rc = catalog_delete_target_add(txn, tt->del_key, tt->files[i].key,
-                                               tt->files[i].deleted, d);
-        commit_publish_as(t->commit, tt->del_staged, tt->del_key);
+        for (size_t i = o->first; rc == 0 && i < o->first + o->n;) {
+            uint32_t file = tt->delrefs[i].file;
+            int64_t rows = 0;
+
+            for (; i < o->first + o->n && tt->delrefs[i].file == file; i++)
+                rows++;
+            rc = catalog_delete_target_add(txn, o->key, tt->files[file].key, rows, d);
+        }
+        commit_publish_as(t->commit, o->staged_key, o->key);
     }
     for (size_t i = 0; rc == 0 && i < tt->nfiles; i++) {
         if (!tt->files[i].merge)
             continue;
         rc = catalog_file_remove(txn, tt->files[i].key, t->run_id, d);
         commit_delete(t->commit, tt->files[i].key);
+        sl_strlist_add(&retired, tt->files[i].key);
     }
     /* Deletion files whose every target is now retired go too. */
     if (rc == 0 && tt->ndeletes > 0) {
-        struct retire_ctx rctx = {t, d};
+        struct retire_ctx rctx = {t, &retired};
 
         rc = catalog_delete_retire(txn, tt->meta.name, t->run_id, retire_delete, &rctx, d);
     }
+    if (rc == 0 && snapshot)
+        rc = commit_table(txn, t, tt, (const char *const *)retired.v, retired.n, d);
+    sl_strlist_release(&retired);
     return rc;
 }
 
@@ -190,6 +399,7 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struc
  * quarantine file, the bookmark. */
 struct batch_ctx {
     struct trun *t;
+    bool snapshot;      /* the run is published at once: commit its snapshots */
     int64_t expect;     /* the bookmark this run started from */
     int64_t to_seq;
 };
@@ -202,7 +412,7 @@ batch_record(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
     int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < t->ntables; i++)
-        rc = record_outputs(txn, t, &t->tables[i], d);
+        rc = record_outputs(txn, t, &t->tables[i], b->snapshot, d);
     if (rc == 0 && t->quarantine_staged != NULL) {
         rc = catalog_quarantine_add(txn, t->quarantine_key, t->src->name, t->run_id,
                                     t->quarantined, d);
@@ -304,7 +514,7 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
     r->started_at = started;
 
     /* The commit: after it the run has happened. */
-    struct batch_ctx b = {t, expect, r->to_seq};
+    struct batch_ctx b = {t, mode == COMMIT_PUBLISH, expect, r->to_seq};
 
     rc = commit_finish(t->commit, r, mode, batch_record, &b, d);
     if (rc < 0)

@@ -63,6 +63,16 @@ int transform_run(struct project *p, struct store *s, struct catalog *cat,
  * later columns as NULL) and quarantine.<source> over each source's
  * quarantine files.  The file lists are taken at call time.
  */
+/*
+ * The Iceberg snapshots of held run run_id, made when it is published
+ * (commit_decide()'s on_publish, in its transaction): what the run added
+ * and retired becomes each of its tables' next snapshot.  Files carry no
+ * column statistics this way (readers do not prune them).
+ */
+struct catalog_txn;
+int transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                           struct sl_diag *d);
+
 struct engine;
 int transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d);
 /* How many rows of curated.<table> share a key with another (0 when the

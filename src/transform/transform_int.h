@@ -85,6 +85,7 @@ struct kslot {
 /* A live file of the table, as the run found it. */
 struct tfile {
     char *key;                  /* store key */
+    char *uri;                  /* its URI in Iceberg metadata and deletes */
     char *path;                 /* local path for the engine */
     char *partition;            /* "YYYY-MM-DD" */
     int64_t rows;
@@ -114,6 +115,17 @@ struct tpart {
     const char *staged_key;     /* staged output (the commit's) */
     char *final_key;
     int64_t out_rows;
+    int64_t bytes;
+    struct engine_file_stats stats; /* of the written file */
+};
+
+/* One of the run's deletion files: the delrefs of one day's files (an
+ * Iceberg position delete file holds one partition's deletes). */
+struct tdelout {
+    int32_t day;
+    size_t first, n;            /* delrefs[first, first + n) */
+    const char *staged_key;     /* the commit's */
+    char *key;
     int64_t bytes;
 };
 
@@ -151,13 +163,13 @@ struct ttable {
     struct tdel *deletes;       /* live deletion files */
     size_t ndeletes, dcap;
 
-    /* This run's deletion file: the rows it replaces in files it keeps,
-     * by file (key order) then position. */
+    /* This run's deletion files: the rows it replaces in files it keeps,
+     * by file (key order, so days are contiguous) then position; one
+     * deletion file per day. */
     struct trow *delrefs;
     size_t ndelrefs, delcap;
-    const char *del_staged;     /* staged key (the commit's), or NULL if none */
-    char *del_key;
-    int64_t del_bytes;
+    struct tdelout *delouts;
+    size_t ndelouts;
 
     int64_t inserted, replaced, duplicates, redelivered;
     int64_t files_added, files_removed, bytes_written;

@@ -13,8 +13,8 @@
  *              ON m.key = x.file_path) AS _x
  *   ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number
  *
- * Deletion files name data files by store key; the VALUES list maps keys to
- * the paths the engine reads.
+ * Deletion files name data files by URI (table_uri()); the VALUES list maps
+ * keys to the paths the engine reads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/strlist.h"
+#include "table/table.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -32,6 +33,7 @@ struct paths {
     struct sl_diag *d;
     struct sl_strlist keys; /* of the data files, beside list */
     struct sl_strlist dels; /* paths of the deletion files */
+    char *uri_prefix;       /* "file:///lake/": a key's URI less the key */
 };
 
 static int
@@ -83,8 +85,13 @@ add_deletes(struct sl_buf *b, const struct paths *p)
         sl_buf_add_sql_str(b, p->list.v[i]);
         sl_buf_adds(b, ")");
     }
-    sl_buf_adds(b, ") AS m(key, path) ON m.key = x.file_path) AS _x "
-                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number");
+    /* file_path is the data file's URI (its store key in deletion files of
+     * releases before Iceberg tables). */
+    sl_buf_adds(b, ") AS m(key, path) ON m.key = CASE WHEN starts_with(x.file_path, ");
+    sl_buf_add_sql_str(b, p->uri_prefix);
+    sl_buf_addf(b, ") THEN substr(x.file_path, %zu) ELSE x.file_path END) AS _x "
+                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number",
+                strlen(p->uri_prefix) + 1);
 }
 
 static int
@@ -107,7 +114,7 @@ curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const c
 {
     struct sl_arena a;
     struct curated_table t;
-    struct paths p = {s, {0}, 0, d, {0}, {0}};
+    struct paths p = {s, {0}, 0, d, {0}, {0}, table_uri(s, "")};
     int rc;
 
     sl_arena_init(&a, 0);
@@ -145,6 +152,7 @@ out:
     sl_strlist_release(&p.list);
     sl_strlist_release(&p.keys);
     sl_strlist_release(&p.dels);
+    free(p.uri_prefix);
     sl_arena_release(&a);
     return rc;
 }
@@ -153,7 +161,7 @@ static int
 quarantine_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *source,
                 struct sl_buf *b, struct sl_diag *d)
 {
-    struct paths p = {s, {0}, 0, d, {0}, {0}};
+    struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
     int rc = catalog_quarantine_list(txn, source, add_key_path, &p, d);
 
     if (rc < 0 || p.list.n == 0)

@@ -15,19 +15,21 @@
  * Old files are read by column name (see copy_sql()); a column added by a
  * later contract version reads as NULL from files written before it.
  *
- * The run's deletion file - the positions of replaced rows in files that
- * are not rewritten - is one more COPY, from a second C table function,
- * run beside the others:
+ * The run's deletion files - the positions of replaced rows in files that
+ * are not rewritten - are COPYs from a second C table function, run beside
+ * the others:
  *
- *   COPY (SELECT * FROM <deletes>(0))
+ *   COPY (SELECT * FROM <deletes>(day))
  *   TO '<staged>' (FORMAT parquet, ..., FIELD_IDS {file_path: 2147483546,
  *                                                  pos: 2147483545})
  *
- *   file_path VARCHAR   store key of the data file ("curated/t/dt=.../x")
+ *   file_path VARCHAR   URI of the data file ("file:///lake/curated/t/dt=.../x")
  *   pos       BIGINT    0-based row position in it
  *
  * sorted by file_path then pos - the columns, field ids and order of an
- * Iceberg v2 position delete file, with keys relative to the lake.  The statements run
+ * Iceberg v2 position delete file: one per day, as a position delete file
+ * holds the deletes of one partition.  RETURN_STATS gives each file's rows,
+ * bytes and column bounds for its manifest entry.  The statements run
  * over the engine's connection pool, one file per connection at a time,
  * which is what keeps both cores busy: a single Parquet file is written by
  * one thread.
@@ -178,24 +180,23 @@ fill(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
     return n;
 }
 
-/* The deletion file's fill: positions [first, first + 2048). */
+/* Deletion file `which`'s fill: its positions [first, first + 2048). */
 static size_t
 fill_deletes(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
 {
     const struct ttable *tt = arg;
+    const struct tdelout *o = &tt->delouts[which];
     int64_t *pos = engine_chunk_data(ch, 1);
     size_t n;
 
-    (void)which;
-    if (first >= (int64_t)tt->ndelrefs)
+    if (first >= (int64_t)o->n)
         return 0;
-    n = tt->ndelrefs - (size_t)first < ENGINE_CHUNK_ROWS ? tt->ndelrefs - (size_t)first
-                                                          : ENGINE_CHUNK_ROWS;
+    n = o->n - (size_t)first < ENGINE_CHUNK_ROWS ? o->n - (size_t)first : ENGINE_CHUNK_ROWS;
     for (size_t k = 0; k < n; k++) {
-        const struct trow *r = &tt->delrefs[(size_t)first + k];
-        const char *key = tt->files[r->file].key;
+        const struct trow *r = &tt->delrefs[o->first + (size_t)first + k];
+        const char *uri = tt->files[r->file].uri;
 
-        engine_chunk_set_str(ch, 0, k, key, strlen(key));
+        engine_chunk_set_str(ch, 0, k, uri, strlen(uri));
         pos[k] = r->row;
     }
     return n;
@@ -263,27 +264,52 @@ copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const ch
         sl_buf_add_sql_str(&b, m->columns[j].name);
         sl_buf_addf(&b, ": %d", m->columns[j].field_id);
     }
-    sl_buf_adds(&b, "})");
+    sl_buf_adds(&b, "}, RETURN_STATS)");
     return sl_buf_detach(&b, NULL);
 }
 
 static char *
-deletes_sql(struct trun *t, const char *scan, const char *path)
+deletes_sql(struct trun *t, const char *scan, size_t which, const char *path)
 {
     struct sl_buf b;
 
     sl_buf_init(&b);
-    sl_buf_addf(&b, "COPY (SELECT * FROM %s(0)) TO ", scan);
+    sl_buf_addf(&b, "COPY (SELECT * FROM %s(%zu)) TO ", scan, which);
     sl_buf_add_sql_str(&b, path);
     sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
-                    "PARQUET_VERSION V1, FIELD_IDS {file_path: 2147483546, pos: 2147483545})",
+                    "PARQUET_VERSION V1, FIELD_IDS {file_path: 2147483546, pos: 2147483545}, "
+                    "RETURN_STATS)",
                 (long long)t->project->config.transform.zstd_level);
     return sl_buf_detach(&b, NULL);
 }
 
-/* Stage the deletion file's statement: *sql and *path, or nothing. */
+/* Cut the run's delrefs into one deletion file per day. */
+static void
+group_deletes(struct ttable *tt)
+{
+    size_t cap = 0;
+
+    for (size_t i = 0; i < tt->ndelrefs; i++) {
+        int32_t day;
+        struct tdelout *o;
+
+        sl_parse_date(tt->files[tt->delrefs[i].file].partition, 10, &day);
+        if (tt->ndelouts > 0 && tt->delouts[tt->ndelouts - 1].day == day) {
+            tt->delouts[tt->ndelouts - 1].n++;
+            continue;
+        }
+        SL_GROW(tt->delouts, cap, tt->ndelouts + 1);
+        o = &tt->delouts[tt->ndelouts++];
+        memset(o, 0, sizeof(*o));
+        o->day = day;
+        o->first = i;
+        o->n = 1;
+    }
+}
+
+/* Stage the deletion files' statements: sql[], paths[], one per day. */
 static int
-plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct sl_diag *d)
+plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct sl_diag *d)
 {
     static const struct engine_column cols[2] = {
         {"file_path", {SL_TYPE_STRING, 0, 0}},
@@ -299,14 +325,19 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **path, struct 
     rc = engine_register_scan(t->engine, &es, &scan, d);
     if (rc < 0)
         return rc;
-    name = sl_printf("curated-%lld-deletes.parquet", (long long)t->run_id);
-    rc = commit_stage(t->commit, name, &tt->del_staged, &staged_path, d);
-    free(name);
-    if (rc < 0)
-        return rc;
-    *path = sl_strdup(staged_path);
-    tt->del_key = layout_curated_deletes_key(tt->meta.prefix, t->run_id);
-    *sql = deletes_sql(t, scan, *path);
+    group_deletes(tt);
+    for (size_t k = 0; k < tt->ndelouts; k++) {
+        struct tdelout *o = &tt->delouts[k];
+
+        name = sl_printf("curated-%lld-deletes-%zu.parquet", (long long)t->run_id, k);
+        rc = commit_stage(t->commit, name, &o->staged_key, &staged_path, d);
+        free(name);
+        if (rc < 0)
+            return rc;
+        paths[k] = sl_strdup(staged_path);
+        o->key = layout_curated_deletes_key(tt->meta.prefix, o->day, t->run_id);
+        sql[k] = deletes_sql(t, scan, k, paths[k]);
+    }
     return 0;
 }
 
@@ -316,8 +347,9 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     struct engine_column *cols;
     static const struct sl_type filter_args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
     const char *scan = NULL, *filter = NULL;
-    char **sql, **paths, *del_path = NULL;
-    size_t nsql = 0;
+    char **sql, **paths, **del_paths;
+    struct engine_file_stats *stats;
+    size_t nsql = 0, ndel;
     bool filtered = false;
     int rc;
 
@@ -354,12 +386,15 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     if (rc < 0)
         return rc;
 
-    sql = sl_calloc(tt->nparts + 1, sizeof(*sql));
+    /* At most one deletion file per day of the files it names. */
+    ndel = tt->nfiles;
+    sql = sl_calloc(tt->nparts + ndel + 1, sizeof(*sql));
     paths = sl_calloc(tt->nparts + 1, sizeof(*paths));
-    /* The deletion file first: the smallest statement, it should not be
-     * the one left running alone at the end. */
-    rc = plan_deletes(t, tt, &sql[nsql], &del_path, d);
-    nsql += sql[nsql] != NULL;
+    del_paths = sl_calloc(ndel + 1, sizeof(*del_paths));
+    /* The deletion files first: the smallest statements, they should not
+     * be left running alone at the end. */
+    rc = plan_deletes(t, tt, sql, del_paths, d);
+    nsql = tt->ndelouts;
     for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
@@ -383,35 +418,41 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         part->final_key = layout_curated_data_key(tt->meta.prefix, part->day, t->run_id, k);
         sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
     }
+    stats = sl_calloc(nsql + 1, sizeof(*stats));
     if (rc == 0)
-        rc = engine_exec_many(t->engine, (const char *const *)sql, nsql, d);
-    for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
+        rc = engine_copy_many(t->engine, (const char *const *)sql, nsql, stats, d);
+    /* Statements run in order: deletion files, then the parts written. */
+    for (size_t k = 0, i = tt->ndelouts; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
-        struct stat st;
 
         if (part->staged_key == NULL)
             continue;
+        part->stats = stats[i];
+        memset(&stats[i++], 0, sizeof(*stats));
         rc = commit_seal(t->commit, part->staged_key, d);
-        if (rc == 0 && stat(paths[k], &st) == 0)
-            part->bytes = st.st_size;
+        part->bytes = part->stats.bytes;
         tt->bytes_written += part->bytes;
         tt->files_added++;
     }
-    if (rc == 0 && tt->del_staged != NULL) {
-        struct stat st;
+    for (size_t k = 0; k < tt->ndelouts && rc == 0; k++) {
+        struct tdelout *o = &tt->delouts[k];
 
-        rc = commit_seal(t->commit, tt->del_staged, d);
-        if (rc == 0 && stat(del_path, &st) == 0)
-            tt->del_bytes = st.st_size;
-        tt->bytes_written += tt->del_bytes;
-        if (rc == 0)
-            rc = sl_fault("transform.deletes_sealed");
+        rc = commit_seal(t->commit, o->staged_key, d);
+        o->bytes = stats[k].bytes;
+        tt->bytes_written += o->bytes;
     }
+    if (rc == 0 && tt->ndelouts > 0)
+        rc = sl_fault("transform.deletes_sealed");
+    for (size_t i = 0; i < nsql; i++)
+        engine_file_stats_release(&stats[i]);
+    free(stats);
     for (size_t i = 0; i < tt->nfiles; i++)
         tt->files_removed += tt->files[i].merge;
     for (size_t k = 0; k < tt->nparts; k++)
         free(paths[k]);
-    free(del_path);
+    for (size_t k = 0; k < tt->ndelouts; k++)
+        free(del_paths[k]);
+    free(del_paths);
     for (size_t i = 0; i < nsql; i++)
         free(sql[i]);
     free(paths);

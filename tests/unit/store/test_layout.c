@@ -56,8 +56,8 @@ TEST(curated_keys)
                "curated/orders/dt=2026-10-03/part-000004-2.parquet");
     CHECK_NAME(layout_curated_data_key("curated/t", DAY_2024_02_29, 1234567, 0),
                "curated/t/dt=2024-02-29/part-1234567-0.parquet");
-    CHECK_NAME(layout_curated_deletes_key("curated/orders", 42),
-               "curated/orders/_deletes/delete-000042.parquet");
+    CHECK_NAME(layout_curated_deletes_key("curated/orders", DAY_2026_10_03, 42),
+               "curated/orders/_deletes/delete-000042-2026-10-03.parquet");
 }
 
 TEST(curated_table_files_are_told_apart)
@@ -66,6 +66,7 @@ TEST(curated_table_files_are_told_apart)
     CHECK(layout_curated_is_table_file("curated/orders/_deletes/delete-000042.parquet"));
     CHECK(!layout_curated_is_table_file("curated/orders/_tmp/x.parquet"));
     CHECK(!layout_curated_is_table_file("curated/orders/dt=2026-10-03/_x.parquet"));
+    CHECK(!layout_curated_is_table_file("curated/orders/metadata/00001-x.metadata.json"));
 }
 
 TEST(quarantine_keys)

@@ -1,0 +1,987 @@
+/*
+ * table.c - Iceberg v2 snapshots, metadata files and commits (see table.h).
+ *
+ * Metadata files are JSON documents held as jansson trees: a commit loads
+ * the current one, changes what the spec says a commit changes, and keeps
+ * every member it does not know, so that metadata another writer added
+ * (properties, statistics, refs) survives sluice's commits.
+ *
+ * Files a commit writes (manifests, the manifest list, the metadata file)
+ * go through the store: staged, sealed, published under the table's
+ * metadata/ folder with names no other commit uses.
+ */
+#include "table/table.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "catalog/iceberg.h"
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "core/banned.h"
+
+#define METADATA_MAX (64 << 20)     /* a metadata file larger is refused */
+#define FIRST_PARTITION_ID 1000     /* partition field ids start here (Java's) */
+#define MAX_METADATA_LOG 100        /* write.metadata.previous-versions-max */
+
+/* ---- names ------------------------------------------------------------------- */
+
+char *
+table_uri(struct store *s, const char *key)
+{
+    return sl_printf("file://%s/%s", store_local_dir(s), key);
+}
+
+const char *
+table_key_of(struct store *s, const char *uri)
+{
+    const char *dir = store_local_dir(s);
+    size_t n = strlen(dir);
+
+    if (strncmp(uri, "file://", 7) != 0)
+        return NULL;
+    uri += 7;
+    if (strncmp(uri, dir, n) != 0 || uri[n] != '/')
+        return NULL;
+    return uri + n + 1;
+}
+
+static void
+no_random(void)
+{
+    fprintf(stderr, "sluice: fatal: the system gives no random bytes\n");
+    abort();
+}
+
+/* A random version-4 UUID in text form (37 bytes with the NUL). */
+static void
+new_uuid(char out[37])
+{
+    uint8_t b[16];
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        no_random();
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+/* A random positive 63-bit snapshot id. */
+static int64_t
+new_snapshot_id(void)
+{
+    uint64_t v;
+
+    if (RAND_bytes((uint8_t *)&v, sizeof(v)) != 1)
+        no_random();
+    v &= INT64_MAX;
+    return v == 0 ? 1 : (int64_t)v;
+}
+
+/* The version number a metadata file name starts with ("00042-..."), or -1. */
+static long
+metadata_version(const char *location)
+{
+    const char *base = strrchr(location, '/');
+    char *end;
+    long v;
+
+    base = base ? base + 1 : location;
+    v = strtol(base, &end, 10);
+    return end != base && *end == '-' ? v : -1;
+}
+
+/* ---- reading and writing files through the store ------------------------------------- */
+
+/* Publish the file staged at key staged to key (a new name). */
+static int
+publish_new(struct store *s, const char *staged, const char *key, struct sl_diag *d)
+{
+    int rc = store_seal(s, staged, d);
+
+    if (rc == 0)
+        rc = store_publish(s, staged, key, STORE_IF_ABSENT, d);
+    if (rc < 0)
+        store_unstage(s, staged, NULL);
+    return rc;
+}
+
+/* The local path of a file a metadata document names by URI. */
+static int
+local_of(struct store *s, const char *uri, char **path, struct sl_diag *d)
+{
+    const char *key = table_key_of(s, uri);
+
+    if (key == NULL || !store_key_valid(key))
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata names '%s', which is not in the lake at %s",
+                       uri, store_local_dir(s));
+    return store_local_path(s, key, path, d);
+}
+
+static int
+load_json(struct store *s, const char *uri, json_t **out, struct sl_diag *d)
+{
+    struct sl_buf b;
+    json_error_t err;
+    char *path = NULL;
+    int rc = local_of(s, uri, &path, d);
+
+    sl_buf_init(&b);
+    if (rc == 0)
+        rc = sl_read_file(path, METADATA_MAX, &b, d);
+    if (rc == 0) {
+        *out = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
+        if (*out == NULL || !json_is_object(*out)) {
+            rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: %s at line %d, column %d",
+                         path, *out ? "not a JSON object" : err.text, err.line, err.column);
+            json_decref(*out);
+            *out = NULL;
+        }
+    } else if (rc == -ENOENT || rc == SL_ERR_NOTFOUND) {
+        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s is missing", path ? path : uri);
+    }
+    free(path);
+    sl_buf_release(&b);
+    return rc;
+}
+
+/* ---- the metadata document --------------------------------------------------------- */
+
+struct meta {
+    json_t *root;
+    const char *file;        /* its location, for messages */
+};
+
+static int
+need_int(const struct meta *m, json_t *obj, const char *key, int64_t *out, struct sl_diag *d)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!json_is_integer(v))
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: '%s' is missing or not an integer",
+                       m->file, key);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static json_t *
+need_array(const struct meta *m, json_t *obj, const char *key, struct sl_diag *d, int *rc)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!json_is_array(v)) {
+        *rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: '%s' is missing or not a list",
+                      m->file, key);
+        return NULL;
+    }
+    return v;
+}
+
+/* The schema object for def's columns (schema-id id). */
+static json_t *
+schema_json(const struct table_def *def, int64_t id)
+{
+    json_t *fields = json_array();
+    json_t *ids = json_array();
+    char type[32];
+
+    for (size_t i = 0; i < def->ncolumns; i++) {
+        const struct table_column *c = &def->columns[i];
+
+        ival_type_name(c->type, type, sizeof(type));
+        json_array_append_new(fields, json_pack("{s:i, s:s, s:b, s:s}", "id", (json_int_t)c->field_id,
+                                                "name", c->name, "required", c->required,
+                                                "type", type));
+    }
+    /* identifier-field-ids: the key columns, where Iceberg allows them
+     * (required, not floating point). */
+    if (def->key_columns != NULL) {
+        const char *p = def->key_columns;
+
+        while (*p) {
+            size_t n = strcspn(p, ",");
+
+            for (size_t i = 0; i < def->ncolumns; i++) {
+                const struct table_column *c = &def->columns[i];
+
+                if (strlen(c->name) == n && strncmp(c->name, p, n) == 0 && c->required &&
+                    c->type.id != SL_TYPE_DOUBLE)
+                    json_array_append_new(ids, json_integer(c->field_id));
+            }
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+    }
+    return json_pack("{s:s, s:I, s:o, s:o}", "type", "struct", "schema-id", (json_int_t)id,
+                     "identifier-field-ids", ids, "fields", fields);
+}
+
+/* Whether two schema objects have the same fields and identifier ids. */
+static bool
+same_schema(json_t *a, json_t *b)
+{
+    return json_equal(json_object_get(a, "fields"), json_object_get(b, "fields")) &&
+           json_equal(json_object_get(a, "identifier-field-ids"),
+                      json_object_get(b, "identifier-field-ids"));
+}
+
+/* The partition spec's fields for def. */
+static json_t *
+spec_fields_json(const struct table_def *def)
+{
+    json_t *fields = json_array();
+    char tname[32], name[300];
+
+    if (def->partition_column == NULL)
+        return fields;
+    for (size_t i = 0; i < def->ncolumns; i++) {
+        const struct table_column *c = &def->columns[i];
+
+        if (strcmp(c->name, def->partition_column) != 0)
+            continue;
+        ival_transform_name(def->transform, tname, sizeof(tname));
+        if (def->transform.kind == IVAL_IDENTITY)
+            snprintf(name, sizeof(name), "%s", c->name);
+        else if (def->transform.kind == IVAL_BUCKET || def->transform.kind == IVAL_TRUNCATE_T)
+            snprintf(name, sizeof(name), "%s_%s", c->name,
+                     def->transform.kind == IVAL_BUCKET ? "bucket" : "trunc");
+        else
+            snprintf(name, sizeof(name), "%s_%s", c->name, tname);
+        json_array_append_new(fields, json_pack("{s:I, s:I, s:s, s:s}", "source-id",
+                                                (json_int_t)c->field_id, "field-id",
+                                                (json_int_t)FIRST_PARTITION_ID, "name", name,
+                                                "transform", tname));
+    }
+    return fields;
+}
+
+/* The manifest partition field type of def's transform. */
+static enum mf_ptype
+partition_type(const struct table_def *def)
+{
+    const struct table_column *src = NULL;
+
+    for (size_t i = 0; i < def->ncolumns; i++)
+        if (strcmp(def->columns[i].name, def->partition_column) == 0)
+            src = &def->columns[i];
+    switch (def->transform.kind) {
+    case IVAL_DAY:
+        return MF_PT_DATE;
+    case IVAL_YEAR:
+    case IVAL_MONTH:
+    case IVAL_HOUR:
+    case IVAL_BUCKET:
+        return MF_PT_INT;
+    default:
+        break;
+    }
+    switch (src ? src->type.id : SL_TYPE_STRING) {
+    case SL_TYPE_INT64:
+        return MF_PT_LONG;
+    case SL_TYPE_DATE:
+        return MF_PT_DATE;
+    case SL_TYPE_TIMESTAMP:
+        return MF_PT_TIMESTAMPTZ;
+    case SL_TYPE_BOOL:
+        return MF_PT_BOOLEAN;
+    case SL_TYPE_DOUBLE:
+        return MF_PT_DOUBLE;
+    default:
+        return MF_PT_STRING;
+    }
+}
+
+/* A new table's metadata (no snapshot) at location. */
+static json_t *
+new_metadata(const struct table_def *def, const char *location)
+{
+    char uuid[37];
+    json_t *spec = spec_fields_json(def);
+    int64_t last_partition = json_array_size(spec) > 0 ? FIRST_PARTITION_ID : FIRST_PARTITION_ID - 1;
+
+    new_uuid(uuid);
+    return json_pack(
+        "{s:i, s:s, s:s, s:I, s:I, s:I, s:i, s:[o], s:i, s:[{s:i, s:o}], s:I, s:i, "
+        "s:[{s:i, s:[]}], s:{s:s, s:s}, s:I, s:{}, s:[], s:[], s:[]}",
+        "format-version", 2, "table-uuid", uuid, "location", location,
+        "last-sequence-number", (json_int_t)0, "last-updated-ms", (json_int_t)sl_now_ms(),
+        "last-column-id", (json_int_t)def->last_column_id, "current-schema-id", 0, "schemas",
+        schema_json(def, 0), "default-spec-id", 0, "partition-specs", "spec-id", 0, "fields",
+        spec, "last-partition-id", (json_int_t)last_partition, "default-sort-order-id", 0,
+        "sort-orders", "order-id", 0, "fields", "properties", "write.parquet.compression-codec",
+        "zstd", "sluice.managed-by", "sluice", "current-snapshot-id", (json_int_t)-1, "refs",
+        "snapshots", "snapshot-log", "metadata-log");
+}
+
+/* Bring the current schema to def's: a new schema when the columns differ. */
+static int
+evolve_schema(struct meta *m, const struct table_def *def, int64_t *schema_id, struct sl_diag *d)
+{
+    int rc = 0;
+    json_t *schemas = need_array(m, m->root, "schemas", d, &rc);
+    int64_t current, max_id = -1, last_col;
+    json_t *s, *cur = NULL, *want;
+    size_t i;
+
+    if (schemas == NULL)
+        return rc;
+    rc = need_int(m, m->root, "current-schema-id", &current, d);
+    if (rc == 0)
+        rc = need_int(m, m->root, "last-column-id", &last_col, d);
+    if (rc < 0)
+        return rc;
+    json_array_foreach(schemas, i, s) {
+        int64_t id = json_integer_value(json_object_get(s, "schema-id"));
+
+        if (id > max_id)
+            max_id = id;
+        if (id == current)
+            cur = s;
+    }
+    if (cur == NULL)
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current schema %" PRId64
+                       " is not among its schemas", m->file, current);
+    want = schema_json(def, current);
+    if (same_schema(cur, want)) {
+        json_decref(want);
+        *schema_id = current;
+        return 0;
+    }
+    json_object_set_new(want, "schema-id", json_integer(max_id + 1));
+    json_array_append_new(schemas, want);
+    json_object_set_new(m->root, "current-schema-id", json_integer(max_id + 1));
+    if (def->last_column_id > last_col)
+        json_object_set_new(m->root, "last-column-id", json_integer(def->last_column_id));
+    *schema_id = max_id + 1;
+    return 0;
+}
+
+/* The default partition spec must be def's (spec evolution is not made here). */
+static int
+check_spec(struct meta *m, const struct table_def *def, json_t **spec_out, int64_t *spec_id,
+           struct sl_diag *d)
+{
+    int rc = 0;
+    json_t *specs = need_array(m, m->root, "partition-specs", d, &rc);
+    json_t *s, *want;
+    size_t i;
+
+    if (specs == NULL)
+        return rc;
+    rc = need_int(m, m->root, "default-spec-id", spec_id, d);
+    if (rc < 0)
+        return rc;
+    want = spec_fields_json(def);
+    json_array_foreach(specs, i, s) {
+        if (json_integer_value(json_object_get(s, "spec-id")) != *spec_id)
+            continue;
+        if (!json_equal(json_object_get(s, "fields"), want)) {
+            json_decref(want);
+            return sl_fail(d, SL_ERR_INCOMPATIBLE,
+                           "Iceberg table %s.%s is partitioned otherwise than its definition "
+                           "(%s)", def->ns, def->name, m->file);
+        }
+        json_decref(want);
+        *spec_out = json_object_get(s, "fields");
+        return 0;
+    }
+    json_decref(want);
+    return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: default spec %" PRId64
+                   " is not among its partition specs", m->file, *spec_id);
+}
+
+/* ---- the commit ------------------------------------------------------------------ */
+
+struct commit_ctx {
+    struct store *s;
+    const struct table_def *def;
+    const struct table_change *ch;
+    struct meta m;
+    struct sl_arena a;
+    char uuid[37];
+    int64_t snapshot_id, parent_id, seq;
+    int64_t schema_id, spec_id;
+    char *schema_text, *spec_text;
+    struct mf_partition_field pfield;
+    size_t npfields;
+    int nwritten;                 /* manifests this commit wrote */
+    /* the new manifest list */
+    struct mf_manifest *list;
+    size_t nlist, listcap;
+    /* the change's counts, for the summary */
+    int64_t added_data, added_deletes, removed_data, removed_deletes;
+    int64_t added_records, deleted_records, added_size, removed_size;
+    int64_t added_pos_deletes, removed_pos_deletes;
+    bool *found;                  /* per removed file: met in a manifest */
+};
+
+/* Stage a file of this commit under the table's metadata folder. */
+static int
+stage_meta(struct commit_ctx *c, const char *name, char **staged, char **path, char **key,
+           struct sl_diag *d)
+{
+    char *sname = sl_printf("%s-%s", c->def->name, name);
+    int rc = store_stage(c->s, sname, staged, path, d);
+
+    free(sname);
+    if (rc == 0)
+        *key = sl_printf("%s/metadata/%s", c->def->prefix, name);
+    return rc;
+}
+
+static void
+add_list_row(struct commit_ctx *c, const struct mf_manifest *m)
+{
+    SL_GROW(c->list, c->listcap, c->nlist + 1);
+    c->list[c->nlist++] = *m;
+}
+
+/* Write entries as a new manifest of content and add it to the list. */
+static int
+write_manifest(struct commit_ctx *c, enum mf_content content, const struct mf_entry *e, size_t n,
+               struct sl_diag *d)
+{
+    struct mf_writer_opts o = {c->schema_text, (int32_t)c->schema_id, c->spec_text,
+                               (int32_t)c->spec_id, c->npfields, &c->pfield, content,
+                               c->snapshot_id};
+    char *name = sl_printf("%s-m%d.avro", c->uuid, c->nwritten++);
+    char *staged = NULL, *path = NULL, *key = NULL;
+    struct mf_manifest out;
+    int rc = stage_meta(c, name, &staged, &path, &key, d);
+
+    if (rc == 0)
+        rc = mf_write_manifest(path, &o, e, n, &c->a, &out, d);
+    if (rc == 0)
+        rc = publish_new(c->s, staged, key, d);
+    else if (staged)
+        store_unstage(c->s, staged, NULL);
+    if (rc == 0) {
+        char *uri = table_uri(c->s, key);
+
+        out.path = sl_arena_strdup(&c->a, uri);
+        out.added_snapshot_id = c->snapshot_id;
+        free(uri);
+        add_list_row(c, &out);
+    }
+    free(name);
+    free(staged);
+    free(path);
+    free(key);
+    return rc;
+}
+
+/* The manifest entries of the files the change adds, of one content. */
+static int
+write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
+{
+    const struct table_change *ch = c->ch;
+    struct mf_entry *e = sl_arena_zalloc(&c->a, (ch->nadded + 1) * sizeof(*e));
+    size_t n = 0;
+
+    for (size_t i = 0; i < ch->nadded; i++) {
+        const struct table_file *f = &ch->added[i];
+        struct mf_entry *x = &e[n];
+
+        if ((f->content == MF_DATA) != (content == MF_DATA))
+            continue;
+        n++;
+        x->status = MF_ADDED;
+        x->snapshot_id = -1;
+        x->sequence_number = -1;
+        x->file_sequence_number = -1;
+        x->content = f->content;
+        x->file_path = sl_arena_strdup(&c->a, table_uri(c->s, f->key));
+        x->file_format = "PARQUET";
+        x->partition = sl_arena_zalloc(&c->a, sizeof(struct mf_pvalue));
+        if (c->npfields)
+            x->partition[0] = f->partition;
+        x->record_count = f->records;
+        x->file_size = f->bytes;
+        x->nstats = f->nstats;
+        x->stats = f->stats;
+        x->sort_order_id = f->content == MF_DATA ? 0 : -1;
+        x->referenced_data_file =
+            f->referenced_key ? sl_arena_strdup(&c->a, table_uri(c->s, f->referenced_key)) : NULL;
+        if (content == MF_DATA) {
+            c->added_data++;
+            c->added_records += f->records;
+        } else {
+            c->added_deletes++;
+            c->added_pos_deletes += f->records;
+        }
+        c->added_size += f->bytes;
+    }
+    return n == 0 ? 0 : write_manifest(c, content, e, n, d);
+}
+
+/* Index of uri among the removed files, or -1. */
+static ssize_t
+removed_index(struct commit_ctx *c, const char *uri)
+{
+    const char *key = table_key_of(c->s, uri);
+
+    if (key == NULL)
+        return -1;
+    for (size_t i = 0; i < c->ch->nremoved; i++)
+        if (strcmp(c->ch->removed[i], key) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+/*
+ * Carry one manifest of the base snapshot into the new one: as it is if it
+ * holds no removed file, else rewritten with the removed files DELETED and
+ * the others EXISTING (entries DELETED by earlier snapshots are dropped).
+ */
+static int
+carry_manifest(struct commit_ctx *c, const struct mf_manifest *m, struct sl_diag *d)
+{
+    struct mf_entry *e = NULL;
+    size_t n = 0, live = 0;
+    bool touched = false;
+    char *path = NULL;
+    int rc;
+
+    if (c->ch->nremoved == 0) {
+        add_list_row(c, m);
+        return 0;
+    }
+    rc = local_of(c->s, m->path, &path, d);
+    if (rc == 0)
+        rc = mf_read_manifest(path, m, &c->a, &e, &n, NULL, NULL, d);
+    free(path);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].status != MF_DELETED && removed_index(c, e[i].file_path) >= 0)
+            touched = true;
+    if (!touched) {
+        add_list_row(c, m);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct mf_entry *x = &e[i];
+        ssize_t r;
+
+        if (x->status == MF_DELETED)
+            continue;
+        r = removed_index(c, x->file_path);
+        if (r >= 0) {
+            c->found[r] = true;
+            x->status = MF_DELETED;
+            x->snapshot_id = c->snapshot_id;
+            if (x->content == MF_DATA) {
+                c->removed_data++;
+                c->deleted_records += x->record_count;
+            } else {
+                c->removed_deletes++;
+                c->removed_pos_deletes += x->record_count;
+            }
+            c->removed_size += x->file_size;
+        } else {
+            x->status = MF_EXISTING;
+        }
+        e[live++] = *x;
+    }
+    return write_manifest(c, m->content, e, live, d);
+}
+
+static void
+put_count(json_t *summary, const char *key, int64_t v)
+{
+    char num[24];
+
+    snprintf(num, sizeof(num), "%" PRId64, v);
+    json_object_set_new(summary, key, json_string(num));
+}
+
+static int64_t
+prev_count(json_t *prev, const char *key)
+{
+    const char *s = json_string_value(json_object_get(prev, key));
+
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* The snapshot's summary: the change and the table's totals after it. */
+static json_t *
+summary_json(struct commit_ctx *c, json_t *prev_summary, const char *operation)
+{
+    json_t *s = json_object();
+    int64_t data_files = 0, delete_files = 0, records = 0, pos_deletes = 0;
+    char run[24];
+
+    json_object_set_new(s, "operation", json_string(operation));
+    put_count(s, "added-data-files", c->added_data);
+    put_count(s, "deleted-data-files", c->removed_data);
+    put_count(s, "added-delete-files", c->added_deletes);
+    put_count(s, "added-position-delete-files", c->added_deletes);
+    put_count(s, "removed-delete-files", c->removed_deletes);
+    put_count(s, "removed-position-delete-files", c->removed_deletes);
+    put_count(s, "added-records", c->added_records);
+    put_count(s, "deleted-records", c->deleted_records);
+    put_count(s, "added-files-size", c->added_size);
+    put_count(s, "removed-files-size", c->removed_size);
+    put_count(s, "added-position-deletes", c->added_pos_deletes);
+    put_count(s, "removed-position-deletes", c->removed_pos_deletes);
+    for (size_t i = 0; i < c->nlist; i++) {
+        const struct mf_manifest *m = &c->list[i];
+
+        if (m->content == MF_DATA) {
+            data_files += m->added_files_count + m->existing_files_count;
+            records += m->added_rows_count + m->existing_rows_count;
+        } else {
+            delete_files += m->added_files_count + m->existing_files_count;
+            pos_deletes += m->added_rows_count + m->existing_rows_count;
+        }
+    }
+    put_count(s, "total-data-files", data_files);
+    put_count(s, "total-delete-files", delete_files);
+    put_count(s, "total-records", records);
+    put_count(s, "total-files-size", prev_count(prev_summary, "total-files-size") +
+                                         c->added_size - c->removed_size);
+    put_count(s, "total-position-deletes", pos_deletes);
+    put_count(s, "total-equality-deletes", 0);
+    put_count(s, "manifests-created", c->nwritten);
+    put_count(s, "manifests-kept", (int64_t)c->nlist - c->nwritten);
+    json_object_set_new(s, "engine-name", json_string("sluice"));
+    snprintf(run, sizeof(run), "%" PRId64, c->ch->run_id);
+    json_object_set_new(s, "sluice.run-id", json_string(run));
+    return s;
+}
+
+static const char *
+operation_of(const struct commit_ctx *c)
+{
+    if (c->ch->operation != NULL)
+        return c->ch->operation;
+    if (c->added_data > 0 && c->removed_data == 0 && c->added_deletes == 0)
+        return "append";
+    if (c->added_data > 0)
+        return "overwrite";
+    return "delete";
+}
+
+/* The current snapshot of the metadata (NULL if none) and its id (-1). */
+static json_t *
+current_snapshot(struct meta *m, int64_t *id)
+{
+    json_t *v = json_object_get(m->root, "current-snapshot-id"), *snaps, *s;
+    size_t i;
+
+    *id = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (*id < 0)
+        return NULL;
+    snaps = json_object_get(m->root, "snapshots");
+    json_array_foreach(snaps, i, s)
+        if (json_integer_value(json_object_get(s, "snapshot-id")) == *id)
+            return s;
+    return NULL;
+}
+
+/* Write the metadata file for version v and return its URI (heap). */
+static int
+write_metadata(struct commit_ctx *c, long v, char **uri, struct sl_diag *d)
+{
+    char *name = sl_printf("%05ld-%s.metadata.json", v, c->uuid);
+    char *staged = NULL, *path = NULL, *key = NULL, *text;
+    int rc = stage_meta(c, name, &staged, &path, &key, d);
+
+    text = json_dumps(c->m.root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (rc == 0)
+        rc = sl_write_file_atomic(path, text, strlen(text), d);
+    if (rc == 0)
+        rc = publish_new(c->s, staged, key, d);
+    else if (staged)
+        store_unstage(c->s, staged, NULL);
+    if (rc == 0)
+        *uri = table_uri(c->s, key);
+    free(text);
+    free(name);
+    free(staged);
+    free(path);
+    free(key);
+    return rc;
+}
+
+static int
+create_table(struct catalog_txn *txn, struct commit_ctx *c, const char **location,
+             struct sl_diag *d)
+{
+    char *loc = table_uri(c->s, c->def->prefix), *uri = NULL;
+    int rc;
+
+    c->m.root = new_metadata(c->def, loc);
+    c->m.file = "(new)";
+    rc = write_metadata(c, 0, &uri, d);
+    if (rc == 0)
+        rc = catalog_iceberg_create(txn, c->def->ns, c->def->name, uri, d);
+    if (rc == 0)
+        *location = sl_arena_strdup(&c->a, uri);
+    json_decref(c->m.root);
+    c->m.root = NULL;
+    new_uuid(c->uuid);
+    free(loc);
+    free(uri);
+    return rc;
+}
+
+int
+table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *def,
+             const struct table_change *change, int64_t *snapshot_id, struct sl_diag *d)
+{
+    struct commit_ctx c = {.s = s, .def = def, .ch = change};
+    const char *base = NULL;
+    json_t *cur, *snap, *spec = NULL, *log, *prev_summary = NULL;
+    struct mf_manifest *old = NULL;
+    size_t nold = 0;
+    char *next = NULL, *list_staged = NULL, *list_path = NULL, *list_key = NULL;
+    char *list_uri = NULL;
+    int64_t last_seq;
+    const char *operation;
+    int rc;
+
+    sl_arena_init(&c.a, 0);
+    new_uuid(c.uuid);
+    c.found = sl_arena_zalloc(&c.a, change->nremoved + 1);
+    rc = catalog_iceberg_get(txn, def->ns, def->name, &c.a, &base, d);
+    if (rc == SL_ERR_NOTFOUND)
+        rc = create_table(txn, &c, &base, d);
+    if (rc == 0)
+        rc = load_json(s, base, &c.m.root, d);
+    if (rc < 0)
+        goto out;
+    c.m.file = base;
+    rc = evolve_schema(&c.m, def, &c.schema_id, d);
+    if (rc == 0)
+        rc = check_spec(&c.m, def, &spec, &c.spec_id, d);
+    if (rc == 0)
+        rc = need_int(&c.m, c.m.root, "last-sequence-number", &last_seq, d);
+    if (rc < 0)
+        goto out;
+    {
+        json_t *schemas = json_object_get(c.m.root, "schemas"), *x;
+        size_t i;
+
+        json_array_foreach(schemas, i, x)
+            if (json_integer_value(json_object_get(x, "schema-id")) == c.schema_id)
+                c.schema_text = json_dumps(x, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
+    c.spec_text = json_dumps(spec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (def->partition_column != NULL) {
+        c.npfields = 1;
+        c.pfield.field_id = FIRST_PARTITION_ID;
+        c.pfield.name = json_string_value(json_object_get(json_array_get(spec, 0), "name"));
+        c.pfield.type = partition_type(def);
+    }
+    c.seq = last_seq + 1;
+    do {
+        c.snapshot_id = new_snapshot_id();
+        /* never an id the table has used */
+        json_t *snaps = json_object_get(c.m.root, "snapshots"), *x;
+        size_t i;
+        bool used = false;
+
+        json_array_foreach(snaps, i, x)
+            used |= json_integer_value(json_object_get(x, "snapshot-id")) == c.snapshot_id;
+        if (!used)
+            break;
+    } while (1);
+
+    /* The base snapshot's manifests, carried or rewritten. */
+    cur = current_snapshot(&c.m, &c.parent_id);
+    if (c.parent_id >= 0 && cur == NULL) {
+        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current snapshot %" PRId64
+                     " is not among its snapshots", base, c.parent_id);
+        goto out;
+    }
+    if (cur != NULL) {
+        const char *ml = json_string_value(json_object_get(cur, "manifest-list"));
+        char *path = NULL;
+
+        prev_summary = json_object_get(cur, "summary");
+        if (ml == NULL) {
+            rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: snapshot %" PRId64
+                         " has no manifest-list", base, c.parent_id);
+            goto out;
+        }
+        rc = local_of(s, ml, &path, d);
+        if (rc == 0)
+            rc = mf_read_list(path, &c.a, &old, &nold, d);
+        free(path);
+        for (size_t i = 0; rc == 0 && i < nold; i++)
+            rc = carry_manifest(&c, &old[i], d);
+        if (rc < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < change->nremoved; i++)
+        if (!c.found[i]) {
+            rc = sl_fail(d, SL_ERR_CONFLICT,
+                         "Iceberg table %s.%s: '%s' is not a live file of snapshot %" PRId64
+                         " (%s), so this commit cannot retire it",
+                         def->ns, def->name, change->removed[i], c.parent_id, base);
+            goto out;
+        }
+    rc = write_added(&c, MF_DATA, d);
+    if (rc == 0)
+        rc = write_added(&c, MF_POSITION_DELETES, d);
+    if (rc < 0)
+        goto out;
+
+    /* The manifest list. */
+    {
+        char *name = sl_printf("snap-%" PRId64 "-1-%s.avro", c.snapshot_id, c.uuid);
+
+        rc = stage_meta(&c, name, &list_staged, &list_path, &list_key, d);
+        free(name);
+    }
+    if (rc == 0)
+        rc = mf_write_list(list_path, c.snapshot_id, c.parent_id, c.seq, c.list, c.nlist,
+                           &c.pfield, c.npfields, d);
+    if (rc == 0)
+        rc = publish_new(s, list_staged, list_key, d);
+    else if (list_staged)
+        store_unstage(s, list_staged, NULL);
+    if (rc < 0)
+        goto out;
+    list_uri = table_uri(s, list_key);
+
+    /* The snapshot and the metadata around it. */
+    operation = operation_of(&c);
+    {
+        int64_t now = sl_now_ms();
+        json_t *sum = summary_json(&c, prev_summary, operation);
+
+        snap = json_pack("{s:I, s:I, s:I, s:s, s:o, s:I}", "snapshot-id",
+                         (json_int_t)c.snapshot_id, "sequence-number", (json_int_t)c.seq,
+                         "timestamp-ms", (json_int_t)now, "manifest-list", list_uri, "summary",
+                         sum, "schema-id", (json_int_t)c.schema_id);
+        if (c.parent_id >= 0)
+            json_object_set_new(snap, "parent-snapshot-id", json_integer(c.parent_id));
+        /* Files a change retires are deleted when the run is published,
+         * so the snapshots that still name them go with them (expiry by
+         * age is `sluice expire`'s, not made here). */
+        if (change->nremoved > 0) {
+            json_array_clear(json_object_get(c.m.root, "snapshots"));
+            json_array_clear(json_object_get(c.m.root, "snapshot-log"));
+        }
+        json_array_append_new(json_object_get(c.m.root, "snapshots"), snap);
+        json_object_set_new(c.m.root, "current-snapshot-id", json_integer(c.snapshot_id));
+        json_object_set_new(c.m.root, "last-sequence-number", json_integer(c.seq));
+        json_object_set_new(c.m.root, "last-updated-ms", json_integer(now));
+        json_object_set_new(json_object_get(c.m.root, "refs"), "main",
+                            json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)c.snapshot_id,
+                                      "type", "branch"));
+        log = json_object_get(c.m.root, "snapshot-log");
+        if (!json_is_array(log)) {
+            log = json_array();
+            json_object_set_new(c.m.root, "snapshot-log", log);
+        }
+        json_array_append_new(log, json_pack("{s:I, s:I}", "timestamp-ms", (json_int_t)now,
+                                             "snapshot-id", (json_int_t)c.snapshot_id));
+        log = json_object_get(c.m.root, "metadata-log");
+        if (!json_is_array(log)) {
+            log = json_array();
+            json_object_set_new(c.m.root, "metadata-log", log);
+        }
+        json_array_append_new(log, json_pack("{s:I, s:s}", "timestamp-ms",
+                                             (json_int_t)json_integer_value(json_object_get(
+                                                 c.m.root, "last-updated-ms")),
+                                             "metadata-file", base));
+        while (json_array_size(log) > MAX_METADATA_LOG)
+            json_array_remove(log, 0);
+    }
+    {
+        long v = metadata_version(base);
+
+        rc = write_metadata(&c, v < 0 ? 1 : v + 1, &next, d);
+    }
+    if (rc == 0)
+        rc = catalog_iceberg_swap(txn, def->ns, def->name, base, next, d);
+    if (rc == 0 && snapshot_id != NULL)
+        *snapshot_id = c.snapshot_id;
+    if (rc == 0)
+        SL_DEBUG("table", "%s.%s: snapshot %" PRId64 " (%s, sequence %" PRId64 ") at %s",
+                 def->ns, def->name, c.snapshot_id, operation, c.seq, next);
+out:
+    json_decref(c.m.root);
+    free(c.schema_text);
+    free(c.spec_text);
+    free(c.list);
+    free(list_staged);
+    free(list_path);
+    free(list_key);
+    free(list_uri);
+    free(next);
+    sl_arena_release(&c.a);
+    return rc;
+}
+
+/* ---- listing snapshots ---------------------------------------------------------------- */
+
+int
+table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                table_snapshot_cb cb, void *arg, struct sl_diag *d)
+{
+    struct sl_arena a;
+    const char *loc;
+    struct meta m = {0};
+    json_t *snaps, *x;
+    int64_t current;
+    size_t i;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
+    if (rc == SL_ERR_NOTFOUND)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
+    if (rc == 0)
+        rc = load_json(s, loc, &m.root, d);
+    if (rc < 0)
+        goto out;
+    m.file = loc;
+    current_snapshot(&m, &current);
+    snaps = json_object_get(m.root, "snapshots");
+    json_array_foreach(snaps, i, x) {
+        json_t *sum = json_object_get(x, "summary");
+        json_t *parent = json_object_get(x, "parent-snapshot-id");
+        char *sum_text = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        struct table_snapshot snap = {
+            .id = json_integer_value(json_object_get(x, "snapshot-id")),
+            .parent_id = json_is_integer(parent) ? json_integer_value(parent) : -1,
+            .sequence_number = json_integer_value(json_object_get(x, "sequence-number")),
+            .timestamp_ms = json_integer_value(json_object_get(x, "timestamp-ms")),
+            .operation = json_string_value(json_object_get(sum, "operation")),
+            .manifest_list = json_string_value(json_object_get(x, "manifest-list")),
+            .summary_json = sum_text ? sum_text : "{}",
+        };
+
+        snap.current = snap.id == current;
+        rc = cb(arg, &snap);
+        free(sum_text);
+        if (rc < 0)
+            break;
+    }
+out:
+    json_decref(m.root);
+    sl_arena_release(&a);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * table.h - the table format of every table sluice writes: Apache Iceberg
+ * format v2 (DESIGN.md, "Components").
+ *
+ * A stage that writes a table (transform for curated tables) describes it
+ * (struct table_def) and hands each of its runs to table_commit() as a
+ * change: the data and position-delete files it adds, with their
+ * statistics, and the files it retires.  The table turns the change into
+ * the next snapshot:
+ *
+ *   1. read the current metadata (the catalog's pointer, catalog/iceberg.h)
+ *      and the current snapshot's manifest list
+ *   2. write a manifest of the added data files and one of the added delete
+ *      files (entries inherit the snapshot id and sequence number from the
+ *      list, so they are valid in whatever snapshot finally adds them);
+ *      rewrite the manifests that hold retired files (those become DELETED,
+ *      the rest EXISTING); reuse every other manifest as it is
+ *   3. write the manifest list and the next metadata file
+ *      (<location>/metadata/<NNNNN>-<uuid>.metadata.json) with the snapshot,
+ *      its summary, the snapshot and metadata logs, the main ref, and a new
+ *      schema when the columns changed
+ *   4. swap the catalog's pointer from the metadata read in 1 to the new one
+ *      (compare-and-swap) in the caller's transaction
+ *
+ * The caller's catalog transaction holds the rest of the run (files,
+ * bookmark, account), so the snapshot and the run commit together or not
+ * at all; a conflict (SL_ERR_CONFLICT) rolls the transaction back and the
+ * commit protocol's retry runs table_commit() again on the new base.
+ * Files written for an attempt that does not commit are left unreferenced,
+ * for maintenance to remove (never guessed at).
+ *
+ * Operation names follow the spec: append (only data added), overwrite
+ * (data added and removed, or deletes added with data), delete (deletes
+ * added or data removed, nothing added), replace (files rewritten, same
+ * rows: compaction).
+ */
+#ifndef SL_TABLE_H
+#define SL_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "core/diag.h"
+#include "core/type.h"
+#include "store/store.h"
+#include "table/manifest.h"
+#include "table/value.h"
+
+/* A column of a table: its field id is stable for the table's life. */
+struct table_column {
+    const char *name;
+    int32_t field_id;
+    struct sl_type type;
+    bool required;
+};
+
+/* What a table is. */
+struct table_def {
+    const char *ns;               /* "curated" */
+    const char *name;             /* "orders" */
+    const char *prefix;           /* its store prefix: "curated/orders" */
+    size_t ncolumns;
+    const struct table_column *columns; /* in table order */
+    int32_t last_column_id;       /* highest field id ever assigned */
+    const char *partition_column; /* the source of the partition, or NULL */
+    struct ival_transform transform; /* day, month, ..., of partition_column */
+    const char *key_columns;      /* comma-separated, for identifier-field-ids */
+};
+
+/* A file a change adds. */
+struct table_file {
+    const char *key;              /* store key */
+    enum mf_content content;      /* MF_DATA or MF_POSITION_DELETES */
+    struct mf_pvalue partition;   /* the partition value (unset: null) */
+    int64_t records;
+    int64_t bytes;
+    size_t nstats;
+    struct mf_column_stats *stats; /* data files: by field id; may be none */
+    const char *referenced_key;   /* position deletes of one data file, or NULL */
+};
+
+/* One run's change to a table. */
+struct table_change {
+    int64_t run_id;               /* recorded in the summary as sluice.run-id */
+    const char *operation;        /* NULL: chosen from the change */
+    size_t nadded;
+    const struct table_file *added;
+    size_t nremoved;
+    const char *const *removed;   /* store keys of retired data or delete files */
+};
+
+/*
+ * Commit change as the table's next snapshot, in txn (see above).  A table
+ * the catalog does not know yet is created (metadata version 0, no
+ * snapshot) first.  On success *snapshot_id (may be NULL) is the new
+ * snapshot's id.
+ */
+int table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *def,
+                 const struct table_change *change, int64_t *snapshot_id, struct sl_diag *d);
+
+/* The URI of a store key, as Iceberg metadata names files
+ * ("file:///lake/curated/orders/dt=.../part-1-0.parquet"); caller frees. */
+char *table_uri(struct store *s, const char *key);
+/* The store key of such a URI, pointing into uri; NULL if it is not under
+ * the lake. */
+const char *table_key_of(struct store *s, const char *uri);
+
+/* A snapshot, as table_snapshots() lists them. */
+struct table_snapshot {
+    int64_t id;
+    int64_t parent_id;            /* -1: none */
+    int64_t sequence_number;
+    int64_t timestamp_ms;
+    const char *operation;
+    const char *manifest_list;    /* URI */
+    const char *summary_json;     /* the summary object as JSON text */
+    bool current;
+};
+
+typedef int (*table_snapshot_cb)(void *arg, const struct table_snapshot *snap);
+/* The snapshots of table ns.name, oldest first; SL_ERR_NOTFOUND with words
+ * if the table does not exist. */
+int table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                    table_snapshot_cb cb, void *arg, struct sl_diag *d);
+
+#endif

@@ -1,0 +1,117 @@
+#!/bin/sh
+# 280-iceberg-curated.sh - curated tables are Apache Iceberg v2 tables that
+# readers sluice did not write open as they are.
+#
+# After every run - a first load, merge-on-read updates (position deletes,
+# one deletion file per day), a rewrite of small files, a held run before
+# and after it is published - the table's current metadata (found through
+# the catalog's iceberg_tables row, the layout of Iceberg's JDBC and SQL
+# catalogs) is read by icebird, an npm Iceberg reader that applies position
+# deletes, and its rows must equal `sluice query`'s.  The manifest lists and
+# manifests are read by Debian's python3-avro and checked against the
+# spec's Avro schemas, field ids, key-value metadata and counts, and every
+# live file's size against its manifest entry.
+. "$SLUICE_SRC/tests/e2e/lib.sh"
+
+LIB="$SLUICE_SRC/tests/lib"
+NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules"
+export NODE_MODULES
+[ -f "$NODE_MODULES/icebird/package.json" ] ||
+    fail "icebird is not in $NODE_MODULES: run scripts/setup.sh test"
+
+# The current metadata file of curated.TABLE, as a local path.
+metadata_of() {
+    loc=$(catalog_sql "SELECT metadata_location FROM iceberg_tables
+        WHERE catalog_name = 'sluice' AND table_namespace = 'curated' AND table_name = '$1'")
+    case "$loc" in
+    file://*) printf '%s\n' "${loc#file://}" ;;
+    *) fail "curated.$1 has no Iceberg metadata location (got '$loc')" ;;
+    esac
+}
+
+# conform TABLE: icebird's rows are sluice's rows; the Avro files are the
+# spec's.
+conform() {
+    meta=$(metadata_of "$1")
+    [ -f "$meta" ] || fail "the metadata file $meta is missing"
+    node "$LIB/iceberg_read.mjs" "$meta" >"$T/ice.jsonl" 2>"$T/ice.err" </dev/null ||
+        { cat "$T/ice.err"; fail "icebird cannot read curated.$1"; }
+    sluice query --format jsonl "SELECT * FROM curated.$1" >"$T/sluice.jsonl"
+    "$PY" "$LIB/iceberg_compare.py" "$T/ice.jsonl" "$T/sluice.jsonl" ||
+        fail "icebird reads curated.$1 otherwise than sluice query"
+    "$PY" "$LIB/iceberg_avro_check.py" "$meta" >"$T/avro.out" 2>&1 ||
+        { cat "$T/avro.out"; fail "the Avro metadata of curated.$1 is not the spec's"; }
+}
+
+snapshots() { sluice snapshots --json "curated.$1" | wc -l | tr -d ' '; }
+current_op() {
+    sluice snapshots --json "curated.$1" | "$PY" -c 'import json, sys
+snaps = [json.loads(l) for l in sys.stdin]
+cur = [s for s in snaps if s["current"]]
+print(cur[0]["summary"]["operation"], cur[0]["summary"]["total-records"])'
+}
+
+$PY "$SLUICE_SRC/bench/gen_orders.py" base 6000 "$T/base.jsonl"
+$PY "$SLUICE_SRC/bench/gen_orders.py" delta 3000 6000 "$T/d1.jsonl"
+$PY "$SLUICE_SRC/bench/gen_orders.py" delta 2500 6000 "$T/d2.jsonl"
+$PY "$SLUICE_SRC/bench/gen_orders.py" delta 2000 6000 "$T/d3.jsonl"
+
+new_project
+cp "$SLUICE_SRC/tests/lib/orders.yaml" sources/orders.yaml
+
+say "a first load is an append snapshot"
+sluice ingest --source orders "$T/base.jsonl" >/dev/null
+sluice transform --source orders >/dev/null
+conform orders
+expect_eq "snapshots" "$(snapshots orders)" 1
+rows=$(q "SELECT count(*) FROM curated.orders")
+expect_eq "current snapshot" "$(current_op orders)" "append $rows"
+expect_eq "catalog row" \
+    "$(catalog_sql "SELECT iceberg_type FROM iceberg_tables WHERE table_name = 'orders'")" TABLE
+expect_eq "namespace" "$(catalog_sql "SELECT property_value FROM iceberg_namespace_properties
+    WHERE namespace = 'curated' AND property_key = 'exists'")" true
+
+say "updates retire rows with position deletes, one file per day"
+sluice ingest --source orders "$T/d1.jsonl" >/dev/null
+sluice transform --source orders >/dev/null
+conform orders
+ndel=$(find lake/curated/orders/_deletes -name 'delete-*.parquet' | wc -l)
+[ "$ndel" -ge 1 ] || fail "no deletion file"
+for f in lake/curated/orders/_deletes/*.parquet; do
+    expect_eq "days named by $f" \
+        "$(q "SELECT count(DISTINCT regexp_extract(file_path, 'dt=([0-9-]+)/', 1))
+              FROM read_parquet('$f')")" 1
+    first=$(q "SELECT min(file_path) FROM read_parquet('$f')")
+    case "$first" in
+    "file://$PWD/lake/curated/orders/dt="*) ;;
+    *) fail "$f names data files by '$first', not by their URI" ;;
+    esac
+done
+[ "$(snapshots orders)" -ge 2 ] || fail "no second snapshot"
+
+say "more runs, some rewriting small files"
+for f in d2 d3; do
+    sluice ingest --source orders "$T/$f.jsonl" >/dev/null
+    sluice transform --source orders >/dev/null
+    conform orders
+done
+sluice verify >/dev/null || fail "verify after the runs"
+
+say "a held run makes no snapshot until it is published"
+$PY "$SLUICE_SRC/bench/gen_orders.py" delta 777 20000 "$T/h.jsonl"
+before=$(metadata_of orders)
+sluice ingest --source orders "$T/h.jsonl" >/dev/null
+sluice transform --source orders --hold >"$T/held.out"
+run=$(sed -n 's/.*run \([0-9][0-9]*\) .*held.*/\1/p' "$T/held.out" | head -1)
+[ -n "$run" ] || run=$(catalog_sql "SELECT run_id FROM runs WHERE state = 'held'")
+expect_eq "pointer while held" "$(metadata_of orders)" "$before"
+sluice runs publish "$run" >/dev/null
+[ "$(metadata_of orders)" != "$before" ] || fail "publishing the held run made no snapshot"
+conform orders
+sluice verify >/dev/null || fail "verify after the publication"
+
+say "snapshots are listed"
+sluice snapshots curated.orders >"$T/snaps"
+grep -q '(current)' "$T/snaps" || { cat "$T/snaps"; fail "no current snapshot listed"; }
+expect_fail "no table curated.nosuch" sluice snapshots curated.nosuch
+expect_fail "not NAMESPACE.TABLE" sluice snapshots orders
