@@ -34,6 +34,7 @@
 #include "engine/engine.h"
 #include "store/layout.h"
 #include "transform/transform.h"
+#include "table/table.h"
 #include "core/banned.h"
 
 struct verify {
@@ -118,7 +119,57 @@ check_raw(void *arg, const struct raw_object *o)
 struct table_check {
     struct verify *v;
     struct engine *e;
+    struct sl_strlist keys;   /* the table's live files, as the catalog says */
+    struct sl_strlist iceberg; /* ... as its current Iceberg snapshot says */
 };
+
+static int
+add_iceberg(void *arg, const char *key, enum mf_content content, int64_t records,
+            int64_t bytes)
+{
+    struct table_check *tc = arg;
+
+    (void)content;
+    (void)records;
+    (void)bytes;
+    sl_strlist_add(&tc->iceberg, key);
+    return 0;
+}
+
+/* The table's current Iceberg snapshot lists exactly its live files. */
+static int
+check_iceberg(struct catalog_txn *txn, struct table_check *tc, const char *table,
+              struct sl_diag *d)
+{
+    struct verify *v = tc->v;
+    struct sl_diag local;
+    int rc;
+
+    sl_diag_init(&local);
+    rc = table_live_files(txn, v->c->store, "curated", table, add_iceberg, tc, &local);
+    if (rc == SL_ERR_NOTFOUND) {
+        printf("  table curated.%s: no Iceberg metadata yet (its next transform run makes it)\n",
+               table);
+        return 0;
+    }
+    if (rc < 0) {
+        char msg[512];
+
+        sl_diag_format(&local, msg, sizeof(msg));
+        problem(v, "curated.%s: %s", table, msg);
+        return 0;
+    }
+    (void)d;
+    for (size_t i = 0; i < tc->keys.n; i++)
+        if (!sl_strlist_has(&tc->iceberg, tc->keys.v[i]))
+            problem(v, "curated.%s: live file %s is not in its current Iceberg snapshot", table,
+                    tc->keys.v[i]);
+    for (size_t i = 0; i < tc->iceberg.n; i++)
+        if (!sl_strlist_has(&tc->keys, tc->iceberg.v[i]))
+            problem(v, "curated.%s: its current Iceberg snapshot lists %s, which is not live",
+                    table, tc->iceberg.v[i]);
+    return 0;
+}
 
 static int
 check_file(void *arg, const struct curated_file *f)
@@ -131,6 +182,7 @@ check_file(void *arg, const struct curated_file *f)
     struct sl_buf q;
 
     sl_strlist_add(&v->live, f->key);
+    sl_strlist_add(&tc->keys, f->key);
     if (store_stat(v->c->store, f->key, NULL, NULL) == SL_ERR_NOTFOUND) {
         if (!sl_strlist_has(&v->pending, f->key))
             problem(v, "curated file %s is missing", f->key);
@@ -172,6 +224,7 @@ check_delete(void *arg, const struct curated_delete *del)
     struct sl_buf q;
 
     sl_strlist_add(&v->live, del->key);
+    sl_strlist_add(&tc->keys, del->key);
     if (store_stat(v->c->store, del->key, NULL, NULL) == SL_ERR_NOTFOUND) {
         if (!sl_strlist_has(&v->pending, del->key))
             problem(v, "deletion file %s is missing", del->key);
@@ -279,7 +332,7 @@ run(struct cli *c, int argc, char **argv)
     if (rc == 0)
         rc = catalog_table_list(txn, sl_strlist_add, &tables, &c->diag);
     for (size_t i = 0; rc == 0 && i < tables.n; i++) {
-        struct table_check tc = {&v, e};
+        struct table_check tc = {&v, e, {0}, {0}};
         struct sl_arena a;
         struct curated_table t;
 
@@ -287,6 +340,10 @@ run(struct cli *c, int argc, char **argv)
         if (rc == 0)
             rc = catalog_delete_list(txn, tables.v[i], check_delete, &tc, &c->diag);
         sl_arena_init(&a, 0);
+        if (rc == 0)
+            rc = check_iceberg(txn, &tc, tables.v[i], &c->diag);
+        sl_strlist_release(&tc.keys);
+        sl_strlist_release(&tc.iceberg);
         if (rc == 0)
             rc = catalog_table_get(txn, tables.v[i], &a, &t, &c->diag);
         if (rc == 0) {
@@ -335,7 +392,8 @@ const struct cli_command cli_verify_cmd = {
     "Check the lake against the catalog: raw objects present with their sizes\n"
     "(--deep: and SHA-256 checksums), curated, deletion and quarantine files\n"
     "present and no unknown files under curated/, Parquet row counts as recorded,\n"
-    "one row per key in every curated table (deletion files applied), and every\n"
+    "one row per key in every curated table (deletion files applied), each\n"
+    "table's current Iceberg snapshot listing exactly its live files, and every\n"
     "run's account balanced.  Publications owed\n"
     "by interrupted runs are finished first, unless --no-recover.  Exits 1 if\n"
     "anything is wrong.\n",

@@ -645,9 +645,9 @@ static bool
 fill_stat_map(avro_value_t *df, size_t which, const struct mf_entry *e)
 {
     avro_value_t arr, item, f;
-    const uint8_t *p;
-    int64_t v;
-    size_t n, have = 0;
+    const uint8_t *p = NULL;
+    int64_t v = 0;
+    size_t n = 0, have = 0;
     bool ok;
 
     for (size_t i = 0; i < e->nstats; i++)

@@ -337,7 +337,7 @@ evolve_schema(struct meta *m, const struct table_def *def, int64_t *schema_id, s
 {
     int rc = 0;
     json_t *schemas = need_array(m, m->root, "schemas", d, &rc);
-    int64_t current, max_id = -1, last_col;
+    int64_t current = 0, max_id = -1, last_col = 0;
     json_t *s, *cur = NULL, *want;
     size_t i;
 
@@ -755,7 +755,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     size_t nold = 0;
     char *next = NULL, *list_staged = NULL, *list_path = NULL, *list_key = NULL;
     char *list_uri = NULL;
-    int64_t last_seq;
+    int64_t last_seq = 0;
     const char *operation;
     int rc;
 
@@ -932,6 +932,75 @@ out:
     free(list_uri);
     free(next);
     sl_arena_release(&c.a);
+    return rc;
+}
+
+/* ---- reading the current snapshot --------------------------------------------------------- */
+
+int
+table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                 table_live_cb cb, void *arg, struct sl_diag *d)
+{
+    struct sl_arena a;
+    const char *loc, *ml;
+    struct meta m = {0};
+    struct mf_manifest *list = NULL;
+    size_t nlist = 0;
+    json_t *cur;
+    int64_t current;
+    char *path = NULL;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
+    if (rc == 0)
+        rc = load_json(s, loc, &m.root, d);
+    if (rc < 0)
+        goto out;
+    m.file = loc;
+    cur = current_snapshot(&m, &current);
+    if (cur == NULL) {
+        if (current >= 0)
+            rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current snapshot %" PRId64
+                         " is not among its snapshots", loc, current);
+        goto out;
+    }
+    ml = json_string_value(json_object_get(cur, "manifest-list"));
+    if (ml == NULL) {
+        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: snapshot %" PRId64
+                     " has no manifest-list", loc, current);
+        goto out;
+    }
+    rc = local_of(s, ml, &path, d);
+    if (rc == 0)
+        rc = mf_read_list(path, &a, &list, &nlist, d);
+    for (size_t i = 0; rc == 0 && i < nlist; i++) {
+        struct mf_entry *e = NULL;
+        size_t n = 0;
+        char *mpath = NULL;
+
+        rc = local_of(s, list[i].path, &mpath, d);
+        if (rc == 0)
+            rc = mf_read_manifest(mpath, &list[i], &a, &e, &n, NULL, NULL, d);
+        free(mpath);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            const char *key;
+
+            if (e[k].status == MF_DELETED)
+                continue;
+            key = table_key_of(s, e[k].file_path);
+            if (key == NULL) {
+                rc = sl_fail(d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not in the lake",
+                             list[i].path, e[k].file_path);
+                break;
+            }
+            rc = cb(arg, key, e[k].content, e[k].record_count, e[k].file_size);
+        }
+    }
+out:
+    free(path);
+    json_decref(m.root);
+    sl_arena_release(&a);
     return rc;
 }
 

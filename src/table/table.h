@@ -107,6 +107,19 @@ char *table_uri(struct store *s, const char *key);
  * the lake. */
 const char *table_key_of(struct store *s, const char *uri);
 
+/* A live file of the current snapshot, as table_live_files() lists them. */
+typedef int (*table_live_cb)(void *arg, const char *key, enum mf_content content,
+                             int64_t records, int64_t bytes);
+/*
+ * The live data and delete files of table ns.name's current snapshot, read
+ * from its manifests (none if it has no snapshot).  SL_ERR_NOTFOUND (no
+ * words) if the catalog has no such table; a file outside the lake, or a
+ * metadata, manifest list or manifest that is missing or unreadable, is
+ * SL_ERR_CORRUPT naming it.
+ */
+int table_live_files(struct catalog_txn *txn, struct store *s, const char *ns,
+                     const char *name, table_live_cb cb, void *arg, struct sl_diag *d);
+
 /* A snapshot, as table_snapshots() lists them. */
 struct table_snapshot {
     int64_t id;
