@@ -154,11 +154,19 @@ struct mf_writer_opts {
 };
 
 /*
- * Write entries to a new manifest at path (a local file, replaced if
- * present) and describe it in *out (path left NULL for the caller, the
- * sequence numbers -1, counts and partition summaries filled).  Entries'
- * content must agree with opts->content.  String bounds in *out are
- * allocated in a.
+ * Write entries to a new manifest at path (a local file, replaced
+ * atomically if present) and describe it in *out (path left NULL for the
+ * caller, sequence_number -1, counts and partition summaries filled).
+ * Entries' content must agree with opts->content; EXISTING and DELETED
+ * entries carry both sequence numbers (only ADDED ones may inherit).
+ * As Java's ManifestWriter: counts go by status; partition summaries
+ * cover every entry, DELETED ones too; min_sequence_number is the lowest
+ * explicit data sequence number of a live (ADDED or EXISTING) entry, or -1
+ * (the snapshot's own, given by mf_write_list) when there is none: entries
+ * that inherit get the new snapshot's number, higher than any assigned
+ * before.  String bounds in *out are allocated in a.  Returns 0, or
+ * SL_ERR_INPUT for entries or options the spec does not allow (nothing is
+ * written then), or an errno from writing the file.
  */
 int mf_write_manifest(const char *path, const struct mf_writer_opts *opts,
                       const struct mf_entry *entries, size_t n, struct sl_arena *a,
@@ -176,17 +184,34 @@ int mf_write_list(const char *path, int64_t snapshot_id, int64_t parent_id, int6
                   const struct mf_partition_field *fields, size_t nfields,
                   struct sl_diag *d);
 
-/* Read a manifest list; *out (and every string) allocated in a. */
+/*
+ * Read a manifest list; *out (and every string) allocated in a.  Fields
+ * are found by name; content and the sequence numbers, absent from v1
+ * lists, read as 0.  Returns 0, SL_ERR_CORRUPT naming the file, record
+ * and field, or an errno (a missing file is -ENOENT).  On failure the
+ * arena may hold part of what was read.
+ */
 int mf_read_list(const char *path, struct sl_arena *a, struct mf_manifest **out, size_t *n,
                  struct sl_diag *d);
 
 /*
  * Read a manifest's entries into *out, allocated in a.  Inherited values
  * (null snapshot id and sequence numbers) are filled from m, the
- * manifest-list row that named it, as the spec says readers must.
- * Statistics and partition values are read; partition values come back by
- * the manifest's own partition field order.  *fields and *nfields (if not NULL)
- * receive the partition fields read from the file's schema.
+ * manifest-list row that named it, as the spec says readers must: the
+ * snapshot id always, the sequence numbers for ADDED entries (or any
+ * entry when m's sequence number is 0, a v1 manifest); a null data
+ * sequence number on another entry is SL_ERR_CORRUPT, a null file
+ * sequence number there stays -1.  m's length, when above 0, must be the
+ * file's (Avro cannot tell a file cut between blocks from a whole one).
+ * m may be NULL: nothing is inherited or checked.
+ * Statistics and partition values are read; statistics come back one per
+ * column, by field id; partition values by the manifest's own partition
+ * field order.  *fields and *nfields (if not NULL) receive the partition
+ * fields read from the file's schema (field-id and logical types from the
+ * header's schema text; timestamp without zone reads as TIMESTAMPTZ,
+ * float as DOUBLE).  Returns 0, SL_ERR_CORRUPT naming the file, record and
+ * field, SL_ERR_INCOMPATIBLE for a partition type not in enum mf_ptype
+ * (decimal, uuid, binary, fixed), or an errno.
  */
 int mf_read_manifest(const char *path, const struct mf_manifest *m, struct sl_arena *a,
                      struct mf_entry **out, size_t *n, struct mf_partition_field **fields,
