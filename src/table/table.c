@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 #define METADATA_MAX (64 << 20)     /* a metadata file larger is refused */
@@ -42,17 +43,26 @@ table_uri(struct store *s, const char *key)
 }
 
 const char *
-table_key_of(struct store *s, const char *uri)
+table_key_of(const char *prefix, const char *uri, size_t len)
 {
-    const char *dir = store_local_dir(s);
-    size_t n = strlen(dir);
+    size_t n = strlen(prefix);
+    const char *end = uri + len;
 
-    if (strncmp(uri, "file://", 7) != 0)
+    if (len < 7 || memcmp(uri, "file://", 7) != 0)
         return NULL;
-    uri += 7;
-    if (strncmp(uri, dir, n) != 0 || uri[n] != '/')
-        return NULL;
-    return uri + n + 1;
+    for (const char *p = memchr(uri + 7, '/', len - 7); p != NULL;
+         p = memchr(p + 1, '/', (size_t)(end - p - 1))) {
+        if ((size_t)(end - p) > n + 1 && memcmp(p + 1, prefix, n) == 0 && p[1 + n] == '/')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* The store prefix of table ns.name. */
+static char *
+table_prefix(const char *ns, const char *name)
+{
+    return strcmp(ns, "curated") == 0 ? layout_curated_prefix(name) : sl_printf("%s/%s", ns, name);
 }
 
 static void
@@ -123,25 +133,28 @@ publish_new(struct store *s, const char *staged, const char *key, struct sl_diag
     return rc;
 }
 
-/* The local path of a file a metadata document names by URI. */
+/* The local path of a file of the table at prefix that metadata names by
+ * URI (in this lake, or where the lake was when the URI was written). */
 static int
-local_of(struct store *s, const char *uri, char **path, struct sl_diag *d)
+local_of(struct store *s, const char *prefix, const char *uri, char **path, struct sl_diag *d)
 {
-    const char *key = table_key_of(s, uri);
+    const char *key = table_key_of(prefix, uri, strlen(uri));
 
     if (key == NULL || !store_key_valid(key))
-        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata names '%s', which is not in the lake at %s",
-                       uri, store_local_dir(s));
+        return sl_fail(d, SL_ERR_CORRUPT,
+                       "Iceberg metadata names '%s', which is not a file of table %s", uri,
+                       prefix);
     return store_local_path(s, key, path, d);
 }
 
 static int
-load_json(struct store *s, const char *uri, json_t **out, struct sl_diag *d)
+load_json(struct store *s, const char *prefix, const char *uri, json_t **out,
+          struct sl_diag *d)
 {
     struct sl_buf b;
     json_error_t err;
     char *path = NULL;
-    int rc = local_of(s, uri, &path, d);
+    int rc = local_of(s, prefix, uri, &path, d);
 
     sl_buf_init(&b);
     if (rc == 0)
@@ -536,7 +549,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
 static ssize_t
 removed_index(struct commit_ctx *c, const char *uri)
 {
-    const char *key = table_key_of(c->s, uri);
+    const char *key = table_key_of(c->def->prefix, uri, strlen(uri));
 
     if (key == NULL)
         return -1;
@@ -564,7 +577,7 @@ carry_manifest(struct commit_ctx *c, const struct mf_manifest *m, struct sl_diag
         add_list_row(c, m);
         return 0;
     }
-    rc = local_of(c->s, m->path, &path, d);
+    rc = local_of(c->s, c->def->prefix, m->path, &path, d);
     if (rc == 0)
         rc = mf_read_manifest(path, m, &c->a, &e, &n, NULL, NULL, d);
     free(path);
@@ -766,7 +779,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     if (rc == SL_ERR_NOTFOUND)
         rc = create_table(txn, &c, &base, d);
     if (rc == 0)
-        rc = load_json(s, base, &c.m.root, d);
+        rc = load_json(s, def->prefix, base, &c.m.root, d);
     if (rc < 0)
         goto out;
     c.m.file = base;
@@ -823,7 +836,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
                          " has no manifest-list", base, c.parent_id);
             goto out;
         }
-        rc = local_of(s, ml, &path, d);
+        rc = local_of(s, def->prefix, ml, &path, d);
         if (rc == 0)
             rc = mf_read_list(path, &c.a, &old, &nold, d);
         free(path);
@@ -948,13 +961,13 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
     size_t nlist = 0;
     json_t *cur;
     int64_t current;
-    char *path = NULL;
+    char *path = NULL, *prefix = table_prefix(ns, name);
     int rc;
 
     sl_arena_init(&a, 0);
     rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
     if (rc == 0)
-        rc = load_json(s, loc, &m.root, d);
+        rc = load_json(s, prefix, loc, &m.root, d);
     if (rc < 0)
         goto out;
     m.file = loc;
@@ -971,7 +984,7 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
                      " has no manifest-list", loc, current);
         goto out;
     }
-    rc = local_of(s, ml, &path, d);
+    rc = local_of(s, prefix, ml, &path, d);
     if (rc == 0)
         rc = mf_read_list(path, &a, &list, &nlist, d);
     for (size_t i = 0; rc == 0 && i < nlist; i++) {
@@ -979,7 +992,7 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
         size_t n = 0;
         char *mpath = NULL;
 
-        rc = local_of(s, list[i].path, &mpath, d);
+        rc = local_of(s, prefix, list[i].path, &mpath, d);
         if (rc == 0)
             rc = mf_read_manifest(mpath, &list[i], &a, &e, &n, NULL, NULL, d);
         free(mpath);
@@ -988,7 +1001,7 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
 
             if (e[k].status == MF_DELETED)
                 continue;
-            key = table_key_of(s, e[k].file_path);
+            key = table_key_of(prefix, e[k].file_path, strlen(e[k].file_path));
             if (key == NULL) {
                 rc = sl_fail(d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not in the lake",
                              list[i].path, e[k].file_path);
@@ -999,6 +1012,7 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
     }
 out:
     free(path);
+    free(prefix);
     json_decref(m.root);
     sl_arena_release(&a);
     return rc;
@@ -1016,6 +1030,7 @@ table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const 
     json_t *snaps, *x;
     int64_t current;
     size_t i;
+    char *prefix = table_prefix(ns, name);
     int rc;
 
     sl_arena_init(&a, 0);
@@ -1023,7 +1038,7 @@ table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const 
     if (rc == SL_ERR_NOTFOUND)
         rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
     if (rc == 0)
-        rc = load_json(s, loc, &m.root, d);
+        rc = load_json(s, prefix, loc, &m.root, d);
     if (rc < 0)
         goto out;
     m.file = loc;
@@ -1050,6 +1065,7 @@ table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const 
             break;
     }
 out:
+    free(prefix);
     json_decref(m.root);
     sl_arena_release(&a);
     return rc;

@@ -103,9 +103,14 @@ int table_commit(struct catalog_txn *txn, struct store *s, const struct table_de
 /* The URI of a store key, as Iceberg metadata names files
  * ("file:///lake/curated/orders/dt=.../part-1-0.parquet"); caller frees. */
 char *table_uri(struct store *s, const char *key);
-/* The store key of such a URI, pointing into uri; NULL if it is not under
- * the lake. */
-const char *table_key_of(struct store *s, const char *uri);
+/*
+ * The store key of a URI (len bytes) of a file of the table at prefix,
+ * pointing into uri: the URI from its first "/<prefix>/" on.  A lake that
+ * moved (copied, or mounted elsewhere on another node) keeps the URIs it
+ * was written with; they still name the same keys.  NULL if uri is not a
+ * file:// URI of such a file.
+ */
+const char *table_key_of(const char *prefix, const char *uri, size_t len);
 
 /* A live file of the current snapshot, as table_live_files() lists them. */
 typedef int (*table_live_cb)(void *arg, const char *key, enum mf_content content,

@@ -445,13 +445,12 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
     struct sl_buf b;
-    size_t hint = 0, uri_prefix;
+    size_t hint = 0;
     int64_t total = 0;
     int rc;
 
     if (tt->ndeletes == 0 || tt->nfiles == 0)
         return 0;
-    uri_prefix = strlen(tt->files[0].uri) - strlen(tt->files[0].key);
     rc = engine_for(t, d);
     if (rc < 0)
         return rc;
@@ -479,9 +478,11 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
 
             /* Deletion files name data files by URI (those of releases
              * before Iceberg tables: by store key). */
-            if (len > uri_prefix && memcmp(key, tt->files[0].uri, uri_prefix) == 0) {
-                key += uri_prefix;
-                len -= uri_prefix;
+            const char *k = table_key_of(tt->meta.prefix, key, len);
+
+            if (k != NULL) {
+                len -= (size_t)(k - key);
+                key = k;
             }
             fi = find_file(tt, key, len, hint);
             struct tfile *f;

@@ -33,7 +33,7 @@ struct paths {
     struct sl_diag *d;
     struct sl_strlist keys; /* of the data files, beside list */
     struct sl_strlist dels; /* paths of the deletion files */
-    char *uri_prefix;       /* "file:///lake/": a key's URI less the key */
+    char *slash_prefix;     /* "/curated/orders/": where a URI's key starts */
 };
 
 static int
@@ -85,13 +85,14 @@ add_deletes(struct sl_buf *b, const struct paths *p)
         sl_buf_add_sql_str(b, p->list.v[i]);
         sl_buf_adds(b, ")");
     }
-    /* file_path is the data file's URI (its store key in deletion files of
-     * releases before Iceberg tables). */
-    sl_buf_adds(b, ") AS m(key, path) ON m.key = CASE WHEN starts_with(x.file_path, ");
-    sl_buf_add_sql_str(b, p->uri_prefix);
-    sl_buf_addf(b, ") THEN substr(x.file_path, %zu) ELSE x.file_path END) AS _x "
-                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number",
-                strlen(p->uri_prefix) + 1);
+    /* file_path is the data file's URI, whose key starts at the first
+     * "/<prefix>/" (table_key_of()); a store key in deletion files of
+     * releases before Iceberg tables. */
+    sl_buf_adds(b, ") AS m(key, path) ON m.key = CASE WHEN starts_with(x.file_path, 'file://') "
+                   "THEN substr(x.file_path, strpos(x.file_path, ");
+    sl_buf_add_sql_str(b, p->slash_prefix);
+    sl_buf_adds(b, ") + 1) ELSE x.file_path END) AS _x "
+                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number");
 }
 
 static int
@@ -114,11 +115,13 @@ curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const c
 {
     struct sl_arena a;
     struct curated_table t;
-    struct paths p = {s, {0}, 0, d, {0}, {0}, table_uri(s, "")};
+    struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
     int rc;
 
     sl_arena_init(&a, 0);
     rc = catalog_table_get(txn, name, &a, &t, d);
+    if (rc == 0)
+        p.slash_prefix = sl_printf("/%s/", t.prefix);
     if (rc == 0)
         rc = catalog_file_list(txn, name, add_file_path, &p, d);
     if (rc == 0)
@@ -152,7 +155,7 @@ out:
     sl_strlist_release(&p.list);
     sl_strlist_release(&p.keys);
     sl_strlist_release(&p.dels);
-    free(p.uri_prefix);
+    free(p.slash_prefix);
     sl_arena_release(&a);
     return rc;
 }
