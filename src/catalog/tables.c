@@ -333,6 +333,50 @@ catalog_quarantine_list(struct catalog_txn *txn, const char *source, catalog_nam
 
 /* ---- held runs -------------------------------------------------------------------- */
 
+struct field_ids_ctx {
+    catalog_field_id_cb cb;
+    void *arg;
+};
+
+static int
+field_id_row(void *arg, const struct catalog_row *r)
+{
+    struct field_ids_ctx *c = arg;
+
+    return c->cb(c->arg, cat_text(r, 0), (int32_t)cat_int(r, 1));
+}
+
+int
+catalog_file_field_ids(struct catalog_txn *txn, const char *table, catalog_field_id_cb cb,
+                       void *arg, struct sl_diag *d)
+{
+    struct field_ids_ctx c = {cb, arg};
+    int rc = cat_run(txn, d, "list curated files' field ids",
+                     "SELECT key, max_field_id FROM curated_files WHERE table_name = ?1 "
+                     "ORDER BY key",
+                     field_id_row, &c, "t", table);
+
+    return rc < 0 ? rc : 0;
+}
+
+int
+catalog_file_forget(struct catalog_txn *txn, const char *key, struct sl_diag *d)
+{
+    static const char *const steps[] = {
+        "DELETE FROM curated_delete_targets WHERE delete_key = ?1 AND EXISTS "
+        "(SELECT 1 FROM curated_deletes WHERE key = ?1 AND removed_run IS NOT NULL)",
+        "DELETE FROM curated_deletes WHERE key = ?1 AND removed_run IS NOT NULL",
+        "DELETE FROM curated_delete_targets WHERE file_key = ?1 AND EXISTS "
+        "(SELECT 1 FROM curated_files WHERE key = ?1 AND removed_run IS NOT NULL)",
+        "DELETE FROM curated_files WHERE key = ?1 AND removed_run IS NOT NULL",
+    };
+    int rc = 0;
+
+    for (size_t i = 0; rc >= 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+        rc = cat_run(txn, d, "forget an expired file", steps[i], NULL, NULL, "t", key);
+    return rc < 0 ? rc : 0;
+}
+
 struct run_files_ctx {
     catalog_run_file_cb cb;
     void *arg;

@@ -122,6 +122,16 @@ typedef int (*catalog_run_file_cb)(void *arg, const struct run_file *f);
 int catalog_run_files(struct catalog_txn *txn, int64_t run_id, catalog_run_file_cb cb,
                       void *arg, struct sl_diag *d);
 
+typedef int (*catalog_field_id_cb)(void *arg, const char *key, int32_t max_field_id);
+/* Every data file of table, live or retired, with the highest field id it
+ * has (older snapshots read retired ones). */
+int catalog_file_field_ids(struct catalog_txn *txn, const char *table, catalog_field_id_cb cb,
+                           void *arg, struct sl_diag *d);
+
+/* Forget a retired data or deletion file whose bytes are gone (expired):
+ * its rows and the delete targets naming it.  A live file is left alone. */
+int catalog_file_forget(struct catalog_txn *txn, const char *key, struct sl_diag *d);
+
 /* Undo what held run run_id recorded here: its files, deletion files and
  * quarantine files are forgotten, and what it removed is live again. */
 int catalog_tables_discard_run(struct catalog_txn *txn, int64_t run_id, struct sl_diag *d);

@@ -124,15 +124,11 @@ struct table_check {
 };
 
 static int
-add_iceberg(void *arg, const char *key, enum mf_content content, int64_t records,
-            int64_t bytes)
+add_iceberg(void *arg, const struct table_entry *f)
 {
     struct table_check *tc = arg;
 
-    (void)content;
-    (void)records;
-    (void)bytes;
-    sl_strlist_add(&tc->iceberg, key);
+    sl_strlist_add(&tc->iceberg, f->key);
     return 0;
 }
 
@@ -146,7 +142,8 @@ check_iceberg(struct catalog_txn *txn, struct table_check *tc, const char *table
     int rc;
 
     sl_diag_init(&local);
-    rc = table_live_files(txn, v->c->store, "curated", table, add_iceberg, tc, &local);
+    rc = table_live_files(txn, v->c->store, "curated", table, NULL, NULL, add_iceberg, tc,
+                          &local);
     if (rc == SL_ERR_NOTFOUND) {
         printf("  table curated.%s: no Iceberg metadata yet (its next transform run makes it)\n",
                table);
@@ -346,6 +343,13 @@ run(struct cli *c, int argc, char **argv)
         sl_strlist_release(&tc.iceberg);
         if (rc == 0)
             rc = catalog_table_get(txn, tables.v[i], &a, &t, &c->diag);
+        /* Retired files older snapshots still read are not orphans. */
+        if (rc == 0) {
+            struct sl_diag ignore;
+
+            sl_diag_init(&ignore);
+            table_referenced(txn, c->store, "curated", tables.v[i], &v.live, &ignore);
+        }
         if (rc == 0) {
             rc = store_list(c->store, t.prefix, check_orphan, &v, &c->diag);
             printf("  table curated.%s: checked\n", tables.v[i]);
@@ -361,7 +365,7 @@ run(struct cli *c, int argc, char **argv)
     catalog_txn_abort(txn);
     /* One row per key, through the same views queries use. */
     if (rc == 0 && v.pending.n == 0)
-        rc = transform_views(e, c->catalog, c->store, &c->diag);
+        rc = transform_views(e, c->catalog, c->store, NULL, &c->diag);
     for (size_t i = 0; rc == 0 && v.pending.n == 0 && i < tables.n; i++) {
         int64_t dups = 0;
 

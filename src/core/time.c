@@ -223,3 +223,31 @@ sl_mono_sec(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+int
+sl_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+                 {"w", 604800000}};
+    int64_t n = 0;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9')
+        return SL_ERR_INPUT;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > (INT64_MAX - 9) / 10)
+            return SL_ERR_INPUT;
+        n = n * 10 + (*p - '0');
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(p, units[i].unit) == 0) {
+            if (n > INT64_MAX / units[i].ms)
+                return SL_ERR_INPUT;
+            *ms = n * units[i].ms;
+            return 0;
+        }
+    return SL_ERR_INPUT;
+}

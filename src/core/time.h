@@ -53,6 +53,10 @@ sl_now_ms(void)
 {
     return sl_now_usec() / 1000;
 }
+/* A duration such as "90s", "15m", "2h", "7d", "1w", "250ms" or "0s" (a
+ * whole number and a unit) in milliseconds; SL_ERR_INPUT otherwise. */
+int sl_parse_duration(const char *s, int64_t *ms);
+
 /* A monotonic clock in seconds, for durations. */
 double sl_mono_sec(void);
 

@@ -26,6 +26,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "core/time.h"
 #include "store/layout.h"
 #include "core/banned.h"
@@ -501,6 +502,16 @@ write_manifest(struct commit_ctx *c, enum mf_content content, const struct mf_en
     return rc;
 }
 
+static const char *
+arena_uri(struct commit_ctx *c, const char *key)
+{
+    char *uri = table_uri(c->s, key);
+    const char *out = sl_arena_strdup(&c->a, uri);
+
+    free(uri);
+    return out;
+}
+
 /* The manifest entries of the files the change adds, of one content. */
 static int
 write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
@@ -521,7 +532,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
         x->sequence_number = -1;
         x->file_sequence_number = -1;
         x->content = f->content;
-        x->file_path = sl_arena_strdup(&c->a, table_uri(c->s, f->key));
+        x->file_path = arena_uri(c, f->key);
         x->file_format = "PARQUET";
         x->partition = sl_arena_zalloc(&c->a, sizeof(struct mf_pvalue));
         if (c->npfields)
@@ -531,8 +542,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
         x->nstats = f->nstats;
         x->stats = f->stats;
         x->sort_order_id = f->content == MF_DATA ? 0 : -1;
-        x->referenced_data_file =
-            f->referenced_key ? sl_arena_strdup(&c->a, table_uri(c->s, f->referenced_key)) : NULL;
+        x->referenced_data_file = f->referenced_key ? arena_uri(c, f->referenced_key) : NULL;
         if (content == MF_DATA) {
             c->added_data++;
             c->added_records += f->records;
@@ -889,13 +899,6 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
                          sum, "schema-id", (json_int_t)c.schema_id);
         if (c.parent_id >= 0)
             json_object_set_new(snap, "parent-snapshot-id", json_integer(c.parent_id));
-        /* Files a change retires are deleted when the run is published,
-         * so the snapshots that still name them go with them (expiry by
-         * age is `sluice expire`'s, not made here). */
-        if (change->nremoved > 0) {
-            json_array_clear(json_object_get(c.m.root, "snapshots"));
-            json_array_clear(json_object_get(c.m.root, "snapshot-log"));
-        }
         json_array_append_new(json_object_get(c.m.root, "snapshots"), snap);
         json_object_set_new(c.m.root, "current-snapshot-id", json_integer(c.snapshot_id));
         json_object_set_new(c.m.root, "last-sequence-number", json_integer(c.seq));
@@ -948,20 +951,322 @@ out:
     return rc;
 }
 
-/* ---- reading the current snapshot --------------------------------------------------------- */
+/* ---- reading a snapshot ------------------------------------------------------------------ */
+
+/* The snapshot at selects in m (NULL at: the current one, NULL if the
+ * table has none yet); an unknown id or a time before the first snapshot
+ * is SL_ERR_NOTFOUND with words that give the range. */
+static int
+select_snapshot(struct meta *m, const char *table, const struct table_at *at, json_t **out,
+                struct sl_diag *d)
+{
+    json_t *snaps = json_object_get(m->root, "snapshots"), *x, *first = NULL, *last = NULL;
+    int64_t current, best_ts = -1;
+    size_t i;
+
+    *out = NULL;
+    if (at == NULL || (at->snapshot_id < 0 && at->as_of_ms < 0)) {
+        *out = current_snapshot(m, &current);
+        if (*out == NULL && current >= 0)
+            return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current snapshot %" PRId64
+                           " is not among its snapshots", m->file, current);
+        return 0;
+    }
+    json_array_foreach(snaps, i, x) {
+        int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
+        int64_t ts = json_integer_value(json_object_get(x, "timestamp-ms"));
+
+        if (first == NULL || ts < json_integer_value(json_object_get(first, "timestamp-ms")))
+            first = x;
+        if (last == NULL || ts >= json_integer_value(json_object_get(last, "timestamp-ms")))
+            last = x;
+        if (at->snapshot_id >= 0 && id == at->snapshot_id)
+            *out = x;
+        /* the table as of a time: the last snapshot committed by then */
+        if (at->snapshot_id < 0 && ts <= at->as_of_ms && ts >= best_ts) {
+            best_ts = ts;
+            *out = x;
+        }
+    }
+    if (*out != NULL)
+        return 0;
+    if (first == NULL)
+        return sl_fail(d, SL_ERR_NOTFOUND, "%s has no snapshot yet", table);
+    {
+        char t0[40], t1[40];
+        int64_t id0 = json_integer_value(json_object_get(first, "snapshot-id"));
+        int64_t id1 = json_integer_value(json_object_get(last, "snapshot-id"));
+
+        sl_format_timestamp(json_integer_value(json_object_get(first, "timestamp-ms")) * 1000, t0);
+        sl_format_timestamp(json_integer_value(json_object_get(last, "timestamp-ms")) * 1000, t1);
+        if (at->snapshot_id >= 0)
+            sl_fail(d, SL_ERR_NOTFOUND, "%" PRId64 " is not a snapshot of %s", at->snapshot_id,
+                    table);
+        else
+            sl_fail(d, SL_ERR_NOTFOUND, "%s has no snapshot as early as that", table);
+        sl_diag_hint(d, "its %zu snapshot(s) run from %" PRId64 " (%s) to %" PRId64
+                     " (%s); `sluice snapshots %s` lists them", json_array_size(snaps), id0, t0,
+                     id1, t1, table);
+        return SL_ERR_NOTFOUND;
+    }
+}
+
+/* Every entry of the manifests of snapshot snap: cb(arg, list row, entry). */
+typedef int (*entry_cb)(void *arg, const struct mf_manifest *m, const struct mf_entry *e);
+
+static int
+each_entry(struct store *s, const char *prefix, const char *file, json_t *snap,
+           struct sl_arena *a, entry_cb cb, void *arg, struct sl_diag *d)
+{
+    const char *ml = json_string_value(json_object_get(snap, "manifest-list"));
+    struct mf_manifest *list = NULL;
+    size_t nlist = 0;
+    char *path = NULL;
+    int rc;
+
+    if (ml == NULL)
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: snapshot %" PRId64
+                       " has no manifest-list", file,
+                       (int64_t)json_integer_value(json_object_get(snap, "snapshot-id")));
+    rc = local_of(s, prefix, ml, &path, d);
+    if (rc == 0)
+        rc = mf_read_list(path, a, &list, &nlist, d);
+    free(path);
+    for (size_t i = 0; rc == 0 && i < nlist; i++) {
+        struct mf_entry *e = NULL;
+        size_t n = 0;
+        char *mpath = NULL;
+
+        rc = local_of(s, prefix, list[i].path, &mpath, d);
+        if (rc == 0)
+            rc = mf_read_manifest(mpath, &list[i], a, &e, &n, NULL, NULL, d);
+        free(mpath);
+        for (size_t k = 0; rc == 0 && k < n; k++)
+            rc = cb(arg, &list[i], &e[k]);
+    }
+    return rc;
+}
+
+struct live_ctx {
+    const char *prefix;
+    table_live_cb cb;
+    void *arg;
+    struct sl_diag *d;
+};
+
+static int
+live_entry(void *arg, const struct mf_manifest *m, const struct mf_entry *e)
+{
+    struct live_ctx *c = arg;
+    struct table_entry te;
+
+    if (e->status == MF_DELETED)
+        return 0;
+    te.key = table_key_of(c->prefix, e->file_path, strlen(e->file_path));
+    if (te.key == NULL)
+        return sl_fail(c->d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not a file of %s",
+                       m->path, e->file_path, c->prefix);
+    te.content = e->content;
+    te.records = e->record_count;
+    te.bytes = e->file_size;
+    te.entry = e;
+    return c->cb(c->arg, &te);
+}
 
 int
 table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
-                 table_live_cb cb, void *arg, struct sl_diag *d)
+                 const struct table_at *at, int64_t *snapshot_id, table_live_cb cb, void *arg,
+                 struct sl_diag *d)
 {
     struct sl_arena a;
-    const char *loc, *ml;
+    const char *loc;
     struct meta m = {0};
-    struct mf_manifest *list = NULL;
-    size_t nlist = 0;
-    json_t *cur;
+    json_t *snap;
+    char *prefix = table_prefix(ns, name), *table = sl_printf("%s.%s", ns, name);
+    struct live_ctx c = {prefix, cb, arg, d};
+    int rc;
+
+    if (snapshot_id != NULL)
+        *snapshot_id = -1;
+    sl_arena_init(&a, 0);
+    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
+    if (rc == 0)
+        rc = load_json(s, prefix, loc, &m.root, d);
+    if (rc < 0)
+        goto out;
+    m.file = loc;
+    rc = select_snapshot(&m, table, at, &snap, d);
+    if (rc == 0 && snap != NULL) {
+        if (snapshot_id != NULL)
+            *snapshot_id = json_integer_value(json_object_get(snap, "snapshot-id"));
+        rc = each_entry(s, prefix, loc, snap, &a, live_entry, &c, d);
+    }
+out:
+    free(prefix);
+    free(table);
+    json_decref(m.root);
+    sl_arena_release(&a);
+    return rc;
+}
+
+/* ---- maintenance: expiry and orphans --------------------------------------------------------- */
+
+struct refs {
+    const char *prefix;
+    struct sl_strlist *keys;
+    bool live_only;       /* leave out files the snapshot marks DELETED */
+};
+
+static void
+add_ref(struct refs *r, const char *uri)
+{
+    const char *key = table_key_of(r->prefix, uri, strlen(uri));
+
+    if (key != NULL && !sl_strlist_has(r->keys, key))
+        sl_strlist_add(r->keys, key);
+}
+
+static int
+ref_entry(void *arg, const struct mf_manifest *m, const struct mf_entry *e)
+{
+    struct refs *r = arg;
+
+    add_ref(r, m->path);
+    if (!r->live_only || e->status != MF_DELETED)
+        add_ref(r, e->file_path);
+    return 0;
+}
+
+/* Every file snapshot snap reaches: manifest list, manifests, data and
+ * delete files - those it marks DELETED too unless live_only (a snapshot
+ * does not read the files it deleted). */
+static int
+snapshot_refs(struct store *s, const char *prefix, const char *file, json_t *snap,
+              bool live_only, struct sl_strlist *keys, struct sl_diag *d)
+{
+    struct refs r = {prefix, keys, live_only};
+    struct sl_arena a;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    add_ref(&r, json_string_value(json_object_get(snap, "manifest-list")));
+    rc = each_entry(s, prefix, file, snap, &a, ref_entry, &r, d);
+    sl_arena_release(&a);
+    return rc;
+}
+
+int
+table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+             int64_t older_than_ms, int64_t snapshot_id, struct sl_strlist *gone,
+             int *expired, struct sl_diag *d)
+{
+    struct sl_arena a;
+    const char *loc;
+    struct commit_ctx c = {0};
+    char *prefix = table_prefix(ns, name), *next = NULL;
+    struct table_def def = {.ns = ns, .name = name, .prefix = prefix};
+    struct sl_strlist keep = {0}, drop = {0};
+    json_t *snaps, *kept, *x, *log;
     int64_t current;
-    char *path = NULL, *prefix = table_prefix(ns, name);
+    size_t i;
+    int rc;
+
+    *expired = 0;
+    sl_arena_init(&a, 0);
+    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
+    if (rc == SL_ERR_NOTFOUND)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
+    if (rc == 0)
+        rc = load_json(s, prefix, loc, &c.m.root, d);
+    if (rc < 0)
+        goto out;
+    c.m.file = loc;
+    current_snapshot(&c.m, &current);
+    if (snapshot_id >= 0 && snapshot_id == current) {
+        rc = sl_fail(d, SL_ERR_INPUT, "snapshot %" PRId64 " is the current snapshot of %s.%s; "
+                     "it cannot be expired", snapshot_id, ns, name);
+        goto out;
+    }
+    snaps = json_object_get(c.m.root, "snapshots");
+    kept = json_array();
+    json_array_foreach(snaps, i, x) {
+        int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
+        int64_t ts = json_integer_value(json_object_get(x, "timestamp-ms"));
+        bool go = id != current &&
+                  (snapshot_id >= 0 ? id == snapshot_id : ts < older_than_ms);
+
+        if (go) {
+            (*expired)++;
+            rc = snapshot_refs(s, prefix, loc, x, false, &drop, d);
+        } else {
+            json_array_append(kept, x);
+            rc = snapshot_refs(s, prefix, loc, x, true, &keep, d);
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && snapshot_id >= 0 && *expired == 0)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "%" PRId64 " is not a snapshot of %s.%s", snapshot_id,
+                     ns, name);
+    if (rc < 0 || *expired == 0) {
+        json_decref(kept);
+        goto out;
+    }
+    json_object_set_new(c.m.root, "snapshots", kept);
+    /* The snapshot log keeps only snapshots that still exist. */
+    log = json_array();
+    json_array_foreach(json_object_get(c.m.root, "snapshot-log"), i, x) {
+        int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
+        size_t k;
+        json_t *y;
+
+        json_array_foreach(kept, k, y)
+            if (json_integer_value(json_object_get(y, "snapshot-id")) == id) {
+                json_array_append(log, x);
+                break;
+            }
+    }
+    json_object_set_new(c.m.root, "snapshot-log", log);
+    json_object_set_new(c.m.root, "last-updated-ms", json_integer(sl_now_ms()));
+    json_array_append_new(json_object_get(c.m.root, "metadata-log"),
+                          json_pack("{s:I, s:s}", "timestamp-ms", (json_int_t)sl_now_ms(),
+                                    "metadata-file", loc));
+    c.s = s;
+    c.def = &def;
+    sl_arena_init(&c.a, 0);
+    new_uuid(c.uuid);
+    {
+        long v = metadata_version(loc);
+
+        rc = write_metadata(&c, v < 0 ? 1 : v + 1, &next, d);
+    }
+    sl_arena_release(&c.a);
+    if (rc == 0)
+        rc = catalog_iceberg_swap(txn, ns, name, loc, next, d);
+    /* What only the expired snapshots reach goes once this commits. */
+    for (size_t k = 0; rc == 0 && k < drop.n; k++)
+        if (!sl_strlist_has(&keep, drop.v[k]))
+            sl_strlist_add(gone, drop.v[k]);
+out:
+    sl_strlist_release(&keep);
+    sl_strlist_release(&drop);
+    json_decref(c.m.root);
+    free(prefix);
+    free(next);
+    sl_arena_release(&a);
+    return rc;
+}
+
+int
+table_referenced(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                 struct sl_strlist *keys, struct sl_diag *d)
+{
+    struct sl_arena a;
+    const char *loc;
+    struct meta m = {0};
+    char *prefix = table_prefix(ns, name);
+    json_t *x;
+    size_t i;
     int rc;
 
     sl_arena_init(&a, 0);
@@ -971,47 +1276,23 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
     if (rc < 0)
         goto out;
     m.file = loc;
-    cur = current_snapshot(&m, &current);
-    if (cur == NULL) {
-        if (current >= 0)
-            rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current snapshot %" PRId64
-                         " is not among its snapshots", loc, current);
-        goto out;
-    }
-    ml = json_string_value(json_object_get(cur, "manifest-list"));
-    if (ml == NULL) {
-        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: snapshot %" PRId64
-                     " has no manifest-list", loc, current);
-        goto out;
-    }
-    rc = local_of(s, prefix, ml, &path, d);
-    if (rc == 0)
-        rc = mf_read_list(path, &a, &list, &nlist, d);
-    for (size_t i = 0; rc == 0 && i < nlist; i++) {
-        struct mf_entry *e = NULL;
-        size_t n = 0;
-        char *mpath = NULL;
+    {
+        struct refs r = {prefix, keys, false};
 
-        rc = local_of(s, prefix, list[i].path, &mpath, d);
-        if (rc == 0)
-            rc = mf_read_manifest(mpath, &list[i], &a, &e, &n, NULL, NULL, d);
-        free(mpath);
-        for (size_t k = 0; rc == 0 && k < n; k++) {
-            const char *key;
+        add_ref(&r, loc);
+        json_array_foreach(json_object_get(m.root, "metadata-log"), i, x) {
+            const char *f = json_string_value(json_object_get(x, "metadata-file"));
 
-            if (e[k].status == MF_DELETED)
-                continue;
-            key = table_key_of(prefix, e[k].file_path, strlen(e[k].file_path));
-            if (key == NULL) {
-                rc = sl_fail(d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not in the lake",
-                             list[i].path, e[k].file_path);
-                break;
-            }
-            rc = cb(arg, key, e[k].content, e[k].record_count, e[k].file_size);
+            if (f != NULL)
+                add_ref(&r, f);
         }
     }
+    json_array_foreach(json_object_get(m.root, "snapshots"), i, x) {
+        rc = snapshot_refs(s, prefix, loc, x, false, keys, d);
+        if (rc < 0)
+            break;
+    }
 out:
-    free(path);
     free(prefix);
     json_decref(m.root);
     sl_arena_release(&a);

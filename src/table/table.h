@@ -112,18 +112,52 @@ char *table_uri(struct store *s, const char *key);
  */
 const char *table_key_of(const char *prefix, const char *uri, size_t len);
 
-/* A live file of the current snapshot, as table_live_files() lists them. */
-typedef int (*table_live_cb)(void *arg, const char *key, enum mf_content content,
-                             int64_t records, int64_t bytes);
+/* Which snapshot a read takes: by id, or the last committed at or before
+ * a time (both -1: the current one). */
+struct table_at {
+    int64_t snapshot_id;
+    int64_t as_of_ms;
+};
+
+/* A live file of a snapshot, as table_live_files() lists them. */
+struct table_entry {
+    const char *key;              /* store key */
+    enum mf_content content;
+    int64_t records;
+    int64_t bytes;
+    const struct mf_entry *entry; /* partition, statistics */
+};
+typedef int (*table_live_cb)(void *arg, const struct table_entry *f);
 /*
- * The live data and delete files of table ns.name's current snapshot, read
- * from its manifests (none if it has no snapshot).  SL_ERR_NOTFOUND (no
- * words) if the catalog has no such table; a file outside the lake, or a
- * metadata, manifest list or manifest that is missing or unreadable, is
- * SL_ERR_CORRUPT naming it.
+ * The live data and delete files of table ns.name at snapshot at (NULL:
+ * the current one), read from its manifests; *snapshot_id (may be NULL)
+ * gets the snapshot read, -1 if the table has none yet.  SL_ERR_NOTFOUND
+ * (no words) if the catalog has no such table; an unknown snapshot id or a
+ * time before the first snapshot is SL_ERR_NOTFOUND with words giving the
+ * range; a metadata file, manifest list or manifest that is missing or
+ * unreadable is SL_ERR_CORRUPT naming it.
  */
 int table_live_files(struct catalog_txn *txn, struct store *s, const char *ns,
-                     const char *name, table_live_cb cb, void *arg, struct sl_diag *d);
+                     const char *name, const struct table_at *at, int64_t *snapshot_id,
+                     table_live_cb cb, void *arg, struct sl_diag *d);
+
+struct sl_strlist;
+/*
+ * Expire snapshots of ns.name: snapshot_id (>= 0), or every snapshot
+ * committed before older_than_ms - never the current one (asking for it by
+ * id is SL_ERR_INPUT).  The new metadata is committed in txn; gone
+ * receives the store keys only the expired snapshots reached (manifest
+ * lists, manifests, data and delete files), to delete once txn commits;
+ * *expired the number of snapshots expired.
+ */
+int table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                 int64_t older_than_ms, int64_t snapshot_id, struct sl_strlist *gone,
+                 int *expired, struct sl_diag *d);
+/* Every store key table ns.name's metadata reaches: metadata files (the
+ * current and those in its log), and all its snapshots' manifest lists,
+ * manifests, data and delete files.  Added to keys. */
+int table_referenced(struct catalog_txn *txn, struct store *s, const char *ns,
+                     const char *name, struct sl_strlist *keys, struct sl_diag *d);
 
 /* A snapshot, as table_snapshots() lists them. */
 struct table_snapshot {

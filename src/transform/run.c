@@ -332,7 +332,6 @@ retire_delete(void *arg, const char *key)
 {
     struct retire_ctx *r = arg;
 
-    commit_delete(r->t->commit, key);
     sl_strlist_add(r->retired, key);
     return 0;
 }
@@ -379,8 +378,9 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
     for (size_t i = 0; rc == 0 && i < tt->nfiles; i++) {
         if (!tt->files[i].merge)
             continue;
+        /* The file stays for the snapshots that still read it, until
+         * they expire (sluice expire). */
         rc = catalog_file_remove(txn, tt->files[i].key, t->run_id, d);
-        commit_delete(t->commit, tt->files[i].key);
         sl_strlist_add(&retired, tt->files[i].key);
     }
     /* Deletion files whose every target is now retired go too. */

@@ -74,7 +74,9 @@ int transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run
                            struct sl_diag *d);
 
 struct engine;
-int transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d);
+struct table_at;
+int transform_views(struct engine *e, struct catalog *cat, struct store *s,
+                    const struct table_at *at, struct sl_diag *d);
 /* How many rows of curated.<table> share a key with another (0 when the
  * table holds one row per key); after transform_views(). */
 int transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *table,

@@ -16,6 +16,7 @@
  * Deletion files name data files by URI (table_uri()); the VALUES list maps
  * keys to the paths the engine reads.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,9 +110,80 @@ add_key_path(void *arg, const char *key)
     return 0;
 }
 
+/* Field ids of the table's files, by key (sorted: the catalog's order). */
+struct field_ids {
+    struct sl_strlist keys;
+    int32_t *ids;
+    size_t cap;
+};
+
+static int
+add_field_id(void *arg, const char *key, int32_t id)
+{
+    struct field_ids *f = arg;
+
+    SL_GROW(f->ids, f->cap, f->keys.n + 1);
+    f->ids[f->keys.n] = id;
+    return sl_strlist_add(&f->keys, key);
+}
+
+struct snapshot_files {
+    struct paths *p;
+    struct field_ids ids;
+    const struct curated_table *t;
+};
+
+/* A live file of the snapshot the view reads. */
+static int
+add_entry(void *arg, const struct table_entry *f)
+{
+    struct snapshot_files *sf = arg;
+    struct curated_file cf = {.key = f->key, .max_field_id = sf->t->next_field_id - 1};
+    size_t lo = 0, hi = sf->ids.keys.n;
+
+    if (f->content != MF_DATA) {
+        struct curated_delete del = {.key = f->key};
+
+        return add_delete_path(sf->p, &del);
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sf->ids.keys.v[mid], f->key);
+
+        if (c == 0) {
+            cf.max_field_id = sf->ids.ids[mid];
+            break;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return add_file_path(sf->p, &cf);
+}
+
+/*
+ * The files of curated table t at snapshot at, from its Iceberg metadata;
+ * SL_ERR_NOTFOUND (no words) when the table has no Iceberg metadata yet
+ * (a lake of an older release before its next run).
+ */
+static int
+snapshot_paths(struct catalog_txn *txn, struct store *s, const struct curated_table *t,
+               const struct table_at *at, struct paths *p, struct sl_diag *d)
+{
+    struct snapshot_files sf = {p, {{0}, NULL, 0}, t};
+    int rc = catalog_file_field_ids(txn, t->name, add_field_id, &sf.ids, d);
+
+    if (rc == 0)
+        rc = table_live_files(txn, s, "curated", t->name, at, NULL, add_entry, &sf, d);
+    sl_strlist_release(&sf.ids.keys);
+    free(sf.ids.ids);
+    return rc;
+}
+
 static int
 curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *name,
-             struct sl_buf *b, struct sl_diag *d)
+             const struct table_at *at, struct sl_buf *b, struct sl_diag *d)
 {
     struct sl_arena a;
     struct curated_table t;
@@ -120,12 +192,18 @@ curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const c
 
     sl_arena_init(&a, 0);
     rc = catalog_table_get(txn, name, &a, &t, d);
-    if (rc == 0)
+    if (rc == 0) {
         p.slash_prefix = sl_printf("/%s/", t.prefix);
-    if (rc == 0)
+        rc = snapshot_paths(txn, s, &t, at, &p, d);
+    }
+    if (rc == SL_ERR_NOTFOUND && d->code == 0 && at == NULL) {
+        /* No Iceberg metadata yet: the catalog's live files. */
         rc = catalog_file_list(txn, name, add_file_path, &p, d);
-    if (rc == 0)
-        rc = catalog_delete_list(txn, name, add_delete_path, &p, d);
+        if (rc == 0)
+            rc = catalog_delete_list(txn, name, add_delete_path, &p, d);
+    } else if (rc == SL_ERR_NOTFOUND && d->code == 0) {
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "curated.%s has no snapshot yet", name);
+    }
     if (rc < 0)
         goto out;
     sl_buf_reset(b);
@@ -194,12 +272,13 @@ out:
 }
 
 int
-transform_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d)
+transform_views(struct engine *e, struct catalog *cat, struct store *s,
+                const struct table_at *at, struct sl_diag *d)
 {
     struct sl_strlist tables = {0}, sources = {0};
     struct catalog_txn *txn;
     struct sl_buf b;
-    int rc;
+    int matched = 0, rc;
 
     sl_buf_init(&b);
     rc = engine_exec(e, "CREATE SCHEMA IF NOT EXISTS curated; "
@@ -212,8 +291,30 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s, struct s
     rc = catalog_table_list(txn, sl_strlist_add, &tables, d);
     if (rc == 0)
         rc = catalog_source_list(txn, sl_strlist_add, &sources, d);
-    for (size_t i = 0; rc == 0 && i < tables.n; i++)
-        rc = curated_view(e, txn, s, tables.v[i], &b, d);
+    for (size_t i = 0; rc == 0 && i < tables.n; i++) {
+        const struct table_at *tat = at;
+        struct sl_diag local;
+
+        /* A snapshot id names one table's snapshot; the others are read
+         * as they are now. */
+        if (at != NULL && at->snapshot_id >= 0) {
+            sl_diag_init(&local);
+            rc = curated_view(e, txn, s, tables.v[i], at, &b, &local);
+            if (rc == 0) {
+                matched++;
+                continue;
+            }
+            if (rc != SL_ERR_NOTFOUND) {
+                sl_fail(d, rc, "%s", local.msg);
+                break;
+            }
+            tat = NULL;
+        }
+        rc = curated_view(e, txn, s, tables.v[i], tat, &b, d);
+    }
+    if (rc == 0 && at != NULL && at->snapshot_id >= 0 && matched == 0)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "%" PRId64 " is not a snapshot of any table",
+                     at->snapshot_id);
     for (size_t i = 0; rc == 0 && i < sources.n; i++)
         rc = quarantine_view(e, txn, s, sources.v[i], &b, d);
     catalog_txn_abort(txn);

@@ -61,7 +61,10 @@ expect_eq "C kept" "$(q "SELECT status FROM curated.orders WHERE order_id = 'C'"
 expect_eq "A kept its first arrival" \
     "$(q "SELECT _raw_object FROM curated.orders WHERE order_id = 'A'")" \
     "$(sha256sum in/1.jsonl | cut -c1-32)"
-# B left 2026-10-01: its file there was rewritten without it.
+# B left 2026-10-01: its file there was rewritten without it.  The old
+# file stays for the older snapshot until it expires.
+expect_eq "files before expiry" "$(find lake/curated/orders -name '*.parquet' | wc -l)" 5
+sluice expire curated.orders --older-than 0s | grep -q "1 snapshot(s) expired, 3 file(s) removed"
 expect_eq "dt=2026-10-01 rows" "$(q "SELECT count(*) FROM read_parquet('lake/curated/orders/dt=2026-10-01/*.parquet')")" 1
 expect_eq "dt=2026-10-03 rows" "$(q "SELECT count(*) FROM read_parquet('lake/curated/orders/dt=2026-10-03/*.parquet')")" 1
 
@@ -74,6 +77,7 @@ expect_eq "E" "$(q "SELECT status || ' ' || amount FROM curated.orders WHERE ord
 
 say "one row per key, files as the catalog says"
 expect_eq "rows" "$(q "SELECT count(*) || ' ' || count(DISTINCT order_id) FROM curated.orders")" "4 4"
+sluice expire curated.orders --older-than 0s >/dev/null
 expect_eq "all files" "$(q "SELECT count(*) FROM read_parquet('lake/curated/orders/*/*.parquet')")" 4
 sluice verify | grep -q "^ok"
 

@@ -48,6 +48,7 @@ printf 'id,at,name\n1,2026-10-02T00:00:00Z,ann2\n' > in/3.csv
 sluice ingest --source users --contract-version 1.0 in/3.csv >/dev/null
 sluice transform --source users | grep -q "replacing 1 older row"
 expect_eq "moved row" "$(q 'SELECT name || coalesce(email, '"'-'"') FROM curated.users WHERE id = 1')" ann2-
+sluice expire curated.users --older-than 0s >/dev/null
 file=$(ls lake/curated/users/dt=2026-10-01/*.parquet)
 expect_eq "rewritten file keeps the old ids" "$(ids "$file")" "id=1 at=2 name=3 _raw_object=4 _raw_position=5 _ingested_at=6 email=7"
 

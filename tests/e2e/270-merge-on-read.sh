@@ -99,9 +99,19 @@ expect_eq "deletion files naming only retired files" "$(cat_q "
     SELECT count(*) FROM curated_deletes d WHERE removed_run IS NULL AND NOT EXISTS (
       SELECT 1 FROM curated_delete_targets t JOIN curated_files f ON f.key = t.file_key
       WHERE t.delete_key = d.key AND f.removed_run IS NULL)")" 0
-for k in $(cat_q "SELECT key FROM curated_deletes WHERE removed_run IS NOT NULL"); do
-    [ ! -e "lake/$k" ] || fail "retired deletion file $k is still there"
+# Retired files stay for the snapshots that still read them, until expiry.
+retired=$(cat_q "SELECT key FROM curated_deletes WHERE removed_run IS NOT NULL")
+[ -n "$retired" ] || fail "no deletion file was retired"
+for k in $retired; do
+    [ -e "lake/$k" ] || fail "retired deletion file $k went before its snapshots expired"
 done
+sluice expire curated.orders --older-than 0s >/dev/null
+for k in $retired; do
+    [ ! -e "lake/$k" ] || fail "retired deletion file $k is still there after expiry"
+done
+expect_eq "catalog rows of expired deletion files" \
+    "$(cat_q "SELECT count(*) FROM curated_deletes WHERE removed_run IS NOT NULL")" 0
+sluice verify | grep -q "^ok"
 
 say "many small runs: a day's files stay few"
 n=301
@@ -110,6 +120,7 @@ while [ $n -le 310 ]; do
     sluice transform --source orders >/dev/null
     n=$((n + 1))
 done
+sluice expire curated.orders --older-than 0s >/dev/null
 most=$(find lake/curated/orders -name 'part-*.parquet' | sed 's,/[^/]*$,,' | sort | uniq -c |
        sort -n | tail -n 1 | awk '{print $1}')
 [ "$most" -le 8 ] || fail "a day has $most files"

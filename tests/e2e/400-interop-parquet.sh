@@ -59,6 +59,9 @@ while read -r op arg rest <&3; do
         sluice transform --source interop </dev/null >"$T/out" 2>&1 ||
             { cat "$T/out"; fail "transform $stage"; }
         grep -E '^run |records in|written|quarantined  |duplicates  |files ' "$T/out" || true
+        # The files on disk are the live ones once older snapshots expire.
+        sluice expire curated.interop --older-than 0s </dev/null >/dev/null ||
+            fail "expire after stage $stage"
         find lake/curated/interop -name '*.parquet' | sort > "$T/files"
         [ -s "$T/files" ] || fail "stage $stage: no curated Parquet files"
         # shellcheck disable=SC2046

@@ -10,9 +10,10 @@
 // short summary per file goes to stderr.
 //
 // A file whose columns are exactly file_path and pos is a deletion file
-// (merge-on-read, like an Iceberg v2 position delete file): it retires row
-// pos of the data file whose store key - its path relative to the lake -
-// is file_path.  Deletion files are read first and printed as
+// (merge-on-read, an Iceberg v2 position delete file): it retires row pos
+// of the data file whose file:// URI is file_path (in deletion files of
+// older releases: its store key, the path relative to the lake).
+// Deletion files are read first and printed as
 //
 //   {"kind":"deletes","file":P,"num_rows":N,"targets":{file_path: count}}
 //
@@ -227,8 +228,13 @@ async function readDeletes(path, buf, metadata) {
 
 // The deleted positions of the data file at path, if any.
 function deletedOf(path) {
+  const abs = resolve(path)
   for (const [key, set] of deleted) {
-    if (path === key || path.endsWith('/' + key)) return set
+    if (key.startsWith('file://')) {
+      if (abs === key.slice('file://'.length)) return set
+    } else if (path === key || path.endsWith('/' + key)) {
+      return set
+    }
   }
   return new Set()
 }
