@@ -14,6 +14,8 @@
 #   bench/transform.sh       ingest + transform vs DuckDB, and vs BASELINE
 #   bench/stream.sh          sluice serve vs kinesalite, and vs BASELINE
 #   bench/catalog.sh         small batches: the PostgreSQL catalog vs SQLite
+#   bench/table_bench        1,000 small commits to one Iceberg table: latency
+#                            and metadata bytes per commit as history grows
 # On the 2-core machine it took 18 min while other work shared it
 # (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
 # about 3, building the baseline 15 s; see each script's header).  RUNS=1
@@ -70,10 +72,11 @@ baseline: $(BASELINE_SLUICE)
 
 bench: setup-test
 	@$(MAKE) --no-print-directory MODE=release all bench-tools build/release/bench/shardlog \
-	    build/release/bench/catalog_bench $(BASELINE_SLUICE)
+	    build/release/bench/catalog_bench build/release/bench/table_bench $(BASELINE_SLUICE)
 	@build/release/bench/shardlog
 	@bench/transform.sh --baseline $(BASELINE_SLUICE) --baseline-name $(BASELINE) \
 	    build/release/sluice
 	@bench/stream.sh --baseline $(BASELINE_SLUICE) --baseline-name $(BASELINE) \
 	    build/release/sluice
 	@bench/catalog.sh build/release/bench/catalog_bench
+	@build/release/bench/table_bench build/bench

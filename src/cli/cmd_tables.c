@@ -37,90 +37,70 @@ split_table(const char *cmd, const char *arg, char *ns, const char **name)
 
 /* ---- expire ------------------------------------------------------------------------------ */
 
-struct expire_args {
-    struct cli *cl;
-    const char *ns, *name;
-    int64_t older_than_ms, snapshot_id;
-    struct sl_strlist gone;
-    int expired;
-};
-
-static int
-expire_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
-{
-    struct expire_args *a = arg;
-    int rc;
-
-    sl_strlist_release(&a->gone);
-    rc = table_expire(txn, a->cl->store, a->ns, a->name, a->older_than_ms, a->snapshot_id,
-                      &a->gone, &a->expired, d);
-    for (size_t i = 0; rc == 0 && i < a->gone.n; i++)
-        rc = catalog_file_forget(txn, a->gone.v[i], d);
-    return rc;
-}
-
 static int
 expire(struct cli *cl, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"older-than", required_argument, NULL, 'o'},
         {"snapshot", required_argument, NULL, 's'},
+        {"retain-last", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    struct expire_args a = {.cl = cl, .older_than_ms = -1, .snapshot_id = -1};
+    struct table_expiry x = {.snapshot_id = -1, .older_than_ms = -1};
+    const char *name;
     char ns[64];
     int64_t ms;
-    int opt, rc, failed = 0;
+    size_t removed = 0;
+    int opt, rc, expired = 0;
 
     optind = 0;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'o' && sl_parse_duration(optarg, &ms) == 0)
-            a.older_than_ms = sl_now_ms() - ms;
-        else if (opt == 's' && sl_parse_i64(optarg, strlen(optarg), &a.snapshot_id) == 0 &&
-                 a.snapshot_id >= 0)
+            x.older_than_ms = sl_now_ms() - ms;
+        else if (opt == 's' && sl_parse_i64(optarg, strlen(optarg), &x.snapshot_id) == 0 &&
+                 x.snapshot_id >= 0)
+            continue;
+        else if (opt == 'r' && sl_parse_i64(optarg, strlen(optarg), &x.keep_last) == 0 &&
+                 x.keep_last >= 1)
             continue;
         else
             return cli_usage("expire", opt == 'o' ? "--older-than takes a duration (7d, 12h, 30m)"
                              : opt == 's'         ? "--snapshot takes a snapshot id"
+                             : opt == 'r'         ? "--retain-last takes a count >= 1"
                                                   : "unknown option");
     }
     if (optind + 1 != argc)
         return cli_usage("expire", "name one table, such as curated.orders");
-    if ((a.older_than_ms < 0) == (a.snapshot_id < 0))
+    if ((x.older_than_ms < 0) == (x.snapshot_id < 0))
         return cli_usage("expire", "give --older-than DURATION or --snapshot ID");
-    rc = split_table("expire", argv[optind], ns, &a.name);
+    rc = split_table("expire", argv[optind], ns, &name);
     if (rc != 0)
         return rc;
-    a.ns = ns;
     rc = cli_open(cl);
     if (rc == 0)
-        rc = catalog_txn_run(cl->catalog, CATALOG_WRITE, expire_body, &a, &cl->diag);
-    if (rc < 0) {
-        sl_strlist_release(&a.gone);
+        rc = table_maintain(cl->catalog, cl->store, ns, name, &x,
+                            strcmp(ns, "curated") == 0 ? catalog_file_forget : NULL, &expired,
+                            &removed, &cl->diag);
+    if (rc < 0)
         return cli_report(cl, rc);
-    }
-    /* Committed: what only the expired snapshots reached goes now (a crash
-     * here leaves orphans for `sluice orphans`). */
-    for (size_t i = 0; i < a.gone.n; i++)
-        if (store_delete(cl->store, a.gone.v[i], &cl->diag) < 0)
-            failed++;
-    printf("%s: %d snapshot(s) expired, %zu file(s) removed%s\n", argv[optind], a.expired,
-           a.gone.n - (size_t)failed, a.expired ? "" : " (the current snapshot is always kept)");
-    sl_strlist_release(&a.gone);
-    return failed ? cli_report(cl, SL_ERR_INPUT) : EXIT_OK;
+    printf("%s: %d snapshot(s) expired, %zu file(s) removed%s\n", argv[optind], expired,
+           removed, expired ? "" : " (the current snapshot is always kept)");
+    return EXIT_OK;
 }
 
 const struct cli_command cli_expire_cmd = {
     "expire", expire, "remove old snapshots of a table and the files only they read",
-    "usage: sluice expire TABLE --older-than DURATION\n"
+    "usage: sluice expire TABLE --older-than DURATION [--retain-last N]\n"
     "       sluice expire TABLE --snapshot ID\n"
     "\n"
     "Remove the snapshots of TABLE (curated.<source>) committed more than\n"
     "DURATION ago (90s, 30m, 12h, 7d, 1w), or the one snapshot ID, then delete\n"
     "the files only they read: data and delete files retired since, manifests\n"
     "and manifest lists.  The current snapshot is never expired (asking for it\n"
-    "by id is refused).  Time travel (sluice query --as-of) reaches back to the\n"
-    "oldest snapshot kept.\n",
+    "by id is refused), nor are the newest N with --retain-last.  Time travel\n"
+    "(sluice query --as-of) reaches back to the oldest snapshot kept.  Transform\n"
+    "runs expire snapshots by themselves as transform.keep_snapshots and\n"
+    "keep_snapshots_for say.\n",
 };
 
 /* ---- orphans ---------------------------------------------------------------------------- */

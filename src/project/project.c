@@ -58,6 +58,13 @@ static const struct sl_conf_key transform_keys[] = {
      offsetof(struct transform_settings, compact_deleted_percent),
      "a data file with more of its rows deleted than this is rewritten without them; "
      "below it, replaced rows are recorded in a deletion file (0: always rewrite)"},
+    {"keep_snapshots", SL_CONF_INT, "100", 1, 1000000000,
+     offsetof(struct transform_settings, keep_snapshots),
+     "a curated table keeps at least its newest this many snapshots for time travel; "
+     "older ones expire after each run (with the files only they read)"},
+    {"keep_snapshots_for", SL_CONF_INT, "0", 0, 100LL * 365 * 86400,
+     offsetof(struct transform_settings, keep_snapshots_for),
+     "seconds: a snapshot younger than this never expires, however many there are"},
     {NULL},
 };
 

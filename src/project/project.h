@@ -33,6 +33,8 @@ struct transform_settings {
     int64_t max_record_bytes; /* a longer record is quarantined */
     int64_t max_file_rows;    /* merge a partition's files beyond this */
     int64_t compact_deleted_percent; /* rewrite a file with more deleted */
+    int64_t keep_snapshots;   /* a table keeps at least its newest N snapshots */
+    int64_t keep_snapshots_for; /* ... and every snapshot younger than this (s) */
 };
 
 /* Settings of `sluice serve`. */

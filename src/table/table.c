@@ -34,6 +34,8 @@
 #define METADATA_MAX (64 << 20)     /* a metadata file larger is refused */
 #define FIRST_PARTITION_ID 1000     /* partition field ids start here (Java's) */
 #define MAX_METADATA_LOG 100        /* write.metadata.previous-versions-max */
+#define MERGE_MIN_COUNT 100         /* commit.manifest.min-count-to-merge */
+#define MERGE_TARGET_BYTES (8 << 20) /* commit.manifest.target-size-bytes */
 
 /* ---- names ------------------------------------------------------------------- */
 
@@ -437,6 +439,7 @@ struct commit_ctx {
     struct mf_partition_field pfield;
     size_t npfields;
     int nwritten;                 /* manifests this commit wrote */
+    int merged;                   /* manifests merged into others */
     /* the new manifest list */
     struct mf_manifest *list;
     size_t nlist, listcap;
@@ -627,6 +630,59 @@ carry_manifest(struct commit_ctx *c, const struct mf_manifest *m, struct sl_diag
     return write_manifest(c, m->content, e, live, d);
 }
 
+/*
+ * Once a snapshot would hold MERGE_MIN_COUNT small manifests of one
+ * content, merge them into one (their live entries as EXISTING), as Java
+ * does: the manifest list then stays short, and a commit writes a few
+ * small files however many commits came before.
+ */
+static int
+merge_manifests(struct commit_ctx *c, bool deletes, struct sl_diag *d)
+{
+    struct mf_entry *all = NULL;
+    size_t nsmall = 0, nall = 0, cap = 0, kept = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < c->nlist; i++) {
+        const struct mf_manifest *m = &c->list[i];
+
+        nsmall += (m->content != MF_DATA) == deletes && m->partition_spec_id == c->spec_id &&
+                  m->length < MERGE_TARGET_BYTES;
+    }
+    if (nsmall < MERGE_MIN_COUNT)
+        return 0;
+    for (size_t i = 0; rc == 0 && i < c->nlist; i++) {
+        const struct mf_manifest *m = &c->list[i];
+        struct mf_entry *e = NULL;
+        size_t n = 0;
+        char *path = NULL;
+
+        if ((m->content != MF_DATA) != deletes || m->partition_spec_id != c->spec_id ||
+            m->length >= MERGE_TARGET_BYTES) {
+            c->list[kept++] = *m;
+            continue;
+        }
+        rc = local_of(c->s, c->def->prefix, m->path, &path, d);
+        if (rc == 0)
+            rc = mf_read_manifest(path, m, &c->a, &e, &n, NULL, NULL, d);
+        free(path);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            if (e[k].status == MF_DELETED)
+                continue;
+            SL_GROW(all, cap, nall + 1);
+            all[nall] = e[k];
+            all[nall++].status = MF_EXISTING;
+        }
+    }
+    c->nlist = kept;
+    if (rc == 0 && nall > 0)
+        rc = write_manifest(c, deletes ? MF_POSITION_DELETES : MF_DATA, all, nall, d);
+    if (rc == 0)
+        c->merged += (int)nsmall;
+    free(all);
+    return rc;
+}
+
 static void
 put_count(json_t *summary, const char *key, int64_t v)
 {
@@ -634,6 +690,13 @@ put_count(json_t *summary, const char *key, int64_t v)
 
     snprintf(num, sizeof(num), "%" PRId64, v);
     json_object_set_new(summary, key, json_string(num));
+}
+
+static void
+put_nonzero(json_t *summary, const char *key, int64_t v)
+{
+    if (v != 0)
+        put_count(summary, key, v);
 }
 
 static int64_t
@@ -653,18 +716,20 @@ summary_json(struct commit_ctx *c, json_t *prev_summary, const char *operation)
     char run[24];
 
     json_object_set_new(s, "operation", json_string(operation));
-    put_count(s, "added-data-files", c->added_data);
-    put_count(s, "deleted-data-files", c->removed_data);
-    put_count(s, "added-delete-files", c->added_deletes);
-    put_count(s, "added-position-delete-files", c->added_deletes);
-    put_count(s, "removed-delete-files", c->removed_deletes);
-    put_count(s, "removed-position-delete-files", c->removed_deletes);
-    put_count(s, "added-records", c->added_records);
-    put_count(s, "deleted-records", c->deleted_records);
-    put_count(s, "added-files-size", c->added_size);
-    put_count(s, "removed-files-size", c->removed_size);
-    put_count(s, "added-position-deletes", c->added_pos_deletes);
-    put_count(s, "removed-position-deletes", c->removed_pos_deletes);
+    /* What changed, where something did (as Java writes it), then the
+     * totals every snapshot carries. */
+    put_nonzero(s, "added-data-files", c->added_data);
+    put_nonzero(s, "deleted-data-files", c->removed_data);
+    put_nonzero(s, "added-delete-files", c->added_deletes);
+    put_nonzero(s, "added-position-delete-files", c->added_deletes);
+    put_nonzero(s, "removed-delete-files", c->removed_deletes);
+    put_nonzero(s, "removed-position-delete-files", c->removed_deletes);
+    put_nonzero(s, "added-records", c->added_records);
+    put_nonzero(s, "deleted-records", c->deleted_records);
+    put_nonzero(s, "added-files-size", c->added_size);
+    put_nonzero(s, "removed-files-size", c->removed_size);
+    put_nonzero(s, "added-position-deletes", c->added_pos_deletes);
+    put_nonzero(s, "removed-position-deletes", c->removed_pos_deletes);
     for (size_t i = 0; i < c->nlist; i++) {
         const struct mf_manifest *m = &c->list[i];
 
@@ -685,6 +750,7 @@ summary_json(struct commit_ctx *c, json_t *prev_summary, const char *operation)
     put_count(s, "total-equality-deletes", 0);
     put_count(s, "manifests-created", c->nwritten);
     put_count(s, "manifests-kept", (int64_t)c->nlist - c->nwritten);
+    put_count(s, "manifests-replaced", c->merged);
     json_object_set_new(s, "engine-name", json_string("sluice"));
     snprintf(run, sizeof(run), "%" PRId64, c->ch->run_id);
     json_object_set_new(s, "sluice.run-id", json_string(run));
@@ -863,7 +929,11 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
                          def->ns, def->name, change->removed[i], c.parent_id, base);
             goto out;
         }
-    rc = write_added(&c, MF_DATA, d);
+    rc = merge_manifests(&c, false, d);
+    if (rc == 0)
+        rc = merge_manifests(&c, true, d);
+    if (rc == 0)
+        rc = write_added(&c, MF_DATA, d);
     if (rc == 0)
         rc = write_added(&c, MF_POSITION_DELETES, d);
     if (rc < 0)
@@ -1011,12 +1081,15 @@ select_snapshot(struct meta *m, const char *table, const struct table_at *at, js
     }
 }
 
-/* Every entry of the manifests of snapshot snap: cb(arg, list row, entry). */
+/* Every entry of the manifests of snapshot snap: cb(arg, list row, entry);
+ * a manifest skip (may be NULL) says true for is not read. */
 typedef int (*entry_cb)(void *arg, const struct mf_manifest *m, const struct mf_entry *e);
+typedef bool (*manifest_skip_fn)(void *arg, const struct mf_manifest *m);
 
 static int
 each_entry(struct store *s, const char *prefix, const char *file, json_t *snap,
-           struct sl_arena *a, entry_cb cb, void *arg, struct sl_diag *d)
+           struct sl_arena *a, manifest_skip_fn skip, entry_cb cb, void *arg,
+           struct sl_diag *d)
 {
     const char *ml = json_string_value(json_object_get(snap, "manifest-list"));
     struct mf_manifest *list = NULL;
@@ -1037,6 +1110,8 @@ each_entry(struct store *s, const char *prefix, const char *file, json_t *snap,
         size_t n = 0;
         char *mpath = NULL;
 
+        if (skip != NULL && skip(arg, &list[i]))
+            continue;
         rc = local_of(s, prefix, list[i].path, &mpath, d);
         if (rc == 0)
             rc = mf_read_manifest(mpath, &list[i], a, &e, &n, NULL, NULL, d);
@@ -1099,7 +1174,7 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
     if (rc == 0 && snap != NULL) {
         if (snapshot_id != NULL)
             *snapshot_id = json_integer_value(json_object_get(snap, "snapshot-id"));
-        rc = each_entry(s, prefix, loc, snap, &a, live_entry, &c, d);
+        rc = each_entry(s, prefix, loc, snap, &a, NULL, live_entry, &c, d);
     }
 out:
     free(prefix);
@@ -1126,6 +1201,16 @@ add_ref(struct refs *r, const char *uri)
         sl_strlist_add(r->keys, key);
 }
 
+/* A manifest whose files are counted already (snapshots share manifests). */
+static bool
+ref_seen(void *arg, const struct mf_manifest *m)
+{
+    struct refs *r = arg;
+    const char *key = table_key_of(r->prefix, m->path, strlen(m->path));
+
+    return key != NULL && sl_strlist_has(r->keys, key);
+}
+
 static int
 ref_entry(void *arg, const struct mf_manifest *m, const struct mf_entry *e)
 {
@@ -1150,16 +1235,52 @@ snapshot_refs(struct store *s, const char *prefix, const char *file, json_t *sna
 
     sl_arena_init(&a, 0);
     add_ref(&r, json_string_value(json_object_get(snap, "manifest-list")));
-    rc = each_entry(s, prefix, file, snap, &a, ref_entry, &r, d);
+    rc = each_entry(s, prefix, file, snap, &a, ref_seen, ref_entry, &r, d);
     sl_arena_release(&a);
     return rc;
 }
 
+struct old_meta {
+    struct sl_strlist *gone;
+    long below;           /* metadata files of lower versions go */
+};
+
+static int
+add_old_meta(void *arg, const char *key, int64_t size)
+{
+    struct old_meta *om = arg;
+    size_t n = strlen(key);
+    long v;
+
+    (void)size;
+    if (n < 14 || strcmp(key + n - 14, ".metadata.json") != 0)
+        return 0;
+    v = metadata_version(key);
+    if (v >= 0 && v < om->below)
+        sl_strlist_add(om->gone, key);
+    return 0;
+}
+
+/* Whether snapshot x expires; from_end: 1 for the newest. */
+static bool
+expires(const struct table_expiry *xp, json_t *x, int64_t current, size_t from_end)
+{
+    int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
+    int64_t ts = json_integer_value(json_object_get(x, "timestamp-ms"));
+
+    if (id == current)
+        return false;
+    if (xp->snapshot_id >= 0)
+        return id == xp->snapshot_id;
+    return ts < xp->older_than_ms && (xp->keep_last <= 0 || from_end > (size_t)xp->keep_last);
+}
+
 int
 table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
-             int64_t older_than_ms, int64_t snapshot_id, struct sl_strlist *gone,
-             int *expired, struct sl_diag *d)
+             const struct table_expiry *xp, struct sl_strlist *gone, int *expired,
+             struct sl_diag *d)
 {
+    int64_t snapshot_id = xp->snapshot_id;
     struct sl_arena a;
     const char *loc;
     struct commit_ctx c = {0};
@@ -1188,12 +1309,17 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
         goto out;
     }
     snaps = json_object_get(c.m.root, "snapshots");
+    {
+        int64_t due = 0;
+
+        json_array_foreach(snaps, i, x)
+            due += expires(xp, x, current, json_array_size(snaps) - i);
+        if (due < (xp->min_batch > 0 ? xp->min_batch : 1) && snapshot_id < 0)
+            goto out;
+    }
     kept = json_array();
     json_array_foreach(snaps, i, x) {
-        int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
-        int64_t ts = json_integer_value(json_object_get(x, "timestamp-ms"));
-        bool go = id != current &&
-                  (snapshot_id >= 0 ? id == snapshot_id : ts < older_than_ms);
+        bool go = expires(xp, x, current, json_array_size(snaps) - i);
 
         if (go) {
             (*expired)++;
@@ -1243,10 +1369,25 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     sl_arena_release(&c.a);
     if (rc == 0)
         rc = catalog_iceberg_swap(txn, ns, name, loc, next, d);
-    /* What only the expired snapshots reach goes once this commits. */
+    /* What only the expired snapshots reach goes once this commits, and
+     * metadata files older than any the metadata log still names. */
     for (size_t k = 0; rc == 0 && k < drop.n; k++)
         if (!sl_strlist_has(&keep, drop.v[k]))
             sl_strlist_add(gone, drop.v[k]);
+    if (rc == 0) {
+        struct old_meta om = {gone, metadata_version(next)};
+        char *dir = sl_printf("%s/metadata", prefix);
+
+        json_array_foreach(json_object_get(c.m.root, "metadata-log"), i, x) {
+            const char *f = json_string_value(json_object_get(x, "metadata-file"));
+            long v = f ? metadata_version(f) : -1;
+
+            if (v >= 0 && v < om.below)
+                om.below = v;
+        }
+        rc = store_list(s, dir, add_old_meta, &om, d);
+        free(dir);
+    }
 out:
     sl_strlist_release(&keep);
     sl_strlist_release(&drop);
@@ -1254,6 +1395,50 @@ out:
     free(prefix);
     free(next);
     sl_arena_release(&a);
+    return rc;
+}
+
+struct maintain_args {
+    struct store *s;
+    const char *ns, *name;
+    const struct table_expiry *x;
+    table_forget_fn forget;
+    struct sl_strlist gone;
+    int expired;
+};
+
+static int
+maintain_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct maintain_args *a = arg;
+    int rc;
+
+    sl_strlist_release(&a->gone);
+    rc = table_expire(txn, a->s, a->ns, a->name, a->x, &a->gone, &a->expired, d);
+    for (size_t i = 0; rc == 0 && a->forget != NULL && i < a->gone.n; i++)
+        rc = a->forget(txn, a->gone.v[i], d);
+    return rc;
+}
+
+int
+table_maintain(struct catalog *cat, struct store *s, const char *ns, const char *name,
+               const struct table_expiry *x, table_forget_fn forget, int *expired,
+               size_t *removed, struct sl_diag *d)
+{
+    struct maintain_args a = {s, ns, name, x, forget, {0}, 0};
+    size_t n = 0;
+    int rc = catalog_txn_run(cat, CATALOG_WRITE, maintain_body, &a, d);
+
+    /* Committed: what only the expired snapshots reached goes now. */
+    for (size_t i = 0; rc == 0 && i < a.gone.n; i++) {
+        rc = store_delete(s, a.gone.v[i], d);
+        n += rc == 0;
+    }
+    if (expired != NULL)
+        *expired = a.expired;
+    if (removed != NULL)
+        *removed = n;
+    sl_strlist_release(&a.gone);
     return rc;
 }
 

@@ -142,17 +142,36 @@ int table_live_files(struct catalog_txn *txn, struct store *s, const char *ns,
                      table_live_cb cb, void *arg, struct sl_diag *d);
 
 struct sl_strlist;
+/* Which snapshots expire: the one snapshot_id (>= 0), or every snapshot
+ * committed before older_than_ms that is not among the newest keep_last. */
+struct table_expiry {
+    int64_t snapshot_id;
+    int64_t older_than_ms;
+    int64_t keep_last;
+    int64_t min_batch;   /* by age: do nothing until this many are due */
+};
 /*
- * Expire snapshots of ns.name: snapshot_id (>= 0), or every snapshot
- * committed before older_than_ms - never the current one (asking for it by
- * id is SL_ERR_INPUT).  The new metadata is committed in txn; gone
- * receives the store keys only the expired snapshots reached (manifest
- * lists, manifests, data and delete files), to delete once txn commits;
- * *expired the number of snapshots expired.
+ * Expire snapshots of ns.name as x says - never the current one (asking
+ * for it by id is SL_ERR_INPUT).  The new metadata is committed in txn;
+ * gone receives the store keys only the expired snapshots reached
+ * (manifest lists, manifests, data and delete files), to delete once txn
+ * commits; *expired the number of snapshots expired.
  */
 int table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
-                 int64_t older_than_ms, int64_t snapshot_id, struct sl_strlist *gone,
-                 int *expired, struct sl_diag *d);
+                 const struct table_expiry *x, struct sl_strlist *gone, int *expired,
+                 struct sl_diag *d);
+/* Called in the expiry's transaction for each file it deletes, so that
+ * the stage's records of retired files go with them. */
+typedef int (*table_forget_fn)(struct catalog_txn *txn, const char *key, struct sl_diag *d);
+/*
+ * table_expire() in a transaction of its own (retried on conflicts), then
+ * the files deleted.  *expired and *removed (may be NULL) count snapshots
+ * and files.  A crash between the two leaves orphans, never a snapshot
+ * without its files.
+ */
+int table_maintain(struct catalog *cat, struct store *s, const char *ns, const char *name,
+                   const struct table_expiry *x, table_forget_fn forget, int *expired,
+                   size_t *removed, struct sl_diag *d);
 /* Every store key table ns.name's metadata reaches: metadata files (the
  * current and those in its log), and all its snapshots' manifest lists,
  * manifests, data and delete files.  Added to keys. */

@@ -586,6 +586,44 @@ read_start(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     return rc;
 }
 
+/*
+ * After the runs: the tables they committed to expire the snapshots past
+ * transform.keep_snapshots (and older than keep_snapshots_for), in batches
+ * of a tenth of that, with the files only those read.  The runs stand
+ * whatever happens here: a failure is a warning, and the next run tries
+ * again.
+ */
+static void
+expire_snapshots(struct project *p, struct store *s, struct catalog *cat,
+                 const struct sl_strlist *tables)
+{
+    const struct transform_settings *ts = &p->config.transform;
+    struct table_expiry x = {
+        .snapshot_id = -1,
+        .older_than_ms = sl_now_ms() - ts->keep_snapshots_for * 1000,
+        .keep_last = ts->keep_snapshots,
+        .min_batch = ts->keep_snapshots / 10 > 0 ? ts->keep_snapshots / 10 : 1,
+    };
+
+    for (size_t i = 0; i < tables->n; i++) {
+        struct sl_diag d;
+        int expired = 0;
+        size_t removed = 0;
+
+        sl_diag_init(&d);
+        if (table_maintain(cat, s, "curated", tables->v[i], &x, catalog_file_forget, &expired,
+                           &removed, &d) < 0) {
+            char msg[600];
+
+            sl_diag_format(&d, msg, sizeof(msg));
+            SL_WARN("transform", "curated.%s: expiring old snapshots: %s", tables->v[i], msg);
+        } else if (expired > 0) {
+            SL_DEBUG("transform", "curated.%s: %d snapshot(s) expired, %zu file(s) removed",
+                     tables->v[i], expired, removed);
+        }
+    }
+}
+
 int
 transform_run(struct project *p, struct store *s, struct catalog *cat, const struct source *src,
               const struct transform_opts *o, transform_report_cb report, void *arg,
@@ -599,6 +637,7 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     char lockname[128];
     int64_t batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    struct sl_strlist touched = {0};
     int rc;
 
     *nruns = 0;
@@ -644,6 +683,15 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
             (*nruns)++;
             if (report != NULL)
                 report(arg, &acct);
+            for (const char *n = acct.tables; *n;) {
+                size_t len = strcspn(n, ",");
+                char *name = sl_strndup(n, len);
+
+                if (!o->hold && len > 0 && !sl_strlist_has(&touched, name))
+                    sl_strlist_add(&touched, name);
+                free(name);
+                n += len + (n[len] == ',');
+            }
         }
         trun_reset(&t);
         i = j;
@@ -651,6 +699,9 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
             break; /* what follows waits for the decision */
     }
     trun_reset(&t);
+    if (rc == 0)
+        expire_snapshots(p, s, cat, &touched);
+    sl_strlist_release(&touched);
     engine_close(t.engine);
     free(l.v);
     sl_arena_release(&la);
