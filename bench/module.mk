@@ -16,6 +16,8 @@
 #   bench/catalog.sh         small batches: the PostgreSQL catalog vs SQLite
 #   bench/table_bench        1,000 small commits to one Iceberg table: latency
 #                            and metadata bytes per commit as history grows
+#   bench/scaling.sh         a 100,000-row batch into tables of 1 M, 4 M, 10 M
+#                            rows: time and memory against the 1 M case
 # On the 2-core machine it took 18 min while other work shared it
 # (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
 # about 3, building the baseline 15 s; see each script's header).  RUNS=1
@@ -80,3 +82,4 @@ bench: setup-test
 	    build/release/sluice
 	@bench/catalog.sh build/release/bench/catalog_bench
 	@build/release/bench/table_bench build/bench
+	@bench/scaling.sh build/release/sluice

@@ -270,6 +270,18 @@ catalog_delete_retire(struct catalog_txn *txn, const char *table, int64_t run_id
     return rc < 0 ? rc : 0;
 }
 
+int
+catalog_delete_remove(struct catalog_txn *txn, const char *key, int64_t run_id,
+                      struct sl_diag *d)
+{
+    int rc = cat_run(txn, d, "retire a deletion file",
+                     "UPDATE curated_deletes SET removed_run = ?2 WHERE key = ?1 "
+                     "AND removed_run IS NULL",
+                     NULL, NULL, "ti", key, run_id);
+
+    return rc < 0 ? rc : 0;
+}
+
 struct delete_rows {
     catalog_delete_cb cb;
     void *arg;

@@ -128,6 +128,10 @@ typedef int (*catalog_field_id_cb)(void *arg, const char *key, int32_t max_field
 int catalog_file_field_ids(struct catalog_txn *txn, const char *table, catalog_field_id_cb cb,
                            void *arg, struct sl_diag *d);
 
+/* Retire live deletion file key as of run_id (its deletes written anew). */
+int catalog_delete_remove(struct catalog_txn *txn, const char *key, int64_t run_id,
+                          struct sl_diag *d);
+
 /* Forget a retired data or deletion file whose bytes are gone (expired):
  * its rows and the delete targets naming it.  A live file is left alone. */
 int catalog_file_forget(struct catalog_txn *txn, const char *key, struct sl_diag *d);

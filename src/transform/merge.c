@@ -40,6 +40,7 @@
 #include "core/mem.h"
 #include "core/time.h"
 #include "store/layout.h"
+#include "catalog/iceberg.h"
 #include "table/table.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
@@ -88,6 +89,7 @@ add_file(void *arg, const struct curated_file *f)
     tf->uri = table_uri(c->t->store, f->key);
     tf->partition = sl_strdup(f->partition);
     tf->rows = f->rows;
+    tf->bytes = f->bytes;
     tf->max_field_id = f->max_field_id;
     tf->catalog_gone = f->deleted;
     c->rc = store_local_path(c->t->store, f->key, &tf->path, c->d);
@@ -196,10 +198,16 @@ prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl
     }
     if (tt->exists) {
         struct files_ctx fc = {t, tt, 0, d};
+        const char *loc;
 
         rc = catalog_file_list(txn, name, add_file, &fc, d);
         if (rc == 0)
             rc = catalog_delete_list(txn, name, add_delete, &fc, d);
+        if (rc == 0) {
+            rc = catalog_iceberg_get(txn, "curated", name, a, &loc, d);
+            tt->upgrade = rc == SL_ERR_NOTFOUND;
+            rc = rc == SL_ERR_NOTFOUND ? 0 : rc;
+        }
         if (rc < 0)
             return rc;
     }
@@ -908,14 +916,20 @@ plan_outputs(struct trun *t, struct ttable *tt)
     }
     if (tt->nparts > 1)
         qsort(tt->parts, tt->nparts, sizeof(tt->parts[0]), cmp_part);
-    /* What the files that stay lose, for the deletion file. */
+    /* What the files that stay lose, for the deletion files.  A table of an
+     * older release also writes anew what its deletion files retire, as
+     * Iceberg position deletes (one partition each, files named by URI);
+     * those deletion files are retired by the run. */
     for (size_t i = 0; i < tt->nfiles; i++) {
         const struct tfile *f = &tt->files[i];
+        bool old = tt->upgrade && f->gone != NULL;
 
-        if (f->merge || f->deleted == 0)
+        if (f->merge || (f->deleted == 0 && !old))
             continue;
         for (int64_t w = 0; w < (f->rows + 63) / 64; w++) {
-            for (uint64_t bits = f->dels[w]; bits != 0; bits &= bits - 1) {
+            uint64_t word = (f->dels ? f->dels[w] : 0) | (old ? f->gone[w] : 0);
+
+            for (uint64_t bits = word; bits != 0; bits &= bits - 1) {
                 SL_GROW(tt->delrefs, tt->delcap, tt->ndelrefs + 1);
                 tt->delrefs[tt->ndelrefs].file = (uint32_t)i;
                 tt->delrefs[tt->ndelrefs].row = w * 64 + __builtin_ctzll(bits);

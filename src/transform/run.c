@@ -195,11 +195,33 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
     struct table_def def;
     struct table_file *added;
     size_t n = 0;
+    int32_t day = 0;
     int rc;
 
     sl_arena_init(&a, 0);
     table_def_of(&tt->meta, &a, &def);
-    added = sl_arena_zalloc(&a, (tt->nparts + tt->ndelouts + 1) * sizeof(*added));
+    added = sl_arena_zalloc(&a, (tt->nparts + tt->ndelouts + tt->nfiles + 1) * sizeof(*added));
+    /* The first snapshot of a table an older release wrote holds the files
+     * it keeps too (without statistics), and retires nothing: nothing was
+     * in a snapshot before. */
+    if (tt->upgrade) {
+        for (size_t i = 0; i < tt->nfiles; i++) {
+            const struct tfile *tf = &tt->files[i];
+            struct table_file *f;
+
+            if (tf->merge)
+                continue;
+            f = &added[n++];
+            f->key = tf->key;
+            f->content = MF_DATA;
+            f->partition.set = sl_parse_date(tf->partition, strlen(tf->partition),
+                                             &day) == 0;
+            f->partition.i = day;
+            f->records = tf->rows;
+            f->bytes = tf->bytes;
+        }
+        nretired = 0;
+    }
     for (size_t k = 0; k < tt->nparts; k++) {
         const struct tpart *p = &tt->parts[k];
         struct table_file *f;
@@ -379,9 +401,19 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
         if (!tt->files[i].merge)
             continue;
         /* The file stays for the snapshots that still read it, until
-         * they expire (sluice expire). */
+         * they expire (sluice expire) - unless no snapshot ever did (the
+         * first run on a table of an older release). */
         rc = catalog_file_remove(txn, tt->files[i].key, t->run_id, d);
+        if (tt->upgrade)
+            commit_delete(t->commit, tt->files[i].key);
         sl_strlist_add(&retired, tt->files[i].key);
+    }
+    /* A table of an older release: its deletion files were written anew
+     * as this run's (merge.c), so they are all retired - and deleted at
+     * publication, as no snapshot ever read them. */
+    for (size_t i = 0; rc == 0 && tt->upgrade && i < tt->ndeletes; i++) {
+        rc = catalog_delete_remove(txn, tt->deletes[i].key, t->run_id, d);
+        commit_delete(t->commit, tt->deletes[i].key);
     }
     /* Deletion files whose every target is now retired go too. */
     if (rc == 0 && tt->ndeletes > 0) {
@@ -474,6 +506,11 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
         struct ttable *tt = &t->tables[i];
 
         rc = table_prepare(t, tt, d);
+        if (rc == 0 && tt->upgrade && mode == COMMIT_HOLD)
+            rc = sl_fail(d, SL_ERR_INCOMPATIBLE,
+                         "curated table '%s' was written by an older release and gets its "
+                         "first Iceberg snapshot from its next run, which cannot be held",
+                         tt->meta.name);
         if (rc == 0)
             rc = load_deletes(t, tt, d);
         if (rc == 0) {

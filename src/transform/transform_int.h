@@ -89,6 +89,7 @@ struct tfile {
     char *path;                 /* local path for the engine */
     char *partition;            /* "YYYY-MM-DD" */
     int64_t rows;
+    int64_t bytes;
     int32_t max_field_id;       /* it has the table's columns up to this id */
     int64_t deleted;            /* rows this run replaces */
     uint64_t *dels;             /* bitmap of those rows by position, or NULL */
@@ -146,6 +147,8 @@ struct rowbits {
 struct ttable {
     struct curated_table meta;  /* columns include the metadata ones */
     bool exists;                /* already in the catalog */
+    bool upgrade;               /* written by a release before Iceberg tables:
+                                   this run makes its first snapshot */
     bool changed;               /* columns or ids to record */
     const struct contract *latest;
     int major;

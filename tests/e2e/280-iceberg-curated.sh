@@ -16,32 +16,6 @@
 LIB="$SLUICE_SRC/tests/lib"
 NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules"
 export NODE_MODULES
-[ -f "$NODE_MODULES/icebird/package.json" ] ||
-    fail "icebird is not in $NODE_MODULES: run scripts/setup.sh test"
-
-# The current metadata file of curated.TABLE, as a local path.
-metadata_of() {
-    loc=$(catalog_sql "SELECT metadata_location FROM iceberg_tables
-        WHERE catalog_name = 'sluice' AND table_namespace = 'curated' AND table_name = '$1'")
-    case "$loc" in
-    file://*) printf '%s\n' "${loc#file://}" ;;
-    *) fail "curated.$1 has no Iceberg metadata location (got '$loc')" ;;
-    esac
-}
-
-# conform TABLE: icebird's rows are sluice's rows; the Avro files are the
-# spec's.
-conform() {
-    meta=$(metadata_of "$1")
-    [ -f "$meta" ] || fail "the metadata file $meta is missing"
-    node "$LIB/iceberg_read.mjs" "$meta" >"$T/ice.jsonl" 2>"$T/ice.err" </dev/null ||
-        { cat "$T/ice.err"; fail "icebird cannot read curated.$1"; }
-    sluice query --format jsonl "SELECT * FROM curated.$1" >"$T/sluice.jsonl"
-    "$PY" "$LIB/iceberg_compare.py" "$T/ice.jsonl" "$T/sluice.jsonl" ||
-        fail "icebird reads curated.$1 otherwise than sluice query"
-    "$PY" "$LIB/iceberg_avro_check.py" "$meta" >"$T/avro.out" 2>&1 ||
-        { cat "$T/avro.out"; fail "the Avro metadata of curated.$1 is not the spec's"; }
-}
 
 snapshots() { sluice snapshots --json "curated.$1" | wc -l | tr -d ' '; }
 current_op() {
