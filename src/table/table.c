@@ -178,6 +178,16 @@ load_json(struct store *s, const char *prefix, const char *uri, json_t **out,
     return rc;
 }
 
+/*
+ * The current metadata of table ns.name into m (m->file its location, in
+ * a).  SL_ERR_NOTFOUND if the catalog has no such table: without words,
+ * or with "no table ns.name" when words.
+ */
+struct meta;
+static int open_meta(struct catalog_txn *txn, struct store *s, const char *ns,
+                     const char *name, const char *prefix, bool words, struct sl_arena *a,
+                     struct meta *m, struct sl_diag *d);
+
 /* ---- the metadata document --------------------------------------------------------- */
 
 struct meta {
@@ -208,6 +218,23 @@ need_array(const struct meta *m, json_t *obj, const char *key, struct sl_diag *d
         return NULL;
     }
     return v;
+}
+
+static int
+open_meta(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+          const char *prefix, bool words, struct sl_arena *a, struct meta *m,
+          struct sl_diag *d)
+{
+    const char *loc;
+    int rc = catalog_iceberg_get(txn, ns, name, a, &loc, d);
+
+    if (rc == SL_ERR_NOTFOUND && words)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
+    if (rc == 0)
+        rc = load_json(s, prefix, loc, &m->root, d);
+    if (rc == 0)
+        m->file = loc;
+    return rc;
 }
 
 /* The schema object for def's columns (schema-id id). */
@@ -1164,12 +1191,10 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
     if (snapshot_id != NULL)
         *snapshot_id = -1;
     sl_arena_init(&a, 0);
-    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
-    if (rc == 0)
-        rc = load_json(s, prefix, loc, &m.root, d);
+    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
     if (rc < 0)
         goto out;
-    m.file = loc;
+    loc = m.file;
     rc = select_snapshot(&m, table, at, &snap, d);
     if (rc == 0 && snap != NULL) {
         if (snapshot_id != NULL)
@@ -1294,14 +1319,10 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
 
     *expired = 0;
     sl_arena_init(&a, 0);
-    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
-    if (rc == SL_ERR_NOTFOUND)
-        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
-    if (rc == 0)
-        rc = load_json(s, prefix, loc, &c.m.root, d);
+    rc = open_meta(txn, s, ns, name, prefix, true, &a, &c.m, d);
     if (rc < 0)
         goto out;
-    c.m.file = loc;
+    loc = c.m.file;
     current_snapshot(&c.m, &current);
     if (snapshot_id >= 0 && snapshot_id == current) {
         rc = sl_fail(d, SL_ERR_INPUT, "snapshot %" PRId64 " is the current snapshot of %s.%s; "
@@ -1455,12 +1476,10 @@ table_referenced(struct catalog_txn *txn, struct store *s, const char *ns, const
     int rc;
 
     sl_arena_init(&a, 0);
-    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
-    if (rc == 0)
-        rc = load_json(s, prefix, loc, &m.root, d);
+    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
     if (rc < 0)
         goto out;
-    m.file = loc;
+    loc = m.file;
     {
         struct refs r = {prefix, keys, false};
 
@@ -1491,7 +1510,6 @@ table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const 
                 table_snapshot_cb cb, void *arg, struct sl_diag *d)
 {
     struct sl_arena a;
-    const char *loc;
     struct meta m = {0};
     json_t *snaps, *x;
     int64_t current;
@@ -1500,14 +1518,9 @@ table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const 
     int rc;
 
     sl_arena_init(&a, 0);
-    rc = catalog_iceberg_get(txn, ns, name, &a, &loc, d);
-    if (rc == SL_ERR_NOTFOUND)
-        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
-    if (rc == 0)
-        rc = load_json(s, prefix, loc, &m.root, d);
+    rc = open_meta(txn, s, ns, name, prefix, true, &a, &m, d);
     if (rc < 0)
         goto out;
-    m.file = loc;
     current_snapshot(&m, &current);
     snaps = json_object_get(m.root, "snapshots");
     json_array_foreach(snaps, i, x) {

@@ -27,107 +27,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../avro_alloc.h"
+#include "../fuzz.h"
 #include "core/diag.h"
 #include "core/mem.h"
 #include "table/manifest.h"
 #include "core/banned.h"
 
-#define AVRO_MAX_ALLOC ((size_t)64 << 20)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* LeakSanitizer's switches; weak, so that a build without it links too. */
-void __lsan_disable(void) __attribute__((weak));
-void __lsan_enable(void) __attribute__((weak));
-
-#define FZ_ASSERT(cond)                                                                            \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void
-leaks(bool on)
-{
-    if (on && __lsan_enable != NULL)
-        __lsan_enable();
-    if (!on && __lsan_disable != NULL)
-        __lsan_disable();
-}
-
-/* A block of avro-c's, behind a header that links it into the list of
- * blocks avro-c holds and says which input allocated it. */
-struct avro_block {
-    struct avro_block *prev, *next;
-    uint64_t input;
-    uint64_t pad; /* keeps the block 16-byte aligned, as malloc's are */
-};
-
-static struct avro_block avro_blocks = {&avro_blocks, &avro_blocks, 0, 0};
-static uint64_t avro_input; /* the input being run */
-static long avro_live;      /* blocks in the list */
-
-static void
-block_unlink(struct avro_block *b)
-{
-    b->prev->next = b->next;
-    b->next->prev = b->prev;
-    avro_live--;
-}
-
-static void
-block_link(struct avro_block *b)
-{
-    b->prev = &avro_blocks;
-    b->next = avro_blocks.next;
-    avro_blocks.next->prev = b;
-    avro_blocks.next = b;
-    avro_live++;
-}
-
-static void *
-avro_alloc(void *user_data, void *ptr, size_t osize, size_t nsize)
-{
-    struct avro_block *b = ptr != NULL ? (struct avro_block *)ptr - 1 : NULL, *nb;
-
-    (void)user_data;
-    (void)osize;
-    if (nsize > AVRO_MAX_ALLOC)
-        return NULL; /* the old block, if any, stays as it was */
-    if (b != NULL)
-        block_unlink(b);
-    if (nsize == 0) {
-        free(b);
-        return NULL;
-    }
-    nb = realloc(b, sizeof(*nb) + nsize);
-    if (nb == NULL) {
-        if (b != NULL)
-            block_link(b);
-        return NULL;
-    }
-    if (b == NULL)
-        nb->input = avro_input;
-    block_link(nb);
-    return nb + 1;
-}
-
-/* Free what avro-c still holds from this input: what it leaked. */
-static void
-free_leaked(void)
-{
-    struct avro_block *b = avro_blocks.next, *next;
-
-    for (; b != &avro_blocks; b = next) {
-        next = b->next;
-        if (b->input == avro_input) {
-            block_unlink(b);
-            free(b);
-        }
-    }
-}
 
 static char path[64]; /* the input, as a file */
 
@@ -137,26 +44,12 @@ remove_input(void)
     unlink(path);
 }
 
-/* Written to by touch() so the reads it makes cannot be optimised out. */
-static volatile uint64_t sink;
-
-static void
-touch(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0;
-
-    FZ_ASSERT(n == 0 || p != NULL);
-    for (size_t i = 0; i < n; i++)
-        h = h * 31 + s[i];
-    sink += h;
-}
 
 static void
 touch_str(const char *s)
 {
     FZ_ASSERT(s != NULL);
-    touch(s, strlen(s) + 1);
+    fz_touch(s, strlen(s) + 1);
 }
 
 static void
@@ -187,7 +80,7 @@ check_entries(const struct mf_entry *es, size_t n, const struct mf_partition_fie
 
             if (v->set && pf[k].type == MF_PT_STRING)
                 touch_str(v->s);
-            touch(v, sizeof(*v));
+            fz_touch(v, sizeof(*v));
         }
         for (size_t k = 0; k < e->nstats; k++) {
             const struct mf_column_stats *s = &e->stats[k];
@@ -195,11 +88,11 @@ check_entries(const struct mf_entry *es, size_t n, const struct mf_partition_fie
             /* one per column, by field id */
             if (k > 0)
                 FZ_ASSERT(s->field_id > e->stats[k - 1].field_id);
-            touch(s->lower, s->lower_len);
-            touch(s->upper, s->upper_len);
+            fz_touch(s->lower, s->lower_len);
+            fz_touch(s->upper, s->upper_len);
         }
-        touch(e->split_offsets, e->nsplit_offsets * sizeof(int64_t));
-        touch(e->equality_ids, e->nequality_ids * sizeof(int32_t));
+        fz_touch(e->split_offsets, e->nsplit_offsets * sizeof(int64_t));
+        fz_touch(e->equality_ids, e->nequality_ids * sizeof(int32_t));
         /* given a list row, everything is inherited or the read fails */
         if (m != NULL)
             FZ_ASSERT(e->snapshot_id >= 0 && e->sequence_number >= 0);
@@ -220,10 +113,10 @@ check_list(const struct mf_manifest *rows, size_t n)
 
             if (!s->has_bounds)
                 continue;
-            touch(s->lower_str, s->lower_len + 1);
-            touch(s->upper_str, s->upper_len + 1);
-            touch(s->lower, s->lower_len <= 16 ? s->lower_len : 0);
-            touch(s->upper, s->upper_len <= 16 ? s->upper_len : 0);
+            fz_touch(s->lower_str, s->lower_len + 1);
+            fz_touch(s->upper_str, s->upper_len + 1);
+            fz_touch(s->lower, s->lower_len <= 16 ? s->lower_len : 0);
+            fz_touch(s->upper, s->upper_len <= 16 ? s->upper_len : 0);
         }
     }
 }
@@ -235,11 +128,11 @@ avro_opens(void)
     avro_file_reader_t reader;
     bool ok;
 
-    leaks(false);
+    leaks_off();
     ok = avro_file_reader(path, &reader) == 0;
     if (ok)
         avro_file_reader_close(reader);
-    leaks(true);
+    leaks_on();
     return ok;
 }
 
@@ -273,7 +166,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         sl_diag_init(&d);
         if (!opens)
-            leaks(false);
+            leaks_off();
         if (pass < 2) {
             const struct mf_manifest *m = pass == 0 ? NULL : &row;
             struct mf_entry *es;
@@ -292,7 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_list(rows, n);
         }
         if (!opens)
-            leaks(true);
+            leaks_on();
         if (rc == 0)
             FZ_ASSERT(avro_live == live); /* sluice released all of avro-c's */
         else
