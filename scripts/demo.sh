@@ -94,7 +94,6 @@ contracts:
   - version: "1.0"
     key: customer_id
     event_time: updated_at          # a later export of a customer replaces it
-    partition_by: event_day
     unknown_fields: reject
     columns:
       - {name: customer_id, type: string, required: true}
@@ -115,7 +114,6 @@ contracts:
   - version: "1.0"
     key: order_id
     event_time: ordered_at
-    partition_by: event_day
     unknown_fields: reject          # a field the contract lacks is quarantined
     columns:
       - {name: order_id, type: string, required: true}
@@ -133,7 +131,6 @@ contracts:
   - version: "1.0"
     key: shipment_id
     event_time: shipped_at
-    partition_by: event_day
     columns:
       - {name: shipment_id, type: string, required: true}
       - {name: order_id, type: string, required: true}

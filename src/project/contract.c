@@ -300,9 +300,30 @@ contract_parse_version(const char *path, const struct sl_yaml *node, struct sl_a
     part = scalar(path, node, "partition_by", false, d, &rc);
     if (rc < 0)
         return rc;
-    if (part != NULL && strcmp(part->str, "event_day") != 0)
-        return fail_node(d, path, part, "unknown partition_by '%s': only event_day is "
-                         "supported", part->str);
+    c->partition = CONTRACT_PART_AUTO;
+    if (part != NULL) {
+        static const struct {
+            const char *name;
+            enum contract_partition p;
+        } parts[] = {{"auto", CONTRACT_PART_AUTO},   {"day", CONTRACT_PART_DAY},
+                     {"event_day", CONTRACT_PART_DAY}, {"month", CONTRACT_PART_MONTH},
+                     {"year", CONTRACT_PART_YEAR},   {"hour", CONTRACT_PART_HOUR},
+                     {"none", CONTRACT_PART_NONE}};
+        size_t i;
+
+        for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+            if (strcmp(part->str, parts[i].name) == 0)
+                break;
+        if (i == sizeof(parts) / sizeof(parts[0]))
+            return fail_node(d, path, part, "unknown partition_by '%s': auto, day, month, "
+                             "year, hour or none", part->str);
+        c->partition = parts[i].p;
+        c->partition_given = strcmp(part->str, "event_day") != 0;
+        if (c->partition == CONTRACT_PART_HOUR &&
+            c->columns[c->event_time].type.id != SL_TYPE_TIMESTAMP)
+            return fail_node(d, path, part, "partition_by hour needs a timestamp event_time; "
+                             "'%s' is a date", c->columns[c->event_time].name);
+    }
     unk = scalar(path, node, "unknown_fields", false, d, &rc);
     if (rc < 0)
         return rc;
@@ -424,6 +445,13 @@ contract_check_compatible(const struct contract *e, const struct contract *l,
                      e->columns[e->event_time].name, l->columns[l->event_time].name);
         else if (e->unknown_fields != l->unknown_fields)
             snprintf(why, sizeof(why), "unknown_fields changed");
+        else if (e->partition != l->partition) {
+            static const char *const names[] = {"auto", "day", "month", "year", "hour",
+                                                "none"};
+
+            snprintf(why, sizeof(why), "partition_by changed from %s to %s",
+                     names[e->partition], names[l->partition]);
+        }
     }
     if (!why[0])
         return 0;
@@ -619,9 +647,15 @@ contract_canonical(const struct contract *c, struct sl_buf *out)
     sl_buf_adds(out, "], \"event_time\": ");
     sl_buf_add_json_str(out, c->columns[c->event_time].name,
                         strlen(c->columns[c->event_time].name));
-    sl_buf_addf(out, ", \"partition_by\": \"event_day\", \"unknown_fields\": \"%s\", "
-                     "\"columns\": [",
-                c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
+    /* Contracts that chose nothing else read as releases before wrote them. */
+    {
+        static const char *const names[] = {"auto", "day", "month", "year", "hour", "none"};
+
+        sl_buf_addf(out, ", \"partition_by\": \"%s\", \"unknown_fields\": \"%s\", "
+                         "\"columns\": [",
+                    c->partition_given ? names[c->partition] : "event_day",
+                    c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
+    }
     for (size_t i = 0; i < c->ncolumns; i++) {
         sl_type_name(c->columns[i].type, t, sizeof(t));
         sl_buf_addf(out, "%s{\"name\": ", i ? ", " : "");

@@ -3,7 +3,8 @@
  *
  * A source has one or more contract versions "MAJOR.MINOR".  A version lists
  * its columns (name, type, required or nullable), the dedup key (one or more
- * columns), the event-time column and the partitioning (by event day).
+ * columns), the event-time column and the partitioning (partition_by: auto,
+ * the default, or day, month, year, hour of the event time, or none).
  *
  * Compatibility, checked between consecutive versions of one major: the
  * later version keeps every column of the earlier one unchanged and may only
@@ -43,8 +44,21 @@ enum contract_unknown {
     CONTRACT_UNKNOWN_IGNORE, /* unknown fields are left out (still in raw) */
 };
 
+/* How a contract's curated table is partitioned, by its event time. */
+enum contract_partition {
+    CONTRACT_PART_AUTO,   /* absent: a new table's first run picks day, month
+                             or year by its rows per day; a table keeps its */
+    CONTRACT_PART_DAY,    /* "day", or "event_day" as releases before wrote */
+    CONTRACT_PART_MONTH,
+    CONTRACT_PART_YEAR,
+    CONTRACT_PART_HOUR,   /* a timestamp event time only */
+    CONTRACT_PART_NONE,   /* unpartitioned */
+};
+
 struct contract {
     const char *version;   /* canonical "MAJOR.MINOR" */
+    enum contract_partition partition;
+    bool partition_given;  /* partition_by was written (auto included) */
     int major, minor;
     size_t ncolumns;
     struct contract_column *columns;

@@ -59,22 +59,22 @@ layout_curated_prefix(const char *table)
 }
 
 char *
-layout_curated_data_key(const char *prefix, int32_t day, int64_t run_id, size_t n)
+layout_curated_data_key(const char *prefix, const char *dir, const char *part, int64_t run_id,
+                        size_t n)
 {
-    char date[16];
-
-    sl_format_date(day, date);
-    return sl_printf("%s/dt=%s/part-%06lld-%zu.parquet", prefix, date, (long long)run_id, n);
+    if (dir == NULL)
+        return sl_printf("%s/part-%06lld-%zu.parquet", prefix, (long long)run_id, n);
+    return sl_printf("%s/%s=%s/part-%06lld-%zu.parquet", prefix, dir, part, (long long)run_id,
+                     n);
 }
 
 char *
-layout_curated_deletes_key(const char *prefix, int32_t day, int64_t run_id)
+layout_curated_deletes_key(const char *prefix, const char *part, int64_t run_id)
 {
-    char date[16];
-
-    sl_format_date(day, date);
+    if (part == NULL || *part == '\0')
+        return sl_printf("%s/" DELETES "/delete-%06lld.parquet", prefix, (long long)run_id);
     return sl_printf("%s/" DELETES "/delete-%06lld-%s.parquet", prefix, (long long)run_id,
-                     date);
+                     part);
 }
 
 bool

@@ -10,6 +10,7 @@
  *       YYYY/MM/DD/HH/<object-id>.<format>[.gz]        layout_raw_key()
  *     curated/<table>/                                 layout_curated_prefix()
  *       dt=YYYY-MM-DD/part-<run>-<n>.parquet           layout_curated_data_key()
+ *         (month=YYYY-MM, year=YYYY, hour=YYYY-MM-DD-HH, or none)
  *       _deletes/delete-<run>-YYYY-MM-DD.parquet       layout_curated_deletes_key()
  *       metadata/...                                   Iceberg metadata (table/)
  *     quarantine/<source>/dt=YYYY-MM-DD/run-<run>.jsonl  layout_quarantine_key()
@@ -87,16 +88,19 @@ const char *layout_skip_raw_zone(const char *s);
 char *layout_curated_prefix(const char *table);
 /*
  * A data file's key under prefix (a table's, from layout_curated_prefix()):
- * file n of run run_id holding day (days since the epoch),
+ * file n of run run_id in the partition whose folder is dir=part (dir
+ * "dt", "month", "year", "hour"; NULL: an unpartitioned table, no folder),
  * "curated/orders/dt=2026-10-03/part-000042-0.parquet".
  */
-char *layout_curated_data_key(const char *prefix, int32_t day, int64_t run_id, size_t n);
+char *layout_curated_data_key(const char *prefix, const char *dir, const char *part,
+                              int64_t run_id, size_t n);
 /*
- * The deletion file of run run_id under prefix (a table's):
- * "curated/orders/_deletes/delete-000042-2026-10-03.parquet": one per day
- * (an Iceberg position delete file holds deletes of one partition).
+ * The deletion file of run run_id for partition part under prefix (a
+ * table's): "curated/orders/_deletes/delete-000042-2026-10-03.parquet",
+ * one per partition (an Iceberg position delete file holds deletes of
+ * one); "delete-000042.parquet" when part is NULL or "" (unpartitioned).
  */
-char *layout_curated_deletes_key(const char *prefix, int32_t day, int64_t run_id);
+char *layout_curated_deletes_key(const char *prefix, const char *part, int64_t run_id);
 /*
  * Whether key, found under a curated table's prefix, is one of the table's
  * files (a data or a deletion file) that the catalog must know.  Other

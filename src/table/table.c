@@ -1503,6 +1503,39 @@ out:
     return rc;
 }
 
+int
+table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                struct ival_transform *t, struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct meta m = {0};
+    char *prefix = table_prefix(ns, name);
+    int64_t spec_id = -1;
+    json_t *x, *fields = NULL;
+    size_t i;
+    int rc;
+
+    t->kind = IVAL_VOID;
+    t->param = 0;
+    sl_arena_init(&a, 0);
+    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
+    if (rc == 0)
+        rc = need_int(&m, m.root, "default-spec-id", &spec_id, d);
+    json_array_foreach(json_object_get(m.root, "partition-specs"), i, x)
+        if (json_integer_value(json_object_get(x, "spec-id")) == spec_id)
+            fields = json_object_get(x, "fields");
+    if (rc == 0 && json_array_size(fields) > 0) {
+        const char *tr = json_string_value(json_object_get(json_array_get(fields, 0),
+                                                           "transform"));
+
+        rc = ival_transform_parse(tr ? tr : "?", t, d);
+    }
+    free(prefix);
+    json_decref(m.root);
+    sl_arena_release(&a);
+    return rc;
+}
+
 /* ---- listing snapshots ---------------------------------------------------------------- */
 
 int

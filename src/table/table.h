@@ -178,6 +178,12 @@ int table_maintain(struct catalog *cat, struct store *s, const char *ns, const c
 int table_referenced(struct catalog_txn *txn, struct store *s, const char *ns,
                      const char *name, struct sl_strlist *keys, struct sl_diag *d);
 
+/* The transform of table ns.name's default partition spec (its one field;
+ * IVAL_VOID when unpartitioned); SL_ERR_NOTFOUND (no words) if the
+ * catalog has no such table. */
+int table_partition(struct catalog_txn *txn, struct store *s, const char *ns,
+                    const char *name, struct ival_transform *t, struct sl_diag *d);
+
 /* A snapshot, as table_snapshots() lists them. */
 struct table_snapshot {
     int64_t id;

@@ -744,3 +744,105 @@ ival_transform_applies(struct ival_transform t, struct sl_type src)
     }
     return false;
 }
+
+/* ---- partitions of curated tables ------------------------------------------------------ */
+
+int32_t
+ival_partition_of(struct ival_transform t, bool is_date, int64_t v)
+{
+    switch (t.kind) {
+    case IVAL_DAY:
+        return is_date ? (int32_t)v : ival_day_of_usec(v);
+    case IVAL_MONTH:
+        return is_date ? ival_month_of_days((int32_t)v) : ival_month_of_usec(v);
+    case IVAL_YEAR:
+        return is_date ? ival_year_of_days((int32_t)v) : ival_year_of_usec(v);
+    case IVAL_HOUR:
+        return is_date ? (int32_t)(v * 24) : ival_hour_of_usec(v);
+    default:
+        return 0;
+    }
+}
+
+void
+ival_partition_text(struct ival_transform t, int32_t value, char *out, size_t size)
+{
+    int64_t months = value, y;
+    char date[16];
+
+    switch (t.kind) {
+    case IVAL_DAY:
+        sl_format_date(value, date);
+        snprintf(out, size, "%s", date);
+        break;
+    case IVAL_MONTH:
+        y = months >= 0 ? months / 12 : -((-months + 11) / 12);
+        snprintf(out, size, "%04lld-%02lld", (long long)(1970 + y),
+                 (long long)(months - y * 12 + 1));
+        break;
+    case IVAL_YEAR:
+        snprintf(out, size, "%04d", 1970 + value);
+        break;
+    case IVAL_HOUR: {
+        int64_t h = value, day = h >= 0 ? h / 24 : -((-h + 23) / 24);
+
+        sl_format_date((int32_t)day, date);
+        snprintf(out, size, "%s-%02lld", date, (long long)(h - day * 24));
+        break;
+    }
+    default:
+        snprintf(out, size, "%s", "");
+    }
+}
+
+int
+ival_partition_parse(struct ival_transform t, const char *s, int32_t *value)
+{
+    size_t n = strlen(s);
+    int32_t days;
+    int y, m, h;
+    char tail;
+
+    switch (t.kind) {
+    case IVAL_DAY:
+        return n == 10 ? sl_parse_date(s, n, value) : SL_ERR_INPUT;
+    case IVAL_MONTH:
+        if (n != 7 || sscanf(s, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12)
+            return SL_ERR_INPUT;
+        *value = (y - 1970) * 12 + m - 1;
+        return 0;
+    case IVAL_YEAR:
+        if (n != 4 || sscanf(s, "%4d%c", &y, &tail) != 1)
+            return SL_ERR_INPUT;
+        *value = y - 1970;
+        return 0;
+    case IVAL_HOUR:
+        if (n != 13 || s[10] != '-' || sl_parse_date(s, 10, &days) < 0 ||
+            sscanf(s + 11, "%2d%c", &h, &tail) != 1 || h < 0 || h > 23)
+            return SL_ERR_INPUT;
+        *value = days * 24 + h;
+        return 0;
+    default:
+        if (n != 0)
+            return SL_ERR_INPUT;
+        *value = 0;
+        return 0;
+    }
+}
+
+const char *
+ival_partition_dir(struct ival_transform t)
+{
+    switch (t.kind) {
+    case IVAL_DAY:
+        return "dt";
+    case IVAL_MONTH:
+        return "month";
+    case IVAL_YEAR:
+        return "year";
+    case IVAL_HOUR:
+        return "hour";
+    default:
+        return NULL;
+    }
+}

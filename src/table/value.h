@@ -123,4 +123,18 @@ __int128 ival_truncate_decimal(__int128 unscaled, int32_t w);
 /* Cut s (UTF-8) to w code points: the byte length of the prefix. */
 size_t ival_truncate_string(const char *s, size_t n, int32_t w);
 
+/*
+ * Partitions of curated tables: the transform (IVAL_DAY, IVAL_MONTH,
+ * IVAL_YEAR, IVAL_HOUR of the event time, or IVAL_VOID for none) of an
+ * event time given as microseconds (timestamp) or days (date), and the
+ * partition's text - the catalog's and the folder's: "2026-10-03",
+ * "2026-10", "2026", "2026-10-03-14", "" - and back.
+ */
+int32_t ival_partition_of(struct ival_transform t, bool is_date, int64_t v);
+void ival_partition_text(struct ival_transform t, int32_t value, char *out, size_t size);
+/* SL_ERR_INPUT if s is not a partition text of t. */
+int ival_partition_parse(struct ival_transform t, const char *s, int32_t *value);
+/* The folder name's key: "dt", "month", "year", "hour"; NULL for none. */
+const char *ival_partition_dir(struct ival_transform t);
+
 #endif

@@ -111,6 +111,58 @@ add_delete(void *arg, const struct curated_delete *del)
     return c->rc;
 }
 
+/* The partitioning of the contract's choice. */
+static struct ival_transform
+contract_transform(enum contract_partition p)
+{
+    struct ival_transform t = {IVAL_VOID, 0};
+
+    t.kind = p == CONTRACT_PART_DAY     ? IVAL_DAY
+             : p == CONTRACT_PART_MONTH ? IVAL_MONTH
+             : p == CONTRACT_PART_YEAR  ? IVAL_YEAR
+             : p == CONTRACT_PART_HOUR  ? IVAL_HOUR
+                                        : IVAL_VOID;
+    return t;
+}
+
+/*
+ * The table's partitioning: what its Iceberg metadata says (day for a
+ * table of an older release), else the contract's choice; auto on a new
+ * table is left to its first batch (choose_partition()).  A contract that
+ * asks for another partitioning than an existing table has is refused.
+ */
+static int
+choose_known_partition(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
+                       struct sl_diag *d)
+{
+    enum contract_partition want = tt->latest->partition;
+    struct ival_transform have = {IVAL_DAY, 0};
+    int rc = 0;
+
+    if (!tt->exists) {
+        tt->part = contract_transform(want);
+        tt->part_known = want != CONTRACT_PART_AUTO;
+        return 0;
+    }
+    if (!tt->upgrade)
+        rc = table_partition(txn, t->store, "curated", tt->meta.name, &have, d);
+    if (rc < 0)
+        return rc;
+    tt->part = have;
+    tt->part_known = true;
+    if (want != CONTRACT_PART_AUTO && contract_transform(want).kind != have.kind) {
+        char a[24], b[24];
+
+        ival_transform_name(have, a, sizeof(a));
+        ival_transform_name(contract_transform(want), b, sizeof(b));
+        return sl_fail(d, SL_ERR_INCOMPATIBLE,
+                       "curated table '%s' is partitioned by %s (void: none); contract "
+                       "version %s of %s asks for %s",
+                       tt->meta.name, a, tt->latest->version, t->src->path, b);
+    }
+    return 0;
+}
+
 static int
 prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
@@ -211,7 +263,7 @@ prepare_in(struct catalog_txn *txn, struct trun *t, struct ttable *tt, struct sl
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return choose_known_partition(txn, t, tt, d);
 }
 
 int
@@ -813,21 +865,21 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
 /* ---- the plan -------------------------------------------------------------------------- */
 
 static struct tpart *
-part_for(struct ttable *tt, int32_t day)
+part_for(struct ttable *tt, int32_t value)
 {
     /* Runs touch few days; a linear search over them is enough, starting
      * from the last hit. */
-    if (tt->last_part < tt->nparts && tt->parts[tt->last_part].day == day)
+    if (tt->last_part < tt->nparts && tt->parts[tt->last_part].value == value)
         return &tt->parts[tt->last_part];
     for (size_t i = 0; i < tt->nparts; i++) {
-        if (tt->parts[i].day == day) {
+        if (tt->parts[i].value == value) {
             tt->last_part = i;
             return &tt->parts[i];
         }
     }
     SL_GROW(tt->parts, tt->partcap, tt->nparts + 1);
     memset(&tt->parts[tt->nparts], 0, sizeof(tt->parts[0]));
-    tt->parts[tt->nparts].day = day;
+    tt->parts[tt->nparts].value = value;
     tt->last_part = tt->nparts;
     return &tt->parts[tt->nparts++];
 }
@@ -844,7 +896,46 @@ cmp_part(const void *a, const void *b)
 {
     const struct tpart *x = a, *y = b;
 
-    return (x->day > y->day) - (x->day < y->day);
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * A new table's partitioning, when its contract leaves it to sluice
+ * (partition_by: auto): from its first batch, the finest of day, month and
+ * year whose partitions average at least AUTO_PART_ROWS rows, so that a
+ * slowly changing table spread over years does not become a file a day.
+ */
+#define AUTO_PART_ROWS 10000
+
+static void
+choose_partition(struct ttable *tt)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN, n = 0;
+    double days;
+
+    for (size_t p = 0; p < tt->npieces; p++) {
+        const struct piece *pc = tt->pieces[p];
+
+        for (size_t row = 0; row < pc->rows.n; row++) {
+            if (pc->state[row] == ROW_DUP)
+                continue;
+            n++;
+            lo = pc->rows.ev[row] < lo ? pc->rows.ev[row] : lo;
+            hi = pc->rows.ev[row] > hi ? pc->rows.ev[row] : hi;
+        }
+    }
+    days = n > 0 ? (double)(hi - lo) / 86400e6 + 1 : 1;
+    tt->part.param = 0;
+    if ((double)n / days >= AUTO_PART_ROWS)
+        tt->part.kind = IVAL_DAY;
+    else if ((double)n / (days / 30.4 > 1 ? days / 30.4 : 1) >= AUTO_PART_ROWS)
+        tt->part.kind = IVAL_MONTH;
+    else
+        tt->part.kind = IVAL_YEAR;
+    tt->part_known = true;
+    SL_DEBUG("transform", "curated.%s: %lld rows over %.0f days: partitioned by %s",
+             tt->meta.name, (long long)n, days,
+             tt->part.kind == IVAL_DAY ? "day" : tt->part.kind == IVAL_MONTH ? "month" : "year");
 }
 
 void
@@ -852,6 +943,9 @@ plan_outputs(struct trun *t, struct ttable *tt)
 {
     int64_t small = t->project->config.transform.max_file_rows / 4;
     int64_t pct = t->project->config.transform.compact_deleted_percent;
+
+    if (!tt->part_known)
+        choose_partition(tt);
 
     for (size_t p = 0; p < tt->npieces; p++) {
         struct piece *pc = tt->pieces[p];
@@ -870,7 +964,7 @@ plan_outputs(struct trun *t, struct ttable *tt)
                 tt->replaced++;
                 break;
             }
-            part = part_for(tt, sl_usec_to_day(pc->rows.ev[row]));
+            part = part_for(tt, ival_partition_of(tt->part, false, pc->rows.ev[row]));
             SL_GROW(part->refs, part->cap, part->n + 1);
             part->refs[part->n++] = (uint64_t)p << 32 | row;
         }
@@ -880,27 +974,28 @@ plan_outputs(struct trun *t, struct ttable *tt)
     for (size_t i = 0; i < tt->nfiles; i++) {
         struct tfile *f = &tt->files[i];
         int64_t gone = f->deleted + f->ngone;
-        int32_t day;
+        int32_t value;
 
         if (f->deleted == 0 && f->ngone == 0)
             continue;
         if (gone < f->rows && gone * 100 <= pct * f->rows)
             continue;
-        if (sl_parse_date(f->partition, strlen(f->partition), &day) < 0)
+        /* (a file of another partitioning cannot join a partition) */
+        if (ival_partition_parse(tt->part, f->partition, &value) < 0)
             continue;
         f->merge = true;
-        part_add_file(part_for(tt, day), i);
+        part_add_file(part_for(tt, value), i);
     }
     /* A day that gets a new file and already has many keeps its count down
      * by absorbing its small files. */
     for (size_t k = 0; k < tt->nparts; k++) {
         struct tpart *part = &tt->parts[k];
-        char day[16];
+        char day[32];
         size_t others = 0;
 
         if (part->n == 0)
             continue;
-        sl_format_date(part->day, day);
+        ival_partition_text(tt->part, part->value, day, sizeof(day));
         for (size_t i = 0; i < tt->nfiles; i++)
             others += !tt->files[i].merge && strcmp(tt->files[i].partition, day) == 0;
         if (others + 1 < COMPACT_FILES)

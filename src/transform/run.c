@@ -164,7 +164,8 @@ column_stats(const struct curated_column *col, const struct engine_file_stats *f
 
 /* The table as Iceberg sees it. */
 static void
-table_def_of(const struct curated_table *m, struct sl_arena *a, struct table_def *def)
+table_def_of(const struct curated_table *m, struct ival_transform part, struct sl_arena *a,
+             struct table_def *def)
 {
     struct table_column *cols = sl_arena_zalloc(a, (m->ncolumns + 1) * sizeof(*cols));
 
@@ -181,8 +182,8 @@ table_def_of(const struct curated_table *m, struct sl_arena *a, struct table_def
     def->ncolumns = m->ncolumns;
     def->columns = cols;
     def->last_column_id = m->next_field_id - 1;
-    def->partition_column = m->event_time;
-    def->transform.kind = IVAL_DAY;
+    def->partition_column = part.kind == IVAL_VOID ? NULL : m->event_time;
+    def->transform = part;
     def->key_columns = m->key_columns;
 }
 
@@ -199,7 +200,7 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
     int rc;
 
     sl_arena_init(&a, 0);
-    table_def_of(&tt->meta, &a, &def);
+    table_def_of(&tt->meta, tt->part, &a, &def);
     added = sl_arena_zalloc(&a, (tt->nparts + tt->ndelouts + tt->nfiles + 1) * sizeof(*added));
     /* The first snapshot of a table an older release wrote holds the files
      * it keeps too (without statistics), and retires nothing: nothing was
@@ -214,8 +215,8 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
             f = &added[n++];
             f->key = tf->key;
             f->content = MF_DATA;
-            f->partition.set = sl_parse_date(tf->partition, strlen(tf->partition),
-                                             &day) == 0;
+            f->partition.set = ival_partition_parse(tt->part, tf->partition, &day) == 0 &&
+                               tt->part.kind != IVAL_VOID;
             f->partition.i = day;
             f->records = tf->rows;
             f->bytes = tf->bytes;
@@ -231,8 +232,8 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
         f = &added[n++];
         f->key = p->final_key;
         f->content = MF_DATA;
-        f->partition.set = true;
-        f->partition.i = p->day;
+        f->partition.set = tt->part.kind != IVAL_VOID;
+        f->partition.i = p->value;
         f->records = p->out_rows;
         f->bytes = p->bytes;
         f->nstats = tt->meta.ncolumns;
@@ -247,8 +248,9 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
 
         f->key = o->key;
         f->content = MF_POSITION_DELETES;
-        f->partition.set = true;
-        f->partition.i = o->day;
+        f->partition.set = tt->part.kind != IVAL_VOID &&
+                           ival_partition_parse(tt->part, o->partition, &day) == 0;
+        f->partition.i = day;
         f->records = (int64_t)o->n;
         f->bytes = o->bytes;
         /* A deletion file of one data file says so. */
@@ -268,7 +270,8 @@ struct held_ctx {
     struct sl_arena a;
     struct table_file *added;
     const char **added_to;       /* the table of each added file */
-    size_t nadded, acap, tcap;
+    const char **added_part;     /* and its partition text */
+    size_t nadded, acap, tcap, pcap;
     struct sl_strlist removed;
     struct sl_strlist tables;
 };
@@ -278,7 +281,6 @@ held_file(void *arg, const struct run_file *f)
 {
     struct held_ctx *h = arg;
     struct table_file *x;
-    int32_t day = 0;
 
     if (!sl_strlist_has(&h->tables, f->table))
         sl_strlist_add(&h->tables, f->table);
@@ -288,14 +290,13 @@ held_file(void *arg, const struct run_file *f)
     }
     SL_GROW(h->added, h->acap, h->nadded + 1);
     SL_GROW(h->added_to, h->tcap, h->nadded + 1);
+    SL_GROW(h->added_part, h->pcap, h->nadded + 1);
     h->added_to[h->nadded] = sl_arena_strdup(&h->a, f->table);
+    h->added_part[h->nadded] = f->partition ? sl_arena_strdup(&h->a, f->partition) : "";
     x = &h->added[h->nadded++];
     memset(x, 0, sizeof(*x));
     x->key = sl_arena_strdup(&h->a, f->key);
     x->content = f->deletion ? MF_POSITION_DELETES : MF_DATA;
-    x->partition.set = f->partition != NULL &&
-                       sl_parse_date(f->partition, strlen(f->partition), &day) == 0;
-    x->partition.i = day;
     x->records = f->rows;
     x->bytes = f->bytes;
     x->referenced_key = f->only_target ? sl_arena_strdup(&h->a, f->only_target) : NULL;
@@ -320,24 +321,49 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
         const char **removed = sl_arena_zalloc(&h.a, (h.removed.n + 1) * sizeof(*removed));
         size_t na = 0, nr = 0;
 
+        struct ival_transform part = {IVAL_VOID, 0};
+        int32_t value;
+
         rc = catalog_table_get(txn, name, &h.a, &m, d);
+        if (rc == 0)
+            rc = table_partition(txn, s, "curated", name, &part, d);
+        if (rc == SL_ERR_NOTFOUND && d->code == 0) {
+            /* The run made the table: its files' partition texts say how
+             * it is partitioned (ival_partition_text()). */
+            for (size_t k = 0; k < h.nadded; k++)
+                if (strcmp(h.added_to[k], name) == 0) {
+                    size_t n = strlen(h.added_part[k]);
+
+                    part.kind = n == 10 ? IVAL_DAY : n == 7 ? IVAL_MONTH : n == 4 ? IVAL_YEAR
+                                : n == 13 ? IVAL_HOUR : IVAL_VOID;
+                    break;
+                }
+            rc = 0;
+        }
         if (rc < 0)
             break;
         for (size_t k = 0; k < h.nadded; k++)
-            if (strcmp(h.added_to[k], name) == 0)
-                added[na++] = h.added[k];
+            if (strcmp(h.added_to[k], name) == 0) {
+                struct table_file *x = &added[na++];
+
+                *x = h.added[k];
+                x->partition.set = part.kind != IVAL_VOID &&
+                                   ival_partition_parse(part, h.added_part[k], &value) == 0;
+                x->partition.i = x->partition.set ? value : 0;
+            }
         /* retired keys are under the table's prefix */
         for (size_t k = 0; k < h.removed.n; k++)
             if (strncmp(h.removed.v[k], m.prefix, strlen(m.prefix)) == 0 &&
                 h.removed.v[k][strlen(m.prefix)] == '/')
                 removed[nr++] = h.removed.v[k];
-        table_def_of(&m, &h.a, &def);
+        table_def_of(&m, part, &h.a, &def);
         struct table_change ch = {run_id, NULL, na, added, nr, removed};
 
         rc = table_commit(txn, s, &def, &ch, NULL, d);
     }
     free(h.added);
     free(h.added_to);
+    free(h.added_part);
     sl_strlist_release(&h.removed);
     sl_strlist_release(&h.tables);
     sl_arena_release(&h.a);
@@ -365,7 +391,7 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
                struct sl_diag *d)
 {
     struct sl_strlist retired = {0};
-    char day[16];
+    char part[32];
     int rc = 0;
 
     if (tt->changed)
@@ -375,8 +401,8 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
 
         if (p->staged_key == NULL)
             continue;
-        sl_format_date(p->day, day);
-        struct curated_file f = {p->final_key, tt->meta.name, day, p->out_rows, p->bytes,
+        ival_partition_text(tt->part, p->value, part, sizeof(part));
+        struct curated_file f = {p->final_key, tt->meta.name, part, p->out_rows, p->bytes,
                                  tt->meta.next_field_id - 1, t->run_id, 0};
 
         rc = catalog_file_add(txn, &f, d);

@@ -30,6 +30,7 @@
 #include "commit/commit.h"
 #include "core/buf.h"
 #include "engine/engine.h"
+#include "table/value.h"
 #include "project/project.h"
 #include "store/store.h"
 #include "transform/reader.h"
@@ -106,9 +107,9 @@ struct tdel {
     int64_t rows;
 };
 
-/* One output file: the new rows of a day plus what it absorbs. */
+/* One output file: the new rows of a partition plus what it absorbs. */
 struct tpart {
-    int32_t day;
+    int32_t value;              /* the partition value (ttable's part) */
     uint64_t *refs;             /* new rows: piece << 32 | row */
     size_t n, cap;
     size_t *files;              /* indexes into the table's files to merge */
@@ -120,10 +121,10 @@ struct tpart {
     struct engine_file_stats stats; /* of the written file */
 };
 
-/* One of the run's deletion files: the delrefs of one day's files (an
+/* One of the run's deletion files: the delrefs of one partition's files (an
  * Iceberg position delete file holds one partition's deletes). */
 struct tdelout {
-    int32_t day;
+    const char *partition;      /* its files' partition text */
     size_t first, n;            /* delrefs[first, first + n) */
     const char *staged_key;     /* the commit's */
     char *key;
@@ -149,6 +150,8 @@ struct ttable {
     bool exists;                /* already in the catalog */
     bool upgrade;               /* written by a release before Iceberg tables:
                                    this run makes its first snapshot */
+    struct ival_transform part; /* the partitioning of the event time */
+    bool part_known;            /* else a new table's first run picks it */
     bool changed;               /* columns or ids to record */
     const struct contract *latest;
     int major;

@@ -283,25 +283,25 @@ deletes_sql(struct trun *t, const char *scan, size_t which, const char *path)
     return sl_buf_detach(&b, NULL);
 }
 
-/* Cut the run's delrefs into one deletion file per day. */
+/* Cut the run's delrefs into one deletion file per partition (delrefs come
+ * by file key, and a partition's files share a folder). */
 static void
 group_deletes(struct ttable *tt)
 {
     size_t cap = 0;
 
     for (size_t i = 0; i < tt->ndelrefs; i++) {
-        int32_t day;
+        const char *part = tt->files[tt->delrefs[i].file].partition;
         struct tdelout *o;
 
-        sl_parse_date(tt->files[tt->delrefs[i].file].partition, 10, &day);
-        if (tt->ndelouts > 0 && tt->delouts[tt->ndelouts - 1].day == day) {
+        if (tt->ndelouts > 0 && strcmp(tt->delouts[tt->ndelouts - 1].partition, part) == 0) {
             tt->delouts[tt->ndelouts - 1].n++;
             continue;
         }
         SL_GROW(tt->delouts, cap, tt->ndelouts + 1);
         o = &tt->delouts[tt->ndelouts++];
         memset(o, 0, sizeof(*o));
-        o->day = day;
+        o->partition = part;
         o->first = i;
         o->n = 1;
     }
@@ -335,7 +335,7 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct
         if (rc < 0)
             return rc;
         paths[k] = sl_strdup(staged_path);
-        o->key = layout_curated_deletes_key(tt->meta.prefix, o->day, t->run_id);
+        o->key = layout_curated_deletes_key(tt->meta.prefix, o->partition, t->run_id);
         sql[k] = deletes_sql(t, scan, k, paths[k]);
     }
     return 0;
@@ -399,7 +399,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
         const char *staged_path;
-        char *name;
+        char *name, ptext[32];
 
         for (size_t i = 0; i < part->nfiles; i++) {
             const struct tfile *f = &tt->files[part->files[i]];
@@ -415,7 +415,9 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         if (rc < 0)
             break;
         paths[k] = sl_strdup(staged_path);
-        part->final_key = layout_curated_data_key(tt->meta.prefix, part->day, t->run_id, k);
+        ival_partition_text(tt->part, part->value, ptext, sizeof(ptext));
+        part->final_key = layout_curated_data_key(tt->meta.prefix, ival_partition_dir(tt->part),
+                                                  ptext, t->run_id, k);
         sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
     }
     stats = sl_calloc(nsql + 1, sizeof(*stats));

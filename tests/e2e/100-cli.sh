@@ -33,7 +33,8 @@ cd "$T/p"
 sluice ingest --source customers examples/customers.csv | grep -q "1 object landed"
 sluice transform --source customers | grep -q "balance      5 = 3 + 1 + 1  ok"
 expect_eq "rows" "$(q 'SELECT count(*) FROM curated.customers')" 3
-[ -d lake/curated/customers/dt=2026-10-03 ]
+# partition_by: auto - three customers, a year apart at most: one folder a year
+[ -d lake/curated/customers/year=2026 ]
 sluice verify | grep -q "^ok"
 
 say "a current folder that was removed: no project, not a hang"

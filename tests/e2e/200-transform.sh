@@ -9,6 +9,7 @@ contracts:
   - version: "1.0"
     key: [order_id]
     event_time: at
+    partition_by: day
     columns:
       - {name: order_id, type: string, required: true}
       - {name: status, type: string, required: true}

@@ -8,6 +8,7 @@ contracts:
   - version: "1.0"
     key: [id]
     event_time: at
+    partition_by: day
     columns:
       - {name: id, type: int64, required: true}
       - {name: at, type: timestamp, required: true}
@@ -28,6 +29,7 @@ cat >> sources/users.yaml <<'YAML'
   - version: "1.1"
     key: [id]
     event_time: at
+    partition_by: day
     columns:
       - {name: id, type: int64, required: true}
       - {name: at, type: timestamp, required: true}
@@ -57,6 +59,7 @@ cat >> sources/users.yaml <<'YAML'
   - version: "2.0"
     key: [id]
     event_time: at
+    partition_by: day
     columns:
       - {name: id, type: string, required: true}
       - {name: at, type: timestamp, required: true}

@@ -52,12 +52,18 @@ TEST(curated_keys)
 {
     CHECK_NAME(layout_curated_prefix("orders"), "curated/orders");
     CHECK_NAME(layout_curated_prefix("orders_v2"), "curated/orders_v2");
-    CHECK_NAME(layout_curated_data_key("curated/orders", DAY_2026_10_03, 4, 2),
+    CHECK_NAME(layout_curated_data_key("curated/orders", "dt", "2026-10-03", 4, 2),
                "curated/orders/dt=2026-10-03/part-000004-2.parquet");
-    CHECK_NAME(layout_curated_data_key("curated/t", DAY_2024_02_29, 1234567, 0),
+    CHECK_NAME(layout_curated_data_key("curated/t", "dt", "2024-02-29", 1234567, 0),
                "curated/t/dt=2024-02-29/part-1234567-0.parquet");
-    CHECK_NAME(layout_curated_deletes_key("curated/orders", DAY_2026_10_03, 42),
+    CHECK_NAME(layout_curated_deletes_key("curated/orders", "2026-10-03", 42),
                "curated/orders/_deletes/delete-000042-2026-10-03.parquet");
+    CHECK_NAME(layout_curated_data_key("curated/c", "month", "2026-10", 7, 0),
+               "curated/c/month=2026-10/part-000007-0.parquet");
+    CHECK_NAME(layout_curated_data_key("curated/c", NULL, "", 7, 1),
+               "curated/c/part-000007-1.parquet");
+    CHECK_NAME(layout_curated_deletes_key("curated/c", "", 7),
+               "curated/c/_deletes/delete-000007.parquet");
 }
 
 TEST(curated_table_files_are_told_apart)

@@ -623,3 +623,48 @@ TEST(bound_text_rejects)
     CHECK_INT(ival_bound_text(T_DATE, far, 4, out, sizeof(out)), 0);
     CHECK(out[0] == '-');
 }
+
+#define AT_2017_11_16_22_31_08 1510871468000000LL
+
+/* Partition values of curated tables, their texts and back, across 1970. */
+TEST(partition_texts)
+{
+    static const struct {
+        enum ival_transform_kind kind;
+        int64_t usec;
+        const char *text;
+    } cases[] = {
+        {IVAL_DAY, AT_2017_11_16_22_31_08, "2017-11-16"},
+        {IVAL_MONTH, AT_2017_11_16_22_31_08, "2017-11"},
+        {IVAL_YEAR, AT_2017_11_16_22_31_08, "2017"},
+        {IVAL_HOUR, AT_2017_11_16_22_31_08, "2017-11-16-22"},
+        {IVAL_VOID, AT_2017_11_16_22_31_08, ""},
+        {IVAL_DAY, -1, "1969-12-31"},
+        {IVAL_MONTH, -1, "1969-12"},
+        {IVAL_YEAR, -1, "1969"},
+        {IVAL_HOUR, -1, "1969-12-31-23"},
+        {IVAL_MONTH, 0, "1970-01"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ival_transform t = {cases[i].kind, 0};
+        int32_t v = ival_partition_of(t, false, cases[i].usec), back = -7;
+        char out[32];
+
+        ival_partition_text(t, v, out, sizeof(out));
+        CHECK_STR(out, cases[i].text);
+        CHECK_INT(ival_partition_parse(t, out, &back), 0);
+        CHECK_INT(back, v);
+    }
+    /* A date event time: days in, the same partitions. */
+    struct ival_transform month = {IVAL_MONTH, 0}, day = {IVAL_DAY, 0};
+    int32_t v;
+
+    CHECK_INT(ival_partition_of(month, true, 17486), ival_partition_of(month, false,
+                                                                       17486LL * 86400000000LL));
+    CHECK_INT(ival_partition_parse(month, "2017-13", &v), SL_ERR_INPUT);
+    CHECK_INT(ival_partition_parse(month, "2017-1", &v), SL_ERR_INPUT);
+    CHECK_INT(ival_partition_parse(day, "2017-11", &v), SL_ERR_INPUT);
+    CHECK_STR(ival_partition_dir(month), "month");
+    CHECK(ival_partition_dir((struct ival_transform){IVAL_VOID, 0}) == NULL);
+}
