@@ -138,6 +138,17 @@ sqlite_open(struct catalog *cat, const char *path, struct sl_diag *d)
                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
     sqlite3_busy_timeout(s->db, 30000);
     cat->session = 1;
+    /* Setting the journal mode can meet SQLITE_BUSY without the busy
+     * handler being asked (another process closing the last connection
+     * checkpoints and truncates the WAL under an exclusive lock), so it
+     * waits here, as long as the busy timeout would. */
+    for (int waited_ms = 0; waited_ms < 30000; waited_ms += 5) {
+        int e = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+
+        if (e != SQLITE_BUSY && e != SQLITE_LOCKED)
+            break;
+        usleep(5000);
+    }
     return script(cat,
                   "PRAGMA journal_mode = WAL;"
                   "PRAGMA synchronous = FULL;"
