@@ -166,6 +166,23 @@ sl_write_file_atomic(const char *path, const void *data, size_t len, struct sl_d
 }
 
 int
+sl_write_file(const char *path, const void *data, size_t len, struct sl_diag *d)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc;
+
+    if (fd < 0)
+        return sl_fail(d, -errno, "cannot create '%s': %s", path, strerror(errno));
+    rc = sl_fault("fs.write");
+    if (rc == 0)
+        rc = sl_write_all(fd, data, len);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0)
+        sl_fail(d, rc, "cannot write '%s': %s", path, sl_strerror(rc));
+    return rc;
+}
+
+int
 sl_write_file_atomic_mode(const char *path, const void *data, size_t len, int mode,
                           struct sl_diag *d)
 {

@@ -32,6 +32,9 @@ int sl_write_file_atomic(const char *path, const void *data, size_t len,
  * others, as 0600) is set exactly, whatever the umask. */
 int sl_write_file_atomic_mode(const char *path, const void *data, size_t len, int mode,
                               struct sl_diag *d);
+/* Write data to path (created or truncated), not durably: for a staged
+ * file the store seals (store_seal() fsyncs it). */
+int sl_write_file(const char *path, const void *data, size_t len, struct sl_diag *d);
 /* Write all of p to fd, retrying short writes. */
 int sl_write_all(int fd, const void *p, size_t n);
 /* Remove a file or a directory tree; a missing path is fine. */

@@ -895,7 +895,7 @@ mf_write_manifest(const char *path, const struct mf_writer_opts *opts,
     rc = ocf_flush(&f, d);
     if (rc < 0)
         goto out_file;
-    rc = sl_write_file_atomic(path, f.out.data, f.out.len, d);
+    rc = sl_write_file(path, f.out.data, f.out.len, d);
     if (rc < 0)
         goto out_file;
     m.length = (int64_t)f.out.len;
@@ -1055,7 +1055,7 @@ mf_write_list(const char *path, int64_t snapshot_id, int64_t parent_id, int64_t 
     rc = ocf_flush(&f, d);
     if (rc < 0)
         goto out_file;
-    rc = sl_write_file_atomic(path, f.out.data, f.out.len, d);
+    rc = sl_write_file(path, f.out.data, f.out.len, d);
 
 out_file:
     ocf_release(&f);

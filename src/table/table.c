@@ -823,7 +823,7 @@ write_metadata(struct commit_ctx *c, long v, char **uri, struct sl_diag *d)
 
     text = json_dumps(c->m.root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (rc == 0)
-        rc = sl_write_file_atomic(path, text, strlen(text), d);
+        rc = sl_write_file(path, text, strlen(text), d);
     if (rc == 0)
         rc = publish_new(c->s, staged, key, d);
     else if (staged)
