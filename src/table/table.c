@@ -862,7 +862,8 @@ create_table(struct catalog_txn *txn, struct commit_ctx *c, const char **locatio
 
 int
 table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *def,
-             const struct table_change *change, int64_t *snapshot_id, struct sl_diag *d)
+             const struct table_change *change, struct table_committed *out,
+             struct sl_diag *d)
 {
     struct commit_ctx c = {.s = s, .def = def, .ch = change};
     const char *base = NULL;
@@ -1029,8 +1030,10 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     }
     if (rc == 0)
         rc = catalog_iceberg_swap(txn, def->ns, def->name, base, next, d);
-    if (rc == 0 && snapshot_id != NULL)
-        *snapshot_id = c.snapshot_id;
+    if (rc == 0 && out != NULL) {
+        out->snapshot_id = c.snapshot_id;
+        out->sequence_number = c.seq;
+    }
     if (rc == 0)
         SL_DEBUG("table", "%s.%s: snapshot %" PRId64 " (%s, sequence %" PRId64 ") at %s",
                  def->ns, def->name, c.snapshot_id, operation, c.seq, next);

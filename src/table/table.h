@@ -94,11 +94,16 @@ struct table_change {
 /*
  * Commit change as the table's next snapshot, in txn (see above).  A table
  * the catalog does not know yet is created (metadata version 0, no
- * snapshot) first.  On success *snapshot_id (may be NULL) is the new
- * snapshot's id.
+ * snapshot) first.  On success *out (may be NULL) says which snapshot
+ * and sequence number the commit made.
  */
+struct table_committed {
+    int64_t snapshot_id;
+    int64_t sequence_number;
+};
 int table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *def,
-                 const struct table_change *change, int64_t *snapshot_id, struct sl_diag *d);
+                 const struct table_change *change, struct table_committed *out,
+                 struct sl_diag *d);
 
 /* The URI of a store key, as Iceberg metadata names files
  * ("file:///lake/curated/orders/dt=.../part-1-0.parquet"); caller frees. */

@@ -259,7 +259,10 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
     }
     struct table_change ch = {t->run_id, NULL, n, added, nretired, retired};
 
-    rc = table_commit(txn, t->store, &def, &ch, NULL, d);
+    struct table_committed done = {0, 0};
+
+    rc = table_commit(txn, t->store, &def, &ch, &done, d);
+    tt->sequence = done.sequence_number;
     sl_arena_release(&a);
     return rc;
 }
@@ -649,6 +652,14 @@ read_start(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     return rc;
 }
 
+static int64_t
+expiry_batch(const struct project *p)
+{
+    int64_t n = p->config.transform.keep_snapshots / 10;
+
+    return n > 0 ? n : 1;
+}
+
 /*
  * After the runs: the tables they committed to expire the snapshots past
  * transform.keep_snapshots (and older than keep_snapshots_for), in batches
@@ -665,7 +676,7 @@ expire_snapshots(struct project *p, struct store *s, struct catalog *cat,
         .snapshot_id = -1,
         .older_than_ms = sl_now_ms() - ts->keep_snapshots_for * 1000,
         .keep_last = ts->keep_snapshots,
-        .min_batch = ts->keep_snapshots / 10 > 0 ? ts->keep_snapshots / 10 : 1,
+        .min_batch = expiry_batch(p),
     };
 
     for (size_t i = 0; i < tables->n; i++) {
@@ -746,14 +757,14 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
             (*nruns)++;
             if (report != NULL)
                 report(arg, &acct);
-            for (const char *n = acct.tables; *n;) {
-                size_t len = strcspn(n, ",");
-                char *name = sl_strndup(n, len);
+            /* Tables whose snapshots may be due to expire: a tenth of
+             * keep_snapshots at a time, so every so many commits. */
+            for (size_t k = 0; !o->hold && k < t.ntables; k++) {
+                const struct ttable *tt = &t.tables[k];
 
-                if (!o->hold && len > 0 && !sl_strlist_has(&touched, name))
-                    sl_strlist_add(&touched, name);
-                free(name);
-                n += len + (n[len] == ',');
+                if (tt->sequence > 0 && tt->sequence % expiry_batch(p) == 0 &&
+                    !sl_strlist_has(&touched, tt->meta.name))
+                    sl_strlist_add(&touched, tt->meta.name);
             }
         }
         trun_reset(&t);

@@ -150,6 +150,7 @@ struct ttable {
     bool exists;                /* already in the catalog */
     bool upgrade;               /* written by a release before Iceberg tables:
                                    this run makes its first snapshot */
+    int64_t sequence;           /* of the snapshot the run committed, or 0 */
     struct ival_transform part; /* the partitioning of the event time */
     bool part_known;            /* else a new table's first run picks it */
     bool changed;               /* columns or ids to record */

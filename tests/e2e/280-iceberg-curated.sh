@@ -143,3 +143,21 @@ sluice orphans curated.orders --delete >/dev/null
 [ ! -e lake/curated/orders/metadata/stray.avro ] || fail "--delete left the orphan"
 [ -e lake/curated/orders/metadata/young.avro ] || fail "--delete removed a young file"
 conform orders
+
+say "transforms expire snapshots past transform.keep_snapshots by themselves"
+sluice init "$T/keep" >/dev/null
+cd "$T/keep"
+printf 'transform:\n  keep_snapshots: 5\n' >> sluice.yaml
+cp "$SLUICE_SRC/tests/lib/orders.yaml" sources/orders.yaml
+n=0
+while [ $n -lt 12 ]; do
+    $PY "$SLUICE_SRC/bench/gen_orders.py" delta 50 $((1000 + n * 100)) "$T/k$n.jsonl"
+    sluice ingest --source orders "$T/k$n.jsonl" >/dev/null
+    sluice transform --source orders >/dev/null
+    n=$((n + 1))
+done
+expect_eq "snapshots kept" "$(snapshots orders)" 5
+conform orders
+sluice verify >/dev/null || fail "verify after automatic expiry"
+expect_eq "orphans after automatic expiry" \
+    "$(sluice orphans curated.orders --older-than 0s | tail -n 1)" "curated.orders: 0 orphan file(s)"
