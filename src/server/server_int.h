@@ -17,12 +17,14 @@
 
 struct delivery;
 struct guard;
+struct maintainer;
 
 struct server {
     struct project *project;
     struct streams *streams;
     struct http_server *http;
     struct delivery *delivery;
+    struct maintainer *maintainer;   /* the tables' maintenance schedule, or NULL */
     struct guard *guard;             /* signatures, policies, audit */
     char address[128];
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */

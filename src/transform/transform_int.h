@@ -16,6 +16,7 @@
  *   write.c    the plan -> staged Parquet files through the engine
  *   quarantine.c  bad records -> one staged JSON-lines file
  *   run.c      batches, locking, the catalog transaction, publication
+ *   compact.c  a table's small files and deletes rewritten (sluice compact)
  */
 #ifndef SL_TRANSFORM_INT_H
 #define SL_TRANSFORM_INT_H
@@ -151,6 +152,7 @@ struct ttable {
     bool upgrade;               /* written by a release before Iceberg tables:
                                    this run makes its first snapshot */
     int64_t sequence;           /* of the snapshot the run committed, or 0 */
+    int64_t snapshot_id;        /* and its id */
     struct ival_transform part; /* the partitioning of the event time */
     bool part_known;            /* else a new table's first run picks it */
     bool changed;               /* columns or ids to record */
@@ -191,6 +193,7 @@ struct trun {
     struct engine *engine;      /* opened on first need */
     struct commit *commit;      /* the batch's run */
     int64_t run_id;
+    const char *operation;      /* of its snapshots; NULL: from the change */
     int threads;
 
     struct tobj *objs;
@@ -243,5 +246,16 @@ void select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max
 
 /* quarantine.c */
 int write_quarantine(struct trun *t, struct sl_diag *d);
+
+/* run.c */
+/* The run's table of contract major major (made on first use; *cap is the
+ * capacity of t->tables). */
+struct ttable *table_for(struct trun *t, size_t *cap, int major);
+/* One table's outputs in the run's commit transaction (files, deletion
+ * files, retirements), and its snapshot too when snapshot is set. */
+int record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool snapshot,
+                   struct sl_diag *d);
+/* Forget the batch: objects, tables, the commit. */
+void trun_reset(struct trun *t);
 
 #endif
