@@ -82,7 +82,7 @@ expire(struct cli *cl, int argc, char **argv)
     rc = cli_open(cl);
     if (rc == 0)
         rc = table_maintain(cl->catalog, cl->store, ns, name, &x,
-                            strcmp(ns, "curated") == 0 ? catalog_file_forget : NULL, &expired,
+                            strcmp(ns, "curated") == 0 ? transform_forget : NULL, &expired,
                             &removed, &cl->diag);
     if (rc < 0)
         return cli_report(cl, rc);
@@ -164,6 +164,17 @@ check_file(void *arg, const char *key, int64_t size)
     (void)size;
     if (sl_strlist_has(&a->known, key))
         return 0;
+    /* A key file goes with its data file. */
+    if (strcmp(a->ns, "curated") == 0) {
+        char *prefix = layout_curated_prefix(a->name);
+        char *data = layout_curated_keys_data(prefix, key);
+        bool known = data != NULL && sl_strlist_has(&a->known, data);
+
+        free(data);
+        free(prefix);
+        if (known)
+            return 0;
+    }
     /* Young files may belong to a commit in flight. */
     if (store_local_path(a->cl->store, key, &path, NULL) == 0 && stat(path, &st) == 0 &&
         (int64_t)st.st_mtime * 1000 < a->before_ms)
@@ -427,7 +438,7 @@ maintain_one(struct cli *cl, const char *name)
         failed++;
     }
     sl_diag_init(&cl->diag);
-    if (table_maintain(cl->catalog, cl->store, "curated", name, &x, catalog_file_forget,
+    if (table_maintain(cl->catalog, cl->store, "curated", name, &x, transform_forget,
                        &expired, &removed, &cl->diag) < 0) {
         cli_report(cl, -1);
         failed++;

@@ -411,6 +411,8 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
 
         rc = catalog_file_add(txn, &f, d);
         commit_publish_as(t->commit, p->staged_key, p->final_key);
+        if (p->keys_staged != NULL)
+            commit_publish_as(t->commit, p->keys_staged, p->keys_key);
     }
     for (size_t k = 0; rc == 0 && k < tt->ndelouts; k++) {
         const struct tdelout *o = &tt->delouts[k];
@@ -686,7 +688,7 @@ expire_snapshots(struct project *p, struct store *s, struct catalog *cat,
         size_t removed = 0;
 
         sl_diag_init(&d);
-        if (table_maintain(cat, s, "curated", tables->v[i], &x, catalog_file_forget, &expired,
+        if (table_maintain(cat, s, "curated", tables->v[i], &x, transform_forget, &expired,
                            &removed, &d) < 0) {
             char msg[600];
 

@@ -95,11 +95,30 @@ int transform_compact(struct project *p, struct store *s, struct catalog *cat,
  * column statistics this way (readers do not prune them).
  */
 struct catalog_txn;
+struct sl_strlist;
 int transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
                            struct sl_diag *d);
 
+/*
+ * An expiry's forget (table/table.h, table_forget_fn) for curated tables:
+ * the catalog forgets retired file key, and its key file goes with it.
+ */
+int transform_forget(struct catalog_txn *txn, const char *key, struct sl_strlist *also,
+                     struct sl_diag *d);
+
 struct engine;
 struct table_at;
+struct contract;
+struct curated_table;
+struct curated_file;
+/*
+ * Whether data file f of curated table t (of contract c) agrees with its
+ * key file row by row (the key files the probe trusts; sluice verify).  0:
+ * it does, or it has none; 1: it does not, and why (whylen bytes) says how.
+ */
+int transform_check_keys(struct engine *e, struct store *s, const struct contract *c,
+                         const struct curated_table *t, const struct curated_file *f,
+                         char *why, size_t whylen);
 int transform_views(struct engine *e, struct catalog *cat, struct store *s,
                     const struct table_at *at, struct sl_diag *d);
 /* How many rows of curated.<table> share a key with another (0 when the
