@@ -583,6 +583,24 @@ set_opaque(struct ctx *c, const char *what, const char *name)
     c->opaque = c->opaque_buf;
 }
 
+/* A table of DuckDB's own catalog (information_schema.columns,
+ * duckdb_views, pg_tables ...): it describes the views, which pruning
+ * changes (a table not read gets a view of no file). */
+static bool
+system_table(const json_t *ref)
+{
+    static const char *const schemas[] = {"information_schema", "pg_catalog"};
+    static const char *const prefixes[] = {"duckdb_", "pg_", "sqlite_", "pragma_"};
+    const char *schema = str_of(ref, "schema_name"), *name = str_of(ref, "table_name");
+
+    if (AMONG(schema, schemas))
+        return true;
+    for (size_t i = 0; name != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncasecmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 /* Every node of the tree: count target references, note what makes the
  * query opaque, and read each SELECT's WHERE. */
 static void
@@ -607,6 +625,8 @@ walk(struct ctx *c, const json_t *x)
 
             if (t >= 0 && c->valuing)
                 c->tt[t].refs++;
+            else if (t < 0 && system_table(x))
+                set_opaque(c, "system table", str_of(x, "table_name"));
         } else if (strcmp(type, "TABLE_FUNCTION") == 0) {
             const json_t *f = json_object_get(x, "function");
             const char *name = str_of(f, "function_name");

@@ -1191,16 +1191,17 @@ partition_range(struct ival_transform t, bool is_date, int64_t v, int64_t *lo, i
     const int64_t hour = 3600 * SL_USEC_PER_SEC;
     int64_t next;
 
-    /* A sane calendar value; anything else is another writer's oddity. */
-    if (v < -100000000 || v > 100000000)
-        return false;
-    switch (t.kind) {
-    case IVAL_IDENTITY:
+    if (t.kind == IVAL_IDENTITY) {
         if (!is_date) {
             *lo = *hi = v;
             return true;
         }
         return day_usec(v, lo) && day_usec(v, hi);
+    }
+    /* A sane calendar value; anything else is another writer's oddity. */
+    if (v < -100000000 || v > 100000000)
+        return false;
+    switch (t.kind) {
     case IVAL_HOUR:
         *lo = v * hour;
         *hi = (v + 1) * hour - 1;
@@ -1221,7 +1222,8 @@ partition_range(struct ival_transform t, bool is_date, int64_t v, int64_t *lo, i
     default:
         return false;
     }
-    *hi = next - 1;
+    /* A date column holds midnights only: the last one in range. */
+    *hi = is_date ? next - SL_USEC_PER_DAY : next - 1;
     return true;
 }
 
