@@ -68,6 +68,11 @@ check() {
 }
 
 $PY "$SLUICE_SRC/bench/gen_orders.py" base 6000 "$T/base.jsonl"
+# Orders exactly at a midnight and at a day's last microsecond.
+cat >> "$T/base.jsonl" <<'EOF'
+{"order_id":"O900000000","customer_id":"C0000001","status":"new","amount":1.00,"qty":1,"ordered_at":"2026-10-03T00:00:00Z"}
+{"order_id":"O900000001","customer_id":"C0000001","status":"new","amount":2.00,"qty":1,"ordered_at":"2026-10-29T23:59:59.999999Z"}
+EOF
 $PY "$SLUICE_SRC/bench/gen_orders.py" delta 3000 6000 "$T/d1.jsonl"
 $PY "$SLUICE_SRC/bench/gen_orders.py" delta 2500 6000 "$T/d2.jsonl"
 
@@ -111,6 +116,12 @@ check "SELECT * FROM curated.orders WHERE ordered_at <= '2026-10-03'" \
 check "SELECT * FROM curated.orders WHERE ordered_at >= '2026-10-29' AND ordered_at < '2026-10-30'" \
       "SELECT * FROM curated.orders WHERE CAST(ordered_at AS DATE) = DATE '2026-10-29'" \
       2026-10-29T00:00:00Z..2026-10-29T23:59:59.999999Z
+expect_eq "the last microsecond" \
+    "$(q "SELECT order_id FROM curated.orders WHERE ordered_at > '2026-10-29 23:59:59.999998' AND ordered_at < '2026-10-30'")" \
+    O900000001
+expect_eq "midnight" "$(q "SELECT order_id FROM curated.orders WHERE ordered_at = '2026-10-03'")" O900000000
+expect_eq "before midnight" \
+    "$(q "SELECT count(*) FROM curated.orders WHERE ordered_at = '2026-10-03' AND ordered_at < '2026-10-03'")" 0
 
 say "= and IN on event times that exist, the operands reversed, a zone"
 t1=$(q "SELECT strftime(min(ordered_at), '%Y-%m-%dT%H:%M:%SZ') FROM curated.orders WHERE ordered_at >= '2026-10-12'")
