@@ -7,6 +7,7 @@
  * instead of running the query.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,11 @@ bound_text(bool is_date, int64_t usec, char *out, size_t size)
 {
     char t[40];
 
+    /* Outside years 1-9999 (DuckDB's infinities among them): the number. */
+    if (usec < -62135596800LL * SL_USEC_PER_SEC || usec >= 253402300800LL * SL_USEC_PER_SEC) {
+        snprintf(out, size, "%" PRId64 " microseconds from the epoch", usec);
+        return;
+    }
     if (is_date) {
         sl_format_date(sl_usec_to_day(usec), t);
         snprintf(out, size, "%s", t);
@@ -45,7 +51,7 @@ bound_text(bool is_date, int64_t usec, char *out, size_t size)
 static void
 print_span(const char *col, bool is_date, struct sl_span sp)
 {
-    char lo[48], hi[48];
+    char lo[80], hi[80];
     const char *lo_op = ">=", *hi_op = "<=";
     bool has_lo = sp.lo != INT64_MIN, has_hi = sp.hi != INT64_MAX;
 
@@ -68,8 +74,11 @@ print_span(const char *col, bool is_date, struct sl_span sp)
             hi_op = "<";
         }
     }
-    bound_text(is_date, sp.lo, lo, sizeof(lo));
-    bound_text(is_date, sp.hi, hi, sizeof(hi));
+    lo[0] = hi[0] = '\0';
+    if (has_lo)
+        bound_text(is_date, sp.lo, lo, sizeof(lo));
+    if (has_hi)
+        bound_text(is_date, sp.hi, hi, sizeof(hi));
     if (has_lo && has_hi && sp.lo == sp.hi && lo_op[1] == '=' && hi_op[1] == '=')
         printf("%s = %s", col, lo);
     else if (has_lo && has_hi)

@@ -341,7 +341,8 @@ plan_reads(struct engine *e, const struct transform_view_opts *o, struct view_pl
     for (size_t i = 0; rc == 0 && i < plan->n; i++) {
         const struct curated_column *ev = event_column(&plan->t[i]);
 
-        if (ev == NULL || (ev->type.id != SL_TYPE_DATE && ev->type.id != SL_TYPE_TIMESTAMP)) {
+        if (plan->b[i].read && (ev == NULL || (ev->type.id != SL_TYPE_DATE &&
+                                               ev->type.id != SL_TYPE_TIMESTAMP))) {
             plan->b[i].bounded = false;
             snprintf(plan->b[i].why, sizeof(plan->b[i].why),
                      "curated.%s has no timestamp or date event time", plan->t[i].name);
