@@ -201,30 +201,15 @@ expect_eq "as of the first snapshot, by a function" "$n" \
     "$(sluice query --as-of "$first" --format csv "SELECT count(*) FROM curated.orders WHERE day(ordered_at) IN (10, 11)" | tail -n 1)"
 
 say "a date event time partitioned by month; an unpartitioned table"
-write_source dated <<'YAML'
-system: crm
-contracts:
-  - version: "1.0"
-    key: [id]
-    event_time: d
-    partition_by: month
-    columns:
-      - {name: id, type: int64, required: true}
-      - {name: v, type: string}
-      - {name: d, type: date, required: true}
-YAML
-write_source flat <<'YAML'
-system: crm
-contracts:
-  - version: "1.0"
-    key: [id]
-    event_time: at
-    partition_by: none
-    columns:
-      - {name: id, type: int64, required: true}
-      - {name: v, type: string}
-      - {name: at, type: timestamp, required: true}
-YAML
+# contract COLUMN TYPE PARTITION: a contract keyed by id, event time COLUMN.
+contract() {
+    printf 'system: crm\ncontracts:\n  - version: "1.0"\n    key: [id]\n'
+    printf '    event_time: %s\n    partition_by: %s\n    columns:\n' "$1" "$3"
+    printf '      - {name: id, type: int64, required: true}\n      - {name: v, type: string}\n'
+    printf '      - {name: %s, type: %s, required: true}\n' "$1" "$2"
+}
+contract d date month | write_source dated
+contract at timestamp none | write_source flat
 # Three loads of 200 days each, a third of them updating earlier rows.
 for k in 0 1 2; do
     for s in dated flat; do

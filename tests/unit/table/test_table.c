@@ -1,5 +1,5 @@
 /*
- * test_prune.c - which files a filter on the event time keeps: sets of
+ * test_table.c - which files a filter on the event time keeps: sets of
  * intervals (core/span.h), and table_filter_meets() on partition values of
  * each calendar transform and on column bounds, at the edges (midnight,
  * the last microsecond of a day, month or year, exclusive and inclusive
@@ -17,25 +17,22 @@
 
 #define FIELD 6
 
+/* A time "2026-10-05T10:00:00Z" in microseconds, or a date "2026-10-05"
+ * in days. */
 static int64_t
-ts(const char *s)
+when(const char *s, bool is_date)
 {
     int64_t us = 0;
+    int32_t days = 0;
+    int rc = is_date ? sl_parse_date(s, strlen(s), &days) : sl_parse_timestamp(s, strlen(s), &us);
 
-    if (sl_parse_timestamp(s, strlen(s), &us) != 0)
+    if (rc != 0)
         abort();
-    return us;
+    return is_date ? days : us;
 }
 
-static int32_t
-day(const char *s)
-{
-    int32_t d = 0;
-
-    if (sl_parse_date(s, strlen(s), &d) != 0)
-        abort();
-    return d;
-}
+#define ts(s) when((s), false)
+#define day(s) ((int32_t)when((s), true))
 
 /* ---- sets of intervals ---------------------------------------------------------------- */
 
