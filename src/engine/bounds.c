@@ -44,6 +44,7 @@
  * nanosecond timestamp, a cast that fails) says nothing.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
