@@ -200,6 +200,12 @@ n=$(same "SELECT * FROM curated.orders WHERE ordered_at >= '2026-10-10' AND orde
 expect_eq "as of the first snapshot, by a function" "$n" \
     "$(sluice query --as-of "$first" --format csv "SELECT count(*) FROM curated.orders WHERE day(ordered_at) IN (10, 11)" | tail -n 1)"
 
+say "after compaction (a replace snapshot of rewritten files)"
+sluice compact curated.orders >/dev/null
+check "SELECT * FROM curated.orders WHERE ordered_at >= '2026-10-05 06:00' AND ordered_at < '2026-10-07'" \
+      "SELECT * FROM curated.orders WHERE ordered_at + INTERVAL 0 SECOND >= '2026-10-05 06:00' AND ordered_at + INTERVAL 0 SECOND < '2026-10-07'" \
+      2026-10-05T06:00:00Z..2026-10-06T23:59:59.999999Z
+
 say "a date event time partitioned by month; an unpartitioned table"
 # contract COLUMN TYPE PARTITION: a contract keyed by id, event time COLUMN.
 contract() {
