@@ -1382,8 +1382,12 @@ prune_files(struct live_ctx *c, const struct meta *m, const struct table_filter 
         if (lf->e->content != MF_DATA)
             continue;
         lf->pruned = !table_filter_meets(f, t, spec_ok ? part : -1, lf->e);
+        /* By key: a lake that moved names files by URIs of both places. */
         if (!lf->pruned)
-            kept[nkept++] = lf->e->file_path;
+            kept[nkept++] = table_key_of(c->prefix, lf->e->file_path,
+                                         strlen(lf->e->file_path));
+        if (!lf->pruned && kept[nkept - 1] == NULL)
+            nkept--;
     }
     qsort(kept, nkept, sizeof(*kept), cmp_str);
     for (size_t i = 0; i < c->n; i++) {
@@ -1393,7 +1397,11 @@ prune_files(struct live_ctx *c, const struct meta *m, const struct table_filter 
         if (lf->e->content != MF_POSITION_DELETES)
             continue;
         if (ref != NULL) {
-            lf->pruned = bsearch(&ref, kept, nkept, sizeof(*kept), cmp_str) == NULL;
+            const char *key = table_key_of(c->prefix, ref, strlen(ref));
+
+            /* A reference that is no file of the table proves nothing. */
+            lf->pruned = key != NULL &&
+                         bsearch(&key, kept, nkept, sizeof(*kept), cmp_str) == NULL;
             continue;
         }
         lf->pruned = true;

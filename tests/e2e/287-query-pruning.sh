@@ -79,6 +79,13 @@ $PY "$SLUICE_SRC/bench/gen_orders.py" delta 2500 6000 "$T/d2.jsonl"
 new_project
 cp "$SLUICE_SRC/tests/lib/orders.yaml" sources/orders.yaml
 for f in base d1 d2; do
+    # The lake moves before the last run: its deletes name files written
+    # before by URIs of the new place, the manifests by those of the old.
+    if [ $f = d2 ]; then
+        copy_project "$T/p" "$T/moved"
+        remove_project "$T/p"
+        cd "$T/moved"
+    fi
     sluice ingest --source orders "$T/$f.jsonl" >/dev/null
     sluice transform --source orders >/dev/null
 done

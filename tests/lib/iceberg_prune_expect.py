@@ -82,18 +82,29 @@ def plain(v):
     return v
 
 
+def key(uri):
+    """A file's key in the lake: a lake that moved names one file by URIs
+    of both places, which agree from the table's folder on."""
+    return uri[uri.index("/curated/"):]
+
+
 def records(path):
     with open(path, "rb") as f:
         with avro.datafile.DataFileReader(f, avro.io.DatumReader()) as r:
             return list(r)
 
 
+LAKE = None  # the lake folder, where the metadata file is now
+
+
 def local(uri):
-    return urllib.parse.unquote(urllib.parse.urlparse(uri).path)
+    return LAKE + key(urllib.parse.unquote(urllib.parse.urlparse(uri).path))
 
 
 def main():
+    global LAKE
     meta_path, _, snap_id = sys.argv[1].partition("@")
+    LAKE = meta_path[:meta_path.index("/curated/")]
     column = sys.argv[2]
     meta = json.load(open(meta_path))
     schema = [s for s in meta["schemas"] if s["schema-id"] == meta["current-schema-id"]][0]
@@ -116,8 +127,8 @@ def main():
                 continue
             f = e["data_file"]
             f["partition"] = {k: plain(v) for k, v in (f["partition"] or {}).items()}
-            key = (m["partition_spec_id"], json.dumps(f["partition"], sort_keys=True))
-            (data if f["content"] == 0 else deletes).append((f, key, m["partition_spec_id"]))
+            pkey = (m["partition_spec_id"], json.dumps(f["partition"], sort_keys=True))
+            (data if f["content"] == 0 else deletes).append((f, pkey, m["partition_spec_id"]))
 
     def meets(lo, hi):
         return any(a <= hi and lo <= b for a, b in ranges)
@@ -126,7 +137,7 @@ def main():
         return (struct.unpack("<i", raw)[0] * DAY) if is_date else struct.unpack("<q", raw)[0]
 
     kept_paths, kept_parts = set(), set()
-    for f, key, spec_id in data:
+    for f, part_key, spec_id in data:
         lo, hi = -(2 ** 63), 2 ** 63 - 1
         if part and spec_id == spec["spec-id"]:
             value = list(f["partition"].values())[part[0][0]]
@@ -140,12 +151,12 @@ def main():
             if kv["key"] == field["id"]:
                 hi = min(hi, bound(kv["value"]))
         if lo > hi or meets(lo, hi):
-            kept_paths.add(f["file_path"])
-            kept_parts.add(key)
+            kept_paths.add(key(f["file_path"]))
+            kept_parts.add(part_key)
     kept_deletes = 0
-    for f, key, _ in deletes:
+    for f, part_key, _ in deletes:
         ref = f.get("referenced_data_file")
-        if (ref in kept_paths) if ref else (key in kept_parts or f["content"] == 2):
+        if (key(ref) in kept_paths) if ref else (part_key in kept_parts or f["content"] == 2):
             kept_deletes += 1
     print("data files %d of %d, delete files %d of %d"
           % (len(kept_paths), len(data), kept_deletes, len(deletes)))
