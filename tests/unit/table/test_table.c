@@ -5,14 +5,15 @@
  * the last microsecond of a day, month or year, exclusive and inclusive
  * ends), for timestamp and date columns, before 1970 too.  A file pruned
  * wrongly loses rows, so every "kept" here has a "pruned" beside it one
- * microsecond away.
+ * microsecond away.  Delete files (prune_files(), reached by including
+ * table.c): kept exactly when they can apply to a kept data file.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "core/span.h"
 #include "core/time.h"
-#include "table/table.h"
+#include "table/table.c"
 #include "test.h"
 
 #define FIELD 6
@@ -343,4 +344,64 @@ TEST(several_intervals)
     file_bounds(&f, false, ts("2026-10-09T00:00:01Z"), ts("2026-10-09T10:00:00Z"));
     CHECK(!table_filter_meets(&flt, t, 0, &f.e));
     sl_spans_release(&s);
+}
+
+/* ---- delete files ----------------------------------------------------------------------- */
+
+TEST(delete_files_follow_the_data_files_kept)
+{
+    /* Two days of a day-partitioned table (spec 0, the column's field id
+     * FIELD); data file a on day 1 (kept), b on day 2 (pruned). */
+    static const char meta_text[] =
+        "{\"default-spec-id\": 0, \"partition-specs\": [{\"spec-id\": 0, \"fields\": "
+        "[{\"source-id\": 6, \"field-id\": 1000, \"name\": \"t_day\", "
+        "\"transform\": \"day\"}]}]}";
+    struct mf_manifest dm = {0}, xm = {0}, old = {0};
+    struct file a, b, x[6];
+    struct live_file lf[8];
+    struct live_ctx c = {"curated/t", NULL, lf, 8, 8};
+    struct meta m = {json_loads(meta_text, 0, NULL), "test"};
+    struct sl_spans s;
+    struct table_filter f = {FIELD, false, &s};
+
+    CHECK(m.root != NULL);
+    dm.partition_spec_id = xm.partition_spec_id = 0;
+    dm.npartitions = xm.npartitions = 1;
+    old.partition_spec_id = 1; /* an older spec */
+    old.npartitions = 1;
+    file_init(&a, true, day("2026-10-01"));
+    file_init(&b, true, day("2026-10-02"));
+    a.e.file_path = "file:///old/place/lake/curated/t/dt=2026-10-01/a.parquet";
+    b.e.file_path = "file:///old/place/lake/curated/t/dt=2026-10-02/b.parquet";
+    for (int i = 0; i < 6; i++) {
+        file_init(&x[i], true, day(i % 2 ? "2026-10-02" : "2026-10-01"));
+        x[i].e.content = MF_POSITION_DELETES;
+    }
+    /* x0: day 1, no reference; x1: day 2, no reference; x2: names a by the
+     * URI of the lake's new place; x3: names b; x4: equality deletes of
+     * day 2; x5: day 2 under another spec */
+    x[2].e.referenced_data_file = "file:///new/lake/curated/t/dt=2026-10-01/a.parquet";
+    x[3].e.referenced_data_file = "file:///new/lake/curated/t/dt=2026-10-02/b.parquet";
+    x[4].e.content = MF_EQUALITY_DELETES;
+    lf[0] = (struct live_file){&dm, &a.e, false};
+    lf[1] = (struct live_file){&dm, &b.e, false};
+    for (int i = 0; i < 6; i++)
+        lf[2 + i] = (struct live_file){i == 5 ? &old : &xm, &x[i].e, false};
+    sl_spans_init(&s);
+    sl_spans_add(&s, ts("2026-10-01T12:00:00Z"), ts("2026-10-01T13:00:00Z"));
+    prune_files(&c, &m, &f);
+    CHECK(!lf[0].pruned);
+    CHECK(lf[1].pruned);
+    CHECK(!lf[2].pruned);  /* its day has a */
+    CHECK(lf[3].pruned);   /* day 2: nothing kept there */
+    CHECK(!lf[4].pruned);  /* names a, whatever the URI's place */
+    CHECK(lf[5].pruned);   /* names b */
+    CHECK(!lf[6].pruned);  /* equality deletes are kept */
+    CHECK(lf[7].pruned);   /* no kept data file under its spec */
+    /* a reference to no file of the table proves nothing */
+    x[3].e.referenced_data_file = "file:///elsewhere/b.parquet";
+    prune_files(&c, &m, &f);
+    CHECK(!lf[5].pruned);
+    sl_spans_release(&s);
+    json_decref(m.root);
 }
