@@ -27,6 +27,15 @@
  * by several references gets the union of their sets; one unbounded
  * reference leaves it unbounded.
  *
+ * What the whole query gives up on: a statement that is not a SELECT
+ * (json_serialize_sql serialises only those; a SET could change what a
+ * literal means), a table function other than range, generate_series and
+ * unnest (query_table('curated.orders') names a table in a string), a
+ * SHOW of a table by name, a table of DuckDB's own catalog
+ * (information_schema, duckdb_*, pg_*: they describe the views, and a
+ * table the query never names gets a view of no file), and a node of a
+ * type not listed here.
+ *
  * A column matches when qualified by the reference's alias (or its table
  * name when it has none, or schema.table), or unqualified when the
  * reference is the whole FROM (a FROM column wins over outer ones and
