@@ -18,6 +18,8 @@
 #                            and metadata bytes per commit as history grows
 #   bench/scaling.sh         a 100,000-row batch into tables of 1 M, 4 M, 10 M
 #                            rows: time and memory against the 1 M case
+#   bench/pruning.sh         a query of one day and one week of a 365-day
+#                            table, with and without pruning (--no-prune)
 # On the 2-core machine it took 18 min while other work shared it
 # (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
 # about 3, building the baseline 15 s; see each script's header).  RUNS=1
@@ -83,3 +85,4 @@ bench: setup-test
 	@bench/catalog.sh build/release/bench/catalog_bench
 	@build/release/bench/table_bench build/bench
 	@bench/scaling.sh build/release/sluice
+	@bench/pruning.sh build/release/sluice

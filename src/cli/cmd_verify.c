@@ -144,7 +144,7 @@ check_iceberg(struct catalog_txn *txn, struct table_check *tc, const char *table
     int rc;
 
     sl_diag_init(&local);
-    rc = table_live_files(txn, v->c->store, "curated", table, NULL, NULL, add_iceberg, tc,
+    rc = table_live_files(txn, v->c->store, "curated", table, NULL, NULL, NULL, add_iceberg, tc,
                           &local);
     if (rc == SL_ERR_NOTFOUND) {
         printf("  table curated.%s: no Iceberg metadata yet (its next transform run makes it)\n",

@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "core/diag.h"
+#include "core/span.h"
 #include "core/type.h"
 
 struct engine;
@@ -203,6 +204,41 @@ int engine_register_scan(struct engine *e, const struct engine_scan *scan, const
                          struct sl_diag *d);
 int engine_register_filter(struct engine *e, const struct engine_filter *f, const char **name,
                            struct sl_diag *d);
+
+/* ---- query bounds ------------------------------------------------------------ */
+
+/* A column whose values a query's filters may bound: column of table
+ * schema.table, a TIMESTAMP WITH TIME ZONE, or a DATE (is_date). */
+struct engine_bound_target {
+    const char *schema;
+    const char *table;
+    const char *column;
+    bool is_date;
+};
+
+/* What a query reads of one target's table. */
+struct engine_bounds {
+    bool read;             /* the query may read the table */
+    bool bounded;          /* every row it reads has the column in spans */
+    struct sl_spans spans; /* microseconds since the epoch, UTC; a date as
+                            * its midnight; empty when nothing is read */
+    char why[160];         /* read && !bounded: why not, in words */
+};
+
+/*
+ * Which values of each target's column the rows the query sql reads can
+ * have (bounds.c explains what is understood; anything else is read
+ * whole).  DuckDB parses sql; nothing runs against a table, so this may
+ * come before the tables exist.  out[i] (n of them) answers for t[i];
+ * release with engine_bounds_release(), also on failure.  Returns 0, also
+ * when the query cannot be analysed (a statement that is not a SELECT:
+ * every target read and unbounded, with why), SL_ERR_INPUT naming a
+ * syntax error, or an engine failure.
+ */
+int engine_query_bounds(struct engine *e, const char *sql, size_t n,
+                        const struct engine_bound_target *t, struct engine_bounds *out,
+                        struct sl_diag *d);
+void engine_bounds_release(struct engine_bounds *b, size_t n);
 
 /* ---- printing ----------------------------------------------------------------- */
 

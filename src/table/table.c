@@ -1152,43 +1152,278 @@ each_entry(struct store *s, const char *prefix, const char *file, json_t *snap,
     return rc;
 }
 
+/* ---- pruning ---------------------------------------------------------------------------- */
+
+/* Saturating days -> microseconds of their midnight; false if it does not
+ * fit (then nothing is pruned on it). */
+static bool
+day_usec(int64_t days, int64_t *out)
+{
+    if (days > INT64_MAX / SL_USEC_PER_DAY || days < INT64_MIN / SL_USEC_PER_DAY)
+        return false;
+    *out = days * SL_USEC_PER_DAY;
+    return true;
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The first day of month m (months since 1970-01). */
+static int64_t
+month_days(int64_t m)
+{
+    int64_t y = floor_div(m, 12);
+
+    return sl_days_from_civil(1970 + y, (unsigned)(m - 12 * y) + 1, 1);
+}
+
+/*
+ * The values (microseconds, as table_filter has them) partition value v of
+ * transform t can hold: [*lo, *hi]; false when t tells nothing (bucket,
+ * truncate) or the range does not fit.
+ */
+static bool
+partition_range(struct ival_transform t, bool is_date, int64_t v, int64_t *lo, int64_t *hi)
+{
+    const int64_t hour = 3600 * SL_USEC_PER_SEC;
+    int64_t next;
+
+    if (t.kind == IVAL_IDENTITY) {
+        if (!is_date) {
+            *lo = *hi = v;
+            return true;
+        }
+        return day_usec(v, lo) && day_usec(v, hi);
+    }
+    /* A sane calendar value; anything else is another writer's oddity. */
+    if (v < -100000000 || v > 100000000)
+        return false;
+    switch (t.kind) {
+    case IVAL_HOUR:
+        *lo = v * hour;
+        *hi = (v + 1) * hour - 1;
+        return true;
+    case IVAL_DAY:
+        if (!day_usec(v, lo) || !day_usec(v + 1, &next))
+            return false;
+        break;
+    case IVAL_MONTH:
+        if (!day_usec(month_days(v), lo) || !day_usec(month_days(v + 1), &next))
+            return false;
+        break;
+    case IVAL_YEAR:
+        if (!day_usec(sl_days_from_civil(1970 + v, 1, 1), lo) ||
+            !day_usec(sl_days_from_civil(1970 + v + 1, 1, 1), &next))
+            return false;
+        break;
+    default:
+        return false;
+    }
+    /* A date column holds midnights only: the last one in range. */
+    *hi = is_date ? next - SL_USEC_PER_DAY : next - 1;
+    return true;
+}
+
+/* A bound of the filter's column in microseconds; false if absent or not
+ * of the column's width. */
+static bool
+bound_usec(const struct table_filter *f, const uint8_t *b, size_t len, int64_t *out)
+{
+    if (b == NULL)
+        return false;
+    if (f->is_date && len == 4) {
+        int32_t days = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                                 (uint32_t)b[3] << 24);
+
+        return day_usec(days, out);
+    }
+    if (!f->is_date && len == 8) {
+        uint64_t u = 0;
+
+        for (int i = 7; i >= 0; i--)
+            u = u << 8 | b[i];
+        *out = (int64_t)u;
+        return true;
+    }
+    return false;
+}
+
+bool
+table_filter_meets(const struct table_filter *f, struct ival_transform t, int part,
+                   const struct mf_entry *e)
+{
+    int64_t lo = INT64_MIN, hi = INT64_MAX, plo, phi;
+
+    if (part >= 0 && e->partition != NULL && e->partition[part].set &&
+        partition_range(t, f->is_date, e->partition[part].i, &plo, &phi)) {
+        lo = plo;
+        hi = phi;
+    }
+    for (size_t i = 0; i < e->nstats; i++) {
+        const struct mf_column_stats *cs = &e->stats[i];
+        int64_t v;
+
+        if (cs->field_id != f->field_id)
+            continue;
+        if (bound_usec(f, cs->lower, cs->lower_len, &v) && v > lo)
+            lo = v;
+        if (bound_usec(f, cs->upper, cs->upper_len, &v) && v < hi)
+            hi = v;
+    }
+    /* Bounds that contradict the partition (another writer's) prove
+     * nothing: keep the file. */
+    if (lo > hi)
+        return true;
+    return sl_spans_meets(f->spans, lo, hi);
+}
+
+/* ---- listing live files ---------------------------------------------------------------- */
+
+/* A live file, held until every file is seen (delete files are pruned by
+ * the data files kept). */
+struct live_file {
+    const struct mf_manifest *m;
+    const struct mf_entry *e;
+    bool pruned;
+};
+
 struct live_ctx {
     const char *prefix;
-    table_live_cb cb;
-    void *arg;
     struct sl_diag *d;
+    struct live_file *v;
+    size_t n, cap;
 };
 
 static int
 live_entry(void *arg, const struct mf_manifest *m, const struct mf_entry *e)
 {
     struct live_ctx *c = arg;
-    struct table_entry te;
 
     if (e->status == MF_DELETED)
         return 0;
-    te.key = table_key_of(c->prefix, e->file_path, strlen(e->file_path));
-    if (te.key == NULL)
-        return sl_fail(c->d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not a file of %s",
-                       m->path, e->file_path, c->prefix);
-    te.content = e->content;
-    te.records = e->record_count;
-    te.bytes = e->file_size;
-    te.entry = e;
-    return c->cb(c->arg, &te);
+    SL_GROW(c->v, c->cap, c->n + 1);
+    c->v[c->n].m = m;
+    c->v[c->n].e = e;
+    c->v[c->n].pruned = false;
+    c->n++;
+    return 0;
+}
+
+/* Where the filter's column is in the default spec: its spec id, the
+ * index of the partition field over it and the field's transform; *part
+ * -1 when no field is. */
+static void
+filter_partition(const struct meta *m, const struct table_filter *f, int64_t *spec_id,
+                 int *part, struct ival_transform *t)
+{
+    json_t *x, *fields = NULL, *pf;
+    size_t i;
+
+    *part = -1;
+    *spec_id = json_integer_value(json_object_get(m->root, "default-spec-id"));
+    json_array_foreach(json_object_get(m->root, "partition-specs"), i, x)
+        if (json_integer_value(json_object_get(x, "spec-id")) == *spec_id)
+            fields = json_object_get(x, "fields");
+    json_array_foreach(fields, i, pf) {
+        const char *tr = json_string_value(json_object_get(pf, "transform"));
+        struct sl_diag ignored;
+
+        sl_diag_init(&ignored);
+        if (json_integer_value(json_object_get(pf, "source-id")) != f->field_id || tr == NULL ||
+            ival_transform_parse(tr, t, &ignored) < 0)
+            continue;
+        *part = (int)i;
+        return;
+    }
+}
+
+static bool
+same_partition(const struct live_file *a, const struct live_file *b)
+{
+    if (a->m->partition_spec_id != b->m->partition_spec_id ||
+        a->m->npartitions != b->m->npartitions)
+        return false;
+    for (size_t k = 0; k < a->m->npartitions; k++) {
+        const struct mf_pvalue *x = &a->e->partition[k], *y = &b->e->partition[k];
+
+        if (x->set != y->set || (x->set && (x->i != y->i || x->f != y->f ||
+                                            (x->s != NULL) != (y->s != NULL) ||
+                                            (x->s != NULL && strcmp(x->s, y->s) != 0))))
+            return false;
+    }
+    return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Decide pruned for each file of c (see table_live_files()). */
+static void
+prune_files(struct live_ctx *c, const struct meta *m, const struct table_filter *f)
+{
+    struct ival_transform t = {IVAL_VOID, 0};
+    int64_t spec_id;
+    int part;
+    const char **kept = sl_malloc((c->n + 1) * sizeof(*kept));
+    size_t nkept = 0;
+
+    filter_partition(m, f, &spec_id, &part, &t);
+    for (size_t i = 0; i < c->n; i++) {
+        struct live_file *lf = &c->v[i];
+        bool spec_ok = lf->m->partition_spec_id == spec_id &&
+                       part < (int)lf->m->npartitions;
+
+        if (lf->e->content != MF_DATA)
+            continue;
+        lf->pruned = !table_filter_meets(f, t, spec_ok ? part : -1, lf->e);
+        /* By key: a lake that moved names files by URIs of both places. */
+        if (!lf->pruned)
+            kept[nkept++] = table_key_of(c->prefix, lf->e->file_path,
+                                         strlen(lf->e->file_path));
+        if (!lf->pruned && kept[nkept - 1] == NULL)
+            nkept--;
+    }
+    qsort(kept, nkept, sizeof(*kept), cmp_str);
+    for (size_t i = 0; i < c->n; i++) {
+        struct live_file *lf = &c->v[i];
+        const char *ref = lf->e->referenced_data_file;
+
+        if (lf->e->content != MF_POSITION_DELETES)
+            continue;
+        if (ref != NULL) {
+            const char *key = table_key_of(c->prefix, ref, strlen(ref));
+
+            /* A reference that is no file of the table proves nothing. */
+            lf->pruned = key != NULL &&
+                         bsearch(&key, kept, nkept, sizeof(*kept), cmp_str) == NULL;
+            continue;
+        }
+        lf->pruned = true;
+        for (size_t k = 0; lf->pruned && k < c->n; k++)
+            if (c->v[k].e->content == MF_DATA && !c->v[k].pruned &&
+                same_partition(lf, &c->v[k]))
+                lf->pruned = false;
+    }
+    free(kept);
 }
 
 int
 table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
-                 const struct table_at *at, int64_t *snapshot_id, table_live_cb cb, void *arg,
-                 struct sl_diag *d)
+                 const struct table_at *at, const struct table_filter *filter,
+                 int64_t *snapshot_id, table_live_cb cb, void *arg, struct sl_diag *d)
 {
     struct sl_arena a;
     const char *loc;
     struct meta m = {0};
     json_t *snap;
     char *prefix = table_prefix(ns, name), *table = sl_printf("%s.%s", ns, name);
-    struct live_ctx c = {prefix, cb, arg, d};
+    struct live_ctx c = {prefix, d, NULL, 0, 0};
     int rc;
 
     if (snapshot_id != NULL)
@@ -1204,7 +1439,27 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
             *snapshot_id = json_integer_value(json_object_get(snap, "snapshot-id"));
         rc = each_entry(s, prefix, loc, snap, &a, NULL, live_entry, &c, d);
     }
+    if (rc == 0 && filter != NULL)
+        prune_files(&c, &m, filter);
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        const struct mf_entry *e = c.v[i].e;
+        struct table_entry te;
+
+        te.key = table_key_of(prefix, e->file_path, strlen(e->file_path));
+        if (te.key == NULL) {
+            rc = sl_fail(d, SL_ERR_CORRUPT, "manifest %s names '%s', which is not a file of %s",
+                         c.v[i].m->path, e->file_path, prefix);
+            break;
+        }
+        te.content = e->content;
+        te.records = e->record_count;
+        te.bytes = e->file_size;
+        te.entry = e;
+        te.pruned = c.v[i].pruned;
+        rc = cb(arg, &te);
+    }
 out:
+    free(c.v);
     free(prefix);
     free(table);
     json_decref(m.root);

@@ -43,6 +43,7 @@
 
 #include "catalog/catalog.h"
 #include "core/diag.h"
+#include "core/span.h"
 #include "core/type.h"
 #include "store/store.h"
 #include "table/manifest.h"
@@ -124,6 +125,31 @@ struct table_at {
     int64_t as_of_ms;
 };
 
+/*
+ * Which rows a read wants, for pruning files: those whose column field_id
+ * holds a value in spans.  Values are microseconds since the epoch (UTC)
+ * for a timestamp column; a date column (is_date) is compared as the
+ * microsecond of its day's midnight, so one set serves both.  A row whose
+ * column is null is not wanted (the filters a set comes from reject
+ * nulls).
+ */
+struct table_filter {
+    int32_t field_id;
+    bool is_date;
+    const struct sl_spans *spans;
+};
+
+/*
+ * Whether data file e may hold a row f wants: false only when its
+ * partition value (e->partition[part], of transform t over f's column;
+ * part < 0: not partitioned by it) or its lower and upper bounds of the
+ * column rule every wanted value out.  A file without them may match.
+ * The calendar transforms (year, month, day, hour) and identity prune;
+ * bucket and truncate do not.
+ */
+bool table_filter_meets(const struct table_filter *f, struct ival_transform t, int part,
+                        const struct mf_entry *e);
+
 /* A live file of a snapshot, as table_live_files() lists them. */
 struct table_entry {
     const char *key;              /* store key */
@@ -131,19 +157,30 @@ struct table_entry {
     int64_t records;
     int64_t bytes;
     const struct mf_entry *entry; /* partition, statistics */
+    bool pruned;                  /* the filter rules it out (below) */
 };
 typedef int (*table_live_cb)(void *arg, const struct table_entry *f);
 /*
  * The live data and delete files of table ns.name at snapshot at (NULL:
  * the current one), read from its manifests; *snapshot_id (may be NULL)
- * gets the snapshot read, -1 if the table has none yet.  SL_ERR_NOTFOUND
- * (no words) if the catalog has no such table; an unknown snapshot id or a
- * time before the first snapshot is SL_ERR_NOTFOUND with words giving the
- * range; a metadata file, manifest list or manifest that is missing or
- * unreadable is SL_ERR_CORRUPT naming it.
+ * gets the snapshot read, -1 if the table has none yet.
+ *
+ * With a filter (may be NULL), every file is still listed, and pruned says
+ * whether a read may skip it: a data file when table_filter_meets() is
+ * false (partition by the default spec's field over the filter's column);
+ * a position-delete file when it can apply to no data file kept - the one
+ * it references is pruned, or no kept data file shares its partition (the
+ * spec applies a position delete file to its own partition only).
+ * Equality-delete files are always kept.
+ *
+ * SL_ERR_NOTFOUND (no words) if the catalog has no such table; an unknown
+ * snapshot id or a time before the first snapshot is SL_ERR_NOTFOUND with
+ * words giving the range; a metadata file, manifest list or manifest that
+ * is missing or unreadable is SL_ERR_CORRUPT naming it.
  */
 int table_live_files(struct catalog_txn *txn, struct store *s, const char *ns,
-                     const char *name, const struct table_at *at, int64_t *snapshot_id,
+                     const char *name, const struct table_at *at,
+                     const struct table_filter *filter, int64_t *snapshot_id,
                      table_live_cb cb, void *arg, struct sl_diag *d);
 
 struct sl_strlist;

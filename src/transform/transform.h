@@ -119,8 +119,40 @@ struct curated_file;
 int transform_check_keys(struct engine *e, struct store *s, const struct contract *c,
                          const struct curated_table *t, const struct curated_file *f,
                          char *why, size_t whylen);
+
+struct sl_spans;
+
+/* What the view of one curated table holds (transform_view_opts.report). */
+struct transform_view_files {
+    const char *table;
+    const char *column;         /* its event time */
+    bool is_date;               /* a date column (else a timestamp) */
+    bool pruned;                /* files chosen by spans */
+    const struct sl_spans *spans; /* pruned: the event times the query can
+                                 * read (microseconds; a date as its midnight) */
+    const char *why;            /* !pruned: why every file is read */
+    size_t data, data_total;    /* data files in the view, in the snapshot */
+    size_t deletes, deletes_total; /* position-delete files likewise */
+};
+typedef void (*transform_view_cb)(void *arg, const struct transform_view_files *v);
+
+struct transform_view_opts {
+    const struct table_at *at;  /* which snapshot (NULL: the current one) */
+    const char *sql;            /* the query the views are for, or NULL */
+    bool prune;                 /* views over only the files sql can need */
+    bool list_only;             /* count files, make no view */
+    transform_view_cb report;   /* called for each table sql may read */
+    void *arg;
+};
+
+/*
+ * Views as above.  With o->sql and o->prune, each curated view holds only
+ * the files the query can read rows of (views.c); borrowed pointers in
+ * what report receives last until it returns.  o may be NULL: every file,
+ * current snapshots.
+ */
 int transform_views(struct engine *e, struct catalog *cat, struct store *s,
-                    const struct table_at *at, struct sl_diag *d);
+                    const struct transform_view_opts *o, struct sl_diag *d);
 /* How many rows of curated.<table> share a key with another (0 when the
  * table holds one row per key); after transform_views(). */
 int transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *table,

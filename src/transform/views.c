@@ -15,6 +15,12 @@
  *
  * Deletion files name data files by URI (table_uri()); the VALUES list maps
  * keys to the paths the engine reads.
+ *
+ * For a query (transform_view_opts.sql) a view holds only the files the
+ * query can need: the engine says which event times the query's filters
+ * let through (engine_query_bounds()), and the table prunes the files
+ * whose partition or column bounds rule them all out (table_filter).  A
+ * table the query does not name gets a view with no file.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,6 +29,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/strlist.h"
+#include "engine/engine.h"
 #include "table/table.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
@@ -131,6 +138,7 @@ struct snapshot_files {
     struct paths *p;
     struct field_ids ids;
     const struct curated_table *t;
+    struct transform_view_files *count;
 };
 
 /* A live file of the snapshot the view reads. */
@@ -141,6 +149,16 @@ add_entry(void *arg, const struct table_entry *f)
     struct curated_file cf = {.key = f->key, .max_field_id = sf->t->next_field_id - 1};
     size_t lo = 0, hi = sf->ids.keys.n;
 
+    if (f->content == MF_DATA)
+        sf->count->data_total++;
+    else
+        sf->count->deletes_total++;
+    if (f->pruned)
+        return 0;
+    if (f->content == MF_DATA)
+        sf->count->data++;
+    else
+        sf->count->deletes++;
     if (f->content != MF_DATA) {
         struct curated_delete del = {.key = f->key};
 
@@ -169,48 +187,64 @@ add_entry(void *arg, const struct table_entry *f)
  */
 static int
 snapshot_paths(struct catalog_txn *txn, struct store *s, const struct curated_table *t,
-               const struct table_at *at, struct paths *p, struct sl_diag *d)
+               const struct table_at *at, const struct table_filter *filter, struct paths *p,
+               struct transform_view_files *count, struct sl_diag *d)
 {
-    struct snapshot_files sf = {p, {{0}, NULL, 0}, t};
+    struct snapshot_files sf = {p, {{0}, NULL, 0}, t, count};
     int rc = catalog_file_field_ids(txn, t->name, add_field_id, &sf.ids, d);
 
     if (rc == 0)
-        rc = table_live_files(txn, s, "curated", t->name, at, NULL, add_entry, &sf, d);
+        rc = table_live_files(txn, s, "curated", t->name, at, filter, NULL, add_entry, &sf, d);
     sl_strlist_release(&sf.ids.keys);
     free(sf.ids.ids);
     return rc;
 }
 
-static int
-curated_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *name,
-             const struct table_at *at, struct sl_buf *b, struct sl_diag *d)
+/* The event-time column of t and whether it is a date. */
+static const struct curated_column *
+event_column(const struct curated_table *t)
 {
-    struct sl_arena a;
-    struct curated_table t;
+    for (size_t j = 0; j < t->ncolumns; j++)
+        if (t->event_time != NULL && strcmp(t->columns[j].name, t->event_time) == 0)
+            return &t->columns[j];
+    return NULL;
+}
+
+/*
+ * Make the view of curated table t at snapshot at, over the files filter
+ * keeps (NULL: all); count receives the files kept and listed.
+ */
+static int
+curated_view(struct engine *e, struct catalog_txn *txn, struct store *s,
+             const struct curated_table *t, const struct table_at *at,
+             const struct table_filter *filter, bool make, struct transform_view_files *count,
+             struct sl_buf *b, struct sl_diag *d)
+{
     struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
     int rc;
 
-    sl_arena_init(&a, 0);
-    rc = catalog_table_get(txn, name, &a, &t, d);
-    if (rc == 0) {
-        p.slash_prefix = sl_printf("/%s/", t.prefix);
-        rc = snapshot_paths(txn, s, &t, at, &p, d);
-    }
+    count->data = count->data_total = count->deletes = count->deletes_total = 0;
+    p.slash_prefix = sl_printf("/%s/", t->prefix);
+    rc = snapshot_paths(txn, s, t, at, filter, &p, count, d);
     if (rc == SL_ERR_NOTFOUND && d->code == 0 && at == NULL) {
-        /* No Iceberg metadata yet: the catalog's live files. */
-        rc = catalog_file_list(txn, name, add_file_path, &p, d);
+        /* No Iceberg metadata yet: the catalog's live files, all of them. */
+        count->pruned = false;
+        count->why = "the table has no Iceberg metadata yet";
+        rc = catalog_file_list(txn, t->name, add_file_path, &p, d);
         if (rc == 0)
-            rc = catalog_delete_list(txn, name, add_delete_path, &p, d);
+            rc = catalog_delete_list(txn, t->name, add_delete_path, &p, d);
+        count->data = count->data_total = p.list.n;
+        count->deletes = count->deletes_total = p.dels.n;
     } else if (rc == SL_ERR_NOTFOUND && d->code == 0) {
-        rc = sl_fail(d, SL_ERR_NOTFOUND, "curated.%s has no snapshot yet", name);
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "curated.%s has no snapshot yet", t->name);
     }
-    if (rc < 0)
+    if (rc < 0 || !make)
         goto out;
     sl_buf_reset(b);
     sl_buf_adds(b, "CREATE OR REPLACE VIEW curated.");
-    sl_buf_add_sql_ident(b, name);
+    sl_buf_add_sql_ident(b, t->name);
     sl_buf_adds(b, " AS SELECT ");
-    select_columns(b, &t, p.max_field_id);
+    select_columns(b, t, p.max_field_id);
     if (p.list.n == 0) {
         sl_buf_adds(b, " WHERE false");
     } else {
@@ -234,7 +268,6 @@ out:
     sl_strlist_release(&p.keys);
     sl_strlist_release(&p.dels);
     free(p.slash_prefix);
-    sl_arena_release(&a);
     return rc;
 }
 
@@ -271,16 +304,70 @@ out:
     return rc;
 }
 
+/* The curated tables, and what the query reads of each. */
+struct view_plan {
+    struct sl_arena a;
+    size_t n;
+    struct curated_table *t;
+    struct engine_bounds *b;
+    struct table_filter *f;
+};
+
+/* Ask the engine what o->sql reads of each table (plan->b; NULL when
+ * every file is read). */
+static int
+plan_reads(struct engine *e, const struct transform_view_opts *o, struct view_plan *plan,
+           struct sl_diag *d)
+{
+    struct engine_bound_target *tg;
+    int rc;
+
+    if (o == NULL || o->sql == NULL || !o->prune)
+        return 0;
+    tg = sl_arena_zalloc(&plan->a, (plan->n + 1) * sizeof(*tg));
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct curated_column *ev = event_column(&plan->t[i]);
+
+        tg[i].schema = "curated";
+        tg[i].table = plan->t[i].name;
+        /* A table without an event time (none is made so) is read whole:
+         * its target names no column. */
+        tg[i].column = ev != NULL ? ev->name : "";
+        tg[i].is_date = ev != NULL && ev->type.id == SL_TYPE_DATE;
+    }
+    plan->b = sl_calloc(plan->n + 1, sizeof(*plan->b));
+    plan->f = sl_arena_zalloc(&plan->a, (plan->n + 1) * sizeof(*plan->f));
+    rc = engine_query_bounds(e, o->sql, plan->n, tg, plan->b, d);
+    for (size_t i = 0; rc == 0 && i < plan->n; i++) {
+        const struct curated_column *ev = event_column(&plan->t[i]);
+
+        if (plan->b[i].read && (ev == NULL || (ev->type.id != SL_TYPE_DATE &&
+                                               ev->type.id != SL_TYPE_TIMESTAMP))) {
+            plan->b[i].bounded = false;
+            snprintf(plan->b[i].why, sizeof(plan->b[i].why),
+                     "curated.%s has no timestamp or date event time", plan->t[i].name);
+        }
+        plan->f[i].field_id = ev != NULL ? ev->field_id : -1;
+        plan->f[i].is_date = tg[i].is_date;
+        plan->f[i].spans = &plan->b[i].spans;
+    }
+    return rc;
+}
+
 int
 transform_views(struct engine *e, struct catalog *cat, struct store *s,
-                const struct table_at *at, struct sl_diag *d)
+                const struct transform_view_opts *o, struct sl_diag *d)
 {
+    const struct table_at *at = o != NULL ? o->at : NULL;
     struct sl_strlist tables = {0}, sources = {0};
     struct catalog_txn *txn;
+    struct view_plan plan = {{0}, 0, NULL, NULL, NULL};
+    bool make = o == NULL || !o->list_only;
     struct sl_buf b;
     int matched = 0, rc;
 
     sl_buf_init(&b);
+    sl_arena_init(&plan.a, 0);
     rc = engine_exec(e, "CREATE SCHEMA IF NOT EXISTS curated; "
                         "CREATE SCHEMA IF NOT EXISTS quarantine",
                      d);
@@ -291,17 +378,43 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
     rc = catalog_table_list(txn, sl_strlist_add, &tables, d);
     if (rc == 0)
         rc = catalog_source_list(txn, sl_strlist_add, &sources, d);
+    plan.n = tables.n;
+    plan.t = sl_arena_zalloc(&plan.a, (tables.n + 1) * sizeof(*plan.t));
+    for (size_t i = 0; rc == 0 && i < tables.n; i++)
+        rc = catalog_table_get(txn, tables.v[i], &plan.a, &plan.t[i], d);
+    if (rc == 0)
+        rc = plan_reads(e, o, &plan, d);
     for (size_t i = 0; rc == 0 && i < tables.n; i++) {
         const struct table_at *tat = at;
+        const struct table_filter *f = NULL;
+        const struct curated_column *ev = event_column(&plan.t[i]);
+        struct transform_view_files count = {
+            .table = tables.v[i], .column = ev != NULL ? ev->name : NULL,
+            .is_date = ev != NULL && ev->type.id == SL_TYPE_DATE,
+            .why = o != NULL && o->sql != NULL && !o->prune ? "pruning is off" : NULL,
+        };
         struct sl_diag local;
+        bool report = o != NULL && o->report != NULL && o->sql != NULL;
 
+        if (plan.b != NULL) {
+            report = report && plan.b[i].read;
+            if (plan.b[i].bounded) {
+                f = &plan.f[i];
+                count.pruned = true;
+                count.spans = f->spans;
+            } else {
+                count.why = plan.b[i].why;
+            }
+        }
         /* A snapshot id names one table's snapshot; the others are read
          * as they are now. */
         if (at != NULL && at->snapshot_id >= 0) {
             sl_diag_init(&local);
-            rc = curated_view(e, txn, s, tables.v[i], at, &b, &local);
+            rc = curated_view(e, txn, s, &plan.t[i], at, f, make, &count, &b, &local);
             if (rc == 0) {
                 matched++;
+                if (report)
+                    o->report(o->arg, &count);
                 continue;
             }
             if (rc != SL_ERR_NOTFOUND) {
@@ -310,15 +423,21 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
             }
             tat = NULL;
         }
-        rc = curated_view(e, txn, s, tables.v[i], tat, &b, d);
+        rc = curated_view(e, txn, s, &plan.t[i], tat, f, make, &count, &b, d);
+        if (rc == 0 && report)
+            o->report(o->arg, &count);
     }
     if (rc == 0 && at != NULL && at->snapshot_id >= 0 && matched == 0)
         rc = sl_fail(d, SL_ERR_NOTFOUND, "%" PRId64 " is not a snapshot of any table",
                      at->snapshot_id);
-    for (size_t i = 0; rc == 0 && i < sources.n; i++)
+    for (size_t i = 0; rc == 0 && make && i < sources.n; i++)
         rc = quarantine_view(e, txn, s, sources.v[i], &b, d);
     catalog_txn_abort(txn);
 out:
+    if (plan.b != NULL)
+        engine_bounds_release(plan.b, plan.n);
+    free(plan.b);
+    sl_arena_release(&plan.a);
     sl_strlist_release(&tables);
     sl_strlist_release(&sources);
     sl_buf_release(&b);
