@@ -15,13 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commit/commit.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
-#include "project/register.h"
 #include "transform/transform_int.h"
 #include "core/banned.h"
 
@@ -232,34 +230,17 @@ transform_compact(struct project *p, struct store *s, struct catalog *cat,
 {
     struct catalog_lock *lock = NULL;
     struct trun t = {.project = p, .store = s, .cat = cat, .src = src, .operation = "replace"};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    char lockname[128];
     int rc;
 
     memset(out, 0, sizeof(*out));
-    t.threads = p->config.engine.threads > 0 ? (int)p->config.engine.threads
-                                              : (int)(ncpu > 0 ? ncpu : 1);
-    snprintf(lockname, sizeof(lockname), "transform-%s", src->name);
-    rc = catalog_lock(cat, lockname, wait, &lock, d);
-    if (rc == SL_ERR_BUSY)
-        sl_diag_hint(d, "a transform of source '%s' is running; compact when it is done, or "
-                        "pass --wait",
-                     src->name);
-    if (rc < 0)
+    rc = trun_begin(&t, wait, &lock, d);
+    if (rc < 0 && lock == NULL)
         return rc;
     sl_arena_init(&t.arena, 0);
-    rc = commit_recover(s, cat, d);
-    if (rc == 0)
-        rc = project_register_source(cat, src, d);
     if (rc == 0)
         rc = catalog_txn_run(cat, CATALOG_READ, find_held, &t, d);
-    if (rc == 0 && t.run_id != 0) {
-        rc = sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision",
-                     (long long)t.run_id, src->name);
-        sl_diag_hint(d, "publish it with 'sluice runs publish %lld' or discard it with "
-                        "'sluice runs discard %lld'; then compact",
-                     (long long)t.run_id, (long long)t.run_id);
-    }
+    if (rc == 0 && t.run_id != 0)
+        rc = trun_held(&t, t.run_id, "compact", d);
     t.run_id = 0;
     if (rc == 0) {
         t.commit = commit_new(s, cat, "compact", src->name);

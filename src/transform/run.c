@@ -702,6 +702,41 @@ expire_snapshots(struct project *p, struct store *s, struct catalog *cat,
 }
 
 int
+trun_begin(struct trun *t, bool wait, struct catalog_lock **lock, struct sl_diag *d)
+{
+    const struct project *p = t->project;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    char lockname[128];
+    int rc;
+
+    t->threads = p->config.engine.threads > 0 ? (int)p->config.engine.threads
+                                               : (int)(ncpu > 0 ? ncpu : 1);
+    snprintf(lockname, sizeof(lockname), "transform-%s", t->src->name);
+    rc = catalog_lock(t->cat, lockname, wait, lock, d);
+    if (rc == SL_ERR_BUSY)
+        sl_diag_hint(d, "a transform or compaction of source '%s' is running; try again when "
+                        "it is done, or pass --wait",
+                     t->src->name);
+    if (rc < 0)
+        return rc;
+    rc = commit_recover(t->store, t->cat, d);
+    if (rc == 0)
+        rc = project_register_source(t->cat, t->src, d);
+    return rc;
+}
+
+int
+trun_held(const struct trun *t, int64_t run_id, const char *then, struct sl_diag *d)
+{
+    sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision", (long long)run_id,
+            t->src->name);
+    sl_diag_hint(d, "publish it with 'sluice runs publish %lld' or discard it with "
+                    "'sluice runs discard %lld'; then %s",
+                 (long long)run_id, (long long)run_id, then);
+    return SL_ERR_BUSY;
+}
+
+int
 transform_run(struct project *p, struct store *s, struct catalog *cat, const struct source *src,
               const struct transform_opts *o, transform_report_cb report, void *arg,
               int *nruns, struct sl_diag *d)
@@ -711,41 +746,24 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     struct sl_arena la;
     struct objlist l = {0};
     struct start st = {.src = src, .rewind = o->rewind, .l = &l};
-    char lockname[128];
     int64_t batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct sl_strlist touched = {0};
     int rc;
 
     *nruns = 0;
-    t.threads = p->config.engine.threads > 0 ? (int)p->config.engine.threads
-                                              : (int)(ncpu > 0 ? ncpu : 1);
-    snprintf(lockname, sizeof(lockname), "transform-%s", src->name);
-    rc = catalog_lock(cat, lockname, o->wait, &lock, d);
-    if (rc == SL_ERR_BUSY)
-        sl_diag_hint(d, "another 'sluice transform --source %s' is running; try again when it "
-                        "is done, or pass --wait",
-                     src->name);
-    if (rc < 0)
+    rc = trun_begin(&t, o->wait, &lock, d);
+    if (rc < 0 && lock == NULL)
         return rc;
     sl_arena_init(&t.arena, 0);
     sl_arena_init(&la, 0);
     l.a = &la;
-    rc = commit_recover(s, cat, d);
-    if (rc == 0)
-        rc = project_register_source(cat, src, d);
     if (rc == 0)
         rc = catalog_txn_run(cat, CATALOG_READ, read_start, &st, d);
     /* An object committed after our recovery may not be published yet. */
     if (rc == 0 && l.n > 0)
         rc = commit_publish_owed(s, cat, d);
-    if (rc == 0 && st.held != 0) {
-        rc = sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision",
-                     (long long)st.held, src->name);
-        sl_diag_hint(d, "publish it with 'sluice runs publish %lld' or discard it with "
-                        "'sluice runs discard %lld'; then transform again",
-                     (long long)st.held, (long long)st.held);
-    }
+    if (rc == 0 && st.held != 0)
+        rc = trun_held(&t, st.held, "transform again", d);
     for (size_t i = 0; rc == 0 && i < l.n;) {
         struct transform_account acct;
         int64_t bytes = 0, from = i == 0 ? st.after : l.v[i - 1].seq;

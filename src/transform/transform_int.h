@@ -304,6 +304,13 @@ struct ttable *table_for(struct trun *t, size_t *cap, int major);
  * files, retirements), and its snapshot too when snapshot is set. */
 int record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool snapshot,
                    struct sl_diag *d);
+/* What a run of t's source (t->project, store, cat, src set) starts with:
+ * t->threads, the source's transform lock into *lock (SL_ERR_BUSY with a
+ * hint while another holds it, unless wait), interrupted runs finished,
+ * the source's contracts registered.  On failure *lock may be held. */
+int trun_begin(struct trun *t, bool wait, struct catalog_lock **lock, struct sl_diag *d);
+/* SL_ERR_BUSY: run_id of t's source is held; the hint ends in "then <then>". */
+int trun_held(const struct trun *t, int64_t run_id, const char *then, struct sl_diag *d);
 /* Forget the batch: objects, tables, the commit. */
 void trun_reset(struct trun *t);
 
