@@ -170,6 +170,7 @@ get_int(struct upd *u, json_t *obj, const char *where, const char *key, int64_t 
 {
     json_t *v = json_object_get(obj, key);
 
+    *out = 0;
     if (null != NULL)
         *null = json_is_null(v);
     if (null != NULL && *null)
@@ -186,6 +187,7 @@ get_str(struct upd *u, json_t *obj, const char *where, const char *key, const ch
 {
     json_t *v = json_object_get(obj, key);
 
+    *out = NULL;
     if (!json_is_string(v))
         return bad(u, where, "'%s' is %s, not a string", key,
                    v == NULL ? "missing" : "of the wrong type");
@@ -198,6 +200,7 @@ get_obj(struct upd *u, json_t *obj, const char *where, const char *key, json_t *
 {
     json_t *v = json_object_get(obj, key);
 
+    *out = NULL;
     if (!json_is_object(v))
         return bad(u, where, "'%s' is %s, not an object", key,
                    v == NULL ? "missing" : "of the wrong type");
@@ -614,8 +617,8 @@ static int
 add_snapshot(struct upd *u, json_t *up, const char *where)
 {
     json_t *snap, *summary;
-    int64_t id, seq = 0, ts;
-    const char *list, *op;
+    int64_t id = 0, seq = 0, ts = 0;
+    const char *list = NULL, *op;
     char at[300];
     size_t n = strlen(u->location);
     int rc = get_obj(u, up, where, "snapshot", &snap);
@@ -661,8 +664,8 @@ set_snapshot_ref(struct upd *u, json_t *up, const char *where)
 {
     static const char *const retention[] = {"max-ref-age-ms", "max-snapshot-age-ms",
                                             "min-snapshots-to-keep"};
-    const char *name, *type;
-    int64_t id, v;
+    const char *name, *type = NULL;
+    int64_t id = 0, v;
     json_t *ref;
     int rc = get_str(u, up, where, "ref-name", &name);
 
