@@ -163,6 +163,16 @@ namespace_exists(struct catalog_txn *txn, const char *ns, int *rc, struct sl_dia
     return *rc == 0 && n > 0;
 }
 
+int
+catalog_iceberg_namespace_exists(struct catalog_txn *txn, const char *ns, struct sl_diag *d)
+{
+    int rc;
+
+    if (namespace_exists(txn, ns, &rc, d))
+        return 0;
+    return rc < 0 ? rc : SL_ERR_NOTFOUND;
+}
+
 struct prop_ctx {
     catalog_prop_cb cb;
     void *arg;

@@ -47,6 +47,8 @@ int catalog_iceberg_list(struct catalog_txn *txn, const char *ns, catalog_name_c
 /* Every namespace, sorted: cb gets its name. */
 int catalog_iceberg_namespaces(struct catalog_txn *txn, catalog_name_cb cb, void *arg,
                                struct sl_diag *d);
+/* 0 if namespace ns exists, SL_ERR_NOTFOUND (no words) if not. */
+int catalog_iceberg_namespace_exists(struct catalog_txn *txn, const char *ns, struct sl_diag *d);
 /* A namespace property, as catalog_iceberg_namespace_props() hands them out. */
 typedef int (*catalog_prop_cb)(void *arg, const char *key, const char *value);
 /* The properties of namespace ns, sorted by key, without the reserved

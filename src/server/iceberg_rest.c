@@ -71,8 +71,6 @@
 #include "table/table.h"
 #include "core/banned.h"
 
-#define NAME_MAX_LEN 128
-
 struct iceberg_rest {
     pthread_mutex_t lock; /* one request on cat at a time */
     struct catalog *cat;
@@ -184,18 +182,6 @@ rc_error(struct api_call *c, int rc, const struct sl_diag *d, const char *notfou
 
 /* ---- names ---------------------------------------------------------------------------- */
 
-/* A namespace or table name sluice can hold: a folder name of the lake. */
-static bool
-good_name(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > NAME_MAX_LEN || name[0] == '.' || name[0] == '_')
-        return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-           n;
-}
-
 /* The namespace's levels for messages: the unit separators as '.'. */
 static void
 levels_text(const char *ns, char *out, size_t size)
@@ -223,10 +209,10 @@ check_namespace(struct api_call *c, const char *ns, const char *where)
                    "one level (\"curated\")", where, shown);
         return false;
     }
-    if (!good_name(ns)) {
+    if (!table_name_ok(ns)) {
         rest_error(c, 400, "BadRequestException",
                    "%s: namespace '%s' is not a name sluice can keep: use 1 to %d letters, "
-                   "digits, '_' and '-', not starting with '_'", where, shown, NAME_MAX_LEN);
+                   "digits, '_' and '-', not starting with '_'", where, shown, TABLE_NAME_MAX);
         return false;
     }
     return true;
@@ -325,6 +311,35 @@ in_txn(struct api_call *c, enum catalog_txn_mode mode, rest_fn fn, void *arg,
     return rc;
 }
 
+/*
+ * fn on the path's namespace (its arg) in a transaction of mode, answered
+ * status on success, 404 NoSuchNamespaceException if fn finds no such
+ * namespace, conflict (if not NULL) for SL_ERR_CONFLICT.
+ */
+static void
+on_namespace(struct api_call *c, enum catalog_txn_mode mode, rest_fn fn, int status,
+             const char *conflict)
+{
+    const char *ns = path_namespace(c);
+    struct sl_diag d;
+    int rc;
+
+    if (ns == NULL)
+        return;
+    sl_diag_init(&d);
+    rc = in_txn(c, mode, fn, (void *)ns, &d);
+    if (rc == SL_ERR_NOTFOUND)
+        rest_error(c, 404, "NoSuchNamespaceException", "Namespace does not exist: %s", ns);
+    else if (rc == SL_ERR_CONFLICT && conflict != NULL)
+        rest_error(c, 409, conflict, "%s", d.msg);
+    else if (rc < 0)
+        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
+    else {
+        c->resp->status = status;
+        c->resp->content_type = "application/json";
+    }
+}
+
 /* ---- responses -------------------------------------------------------------------------- */
 
 static void
@@ -406,17 +421,12 @@ list_namespaces_txn(struct api_call *c, struct catalog_txn *txn, void *arg, stru
 {
     const char *parent = arg;
     struct names l = {&c->resp->body, 0};
-    struct names none = {NULL, 0};
-    struct sl_buf scratch;
     int rc;
 
     sl_buf_adds(l.b, "{\"namespaces\":[");
     if (parent != NULL) {
         /* One level: a namespace has no children, but must exist. */
-        sl_buf_init(&scratch);
-        none.b = &scratch;
-        rc = catalog_iceberg_namespace_props(txn, parent, props, &none, d);
-        sl_buf_release(&scratch);
+        rc = catalog_iceberg_namespace_exists(txn, parent, d);
     } else {
         rc = catalog_iceberg_namespaces(txn, add_namespace, &l, d);
     }
@@ -559,21 +569,9 @@ load_namespace_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struc
 static void
 load_namespace(struct api_call *c, const struct wire_value *body)
 {
-    const char *ns = path_namespace(c);
-    struct sl_diag d;
-    int rc;
-
     (void)body;
-    if (ns == NULL)
-        return;
-    sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_READ, load_namespace_txn, (void *)ns, &d);
-    if (rc == SL_ERR_NOTFOUND)
-        rest_error(c, 404, "NoSuchNamespaceException", "Namespace does not exist: %s", ns);
-    else if (rc < 0)
-        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
-    else
-        reply(c, strcmp(c->req->method, "HEAD") == 0 ? 204 : 200);
+    on_namespace(c, CATALOG_READ, load_namespace_txn,
+                 strcmp(c->req->method, "HEAD") == 0 ? 204 : 200, NULL);
 }
 
 static int
@@ -586,27 +584,14 @@ drop_namespace_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struc
 static void
 drop_namespace(struct api_call *c, const struct wire_value *body)
 {
-    const char *ns = path_namespace(c);
-    struct sl_diag d;
-    int rc;
+    const char *ns = api_param(c, "namespace");
 
     (void)body;
-    if (ns == NULL)
-        return;
-    if (pipeline_namespace(ns)) {
+    if (ns != NULL && pipeline_namespace(ns)) {
         forbidden_namespace(c, ns, "drop the namespace");
         return;
     }
-    sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_WRITE, drop_namespace_txn, (void *)ns, &d);
-    if (rc == SL_ERR_NOTFOUND)
-        rest_error(c, 404, "NoSuchNamespaceException", "Namespace does not exist: %s", ns);
-    else if (rc == SL_ERR_CONFLICT)
-        rest_error(c, 409, "NamespaceNotEmptyException", "%s", d.msg);
-    else if (rc < 0)
-        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
-    else
-        reply(c, 204);
+    on_namespace(c, CATALOG_WRITE, drop_namespace_txn, 204, "NamespaceNotEmptyException");
 }
 
 /* ---- tables ------------------------------------------------------------------------------- */
@@ -637,14 +622,8 @@ list_tables_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct s
 {
     const char *ns = arg;
     struct table_list l = {&c->resp->body, 0};
-    struct names none = {NULL, 0};
-    struct sl_buf scratch;
-    int rc;
+    int rc = catalog_iceberg_namespace_exists(txn, ns, d);
 
-    sl_buf_init(&scratch);
-    none.b = &scratch;
-    rc = catalog_iceberg_namespace_props(txn, ns, props, &none, d);
-    sl_buf_release(&scratch);
     if (rc < 0)
         return rc;
     sl_buf_adds(l.b, "{\"identifiers\":[");
@@ -656,21 +635,8 @@ list_tables_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct s
 static void
 list_tables(struct api_call *c, const struct wire_value *body)
 {
-    const char *ns = path_namespace(c);
-    struct sl_diag d;
-    int rc;
-
     (void)body;
-    if (ns == NULL)
-        return;
-    sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_READ, list_tables_txn, (void *)ns, &d);
-    if (rc == SL_ERR_NOTFOUND)
-        rest_error(c, 404, "NoSuchNamespaceException", "Namespace does not exist: %s", ns);
-    else if (rc < 0)
-        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
-    else
-        reply(c, 200);
+    on_namespace(c, CATALOG_READ, list_tables_txn, 200, NULL);
 }
 
 /* A LoadTableResult (or CommitTableResponse without config). */
@@ -705,79 +671,18 @@ load_table_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct sl
     return table_metadata(txn, c->srv->rest->store, t->ns, t->name, &t->location, &t->json, d);
 }
 
-static void
-load_table(struct api_call *c, const struct wire_value *body)
-{
-    struct table_req t = {.ns = path_namespace(c), .name = path_table(c)};
-    struct sl_diag d;
-    int rc;
-
-    (void)body;
-    if (t.ns == NULL)
-        return;
-    sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_READ, load_table_txn, &t, &d);
-    if (rc == SL_ERR_NOTFOUND) {
-        rest_error(c, 404, "NoSuchTableException", "Table does not exist: %s.%s", t.ns, t.name);
-    } else if (rc < 0) {
-        rc_error(c, rc, &d, "NoSuchTableException", "");
-    } else if (strcmp(c->req->method, "HEAD") == 0) {
-        reply(c, 204);
-    } else {
-        table_result(c, t.location, t.json, true);
-        reply(c, 200);
-    }
-    free(t.location);
-    free(t.json);
-}
-
 static int
 create_table_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct sl_diag *d)
 {
     struct table_req *t = arg;
-    struct names none = {NULL, 0};
-    struct sl_buf scratch;
-    int rc;
+    int rc = catalog_iceberg_namespace_exists(txn, t->ns, d);
 
-    sl_buf_init(&scratch);
-    none.b = &scratch;
-    rc = catalog_iceberg_namespace_props(txn, t->ns, props, &none, d);
-    sl_buf_release(&scratch);
     if (rc == SL_ERR_NOTFOUND)
         return sl_fail(d, SL_ERR_NOTFOUND, "Namespace does not exist: %s", t->ns);
     if (rc == 0)
         rc = table_create(txn, c->srv->rest->store, t->ns, c->req->body, c->req->body_len,
                           &t->created, &t->location, &t->json, d);
     return rc;
-}
-
-static void
-create_table(struct api_call *c, const struct wire_value *body)
-{
-    struct table_req t = {.ns = path_namespace(c)};
-    struct sl_diag d;
-    int rc;
-
-    (void)body;
-    if (t.ns == NULL)
-        return;
-    if (pipeline_namespace(t.ns)) {
-        forbidden_namespace(c, t.ns, "create a table");
-        return;
-    }
-    sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_WRITE, create_table_txn, &t, &d);
-    if (rc < 0) {
-        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
-    } else {
-        SL_INFO("iceberg", "table %s.%s created through the REST catalog at %s", t.ns,
-                t.created, t.location);
-        table_result(c, t.location, t.json, true);
-        reply(c, 200);
-    }
-    free(t.created);
-    free(t.location);
-    free(t.json);
 }
 
 static int
@@ -800,38 +705,86 @@ update_table_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct 
                         &t->json, d);
 }
 
+/* A table operation, as on_table() runs it. */
+struct table_op {
+    enum catalog_txn_mode mode;
+    rest_fn fn;           /* takes a struct table_req */
+    const char *verb;     /* a write, refused in the pipeline's namespaces; NULL: a read */
+    bool create;          /* the table is named by the body */
+    bool config;          /* answer a LoadTableResult, else a CommitTableResponse */
+};
+
+/*
+ * op on the path's table (or a table the body names, for a create): the
+ * table's metadata afterwards answered (HEAD: 204 alone), or the error -
+ * 403 for a write the pipeline's tables take from nobody else, 404 for a
+ * namespace or table that does not exist.
+ */
 static void
-update_table(struct api_call *c, const struct wire_value *body)
+on_table(struct api_call *c, const struct table_op *op)
 {
     struct table_req t = {.ns = path_namespace(c), .name = path_table(c)};
     struct sl_diag d;
     int rc;
 
-    (void)body;
     if (t.ns == NULL)
         return;
-    if (pipeline_namespace(t.ns)) {
-        forbidden_namespace(c, t.ns, "commit to a table");
+    if (op->verb != NULL && pipeline_namespace(t.ns)) {
+        forbidden_namespace(c, t.ns, op->verb);
         return;
     }
     sl_diag_init(&d);
-    rc = in_txn(c, CATALOG_WRITE, update_table_txn, &t, &d);
+    rc = in_txn(c, op->mode, op->fn, &t, &d);
     if (rc < 0 && t.forbidden) {
         rest_error(c, 403, "ForbiddenException",
                    "cannot commit to table %s.%s: sluice's pipeline writes it (its metadata "
                    "says sluice.managed-by); read it, write your own tables", t.ns, t.name);
-    } else if (rc == SL_ERR_NOTFOUND) {
+    } else if (rc == SL_ERR_NOTFOUND && !op->create) {
         rest_error(c, 404, "NoSuchTableException", "Table does not exist: %s.%s", t.ns, t.name);
     } else if (rc < 0) {
-        rc_error(c, rc, &d, "NoSuchTableException", "");
+        rc_error(c, rc, &d, "NoSuchNamespaceException", "");
+    } else if (strcmp(c->req->method, "HEAD") == 0) {
+        reply(c, 204);
     } else {
-        SL_INFO("iceberg", "table %s.%s committed through the REST catalog: %s", t.ns, t.name,
-                t.location);
-        table_result(c, t.location, t.json, false);
+        if (op->verb != NULL)
+            SL_INFO("iceberg", "table %s.%s: %s through the REST catalog: %s", t.ns,
+                    op->create ? t.created : t.name, op->create ? "created" : "committed",
+                    t.location);
+        table_result(c, t.location, t.json, op->config);
         reply(c, 200);
     }
+    free(t.created);
     free(t.location);
     free(t.json);
+}
+
+static void
+load_table(struct api_call *c, const struct wire_value *body)
+{
+    static const struct table_op op = {CATALOG_READ, load_table_txn, NULL, false, true};
+
+    (void)body;
+    on_table(c, &op);
+}
+
+static void
+create_table(struct api_call *c, const struct wire_value *body)
+{
+    static const struct table_op op = {CATALOG_WRITE, create_table_txn, "create a table", true,
+                                       true};
+
+    (void)body;
+    on_table(c, &op);
+}
+
+static void
+update_table(struct api_call *c, const struct wire_value *body)
+{
+    static const struct table_op op = {CATALOG_WRITE, update_table_txn, "commit to a table",
+                                       false, false};
+
+    (void)body;
+    on_table(c, &op);
 }
 
 /* ---- the API -------------------------------------------------------------------------------- */

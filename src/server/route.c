@@ -6,19 +6,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/banned.h"
-
-static int
-hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 long
 route_unescape(const char *src, size_t n, char *dst)
@@ -29,8 +18,8 @@ route_unescape(const char *src, size_t n, char *dst)
         char c = src[i];
 
         if (c == '%') {
-            int hi = i + 2 < n ? hex(src[i + 1]) : -1;
-            int lo = i + 2 < n ? hex(src[i + 2]) : -1;
+            int hi = i + 2 < n ? sl_hex_digit((unsigned char)src[i + 1]) : -1;
+            int lo = i + 2 < n ? sl_hex_digit((unsigned char)src[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return -1;

@@ -219,6 +219,12 @@ int table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, co
 int table_metadata(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
                    char **location, char **json, struct sl_diag *d);
 
+/* Whether name can name a namespace or a table made through the REST
+ * catalog: a folder of the lake, 1 to TABLE_NAME_MAX of A-Z a-z 0-9 _ -,
+ * not starting with '_'. */
+#define TABLE_NAME_MAX 128
+bool table_name_ok(const char *name);
+
 /* Whether the metadata text json says sluice's pipeline writes the table
  * (the property sluice.managed-by), which no other writer may commit to. */
 bool table_managed(const char *json);

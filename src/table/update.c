@@ -68,7 +68,6 @@
 #include "core/banned.h"
 
 #define FIRST_PARTITION_ID 1000
-#define NAME_MAX_LEN 128
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -182,30 +181,35 @@ get_int(struct upd *u, json_t *obj, const char *where, const char *key, int64_t 
     return 0;
 }
 
+/* Member key of obj of type t (kind: its name in messages), into *out. */
 static int
-get_str(struct upd *u, json_t *obj, const char *where, const char *key, const char **out)
+get_typed(struct upd *u, json_t *obj, const char *where, const char *key, json_type t,
+          const char *kind, json_t **out)
 {
     json_t *v = json_object_get(obj, key);
 
     *out = NULL;
-    if (!json_is_string(v))
-        return bad(u, where, "'%s' is %s, not a string", key,
-                   v == NULL ? "missing" : "of the wrong type");
-    *out = json_string_value(v);
+    if (v == NULL || json_typeof(v) != t)
+        return bad(u, where, "'%s' is %s, not %s", key,
+                   v == NULL ? "missing" : "of the wrong type", kind);
+    *out = v;
     return 0;
+}
+
+static int
+get_str(struct upd *u, json_t *obj, const char *where, const char *key, const char **out)
+{
+    json_t *v;
+    int rc = get_typed(u, obj, where, key, JSON_STRING, "a string", &v);
+
+    *out = json_string_value(v);
+    return rc;
 }
 
 static int
 get_obj(struct upd *u, json_t *obj, const char *where, const char *key, json_t **out)
 {
-    json_t *v = json_object_get(obj, key);
-
-    *out = NULL;
-    if (!json_is_object(v))
-        return bad(u, where, "'%s' is %s, not an object", key,
-                   v == NULL ? "missing" : "of the wrong type");
-    *out = v;
-    return 0;
+    return get_typed(u, obj, where, key, JSON_OBJECT, "an object", out);
 }
 
 /* The metadata's integer member key, or dflt. */
@@ -217,30 +221,22 @@ meta_int(json_t *m, const char *key, int64_t dflt)
     return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
-/* The metadata's array member key, made if missing. */
+/* The metadata's member key of type t (a list or an object), made empty
+ * if it is missing or of another type. */
 static json_t *
-meta_array(json_t *m, const char *key)
+meta_member(json_t *m, const char *key, json_type t)
 {
     json_t *v = json_object_get(m, key);
 
-    if (!json_is_array(v)) {
-        v = json_array();
+    if (v == NULL || json_typeof(v) != t) {
+        v = t == JSON_ARRAY ? json_array() : json_object();
         json_object_set_new(m, key, v);
     }
     return v;
 }
 
-static json_t *
-meta_object(json_t *m, const char *key)
-{
-    json_t *v = json_object_get(m, key);
-
-    if (!json_is_object(v)) {
-        v = json_object();
-        json_object_set_new(m, key, v);
-    }
-    return v;
-}
+#define meta_array(m, key) meta_member(m, key, JSON_ARRAY)
+#define meta_object(m, key) meta_member(m, key, JSON_OBJECT)
 
 /* The element of list whose integer member key is id, or NULL. */
 static json_t *
@@ -1005,13 +1001,12 @@ out:
     return rc;
 }
 
-/* A table name sluice can keep as a folder of the lake. */
-static bool
-good_name(const char *name)
+bool
+table_name_ok(const char *name)
 {
     size_t n = strlen(name);
 
-    if (n == 0 || n > NAME_MAX_LEN || name[0] == '.' || name[0] == '_')
+    if (n == 0 || n > TABLE_NAME_MAX || name[0] == '_')
         return false;
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
            n;
@@ -1035,10 +1030,10 @@ table_create(struct catalog_txn *txn, struct store *s, const char *ns, const cha
         rc = get_str(&u, body, "CreateTableRequest", "name", &name);
     if (rc < 0)
         goto out;
-    if (!good_name(name)) {
+    if (!table_name_ok(name)) {
         rc = sl_fail(d, SL_ERR_INPUT, "CreateTableRequest: 'name' \"%s\" is not a table name "
                      "sluice can keep: use 1 to %d letters, digits, '_' and '-', not starting "
-                     "with '_'", name, NAME_MAX_LEN);
+                     "with '_'", name, TABLE_NAME_MAX);
         goto out;
     }
     u.name = name;
