@@ -125,7 +125,10 @@ catalog_iceberg_list(struct catalog_txn *txn, const char *ns, catalog_name_cb cb
     struct list_ctx c = {cb, arg};
     int rc = cat_run(txn, d, "list Iceberg tables",
                      "SELECT table_namespace, table_name FROM iceberg_tables "
-                     "WHERE catalog_name = ?1 AND (?2 IS NULL OR table_namespace = ?2) "
+                     /* The cast types ?2 for PostgreSQL, which cannot tell
+                      * the type of a parameter only tested for NULL. */
+                     "WHERE catalog_name = ?1 "
+                     "AND (CAST(?2 AS TEXT) IS NULL OR table_namespace = ?2) "
                      "AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL) "
                      "ORDER BY table_namespace, table_name",
                      list_row, &c, "tt", ICEBERG_CATALOG, ns);

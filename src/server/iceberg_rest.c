@@ -83,8 +83,7 @@ struct iceberg_rest {
 static bool
 auth_failure(const char *type)
 {
-    static const char *const types[] = {"IncompleteSignatureException",
-                                        "InvalidSignatureException",
+    static const char *const types[] = {"IncompleteSignatureException", "InvalidSignatureException",
                                         "MissingAuthenticationTokenException",
                                         "UnrecognizedClientException"};
 
@@ -206,13 +205,15 @@ check_namespace(struct api_call *c, const char *ns, const char *where)
     if (strchr(ns, '\x1f') != NULL) {
         rest_error(c, 400, "BadRequestException",
                    "%s: namespace '%s' has more than one level; sluice's namespaces have "
-                   "one level (\"curated\")", where, shown);
+                   "one level (\"curated\")",
+                   where, shown);
         return false;
     }
     if (!table_name_ok(ns)) {
         rest_error(c, 400, "BadRequestException",
                    "%s: namespace '%s' is not a name sluice can keep: use 1 to %d letters, "
-                   "digits, '_' and '-', not starting with '_'", where, shown, TABLE_NAME_MAX);
+                   "digits, '_' and '-', not starting with '_'",
+                   where, shown, TABLE_NAME_MAX);
         return false;
     }
     return true;
@@ -245,9 +246,10 @@ static bool
 forbidden_namespace(struct api_call *c, const char *ns, const char *what)
 {
     return rest_error(c, 403, "ForbiddenException",
-               "cannot %s in namespace %s: sluice's pipeline owns it (only its transform "
-               "writes curated and gold tables, and keeps its own record of their files); "
-               "read its tables, write your own in another namespace", what, ns);
+                      "cannot %s in namespace %s: sluice's pipeline owns it (only its transform "
+                      "writes curated and gold tables, and keeps its own record of their files); "
+                      "read its tables, write your own in another namespace",
+                      what, ns);
 }
 
 /* ---- the catalog ----------------------------------------------------------------------- */
@@ -287,12 +289,10 @@ iceberg_rest_close(struct server *srv)
 
 /* One unit of catalog work, in a transaction of mode; what it answers is
  * up to fn (which writes the response or returns an error). */
-typedef int (*rest_fn)(struct api_call *c, struct catalog_txn *txn, void *arg,
-                       struct sl_diag *d);
+typedef int (*rest_fn)(struct api_call *c, struct catalog_txn *txn, void *arg, struct sl_diag *d);
 
 static int
-in_txn(struct api_call *c, enum catalog_txn_mode mode, rest_fn fn, void *arg,
-       struct sl_diag *d)
+in_txn(struct api_call *c, enum catalog_txn_mode mode, rest_fn fn, void *arg, struct sl_diag *d)
 {
     struct iceberg_rest *r = c->srv->rest;
     struct catalog_txn *txn = NULL;
@@ -500,7 +500,8 @@ parse_create_namespace(struct api_call *c, struct create_ns *cr)
     if (ns->u.a.n > 1)
         return rest_error(c, 400, "BadRequestException",
                           "CreateNamespaceRequest: 'namespace' has %zu levels; sluice's "
-                          "namespaces have one level (\"curated\")", ns->u.a.n);
+                          "namespaces have one level (\"curated\")",
+                          ns->u.a.n);
     if (ns->u.a.items[0].type != WIRE_STRING)
         return rest_error(c, 400, "BadRequestException",
                           "CreateNamespaceRequest: 'namespace[0]' is not a string");
@@ -522,8 +523,7 @@ parse_create_namespace(struct api_call *c, struct create_ns *cr)
                                   "CreateNamespaceRequest: 'properties.%.*s' is not a string",
                                   (int)m->key_len, m->key);
             cr->keys[cr->n] = sl_arena_strndup(&c->arena, m->key, m->key_len);
-            cr->values[cr->n++] =
-                sl_arena_strndup(&c->arena, m->value.u.s.p, m->value.u.s.n);
+            cr->values[cr->n++] = sl_arena_strndup(&c->arena, m->value.u.s.p, m->value.u.s.n);
         }
     }
     if (pipeline_namespace(cr->ns))
@@ -708,10 +708,10 @@ update_table_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct 
 /* A table operation, as on_table() runs it. */
 struct table_op {
     enum catalog_txn_mode mode;
-    rest_fn fn;           /* takes a struct table_req */
-    const char *verb;     /* a write, refused in the pipeline's namespaces; NULL: a read */
-    bool create;          /* the table is named by the body */
-    bool config;          /* answer a LoadTableResult, else a CommitTableResponse */
+    rest_fn fn;       /* takes a struct table_req */
+    const char *verb; /* a write, refused in the pipeline's namespaces; NULL: a read */
+    bool create;      /* the table is named by the body */
+    bool config;      /* answer a LoadTableResult, else a CommitTableResponse */
 };
 
 /*
@@ -738,7 +738,8 @@ on_table(struct api_call *c, const struct table_op *op)
     if (rc < 0 && t.forbidden) {
         rest_error(c, 403, "ForbiddenException",
                    "cannot commit to table %s.%s: sluice's pipeline writes it (its metadata "
-                   "says sluice.managed-by); read it, write your own tables", t.ns, t.name);
+                   "says sluice.managed-by); read it, write your own tables",
+                   t.ns, t.name);
     } else if (rc == SL_ERR_NOTFOUND && !op->create) {
         rest_error(c, 404, "NoSuchTableException", "Table does not exist: %s.%s", t.ns, t.name);
     } else if (rc < 0) {
@@ -780,8 +781,8 @@ create_table(struct api_call *c, const struct wire_value *body)
 static void
 update_table(struct api_call *c, const struct wire_value *body)
 {
-    static const struct table_op op = {CATALOG_WRITE, update_table_txn, "commit to a table",
-                                       false, false};
+    static const struct table_op op = {CATALOG_WRITE, update_table_txn, "commit to a table", false,
+                                       false};
 
     (void)body;
     on_table(c, &op);
@@ -789,10 +790,8 @@ update_table(struct api_call *c, const struct wire_value *body)
 
 /* ---- the API -------------------------------------------------------------------------------- */
 
-static const struct api_resource namespace_res = {"namespace", NULL, NULL, NULL,
-                                                  "{namespace}"};
-static const struct api_resource table_res = {"table", NULL, NULL, NULL,
-                                              "{namespace}/{table}"};
+static const struct api_resource namespace_res = {"namespace", NULL, NULL, NULL, "{namespace}"};
+static const struct api_resource table_res = {"table", NULL, NULL, NULL, "{namespace}/{table}"};
 
 #define NS "/v1/namespaces/{namespace}"
 #define TABLE NS "/tables/{table}"
@@ -812,5 +811,5 @@ static const struct api_op iceberg_ops[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-const struct api iceberg_api = {NULL, "iceberg", "Iceberg REST catalog", iceberg_ops, "/v1/",
-                                error_model};
+const struct api iceberg_api = {NULL,        "iceberg", "Iceberg REST catalog",
+                                iceberg_ops, "/v1/",    error_model};

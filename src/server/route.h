@@ -29,7 +29,7 @@ struct route_params {
 enum route_result {
     ROUTE_MATCH = 0,
     ROUTE_NO_MATCH = 1,
-    ROUTE_BAD = 2,  /* the path has the template's shape; a parameter is malformed */
+    ROUTE_BAD = 2, /* the path has the template's shape; a parameter is malformed */
 };
 
 /*

@@ -91,16 +91,22 @@ table_metadata(struct catalog_txn *txn, struct store *s, const char *ns, const c
         goto out;
     key = table_key_of(prefix, loc, strlen(loc));
     if (key == NULL || !store_key_valid(key)) {
-        rc = sl_fail(d, SL_ERR_CORRUPT, "table %s.%s: its metadata location '%s' is not a "
-                     "file of the table", ns, name, loc);
+        rc = sl_fail(d, SL_ERR_CORRUPT,
+                     "table %s.%s: its metadata location '%s' is not a "
+                     "file of the table",
+                     ns, name, loc);
         goto out;
     }
     rc = store_local_path(s, key, &path, d);
     if (rc == 0)
         rc = sl_read_file(path, TABLE_METADATA_MAX, &b, d);
     if (rc < 0) {
-        rc = sl_fail(d, SL_ERR_CORRUPT, "table %s.%s: cannot read its metadata file %s: %s",
-                     ns, name, loc, d->msg);
+        char why[sizeof(d->msg)];
+
+        snprintf(why, sizeof(why), "%s", d->msg);
+        sl_diag_init(d);
+        rc = sl_fail(d, SL_ERR_CORRUPT, "table %s.%s: cannot read its metadata file %s: %s", ns,
+                     name, loc, why);
         goto out;
     }
     /* Handed out as stored, but only if it is what a reader expects. */
@@ -137,18 +143,17 @@ table_managed(const char *json)
 
 /* One commit being checked and applied. */
 struct upd {
-    json_t *m;               /* the metadata being changed (a copy) */
-    const char *ns, *name;   /* the table */
-    const char *location;    /* its location member */
-    int64_t added_schema;    /* ids added by this commit, for -1; -1: none */
+    json_t *m;             /* the metadata being changed (a copy) */
+    const char *ns, *name; /* the table */
+    const char *location;  /* its location member */
+    int64_t added_schema;  /* ids added by this commit, for -1; -1: none */
     int64_t added_spec;
     int64_t added_order;
     struct sl_diag *d;
 };
 
 /* A bad request: SL_ERR_INPUT, "<where>: <why>". */
-static int
-bad(struct upd *u, const char *where, const char *fmt, ...)
+static int bad(struct upd *u, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int
 bad(struct upd *u, const char *where, const char *fmt, ...)
@@ -164,8 +169,7 @@ bad(struct upd *u, const char *where, const char *fmt, ...)
 
 /* Member key of obj as an integer (nullable: JSON null gives *null). */
 static int
-get_int(struct upd *u, json_t *obj, const char *where, const char *key, int64_t *out,
-        bool *null)
+get_int(struct upd *u, json_t *obj, const char *where, const char *key, int64_t *out, bool *null)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -190,8 +194,8 @@ get_typed(struct upd *u, json_t *obj, const char *where, const char *key, json_t
 
     *out = NULL;
     if (v == NULL || json_typeof(v) != t)
-        return bad(u, where, "'%s' is %s, not %s", key,
-                   v == NULL ? "missing" : "of the wrong type", kind);
+        return bad(u, where, "'%s' is %s, not %s", key, v == NULL ? "missing" : "of the wrong type",
+                   kind);
     *out = v;
     return 0;
 }
@@ -245,10 +249,8 @@ find_by(json_t *list, const char *key, int64_t id)
     json_t *x;
     size_t i;
 
-    json_array_foreach(list, i, x)
-        if (json_is_integer(json_object_get(x, key)) &&
-            json_integer_value(json_object_get(x, key)) == id)
-            return x;
+    json_array_foreach(list, i, x) if (json_is_integer(json_object_get(x, key)) &&
+                                       json_integer_value(json_object_get(x, key)) == id) return x;
     return NULL;
 }
 
@@ -260,18 +262,16 @@ max_of(json_t *list, const char *key, int64_t dflt)
     json_t *x;
     size_t i;
 
-    json_array_foreach(list, i, x)
-        if (json_is_integer(json_object_get(x, key)) &&
-            json_integer_value(json_object_get(x, key)) > max)
-            max = json_integer_value(json_object_get(x, key));
+    json_array_foreach(list, i, x) if (json_is_integer(json_object_get(x, key)) &&
+                                       json_integer_value(json_object_get(x, key)) > max) max =
+        json_integer_value(json_object_get(x, key));
     return max;
 }
 
 /* ---- requirements -------------------------------------------------------------------- */
 
 /* A requirement that does not hold: SL_ERR_CONFLICT. */
-static int
-unmet(struct upd *u, const char *what, const char *fmt, ...)
+static int unmet(struct upd *u, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int
 unmet(struct upd *u, const char *what, const char *fmt, ...)
@@ -282,8 +282,8 @@ unmet(struct upd *u, const char *what, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    return sl_fail(u->d, SL_ERR_CONFLICT, "Requirement failed: %s of table %s.%s: %s", what,
-                   u->ns, u->name, why);
+    return sl_fail(u->d, SL_ERR_CONFLICT, "Requirement failed: %s of table %s.%s: %s", what, u->ns,
+                   u->name, why);
 }
 
 /* The requirements that compare one integer member of the metadata. */
@@ -321,8 +321,7 @@ check_requirement(struct upd *u, json_t *r, const char *where)
         int64_t have = meta_int(u->m, int_asserts[i].meta, -1);
 
         if (have != want)
-            return unmet(u, int_asserts[i].meta, "it is %" PRId64 ", not %" PRId64, have,
-                         want);
+            return unmet(u, int_asserts[i].meta, "it is %" PRId64 ", not %" PRId64, have, want);
         return 0;
     }
     if (strcmp(type, "assert-create") == 0)
@@ -345,15 +344,18 @@ check_requirement(struct upd *u, json_t *r, const char *where)
             return rc;
         ref = json_object_get(json_object_get(u->m, "refs"), s);
         if (null && ref != NULL)
-            return unmet(u, "ref", "branch or tag '%s' exists (at snapshot %" PRId64
-                         "); the commit expected none", s,
-                         meta_int(ref, "snapshot-id", -1));
+            return unmet(u, "ref",
+                         "branch or tag '%s' exists (at snapshot %" PRId64
+                         "); the commit expected none",
+                         s, meta_int(ref, "snapshot-id", -1));
         if (!null && ref == NULL)
-            return unmet(u, "ref", "branch or tag '%s' does not exist; the commit expected "
-                         "snapshot %" PRId64, s, want);
+            return unmet(u, "ref",
+                         "branch or tag '%s' does not exist; the commit expected "
+                         "snapshot %" PRId64,
+                         s, want);
         if (!null && meta_int(ref, "snapshot-id", -1) != want)
-            return unmet(u, "ref", "branch or tag '%s' is at snapshot %" PRId64 ", not %" PRId64,
-                         s, meta_int(ref, "snapshot-id", -1), want);
+            return unmet(u, "ref", "branch or tag '%s' is at snapshot %" PRId64 ", not %" PRId64, s,
+                         meta_int(ref, "snapshot-id", -1), want);
         return 0;
     }
     return bad(u, where, "unknown requirement type '%s'", type);
@@ -384,7 +386,8 @@ max_field_id(json_t *type)
                 max = v;
         }
     }
-    json_array_foreach(json_object_get(type, "fields"), i, f) {
+    json_array_foreach(json_object_get(type, "fields"), i, f)
+    {
         int64_t v = max_field_id(f);
 
         if (v > max)
@@ -407,7 +410,8 @@ check_schema(struct upd *u, json_t *schema, const char *where)
         return bad(u, where, "'type' must be \"struct\"");
     if (!json_is_array(fields))
         return bad(u, where, "'fields' is missing or not a list");
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         const char *name;
         int64_t id;
         json_t *t = json_object_get(f, "type");
@@ -464,12 +468,12 @@ add_schema(struct upd *u, json_t *up, const char *where, const char *member)
     if (rc < 0)
         return rc;
     schema = json_deep_copy(schema);
-    json_array_foreach(schemas, i, x)
-        if (same_but(x, schema, "schema-id")) {
-            u->added_schema = meta_int(x, "schema-id", 0);
-            json_decref(schema);
-            return 0;
-        }
+    json_array_foreach(schemas, i, x) if (same_but(x, schema, "schema-id"))
+    {
+        u->added_schema = meta_int(x, "schema-id", 0);
+        json_decref(schema);
+        return 0;
+    }
     id = max_of(schemas, "schema-id", -1) + 1;
     json_object_set_new(schema, "schema-id", json_integer(id));
     last = max_field_id(schema);
@@ -492,8 +496,7 @@ set_current(struct upd *u, json_t *up, const char *where, const char *member, in
         return rc;
     if (id == -1) {
         if (added < 0)
-            return bad(u, where, "'%s' is -1 (the last added) but this commit added none",
-                       member);
+            return bad(u, where, "'%s' is -1 (the last added) but this commit added none", member);
         id = added;
     }
     if (find_by(json_object_get(u->m, list), list_id, id) == NULL)
@@ -522,7 +525,8 @@ add_spec(struct upd *u, json_t *up, const char *where, const char *member)
         json_decref(spec);
         return bad(u, where, "'%s.fields' is missing or not a list", member);
     }
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         const char *s;
         int64_t src, fid;
 
@@ -547,12 +551,12 @@ add_spec(struct upd *u, json_t *up, const char *where, const char *member)
             last = fid;
         }
     }
-    json_array_foreach(specs, i, x)
-        if (same_but(x, spec, "spec-id")) {
-            u->added_spec = meta_int(x, "spec-id", 0);
-            json_decref(spec);
-            return 0;
-        }
+    json_array_foreach(specs, i, x) if (same_but(x, spec, "spec-id"))
+    {
+        u->added_spec = meta_int(x, "spec-id", 0);
+        json_decref(spec);
+        return 0;
+    }
     id = max_of(specs, "spec-id", -1) + 1;
     json_object_set_new(spec, "spec-id", json_integer(id));
     json_array_append_new(specs, spec);
@@ -576,7 +580,8 @@ add_sort_order(struct upd *u, json_t *up, const char *where, const char *member)
     fields = json_object_get(order, "fields");
     if (!json_is_array(fields))
         return bad(u, where, "'%s.fields' is missing or not a list", member);
-    json_array_foreach(fields, i, x) {
+    json_array_foreach(fields, i, x)
+    {
         char at[300];
         const char *s;
         int64_t src;
@@ -595,12 +600,12 @@ add_sort_order(struct upd *u, json_t *up, const char *where, const char *member)
             return rc;
     }
     order = json_deep_copy(order);
-    json_array_foreach(orders, i, x)
-        if (same_but(x, order, "order-id")) {
-            u->added_order = meta_int(x, "order-id", 0);
-            json_decref(order);
-            return 0;
-        }
+    json_array_foreach(orders, i, x) if (same_but(x, order, "order-id"))
+    {
+        u->added_order = meta_int(x, "order-id", 0);
+        json_decref(order);
+        return 0;
+    }
     /* Order id 0 is the unsorted order; sorted ones start at 1. */
     id = json_array_size(fields) == 0 ? 0 : max_of(orders, "order-id", 0) + 1;
     json_object_set_new(order, "order-id", json_integer(id));
@@ -647,8 +652,10 @@ add_snapshot(struct upd *u, json_t *up, const char *where)
         if (rc < 0)
             return rc;
         if (seq <= last)
-            return bad(u, at, "'sequence-number' %" PRId64 " is not past the table's last, "
-                       "%" PRId64, seq, last);
+            return bad(u, at,
+                       "'sequence-number' %" PRId64 " is not past the table's last, "
+                       "%" PRId64,
+                       seq, last);
         json_object_set_new(u->m, "last-sequence-number", json_integer(seq));
     }
     json_array_append_new(meta_array(u->m, "snapshots"), json_deep_copy(snap));
@@ -721,13 +728,13 @@ remove_snapshots(struct upd *u, json_t *up, const char *where)
 
     if (!json_is_array(ids))
         return bad(u, where, "'snapshot-ids' is missing or not a list");
-    json_array_foreach(ids, i, v)
-        if (!json_is_integer(v))
-            return bad(u, where, "'snapshot-ids[%zu]' is not an integer", i);
+    json_array_foreach(ids, i, v) if (!json_is_integer(v)) return bad(
+        u, where, "'snapshot-ids[%zu]' is not an integer", i);
     snaps = meta_array(u->m, "snapshots");
     log = meta_array(u->m, "snapshot-log");
     refs = meta_object(u->m, "refs");
-    json_array_foreach(ids, i, v) {
+    json_array_foreach(ids, i, v)
+    {
         int64_t id = json_integer_value(v);
 
         for (size_t k = json_array_size(snaps); k-- > 0;)
@@ -736,9 +743,8 @@ remove_snapshots(struct upd *u, json_t *up, const char *where)
         for (size_t k = json_array_size(log); k-- > 0;)
             if (meta_int(json_array_get(log, k), "snapshot-id", -1) == id)
                 json_array_remove(log, k);
-        json_object_foreach_safe(refs, tmp, key, r)
-            if (meta_int(r, "snapshot-id", -1) == id)
-                drop_ref(u, key);
+        json_object_foreach_safe(refs, tmp, key, r) if (meta_int(r, "snapshot-id", -1) == id)
+            drop_ref(u, key);
     }
     return 0;
 }
@@ -760,14 +766,14 @@ set_properties(struct upd *u, json_t *up, const char *where, const char *member)
 
     if (rc < 0)
         return rc;
-    json_object_foreach(updates, key, v) {
+    json_object_foreach(updates, key, v)
+    {
         if (!json_is_string(v))
             return bad(u, where, "'%s.%s' is not a string", member, key);
         if (reserved_property(key))
             return bad(u, where, "property '%s' is sluice's own and cannot be set", key);
     }
-    json_object_foreach(updates, key, v)
-        json_object_set(props, key, v);
+    json_object_foreach(updates, key, v) json_object_set(props, key, v);
     return 0;
 }
 
@@ -779,7 +785,8 @@ remove_properties(struct upd *u, json_t *up, const char *where)
 
     if (!json_is_array(removals))
         return bad(u, where, "'removals' is missing or not a list");
-    json_array_foreach(removals, i, v) {
+    json_array_foreach(removals, i, v)
+    {
         if (!json_is_string(v))
             return bad(u, where, "'removals[%zu]' is not a string", i);
         if (reserved_property(json_string_value(v)))
@@ -816,11 +823,14 @@ apply_update(struct upd *u, json_t *up, const char *where)
 
         rc = get_int(u, up, where, "format-version", &v, NULL);
         if (rc == 0 && v < have)
-            rc = bad(u, where, "'format-version' %" PRId64 " would downgrade the table from %"
-                     PRId64, v, have);
+            rc = bad(u, where,
+                     "'format-version' %" PRId64 " would downgrade the table from %" PRId64, v,
+                     have);
         if (rc == 0 && v > 2)
-            rc = bad(u, where, "'format-version' %" PRId64 " is not supported: sluice "
-                     "writes format versions 1 and 2", v);
+            rc = bad(u, where,
+                     "'format-version' %" PRId64 " is not supported: sluice "
+                     "writes format versions 1 and 2",
+                     v);
         if (rc == 0 && v > have) {
             json_object_set_new(u->m, "format-version", json_integer(v));
             if (json_object_get(u->m, "last-sequence-number") == NULL)
@@ -836,13 +846,13 @@ apply_update(struct upd *u, json_t *up, const char *where)
     if (strcmp(action, "add-spec") == 0)
         return add_spec(u, up, where, "spec");
     if (strcmp(action, "set-default-spec") == 0)
-        return set_current(u, up, where, "spec-id", u->added_spec, "partition-specs",
-                           "spec-id", "default-spec-id");
+        return set_current(u, up, where, "spec-id", u->added_spec, "partition-specs", "spec-id",
+                           "default-spec-id");
     if (strcmp(action, "add-sort-order") == 0)
         return add_sort_order(u, up, where, "sort-order");
     if (strcmp(action, "set-default-sort-order") == 0)
-        return set_current(u, up, where, "sort-order-id", u->added_order, "sort-orders",
-                           "order-id", "default-sort-order-id");
+        return set_current(u, up, where, "sort-order-id", u->added_order, "sort-orders", "order-id",
+                           "default-sort-order-id");
     if (strcmp(action, "add-snapshot") == 0)
         return add_snapshot(u, up, where);
     if (strcmp(action, "set-snapshot-ref") == 0)
@@ -858,8 +868,8 @@ apply_update(struct upd *u, json_t *up, const char *where)
     if (strcmp(action, "set-location") == 0) {
         rc = get_str(u, up, where, "location", &s);
         if (rc == 0 && strcmp(s, u->location) != 0)
-            rc = bad(u, where, "'location' cannot change: sluice keeps table %s.%s at %s",
-                     u->ns, u->name, u->location);
+            rc = bad(u, where, "'location' cannot change: sluice keeps table %s.%s at %s", u->ns,
+                     u->name, u->location);
         return rc;
     }
     if (strcmp(action, "set-properties") == 0)
@@ -878,7 +888,8 @@ apply_updates(struct upd *u, json_t *ups)
     size_t i;
     int rc = 0;
 
-    json_array_foreach(ups, i, up) {
+    json_array_foreach(ups, i, up)
+    {
         snprintf(where, sizeof(where), "updates[%zu]", i);
         rc = apply_update(u, up, where);
         if (rc < 0)
@@ -897,8 +908,8 @@ parse_request(const char *req, size_t len, const char *what, json_t **out, struc
 
     *out = json_loadb(req, len, JSON_REJECT_DUPLICATES, &err);
     if (*out == NULL)
-        return sl_fail(d, SL_ERR_INPUT, "%s: %s at line %d, column %d", what, err.text,
-                       err.line, err.column);
+        return sl_fail(d, SL_ERR_INPUT, "%s: %s at line %d, column %d", what, err.text, err.line,
+                       err.column);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
@@ -925,8 +936,11 @@ write_next(struct catalog_txn *txn, struct store *s, struct upd *u, const char *
             json_array_remove(log, 0);
     }
     json_object_set_new(u->m, "last-updated-ms", json_integer(sl_now_ms()));
-    rc = table_write_metadata(s, prefix, u->name, base == NULL ? 0 : v < 0 ? 1 : v + 1, u->m,
-                              &next, d);
+    rc = table_write_metadata(s, prefix, u->name,
+                              base == NULL ? 0
+                              : v < 0      ? 1
+                                           : v + 1,
+                              u->m, &next, d);
     if (rc == 0)
         rc = base == NULL ? catalog_iceberg_create(txn, u->ns, u->name, next, d)
                           : catalog_iceberg_swap(txn, u->ns, u->name, base, next, d);
@@ -944,8 +958,8 @@ int
 table_update(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
              const char *req, size_t len, char **location, char **json, struct sl_diag *d)
 {
-    struct upd u = {.ns = ns, .name = name, .added_schema = -1, .added_spec = -1,
-                    .added_order = -1, .d = d};
+    struct upd u = {
+        .ns = ns, .name = name, .added_schema = -1, .added_spec = -1, .added_order = -1, .d = d};
     char *base = NULL, *text = NULL;
     json_t *body = NULL, *reqs, *ups, *x;
     json_error_t err;
@@ -975,7 +989,8 @@ table_update(struct catalog_txn *txn, struct store *s, const char *ns, const cha
         rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s has no location", base);
         goto out;
     }
-    json_array_foreach(reqs, i, x) {
+    json_array_foreach(reqs, i, x)
+    {
         char where[64];
 
         snprintf(where, sizeof(where), "requirements[%zu]", i);
@@ -1008,13 +1023,12 @@ table_name_ok(const char *name)
 
     if (n == 0 || n > TABLE_NAME_MAX || name[0] == '_')
         return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-           n;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 int
-table_create(struct catalog_txn *txn, struct store *s, const char *ns, const char *req,
-             size_t len, char **name_out, char **location, char **json, struct sl_diag *d)
+table_create(struct catalog_txn *txn, struct store *s, const char *ns, const char *req, size_t len,
+             char **name_out, char **location, char **json, struct sl_diag *d)
 {
     struct upd u = {.ns = ns, .added_schema = -1, .added_spec = -1, .added_order = -1, .d = d};
     json_t *body = NULL, *x;
@@ -1031,14 +1045,17 @@ table_create(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     if (rc < 0)
         goto out;
     if (!table_name_ok(name)) {
-        rc = sl_fail(d, SL_ERR_INPUT, "CreateTableRequest: 'name' \"%s\" is not a table name "
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "CreateTableRequest: 'name' \"%s\" is not a table name "
                      "sluice can keep: use 1 to %d letters, digits, '_' and '-', not starting "
-                     "with '_'", name, TABLE_NAME_MAX);
+                     "with '_'",
+                     name, TABLE_NAME_MAX);
         goto out;
     }
     u.name = name;
     if (json_is_true(json_object_get(body, "stage-create"))) {
-        rc = sl_fail(d, SL_ERR_INPUT, "CreateTableRequest: 'stage-create' is not supported: "
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "CreateTableRequest: 'stage-create' is not supported: "
                      "create the table, then commit to it");
         goto out;
     }
@@ -1054,21 +1071,23 @@ table_create(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     x = json_object_get(body, "location");
     given = json_string_value(x);
     if (x != NULL && !json_is_null(x) && (given == NULL || strcmp(given, loc) != 0)) {
-        rc = sl_fail(d, SL_ERR_INPUT, "CreateTableRequest: 'location' cannot be chosen: "
-                     "sluice keeps table %s.%s at %s (leave it out)", ns, name, loc);
+        rc = sl_fail(d, SL_ERR_INPUT,
+                     "CreateTableRequest: 'location' cannot be chosen: "
+                     "sluice keeps table %s.%s at %s (leave it out)",
+                     ns, name, loc);
         goto out;
     }
     table_new_uuid(uuid);
     u.location = loc;
-    u.m = json_pack("{s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:[], s:i, s:[], s:i, s:i, "
-                    "s:[{s:i, s:[]}], s:{}, s:I, s:{}, s:[], s:[], s:[]}",
-                    "format-version", 2, "table-uuid", uuid, "location", loc,
-                    "last-sequence-number", (json_int_t)0, "last-updated-ms",
-                    (json_int_t)sl_now_ms(), "last-column-id", 0, "current-schema-id", 0,
-                    "schemas", "default-spec-id", 0, "partition-specs", "last-partition-id",
-                    FIRST_PARTITION_ID - 1, "default-sort-order-id", 0, "sort-orders",
-                    "order-id", 0, "fields", "properties", "current-snapshot-id",
-                    (json_int_t)-1, "refs", "snapshots", "snapshot-log", "metadata-log");
+    u.m =
+        json_pack("{s:i, s:s, s:s, s:I, s:I, s:i, s:i, s:[], s:i, s:[], s:i, s:i, "
+                  "s:[{s:i, s:[]}], s:{}, s:I, s:{}, s:[], s:[], s:[]}",
+                  "format-version", 2, "table-uuid", uuid, "location", loc, "last-sequence-number",
+                  (json_int_t)0, "last-updated-ms", (json_int_t)sl_now_ms(), "last-column-id", 0,
+                  "current-schema-id", 0, "schemas", "default-spec-id", 0, "partition-specs",
+                  "last-partition-id", FIRST_PARTITION_ID - 1, "default-sort-order-id", 0,
+                  "sort-orders", "order-id", 0, "fields", "properties", "current-snapshot-id",
+                  (json_int_t)-1, "refs", "snapshots", "snapshot-log", "metadata-log");
     /* The request's parts, added as a commit's updates would add them. */
     json_array_clear(json_object_get(u.m, "partition-specs"));
     rc = add_schema(&u, body, "CreateTableRequest", "schema");

@@ -21,10 +21,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_ASSERT(c)                                                                     \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
+#define FZ_ASSERT(c)                                                                               \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
     } while (0)
 
 static const char *const templates[] = {
@@ -90,8 +90,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (route_match(tmpl, path, n, scratch, &p) == ROUTE_MATCH) {
         FZ_ASSERT(p.n <= ROUTE_PARAMS_MAX);
         for (size_t i = 0; i < p.n; i++) {
-            FZ_ASSERT(p.value[i] >= scratch && p.value[i] + p.value_len[i] < scratch + n +
-                      ROUTE_PARAMS_MAX);
+            FZ_ASSERT(p.value[i] >= scratch &&
+                      p.value[i] + p.value_len[i] < scratch + n + ROUTE_PARAMS_MAX);
             FZ_ASSERT(strlen(p.value[i]) == p.value_len[i] && p.value_len[i] > 0);
             FZ_ASSERT(memchr(p.value[i], '/', p.value_len[i]) == NULL);
             FZ_ASSERT(p.name_len[i] > 0 && p.name[i][-1] == '{');
