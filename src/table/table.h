@@ -249,6 +249,16 @@ int table_update(struct catalog_txn *txn, struct store *s, const char *ns, const
                  struct sl_diag *d);
 
 /*
+ * table_update()'s checks and changes alone, on the metadata text meta of
+ * table ns.name, without reading or writing anything: *next (caller frees)
+ * gets the changed metadata, NULL if the request has no updates.  Errors
+ * as table_update()'s, and SL_ERR_CORRUPT if meta is not a JSON object or
+ * has no location.  Thread-safe; fuzzed by tests/fuzz/iceberg_commit.
+ */
+int table_apply_commit(const char *meta, const char *ns, const char *name, const char *req,
+                       size_t len, char **next, struct sl_diag *d);
+
+/*
  * Create a table in namespace ns from a CreateTableRequest (the JSON text
  * req): its name, schema, partition spec, sort order and properties, a
  * format-version 2 table without snapshots at the store's

@@ -249,8 +249,11 @@ find_by(json_t *list, const char *key, int64_t id)
     json_t *x;
     size_t i;
 
-    json_array_foreach(list, i, x) if (json_is_integer(json_object_get(x, key)) &&
-                                       json_integer_value(json_object_get(x, key)) == id) return x;
+    json_array_foreach(list, i, x) {
+        if (json_is_integer(json_object_get(x, key)) &&
+            json_integer_value(json_object_get(x, key)) == id)
+            return x;
+    }
     return NULL;
 }
 
@@ -262,9 +265,11 @@ max_of(json_t *list, const char *key, int64_t dflt)
     json_t *x;
     size_t i;
 
-    json_array_foreach(list, i, x) if (json_is_integer(json_object_get(x, key)) &&
-                                       json_integer_value(json_object_get(x, key)) > max) max =
-        json_integer_value(json_object_get(x, key));
+    json_array_foreach(list, i, x) {
+        if (json_is_integer(json_object_get(x, key)) &&
+            json_integer_value(json_object_get(x, key)) > max)
+            max = json_integer_value(json_object_get(x, key));
+    }
     return max;
 }
 
@@ -386,8 +391,7 @@ max_field_id(json_t *type)
                 max = v;
         }
     }
-    json_array_foreach(json_object_get(type, "fields"), i, f)
-    {
+    json_array_foreach(json_object_get(type, "fields"), i, f) {
         int64_t v = max_field_id(f);
 
         if (v > max)
@@ -410,8 +414,7 @@ check_schema(struct upd *u, json_t *schema, const char *where)
         return bad(u, where, "'type' must be \"struct\"");
     if (!json_is_array(fields))
         return bad(u, where, "'fields' is missing or not a list");
-    json_array_foreach(fields, i, f)
-    {
+    json_array_foreach(fields, i, f) {
         const char *name;
         int64_t id;
         json_t *t = json_object_get(f, "type");
@@ -468,11 +471,12 @@ add_schema(struct upd *u, json_t *up, const char *where, const char *member)
     if (rc < 0)
         return rc;
     schema = json_deep_copy(schema);
-    json_array_foreach(schemas, i, x) if (same_but(x, schema, "schema-id"))
-    {
-        u->added_schema = meta_int(x, "schema-id", 0);
-        json_decref(schema);
-        return 0;
+    json_array_foreach(schemas, i, x) {
+        if (same_but(x, schema, "schema-id")) {
+            u->added_schema = meta_int(x, "schema-id", 0);
+            json_decref(schema);
+            return 0;
+        }
     }
     id = max_of(schemas, "schema-id", -1) + 1;
     json_object_set_new(schema, "schema-id", json_integer(id));
@@ -525,8 +529,7 @@ add_spec(struct upd *u, json_t *up, const char *where, const char *member)
         json_decref(spec);
         return bad(u, where, "'%s.fields' is missing or not a list", member);
     }
-    json_array_foreach(fields, i, f)
-    {
+    json_array_foreach(fields, i, f) {
         const char *s;
         int64_t src, fid;
 
@@ -551,11 +554,12 @@ add_spec(struct upd *u, json_t *up, const char *where, const char *member)
             last = fid;
         }
     }
-    json_array_foreach(specs, i, x) if (same_but(x, spec, "spec-id"))
-    {
-        u->added_spec = meta_int(x, "spec-id", 0);
-        json_decref(spec);
-        return 0;
+    json_array_foreach(specs, i, x) {
+        if (same_but(x, spec, "spec-id")) {
+            u->added_spec = meta_int(x, "spec-id", 0);
+            json_decref(spec);
+            return 0;
+        }
     }
     id = max_of(specs, "spec-id", -1) + 1;
     json_object_set_new(spec, "spec-id", json_integer(id));
@@ -580,8 +584,7 @@ add_sort_order(struct upd *u, json_t *up, const char *where, const char *member)
     fields = json_object_get(order, "fields");
     if (!json_is_array(fields))
         return bad(u, where, "'%s.fields' is missing or not a list", member);
-    json_array_foreach(fields, i, x)
-    {
+    json_array_foreach(fields, i, x) {
         char at[300];
         const char *s;
         int64_t src;
@@ -600,11 +603,12 @@ add_sort_order(struct upd *u, json_t *up, const char *where, const char *member)
             return rc;
     }
     order = json_deep_copy(order);
-    json_array_foreach(orders, i, x) if (same_but(x, order, "order-id"))
-    {
-        u->added_order = meta_int(x, "order-id", 0);
-        json_decref(order);
-        return 0;
+    json_array_foreach(orders, i, x) {
+        if (same_but(x, order, "order-id")) {
+            u->added_order = meta_int(x, "order-id", 0);
+            json_decref(order);
+            return 0;
+        }
     }
     /* Order id 0 is the unsorted order; sorted ones start at 1. */
     id = json_array_size(fields) == 0 ? 0 : max_of(orders, "order-id", 0) + 1;
@@ -728,13 +732,14 @@ remove_snapshots(struct upd *u, json_t *up, const char *where)
 
     if (!json_is_array(ids))
         return bad(u, where, "'snapshot-ids' is missing or not a list");
-    json_array_foreach(ids, i, v) if (!json_is_integer(v)) return bad(
-        u, where, "'snapshot-ids[%zu]' is not an integer", i);
+    json_array_foreach(ids, i, v) {
+        if (!json_is_integer(v))
+            return bad(u, where, "'snapshot-ids[%zu]' is not an integer", i);
+    }
     snaps = meta_array(u->m, "snapshots");
     log = meta_array(u->m, "snapshot-log");
     refs = meta_object(u->m, "refs");
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach(ids, i, v) {
         int64_t id = json_integer_value(v);
 
         for (size_t k = json_array_size(snaps); k-- > 0;)
@@ -743,8 +748,10 @@ remove_snapshots(struct upd *u, json_t *up, const char *where)
         for (size_t k = json_array_size(log); k-- > 0;)
             if (meta_int(json_array_get(log, k), "snapshot-id", -1) == id)
                 json_array_remove(log, k);
-        json_object_foreach_safe(refs, tmp, key, r) if (meta_int(r, "snapshot-id", -1) == id)
-            drop_ref(u, key);
+        json_object_foreach_safe(refs, tmp, key, r) {
+            if (meta_int(r, "snapshot-id", -1) == id)
+                drop_ref(u, key);
+        }
     }
     return 0;
 }
@@ -766,14 +773,15 @@ set_properties(struct upd *u, json_t *up, const char *where, const char *member)
 
     if (rc < 0)
         return rc;
-    json_object_foreach(updates, key, v)
-    {
+    json_object_foreach(updates, key, v) {
         if (!json_is_string(v))
             return bad(u, where, "'%s.%s' is not a string", member, key);
         if (reserved_property(key))
             return bad(u, where, "property '%s' is sluice's own and cannot be set", key);
     }
-    json_object_foreach(updates, key, v) json_object_set(props, key, v);
+    json_object_foreach(updates, key, v) {
+        json_object_set(props, key, v);
+    }
     return 0;
 }
 
@@ -785,16 +793,16 @@ remove_properties(struct upd *u, json_t *up, const char *where)
 
     if (!json_is_array(removals))
         return bad(u, where, "'removals' is missing or not a list");
-    json_array_foreach(removals, i, v)
-    {
+    json_array_foreach(removals, i, v) {
         if (!json_is_string(v))
             return bad(u, where, "'removals[%zu]' is not a string", i);
         if (reserved_property(json_string_value(v)))
             return bad(u, where, "property '%s' is sluice's own and cannot be removed",
                        json_string_value(v));
     }
-    json_array_foreach(removals, i, v)
+    json_array_foreach(removals, i, v) {
         json_object_del(meta_object(u->m, "properties"), json_string_value(v));
+    }
     return 0;
 }
 
@@ -888,8 +896,7 @@ apply_updates(struct upd *u, json_t *ups)
     size_t i;
     int rc = 0;
 
-    json_array_foreach(ups, i, up)
-    {
+    json_array_foreach(ups, i, up) {
         snprintf(where, sizeof(where), "updates[%zu]", i);
         rc = apply_update(u, up, where);
         if (rc < 0)
@@ -954,6 +961,66 @@ write_next(struct catalog_txn *txn, struct store *s, struct upd *u, const char *
     return rc;
 }
 
+/*
+ * The CommitTableRequest body's requirements checked against u->m and its
+ * updates applied to it; *changes says whether it has any.
+ */
+static int
+apply_commit(struct upd *u, json_t *body, bool *changes)
+{
+    json_t *reqs = json_object_get(body, "requirements");
+    json_t *ups = json_object_get(body, "updates"), *x;
+    size_t i;
+    int rc;
+
+    if (reqs != NULL && !json_is_array(reqs))
+        return sl_fail(u->d, SL_ERR_INPUT, "CommitTableRequest: 'requirements' is not a list");
+    if (!json_is_array(ups))
+        return sl_fail(u->d, SL_ERR_INPUT, "CommitTableRequest: 'updates' is %s",
+                       ups == NULL ? "missing" : "not a list");
+    u->location = json_string_value(json_object_get(u->m, "location"));
+    if (u->location == NULL)
+        return sl_fail(u->d, SL_ERR_CORRUPT, "the metadata of table %s.%s has no location",
+                       u->ns, u->name);
+    json_array_foreach(reqs, i, x) {
+        char where[64];
+
+        snprintf(where, sizeof(where), "requirements[%zu]", i);
+        rc = check_requirement(u, x, where);
+        if (rc < 0)
+            return rc;
+    }
+    *changes = json_array_size(ups) > 0;
+    return apply_updates(u, ups);
+}
+
+int
+table_apply_commit(const char *meta, const char *ns, const char *name, const char *req,
+                   size_t len, char **next, struct sl_diag *d)
+{
+    struct upd u = {
+        .ns = ns, .name = name, .added_schema = -1, .added_spec = -1, .added_order = -1, .d = d};
+    json_t *body = NULL;
+    bool changes = false;
+    int rc;
+
+    *next = NULL;
+    u.m = json_loads(meta, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(u.m)) {
+        json_decref(u.m);
+        return sl_fail(d, SL_ERR_CORRUPT, "the metadata of table %s.%s is not a JSON object",
+                       ns, name);
+    }
+    rc = parse_request(req, len, "CommitTableRequest", &body, d);
+    if (rc == 0)
+        rc = apply_commit(&u, body, &changes);
+    if (rc == 0 && changes)
+        *next = json_dumps(u.m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    json_decref(u.m);
+    return rc;
+}
+
 int
 table_update(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
              const char *req, size_t len, char **location, char **json, struct sl_diag *d)
@@ -961,54 +1028,25 @@ table_update(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     struct upd u = {
         .ns = ns, .name = name, .added_schema = -1, .added_spec = -1, .added_order = -1, .d = d};
     char *base = NULL, *text = NULL;
-    json_t *body = NULL, *reqs, *ups, *x;
-    json_error_t err;
-    size_t i;
+    json_t *body = NULL;
+    bool changes = false;
     int rc;
 
+    /* The request first: a malformed one is refused without a read. */
     rc = parse_request(req, len, "CommitTableRequest", &body, d);
-    if (rc < 0)
-        return rc;
-    reqs = json_object_get(body, "requirements");
-    ups = json_object_get(body, "updates");
-    if (reqs != NULL && !json_is_array(reqs)) {
-        rc = sl_fail(d, SL_ERR_INPUT, "CommitTableRequest: 'requirements' is not a list");
-        goto out;
+    if (rc == 0)
+        rc = table_metadata(txn, s, ns, name, &base, &text, d);
+    if (rc == 0) {
+        u.m = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+        rc = apply_commit(&u, body, &changes);
     }
-    if (!json_is_array(ups)) {
-        rc = sl_fail(d, SL_ERR_INPUT, "CommitTableRequest: 'updates' is %s",
-                     ups == NULL ? "missing" : "not a list");
-        goto out;
-    }
-    rc = table_metadata(txn, s, ns, name, &base, &text, d);
-    if (rc < 0)
-        goto out;
-    u.m = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-    u.location = json_string_value(json_object_get(u.m, "location"));
-    if (u.location == NULL) {
-        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s has no location", base);
-        goto out;
-    }
-    json_array_foreach(reqs, i, x)
-    {
-        char where[64];
-
-        snprintf(where, sizeof(where), "requirements[%zu]", i);
-        rc = check_requirement(&u, x, where);
-        if (rc < 0)
-            goto out;
-    }
-    rc = apply_updates(&u, ups);
-    if (rc < 0)
-        goto out;
-    if (json_array_size(ups) == 0) {
+    if (rc == 0 && !changes) {
         *location = base;
         *json = text;
         base = text = NULL;
-    } else {
+    } else if (rc == 0) {
         rc = write_next(txn, s, &u, base, location, json, d);
     }
-out:
     json_decref(u.m);
     json_decref(body);
     free(base);
