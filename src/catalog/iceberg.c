@@ -103,6 +103,20 @@ catalog_iceberg_swap(struct catalog_txn *txn, const char *ns, const char *name,
     return rc;
 }
 
+int
+catalog_iceberg_drop(struct catalog_txn *txn, const char *ns, const char *name,
+                     struct sl_diag *d)
+{
+    int rc = cat_run(txn, d, "drop an Iceberg table",
+                     "DELETE FROM iceberg_tables WHERE catalog_name = ?1 "
+                     "AND table_namespace = ?2 AND table_name = ?3",
+                     NULL, NULL, "ttt", ICEBERG_CATALOG, ns, name);
+
+    if (rc < 0)
+        return rc;
+    return rc == 0 ? SL_ERR_NOTFOUND : 0;
+}
+
 struct list_ctx {
     catalog_name_cb cb;
     void *arg;

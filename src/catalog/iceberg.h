@@ -32,6 +32,10 @@ int catalog_iceberg_create(struct catalog_txn *txn, const char *ns, const char *
  * the table and the location found if it is no longer expect. */
 int catalog_iceberg_swap(struct catalog_txn *txn, const char *ns, const char *name,
                          const char *expect, const char *next, struct sl_diag *d);
+/* Forget table ns.name (its files stay); SL_ERR_NOTFOUND (no words) if
+ * there is no such table. */
+int catalog_iceberg_drop(struct catalog_txn *txn, const char *ns, const char *name,
+                         struct sl_diag *d);
 /* Tables of namespace ns (all namespaces if NULL): cb gets "ns.name". */
 int catalog_iceberg_list(struct catalog_txn *txn, const char *ns, catalog_name_cb cb,
                          void *arg, struct sl_diag *d);

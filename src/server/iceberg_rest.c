@@ -18,6 +18,7 @@
  *   GET    /v1/namespaces/{ns}/tables/{t}         LoadTable              table/{ns}/{t}
  *   HEAD   /v1/namespaces/{ns}/tables/{t}         TableExists            table/{ns}/{t}
  *   POST   /v1/namespaces/{ns}/tables/{t}         UpdateTable            table/{ns}/{t}
+ *   DELETE /v1/namespaces/{ns}/tables/{t}         DropTable              table/{ns}/{t}
  *
  * (resources as arn:aws:iceberg:<region>:000000000000:<resource>).  The
  * configuration names no prefix, so clients use the paths above.
@@ -32,7 +33,9 @@
  * metadata carries the property sluice.managed-by.  Those are read
  * through REST like any table, but commits, creates and drops there are
  * refused with 403 ForbiddenException saying why.  Other namespaces are
- * the REST writers': created, written and dropped through this API.
+ * the REST writers': created, written and dropped through this API.  A
+ * drop forgets the table and leaves its files (purgeRequested is refused:
+ * sluice deletes table files only through its own maintenance).
  *
  * Errors are the spec's ErrorModel, {"error": {"message", "type",
  * "code"}}, the security layer's refusals included (401
@@ -737,14 +740,17 @@ on_table(struct api_call *c, const struct table_op *op)
     rc = in_txn(c, op->mode, op->fn, &t, &d);
     if (rc < 0 && t.forbidden) {
         rest_error(c, 403, "ForbiddenException",
-                   "cannot commit to table %s.%s: sluice's pipeline writes it (its metadata "
-                   "says sluice.managed-by); read it, write your own tables",
-                   t.ns, t.name);
+                   "cannot %s %s.%s: sluice's pipeline writes it (its metadata says "
+                   "sluice.managed-by); read it, write your own tables",
+                   op->verb, t.ns, t.name);
     } else if (rc == SL_ERR_NOTFOUND && !op->create) {
         rest_error(c, 404, "NoSuchTableException", "Table does not exist: %s.%s", t.ns, t.name);
     } else if (rc < 0) {
         rc_error(c, rc, &d, "NoSuchNamespaceException", "");
-    } else if (strcmp(c->req->method, "HEAD") == 0) {
+    } else if (strcmp(c->req->method, "HEAD") == 0 || strcmp(c->req->method, "DELETE") == 0) {
+        if (op->verb != NULL)
+            SL_INFO("iceberg", "table %s.%s dropped through the REST catalog (its files stay "
+                    "at %s)", t.ns, t.name, t.location);
         reply(c, 204);
     } else {
         if (op->verb != NULL)
@@ -778,6 +784,39 @@ create_table(struct api_call *c, const struct wire_value *body)
     on_table(c, &op);
 }
 
+static int
+drop_table_txn(struct api_call *c, struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct table_req *t = arg;
+    int rc = table_metadata(txn, c->srv->rest->store, t->ns, t->name, &t->location, &t->json,
+                            d);
+
+    if (rc < 0)
+        return rc;
+    if (table_managed(t->json)) {
+        t->forbidden = true;
+        return SL_ERR_INPUT;
+    }
+    return catalog_iceberg_drop(txn, t->ns, t->name, d);
+}
+
+static void
+drop_table(struct api_call *c, const struct wire_value *body)
+{
+    static const struct table_op op = {CATALOG_WRITE, drop_table_txn, "drop a table", false,
+                                       false};
+    const char *purge = http_query(c->req, "purgeRequested");
+
+    (void)body;
+    if (purge != NULL && strcmp(purge, "true") == 0) {
+        rest_error(c, 400, "BadRequestException",
+                   "query parameter 'purgeRequested': purging is not supported: drop the table "
+                   "without it, its files stay in the lake");
+        return;
+    }
+    on_table(c, &op);
+}
+
 static void
 update_table(struct api_call *c, const struct wire_value *body)
 {
@@ -808,6 +847,7 @@ static const struct api_op iceberg_ops[] = {
     {"LoadTable", &table_res, load_table, NULL, "GET", TABLE},
     {"TableExists", &table_res, load_table, NULL, "HEAD", TABLE},
     {"UpdateTable", &table_res, update_table, NULL, "POST", TABLE},
+    {"DropTable", &table_res, drop_table, NULL, "DELETE", TABLE},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

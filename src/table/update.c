@@ -713,12 +713,15 @@ set_snapshot_ref(struct upd *u, json_t *up, const char *where)
     return 0;
 }
 
-/* Drop ref name; main's going leaves the table without a current snapshot. */
+/* Drop ref name (which may be the refs object's own key, freed by the
+ * drop); main's going leaves the table without a current snapshot. */
 static void
 drop_ref(struct upd *u, const char *name)
 {
+    bool is_main = strcmp(name, "main") == 0;
+
     json_object_del(meta_object(u->m, "refs"), name);
-    if (strcmp(name, "main") == 0)
+    if (is_main)
         json_object_set_new(u->m, "current-snapshot-id", json_integer(-1));
 }
 

@@ -279,10 +279,25 @@ code=$(curl_rest GET "/v1/nothing")
 expect_eq "unknown path" "$code" 404
 grep -q '"code":404' "$T/curl.out" || fail "unknown path: $(cat "$T/curl.out")"
 
-say "namespaces drop when empty"
+say "tables drop (their files stay), namespaces drop when empty"
 rest drop-namespace lab > "$T/rest.out"
 expect_error 409 NamespaceNotEmptyException "lab"
 rest create-namespace scratch > /dev/null
+rest create-table scratch \
+    '{"name":"tmp","schema":{"type":"struct","fields":[{"id":1,"name":"a","type":"int","required":false}]}}' \
+    > /dev/null
+rest drop-namespace scratch > "$T/rest.out"
+expect_error 409 NamespaceNotEmptyException "1 table"
+rest drop-table scratch tmp purge > "$T/rest.out"
+expect_error 400 BadRequestException "purgeRequested"
+rest drop-table scratch tmp > "$T/rest.out"
+expect_eq "table dropped" "$(cat "$T/rest.out")" '{"dropped":"scratch.tmp"}'
+[ -z "$(pointer scratch tmp)" ] || fail "scratch.tmp is still in the catalog"
+ls lake/tables/scratch/tmp/metadata/00000-*.metadata.json >/dev/null || fail "files went too"
+rest drop-table scratch tmp > "$T/rest.out"
+expect_error 404 NoSuchTableException "scratch.tmp"
+rest drop-table curated orders > "$T/rest.out"
+expect_error 403 ForbiddenException "drop a table"
 rest drop-namespace scratch > "$T/rest.out"
 expect_eq "dropped" "$(cat "$T/rest.out")" '{"dropped":"scratch"}'
 rest namespace-exists scratch > "$T/rest.out"

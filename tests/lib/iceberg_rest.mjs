@@ -13,6 +13,7 @@
 //   node iceberg_rest.mjs URL load NS TABLE         (loadTableResult)
 //   node iceberg_rest.mjs URL table-exists NS TABLE (HEAD)
 //   node iceberg_rest.mjs URL commit NS TABLE COMMIT_TABLE_REQUEST_JSON
+//   node iceberg_rest.mjs URL drop-table NS TABLE [purge]
 //
 // NS is a namespace's levels joined by '.' (iceberg-js sends them joined
 // by %1F).  A call the server refuses prints {"error": {"status",
@@ -129,6 +130,10 @@ const calls = {
     },
     "table-exists": async (n, t) => ({ exists: await catalog.tableExists(table(n, t)) }),
     commit: (n, t, req) => catalog.updateTable(table(n, t), JSON.parse(req)),
+    "drop-table": async (n, t, purge) => {
+        await catalog.dropTable(table(n, t), { purge: purge === "purge" });
+        return { dropped: `${n}.${t}` };
+    },
 };
 
 if (!calls[what]) {
