@@ -18,15 +18,10 @@
 #include <string.h>
 
 #include "table/table.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_ASSERT(c)                                                                       \
-    do {                                                                                   \
-        if (!(c))                                                                          \
-            abort();                                                                       \
-    } while (0)
 
 #define LOCATION "file:///lake/tables/lab/t"
 
