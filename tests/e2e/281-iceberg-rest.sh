@@ -9,7 +9,8 @@
 # (403: the pipeline owns them); a namespace and a table made through REST
 # take commits - requirements checked, updates applied, a new metadata
 # file with the old one in its metadata-log - and a stale requirement is a
-# 409 that changes nothing.  Bad input is the spec's 400 naming the field,
+# 409 that changes nothing; of six commits racing through two servers on
+# the same snapshot, one wins and five get 409.  Bad input is the spec's 400 naming the field,
 # unknown names 404, multi-level namespaces refused.  With keys, requests
 # must be signed (SigV4, service iceberg) and policies decide per action
 # and resource.
@@ -231,7 +232,43 @@ expect_error 409 CommitFailedException "current-schema-id"
 expect_eq "pointer after 409" "$(pointer lab events)" "$before"
 expect_eq "metadata files after 409" "$(ls lake/tables/lab/events/metadata | wc -l)" "$nfiles"
 
+say "a race: commits built on one snapshot, through two servers at once; one wins, the rest 409"
+start_node other
+base_ptr=$(pointer lab events)
+pids=
+for i in 1 2 3 4 5 6; do
+    if [ $((i % 2)) -eq 0 ]; then u=$URL; else u=$other_url; fi
+    node "$LIB/iceberg_rest.mjs" "$u" commit lab events "{
+      \"requirements\": [{\"type\": \"assert-ref-snapshot-id\", \"ref\": \"main\", \"snapshot-id\": 41}],
+      \"updates\": [{\"action\": \"add-snapshot\", \"snapshot\": {\"snapshot-id\": $((50 + i)),
+          \"parent-snapshot-id\": 41, \"sequence-number\": 2, \"timestamp-ms\": $now,
+          \"manifest-list\": \"$loc/metadata/snap-$((50 + i)).avro\",
+          \"summary\": {\"operation\": \"append\"}}},
+        {\"action\": \"set-snapshot-ref\", \"ref-name\": \"main\", \"type\": \"branch\",
+          \"snapshot-id\": $((50 + i))}]}" > "$T/race.$i" 2>&1 </dev/null &
+    pids="$pids $!"
+done
+for j in $pids; do
+    wait "$j" || true # 3: refused, which the check below expects of all but one
+done
+"$PY" - "$T" "$(pointer lab events)" "$base_ptr" <<'PY' || fail "race"
+import json, sys
+outs = [json.loads(open(f"{sys.argv[1]}/race.{i}").read()) for i in range(1, 7)]
+won = [o for o in outs if "error" not in o]
+lost = [o for o in outs if "error" in o]
+assert len(won) == 1, outs
+assert all(o["error"]["status"] == 409 and o["error"]["type"] == "CommitFailedException"
+           for o in lost), lost
+assert won[0]["metadata-location"] == sys.argv[2] != sys.argv[3]
+m = json.load(open(sys.argv[2][7:]))
+assert [s["snapshot-id"] for s in m["snapshots"]] == [41, m["current-snapshot-id"]], m["snapshots"]
+assert m["metadata-log"][-1]["metadata-file"] == sys.argv[3]
+print("ok: one of", len(outs), "won")
+PY
+stop_node other
+
 say "bad input: the spec's 400 naming the field, nothing changed"
+before=$(pointer lab events)
 bad() { # WHAT BODY SUBSTRING
     code=$(curl_rest POST /v1/namespaces/lab/tables/events "$2")
     expect_eq "$1: status" "$code" 400
@@ -334,8 +371,8 @@ SIGV4_KEY_ID=$(key reader AccessKeyId) SIGV4_SECRET=$(key reader SecretAccessKey
 expect_eq "reader's HEAD (no body to name the type)" \
     "$(js 'r["error"]["status"]' < "$T/rest.out")" 403
 SIGV4_KEY_ID=$(key admin AccessKeyId) SIGV4_SECRET=$(key admin SecretAccessKey) \
-    rest commit lab events '{"requirements":[{"type":"assert-ref-snapshot-id","ref":"main",
-        "snapshot-id":41}],"updates":[{"action":"set-properties","updates":{"by":"admin"}}]}' \
+    rest commit lab events '{"requirements":[{"type":"assert-table-uuid",
+        "uuid":"'"$uuid"'"}],"updates":[{"action":"set-properties","updates":{"by":"admin"}}]}' \
     > "$T/rest.out"
 expect_eq "admin commits" "$(js 'r["metadata"]["properties"]["by"]' < "$T/rest.out")" admin
 code=$(curl -s -o "$T/curl.out" -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:iceberg" \
