@@ -68,6 +68,11 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 printf '%-12s %10s %12s %10s %10s\n' "table rows" "transform" "peak memory" "time ratio" "mem ratio"
 first_s= first_kb=
 for n in $sizes; do
+    # A starting lake is made again by each new binary: what it holds
+    # (key files, metadata) depends on the release that wrote it.
+    if [ -d "start-$n" ] && [ "$sluice" -nt "start-$n" ]; then
+        rm -rf "start-$n"
+    fi
     if [ ! -d "start-$n" ]; then
         rm -rf lake
         "$sluice" -q ingest --source orders "base-$n.jsonl" >/dev/null

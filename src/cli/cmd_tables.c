@@ -3,6 +3,8 @@
  *
  *   sluice expire TABLE (--older-than DURATION | --snapshot ID)
  *   sluice orphans TABLE [--older-than DURATION] [--delete]
+ *   sluice compact TABLE [--wait]
+ *   sluice maintain [TABLE...]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,6 +21,7 @@
 #include "core/time.h"
 #include "store/layout.h"
 #include "table/table.h"
+#include "transform/transform.h"
 #include "core/banned.h"
 
 /* TABLE as NAMESPACE.NAME into ns (size 64) and *name. */
@@ -79,7 +82,7 @@ expire(struct cli *cl, int argc, char **argv)
     rc = cli_open(cl);
     if (rc == 0)
         rc = table_maintain(cl->catalog, cl->store, ns, name, &x,
-                            strcmp(ns, "curated") == 0 ? catalog_file_forget : NULL, &expired,
+                            strcmp(ns, "curated") == 0 ? transform_forget : NULL, &expired,
                             &removed, &cl->diag);
     if (rc < 0)
         return cli_report(cl, rc);
@@ -161,12 +164,72 @@ check_file(void *arg, const char *key, int64_t size)
     (void)size;
     if (sl_strlist_has(&a->known, key))
         return 0;
+    /* A key file goes with its data file. */
+    if (strcmp(a->ns, "curated") == 0) {
+        char *prefix = layout_curated_prefix(a->name);
+        char *data = layout_curated_keys_data(prefix, key);
+        bool known = data != NULL && sl_strlist_has(&a->known, data);
+
+        free(data);
+        free(prefix);
+        if (known)
+            return 0;
+    }
     /* Young files may belong to a commit in flight. */
     if (store_local_path(a->cl->store, key, &path, NULL) == 0 && stat(path, &st) == 0 &&
         (int64_t)st.st_mtime * 1000 < a->before_ms)
         sl_strlist_add(&a->orphans, key);
     free(path);
     return 0;
+}
+
+/* The files of ns.name older than before_ms that nothing references, into
+ * a->orphans (a->cl open, a->ns and a->name set). */
+static int
+find_orphans(struct orphan_args *a, int64_t before_ms)
+{
+    char *prefix;
+    int rc;
+
+    a->before_ms = before_ms;
+    rc = cli_read(a->cl, known_body, a);
+    prefix = strcmp(a->ns, "curated") == 0 ? layout_curated_prefix(a->name)
+                                           : sl_printf("%s/%s", a->ns, a->name);
+    if (rc == 0)
+        rc = store_list(a->cl->store, prefix, check_file, a, &a->cl->diag);
+    free(prefix);
+    return rc;
+}
+
+/* Remove a->orphans (each said, when say); the number that could not be
+ * removed (each said on stderr). */
+static int
+remove_orphans(struct orphan_args *a, bool say)
+{
+    int failed = 0;
+
+    for (size_t i = 0; i < a->orphans.n; i++) {
+        struct sl_diag d;
+
+        sl_diag_init(&d);
+        if (store_delete(a->cl->store, a->orphans.v[i], &d) < 0) {
+            char msg[600];
+
+            sl_diag_format(&d, msg, sizeof(msg));
+            fprintf(stderr, "sluice: cannot remove %s: %s\n", a->orphans.v[i], msg);
+            failed++;
+        } else if (say) {
+            printf("removed %s\n", a->orphans.v[i]);
+        }
+    }
+    return failed;
+}
+
+static void
+orphans_release(struct orphan_args *a)
+{
+    sl_strlist_release(&a->known);
+    sl_strlist_release(&a->orphans);
 }
 
 static int
@@ -180,7 +243,7 @@ orphans(struct cli *cl, int argc, char **argv)
     struct orphan_args a = {.cl = cl};
     int64_t grace = 86400000;
     bool del = false;
-    char ns[64], *prefix;
+    char ns[64];
     int opt, rc, failed = 0;
 
     optind = 0;
@@ -199,30 +262,22 @@ orphans(struct cli *cl, int argc, char **argv)
     if (rc != 0)
         return rc;
     a.ns = ns;
-    a.before_ms = sl_now_ms() - grace;
     rc = cli_open(cl);
     if (rc == 0)
-        rc = cli_read(cl, known_body, &a);
-    prefix = strcmp(ns, "curated") == 0 ? layout_curated_prefix(a.name)
-                                        : sl_printf("%s/%s", ns, a.name);
-    if (rc == 0)
-        rc = store_list(cl->store, prefix, check_file, &a, &cl->diag);
-    free(prefix);
+        rc = find_orphans(&a, sl_now_ms() - grace);
     if (rc < 0) {
-        sl_strlist_release(&a.known);
-        sl_strlist_release(&a.orphans);
+        orphans_release(&a);
         return cli_report(cl, rc);
     }
-    for (size_t i = 0; i < a.orphans.n; i++) {
-        printf("%s%s\n", del ? "removed " : "", a.orphans.v[i]);
-        if (del && store_delete(cl->store, a.orphans.v[i], &cl->diag) < 0)
-            failed++;
-    }
-    printf("%s: %zu orphan file(s)%s\n", argv[optind], a.orphans.n,
+    if (del)
+        failed = remove_orphans(&a, true);
+    else
+        for (size_t i = 0; i < a.orphans.n; i++)
+            printf("%s\n", a.orphans.v[i]);
+    printf("%s: %zu orphan file(s)%s\n", argv[optind], a.orphans.n - (size_t)failed,
            a.orphans.n == 0 ? "" : del ? " removed" : " (--delete removes them)");
-    sl_strlist_release(&a.known);
-    sl_strlist_release(&a.orphans);
-    return failed ? cli_report(cl, SL_ERR_INPUT) : EXIT_OK;
+    orphans_release(&a);
+    return failed ? EXIT_FAIL : EXIT_OK;
 }
 
 const struct cli_command cli_orphans_cmd = {
@@ -233,4 +288,235 @@ const struct cli_command cli_orphans_cmd = {
     "catalog record references and that are older than DURATION (default 1d,\n"
     "so that a commit in flight keeps its files): what crashed or lost\n"
     "commits left.  --delete removes them.\n",
+};
+
+/* ---- compact ----------------------------------------------------------------------------- */
+
+struct table_owner {
+    const char *name;
+    struct sl_arena a;
+    struct curated_table t;
+};
+
+static int
+owner_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct table_owner *o = arg;
+    int rc = catalog_table_get(txn, o->name, &o->a, &o->t, d);
+
+    if (rc == SL_ERR_NOTFOUND)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table curated.%s", o->name);
+    return rc;
+}
+
+/* Compact curated.name and say what happened on stdout. */
+static int
+compact_one(struct cli *cl, const char *name, bool wait)
+{
+    struct table_owner o = {.name = name};
+    const struct source *src = NULL;
+    struct transform_compaction x;
+    char n1[32], n2[32], n3[32];
+    int rc;
+
+    sl_arena_init(&o.a, 0);
+    rc = cli_read(cl, owner_body, &o);
+    if (rc == 0)
+        rc = project_source(cl->project, o.t.source, &src, &cl->diag);
+    if (rc == 0)
+        rc = transform_compact(cl->project, cl->store, cl->catalog, src, o.t.major, wait, &x,
+                               &cl->diag);
+    sl_arena_release(&o.a);
+    if (rc < 0)
+        return rc;
+    if (x.run_id == 0) {
+        printf("curated.%s: nothing to compact (%lld data file(s); no partition has two small "
+               "files or a file with deleted rows)\n",
+               name, (long long)x.files_before);
+        return 0;
+    }
+    printf("curated.%s: %lld data files -> %lld: %lld rewritten into %lld (%s rows, %s deleted "
+           "rows left out, %s bytes); run %lld, snapshot %lld (replace)\n",
+           name, (long long)x.files_before, (long long)x.files_after,
+           (long long)x.files_rewritten, (long long)x.files_written, cli_num(x.rows, n1),
+           cli_num(x.rows_dropped, n2), cli_num(x.bytes_written, n3), (long long)x.run_id,
+           (long long)x.snapshot_id);
+    return 0;
+}
+
+/* TABLE as curated.NAME into *name. */
+static int
+curated_name(const char *cmd, const char *arg, const char **name)
+{
+    char ns[64];
+    int rc = split_table(cmd, arg, ns, name);
+
+    if (rc == 0 && strcmp(ns, "curated") != 0)
+        return cli_usage(cmd, "'%s' is not a curated table (curated.NAME)", arg);
+    return rc;
+}
+
+static int
+compact(struct cli *cl, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"wait", no_argument, NULL, 'w'},
+        {NULL, 0, NULL, 0},
+    };
+    bool wait = false;
+    const char *name;
+    int opt, rc;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt != 'w')
+            return cli_usage("compact", "unknown option");
+        wait = true;
+    }
+    if (optind + 1 != argc)
+        return cli_usage("compact", "name one table, such as curated.orders");
+    rc = curated_name("compact", argv[optind], &name);
+    if (rc != 0)
+        return rc;
+    rc = cli_open(cl);
+    if (rc == 0)
+        rc = compact_one(cl, name, wait);
+    return rc < 0 ? cli_report(cl, rc) : EXIT_OK;
+}
+
+const struct cli_command cli_compact_cmd = {
+    "compact", compact, "rewrite a table's small files and deletes into files of target size",
+    "usage: sluice compact TABLE [--wait]\n"
+    "\n"
+    "Rewrite, in each partition of curated TABLE, the files smaller than three\n"
+    "quarters of transform.max_file_rows and the files with deleted rows into\n"
+    "files of at most max_file_rows rows, their surviving rows only.  The\n"
+    "table's next snapshot is a 'replace': the same rows in fewer files; the\n"
+    "old files stay for time travel until their snapshots expire.  It waits for\n"
+    "no transform of the table's source unless --wait (it takes the same lock),\n"
+    "and a held run of the source must be published or discarded first.\n"
+    "'sluice serve' compacts every table on its maintenance schedule\n"
+    "(maintenance.every).\n",
+};
+
+/* ---- maintain ---------------------------------------------------------------------------- */
+
+static int
+add_name(void *arg, const char *name)
+{
+    return sl_strlist_add(arg, name);
+}
+
+static int
+names_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    sl_strlist_release(arg);
+    return catalog_table_list(txn, add_name, arg, d);
+}
+
+/* Compaction, expiry and orphans of curated.name, as the settings say;
+ * each step's failure is said and counted, and the next step still runs. */
+static int
+maintain_one(struct cli *cl, const char *name)
+{
+    const struct project_config *pc = &cl->project->config;
+    struct table_expiry x = {
+        .snapshot_id = -1,
+        .older_than_ms = sl_now_ms() - pc->transform.keep_snapshots_for * 1000,
+        .keep_last = pc->transform.keep_snapshots,
+    };
+    int rc = 0, failed = 0, expired = 0;
+    size_t removed = 0;
+
+    if (pc->maintenance.compact)
+        rc = compact_one(cl, name, false);
+    if (rc == SL_ERR_BUSY) {
+        /* A transform or held run of its source: the next round compacts. */
+        printf("curated.%s: not compacted now: %s\n", name, cl->diag.msg);
+    } else if (rc < 0) {
+        cli_report(cl, rc);
+        failed++;
+    }
+    sl_diag_init(&cl->diag);
+    if (table_maintain(cl->catalog, cl->store, "curated", name, &x, transform_forget,
+                       &expired, &removed, &cl->diag) < 0) {
+        cli_report(cl, -1);
+        failed++;
+    } else {
+        printf("curated.%s: %d snapshot(s) expired, %zu file(s) removed\n", name, expired,
+               removed);
+    }
+    sl_diag_init(&cl->diag);
+    if (pc->maintenance.orphans) {
+        struct orphan_args a = {.cl = cl, .ns = "curated", .name = name};
+        int bad = 0;
+
+        if (find_orphans(&a, sl_now_ms() - pc->maintenance.orphans_after * 1000) < 0) {
+            cli_report(cl, -1);
+            failed++;
+        } else {
+            bad = remove_orphans(&a, false);
+            printf("curated.%s: %zu orphan file(s) removed\n", name,
+                   a.orphans.n - (size_t)bad);
+            failed += bad > 0;
+        }
+        orphans_release(&a);
+        sl_diag_init(&cl->diag);
+    }
+    return failed;
+}
+
+static int
+maintain(struct cli *cl, int argc, char **argv)
+{
+    struct sl_strlist names = {0};
+    struct catalog_lock *lock = NULL;
+    int rc, failed = 0;
+
+    if (argc > 1 && argv[1][0] == '-')
+        return cli_usage("maintain", "unknown option '%s'", argv[1]);
+    rc = cli_open(cl);
+    /* One round at a time, whichever node or person starts it. */
+    if (rc == 0)
+        rc = catalog_lock(cl->catalog, "maintenance", false, &lock, &cl->diag);
+    if (rc == SL_ERR_BUSY) {
+        printf("another 'sluice maintain' is running: nothing done\n");
+        return EXIT_OK;
+    }
+    if (rc < 0)
+        return cli_report(cl, rc);
+    for (int i = 1; i < argc; i++) {
+        const char *name;
+
+        rc = curated_name("maintain", argv[i], &name);
+        if (rc != 0) {
+            sl_strlist_release(&names);
+            catalog_unlock(lock);
+            return rc;
+        }
+        sl_strlist_add(&names, name);
+    }
+    if (argc <= 1 && (rc = cli_read(cl, names_body, &names)) < 0) {
+        catalog_unlock(lock);
+        return cli_report(cl, rc);
+    }
+    for (size_t i = 0; i < names.n; i++)
+        failed += maintain_one(cl, names.v[i]);
+    sl_strlist_release(&names);
+    catalog_unlock(lock);
+    return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+const struct cli_command cli_maintain_cmd = {
+    "maintain", maintain, "compact, expire and clean every curated table (or those named)",
+    "usage: sluice maintain [TABLE...]\n"
+    "\n"
+    "The maintenance of curated tables (each named one, or all): compaction as\n"
+    "'sluice compact' does it (unless maintenance.compact is false), expiry of\n"
+    "the snapshots past transform.keep_snapshots and older than\n"
+    "transform.keep_snapshots_for, with the files only they read, and removal\n"
+    "of orphan files older than maintenance.orphans_after (unless\n"
+    "maintenance.orphans is false).  A table whose step fails is said on\n"
+    "stderr and the rest go on; the exit status is 1 if any step failed.\n"
+    "'sluice serve' runs it every maintenance.every seconds.\n",
 };

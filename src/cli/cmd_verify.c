@@ -119,6 +119,8 @@ check_raw(void *arg, const struct raw_object *o)
 struct table_check {
     struct verify *v;
     struct engine *e;
+    const struct curated_table *t;   /* the table */
+    const struct contract *c;        /* its latest contract, or NULL */
     struct sl_strlist keys;   /* the table's live files, as the catalog says */
     struct sl_strlist iceberg; /* ... as its current Iceberg snapshot says */
 };
@@ -205,6 +207,14 @@ check_file(void *arg, const struct curated_file *f)
     engine_result_free(res);
     free(sql);
     free(path);
+    /* The key file the transform probes instead of the file says what the
+     * file holds. */
+    if (tc->c != NULL) {
+        char why[256];
+
+        if (transform_check_keys(tc->e, v->c->store, tc->c, tc->t, f, why, sizeof(why)))
+            problem(v, "curated file %s: %s", f->key, why);
+    }
     return 0;
 }
 
@@ -329,20 +339,27 @@ run(struct cli *c, int argc, char **argv)
     if (rc == 0)
         rc = catalog_table_list(txn, sl_strlist_add, &tables, &c->diag);
     for (size_t i = 0; rc == 0 && i < tables.n; i++) {
-        struct table_check tc = {&v, e, {0}, {0}};
-        struct sl_arena a;
         struct curated_table t;
+        struct table_check tc = {&v, e, &t, NULL, {0}, {0}};
+        const struct source *src = NULL;
+        struct sl_diag nosrc;
+        struct sl_arena a;
 
-        rc = catalog_file_list(txn, tables.v[i], check_file, &tc, &c->diag);
+        sl_arena_init(&a, 0);
+        sl_diag_init(&nosrc);
+        rc = catalog_table_get(txn, tables.v[i], &a, &t, &c->diag);
+        /* (a table whose source file is gone is checked without its key
+         * files) */
+        if (rc == 0 && project_source(c->project, t.source, &src, &nosrc) == 0)
+            tc.c = source_latest(src, t.major);
+        if (rc == 0)
+            rc = catalog_file_list(txn, tables.v[i], check_file, &tc, &c->diag);
         if (rc == 0)
             rc = catalog_delete_list(txn, tables.v[i], check_delete, &tc, &c->diag);
-        sl_arena_init(&a, 0);
         if (rc == 0)
             rc = check_iceberg(txn, &tc, tables.v[i], &c->diag);
         sl_strlist_release(&tc.keys);
         sl_strlist_release(&tc.iceberg);
-        if (rc == 0)
-            rc = catalog_table_get(txn, tables.v[i], &a, &t, &c->diag);
         /* Retired files older snapshots still read are not orphans. */
         if (rc == 0) {
             struct sl_diag ignore;

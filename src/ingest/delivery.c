@@ -24,12 +24,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -42,14 +39,13 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/proc.h"
 #include "core/time.h"
 #include "ingest/ingest.h"
 #include "project/register.h"
 #include "store/layout.h"
 #include "store/store.h"
 #include "core/banned.h"
-
-extern char **environ;
 
 #define PASS_MS 100
 
@@ -106,29 +102,17 @@ run_transform(struct delivery *dl, const char *source)
 {
     char *argv[] = {dl->self, "--project", dl->project->root, "transform", "--source",
                     (char *)source, NULL};
-    posix_spawnattr_t attr;
-    sigset_t none;
     pid_t pid;
-    int status = 0, rc;
+    int rc = sl_spawn(dl->self, argv, &pid);
 
-    /* The server's threads block the stop signals (sigwait takes them);
-     * the child must not inherit that. */
-    sigemptyset(&none);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    rc = posix_spawn(&pid, dl->self, NULL, &attr, argv, environ);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        SL_ERROR("delivery", "cannot start a transform of %s: %s", source, strerror(rc));
-        return -rc;
+    if (rc < 0) {
+        SL_ERROR("delivery", "cannot start a transform of %s: %s", source, strerror(-rc));
+        return rc;
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    rc = sl_wait(pid);
+    if (rc != 0) {
         SL_ERROR("delivery", "the transform of %s failed (%s %d)", source,
-                 WIFEXITED(status) ? "exit status" : "signal",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                 rc < 128 ? "exit status" : "signal", rc < 128 ? rc : rc - 128);
         return SL_ERR_FAULT;
     }
     return 0;
@@ -662,10 +646,7 @@ delivery_start(struct project *p, struct streams *r, struct delivery **out, stru
 
     dl->project = p;
     dl->streams = r;
-    dl->self = sl_malloc(4096);
-    ssize_t n = readlink("/proc/self/exe", dl->self, 4095);
-
-    dl->self[n > 0 ? n : 0] = '\0';
+    dl->self = sl_self_path();
     pthread_mutex_init(&dl->mu, NULL);
     pthread_cond_init(&dl->cond, NULL);
     rc = store_open(p->lake, &dl->store, d);

@@ -68,6 +68,23 @@ static const struct sl_conf_key transform_keys[] = {
     {NULL},
 };
 
+static const struct sl_conf_key maintenance_keys[] = {
+    {"every", SL_CONF_INT, "3600", 0, 365LL * 86400,
+     offsetof(struct maintenance_settings, every),
+     "seconds between the maintenance runs of sluice serve (sluice maintain on every "
+     "curated table); 0: never"},
+    {"compact", SL_CONF_BOOL, "true", 0, 0, offsetof(struct maintenance_settings, compact),
+     "rewrite each partition's small files and files with deleted rows into files of up "
+     "to transform.max_file_rows rows (a replace snapshot)"},
+    {"orphans", SL_CONF_BOOL, "true", 0, 0, offsetof(struct maintenance_settings, orphans),
+     "remove the files of a table that no snapshot, metadata or catalog record references"},
+    {"orphans_after", SL_CONF_INT, "86400", 600, 100LL * 365 * 86400,
+     offsetof(struct maintenance_settings, orphans_after),
+     "seconds an unreferenced file must have been there before it is removed (a commit "
+     "in flight keeps its files)"},
+    {NULL},
+};
+
 static const struct sl_conf_key server_keys[] = {
     {"listen", SL_CONF_STRING, "127.0.0.1:4567", 0, 0, offsetof(struct server_settings, listen),
      "address and port of the HTTP listener (loopback unless you open it up)"},
@@ -131,6 +148,9 @@ const struct sl_conf_section project_conf_sections[] = {
      "the SQL engine (DuckDB) that writes Parquet and answers queries"},
     {"transform", transform_keys, offsetof(struct project_config, transform),
      "raw -> curated: validation, dedup and Parquet output"},
+    {"maintenance", maintenance_keys, offsetof(struct project_config, maintenance),
+     "table maintenance: compaction, snapshot expiry (transform.keep_snapshots) and "
+     "orphan files"},
     {"server", server_keys, offsetof(struct project_config, server),
      "sluice serve: the Kinesis and Firehose APIs"},
     {NULL},

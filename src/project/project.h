@@ -37,6 +37,14 @@ struct transform_settings {
     int64_t keep_snapshots_for; /* ... and every snapshot younger than this (s) */
 };
 
+/* Table maintenance: `sluice maintain`, and how often `sluice serve` runs it. */
+struct maintenance_settings {
+    int64_t every;               /* seconds between runs in sluice serve; 0: never */
+    bool compact;                /* rewrite small files and deletes */
+    bool orphans;                /* remove files no snapshot references */
+    int64_t orphans_after;       /* ... once they are this many seconds old */
+};
+
 /* Settings of `sluice serve`. */
 struct server_settings {
     char *listen;                /* "ADDRESS:PORT" */
@@ -65,6 +73,7 @@ struct project_config {
     char *catalog;                     /* catalog location as written, or NULL */
     struct engine_settings engine;
     struct transform_settings transform;
+    struct maintenance_settings maintenance;
     struct server_settings server;
 };
 

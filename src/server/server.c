@@ -21,6 +21,7 @@
 #include "core/strlist.h"
 #include "ingest/delivery.h"
 #include "server/guard.h"
+#include "server/maintain.h"
 #include "server/route.h"
 #include "server/server_int.h"
 #include "store/layout.h"
@@ -497,6 +498,7 @@ metrics(struct server *srv, struct sl_buf *b)
     http_metrics(srv, b);
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
+    maintainer_metrics(srv->maintainer, b);
     commit_metrics(b);
     guard_metrics(srv->guard, b);
 }
@@ -1129,6 +1131,9 @@ server_start(struct project *p, const struct server_options *o, struct server **
         rc = delivery_start(p, srv->streams, &srv->delivery, d);
     if (rc == 0)
         rc = iceberg_rest_open(srv, d);
+    /* Last: nothing after it can fail, so the cleanup below need not stop it. */
+    if (rc == 0)
+        rc = maintainer_start(p, &srv->maintainer, d);
     if (rc < 0) {
         if (srv->http != NULL)
             http_stop(srv->http);
@@ -1180,6 +1185,7 @@ server_stop(struct server *s)
      * streams over at their next round.  Until then leases are renewed,
      * and no more are taken. */
     streams_stop_taking(s->streams);
+    maintainer_stop(s->maintainer);
     http_stop(s->http);
     delivery_stop(s->delivery);
     streams_close(s->streams);

@@ -18,12 +18,14 @@
 struct delivery;
 struct guard;
 struct iceberg_rest;
+struct maintainer;
 
 struct server {
     struct project *project;
     struct streams *streams;
     struct http_server *http;
     struct delivery *delivery;
+    struct maintainer *maintainer;   /* the tables' maintenance schedule, or NULL */
     struct guard *guard;             /* signatures, policies, audit */
     struct iceberg_rest *rest;       /* the Iceberg REST catalog's catalog and store */
     char address[128];

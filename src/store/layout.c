@@ -85,6 +85,35 @@ layout_curated_deletes_key(const char *prefix, const char *part, int64_t run_id)
                      part);
 }
 
+char *
+layout_curated_keys_key(const char *prefix, const char *data_key)
+{
+    size_t plen = strlen(prefix), klen = strlen(data_key);
+    static const char ext[] = ".parquet";
+
+    if (klen <= plen + sizeof(ext) || strncmp(data_key, prefix, plen) != 0 ||
+        data_key[plen] != '/' || strcmp(data_key + klen - (sizeof(ext) - 1), ext) != 0)
+        return NULL;
+    return sl_printf("%s/_keys/%.*s.keys", prefix,
+                     (int)(klen - plen - 1 - (sizeof(ext) - 1)), data_key + plen + 1);
+}
+
+char *
+layout_curated_keys_data(const char *prefix, const char *keys_key)
+{
+    size_t plen = strlen(prefix), klen = strlen(keys_key);
+    static const char dir[] = "/_keys/", ext[] = ".keys";
+
+    if (klen <= plen + (sizeof(dir) - 1) + (sizeof(ext) - 1) ||
+        strncmp(keys_key, prefix, plen) != 0 ||
+        strncmp(keys_key + plen, dir, sizeof(dir) - 1) != 0 ||
+        strcmp(keys_key + klen - (sizeof(ext) - 1), ext) != 0)
+        return NULL;
+    return sl_printf("%s/%.*s.parquet", prefix,
+                     (int)(klen - plen - (sizeof(dir) - 1) - (sizeof(ext) - 1)),
+                     keys_key + plen + sizeof(dir) - 1);
+}
+
 bool
 layout_curated_is_table_file(const char *key)
 {

@@ -111,6 +111,16 @@ char *layout_curated_data_key(const char *prefix, const char *dir, const char *p
  */
 char *layout_curated_deletes_key(const char *prefix, const char *part, int64_t run_id);
 /*
+ * The key file of data file data_key under prefix (a table's): the key
+ * index of its rows that a transform probes instead of reading the file,
+ * "curated/orders/_keys/dt=2026-10-03/part-000042-0.keys".  NULL if
+ * data_key is not a ".parquet" key under prefix.
+ */
+char *layout_curated_keys_key(const char *prefix, const char *data_key);
+/* The data file whose key file is keys_key (the inverse of the above), or
+ * NULL if keys_key is not a key file under prefix. */
+char *layout_curated_keys_data(const char *prefix, const char *keys_key);
+/*
  * Whether key, found under a curated table's prefix, is one of the table's
  * files (a data or a deletion file) that the catalog must know.  Other
  * names with a folder starting with '_' are not the table's data.

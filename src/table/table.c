@@ -1442,7 +1442,7 @@ struct maintain_args {
     const char *ns, *name;
     const struct table_expiry *x;
     table_forget_fn forget;
-    struct sl_strlist gone;
+    struct sl_strlist gone, also;
     int expired;
 };
 
@@ -1453,9 +1453,10 @@ maintain_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     int rc;
 
     sl_strlist_release(&a->gone);
+    sl_strlist_release(&a->also);
     rc = table_expire(txn, a->s, a->ns, a->name, a->x, &a->gone, &a->expired, d);
     for (size_t i = 0; rc == 0 && a->forget != NULL && i < a->gone.n; i++)
-        rc = a->forget(txn, a->gone.v[i], d);
+        rc = a->forget(txn, a->gone.v[i], &a->also, d);
     return rc;
 }
 
@@ -1464,7 +1465,7 @@ table_maintain(struct catalog *cat, struct store *s, const char *ns, const char 
                const struct table_expiry *x, table_forget_fn forget, int *expired,
                size_t *removed, struct sl_diag *d)
 {
-    struct maintain_args a = {s, ns, name, x, forget, {0}, 0};
+    struct maintain_args a = {s, ns, name, x, forget, {0}, {0}, 0};
     size_t n = 0;
     int rc = catalog_txn_run(cat, CATALOG_WRITE, maintain_body, &a, d);
 
@@ -1473,11 +1474,14 @@ table_maintain(struct catalog *cat, struct store *s, const char *ns, const char 
         rc = store_delete(s, a.gone.v[i], d);
         n += rc == 0;
     }
+    for (size_t i = 0; rc == 0 && i < a.also.n; i++)
+        rc = store_delete(s, a.also.v[i], d);
     if (expired != NULL)
         *expired = a.expired;
     if (removed != NULL)
         *removed = n;
     sl_strlist_release(&a.gone);
+    sl_strlist_release(&a.also);
     return rc;
 }
 

@@ -166,8 +166,10 @@ int table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const
                  const struct table_expiry *x, struct sl_strlist *gone, int *expired,
                  struct sl_diag *d);
 /* Called in the expiry's transaction for each file it deletes, so that
- * the stage's records of retired files go with them. */
-typedef int (*table_forget_fn)(struct catalog_txn *txn, const char *key, struct sl_diag *d);
+ * the stage's records of retired files go with them; keys the stage keeps
+ * beside the file (its key file) are added to also, deleted with it. */
+typedef int (*table_forget_fn)(struct catalog_txn *txn, const char *key,
+                               struct sl_strlist *also, struct sl_diag *d);
 /*
  * table_expire() in a transaction of its own (retried on conflicts), then
  * the files deleted.  *expired and *removed (may be NULL) count snapshots

@@ -304,6 +304,7 @@ table_release(struct ttable *tt)
         free(tt->parts[i].refs);
         free(tt->parts[i].files);
         free(tt->parts[i].final_key);
+        free(tt->parts[i].keys_key);
         engine_file_stats_release(&tt->parts[i].stats);
     }
     free(tt->parts);
@@ -467,7 +468,7 @@ set_bit(uint64_t **map, int64_t nbits, int64_t bit)
 static bool
 has_bit(const uint64_t *map, int64_t bit)
 {
-    return map != NULL && (map[bit / 64] >> (bit % 64) & 1);
+    return rowbit_has(map, bit);
 }
 
 /* The index of the live file with store key (key, len), or -1; hint is
@@ -584,21 +585,23 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
 }
 
 /*
- * A union of one branch per file [first, first + n): the file's index, the
+ * A union of one branch per file idx[0, n): the file's index, the
  * row's position, the table's user columns (those a file predates as typed
  * NULLs), then arrival and position.
  */
 static char *
-per_file_sql(const struct ttable *tt, size_t first, size_t n)
+per_file_sql(const struct ttable *tt, const size_t *idx, size_t n)
 {
     struct curated_table user = tt->meta;
     struct sl_buf b;
 
     user.ncolumns -= NMETA;
     sl_buf_init(&b);
-    for (size_t i = first; i < first + n; i++) {
-        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ",
-                    i > first ? " UNION ALL " : "", i);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = idx[k];
+
+        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ", k > 0 ? " UNION ALL " : "",
+                    i);
         select_columns(&b, &user, tt->files[i].max_field_id);
         sl_buf_adds(&b, ", " META_INGESTED_AT ", " META_RAW_POSITION " FROM read_parquet(");
         sl_buf_add_sql_str(&b, tt->files[i].path);
@@ -626,12 +629,51 @@ struct prober {
     const uint64_t *seeds; /* rows_name_seed() of each user column */
     uint64_t hashes[ENGINE_CHUNK_ROWS]; /* of the chunk's keys */
     int64_t redelivered;
+    size_t read;           /* files read (no key file) */
     int rc;
     struct sl_diag d;
 };
 
 static uint64_t chunk_row_hash(const struct curated_table *m, const struct engine_vec *v,
                                const uint64_t *seeds, size_t i);
+
+/*
+ * The table's row `row` of file fi holds the key of winner slot s, with
+ * event time old_ev, arrival old_at, position old_pos and fingerprint
+ * old_hash (wanted only when the event times are equal: *old_hash() is
+ * asked then).  Decide the winner's state, and mark the row to delete if
+ * the winner replaces it.
+ */
+struct old_row {
+    int64_t ev, at, pos;
+    uint64_t hash;
+};
+
+static void
+decide(struct prober *pr, const struct kslot *s, size_t fi, int64_t row,
+       const struct old_row *old)
+{
+    struct ttable *tt = pr->tt;
+    struct piece *wp = tt->pieces[s->piece];
+    uint8_t *state = &wp->state[s->row];
+
+    if (old->ev == wp->rows.ev[s->row] && old->at == wp->obj->ro.arrived_at &&
+        old->pos == wp->rows.pos[s->row]) {
+        /* The very record the table holds, read again (a rewind). */
+        *state = ROW_DUP;
+        pr->redelivered++;
+    } else if (old->ev == wp->rows.ev[s->row] && old->hash == wp->rows.row_hash[s->row]) {
+        /* Same event time and values: a redelivery; the table keeps
+         * its row. */
+        *state = ROW_DUP;
+        pr->redelivered++;
+    } else if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row],
+                      old->ev, old->at, old->pos)) {
+        *state = ROW_DUP;
+    } else {
+        mark_replace(tt, fi, row, state);
+    }
+}
 
 /*
  * Decide the winners whose keys this chunk of the table holds.  An
@@ -667,6 +709,7 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
         size_t klen;
         const char *key;
         const struct kslot *s;
+        struct old_row old;
 
         if (!keytab_maybe(tt, pr->hashes[i]))
             continue;
@@ -674,12 +717,6 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
         s = keytab_find(tt, pr->hashes[i], key, klen);
         if (s == NULL)
             continue;
-        struct piece *wp = tt->pieces[s->piece];
-        uint8_t *state = &wp->state[s->row];
-        int64_t old_ev = ev_is_date ? (int64_t)engine_vec_int(ev, i) * SL_USEC_PER_DAY
-                                    : (int64_t)engine_vec_int(ev, i);
-        int64_t old_at = (int64_t)engine_vec_int(atv, i);
-        int64_t old_pos = (int64_t)engine_vec_int(posv, i);
         size_t fi = (size_t)engine_vec_int(fv, i);
         int64_t row = (int64_t)engine_vec_int(rv, i);
 
@@ -689,26 +726,90 @@ probe_chunk(struct prober *pr, struct engine_chunk *ch, struct sl_buf *kb)
                            fi < tt->nfiles ? tt->files[fi].key : "?");
         if (has_bit(tt->files[fi].gone, row))
             continue; /* an older version of the key, already replaced */
-        if (old_ev == wp->rows.ev[s->row] && old_at == wp->obj->ro.arrived_at &&
-            old_pos == wp->rows.pos[s->row]) {
-            /* The very record the table holds, read again (a rewind). */
-            *state = ROW_DUP;
-            pr->redelivered++;
-        } else if (old_ev == wp->rows.ev[s->row] &&
-                   chunk_row_hash(&tt->meta, &v[2], pr->seeds, i) ==
-                       wp->rows.row_hash[s->row]) {
-            /* Same event time and values: a redelivery; the table keeps
-             * its row. */
-            *state = ROW_DUP;
-            pr->redelivered++;
-        } else if (!beats(wp->rows.ev[s->row], wp->obj->ro.arrived_at, wp->rows.pos[s->row],
-                          old_ev, old_at, old_pos)) {
-            *state = ROW_DUP;
-        } else {
-            mark_replace(tt, fi, row, state);
-        }
+        old.ev = ev_is_date ? (int64_t)engine_vec_int(ev, i) * SL_USEC_PER_DAY
+                            : (int64_t)engine_vec_int(ev, i);
+        old.at = (int64_t)engine_vec_int(atv, i);
+        old.pos = (int64_t)engine_vec_int(posv, i);
+        old.hash = old.ev == tt->pieces[s->piece]->rows.ev[s->row]
+                       ? chunk_row_hash(&tt->meta, &v[2], pr->seeds, i)
+                       : 0;
+        decide(pr, s, fi, row, &old);
     }
     return 0;
+}
+
+/* The winning slot of the key whose hashes are h1 and h2, or NULL. */
+static const struct kslot *
+keytab_find2(const struct ttable *tt, uint64_t h1, uint64_t h2)
+{
+    for (size_t i = (size_t)h1 & tt->mask;; i = (i + 1) & tt->mask) {
+        const struct kslot *s = &tt->slots[i];
+
+        if (s->piece == EMPTY)
+            return NULL;
+        if (s->hash != h1)
+            continue;
+        const struct rows_str *k = &tt->pieces[s->piece]->rows.key[s->row];
+
+        if (keys_h2(k->p, k->len) == h2)
+            return s;
+    }
+}
+
+/*
+ * Probe file fi through its key file: its rows' h1 hashes against the
+ * batch key table, and the records of the rows that match.  1: done; 0:
+ * the file has no usable key file (the caller reads it).  A key is known
+ * by both its 64-bit hashes: two keys that share both are as unlikely as
+ * a disk returning wrong bytes undetected.
+ */
+static int
+probe_keyed(struct prober *pr, size_t fi)
+{
+    struct ttable *tt = pr->tt;
+    struct tfile *f = &tt->files[fi];
+    char *key = layout_curated_keys_key(tt->meta.prefix, f->key);
+    struct keyfile *kf = NULL;
+    const uint64_t *h1;
+    int64_t *cand = NULL;
+    struct keyrec *recs = NULL;
+    size_t ncand = 0, cap = 0;
+    bool ok = true;
+
+    if (key == NULL || keyfile_open(pr->t->store, key, f->rows, f->bytes, &kf) < 0) {
+        free(key);
+        return 0;
+    }
+    free(key);
+    h1 = keyfile_h1(kf);
+    for (int64_t row = 0; row < f->rows; row++) {
+        if (row + 16 < f->rows)
+            __builtin_prefetch(&tt->slots[(size_t)h1[row + 16] & tt->mask]);
+        if (keytab_maybe(tt, h1[row]) && !has_bit(f->gone, row)) {
+            SL_GROW(cand, cap, ncand + 1);
+            cand[ncand++] = row;
+        }
+    }
+    /* Every record first, checked, then the decisions: a key file that
+     * fails a check decides nothing. */
+    recs = sl_calloc(ncand + 1, sizeof(*recs));
+    for (size_t i = 0; ok && i < ncand; i++)
+        ok = keyfile_recs(kf, cand[i], 1, &recs[i]) == 0;
+    for (size_t i = 0; ok && i < ncand; i++) {
+        const struct kslot *s = keytab_find2(tt, h1[cand[i]], recs[i].h2);
+        struct old_row old = {recs[i].ev, recs[i].at, recs[i].pos, recs[i].row_hash};
+
+        if (s != NULL)
+            decide(pr, s, fi, cand[i], &old);
+    }
+    if (!ok)
+        SL_WARN("transform", "the key file of %s fails its checks: the file is read instead",
+                f->key);
+    free(recs);
+    free(cand);
+    keyfile_close(kf);
+    f->keyed = ok;
+    return ok;
 }
 
 /* The fingerprint of row i of the chunk, over the table's user columns
@@ -783,13 +884,17 @@ static void *
 probe_files(void *arg)
 {
     struct prober *pr = arg;
+    size_t *unkeyed = sl_calloc(pr->n + 1, sizeof(*unkeyed)), nun = 0;
     struct sl_buf kb;
 
+    /* Files with a key file first; the others are read. */
+    for (size_t i = pr->first; i < pr->first + pr->n; i++)
+        if (!probe_keyed(pr, i))
+            unkeyed[nun++] = i;
     sl_buf_init(&kb);
-    for (size_t first = pr->first; pr->rc == 0 && first < pr->first + pr->n;
-         first += PROBE_FILES) {
-        size_t end = pr->first + pr->n, n = end - first < PROBE_FILES ? end - first : PROBE_FILES;
-        char *sql = per_file_sql(pr->tt, first, n);
+    for (size_t first = 0; pr->rc == 0 && first < nun; first += PROBE_FILES) {
+        size_t n = nun - first < PROBE_FILES ? nun - first : PROBE_FILES;
+        char *sql = per_file_sql(pr->tt, unkeyed + first, n);
         struct engine_result *res = NULL;
         struct engine_chunk *ch;
 
@@ -799,7 +904,9 @@ probe_files(void *arg)
             pr->rc = probe_chunk(pr, ch, &kb);
         engine_result_free(res);
     }
+    pr->read = nun;
     sl_buf_release(&kb);
+    free(unkeyed);
     return NULL;
 }
 
@@ -849,14 +956,18 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     probe_files(&pr[0]);
     for (int i = 1; i <= started; i++)
         pthread_join(tid[i], NULL);
+    size_t read = 0;
+
     for (int i = 0; i < nthreads; i++) {
         if (rc == 0 && pr[i].rc < 0)
             rc = sl_fail(d, pr[i].rc, "%s", pr[i].d.msg);
         tt->redelivered += pr[i].redelivered;
+        read += pr[i].read;
     }
     free(pr);
     free(seeds);
-    SL_DEBUG("transform", "probed %zu file(s)", tt->nfiles);
+    SL_DEBUG("transform", "probed %zu file(s): %zu by their key files, %zu read",
+             tt->nfiles, tt->nfiles - read, read);
     if (rc == 0)
         rc = engine_set_threads(t->engine, t->threads, d);
     return rc;

@@ -114,7 +114,7 @@ rewind_point(struct catalog_txn *txn, const struct source *src, const char *poin
     return rc;
 }
 
-static struct ttable *
+struct ttable *
 table_for(struct trun *t, size_t *cap, int major)
 {
     for (size_t i = 0; i < t->ntables; i++)
@@ -257,12 +257,13 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
         if (tt->delrefs[o->first + o->n - 1].file == first)
             f->referenced_key = tt->files[first].key;
     }
-    struct table_change ch = {t->run_id, NULL, n, added, nretired, retired};
+    struct table_change ch = {t->run_id, t->operation, n, added, nretired, retired};
 
     struct table_committed done = {0, 0};
 
     rc = table_commit(txn, t->store, &def, &ch, &done, d);
     tt->sequence = done.sequence_number;
+    tt->snapshot_id = done.snapshot_id;
     sl_arena_release(&a);
     return rc;
 }
@@ -389,7 +390,7 @@ retire_delete(void *arg, const char *key)
 
 /* One table's outputs, in the run's commit transaction; the table's
  * snapshot too unless the run is held. */
-static int
+int
 record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool snapshot,
                struct sl_diag *d)
 {
@@ -410,6 +411,8 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
 
         rc = catalog_file_add(txn, &f, d);
         commit_publish_as(t->commit, p->staged_key, p->final_key);
+        if (p->keys_staged != NULL)
+            commit_publish_as(t->commit, p->keys_staged, p->keys_key);
     }
     for (size_t k = 0; rc == 0 && k < tt->ndelouts; k++) {
         const struct tdelout *o = &tt->delouts[k];
@@ -592,7 +595,7 @@ fail:
     return rc;
 }
 
-static void
+void
 trun_reset(struct trun *t)
 {
     unload_objects(t);
@@ -685,7 +688,7 @@ expire_snapshots(struct project *p, struct store *s, struct catalog *cat,
         size_t removed = 0;
 
         sl_diag_init(&d);
-        if (table_maintain(cat, s, "curated", tables->v[i], &x, catalog_file_forget, &expired,
+        if (table_maintain(cat, s, "curated", tables->v[i], &x, transform_forget, &expired,
                            &removed, &d) < 0) {
             char msg[600];
 

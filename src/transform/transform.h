@@ -58,6 +58,31 @@ int transform_run(struct project *p, struct store *s, struct catalog *cat,
                   transform_report_cb report, void *arg, int *nruns, struct sl_diag *d);
 
 /*
+ * Compact the curated table of src's contract major version major: in
+ * each partition, the files smaller than three quarters of
+ * transform.max_file_rows and the files with deleted rows are rewritten,
+ * their surviving rows only, into files of at most max_file_rows rows.  It
+ * is one run (kind "compact") whose snapshot is an Iceberg "replace": the
+ * same rows in fewer files.  The rewritten files stay for the snapshots
+ * that read them until those expire.  Takes the source's transform lock
+ * (SL_ERR_BUSY while a transform runs, unless wait); refused while a run of
+ * the source is held.  Nothing to rewrite: no run, files_rewritten 0.
+ */
+struct transform_compaction {
+    int64_t run_id;          /* 0: nothing was rewritten */
+    int64_t snapshot_id;     /* the replace snapshot */
+    int64_t files_before, files_after; /* live data files */
+    int64_t files_rewritten; /* of files_before */
+    int64_t files_written;
+    int64_t rows;            /* rows rewritten */
+    int64_t rows_dropped;    /* deleted rows the rewrite left out */
+    int64_t bytes_written;
+};
+int transform_compact(struct project *p, struct store *s, struct catalog *cat,
+                      const struct source *src, int major, bool wait,
+                      struct transform_compaction *out, struct sl_diag *d);
+
+/*
  * Create the engine views that name the lake in SQL: curated.<table> over
  * each curated table's live files (read by field id, so older files show
  * later columns as NULL) and quarantine.<source> over each source's
@@ -70,11 +95,30 @@ int transform_run(struct project *p, struct store *s, struct catalog *cat,
  * column statistics this way (readers do not prune them).
  */
 struct catalog_txn;
+struct sl_strlist;
 int transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
                            struct sl_diag *d);
 
+/*
+ * An expiry's forget (table/table.h, table_forget_fn) for curated tables:
+ * the catalog forgets retired file key, and its key file goes with it.
+ */
+int transform_forget(struct catalog_txn *txn, const char *key, struct sl_strlist *also,
+                     struct sl_diag *d);
+
 struct engine;
 struct table_at;
+struct contract;
+struct curated_table;
+struct curated_file;
+/*
+ * Whether data file f of curated table t (of contract c) agrees with its
+ * key file row by row (the key files the probe trusts; sluice verify).  0:
+ * it does, or it has none; 1: it does not, and why (whylen bytes) says how.
+ */
+int transform_check_keys(struct engine *e, struct store *s, const struct contract *c,
+                         const struct curated_table *t, const struct curated_file *f,
+                         char *why, size_t whylen);
 int transform_views(struct engine *e, struct catalog *cat, struct store *s,
                     const struct table_at *at, struct sl_diag *d);
 /* How many rows of curated.<table> share a key with another (0 when the

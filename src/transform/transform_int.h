@@ -16,6 +16,8 @@
  *   write.c    the plan -> staged Parquet files through the engine
  *   quarantine.c  bad records -> one staged JSON-lines file
  *   run.c      batches, locking, the catalog transaction, publication
+ *   compact.c  a table's small files and deletes rewritten (sluice compact)
+ *   keys.c     the key file beside each data file, for the probe
  */
 #ifndef SL_TRANSFORM_INT_H
 #define SL_TRANSFORM_INT_H
@@ -98,7 +100,15 @@ struct tfile {
     uint64_t *gone;             /* bitmap of those rows, or NULL */
     int64_t catalog_gone;       /* what the catalog says ngone is */
     bool merge;                 /* rewritten into the partition's new file */
+    bool keyed;                 /* probed through its key file */
 };
+
+/* Whether bit is set in a file's row bitmap (NULL: none is). */
+static inline bool
+rowbit_has(const uint64_t *map, int64_t bit)
+{
+    return map != NULL && (map[bit / 64] >> (bit % 64) & 1);
+}
 
 /* A live deletion file of the table (see catalog.h). */
 struct tdel {
@@ -119,6 +129,8 @@ struct tpart {
     int64_t out_rows;
     int64_t bytes;
     struct engine_file_stats stats; /* of the written file */
+    const char *keys_staged;    /* its key file, staged (the commit's), or NULL */
+    char *keys_key;
 };
 
 /* One of the run's deletion files: the delrefs of one partition's files (an
@@ -151,6 +163,7 @@ struct ttable {
     bool upgrade;               /* written by a release before Iceberg tables:
                                    this run makes its first snapshot */
     int64_t sequence;           /* of the snapshot the run committed, or 0 */
+    int64_t snapshot_id;        /* and its id */
     struct ival_transform part; /* the partitioning of the event time */
     bool part_known;            /* else a new table's first run picks it */
     bool changed;               /* columns or ids to record */
@@ -191,6 +204,7 @@ struct trun {
     struct engine *engine;      /* opened on first need */
     struct commit *commit;      /* the batch's run */
     int64_t run_id;
+    const char *operation;      /* of its snapshots; NULL: from the change */
     int threads;
 
     struct tobj *objs;
@@ -243,5 +257,54 @@ void select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max
 
 /* quarantine.c */
 int write_quarantine(struct trun *t, struct sl_diag *d);
+
+/*
+ * keys.c - key files.  Beside each data file the transform writes, a key
+ * file (store/layout.h, layout_curated_keys_key()) holds for every row
+ * what the probe needs: the key's two 64-bit hashes, the event time,
+ * arrival, position and the values' fingerprint.  probe_table() scans a
+ * file's h1 hashes against the batch key table and reads only the records
+ * of rows the batch may replace, so a run costs what its batch costs, not
+ * what the table holds.  A file without a usable key file is read.
+ */
+#define KEYS_SEED2 0x5d1c3b2a09f8e7d6ULL
+struct keyrec {
+    uint64_t h2;                /* keys_h2() of the key */
+    int64_t ev, at, pos;        /* event time, arrival, raw position */
+    uint64_t row_hash;          /* the values' fingerprint (rows_end()) */
+};
+/* The second hash of a key (the first is the batch key table's). */
+uint64_t keys_h2(const char *key, size_t len);
+struct keyfile;
+/* Open the key file at key of a data file of rows rows and bytes bytes:
+ * 0, or SL_ERR_NOTFOUND if there is none or it does not match. */
+int keyfile_open(struct store *s, const char *key, int64_t rows, int64_t bytes,
+                 struct keyfile **out);
+/* Its h1 hashes, one per row, checksummed at open. */
+const uint64_t *keyfile_h1(const struct keyfile *kf);
+/* The records of rows [first, first + n) (0, or SL_ERR_CORRUPT when one's
+ * check fails or they cannot be read). */
+int keyfile_recs(struct keyfile *kf, int64_t first, size_t n, struct keyrec *out);
+void keyfile_close(struct keyfile *kf);
+/* A key file being built, row by row in the data file's order. */
+struct keywriter {
+    struct sl_buf h1, recs;
+    int64_t n;
+};
+void keywriter_add(struct keywriter *w, uint64_t h1, const struct keyrec *r);
+int keywriter_write(struct keywriter *w, const char *path, int64_t data_bytes,
+                    struct sl_diag *d);
+void keywriter_release(struct keywriter *w);
+
+/* run.c */
+/* The run's table of contract major major (made on first use; *cap is the
+ * capacity of t->tables). */
+struct ttable *table_for(struct trun *t, size_t *cap, int major);
+/* One table's outputs in the run's commit transaction (files, deletion
+ * files, retirements), and its snapshot too when snapshot is set. */
+int record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool snapshot,
+                   struct sl_diag *d);
+/* Forget the batch: objects, tables, the commit. */
+void trun_reset(struct trun *t);
 
 #endif

@@ -341,6 +341,86 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct
     return 0;
 }
 
+/*
+ * The rows of part k's file as its key file lists them, into w: its new
+ * rows in order, then the survivors of each file it absorbs, in order
+ * (copy_sql's order, which DuckDB keeps: insertion order is preserved).
+ * False when an absorbed file has no usable key file: then neither has the
+ * new one, and the probe reads it.
+ */
+static bool
+part_keys(struct trun *t, struct ttable *tt, const struct tpart *part, struct keywriter *w)
+{
+    struct keyrec *recs = NULL;
+    size_t cap = 0;
+    bool ok = true;
+
+    for (size_t i = 0; i < part->n; i++) {
+        const struct piece *pc = tt->pieces[part->refs[i] >> 32];
+        uint32_t row = (uint32_t)part->refs[i];
+        const struct rows_str *k = &pc->rows.key[row];
+        struct keyrec r = {keys_h2(k->p, k->len), pc->rows.ev[row], pc->obj->ro.arrived_at,
+                           pc->rows.pos[row], pc->rows.row_hash[row]};
+
+        keywriter_add(w, pc->rows.key_hash[row], &r);
+    }
+    for (size_t i = 0; ok && i < part->nfiles; i++) {
+        const struct tfile *f = &tt->files[part->files[i]];
+        char *key = layout_curated_keys_key(tt->meta.prefix, f->key);
+        struct keyfile *kf = NULL;
+
+        ok = key != NULL && keyfile_open(t->store, key, f->rows, f->bytes, &kf) == 0;
+        free(key);
+        if (ok) {
+            SL_GROW(recs, cap, (size_t)f->rows);
+            ok = keyfile_recs(kf, 0, (size_t)f->rows, recs) == 0;
+        }
+        for (int64_t row = 0; ok && row < f->rows; row++)
+            if (!rowbit_has(f->dels, row) && !rowbit_has(f->gone, row))
+                keywriter_add(w, keyfile_h1(kf)[row], &recs[row]);
+        keyfile_close(kf);
+    }
+    free(recs);
+    return ok && w->n == part->out_rows;
+}
+
+/* Stage the key file of each part written (see part_keys()). */
+static int
+write_keys(struct trun *t, struct ttable *tt, struct sl_diag *d)
+{
+    int rc = 0;
+
+    for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
+        struct tpart *part = &tt->parts[k];
+        struct keywriter w;
+        const char *path;
+        char *name;
+
+        if (part->staged_key == NULL)
+            continue;
+        sl_buf_init(&w.h1);
+        sl_buf_init(&w.recs);
+        w.n = 0;
+        if (!part_keys(t, tt, part, &w)) {
+            SL_DEBUG("transform", "%s: no key file (a file it absorbs has none)",
+                     part->final_key);
+            keywriter_release(&w);
+            continue;
+        }
+        name = sl_printf("curated-%lld-%zu.keys", (long long)t->run_id, k);
+        rc = commit_stage(t->commit, name, &part->keys_staged, &path, d);
+        free(name);
+        if (rc == 0)
+            rc = keywriter_write(&w, path, part->bytes, d);
+        if (rc == 0)
+            rc = commit_seal(t->commit, part->keys_staged, d);
+        if (rc == 0)
+            part->keys_key = layout_curated_keys_key(tt->meta.prefix, part->final_key);
+        keywriter_release(&w);
+    }
+    return rc;
+}
+
 int
 write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
@@ -443,6 +523,8 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         o->bytes = stats[k].bytes;
         tt->bytes_written += o->bytes;
     }
+    if (rc == 0)
+        rc = write_keys(t, tt, d);
     if (rc == 0 && tt->ndelouts > 0)
         rc = sl_fault("transform.deletes_sealed");
     for (size_t i = 0; i < nsql; i++)

@@ -66,6 +66,27 @@ TEST(curated_keys)
                "curated/c/_deletes/delete-000007.parquet");
 }
 
+TEST(key_files_pair_with_data_files)
+{
+    CHECK_NAME(layout_curated_keys_key("curated/orders",
+                                       "curated/orders/dt=2026-10-03/part-000004-2.parquet"),
+               "curated/orders/_keys/dt=2026-10-03/part-000004-2.keys");
+    CHECK_NAME(layout_curated_keys_key("curated/c", "curated/c/part-000007-1.parquet"),
+               "curated/c/_keys/part-000007-1.keys");
+    CHECK_NAME(layout_curated_keys_data("curated/orders",
+                                        "curated/orders/_keys/dt=2026-10-03/part-000004-2.keys"),
+               "curated/orders/dt=2026-10-03/part-000004-2.parquet");
+    CHECK_NAME(layout_curated_keys_data("curated/c", "curated/c/_keys/part-000007-1.keys"),
+               "curated/c/part-000007-1.parquet");
+    /* Not theirs: another table, another extension, too short. */
+    CHECK(layout_curated_keys_key("curated/orders", "curated/ordersx/a.parquet") == NULL);
+    CHECK(layout_curated_keys_key("curated/orders", "curated/orders/a.json") == NULL);
+    CHECK(layout_curated_keys_key("curated/orders", "curated/orders/.parquet") == NULL);
+    CHECK(layout_curated_keys_data("curated/orders", "curated/orders/_keys/.keys") == NULL);
+    CHECK(layout_curated_keys_data("curated/orders", "curated/orders/dt=x/a.keys") == NULL);
+    CHECK(layout_curated_keys_data("curated/orders", "curated/orders/_keys/a.parquet") == NULL);
+}
+
 TEST(curated_table_files_are_told_apart)
 {
     CHECK(layout_curated_is_table_file("curated/orders/dt=2026-10-03/part-000004-2.parquet"));
