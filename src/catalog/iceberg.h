@@ -32,8 +32,40 @@ int catalog_iceberg_create(struct catalog_txn *txn, const char *ns, const char *
  * the table and the location found if it is no longer expect. */
 int catalog_iceberg_swap(struct catalog_txn *txn, const char *ns, const char *name,
                          const char *expect, const char *next, struct sl_diag *d);
+/* Forget table ns.name (its files stay); SL_ERR_NOTFOUND (no words) if
+ * there is no such table. */
+int catalog_iceberg_drop(struct catalog_txn *txn, const char *ns, const char *name,
+                         struct sl_diag *d);
 /* Tables of namespace ns (all namespaces if NULL): cb gets "ns.name". */
 int catalog_iceberg_list(struct catalog_txn *txn, const char *ns, catalog_name_cb cb,
                          void *arg, struct sl_diag *d);
+
+
+/*
+ * Namespaces, as Iceberg's JDBC catalog keeps them: a namespace exists
+ * while it has a row in iceberg_namespace_properties (the reserved
+ * property "exists" marks one without other properties) or a table.
+ * Names are one level ("curated"); the REST layer refuses deeper ones.
+ */
+
+/* Every namespace, sorted: cb gets its name. */
+int catalog_iceberg_namespaces(struct catalog_txn *txn, catalog_name_cb cb, void *arg,
+                               struct sl_diag *d);
+/* 0 if namespace ns exists, SL_ERR_NOTFOUND (no words) if not. */
+int catalog_iceberg_namespace_exists(struct catalog_txn *txn, const char *ns, struct sl_diag *d);
+/* A namespace property, as catalog_iceberg_namespace_props() hands them out. */
+typedef int (*catalog_prop_cb)(void *arg, const char *key, const char *value);
+/* The properties of namespace ns, sorted by key, without the reserved
+ * "exists"; SL_ERR_NOTFOUND (no words) if there is no such namespace. */
+int catalog_iceberg_namespace_props(struct catalog_txn *txn, const char *ns,
+                                    catalog_prop_cb cb, void *arg, struct sl_diag *d);
+/* Create namespace ns with n properties (keys[i] = values[i]; "exists" is
+ * reserved and refused); SL_ERR_EXISTS with words if it exists. */
+int catalog_iceberg_namespace_create(struct catalog_txn *txn, const char *ns,
+                                     const char *const *keys, const char *const *values,
+                                     size_t n, struct sl_diag *d);
+/* Drop namespace ns: SL_ERR_NOTFOUND (no words) if there is none,
+ * SL_ERR_CONFLICT with words if it still has tables. */
+int catalog_iceberg_namespace_drop(struct catalog_txn *txn, const char *ns, struct sl_diag *d);
 
 #endif

@@ -556,16 +556,18 @@ put_record_json(struct api_call *c)
     put_json(c, false);
 }
 
-static const struct api_resource delivery = {"deliverystream", "DeliveryStreamName", NULL, NULL};
+static const struct api_resource delivery = {"deliverystream", "DeliveryStreamName", NULL, NULL,
+                                             NULL};
 
 static const struct api_op firehose_ops[] = {
-    {"PutRecordBatch", &delivery, put_batch_tree, put_batch_json},
-    {"PutRecord", &delivery, put_record_tree, put_record_json},
-    {"CreateDeliveryStream", &delivery, create, NULL},
-    {"DescribeDeliveryStream", &delivery, describe, NULL},
-    {"ListDeliveryStreams", NULL, list, NULL},
-    {"DeleteDeliveryStream", &delivery, delete, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"PutRecordBatch", &delivery, put_batch_tree, put_batch_json, NULL, NULL},
+    {"PutRecord", &delivery, put_record_tree, put_record_json, NULL, NULL},
+    {"CreateDeliveryStream", &delivery, create, NULL, NULL, NULL},
+    {"DescribeDeliveryStream", &delivery, describe, NULL, NULL, NULL},
+    {"ListDeliveryStreams", NULL, list, NULL, NULL, NULL},
+    {"DeleteDeliveryStream", &delivery, delete, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-const struct api firehose_api = {"Firehose_20150804", "firehose", "Firehose", firehose_ops};
+const struct api firehose_api = {"Firehose_20150804", "firehose", "Firehose", firehose_ops,
+                                 NULL, NULL};

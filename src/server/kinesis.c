@@ -1498,25 +1498,26 @@ put_record_json(struct api_call *c)
     kinesis_put_json(c, false);
 }
 
-static const struct api_resource stream = {"stream", "StreamName", "StreamARN", NULL};
-static const struct api_resource iterated = {"stream", NULL, "StreamARN", iterator_stream};
+static const struct api_resource stream = {"stream", "StreamName", "StreamARN", NULL, NULL};
+static const struct api_resource iterated = {"stream", NULL, "StreamARN", iterator_stream, NULL};
 static const struct api_resource listed = {"stream", "StreamName", "StreamARN",
-                                           next_token_stream};
+                                           next_token_stream, NULL};
 
 static const struct api_op kinesis_ops[] = {
-    {"PutRecords", &stream, put_records_tree, put_records_json},
-    {"PutRecord", &stream, put_record_tree, put_record_json},
-    {"GetRecords", &iterated, get_records, NULL},
-    {"GetShardIterator", &stream, get_shard_iterator, NULL},
-    {"CreateStream", &stream, create_stream, NULL},
-    {"DeleteStream", &stream, delete_stream, NULL},
-    {"DescribeStream", &stream, describe_stream, NULL},
-    {"DescribeStreamSummary", &stream, describe_summary, NULL},
-    {"ListStreams", NULL, list_streams, NULL},
-    {"ListShards", &listed, list_shards, NULL},
-    {"IncreaseStreamRetentionPeriod", &stream, increase_retention, NULL},
-    {"DecreaseStreamRetentionPeriod", &stream, decrease_retention, NULL},
-    {NULL, NULL, NULL, NULL},
+    {"PutRecords", &stream, put_records_tree, put_records_json, NULL, NULL},
+    {"PutRecord", &stream, put_record_tree, put_record_json, NULL, NULL},
+    {"GetRecords", &iterated, get_records, NULL, NULL, NULL},
+    {"GetShardIterator", &stream, get_shard_iterator, NULL, NULL, NULL},
+    {"CreateStream", &stream, create_stream, NULL, NULL, NULL},
+    {"DeleteStream", &stream, delete_stream, NULL, NULL, NULL},
+    {"DescribeStream", &stream, describe_stream, NULL, NULL, NULL},
+    {"DescribeStreamSummary", &stream, describe_summary, NULL, NULL, NULL},
+    {"ListStreams", NULL, list_streams, NULL, NULL, NULL},
+    {"ListShards", &listed, list_shards, NULL, NULL, NULL},
+    {"IncreaseStreamRetentionPeriod", &stream, increase_retention, NULL, NULL, NULL},
+    {"DecreaseStreamRetentionPeriod", &stream, decrease_retention, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-const struct api kinesis_api = {"Kinesis_20131202", "kinesis", "Kinesis", kinesis_ops};
+const struct api kinesis_api = {"Kinesis_20131202", "kinesis", "Kinesis", kinesis_ops, NULL,
+                                NULL};

@@ -22,6 +22,7 @@
 #include "ingest/delivery.h"
 #include "server/guard.h"
 #include "server/maintain.h"
+#include "server/route.h"
 #include "server/server_int.h"
 #include "store/layout.h"
 #include "core/banned.h"
@@ -61,6 +62,33 @@ error_body(struct http_response *resp, enum wire_format fmt, int status, const c
     resp->content_type = wire_content_type(fmt);
 }
 
+/* An error response in c's API's shape (AWS's without an API). */
+static void
+error_out(struct api_call *c, int status, const char *type, const char *msg)
+{
+    if (c->api != NULL && c->api->error_body != NULL) {
+        sl_buf_reset(&c->resp->body);
+        c->api->error_body(c->resp, status, type, msg);
+    } else {
+        error_body(c->resp, c->fmt, status, type, msg);
+    }
+}
+
+void
+api_count_error(struct api_call *c)
+{
+    atomic_fetch_add(&c->srv->request_errors, 1);
+}
+
+const char *
+api_param(const struct api_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->nparams; i++)
+        if (strcmp(c->param_name[i], name) == 0)
+            return c->param[i];
+    return NULL;
+}
+
 int
 api_error(struct api_call *c, const char *type, const char *fmt, ...)
 {
@@ -75,7 +103,7 @@ api_error(struct api_call *c, const char *type, const char *fmt, ...)
     va_end(ap);
     atomic_fetch_add(&c->srv->request_errors, 1);
     SL_DEBUG("server", "%s: %s: %s", c->op ? c->op->name : "-", type, msg);
-    error_body(c->resp, c->fmt, status, type, msg);
+    error_out(c, status, type, msg);
     return 0;
 }
 
@@ -137,13 +165,13 @@ api_not_served(struct api_call *c, struct stream *s, const char *what)
 /* ---- the security layer ------------------------------------------------- */
 
 /* Every API the server has; adding one here puts it behind the layer. */
-static const struct api *const apis[] = {&kinesis_api, &firehose_api};
+static const struct api *const apis[] = {&kinesis_api, &firehose_api, &iceberg_api};
 
 static void
 refusal_body(struct api_call *c, const struct guard_refusal *r)
 {
     atomic_fetch_add(&c->srv->request_errors, 1);
-    error_body(c->resp, c->fmt, r->status, r->type, r->message);
+    error_out(c, r->status, r->type, r->message);
 }
 
 bool
@@ -170,6 +198,36 @@ api_authorize(struct api_call *c, const char *name, size_t name_len, const char 
     }
     refusal_body(c, &r);
     return false;
+}
+
+/* The resource of c->op as its path parameters name it: res->path_name
+ * with each "{name}" replaced by the parameter. */
+static bool
+authorize_path(struct api_call *c)
+{
+    const struct api_resource *res = c->op->res;
+    char name[600];
+    size_t n = 0;
+
+    if (res == NULL)
+        return api_authorize(c, NULL, 0, NULL, 0);
+    for (const char *t = res->path_name; *t != '\0' && n < sizeof(name) - 1;) {
+        const char *close = *t == '{' ? strchr(t, '}') : NULL;
+
+        if (close == NULL) {
+            name[n++] = *t++;
+            continue;
+        }
+        for (size_t i = 0; i < c->nparams; i++)
+            if (strlen(c->param_name[i]) == (size_t)(close - t - 1) &&
+                strncmp(c->param_name[i], t + 1, (size_t)(close - t - 1)) == 0)
+                n += (size_t)snprintf(name + n, sizeof(name) - n, "%s", c->param[i]);
+        if (n >= sizeof(name))
+            n = sizeof(name) - 1;
+        t = close + 1;
+    }
+    name[n] = '\0';
+    return api_authorize(c, name, n, NULL, 0);
 }
 
 /* The resource of c->op as the body names it (struct api_resource). */
@@ -205,7 +263,10 @@ dispatch(struct api_call *c)
     struct wire_value body;
     struct sl_diag d = {0};
 
-    if (c->fmt == WIRE_JSON && c->op->run_json != NULL) {
+    if (c->api->target == NULL) {
+        if (authorize_path(c))
+            c->op->run(c, NULL);
+    } else if (c->fmt == WIRE_JSON && c->op->run_json != NULL) {
         c->op->run_json(c);
     } else if (wire_parse(c->fmt, c->req->body, c->req->body_len, &c->arena, &body, &d) < 0) {
         api_error(c, "SerializationException", "%s", d.msg);
@@ -214,7 +275,7 @@ dispatch(struct api_call *c)
     } else if (authorize_body(c, &body)) {
         c->op->run(c, &body);
     }
-    if (c->resp->status == 200 && !c->authorized) {
+    if (c->resp->status >= 200 && c->resp->status < 300 && !c->authorized) {
         SL_ERROR("server", "%s:%s answered without authorization: refused", c->api->service,
                  c->op->name);
         api_error(c, "InternalFailure", "The operation could not be authorized.");
@@ -478,6 +539,68 @@ find_api(const char *target, const struct api_op **op)
     return NULL;
 }
 
+/* The REST API whose path_prefix the request's path has, or NULL. */
+static const struct api *
+find_rest_api(const struct http_request *req)
+{
+    for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++)
+        if (apis[a]->path_prefix != NULL &&
+            strncmp(req->target, apis[a]->path_prefix, strlen(apis[a]->path_prefix)) == 0)
+            return apis[a];
+    return NULL;
+}
+
+/*
+ * c->op and its path parameters for a request to REST API c->api, matched
+ * on the path as sent (route.h).  False after an error response: no
+ * operation has the path (404) or the method (405), or a parameter is
+ * malformed (400).
+ */
+static bool
+route_rest(struct api_call *c)
+{
+    const char *target = c->req->target;
+    size_t n = strcspn(target, "?#");
+    char *scratch = sl_arena_alloc(&c->arena, n + ROUTE_PARAMS_MAX);
+    bool path_known = false;
+
+    for (const struct api_op *o = c->api->ops; o->name != NULL; o++) {
+        struct route_params p;
+        enum route_result r = route_match(o->path, target, n, scratch, &p);
+
+        if (r == ROUTE_NO_MATCH)
+            continue;
+        path_known = true;
+        if (strcmp(o->method, c->req->method) != 0)
+            continue;
+        c->op = o;
+        if (r == ROUTE_BAD) {
+            api_count_error(c);
+            error_out(c, 400, "BadRequestException",
+                      "A path parameter has a malformed percent-escape, or decodes to a NUL "
+                      "or a '/'.");
+            return false;
+        }
+        c->nparams = p.n;
+        for (size_t i = 0; i < p.n; i++) {
+            c->param_name[i] = sl_arena_strndup(&c->arena, p.name[i], p.name_len[i]);
+            c->param[i] = p.value[i];
+        }
+        return true;
+    }
+    api_count_error(c);
+    if (path_known) {
+        char msg[200];
+
+        snprintf(msg, sizeof(msg), "%s does not answer %s on this path.", c->api->title,
+                 c->req->method);
+        error_out(c, 405, "MethodNotAllowedException", msg);
+    } else {
+        error_out(c, 404, "NoSuchRouteException", "No operation has this path.");
+    }
+    return false;
+}
+
 /*
  * c->api and c->op from the request's X-Amz-Target.  False after an error
  * response for a request no API takes; c->op stays NULL for an operation
@@ -530,8 +653,8 @@ static bool
 metrics_allowed(struct server *srv, struct http_request *req, struct http_response *resp)
 {
     struct api_call c = {.srv = srv, .req = req, .resp = resp, .fmt = WIRE_JSON};
-    static const struct api metrics_api = {"", "sluice", "sluice", NULL};
-    static const struct api_op get_metrics = {"GetMetrics", NULL, NULL, NULL};
+    static const struct api metrics_api = {"", "sluice", "sluice", NULL, NULL, NULL};
+    static const struct api_op get_metrics = {"GetMetrics", NULL, NULL, NULL, NULL, NULL};
     bool ok;
 
     if (guard_loopback(req->peer))
@@ -562,12 +685,14 @@ check(void *ctx, struct http_request *req, enum http_refusal why,
         struct api_call c = {.srv = srv, .req = req, .resp = resp, .fmt = request_format(req)};
         bool ok;
 
-        if (strcmp(req->method, "POST") != 0 || !guard_keys(srv->guard))
+        const struct api *rest = find_rest_api(req);
+
+        if ((strcmp(req->method, "POST") != 0 && rest == NULL) || !guard_keys(srv->guard))
             return true;
         sl_arena_init(&c.arena, 4096);
         /* A target no API takes is answered in handle(), once signed; the
          * service of its scope is not checked here. */
-        c.api = find_api(http_header(req, "X-Amz-Target"), &c.op);
+        c.api = rest != NULL ? rest : find_api(http_header(req, "X-Amz-Target"), &c.op);
         ok = authenticate(&c, false);
         sl_arena_release(&c.arena);
         if (!ok)
@@ -623,7 +748,8 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
     struct api_call c = {.srv = srv, .req = req, .resp = resp};
 
     atomic_fetch_add(&srv->requests, 1);
-    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+    if ((strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) &&
+        find_rest_api(req) == NULL) {
         if (strcmp(req->path, "/health") == 0) {
             resp->status = atomic_load(&srv->stopping) ? 503 : 200;
             resp->content_type = "application/json";
@@ -646,14 +772,19 @@ handle(void *ctx, struct http_request *req, struct http_response *resp)
         }
         resp->status = 404;
         resp->content_type = "text/plain";
-        sl_buf_adds(&resp->body, "not found: sluice serves POST / (AWS APIs), GET /health "
-                                 "and GET /metrics\n");
+        sl_buf_adds(&resp->body, "not found: sluice serves POST / (AWS APIs), /v1/ (the "
+                                 "Iceberg REST catalog), GET /health and GET /metrics\n");
         return;
     }
     request_id(resp);
     c.fmt = request_format(req);
     sl_arena_init(&c.arena, 64 * 1024);
-    if (strcmp(req->method, "POST") != 0) {
+    c.api = find_rest_api(req);
+    if (c.api != NULL) {
+        c.fmt = WIRE_JSON;
+        if (authenticate(&c, true) && route_rest(&c))
+            dispatch(&c);
+    } else if (strcmp(req->method, "POST") != 0) {
         api_error(&c, "UnknownOperationException", "%s is not supported; AWS APIs use POST.",
                   req->method);
     } else if (route(&c) && authenticate(&c, true)) {
@@ -999,6 +1130,9 @@ server_start(struct project *p, const struct server_options *o, struct server **
     if (rc == 0)
         rc = delivery_start(p, srv->streams, &srv->delivery, d);
     if (rc == 0)
+        rc = iceberg_rest_open(srv, d);
+    /* Last: nothing after it can fail, so the cleanup below need not stop it. */
+    if (rc == 0)
         rc = maintainer_start(p, &srv->maintainer, d);
     if (rc < 0) {
         if (srv->http != NULL)
@@ -1006,6 +1140,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
         if (srv->delivery != NULL)
             delivery_stop(srv->delivery);
         streams_close(srv->streams);
+        iceberg_rest_close(srv);
         guard_close(srv->guard);
         free(srv);
         return rc;
@@ -1054,6 +1189,7 @@ server_stop(struct server *s)
     http_stop(s->http);
     delivery_stop(s->delivery);
     streams_close(s->streams);
+    iceberg_rest_close(s);
     guard_close(s->guard);
     free(s);
 }

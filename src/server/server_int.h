@@ -17,6 +17,7 @@
 
 struct delivery;
 struct guard;
+struct iceberg_rest;
 struct maintainer;
 
 struct server {
@@ -26,6 +27,7 @@ struct server {
     struct delivery *delivery;
     struct maintainer *maintainer;   /* the tables' maintenance schedule, or NULL */
     struct guard *guard;             /* signatures, policies, audit */
+    struct iceberg_rest *rest;       /* the Iceberg REST catalog's catalog and store */
     char address[128];
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */
     char holder[STREAM_HOLDER_MAX]; /* this node's lease holder id */
@@ -39,6 +41,8 @@ struct server {
     _Atomic uint64_t commit_bucket[8]; /* <= 1, 2, 5, 10, 25, 50, 100 ms, +Inf */
 };
 
+#define API_PARAMS_MAX 4 /* path parameters a route may have */
+
 /* One request being answered. */
 struct api_call {
     struct server *srv;
@@ -49,6 +53,11 @@ struct api_call {
     const struct api_op *op; /* its operation */
     const char *key_id;      /* the access key that signed it; NULL without keys */
     bool authorized;         /* api_authorize() allowed it */
+    /* The path parameters of a route (struct api_op's path), in the
+     * template's order, percent-decoded, in the arena. */
+    const char *param_name[API_PARAMS_MAX];
+    const char *param[API_PARAMS_MAX];
+    size_t nparams;
     struct sl_arena arena; /* dies with the request */
     struct wire_writer w;  /* the response body, once started */
 };
@@ -66,13 +75,23 @@ int api_invalid(struct api_call *c, const char *member, const char *constraint);
 
 /*
  * APIs are declared, not programmed against the security layer.  An API is
- * its X-Amz-Target prefix, the service name that both its request
+ * how its requests are routed, the service name that both its request
  * signatures (the SigV4 credential scope) and its actions in policies
  * ("kinesis:PutRecord") carry, and a table of operations.  Each operation
  * names the resource it acts on (below); the dispatcher authenticates the
- * request, finds that resource in the body, asks the key's policy, and
- * only then runs the operation.  A new API is protected by adding its
- * table to the list in server.c.
+ * request, finds that resource in the body or the path, asks the key's
+ * policy, and only then runs the operation.  A new API is protected by
+ * adding its table to the list in server.c.
+ *
+ * Two kinds of routing:
+ *   AWS JSON/CBOR APIs   POST /, the operation named by X-Amz-Target
+ *                        ("Kinesis_20131202.PutRecords"): struct api's
+ *                        target, struct api_op's name
+ *   REST APIs            the operation named by method and path: struct
+ *                        api's path_prefix ("/v1/") takes every path under
+ *                        it, and each struct api_op a method and a path
+ *                        template whose "{name}" segments are parameters
+ *                        ("/v1/namespaces/{namespace}/tables/{table}")
  */
 
 /*
@@ -86,35 +105,58 @@ int api_invalid(struct api_call *c, const char *member, const char *constraint);
  * type passes; the operation then refuses the body itself.
  */
 struct api_resource {
-    const char *type;        /* "stream", "deliverystream" */
+    const char *type;        /* "stream", "deliverystream", "table" */
     const char *name_member; /* "StreamName" */
     const char *arn_member;  /* "StreamARN", or NULL */
     /* The resource's name from a token in body, into name; false if the
      * body has no such token or it names nothing (no error response). */
     bool (*from_token)(struct api_call *c, const struct wire_value *body, char *name,
                        size_t size);
+    /* REST: the name from path parameters, a template such as
+     * "{namespace}/{table}"; the members above are then unused. */
+    const char *path_name;
 };
 
 /* An operation of an API. */
 struct api_op {
     const char *name;                /* "PutRecords"; the action is "<service>:<name>" */
     const struct api_resource *res;  /* NULL: the action takes no resource ("*") */
-    /* The operation, on the parsed request body (a map). */
+    /* The operation, on the parsed request body (a map); for a REST API
+     * body is NULL and the operation reads c->req->body itself. */
     void (*run)(struct api_call *c, const struct wire_value *body);
     /* Optional: the operation on the raw JSON body, without a tree (the
      * puts).  It must call api_authorize() once it has found the resource
      * and stop if that refuses. */
     void (*run_json)(struct api_call *c);
+    /* REST: the method ("GET") and path template the operation answers. */
+    const char *method;
+    const char *path;
 };
 
 struct api {
-    const char *target;   /* X-Amz-Target prefix: "Kinesis_20131202" */
+    const char *target;   /* X-Amz-Target prefix: "Kinesis_20131202"; NULL: REST */
     const char *service;  /* SigV4 scope and action prefix: "kinesis" */
     const char *title;    /* in messages: "Kinesis" */
     const struct api_op *ops; /* NULL-terminated */
+    /* REST: every path starting with this is the API's ("/v1/"). */
+    const char *path_prefix;
+    /* The API's error body for status, type and message, the security
+     * layer's refusals included (NULL: AWS JSON's __type and message). */
+    void (*error_body)(struct http_response *resp, int status, const char *type,
+                       const char *msg);
 };
 
-extern const struct api kinesis_api, firehose_api;
+extern const struct api kinesis_api, firehose_api, iceberg_api;
+
+/* A path parameter of c's route by name, or NULL. */
+const char *api_param(const struct api_call *c, const char *name);
+
+/* Count an error response of c for /metrics (api_error() does). */
+void api_count_error(struct api_call *c);
+
+/* The REST catalog's state, made at start and freed at stop. */
+int iceberg_rest_open(struct server *srv, struct sl_diag *d);
+void iceberg_rest_close(struct server *srv);
 
 /*
  * May the request's key do c->op on the resource named by name or arn

@@ -59,6 +59,14 @@ layout_curated_prefix(const char *table)
 }
 
 char *
+layout_table_prefix(const char *ns, const char *name)
+{
+    if (strcmp(ns, CURATED) == 0)
+        return layout_curated_prefix(name);
+    return sl_printf("tables/%s/%s", ns, name);
+}
+
+char *
 layout_curated_data_key(const char *prefix, const char *dir, const char *part, int64_t run_id,
                         size_t n)
 {

@@ -14,6 +14,9 @@
  *       _deletes/delete-<run>-YYYY-MM-DD.parquet       layout_curated_deletes_key()
  *       metadata/...                                   Iceberg metadata (table/)
  *     quarantine/<source>/dt=YYYY-MM-DD/run-<run>.jsonl  layout_quarantine_key()
+ *     tables/<namespace>/<table>/                      layout_table_prefix()
+ *       metadata/..., data as its writers place it     Iceberg tables made
+ *                                                      through the REST catalog
  *     _streams/                                        layout_streams_dir()
  *       .iterator-key                                  layout_iterator_secret_file()
  *       <stream>/                                      layout_stream_dir()
@@ -86,6 +89,12 @@ const char *layout_skip_raw_zone(const char *s);
  * records it as the table's prefix.
  */
 char *layout_curated_prefix(const char *table);
+/*
+ * The folder of Iceberg table ns.name: the curated table's for namespace
+ * "curated", else "tables/<ns>/<name>" (tables made through the Iceberg
+ * REST catalog, kept apart from the zones whatever their names).
+ */
+char *layout_table_prefix(const char *ns, const char *name);
 /*
  * A data file's key under prefix (a table's, from layout_curated_prefix()):
  * file n of run run_id in the partition whose folder is dir=part (dir

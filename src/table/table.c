@@ -29,11 +29,12 @@
 #include "core/strlist.h"
 #include "core/time.h"
 #include "store/layout.h"
+#include "table/table_int.h"
 #include "core/banned.h"
 
-#define METADATA_MAX (64 << 20)     /* a metadata file larger is refused */
+#define METADATA_MAX TABLE_METADATA_MAX
 #define FIRST_PARTITION_ID 1000     /* partition field ids start here (Java's) */
-#define MAX_METADATA_LOG 100        /* write.metadata.previous-versions-max */
+#define MAX_METADATA_LOG TABLE_METADATA_LOG_MAX
 #define MERGE_MIN_COUNT 100         /* commit.manifest.min-count-to-merge */
 #define MERGE_TARGET_BYTES (8 << 20) /* commit.manifest.target-size-bytes */
 
@@ -65,7 +66,7 @@ table_key_of(const char *prefix, const char *uri, size_t len)
 static char *
 table_prefix(const char *ns, const char *name)
 {
-    return strcmp(ns, "curated") == 0 ? layout_curated_prefix(name) : sl_printf("%s/%s", ns, name);
+    return layout_table_prefix(ns, name);
 }
 
 static void
@@ -76,8 +77,8 @@ no_random(void)
 }
 
 /* A random version-4 UUID in text form (37 bytes with the NUL). */
-static void
-new_uuid(char out[37])
+void
+table_new_uuid(char out[37])
 {
     uint8_t b[16];
     static const char hex[] = "0123456789abcdef";
@@ -109,8 +110,8 @@ new_snapshot_id(void)
 }
 
 /* The version number a metadata file name starts with ("00042-..."), or -1. */
-static long
-metadata_version(const char *location)
+long
+table_metadata_version(const char *location)
 {
     const char *base = strrchr(location, '/');
     char *end;
@@ -150,8 +151,8 @@ local_of(struct store *s, const char *prefix, const char *uri, char **path, stru
     return store_local_path(s, key, path, d);
 }
 
-static int
-load_json(struct store *s, const char *prefix, const char *uri, json_t **out,
+int
+table_load_json(struct store *s, const char *prefix, const char *uri, json_t **out,
           struct sl_diag *d)
 {
     struct sl_buf b;
@@ -231,7 +232,7 @@ open_meta(struct catalog_txn *txn, struct store *s, const char *ns, const char *
     if (rc == SL_ERR_NOTFOUND && words)
         rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
     if (rc == 0)
-        rc = load_json(s, prefix, loc, &m->root, d);
+        rc = table_load_json(s, prefix, loc, &m->root, d);
     if (rc == 0)
         m->file = loc;
     return rc;
@@ -360,7 +361,7 @@ new_metadata(const struct table_def *def, const char *location)
     json_t *spec = spec_fields_json(def);
     int64_t last_partition = json_array_size(spec) > 0 ? FIRST_PARTITION_ID : FIRST_PARTITION_ID - 1;
 
-    new_uuid(uuid);
+    table_new_uuid(uuid);
     return json_pack(
         "{s:i, s:s, s:s, s:I, s:I, s:I, s:i, s:[o], s:i, s:[{s:i, s:o}], s:I, s:i, "
         "s:[{s:i, s:[]}], s:{s:s, s:s}, s:I, s:{}, s:[], s:[], s:[]}",
@@ -813,29 +814,43 @@ current_snapshot(struct meta *m, int64_t *id)
     return NULL;
 }
 
-/* Write the metadata file for version v and return its URI (heap). */
-static int
-write_metadata(struct commit_ctx *c, long v, char **uri, struct sl_diag *d)
+int
+table_write_metadata(struct store *s, const char *prefix, const char *name, long v,
+                     json_t *root, char **uri, struct sl_diag *d)
 {
-    char *name = sl_printf("%05ld-%s.metadata.json", v, c->uuid);
-    char *staged = NULL, *path = NULL, *key = NULL, *text;
-    int rc = stage_meta(c, name, &staged, &path, &key, d);
+    char uuid[37];
+    char *file, *sname, *staged = NULL, *path = NULL, *key = NULL, *text;
+    int rc;
 
-    text = json_dumps(c->m.root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    table_new_uuid(uuid);
+    file = sl_printf("%05ld-%s.metadata.json", v, uuid);
+    sname = sl_printf("%s-%s", name, file);
+    rc = store_stage(s, sname, &staged, &path, d);
+    text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (rc == 0)
         rc = sl_write_file(path, text, strlen(text), d);
+    if (rc == 0) {
+        key = sl_printf("%s/metadata/%s", prefix, file);
+        rc = publish_new(s, staged, key, d);
+    } else if (staged) {
+        store_unstage(s, staged, NULL);
+    }
     if (rc == 0)
-        rc = publish_new(c->s, staged, key, d);
-    else if (staged)
-        store_unstage(c->s, staged, NULL);
-    if (rc == 0)
-        *uri = table_uri(c->s, key);
+        *uri = table_uri(s, key);
     free(text);
-    free(name);
+    free(file);
+    free(sname);
     free(staged);
     free(path);
     free(key);
     return rc;
+}
+
+/* Write the metadata file for version v and return its URI (heap). */
+static int
+write_metadata(struct commit_ctx *c, long v, char **uri, struct sl_diag *d)
+{
+    return table_write_metadata(c->s, c->def->prefix, c->def->name, v, c->m.root, uri, d);
 }
 
 static int
@@ -854,7 +869,7 @@ create_table(struct catalog_txn *txn, struct commit_ctx *c, const char **locatio
         *location = sl_arena_strdup(&c->a, uri);
     json_decref(c->m.root);
     c->m.root = NULL;
-    new_uuid(c->uuid);
+    table_new_uuid(c->uuid);
     free(loc);
     free(uri);
     return rc;
@@ -877,13 +892,13 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     int rc;
 
     sl_arena_init(&c.a, 0);
-    new_uuid(c.uuid);
+    table_new_uuid(c.uuid);
     c.found = sl_arena_zalloc(&c.a, change->nremoved + 1);
     rc = catalog_iceberg_get(txn, def->ns, def->name, &c.a, &base, d);
     if (rc == SL_ERR_NOTFOUND)
         rc = create_table(txn, &c, &base, d);
     if (rc == 0)
-        rc = load_json(s, def->prefix, base, &c.m.root, d);
+        rc = table_load_json(s, def->prefix, base, &c.m.root, d);
     if (rc < 0)
         goto out;
     c.m.file = base;
@@ -1024,7 +1039,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
             json_array_remove(log, 0);
     }
     {
-        long v = metadata_version(base);
+        long v = table_metadata_version(base);
 
         rc = write_metadata(&c, v < 0 ? 1 : v + 1, &next, d);
     }
@@ -1538,7 +1553,7 @@ add_old_meta(void *arg, const char *key, int64_t size)
     (void)size;
     if (n < 14 || strcmp(key + n - 14, ".metadata.json") != 0)
         return 0;
-    v = metadata_version(key);
+    v = table_metadata_version(key);
     if (v >= 0 && v < om->below)
         sl_strlist_add(om->gone, key);
     return 0;
@@ -1639,9 +1654,9 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     c.s = s;
     c.def = &def;
     sl_arena_init(&c.a, 0);
-    new_uuid(c.uuid);
+    table_new_uuid(c.uuid);
     {
-        long v = metadata_version(loc);
+        long v = table_metadata_version(loc);
 
         rc = write_metadata(&c, v < 0 ? 1 : v + 1, &next, d);
     }
@@ -1654,12 +1669,12 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
         if (!sl_strlist_has(&keep, drop.v[k]))
             sl_strlist_add(gone, drop.v[k]);
     if (rc == 0) {
-        struct old_meta om = {gone, metadata_version(next)};
+        struct old_meta om = {gone, table_metadata_version(next)};
         char *dir = sl_printf("%s/metadata", prefix);
 
         json_array_foreach(json_object_get(c.m.root, "metadata-log"), i, x) {
             const char *f = json_string_value(json_object_get(x, "metadata-file"));
-            long v = f ? metadata_version(f) : -1;
+            long v = f ? table_metadata_version(f) : -1;
 
             if (v >= 0 && v < om.below)
                 om.below = v;

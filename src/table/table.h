@@ -246,4 +246,67 @@ typedef int (*table_snapshot_cb)(void *arg, const struct table_snapshot *snap);
 int table_snapshots(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
                     table_snapshot_cb cb, void *arg, struct sl_diag *d);
 
+/*
+ * The Iceberg REST catalog's view of tables (update.c): metadata files
+ * read and written whole, for writers other than sluice's stages.
+ */
+
+/* The current metadata of ns.name: *location its URI and *json the file's
+ * text as stored (both caller frees).  SL_ERR_NOTFOUND (no words) if the
+ * catalog has no such table; SL_ERR_CORRUPT naming the file if it is
+ * missing or not a JSON object. */
+int table_metadata(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                   char **location, char **json, struct sl_diag *d);
+
+/* Whether name can name a namespace or a table made through the REST
+ * catalog: a folder of the lake, 1 to TABLE_NAME_MAX of A-Z a-z 0-9 _ -,
+ * not starting with '_'. */
+#define TABLE_NAME_MAX 128
+bool table_name_ok(const char *name);
+
+/* Whether the metadata text json says sluice's pipeline writes the table
+ * (the property sluice.managed-by), which no other writer may commit to. */
+bool table_managed(const char *json);
+
+/*
+ * Commit a CommitTableRequest (the JSON text req, len bytes) to ns.name in
+ * txn: its requirements are checked against the current metadata, its
+ * updates applied in order, the next metadata file written (with the
+ * current one in its metadata-log) and the catalog's pointer swapped.  An
+ * empty list of updates changes nothing.  *location and *json (caller
+ * frees) get the table's metadata afterwards.  Errors, with words naming
+ * the member ("updates[2].schema.fields[0].id"):
+ *   SL_ERR_INPUT     the request is malformed, an action is unknown or an
+ *                    update cannot apply (an unknown schema id, say)
+ *   SL_ERR_CONFLICT  a requirement does not hold, or the pointer moved
+ *   SL_ERR_NOTFOUND  no such table (no words)
+ * Nothing is changed on error (a file written before the swap failed is
+ * left unreferenced).
+ */
+int table_update(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                 const char *req, size_t len, char **location, char **json,
+                 struct sl_diag *d);
+
+/*
+ * table_update()'s checks and changes alone, on the metadata text meta of
+ * table ns.name, without reading or writing anything: *next (caller frees)
+ * gets the changed metadata, NULL if the request has no updates.  Errors
+ * as table_update()'s, and SL_ERR_CORRUPT if meta is not a JSON object or
+ * has no location.  Thread-safe; fuzzed by tests/fuzz/iceberg_commit.
+ */
+int table_apply_commit(const char *meta, const char *ns, const char *name, const char *req,
+                       size_t len, char **next, struct sl_diag *d);
+
+/*
+ * Create a table in namespace ns from a CreateTableRequest (the JSON text
+ * req): its name, schema, partition spec, sort order and properties, a
+ * format-version 2 table without snapshots at the store's
+ * layout_table_prefix() (a location that differs is refused).  *name,
+ * *location and *json (caller frees) name the table and give its first
+ * metadata.  SL_ERR_INPUT (words naming the member) for a bad request,
+ * SL_ERR_EXISTS if the name is taken.
+ */
+int table_create(struct catalog_txn *txn, struct store *s, const char *ns, const char *req,
+                 size_t len, char **name, char **location, char **json, struct sl_diag *d);
+
 #endif

@@ -32,6 +32,8 @@
 #include "core/time.h"
 #include "core/utf8.h"
 #include "project/contract.h"
+
+#include "fz_assert.h"
 #include "transform/reader.h"
 #include "transform/rows.h"
 
@@ -57,15 +59,6 @@ struct fz_variant {
 
 /* Written to by fz_touch() so the reads it makes cannot be optimised out. */
 static volatile uint64_t fz_sink;
-
-/* Fail loudly with the reason, so a finding says which promise it broke. */
-#define FZ_ASSERT(cond)                                                                            \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static inline void
 fz_build(struct fz_variant *v, bool loose)

@@ -15,17 +15,10 @@
 
 #include "core/diag.h"
 #include "server/keys.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define PATH "/p/.sluice/credentials"
 
@@ -83,31 +76,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_diag_init(&d);
     rc = keys_parse(PATH, (const char *)data, size, &keys, &n, &d);
     if (rc < 0) {
-        CHECK(rc == SL_ERR_INPUT);
-        CHECK(d.code == rc && d.msg[0] != '\0');
-        CHECK(strcmp(d.where, PATH) == 0);
-        CHECK(d.line >= 1 && (size_t)d.line <= lines);
+        FZ_ASSERT(rc == SL_ERR_INPUT);
+        FZ_ASSERT(d.code == rc && d.msg[0] != '\0');
+        FZ_ASSERT(strcmp(d.where, PATH) == 0);
+        FZ_ASSERT(d.line >= 1 && (size_t)d.line <= lines);
         sl_diag_format(&d, msg, sizeof(msg));
-        CHECK(!quotes_a_secret(msg, data, size));
-        CHECK(!quotes_a_secret(d.detail, data, size));
-        CHECK(!quotes_a_secret(d.hint, data, size));
+        FZ_ASSERT(!quotes_a_secret(msg, data, size));
+        FZ_ASSERT(!quotes_a_secret(d.detail, data, size));
+        FZ_ASSERT(!quotes_a_secret(d.hint, data, size));
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
         size_t idn = strlen(keys[i].id), sn = strlen(keys[i].secret);
 
-        CHECK(keys_name_valid(keys[i].name));
-        CHECK(idn >= 16 && idn <= KEYS_ID_MAX);
-        CHECK(sn >= 16 && sn <= KEYS_SECRET_MAX);
-        CHECK(strspn(keys[i].id,
+        FZ_ASSERT(keys_name_valid(keys[i].name));
+        FZ_ASSERT(idn >= 16 && idn <= KEYS_ID_MAX);
+        FZ_ASSERT(sn >= 16 && sn <= KEYS_SECRET_MAX);
+        FZ_ASSERT(strspn(keys[i].id,
                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == idn);
         for (size_t j = 0; j < sn; j++)
-            CHECK(keys[i].secret[j] > ' ' && keys[i].secret[j] < 0x7f);
-        CHECK(keys[i].line >= 1 && (size_t)keys[i].line <= lines);
+            FZ_ASSERT(keys[i].secret[j] > ' ' && keys[i].secret[j] < 0x7f);
+        FZ_ASSERT(keys[i].line >= 1 && (size_t)keys[i].line <= lines);
         for (size_t j = 0; j < i; j++) {
-            CHECK(strcmp(keys[i].name, keys[j].name) != 0);
-            CHECK(strcmp(keys[i].id, keys[j].id) != 0);
-            CHECK(keys[i].line > keys[j].line);
+            FZ_ASSERT(strcmp(keys[i].name, keys[j].name) != 0);
+            FZ_ASSERT(strcmp(keys[i].id, keys[j].id) != 0);
+            FZ_ASSERT(keys[i].line > keys[j].line);
         }
     }
     keys_info_free(keys, n);

@@ -29,15 +29,10 @@
 #include "core/time.h"
 #include "core/utf8.h"
 #include "table/value.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_ASSERT(c)                                                                               \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 static const struct sl_type types[] = {
     {SL_TYPE_STRING, 0, 0},   {SL_TYPE_INT64, 0, 0},     {SL_TYPE_DOUBLE, 0, 0},

@@ -20,17 +20,10 @@
 
 #include "core/diag.h"
 #include "server/policy.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char *const known[] = {
     "kinesis:PutRecord",     "kinesis:PutRecords",      "kinesis:GetRecords",
@@ -92,7 +85,7 @@ check_wildcards(const uint8_t *data, size_t size)
     memcpy(text, t, nt);
     text[nt] = '\0';
     for (int nocase = 0; nocase < 2; nocase++)
-        CHECK(policy_wildcard_match(pat, text, nocase) ==
+        FZ_ASSERT(policy_wildcard_match(pat, text, nocase) ==
               reference_match(pat, np, text, nt, nocase));
 }
 
@@ -111,25 +104,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_diag_init(&d);
     rc = policy_parse("policy.json", (const char *)data, size, known, &p, &d);
     if (rc < 0) {
-        CHECK(rc == SL_ERR_INPUT);
-        CHECK(d.code == rc && d.msg[0] != '\0');
-        CHECK(strcmp(d.where, "policy.json") == 0);
-        CHECK(d.line >= 1 && (size_t)d.line <= lines);
-        CHECK(p == NULL);
+        FZ_ASSERT(rc == SL_ERR_INPUT);
+        FZ_ASSERT(d.code == rc && d.msg[0] != '\0');
+        FZ_ASSERT(strcmp(d.where, "policy.json") == 0);
+        FZ_ASSERT(d.line >= 1 && (size_t)d.line <= lines);
+        FZ_ASSERT(p == NULL);
         sl_diag_format(&d, msg, sizeof(msg));
         return 0;
     }
-    CHECK(p != NULL && d.code == 0);
-    CHECK(policy_statements(p) >= 1);
+    FZ_ASSERT(p != NULL && d.code == 0);
+    FZ_ASSERT(policy_statements(p) >= 1);
     for (size_t a = 0; known[a] != NULL; a++) {
         for (size_t r = 0; resources[r] != NULL; r++) {
             enum policy_effect e = policy_evaluate(p, known[a], resources[r]);
 
-            CHECK(e == POLICY_IMPLICIT_DENY || e == POLICY_ALLOW || e == POLICY_EXPLICIT_DENY);
-            CHECK(policy_evaluate(p, known[a], resources[r]) == e);
+            FZ_ASSERT(e == POLICY_IMPLICIT_DENY || e == POLICY_ALLOW || e == POLICY_EXPLICIT_DENY);
+            FZ_ASSERT(policy_evaluate(p, known[a], resources[r]) == e);
         }
         /* No resource is the same as "*". */
-        CHECK(policy_evaluate(p, known[a], NULL) == policy_evaluate(p, known[a], "*"));
+        FZ_ASSERT(policy_evaluate(p, known[a], NULL) == policy_evaluate(p, known[a], "*"));
     }
     policy_free(p);
     return 0;

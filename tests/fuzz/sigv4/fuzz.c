@@ -30,15 +30,10 @@
 #include <string.h>
 
 #include "server/sigv4.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_ASSERT(c)                                                                     \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define OTHER "fuzz-secret-0123456789-0123456789-012345"

@@ -12,15 +12,10 @@
 
 #include "core/utf8.h"
 #include "../wire_check.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_ASSERT(c)                                                                     \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 static void
 walk(const struct wire_value *v)

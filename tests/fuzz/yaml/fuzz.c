@@ -23,6 +23,7 @@
 #include "project/contract.h"
 #include "project/project.h"
 #include "transform/reader.h"
+#include "../fz_assert.h"
 #include "core/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,14 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define YAML_MAX_DEPTH 64
 
 static volatile uint64_t sink;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static void
 touch(const void *p, size_t n)
@@ -57,9 +50,9 @@ check_diag(const struct sl_diag *d, int rc)
 {
     char msg[4096];
 
-    CHECK(rc < 0);
-    CHECK(d->code == rc);
-    CHECK(d->msg[0] != '\0');
+    FZ_ASSERT(rc < 0);
+    FZ_ASSERT(d->code == rc);
+    FZ_ASSERT(d->msg[0] != '\0');
     sl_diag_format(d, msg, sizeof(msg));
     touch(msg, strlen(msg));
 }
@@ -67,13 +60,13 @@ check_diag(const struct sl_diag *d, int rc)
 static void
 walk(const struct sl_yaml *n, int depth)
 {
-    CHECK(n != NULL);
-    CHECK(depth <= YAML_MAX_DEPTH + 1);
-    CHECK(n->line >= 1 && n->col >= 1);
+    FZ_ASSERT(n != NULL);
+    FZ_ASSERT(depth <= YAML_MAX_DEPTH + 1);
+    FZ_ASSERT(n->line >= 1 && n->col >= 1);
     switch (n->kind) {
     case SL_YAML_SCALAR:
-        CHECK(n->str != NULL && n->str[n->len] == '\0');
-        CHECK(n->n == 0);
+        FZ_ASSERT(n->str != NULL && n->str[n->len] == '\0');
+        FZ_ASSERT(n->n == 0);
         touch(n->str, n->len);
         break;
     case SL_YAML_SEQ:
@@ -82,15 +75,15 @@ walk(const struct sl_yaml *n, int depth)
         break;
     case SL_YAML_MAP:
         for (size_t i = 0; i < n->n; i++) {
-            CHECK(n->keys[i] != NULL && n->keys[i]->kind == SL_YAML_SCALAR);
+            FZ_ASSERT(n->keys[i] != NULL && n->keys[i]->kind == SL_YAML_SCALAR);
             walk(n->keys[i], depth + 1);
             walk(n->items[i], depth + 1);
             /* Keys are unique, so a lookup finds this very pair. */
-            CHECK(sl_yaml_get(n, n->keys[i]->str) == n->items[i]);
+            FZ_ASSERT(sl_yaml_get(n, n->keys[i]->str) == n->items[i]);
         }
         break;
     default:
-        CHECK(!"a node of no known kind");
+        FZ_ASSERT(!"a node of no known kind");
     }
     touch(sl_yaml_kind_name(n), 4);
 }
@@ -106,18 +99,18 @@ check_version(const struct source *s, const struct contract *c, struct sl_arena 
     struct contract back;
     struct sl_diag d;
 
-    CHECK(contract_parse_version_name(c->version, &major, &minor, canon, sizeof(canon)) == 0);
-    CHECK(strcmp(canon, c->version) == 0 && major == c->major && minor == c->minor);
-    CHECK(source_version(s, c->version) == c);
-    CHECK(c->ncolumns >= 1 && c->ncolumns <= CONTRACT_MAX_COLUMNS);
-    CHECK(c->nkey >= 1 && c->nkey <= CONTRACT_MAX_KEY);
+    FZ_ASSERT(contract_parse_version_name(c->version, &major, &minor, canon, sizeof(canon)) == 0);
+    FZ_ASSERT(strcmp(canon, c->version) == 0 && major == c->major && minor == c->minor);
+    FZ_ASSERT(source_version(s, c->version) == c);
+    FZ_ASSERT(c->ncolumns >= 1 && c->ncolumns <= CONTRACT_MAX_COLUMNS);
+    FZ_ASSERT(c->nkey >= 1 && c->nkey <= CONTRACT_MAX_KEY);
     for (size_t i = 0; i < c->nkey; i++) {
-        CHECK(c->key[i] >= 0 && (size_t)c->key[i] < c->ncolumns);
-        CHECK(c->columns[c->key[i]].required);
+        FZ_ASSERT(c->key[i] >= 0 && (size_t)c->key[i] < c->ncolumns);
+        FZ_ASSERT(c->columns[c->key[i]].required);
     }
-    CHECK(c->event_time >= 0 && (size_t)c->event_time < c->ncolumns);
-    CHECK(c->columns[c->event_time].required);
-    CHECK(c->columns[c->event_time].type.id == SL_TYPE_TIMESTAMP ||
+    FZ_ASSERT(c->event_time >= 0 && (size_t)c->event_time < c->ncolumns);
+    FZ_ASSERT(c->columns[c->event_time].required);
+    FZ_ASSERT(c->columns[c->event_time].type.id == SL_TYPE_TIMESTAMP ||
           c->columns[c->event_time].type.id == SL_TYPE_DATE);
 
     /* The readers' column lookup finds every column, and only columns. */
@@ -125,11 +118,11 @@ check_version(const struct source *s, const struct contract *c, struct sl_arena 
     for (size_t i = 0; i < c->ncolumns; i++) {
         const char *name = c->columns[i].name;
 
-        CHECK(contract_name_valid(name));
-        CHECK(colmap_find(&map, name, strlen(name)) == (int)i);
-        CHECK(contract_column_index(c, name) == (int)i);
+        FZ_ASSERT(contract_name_valid(name));
+        FZ_ASSERT(colmap_find(&map, name, strlen(name)) == (int)i);
+        FZ_ASSERT(contract_column_index(c, name) == (int)i);
     }
-    CHECK(colmap_find(&map, "_raw_object", 11) == -1);
+    FZ_ASSERT(colmap_find(&map, "_raw_object", 11) == -1);
     colmap_release(&map);
 
     /* The canonical text reads back into the same version, and says the
@@ -138,13 +131,13 @@ check_version(const struct source *s, const struct contract *c, struct sl_arena 
     sl_buf_init(&again);
     sl_diag_init(&d);
     contract_canonical(c, &text);
-    CHECK(sl_yaml_parse("canonical", text.data, text.len, a, &node, &d) == 0);
-    CHECK(contract_parse_version("canonical", node, a, &back, &d) == 0);
-    CHECK(!contract_diff(c, &back, diff, sizeof(diff)));
-    CHECK(!contract_diff(&back, c, diff, sizeof(diff)));
-    CHECK(contract_check_compatible(c, &back, &d) == 0);
+    FZ_ASSERT(sl_yaml_parse("canonical", text.data, text.len, a, &node, &d) == 0);
+    FZ_ASSERT(contract_parse_version("canonical", node, a, &back, &d) == 0);
+    FZ_ASSERT(!contract_diff(c, &back, diff, sizeof(diff)));
+    FZ_ASSERT(!contract_diff(&back, c, diff, sizeof(diff)));
+    FZ_ASSERT(contract_check_compatible(c, &back, &d) == 0);
     contract_canonical(&back, &again);
-    CHECK(text.len == again.len && memcmp(text.data, again.data, text.len) == 0);
+    FZ_ASSERT(text.len == again.len && memcmp(text.data, again.data, text.len) == 0);
     sl_buf_release(&text);
     sl_buf_release(&again);
 }
@@ -159,12 +152,12 @@ check_source(const struct sl_yaml *root, struct sl_arena *a)
     sl_diag_init(&d);
     rc = contract_parse_source("orders", "sources/orders.yaml", root, a, &s, &d);
     if (rc < 0) {
-        CHECK(rc == SL_ERR_INPUT || rc == SL_ERR_INCOMPATIBLE);
+        FZ_ASSERT(rc == SL_ERR_INPUT || rc == SL_ERR_INCOMPATIBLE);
         check_diag(&d, rc);
         return;
     }
-    CHECK(d.code == 0);
-    CHECK(s.nversions >= 1 && s.system != NULL);
+    FZ_ASSERT(d.code == 0);
+    FZ_ASSERT(s.nversions >= 1 && s.system != NULL);
     touch(s.system, strlen(s.system));
     for (size_t i = 0; i < s.nversions; i++) {
         const struct contract *c = &s.versions[i];
@@ -173,13 +166,13 @@ check_source(const struct sl_yaml *root, struct sl_arena *a)
         if (i > 0) {
             const struct contract *prev = &s.versions[i - 1];
 
-            CHECK(prev->major < c->major || (prev->major == c->major && prev->minor < c->minor));
+            FZ_ASSERT(prev->major < c->major || (prev->major == c->major && prev->minor < c->minor));
             if (prev->major == c->major)
-                CHECK(contract_check_compatible(prev, c, NULL) == 0);
+                FZ_ASSERT(contract_check_compatible(prev, c, NULL) == 0);
         }
     }
-    CHECK(source_latest(&s, -1) == &s.versions[s.nversions - 1]);
-    CHECK(source_latest(&s, s.versions[0].major) != NULL);
+    FZ_ASSERT(source_latest(&s, -1) == &s.versions[s.nversions - 1]);
+    FZ_ASSERT(source_latest(&s, s.versions[0].major) != NULL);
 }
 
 static void
@@ -198,14 +191,14 @@ check_config(const struct sl_yaml *root, struct sl_arena *a)
         return;
     }
     /* Whatever loaded is within the bounds of the key tables. */
-    CHECK(cfg.lake != NULL);
+    FZ_ASSERT(cfg.lake != NULL);
     touch(cfg.lake, strlen(cfg.lake));
-    CHECK(cfg.engine.threads >= 0 && cfg.engine.threads <= 256);
-    CHECK(cfg.engine.memory_limit >= 64LL << 20 && cfg.engine.memory_limit <= 1LL << 50);
-    CHECK(cfg.transform.zstd_level >= 1 && cfg.transform.zstd_level <= 22);
-    CHECK(cfg.transform.row_group_rows >= 2048 && cfg.transform.row_group_rows <= 100000000);
-    CHECK(cfg.transform.max_record_bytes >= 1024 && cfg.transform.max_record_bytes <= 1LL << 30);
-    CHECK(cfg.transform.max_file_rows >= 1000 && cfg.transform.max_file_rows <= 1000000000);
+    FZ_ASSERT(cfg.engine.threads >= 0 && cfg.engine.threads <= 256);
+    FZ_ASSERT(cfg.engine.memory_limit >= 64LL << 20 && cfg.engine.memory_limit <= 1LL << 50);
+    FZ_ASSERT(cfg.transform.zstd_level >= 1 && cfg.transform.zstd_level <= 22);
+    FZ_ASSERT(cfg.transform.row_group_rows >= 2048 && cfg.transform.row_group_rows <= 100000000);
+    FZ_ASSERT(cfg.transform.max_record_bytes >= 1024 && cfg.transform.max_record_bytes <= 1LL << 30);
+    FZ_ASSERT(cfg.transform.max_file_rows >= 1000 && cfg.transform.max_file_rows <= 1000000000);
 }
 
 int
@@ -220,10 +213,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_diag_init(&d);
     rc = sl_yaml_parse("sources/orders.yaml", (const char *)data, size, &a, &root, &d);
     if (rc < 0) {
-        CHECK(rc == SL_ERR_INPUT);
+        FZ_ASSERT(rc == SL_ERR_INPUT);
         check_diag(&d, rc);
     } else {
-        CHECK(root != NULL);
+        FZ_ASSERT(root != NULL);
         walk(root, 1);
         check_source(root, &a);
         check_config(root, &a);
