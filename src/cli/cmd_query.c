@@ -188,14 +188,15 @@ run(struct cli *c, int argc, char **argv)
         vo.report = explain_table;
         vo.arg = &nexplained;
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = transform_views(e, c->catalog, c->store, &vo, &c->diag);
-    if (rc == SL_ERR_INPUT && !explain) {
-        /* Not analysed (a syntax error): read everything and let the
-         * engine say what is wrong with the query. */
-        sl_diag_init(&c->diag);
-        vo.prune = false;
-        rc = transform_views(e, c->catalog, c->store, &vo, &c->diag);
+        if (rc == SL_ERR_INPUT && !explain) {
+            /* Not analysed (a syntax error): read everything and let the
+             * engine say what is wrong with the query. */
+            sl_diag_init(&c->diag);
+            vo.prune = false;
+            rc = transform_views(e, c->catalog, c->store, &vo, &c->diag);
+        }
     }
     if (rc == 0 && explain && nexplained == 0)
         printf("the query reads no curated table\n");

@@ -1020,7 +1020,12 @@ mf_write_list(const char *path, int64_t snapshot_id, int64_t parent_id, int64_t 
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < n; i++) {
-        rc = check_row(path, &manifests[i], i, fields, nfields, d);
+        const struct mf_manifest *m = &manifests[i];
+
+        rc = m->fields != NULL ? check_fields(path, m->fields, m->nfields, d) : 0;
+        if (rc == 0)
+            rc = check_row(path, m, i, m->fields ? m->fields : fields,
+                           m->fields ? m->nfields : nfields, d);
         if (rc < 0)
             return rc;
     }
@@ -1043,7 +1048,9 @@ mf_write_list(const char *path, int64_t snapshot_id, int64_t parent_id, int64_t 
     if (rc < 0)
         goto out_file;
     for (size_t i = 0; i < n; i++) {
-        if (avro_value_reset(&rec) != 0 || !fill_row(&rec, &manifests[i], seq, fields)) {
+        if (avro_value_reset(&rec) != 0 ||
+            !fill_row(&rec, &manifests[i], seq,
+                      manifests[i].fields ? manifests[i].fields : fields)) {
             rc = sl_fail(d, SL_ERR_INPUT, "cannot write manifest list '%s': manifest %zu "
                          "(%s): %s", path, i + 1, manifests[i].path, avro_strerror());
             goto out_file;

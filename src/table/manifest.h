@@ -139,6 +139,11 @@ struct mf_manifest {
     int64_t added_rows_count, existing_rows_count, deleted_rows_count;
     size_t npartitions;
     struct mf_field_summary *partitions; /* one per partition field */
+    /* Writing a list: the partition fields of this manifest's spec when
+     * they are not the list's (a table whose partitioning evolved keeps
+     * manifests of its older specs); NULL: the list's.  Not read. */
+    const struct mf_partition_field *fields;
+    size_t nfields;
 };
 
 /* How a manifest is written: the table's schema and spec as JSON text. */

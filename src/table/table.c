@@ -317,16 +317,12 @@ spec_fields_json(const struct table_def *def)
     return fields;
 }
 
-/* The manifest partition field type of def's transform. */
+/* The manifest partition field type of transform t of column src (may be
+ * NULL: unknown, taken as a string). */
 static enum mf_ptype
-partition_type(const struct table_def *def)
+partition_type(const struct table_column *src, struct ival_transform t)
 {
-    const struct table_column *src = NULL;
-
-    for (size_t i = 0; i < def->ncolumns; i++)
-        if (strcmp(def->columns[i].name, def->partition_column) == 0)
-            src = &def->columns[i];
-    switch (def->transform.kind) {
+    switch (t.kind) {
     case IVAL_DAY:
         return MF_PT_DATE;
     case IVAL_YEAR:
@@ -418,14 +414,38 @@ evolve_schema(struct meta *m, const struct table_def *def, int64_t *schema_id, s
     return 0;
 }
 
-/* The default partition spec must be def's (spec evolution is not made here). */
+/* Whether two specs' fields partition alike: the same source columns,
+ * transforms and names (field ids aside). */
+static bool
+same_fields(json_t *a, json_t *b)
+{
+    static const char *const keys[] = {"source-id", "transform", "name"};
+    size_t n = json_array_size(a);
+
+    if (n != json_array_size(b))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < 3; k++)
+            if (!json_equal(json_object_get(json_array_get(a, i), keys[k]),
+                            json_object_get(json_array_get(b, i), keys[k])))
+                return false;
+    return true;
+}
+
+/*
+ * Make def's partitioning the default spec: the current one if it is
+ * already, an older spec that partitions alike, or a new spec (the next
+ * spec id, its fields the next partition field ids) - Iceberg's partition
+ * spec evolution.  Files keep the spec they were written under; their
+ * manifests say which.
+ */
 static int
-check_spec(struct meta *m, const struct table_def *def, json_t **spec_out, int64_t *spec_id,
-           struct sl_diag *d)
+choose_spec(struct meta *m, const struct table_def *def, int64_t *spec_id, struct sl_diag *d)
 {
     int rc = 0;
     json_t *specs = need_array(m, m->root, "partition-specs", d, &rc);
-    json_t *s, *want;
+    json_t *s, *want, *like = NULL, *cur = NULL;
+    int64_t max_id = -1, last = FIRST_PARTITION_ID - 1;
     size_t i;
 
     if (specs == NULL)
@@ -433,23 +453,89 @@ check_spec(struct meta *m, const struct table_def *def, json_t **spec_out, int64
     rc = need_int(m, m->root, "default-spec-id", spec_id, d);
     if (rc < 0)
         return rc;
+    json_t *lp = json_object_get(m->root, "last-partition-id");
+
+    if (json_is_integer(lp))
+        last = json_integer_value(lp);
     want = spec_fields_json(def);
     json_array_foreach(specs, i, s) {
-        if (json_integer_value(json_object_get(s, "spec-id")) != *spec_id)
-            continue;
-        if (!json_equal(json_object_get(s, "fields"), want)) {
-            json_decref(want);
-            return sl_fail(d, SL_ERR_INCOMPATIBLE,
-                           "Iceberg table %s.%s is partitioned otherwise than its definition "
-                           "(%s)", def->ns, def->name, m->file);
-        }
+        int64_t id = json_integer_value(json_object_get(s, "spec-id"));
+
+        max_id = id > max_id ? id : max_id;
+        if (id == *spec_id)
+            cur = s;
+        if (like == NULL && same_fields(json_object_get(s, "fields"), want))
+            like = s;
+    }
+    if (cur == NULL) {
         json_decref(want);
-        *spec_out = json_object_get(s, "fields");
-        return 0;
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: default spec %" PRId64
+                       " is not among its partition specs", m->file, *spec_id);
+    }
+    if (like == NULL || !same_fields(json_object_get(cur, "fields"), want)) {
+        if (like != NULL) {
+            *spec_id = json_integer_value(json_object_get(like, "spec-id"));
+        } else {
+            json_t *f;
+
+            json_array_foreach(want, i, f)
+                json_object_set_new(f, "field-id", json_integer(++last));
+            *spec_id = max_id + 1;
+            json_array_append_new(specs, json_pack("{s:I, s:O}", "spec-id",
+                                                   (json_int_t)*spec_id, "fields", want));
+            json_object_set_new(m->root, "last-partition-id", json_integer(last));
+        }
+        json_object_set_new(m->root, "default-spec-id", json_integer(*spec_id));
     }
     json_decref(want);
-    return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: default spec %" PRId64
-                   " is not among its partition specs", m->file, *spec_id);
+    return 0;
+}
+
+/* A partition spec of the table, as manifests are written under it. */
+struct wspec {
+    int64_t id;
+    char *text;                   /* its "fields" as JSON */
+    struct ival_transform t;      /* its field's transform (IVAL_VOID: no field) */
+    size_t npfields;
+    struct mf_partition_field pfield;
+};
+
+/* Every partition spec of the metadata into specs (strings in a). */
+static int
+load_specs(struct meta *m, const struct table_def *def, struct sl_arena *a,
+           struct wspec **specs, size_t *nspecs, struct sl_diag *d)
+{
+    json_t *all = json_object_get(m->root, "partition-specs"), *s;
+    size_t i;
+
+    *nspecs = json_array_size(all);
+    *specs = sl_arena_zalloc(a, (*nspecs + 1) * sizeof(**specs));
+    json_array_foreach(all, i, s) {
+        struct wspec *w = &(*specs)[i];
+        json_t *fields = json_object_get(s, "fields"), *f = json_array_get(fields, 0);
+        char *text = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        const struct table_column *src = NULL;
+
+        w->id = json_integer_value(json_object_get(s, "spec-id"));
+        w->text = sl_arena_strdup(a, text ? text : "[]");
+        free(text);
+        w->t.kind = IVAL_VOID;
+        if (f == NULL)
+            continue;
+        if (json_array_size(fields) != 1 ||
+            ival_transform_parse(json_string_value(json_object_get(f, "transform")), &w->t,
+                                 d) < 0)
+            return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: partition spec %" PRId64
+                           " is not one field with a known transform", m->file, w->id);
+        for (size_t k = 0; k < def->ncolumns; k++)
+            if (def->columns[k].field_id == json_integer_value(json_object_get(f, "source-id")))
+                src = &def->columns[k];
+        w->npfields = 1;
+        w->pfield.field_id = (int32_t)json_integer_value(json_object_get(f, "field-id"));
+        w->pfield.name = sl_arena_strdup(a, json_string_value(json_object_get(f, "name")));
+        w->pfield.type = partition_type(src, w->t);
+    }
+    return 0;
 }
 
 /* ---- the commit ------------------------------------------------------------------ */
@@ -462,10 +548,11 @@ struct commit_ctx {
     struct sl_arena a;
     char uuid[37];
     int64_t snapshot_id, parent_id, seq;
-    int64_t schema_id, spec_id;
-    char *schema_text, *spec_text;
-    struct mf_partition_field pfield;
-    size_t npfields;
+    int64_t schema_id;
+    char *schema_text;
+    struct wspec *specs;          /* every partition spec of the table */
+    size_t nspecs;
+    const struct wspec *dspec;    /* the default: what added files are written under */
     int nwritten;                 /* manifests this commit wrote */
     int merged;                   /* manifests merged into others */
     /* the new manifest list */
@@ -492,21 +579,41 @@ stage_meta(struct commit_ctx *c, const char *name, char **staged, char **path, c
     return rc;
 }
 
+/* The table's spec id, or NULL. */
+static const struct wspec *
+spec_by_id(const struct commit_ctx *c, int64_t id)
+{
+    for (size_t i = 0; i < c->nspecs; i++)
+        if (c->specs[i].id == id)
+            return &c->specs[i];
+    return NULL;
+}
+
+/* The list row of manifest m, which names its spec's fields when they are
+ * not the default spec's (known: carry_manifest() checked). */
 static void
 add_list_row(struct commit_ctx *c, const struct mf_manifest *m)
 {
+    const struct wspec *w = spec_by_id(c, m->partition_spec_id);
+    struct mf_manifest *row;
+
     SL_GROW(c->list, c->listcap, c->nlist + 1);
-    c->list[c->nlist++] = *m;
+    row = &c->list[c->nlist++];
+    *row = *m;
+    if (w != NULL && w != c->dspec) {
+        row->fields = &w->pfield;
+        row->nfields = w->npfields;
+    }
 }
 
-/* Write entries as a new manifest of content and add it to the list. */
+/* Write entries as a new manifest of content under spec w and add it to
+ * the list. */
 static int
-write_manifest(struct commit_ctx *c, enum mf_content content, const struct mf_entry *e, size_t n,
-               struct sl_diag *d)
+write_manifest(struct commit_ctx *c, const struct wspec *w, enum mf_content content,
+               const struct mf_entry *e, size_t n, struct sl_diag *d)
 {
-    struct mf_writer_opts o = {c->schema_text, (int32_t)c->schema_id, c->spec_text,
-                               (int32_t)c->spec_id, c->npfields, &c->pfield, content,
-                               c->snapshot_id};
+    struct mf_writer_opts o = {c->schema_text, (int32_t)c->schema_id, w->text, (int32_t)w->id,
+                               w->npfields, &w->pfield, content, c->snapshot_id};
     char *name = sl_printf("%s-m%d.avro", c->uuid, c->nwritten++);
     char *staged = NULL, *path = NULL, *key = NULL;
     struct mf_manifest out;
@@ -543,9 +650,25 @@ arena_uri(struct commit_ctx *c, const char *key)
     return out;
 }
 
-/* The manifest entries of the files the change adds, of one content. */
+/* The spec file f's partition value is of: the default, or the one of
+ * f->written_under; NULL if the table has no such spec. */
+static const struct wspec *
+spec_of_file(const struct commit_ctx *c, const struct table_file *f)
+{
+    if (f->written_under == NULL)
+        return c->dspec;
+    for (size_t i = 0; i < c->nspecs; i++)
+        if (c->specs[i].t.kind == f->written_under->kind &&
+            c->specs[i].t.param == f->written_under->param)
+            return &c->specs[i];
+    return NULL;
+}
+
+/* The manifest entries of the files the change adds, of one content,
+ * under spec w. */
 static int
-write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
+write_added(struct commit_ctx *c, const struct wspec *w, enum mf_content content,
+            struct sl_diag *d)
 {
     const struct table_change *ch = c->ch;
     struct mf_entry *e = sl_arena_zalloc(&c->a, (ch->nadded + 1) * sizeof(*e));
@@ -555,7 +678,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
         const struct table_file *f = &ch->added[i];
         struct mf_entry *x = &e[n];
 
-        if ((f->content == MF_DATA) != (content == MF_DATA))
+        if ((f->content == MF_DATA) != (content == MF_DATA) || spec_of_file(c, f) != w)
             continue;
         n++;
         x->status = MF_ADDED;
@@ -566,7 +689,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
         x->file_path = arena_uri(c, f->key);
         x->file_format = "PARQUET";
         x->partition = sl_arena_zalloc(&c->a, sizeof(struct mf_pvalue));
-        if (c->npfields)
+        if (w->npfields)
             x->partition[0] = f->partition;
         x->record_count = f->records;
         x->file_size = f->bytes;
@@ -583,7 +706,7 @@ write_added(struct commit_ctx *c, enum mf_content content, struct sl_diag *d)
         }
         c->added_size += f->bytes;
     }
-    return n == 0 ? 0 : write_manifest(c, content, e, n, d);
+    return n == 0 ? 0 : write_manifest(c, w, content, e, n, d);
 }
 
 /* Index of uri among the removed files, or -1. */
@@ -612,8 +735,12 @@ carry_manifest(struct commit_ctx *c, const struct mf_manifest *m, struct sl_diag
     size_t n = 0, live = 0;
     bool touched = false;
     char *path = NULL;
+    const struct wspec *w = spec_by_id(c, m->partition_spec_id);
     int rc;
 
+    if (w == NULL)
+        return sl_fail(d, SL_ERR_CORRUPT, "Iceberg manifest %s is of partition spec %d, which "
+                       "the table's metadata does not have", m->path, (int)m->partition_spec_id);
     if (c->ch->nremoved == 0) {
         add_list_row(c, m);
         return 0;
@@ -655,7 +782,7 @@ carry_manifest(struct commit_ctx *c, const struct mf_manifest *m, struct sl_diag
         }
         e[live++] = *x;
     }
-    return write_manifest(c, m->content, e, live, d);
+    return write_manifest(c, w, m->content, e, live, d);
 }
 
 /*
@@ -674,7 +801,7 @@ merge_manifests(struct commit_ctx *c, bool deletes, struct sl_diag *d)
     for (size_t i = 0; i < c->nlist; i++) {
         const struct mf_manifest *m = &c->list[i];
 
-        nsmall += (m->content != MF_DATA) == deletes && m->partition_spec_id == c->spec_id &&
+        nsmall += (m->content != MF_DATA) == deletes && m->partition_spec_id == c->dspec->id &&
                   m->length < MERGE_TARGET_BYTES;
     }
     if (nsmall < MERGE_MIN_COUNT)
@@ -685,7 +812,7 @@ merge_manifests(struct commit_ctx *c, bool deletes, struct sl_diag *d)
         size_t n = 0;
         char *path = NULL;
 
-        if ((m->content != MF_DATA) != deletes || m->partition_spec_id != c->spec_id ||
+        if ((m->content != MF_DATA) != deletes || m->partition_spec_id != c->dspec->id ||
             m->length >= MERGE_TARGET_BYTES) {
             c->list[kept++] = *m;
             continue;
@@ -704,7 +831,7 @@ merge_manifests(struct commit_ctx *c, bool deletes, struct sl_diag *d)
     }
     c->nlist = kept;
     if (rc == 0 && nall > 0)
-        rc = write_manifest(c, deletes ? MF_POSITION_DELETES : MF_DATA, all, nall, d);
+        rc = write_manifest(c, c->dspec, deletes ? MF_POSITION_DELETES : MF_DATA, all, nall, d);
     if (rc == 0)
         c->merged += (int)nsmall;
     free(all);
@@ -882,7 +1009,8 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
 {
     struct commit_ctx c = {.s = s, .def = def, .ch = change};
     const char *base = NULL;
-    json_t *cur, *snap, *spec = NULL, *log, *prev_summary = NULL;
+    json_t *cur, *snap, *log, *prev_summary = NULL;
+    int64_t spec_id = 0;
     struct mf_manifest *old = NULL;
     size_t nold = 0;
     char *next = NULL, *list_staged = NULL, *list_path = NULL, *list_key = NULL;
@@ -904,7 +1032,12 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     c.m.file = base;
     rc = evolve_schema(&c.m, def, &c.schema_id, d);
     if (rc == 0)
-        rc = check_spec(&c.m, def, &spec, &c.spec_id, d);
+        rc = choose_spec(&c.m, def, &spec_id, d);
+    if (rc == 0)
+        rc = load_specs(&c.m, def, &c.a, &c.specs, &c.nspecs, d);
+    if (rc == 0 && (c.dspec = spec_by_id(&c, spec_id)) == NULL)
+        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: no partition spec %" PRId64,
+                     base, spec_id);
     if (rc == 0)
         rc = need_int(&c.m, c.m.root, "last-sequence-number", &last_seq, d);
     if (rc < 0)
@@ -916,13 +1049,6 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
         json_array_foreach(schemas, i, x)
             if (json_integer_value(json_object_get(x, "schema-id")) == c.schema_id)
                 c.schema_text = json_dumps(x, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    }
-    c.spec_text = json_dumps(spec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (def->partition_column != NULL) {
-        c.npfields = 1;
-        c.pfield.field_id = FIRST_PARTITION_ID;
-        c.pfield.name = json_string_value(json_object_get(json_array_get(spec, 0), "name"));
-        c.pfield.type = partition_type(def);
     }
     c.seq = last_seq + 1;
     do {
@@ -975,10 +1101,26 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     rc = merge_manifests(&c, false, d);
     if (rc == 0)
         rc = merge_manifests(&c, true, d);
-    if (rc == 0)
-        rc = write_added(&c, MF_DATA, d);
-    if (rc == 0)
-        rc = write_added(&c, MF_POSITION_DELETES, d);
+    for (size_t i = 0; rc == 0 && i < change->nadded; i++)
+        if (spec_of_file(&c, &change->added[i]) == NULL) {
+            char t[24];
+
+            ival_transform_name(*change->added[i].written_under, t, sizeof(t));
+            rc = sl_fail(d, SL_ERR_INPUT, "Iceberg table %s.%s has no partition spec by %s, "
+                         "which '%s' is said to be written under",
+                         def->ns, def->name, t, change->added[i].key);
+        }
+    /* Added files by spec: the default's first, then older specs' (the
+     * deletes of files written before the partitioning changed). */
+    for (size_t i = 0; rc == 0 && i <= c.nspecs; i++) {
+        const struct wspec *w = i == 0 ? c.dspec : &c.specs[i - 1];
+
+        if (i > 0 && w == c.dspec)
+            continue;
+        rc = write_added(&c, w, MF_DATA, d);
+        if (rc == 0)
+            rc = write_added(&c, w, MF_POSITION_DELETES, d);
+    }
     if (rc < 0)
         goto out;
 
@@ -991,7 +1133,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     }
     if (rc == 0)
         rc = mf_write_list(list_path, c.snapshot_id, c.parent_id, c.seq, c.list, c.nlist,
-                           &c.pfield, c.npfields, d);
+                           &c.dspec->pfield, c.dspec->npfields, d);
     if (rc == 0)
         rc = publish_new(s, list_staged, list_key, d);
     else if (list_staged)
@@ -1055,7 +1197,6 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
 out:
     json_decref(c.m.root);
     free(c.schema_text);
-    free(c.spec_text);
     free(c.list);
     free(list_staged);
     free(list_path);

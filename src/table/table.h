@@ -80,6 +80,11 @@ struct table_file {
     size_t nstats;
     struct mf_column_stats *stats; /* data files: by field id; may be none */
     const char *referenced_key;   /* position deletes of one data file, or NULL */
+    /* The partitioning partition is a value of, when it is not the table's
+     * (def's): position deletes of a file written before the table's
+     * partitioning changed are written under that file's spec.  NULL: the
+     * table's. */
+    const struct ival_transform *written_under;
 };
 
 /* One run's change to a table. */

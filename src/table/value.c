@@ -846,3 +846,20 @@ ival_partition_dir(struct ival_transform t)
         return NULL;
     }
 }
+
+int
+ival_partition_which(const char *s, struct ival_transform *t, int32_t *value)
+{
+    static const enum ival_transform_kind kinds[] = {IVAL_DAY, IVAL_MONTH, IVAL_YEAR, IVAL_HOUR,
+                                                     IVAL_VOID};
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        struct ival_transform k = {kinds[i], 0};
+
+        if (ival_partition_parse(k, s, value) == 0) {
+            *t = k;
+            return 0;
+        }
+    }
+    return SL_ERR_INPUT;
+}

@@ -134,6 +134,10 @@ int32_t ival_partition_of(struct ival_transform t, bool is_date, int64_t v);
 void ival_partition_text(struct ival_transform t, int32_t value, char *out, size_t size);
 /* SL_ERR_INPUT if s is not a partition text of t. */
 int ival_partition_parse(struct ival_transform t, const char *s, int32_t *value);
+/* Which of those transforms partition text s is of, and its value: 0, or
+ * SL_ERR_INPUT if it is none's.  (A table whose partitioning changed holds
+ * files of both; their texts tell them apart.) */
+int ival_partition_which(const char *s, struct ival_transform *t, int32_t *value);
 /* The folder name's key: "dt", "month", "year", "hour"; NULL for none. */
 const char *ival_partition_dir(struct ival_transform t);
 

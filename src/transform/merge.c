@@ -126,10 +126,13 @@ contract_transform(enum contract_partition p)
 }
 
 /*
- * The table's partitioning: what its Iceberg metadata says (day for a
- * table of an older release), else the contract's choice; auto on a new
- * table is left to its first batch (choose_partition()).  A contract that
- * asks for another partitioning than an existing table has is refused.
+ * The table's partitioning: the contract's choice, else what its Iceberg
+ * metadata says (day for a table of an older release); auto on a new table
+ * is left to its first batch (choose_partition()).  A contract version that
+ * asks an existing table for another partitioning evolves its partition
+ * spec: files from now on are partitioned the new way, files written
+ * before stay as they are (their deletes are written under their spec).
+ * A table of an older release gets its first snapshot as it is first.
  */
 static int
 choose_known_partition(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
@@ -155,10 +158,17 @@ choose_known_partition(struct catalog_txn *txn, struct trun *t, struct ttable *t
 
         ival_transform_name(have, a, sizeof(a));
         ival_transform_name(contract_transform(want), b, sizeof(b));
-        return sl_fail(d, SL_ERR_INCOMPATIBLE,
-                       "curated table '%s' is partitioned by %s (void: none); contract "
-                       "version %s of %s asks for %s",
-                       tt->meta.name, a, tt->latest->version, t->src->path, b);
+        if (tt->upgrade)
+            return sl_fail(d, SL_ERR_INCOMPATIBLE,
+                           "curated table '%s' was written by an older release, partitioned "
+                           "by %s; contract version %s of %s asks for %s, which its first "
+                           "Iceberg snapshot cannot change: transform it with the version "
+                           "before first",
+                           tt->meta.name, a, tt->latest->version, t->src->path, b);
+        tt->part = contract_transform(want);
+        SL_INFO("transform", "curated.%s: partitioned by %s from now on (contract version %s), "
+                "by %s before: its older files keep their partitions",
+                tt->meta.name, b, tt->latest->version, a);
     }
     return 0;
 }

@@ -187,6 +187,32 @@ table_def_of(const struct curated_table *m, struct ival_transform part, struct s
     def->key_columns = m->key_columns;
 }
 
+/*
+ * The partition of file f from its text: a value of the table's partitioning
+ * part, or - a file written before the table's partitioning changed - of the
+ * one its text is of (f->written_under, in a).
+ */
+static void
+written_under(const struct ival_transform *part, const char *text, struct sl_arena *a,
+              struct table_file *f)
+{
+    struct ival_transform was;
+    int32_t value = 0;
+
+    f->partition.set = false;
+    f->written_under = NULL;
+    if (ival_partition_parse(*part, text, &value) == 0) {
+        f->partition.set = part->kind != IVAL_VOID;
+    } else if (ival_partition_which(text, &was, &value) == 0) {
+        struct ival_transform *w = sl_arena_alloc(a, sizeof(*w));
+
+        *w = was;
+        f->written_under = w;
+        f->partition.set = was.kind != IVAL_VOID;
+    }
+    f->partition.i = f->partition.set ? value : 0;
+}
+
 /* The run's change to the table: what it adds and what it retires. */
 static int
 commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
@@ -248,9 +274,7 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
 
         f->key = o->key;
         f->content = MF_POSITION_DELETES;
-        f->partition.set = tt->part.kind != IVAL_VOID &&
-                           ival_partition_parse(tt->part, o->partition, &day) == 0;
-        f->partition.i = day;
+        written_under(&tt->part, o->partition, &a, f);
         f->records = (int64_t)o->n;
         f->bytes = o->bytes;
         /* A deletion file of one data file says so. */
@@ -336,24 +360,32 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
              * it is partitioned (ival_partition_text()). */
             for (size_t k = 0; k < h.nadded; k++)
                 if (strcmp(h.added_to[k], name) == 0) {
-                    size_t n = strlen(h.added_part[k]);
-
-                    part.kind = n == 10 ? IVAL_DAY : n == 7 ? IVAL_MONTH : n == 4 ? IVAL_YEAR
-                                : n == 13 ? IVAL_HOUR : IVAL_VOID;
+                    if (ival_partition_which(h.added_part[k], &part, &value) < 0)
+                        part.kind = IVAL_VOID;
                     break;
                 }
             rc = 0;
         }
         if (rc < 0)
             break;
+        /* The run's data files are partitioned as the run had it: a run
+         * that changed the table's partitioning makes the new spec. */
+        for (size_t k = 0; k < h.nadded; k++) {
+            struct ival_transform ran;
+
+            if (strcmp(h.added_to[k], name) == 0 && h.added[k].content == MF_DATA &&
+                ival_partition_parse(part, h.added_part[k], &value) < 0 &&
+                ival_partition_which(h.added_part[k], &ran, &value) == 0) {
+                part = ran;
+                break;
+            }
+        }
         for (size_t k = 0; k < h.nadded; k++)
             if (strcmp(h.added_to[k], name) == 0) {
                 struct table_file *x = &added[na++];
 
                 *x = h.added[k];
-                x->partition.set = part.kind != IVAL_VOID &&
-                                   ival_partition_parse(part, h.added_part[k], &value) == 0;
-                x->partition.i = x->partition.set ? value : 0;
+                written_under(&part, h.added_part[k], &h.a, x);
             }
         /* retired keys are under the table's prefix */
         for (size_t k = 0; k < h.removed.n; k++)

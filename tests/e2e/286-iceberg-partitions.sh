@@ -6,8 +6,9 @@
 # year, a busy event table one a day.  month and none as written.  Every
 # table is read by icebird with the rows sluice query gives, and its
 # metadata names the partition transform.  A held first run makes the table
-# when it is published.  Asking an existing table for another partitioning,
-# and hour of a date, are refused, naming what is wrong.
+# when it is published.  A contract version asking an existing table for
+# another partitioning evolves its partition spec (older files stay, their
+# deletes under their spec), and back; hour of a date is refused.
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 # spec TABLE: the transform of the table's partition field, or "none".
@@ -98,20 +99,77 @@ sluice runs publish "$run" >/dev/null
 expect_eq "later spec" "$(spec later)" year
 conform later
 
-say "another partitioning within a major version, or hour of a date: refused"
-cat >> sources/monthly.yaml <<'YAML'
-  - version: "1.1"
+say "another partitioning within a major version evolves the partition spec"
+contract_1x() { # VERSION PARTITION_BY
+    cat >> sources/monthly.yaml <<YAML
+  - version: "$1"
     key: [id]
     event_time: at
-    partition_by: day
+    partition_by: $2
     columns:
       - {name: id, type: int64, required: true}
       - {name: v, type: string}
       - {name: at, type: timestamp, required: true}
 YAML
-expect_fail "partition_by changed from month to day" sluice transform --source monthly
-grep -q "2.0" "$T/err" || { cat "$T/err"; fail "the hint does not name the new major"; }
-sed -i '/version: "1.1"/,$d' sources/monthly.yaml
+}
+specs() { # TABLE: "spec-id:transform:field-id ..." then default and last partition id
+    "$PY" -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+print(" ".join("%d:%s:%d" % (s["spec-id"], s["fields"][0]["transform"], s["fields"][0]["field-id"])
+               for s in m["partition-specs"]), m["default-spec-id"], m["last-partition-id"])' \
+        "$(metadata_of "$1")"
+}
+month_files=$(find lake/curated/monthly -path '*/month=*' -name '*.parquet' | sort)
+contract_1x 1.1 day
+# updates of keys in the month files, and new keys
+rows 300 100 60 | sed 's/"r/"t/' > "$T/m3.jsonl"
+sluice ingest --source monthly "$T/m3.jsonl" >/dev/null
+sluice transform --source monthly >/dev/null
+expect_eq "specs after the change" "$(specs monthly)" "0:month:1000 1:day:1001 1 1001"
+[ -n "$(find lake/curated/monthly -path '*/dt=*' -name '*.parquet')" ] || fail "no dt= files"
+for f in $month_files; do
+    [ -f "$f" ] || fail "$f was moved or rewritten"
+done
+expect_eq "updates applied" "$(q "SELECT count(*) FROM curated.monthly WHERE v LIKE 't%'")" 300
+expect_eq "one row per key" "$(q "SELECT count(*) - count(DISTINCT id) FROM curated.monthly")" 0
+# The deletes of month files are under the month spec, the new files under day.
+"$PY" - "$(metadata_of monthly)" <<'EOF2' || fail "files under the wrong spec"
+import json, re, sys
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+meta = json.load(open(sys.argv[1]))
+cur = [s for s in meta["snapshots"] if s["snapshot-id"] == meta["current-snapshot-id"]][0]
+def rows(path):
+    with DataFileReader(open(path.removeprefix("file://"), "rb"), DatumReader()) as r:
+        return list(r)
+seen = set()
+for m in rows(cur["manifest-list"]):
+    for e in rows(m["manifest_path"]):
+        if e["status"] == 2:
+            continue
+        path = e["data_file"]["file_path"]
+        kind = "delete" if e["data_file"]["content"] == 1 else "data"
+        part = "/month=" in path or re.search(r"delete-[0-9]+-[0-9]{4}-[0-9]{2}[.]parquet$", path)
+        want = 0 if part else 1
+        assert m["partition_spec_id"] == want, (path, m["partition_spec_id"])
+        seen.add((kind, want))
+assert ("delete", 0) in seen and ("data", 1) in seen and ("data", 0) in seen, seen
+print("specs of live files:", sorted(seen))
+EOF2
+conform monthly
+sluice verify >/dev/null || fail "verify after the evolution"
+sluice compact curated.monthly >/dev/null
+conform monthly
+say "and back: the older spec is the default again, no third one"
+contract_1x 1.2 month
+rows 100 200 90 | sed 's/"r/"u/' > "$T/m4.jsonl"
+sluice ingest --source monthly "$T/m4.jsonl" >/dev/null
+sluice transform --source monthly >/dev/null
+expect_eq "specs after going back" "$(specs monthly)" "0:month:1000 1:day:1001 0 1001"
+conform monthly
+sluice verify >/dev/null || fail "verify after going back"
+
+say "hour of a date: refused"
 write_source dated <<'YAML'
 system: crm
 contracts:

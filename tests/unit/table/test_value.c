@@ -655,6 +655,14 @@ TEST(partition_texts)
         CHECK_STR(out, cases[i].text);
         CHECK_INT(ival_partition_parse(t, out, &back), 0);
         CHECK_INT(back, v);
+        /* The text alone tells which partitioning it is of. */
+        struct ival_transform which = {IVAL_BUCKET, 3};
+
+        back = -7;
+        CHECK_INT(ival_partition_which(out, &which, &back), 0);
+        CHECK_INT(which.kind, cases[i].kind);
+        CHECK_INT(which.param, 0);
+        CHECK_INT(back, v);
     }
     /* A date event time: days in, the same partitions. */
     struct ival_transform month = {IVAL_MONTH, 0}, day = {IVAL_DAY, 0};
@@ -665,6 +673,13 @@ TEST(partition_texts)
     CHECK_INT(ival_partition_parse(month, "2017-13", &v), SL_ERR_INPUT);
     CHECK_INT(ival_partition_parse(month, "2017-1", &v), SL_ERR_INPUT);
     CHECK_INT(ival_partition_parse(day, "2017-11", &v), SL_ERR_INPUT);
+    {
+        struct ival_transform w;
+
+        CHECK_INT(ival_partition_which("2017-13", &w, &v), SL_ERR_INPUT);
+        CHECK_INT(ival_partition_which("2017-11-16-24", &w, &v), SL_ERR_INPUT);
+        CHECK_INT(ival_partition_which("x", &w, &v), SL_ERR_INPUT);
+    }
     CHECK_STR(ival_partition_dir(month), "month");
     CHECK(ival_partition_dir((struct ival_transform){IVAL_VOID, 0}) == NULL);
 }
