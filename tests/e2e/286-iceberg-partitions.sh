@@ -168,6 +168,18 @@ sluice transform --source monthly >/dev/null
 expect_eq "specs after going back" "$(specs monthly)" "0:month:1000 1:day:1001 0 1001"
 conform monthly
 sluice verify >/dev/null || fail "verify after going back"
+say "a held run that changes the partitioning makes the spec when published"
+contract_1x 1.3 year
+rows 100 300 30 | sed 's/"r/"w/' > "$T/m5.jsonl"
+sluice ingest --source monthly "$T/m5.jsonl" >/dev/null
+sluice transform --source monthly --hold >/dev/null
+expect_eq "specs while held" "$(specs monthly)" "0:month:1000 1:day:1001 0 1001"
+sluice runs publish "$(catalog_sql "SELECT run_id FROM runs WHERE state = 'held'")" >/dev/null
+expect_eq "specs once published" "$(specs monthly)" \
+    "0:month:1000 1:day:1001 2:year:1002 2 1002"
+expect_eq "held updates applied" "$(q "SELECT count(*) FROM curated.monthly WHERE v LIKE 'w%'")" 100
+conform monthly
+sluice verify >/dev/null || fail "verify after the held run"
 
 say "hour of a date: refused"
 write_source dated <<'YAML'
