@@ -312,8 +312,8 @@ static int
 plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct sl_diag *d)
 {
     static const struct engine_column cols[2] = {
-        {"file_path", {SL_TYPE_STRING, 0, 0}},
-        {"pos", {SL_TYPE_INT64, 0, 0}},
+        {"file_path", {SL_TYPE_STRING, 0, 0}, 0},
+        {"pos", {SL_TYPE_INT64, 0, 0}, 0},
     };
     struct engine_scan es = {2, cols, fill_deletes, tt};
     const char *scan, *staged_path;
