@@ -90,13 +90,6 @@ void engine_file_stats_release(struct engine_file_stats *s);
 /* The statistics of column name, or NULL. */
 const struct engine_column_stats *engine_file_stats_column(const struct engine_file_stats *s,
                                                            const char *name);
-/*
- * Like engine_exec_many(), for n COPY ... TO statements that each write one
- * file with RETURN_STATS: out[i] receives statement i's file statistics
- * (release each with engine_file_stats_release(), also on failure).
- */
-int engine_copy_many(struct engine *e, const char *const *sql, size_t n,
-                     struct engine_file_stats *out, struct sl_diag *d);
 
 /* ---- results ------------------------------------------------------------- */
 
