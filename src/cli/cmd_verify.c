@@ -27,7 +27,6 @@
 #include "catalog/runs.h"
 #include "catalog/tables.h"
 #include "cli/cli.h"
-#include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/strlist.h"
@@ -175,10 +174,8 @@ check_file(void *arg, const struct curated_file *f)
 {
     struct table_check *tc = arg;
     struct verify *v = tc->v;
-    char *path, *sql;
-    struct engine_result *res = NULL;
-    struct engine_chunk *ch;
-    struct sl_buf q;
+    char *path;
+    int64_t rows;
 
     sl_strlist_add(&v->live, f->key);
     sl_strlist_add(&tc->keys, f->key);
@@ -189,23 +186,11 @@ check_file(void *arg, const struct curated_file *f)
     }
     if (store_local_path(v->c->store, f->key, &path, NULL) < 0)
         return 0;
-    sl_buf_init(&q);
-    sl_buf_adds(&q, "SELECT num_rows FROM parquet_file_metadata(");
-    sl_buf_add_sql_str(&q, path);
-    sl_buf_adds(&q, ")");
-    sql = sl_buf_detach(&q, NULL);
-    if (engine_query(tc->e, sql, &res, NULL) == 0 && (ch = engine_result_next(res)) != NULL) {
-        struct engine_vec vec;
-
-        engine_chunk_vec(ch, 0, &vec);
-        if ((int64_t)engine_vec_int(&vec, 0) != f->rows)
-            problem(v, "curated file %s has %lld rows, the catalog says %lld", f->key,
-                    (long long)engine_vec_int(&vec, 0), (long long)f->rows);
-    } else {
+    if (engine_parquet_rows(tc->e, path, &rows, NULL) < 0)
         problem(v, "curated file %s is not readable Parquet", f->key);
-    }
-    engine_result_free(res);
-    free(sql);
+    else if (rows != f->rows)
+        problem(v, "curated file %s has %lld rows, the catalog says %lld", f->key,
+                (long long)rows, (long long)f->rows);
     free(path);
     /* The key file the transform probes instead of the file says what the
      * file holds. */
@@ -226,9 +211,7 @@ check_delete(void *arg, const struct curated_delete *del)
     struct table_check *tc = arg;
     struct verify *v = tc->v;
     char *path;
-    struct engine_result *res = NULL;
-    struct engine_chunk *ch;
-    struct sl_buf q;
+    struct engine_delete_check dc;
 
     sl_strlist_add(&v->live, del->key);
     sl_strlist_add(&tc->keys, del->key);
@@ -239,28 +222,13 @@ check_delete(void *arg, const struct curated_delete *del)
     }
     if (store_local_path(v->c->store, del->key, &path, NULL) < 0)
         return 0;
-    sl_buf_init(&q);
-    sl_buf_adds(&q, "SELECT count(*), count(file_path), coalesce(min(pos), 0) "
-                    "FROM read_parquet(");
-    sl_buf_add_sql_str(&q, path);
-    sl_buf_adds(&q, ")");
-    if (engine_query(tc->e, q.data, &res, NULL) == 0 && (ch = engine_result_next(res)) != NULL) {
-        struct engine_vec n, named, minpos;
-
-        engine_chunk_vec(ch, 0, &n);
-        engine_chunk_vec(ch, 1, &named);
-        engine_chunk_vec(ch, 2, &minpos);
-        if ((int64_t)engine_vec_int(&n, 0) != del->rows)
-            problem(v, "deletion file %s has %lld rows, the catalog says %lld", del->key,
-                    (long long)engine_vec_int(&n, 0), (long long)del->rows);
-        else if (engine_vec_int(&named, 0) != engine_vec_int(&n, 0) ||
-                 engine_vec_int(&minpos, 0) < 0)
-            problem(v, "deletion file %s holds positions that name no row", del->key);
-    } else {
+    if (engine_check_deletes(tc->e, path, &dc, NULL) < 0)
         problem(v, "deletion file %s is not a readable deletion file", del->key);
-    }
-    engine_result_free(res);
-    sl_buf_release(&q);
+    else if (dc.rows != del->rows)
+        problem(v, "deletion file %s has %lld rows, the catalog says %lld", del->key,
+                (long long)dc.rows, (long long)del->rows);
+    else if (dc.named != dc.rows || dc.min_pos < 0)
+        problem(v, "deletion file %s holds positions that name no row", del->key);
     free(path);
     return 0;
 }

@@ -10,6 +10,10 @@
  *   - a filter (engine_filter) is a scalar function returning BOOLEAN,
  *     called with vectors of its arguments.
  *
+ * The SQL that reads and writes the lake's own files is built here too
+ * (tables.c, "tables" below): other stages describe files and columns,
+ * never write that SQL.
+ *
  * An engine is one in-memory DuckDB database with extension auto-install and
  * auto-load off, TimeZone UTC, and a pool of connections so independent
  * statements (one COPY per partition) can run at once: engine_exec_many().
@@ -86,13 +90,6 @@ void engine_file_stats_release(struct engine_file_stats *s);
 /* The statistics of column name, or NULL. */
 const struct engine_column_stats *engine_file_stats_column(const struct engine_file_stats *s,
                                                            const char *name);
-/*
- * Like engine_exec_many(), for n COPY ... TO statements that each write one
- * file with RETURN_STATS: out[i] receives statement i's file statistics
- * (release each with engine_file_stats_release(), also on failure).
- */
-int engine_copy_many(struct engine *e, const char *const *sql, size_t n,
-                     struct engine_file_stats *out, struct sl_diag *d);
 
 /* ---- results ------------------------------------------------------------- */
 
@@ -167,9 +164,11 @@ void engine_chunk_set_decimal(struct engine_chunk *c, size_t col, size_t row, __
 
 /* ---- scans and filters ----------------------------------------------------- */
 
+/* A column of a scan, or of a table's Parquet files (see "tables"). */
 struct engine_column {
     const char *name;
     struct sl_type type;
+    int32_t field_id; /* Parquet field id; unused by scans */
 };
 
 /*
@@ -204,6 +203,153 @@ int engine_register_scan(struct engine *e, const struct engine_scan *scan, const
                          struct sl_diag *d);
 int engine_register_filter(struct engine *e, const struct engine_filter *f, const char **name,
                            struct sl_diag *d);
+
+/* ---- tables ------------------------------------------------------------------ */
+
+/*
+ * The lake's Parquet files, described rather than written in SQL: tables.c
+ * alone builds the statements.  Files are read by column name; a column
+ * whose field id is above a file's max_field_id (added after the file was
+ * written) reads as a NULL of its type.  Paths are local paths the engine
+ * can open.  Descriptions are borrowed for the call.
+ */
+
+/* One Parquet file to read. */
+struct engine_file {
+    const char *path;
+    int32_t max_field_id; /* it has the columns with field ids up to this */
+    int64_t index;        /* its number: the filter's first argument in a
+                           * write, the column f of a numbered read */
+    bool filtered;        /* a write keeps only the rows
+                           * filter(index, file_row_number) keeps */
+};
+
+/*
+ * One Parquet file to write: the rows of scan(which), then those of each
+ * of files, in that order (DuckDB keeps it), zstd-compressed at
+ * zstd_level, version-1 pages, each column with its field id.
+ */
+struct engine_write {
+    const char *path;                     /* the file written */
+    size_t ncolumns;
+    const struct engine_column *columns;  /* of the file, in order */
+    const char *scan;                     /* registered scan, or NULL: no new rows */
+    int64_t which;                        /* scan's argument */
+    size_t nfiles;
+    const struct engine_file *files;      /* files whose rows follow */
+    const char *filter;                   /* registered filter of (BIGINT file
+                                           * index, BIGINT row) for files
+                                           * marked filtered; else NULL */
+    int64_t zstd_level;
+    int64_t row_group_rows;               /* 0: the engine's default */
+};
+
+/*
+ * Write the n files w describes, as many at once as there are connections
+ * (each statement on one thread: set engine_set_threads(e, 1) first).  All
+ * are written even if one fails; the first failure is returned.  out[i]
+ * (n of them) receives file i's statistics: release each with
+ * engine_file_stats_release(), also on failure.
+ */
+int engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
+                      struct engine_file_stats *out, struct sl_diag *d);
+
+/* The rows of files, as one result. */
+struct engine_read {
+    size_t ncolumns;
+    const struct engine_column *columns; /* read by name, in order */
+    size_t nfiles;
+    const struct engine_file *files;     /* one after the other */
+    bool numbered;                       /* each row starts with BIGINT f,
+                                          * its file's index, and BIGINT r,
+                                          * its row number in the file */
+};
+
+/*
+ * Stream the rows r describes on connection conn (see engine_stream_on()).
+ * Free *out with engine_result_free().  Returns 0 or SL_ERR_ENGINE (a file
+ * missing, not Parquet, or lacking a column it should have).
+ */
+int engine_read_files(struct engine *e, int conn, const struct engine_read *r,
+                      struct engine_result **out, struct sl_diag *d);
+/*
+ * Stream the rows (file_path VARCHAR, pos BIGINT) of n Iceberg position
+ * delete files at paths.  Free *out with engine_result_free().
+ */
+int engine_read_deletes(struct engine *e, const char *const *paths, size_t n,
+                        struct engine_result **out, struct sl_diag *d);
+
+/* The rows a Parquet file's footer records. */
+int engine_parquet_rows(struct engine *e, const char *path, int64_t *rows, struct sl_diag *d);
+
+/* What a position delete file holds, read whole. */
+struct engine_delete_check {
+    int64_t rows;    /* its rows */
+    int64_t named;   /* rows whose file_path is not NULL */
+    int64_t min_pos; /* the smallest pos; 0 when it has none */
+};
+
+/* Read the position delete file at path into *out.  SL_ERR_ENGINE when it
+ * is not Parquet with columns file_path and pos. */
+int engine_check_deletes(struct engine *e, const char *path, struct engine_delete_check *out,
+                         struct sl_diag *d);
+
+/* CREATE SCHEMA IF NOT EXISTS each of the n names, in one statement. */
+int engine_create_schemas(struct engine *e, const char *const *names, size_t n,
+                          struct sl_diag *d);
+
+/*
+ * A view over a table's Parquet data files less the rows its position
+ * delete files name (merge-on-read).  With no data file the view is empty,
+ * with the columns' names and types.
+ */
+struct engine_view {
+    const char *schema, *name;           /* the view made, schema.name */
+    size_t ncolumns;
+    const struct engine_column *columns; /* its columns, in order */
+    int32_t max_field_id;                /* the highest any file has: later
+                                          * columns are NULL in every row */
+    size_t nfiles;
+    const char *const *paths;            /* the data files */
+    const char *const *keys;             /* their store keys, beside paths:
+                                          * the names delete files use */
+    size_t ndeletes;
+    const char *const *deletes;          /* the position delete files */
+    const char *uri_key_mark;            /* a delete file's file_path that
+                                          * is a file:// URI names the key
+                                          * that starts at the first
+                                          * occurrence of this, less its
+                                          * first character ("/curated/t/");
+                                          * any other file_path is a key */
+};
+
+/* Create or replace the view v describes. */
+int engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_diag *d);
+
+/*
+ * A view over JSON-lines files, each line an object with the given columns
+ * (missing members are NULL); with nunique > 0, one row per value of the
+ * unique columns: the one with the lowest first_by.
+ */
+struct engine_json_view {
+    const char *schema, *name;           /* the view made, schema.name */
+    size_t npaths;
+    const char *const *paths;            /* the files; at least one */
+    size_t ncolumns;
+    const struct engine_column *columns; /* field_id unused */
+    size_t nunique;
+    const char *const *unique;           /* column names */
+    const char *first_by;                /* a column name, when nunique > 0 */
+};
+
+/* Create or replace the view v describes. */
+int engine_json_view(struct engine *e, const struct engine_json_view *v, struct sl_diag *d);
+
+/* How many rows of schema.table repeat the values of n columns of an
+ * earlier row: count(*) less the distinct values. */
+int engine_count_duplicates(struct engine *e, const char *schema, const char *table,
+                            const char *const *columns, size_t n, int64_t *dups,
+                            struct sl_diag *d);
 
 /* ---- query bounds ------------------------------------------------------------ */
 

@@ -245,7 +245,10 @@ transform_check_keys(struct engine *e, struct store *s, const struct contract *c
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
     struct keyrec *recs = NULL;
-    struct sl_buf q, kb;
+    struct sl_buf kb;
+    struct engine_column cols[CONTRACT_MAX_KEY + 3];
+    struct engine_file file;
+    struct engine_read rd = {c->nkey + 3, cols, 1, &file, false};
     bool ev_is_date = c->columns[c->event_time].type.id == SL_TYPE_DATE;
     int64_t row = 0;
     int bad = 0;
@@ -268,18 +271,18 @@ transform_check_keys(struct engine *e, struct store *s, const struct contract *c
         bad = 1;
         goto out;
     }
-    sl_buf_init(&q);
     sl_buf_init(&kb);
-    sl_buf_adds(&q, "SELECT ");
-    for (size_t k = 0; k < c->nkey; k++) {
-        sl_buf_add_sql_ident(&q, c->columns[c->key[k]].name);
-        sl_buf_adds(&q, ", ");
-    }
-    sl_buf_add_sql_ident(&q, c->columns[c->event_time].name);
-    sl_buf_adds(&q, ", _ingested_at, _raw_position FROM read_parquet(");
-    sl_buf_add_sql_str(&q, path);
-    sl_buf_adds(&q, ")");
-    if (engine_query(e, q.data, &res, NULL) < 0) {
+    /* The key columns, event time, arrival and position: columns every
+     * file of the table has (field id 0). */
+    for (size_t k = 0; k < c->nkey; k++)
+        cols[k] = (struct engine_column){c->columns[c->key[k]].name,
+                                         c->columns[c->key[k]].type, 0};
+    cols[c->nkey] = (struct engine_column){c->columns[c->event_time].name,
+                                           c->columns[c->event_time].type, 0};
+    cols[c->nkey + 1] = (struct engine_column){META_INGESTED_AT, {SL_TYPE_TIMESTAMP, 0, 0}, 0};
+    cols[c->nkey + 2] = (struct engine_column){META_RAW_POSITION, {SL_TYPE_INT64, 0, 0}, 0};
+    file = (struct engine_file){path, f->max_field_id, 0, false};
+    if (engine_read_files(e, 0, &rd, &res, NULL) < 0) {
         snprintf(why, whylen, "it cannot be read to check its key file");
         bad = 1;
     }
@@ -312,7 +315,6 @@ transform_check_keys(struct engine *e, struct store *s, const struct contract *c
         bad = 1;
     }
     engine_result_free(res);
-    sl_buf_release(&q);
     sl_buf_release(&kb);
 out:
     free(path);

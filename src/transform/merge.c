@@ -515,7 +515,7 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
-    struct sl_buf b;
+    const char **paths;
     size_t hint = 0;
     int64_t total = 0;
     int rc;
@@ -525,16 +525,13 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
     rc = engine_for(t, d);
     if (rc < 0)
         return rc;
-    sl_buf_init(&b);
-    sl_buf_adds(&b, "SELECT file_path, pos FROM read_parquet([");
+    paths = sl_calloc(tt->ndeletes, sizeof(*paths));
     for (size_t i = 0; i < tt->ndeletes; i++) {
-        if (i)
-            sl_buf_adds(&b, ", ");
-        sl_buf_add_sql_str(&b, tt->deletes[i].path);
+        paths[i] = tt->deletes[i].path;
         total += tt->deletes[i].rows;
     }
-    sl_buf_adds(&b, "])");
-    rc = engine_stream(t->engine, b.data, &res, d);
+    rc = engine_read_deletes(t->engine, paths, tt->ndeletes, &res, d);
+    free(paths);
     while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
         struct engine_vec fv, pv;
         size_t n = engine_chunk_rows(ch);
@@ -577,7 +574,6 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
         }
     }
     engine_result_free(res);
-    sl_buf_release(&b);
     if (rc == 0 && total != 0)
         rc = sl_fail(d, SL_ERR_CORRUPT,
                      "the deletion files of curated table '%s' hold other rows than the "
@@ -595,29 +591,19 @@ load_deletes(struct trun *t, struct ttable *tt, struct sl_diag *d)
 }
 
 /*
- * A union of one branch per file idx[0, n): the file's index, the
- * row's position, the table's user columns (those a file predates as typed
- * NULLs), then arrival and position.
+ * The probe's columns: the table's user columns, then arrival and
+ * position - every file has those (field id 0).  Caller frees.
  */
-static char *
-per_file_sql(const struct ttable *tt, const size_t *idx, size_t n)
+static struct engine_column *
+probe_columns(const struct curated_table *m, size_t *n)
 {
-    struct curated_table user = tt->meta;
-    struct sl_buf b;
+    size_t nuser = m->ncolumns - NMETA;
+    struct engine_column *cols = curated_columns(m, nuser, 2);
 
-    user.ncolumns -= NMETA;
-    sl_buf_init(&b);
-    for (size_t k = 0; k < n; k++) {
-        size_t i = idx[k];
-
-        sl_buf_addf(&b, "%sSELECT %zu AS f, file_row_number AS r, ", k > 0 ? " UNION ALL " : "",
-                    i);
-        select_columns(&b, &user, tt->files[i].max_field_id);
-        sl_buf_adds(&b, ", " META_INGESTED_AT ", " META_RAW_POSITION " FROM read_parquet(");
-        sl_buf_add_sql_str(&b, tt->files[i].path);
-        sl_buf_adds(&b, ", file_row_number = true)");
-    }
-    return sl_buf_detach(&b, NULL);
+    cols[nuser] = (struct engine_column){META_INGESTED_AT, {SL_TYPE_TIMESTAMP, 0, 0}, 0};
+    cols[nuser + 1] = (struct engine_column){META_RAW_POSITION, {SL_TYPE_INT64, 0, 0}, 0};
+    *n = nuser + 2;
+    return cols;
 }
 
 static void
@@ -637,6 +623,8 @@ struct prober {
     size_t first, n;       /* its files */
     int conn;
     const uint64_t *seeds; /* rows_name_seed() of each user column */
+    const struct engine_column *cols; /* read from each file (probe_columns()) */
+    size_t ncols;
     uint64_t hashes[ENGINE_CHUNK_ROWS]; /* of the chunk's keys */
     int64_t redelivered;
     size_t read;           /* files read (no key file) */
@@ -904,12 +892,20 @@ probe_files(void *arg)
     sl_buf_init(&kb);
     for (size_t first = 0; pr->rc == 0 && first < nun; first += PROBE_FILES) {
         size_t n = nun - first < PROBE_FILES ? nun - first : PROBE_FILES;
-        char *sql = per_file_sql(pr->tt, unkeyed + first, n);
+        struct engine_file files[PROBE_FILES];
+        struct engine_read r = {pr->ncols, pr->cols, n, files, true};
         struct engine_result *res = NULL;
         struct engine_chunk *ch;
 
-        pr->rc = engine_stream_on(pr->t->engine, pr->conn, sql, &res, &pr->d);
-        free(sql);
+        /* Each row: its file's index and row number, the user columns (those
+         * a file predates as typed NULLs), then arrival and position. */
+        for (size_t k = 0; k < n; k++) {
+            const struct tfile *f = &pr->tt->files[unkeyed[first + k]];
+
+            files[k] = (struct engine_file){f->path, f->max_field_id,
+                                            (int64_t)unkeyed[first + k], false};
+        }
+        pr->rc = engine_read_files(pr->t->engine, pr->conn, &r, &res, &pr->d);
         while (pr->rc == 0 && (ch = engine_result_next(res)) != NULL)
             pr->rc = probe_chunk(pr, ch, &kb);
         engine_result_free(res);
@@ -928,6 +924,8 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     struct prober *pr;
     pthread_t tid[16];
     uint64_t *seeds;
+    struct engine_column *cols;
+    size_t ncols;
     int nthreads, started = 0, rc;
 
     if (tt->nfiles == 0)
@@ -941,6 +939,7 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     seeds = sl_calloc(nuser, sizeof(*seeds));
     for (size_t j = 0; j < nuser; j++)
         seeds[j] = rows_name_seed(m->columns[j].name);
+    cols = probe_columns(m, &ncols);
     nthreads = engine_connections(t->engine);
     if (nthreads > 16)
         nthreads = 16;
@@ -952,6 +951,8 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
         pr[i].tt = tt;
         pr[i].conn = i;
         pr[i].seeds = seeds;
+        pr[i].cols = cols;
+        pr[i].ncols = ncols;
         pr[i].first = tt->nfiles * (size_t)i / (size_t)nthreads;
         pr[i].n = tt->nfiles * (size_t)(i + 1) / (size_t)nthreads - pr[i].first;
         sl_diag_init(&pr[i].d);
@@ -976,6 +977,7 @@ probe_table(struct trun *t, struct ttable *tt, struct sl_diag *d)
     }
     free(pr);
     free(seeds);
+    free(cols);
     SL_DEBUG("transform", "probed %zu file(s): %zu by their key files, %zu read",
              tt->nfiles, tt->nfiles - read, read);
     if (rc == 0)

@@ -248,12 +248,13 @@ const char *chunk_key(const struct contract *c, const struct engine_vec *v, size
 
 /* write.c */
 int engine_for(struct trun *t, struct sl_diag *d);
-int write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d);
 /*
- * Append the select list of the table's columns for files that have the
- * columns up to max_field_id: the others read as typed NULLs.
+ * The first n columns of m as the engine knows them (name, type, field id),
+ * in an array with room for extra more after them, zeroed.  Caller frees;
+ * the names are borrowed from m.
  */
-void select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max_field_id);
+struct engine_column *curated_columns(const struct curated_table *m, size_t n, size_t extra);
+int write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d);
 
 /* quarantine.c */
 int write_quarantine(struct trun *t, struct sl_diag *d);

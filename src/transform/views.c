@@ -2,19 +2,15 @@
  * views.c - curated and quarantine tables as SQL views (see transform.h).
  *
  * A curated table is its live data files less the rows its live deletion
- * files retire (merge-on-read, see merge.c):
+ * files retire (merge-on-read, see merge.c).  This file finds the files -
+ * from the table's Iceberg metadata, or the catalog's lists before it has
+ * any - and describes the view to the engine (struct engine_view), which
+ * builds it: a union by name of the data files, anti-joined on (file,
+ * file row number) with the positions the deletion files hold, columns a
+ * file predates as typed NULLs (engine/tables.c).
  *
- *   SELECT <columns> FROM read_parquet([<data files>], union_by_name = true,
- *                                      filename = '_sluice_file',
- *                                      file_row_number = true) AS _d
- *   ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos
- *              FROM read_parquet([<deletion files>]) AS x
- *              JOIN (VALUES (<key>, <path>), ...) AS m(key, path)
- *              ON m.key = x.file_path) AS _x
- *   ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number
- *
- * Deletion files name data files by URI (table_uri()); the VALUES list maps
- * keys to the paths the engine reads.
+ * A quarantine table is its source's quarantine files (JSON lines, written
+ * by quarantine.c), one row per rejected record (struct engine_json_view).
  *
  * For a query (transform_view_opts.sql) a view holds only the files the
  * query can need: the engine says which event times the query's filters
@@ -26,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/mem.h"
 #include "core/strlist.h"
 #include "engine/engine.h"
@@ -73,34 +68,6 @@ add_delete_path(void *arg, const struct curated_delete *del)
     sl_strlist_add(&p->dels, path);
     free(path);
     return 0;
-}
-
-/* The anti-join that takes out the rows deletion files retire. */
-static void
-add_deletes(struct sl_buf *b, const struct paths *p)
-{
-    sl_buf_adds(b, " AS _d ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos FROM read_parquet([");
-    for (size_t i = 0; i < p->dels.n; i++) {
-        if (i)
-            sl_buf_adds(b, ", ");
-        sl_buf_add_sql_str(b, p->dels.v[i]);
-    }
-    sl_buf_adds(b, "]) AS x JOIN (VALUES ");
-    for (size_t i = 0; i < p->list.n; i++) {
-        sl_buf_adds(b, i ? ", (" : "(");
-        sl_buf_add_sql_str(b, p->keys.v[i]);
-        sl_buf_adds(b, ", ");
-        sl_buf_add_sql_str(b, p->list.v[i]);
-        sl_buf_adds(b, ")");
-    }
-    /* file_path is the data file's URI, whose key starts at the first
-     * "/<prefix>/" (table_key_of()); a store key in deletion files of
-     * releases before Iceberg tables. */
-    sl_buf_adds(b, ") AS m(key, path) ON m.key = CASE WHEN starts_with(x.file_path, 'file://') "
-                   "THEN substr(x.file_path, strpos(x.file_path, ");
-    sl_buf_add_sql_str(b, p->slash_prefix);
-    sl_buf_adds(b, ") + 1) ELSE x.file_path END) AS _x "
-                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number");
 }
 
 static int
@@ -218,9 +185,10 @@ static int
 curated_view(struct engine *e, struct catalog_txn *txn, struct store *s,
              const struct curated_table *t, const struct table_at *at,
              const struct table_filter *filter, bool make, struct transform_view_files *count,
-             struct sl_buf *b, struct sl_diag *d)
+             struct sl_diag *d)
 {
     struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
+    struct engine_column *cols;
     int rc;
 
     count->data = count->data_total = count->deletes = count->deletes_total = 0;
@@ -240,29 +208,26 @@ curated_view(struct engine *e, struct catalog_txn *txn, struct store *s,
     }
     if (rc < 0 || !make)
         goto out;
-    sl_buf_reset(b);
-    sl_buf_adds(b, "CREATE OR REPLACE VIEW curated.");
-    sl_buf_add_sql_ident(b, t->name);
-    sl_buf_adds(b, " AS SELECT ");
-    select_columns(b, t, p.max_field_id);
-    if (p.list.n == 0) {
-        sl_buf_adds(b, " WHERE false");
-    } else {
-        sl_buf_adds(b, " FROM read_parquet([");
-        for (size_t i = 0; i < p.list.n; i++) {
-            if (i)
-                sl_buf_adds(b, ", ");
-            sl_buf_add_sql_str(b, p.list.v[i]);
-        }
-        sl_buf_adds(b, "], union_by_name = true");
-        if (p.dels.n > 0) {
-            sl_buf_adds(b, ", filename = '_sluice_file', file_row_number = true)");
-            add_deletes(b, &p);
-        } else {
-            sl_buf_adds(b, ")");
-        }
-    }
-    rc = engine_exec(e, b->data, d);
+    cols = curated_columns(t, t->ncolumns, 0);
+    struct engine_view v = {
+        .schema = "curated",
+        .name = t->name,
+        .ncolumns = t->ncolumns,
+        .columns = cols,
+        .max_field_id = p.max_field_id,
+        .nfiles = p.list.n,
+        .paths = (const char *const *)p.list.v,
+        .keys = (const char *const *)p.keys.v,
+        .ndeletes = p.dels.n,
+        .deletes = (const char *const *)p.dels.v,
+        /* Deletion files name data files by URI (table_uri()), whose key
+         * starts at the first "/<prefix>/" (table_key_of()), or - those of
+         * releases before Iceberg tables - by store key. */
+        .uri_key_mark = p.slash_prefix,
+    };
+
+    rc = engine_parquet_view(e, &v, d);
+    free(cols);
 out:
     sl_strlist_release(&p.list);
     sl_strlist_release(&p.keys);
@@ -271,34 +236,48 @@ out:
     return rc;
 }
 
+/* The members of a quarantine file's lines (quarantine.c writes them). */
+static const struct engine_column quarantine_cols[] = {
+    {"run_id", {SL_TYPE_INT64, 0, 0}, 0},
+    {"source", {SL_TYPE_STRING, 0, 0}, 0},
+    {"raw_object", {SL_TYPE_STRING, 0, 0}, 0},
+    {"raw_key", {SL_TYPE_STRING, 0, 0}, 0},
+    {"original_name", {SL_TYPE_STRING, 0, 0}, 0},
+    {"contract_version", {SL_TYPE_STRING, 0, 0}, 0},
+    {"line", {SL_TYPE_INT64, 0, 0}, 0},
+    {"record", {SL_TYPE_INT64, 0, 0}, 0},
+    {"field", {SL_TYPE_STRING, 0, 0}, 0},
+    {"reason", {SL_TYPE_STRING, 0, 0}, 0},
+    {"text", {SL_TYPE_STRING, 0, 0}, 0},
+    {"text_base64", {SL_TYPE_STRING, 0, 0}, 0},
+    {"truncated", {SL_TYPE_BOOL, 0, 0}, 0},
+};
+static const char *const quarantine_unique[] = {"raw_object", "line", "record"};
+
 static int
 quarantine_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *source,
-                struct sl_buf *b, struct sl_diag *d)
+                struct sl_diag *d)
 {
     struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
     int rc = catalog_quarantine_list(txn, source, add_key_path, &p, d);
 
     if (rc < 0 || p.list.n == 0)
         goto out;
-    sl_buf_reset(b);
-    sl_buf_adds(b, "CREATE OR REPLACE VIEW quarantine.");
-    sl_buf_add_sql_ident(b, source);
-    sl_buf_adds(b, " AS SELECT * FROM read_json([");
-    for (size_t i = 0; i < p.list.n; i++) {
-        if (i)
-            sl_buf_adds(b, ", ");
-        sl_buf_add_sql_str(b, p.list.v[i]);
-    }
-    sl_buf_adds(b, "], format = 'newline_delimited', columns = {run_id: 'BIGINT', "
-                   "source: 'VARCHAR', raw_object: 'VARCHAR', raw_key: 'VARCHAR', "
-                   "original_name: 'VARCHAR', contract_version: 'VARCHAR', line: 'BIGINT', "
-                   "record: 'BIGINT', field: 'VARCHAR', reason: 'VARCHAR', text: 'VARCHAR', "
-                   "text_base64: 'VARCHAR', truncated: 'BOOLEAN'}) "
-                   /* A record rejected again by a rewind shows once, with
-                    * its first run; the files keep every run's lines. */
-                   "QUALIFY row_number() OVER (PARTITION BY raw_object, line, record "
-                   "ORDER BY run_id) = 1");
-    rc = engine_exec(e, b->data, d);
+    struct engine_json_view v = {
+        .schema = "quarantine",
+        .name = source,
+        .npaths = p.list.n,
+        .paths = (const char *const *)p.list.v,
+        .ncolumns = sizeof(quarantine_cols) / sizeof(quarantine_cols[0]),
+        .columns = quarantine_cols,
+        /* A record rejected again by a rewind shows once, with its first
+         * run; the files keep every run's lines. */
+        .nunique = sizeof(quarantine_unique) / sizeof(quarantine_unique[0]),
+        .unique = quarantine_unique,
+        .first_by = "run_id",
+    };
+
+    rc = engine_json_view(e, &v, d);
 out:
     sl_strlist_release(&p.list);
     return rc;
@@ -363,14 +342,11 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
     struct catalog_txn *txn;
     struct view_plan plan = {{0}, 0, NULL, NULL, NULL};
     bool make = o == NULL || !o->list_only;
-    struct sl_buf b;
+    static const char *const schemas[2] = {"curated", "quarantine"};
     int matched = 0, rc;
 
-    sl_buf_init(&b);
     sl_arena_init(&plan.a, 0);
-    rc = engine_exec(e, "CREATE SCHEMA IF NOT EXISTS curated; "
-                        "CREATE SCHEMA IF NOT EXISTS quarantine",
-                     d);
+    rc = engine_create_schemas(e, schemas, 2, d);
     if (rc == 0)
         rc = catalog_txn_begin(cat, CATALOG_READ, &txn, d);
     if (rc < 0)
@@ -410,7 +386,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
          * as they are now. */
         if (at != NULL && at->snapshot_id >= 0) {
             sl_diag_init(&local);
-            rc = curated_view(e, txn, s, &plan.t[i], at, f, make, &count, &b, &local);
+            rc = curated_view(e, txn, s, &plan.t[i], at, f, make, &count, &local);
             if (rc == 0) {
                 matched++;
                 if (report)
@@ -423,7 +399,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
             }
             tat = NULL;
         }
-        rc = curated_view(e, txn, s, &plan.t[i], tat, f, make, &count, &b, d);
+        rc = curated_view(e, txn, s, &plan.t[i], tat, f, make, &count, d);
         if (rc == 0 && report)
             o->report(o->arg, &count);
     }
@@ -431,7 +407,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
         rc = sl_fail(d, SL_ERR_NOTFOUND, "%" PRId64 " is not a snapshot of any table",
                      at->snapshot_id);
     for (size_t i = 0; rc == 0 && make && i < sources.n; i++)
-        rc = quarantine_view(e, txn, s, sources.v[i], &b, d);
+        rc = quarantine_view(e, txn, s, sources.v[i], d);
     catalog_txn_abort(txn);
 out:
     if (plan.b != NULL)
@@ -440,7 +416,6 @@ out:
     sl_arena_release(&plan.a);
     sl_strlist_release(&tables);
     sl_strlist_release(&sources);
-    sl_buf_release(&b);
     return rc;
 }
 
@@ -451,45 +426,28 @@ transform_duplicate_keys(struct engine *e, struct catalog *cat, const char *tabl
     struct sl_arena a;
     struct curated_table t;
     struct catalog_txn *txn;
-    struct engine_result *res = NULL;
-    struct engine_chunk *ch;
-    struct sl_buf b;
+    struct sl_strlist keys = {0};
     int rc;
 
     *dups = 0;
     sl_arena_init(&a, 0);
-    sl_buf_init(&b);
     rc = catalog_txn_begin(cat, CATALOG_READ, &txn, d);
     if (rc == 0) {
         rc = catalog_table_get(txn, table, &a, &t, d);
         catalog_txn_abort(txn);
     }
-    if (rc == 0) {
-        sl_buf_adds(&b, "SELECT count(*) - count(DISTINCT (");
-        for (const char *k = t.key_columns; *k;) {
-            size_t n = strcspn(k, ",");
-            char *name = sl_strndup(k, n);
+    for (const char *k = rc == 0 ? t.key_columns : ""; *k;) {
+        size_t n = strcspn(k, ",");
+        char *name = sl_strndup(k, n);
 
-            sl_buf_add_sql_ident(&b, name);
-            free(name);
-            k += n;
-            if (*k == ',') {
-                sl_buf_adds(&b, ", ");
-                k++;
-            }
-        }
-        sl_buf_adds(&b, ")) FROM curated.");
-        sl_buf_add_sql_ident(&b, table);
-        rc = engine_query(e, b.data, &res, d);
+        sl_strlist_add(&keys, name);
+        free(name);
+        k += n + (k[n] == ',');
     }
-    if (rc == 0 && (ch = engine_result_next(res)) != NULL) {
-        struct engine_vec v;
-
-        engine_chunk_vec(ch, 0, &v);
-        *dups = (int64_t)engine_vec_int(&v, 0);
-    }
-    engine_result_free(res);
-    sl_buf_release(&b);
+    if (rc == 0)
+        rc = engine_count_duplicates(e, "curated", table, (const char *const *)keys.v, keys.n,
+                                     dups, d);
+    sl_strlist_release(&keys);
     sl_arena_release(&a);
     return rc;
 }

@@ -1,30 +1,28 @@
 /*
  * write.c - the plan to staged Parquet files (see transform_int.h).
  *
- * Each output file is one COPY statement:
+ * Each output file is described to the engine (struct engine_write), which
+ * writes it with one COPY statement (engine/tables.c):
  *
- *   COPY (SELECT * FROM <scan>(k)                       -- the day's new rows
- *         UNION ALL
- *         SELECT <columns> FROM read_parquet([<files>], schema = <by id>)
- *         WHERE <keep>(<key columns>))                 -- survivors
- *   TO '<staged>' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V1,
- *                  FIELD_IDS {...}, ...)
+ *   the day's new rows      a C table function (scan) over the rows in
+ *                           memory, argument k: part k
+ *   then the survivors of   each old file the part absorbs, read by column
+ *                           name, filtered by file row number through a C
+ *                           scalar function (filter) that drops the rows
+ *                           deleted or replaced
+ *   to                      '<staged>', zstd, version-1 pages, each column
+ *                           with its field id, RETURN_STATS
  *
- * <scan> is a C table function over the rows in memory; <keep> a C scalar
- * function that drops the rows whose key a winner of this batch replaces.
- * Old files are read by column name (see copy_sql()); a column added by a
- * later contract version reads as NULL from files written before it.
+ * A column added by a later contract version reads as NULL from files
+ * written before it (each file's max_field_id).
  *
  * The run's deletion files - the positions of replaced rows in files that
- * are not rewritten - are COPYs from a second C table function, run beside
+ * are not rewritten - come from a second C table function, written beside
  * the others:
  *
- *   COPY (SELECT * FROM <deletes>(day))
- *   TO '<staged>' (FORMAT parquet, ..., FIELD_IDS {file_path: 2147483546,
- *                                                  pos: 2147483545})
- *
- *   file_path VARCHAR   URI of the data file ("file:///lake/curated/t/dt=.../x")
- *   pos       BIGINT    0-based row position in it
+ *   file_path VARCHAR   field id 2147483546   URI of the data file
+ *                                             ("file:///lake/curated/t/dt=.../x")
+ *   pos       BIGINT    field id 2147483545   0-based row position in it
  *
  * sorted by file_path then pos - the columns, field ids and order of an
  * Iceberg v2 position delete file: one per day, as a position delete file
@@ -202,85 +200,56 @@ fill_deletes(void *arg, int64_t which, int64_t first, struct engine_chunk *ch)
     return n;
 }
 
-/* ---- the statements ------------------------------------------------------------------------ */
-
-void
-select_columns(struct sl_buf *b, const struct curated_table *m, int32_t max_field_id)
+struct engine_column *
+curated_columns(const struct curated_table *m, size_t n, size_t extra)
 {
-    for (size_t j = 0; j < m->ncolumns; j++) {
-        char type[32];
+    struct engine_column *cols = sl_calloc(n + extra + 1, sizeof(*cols));
 
-        if (j)
-            sl_buf_adds(b, ", ");
-        if (m->columns[j].field_id > max_field_id) {
-            sl_type_sql(m->columns[j].type, type, sizeof(type));
-            sl_buf_addf(b, "CAST(NULL AS %s) AS ", type);
-        }
-        sl_buf_add_sql_ident(b, m->columns[j].name);
+    for (size_t j = 0; j < n; j++) {
+        cols[j].name = m->columns[j].name;
+        cols[j].type = m->columns[j].type;
+        cols[j].field_id = m->columns[j].field_id;
     }
+    return cols;
 }
 
+/* ---- the files' descriptions ------------------------------------------------------------ */
+
 /*
- * Old files are read by column name, not by field id: names never change
- * within a table (a rename is a new major version), and DuckDB 1.4.4 reads a
- * TIMESTAMPTZ column by field id as NULL - the workaround, reading it as
- * TIMESTAMP and casting back, costs a calendar computation per value.
- * Columns a file predates are typed NULLs (select_columns).
+ * Part k's output file: its new rows, then the survivors of each file it
+ * absorbs, filtered by file row number when the file has deleted or
+ * replaced rows.  files has room for the part's files.  The engine reads
+ * old files by column name, a column a file predates as typed NULLs
+ * (engine.h, "tables").
  */
-static char *
-copy_sql(struct trun *t, struct ttable *tt, size_t k, const char *scan, const char *filter,
-         const char *path)
+static void
+describe_part(struct trun *t, struct ttable *tt, size_t k, const struct engine_column *cols,
+              const char *scan, const char *filter, const char *path,
+              struct engine_file *files, struct engine_write *w)
 {
     const struct transform_settings *ts = &t->project->config.transform;
-    const struct curated_table *m = &tt->meta;
     const struct tpart *part = &tt->parts[k];
-    struct sl_buf b;
 
-    sl_buf_init(&b);
-    sl_buf_adds(&b, "COPY (");
-    if (part->n > 0)
-        sl_buf_addf(&b, "SELECT * FROM %s(%zu)", scan, k);
     for (size_t i = 0; i < part->nfiles; i++) {
         const struct tfile *f = &tt->files[part->files[i]];
 
-        if (part->n > 0 || i > 0)
-            sl_buf_adds(&b, " UNION ALL ");
-        sl_buf_adds(&b, "SELECT ");
-        select_columns(&b, m, f->max_field_id);
-        sl_buf_adds(&b, " FROM read_parquet(");
-        sl_buf_add_sql_str(&b, f->path);
-        sl_buf_adds(&b, f->dels || f->gone ? ", file_row_number = true)" : ")");
-        if (f->dels != NULL || f->gone != NULL)
-            sl_buf_addf(&b, " WHERE %s(%zu, file_row_number)", filter, part->files[i]);
+        files[i].path = f->path;
+        files[i].max_field_id = f->max_field_id;
+        files[i].index = (int64_t)part->files[i];
+        files[i].filtered = f->dels != NULL || f->gone != NULL;
     }
-    sl_buf_adds(&b, ") TO ");
-    sl_buf_add_sql_str(&b, path);
-    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
-                    "PARQUET_VERSION V1, ROW_GROUP_SIZE %lld, FIELD_IDS {",
-                (long long)ts->zstd_level, (long long)ts->row_group_rows);
-    for (size_t j = 0; j < m->ncolumns; j++) {
-        if (j)
-            sl_buf_adds(&b, ", ");
-        sl_buf_add_sql_str(&b, m->columns[j].name);
-        sl_buf_addf(&b, ": %d", m->columns[j].field_id);
-    }
-    sl_buf_adds(&b, "}, RETURN_STATS)");
-    return sl_buf_detach(&b, NULL);
-}
-
-static char *
-deletes_sql(struct trun *t, const char *scan, size_t which, const char *path)
-{
-    struct sl_buf b;
-
-    sl_buf_init(&b);
-    sl_buf_addf(&b, "COPY (SELECT * FROM %s(%zu)) TO ", scan, which);
-    sl_buf_add_sql_str(&b, path);
-    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
-                    "PARQUET_VERSION V1, FIELD_IDS {file_path: 2147483546, pos: 2147483545}, "
-                    "RETURN_STATS)",
-                (long long)t->project->config.transform.zstd_level);
-    return sl_buf_detach(&b, NULL);
+    *w = (struct engine_write){
+        .path = path,
+        .ncolumns = tt->meta.ncolumns,
+        .columns = cols,
+        .scan = part->n > 0 ? scan : NULL,
+        .which = (int64_t)k,
+        .nfiles = part->nfiles,
+        .files = files,
+        .filter = filter,
+        .zstd_level = ts->zstd_level,
+        .row_group_rows = ts->row_group_rows,
+    };
 }
 
 /* Cut the run's delrefs into one deletion file per partition (delrefs come
@@ -307,13 +276,15 @@ group_deletes(struct ttable *tt)
     }
 }
 
-/* Stage the deletion files' statements: sql[], paths[], one per day. */
+/* Stage the deletion files and describe them: w[], paths[], one per day. */
 static int
-plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct sl_diag *d)
+plan_deletes(struct trun *t, struct ttable *tt, struct engine_write *w, char **paths,
+             struct sl_diag *d)
 {
+    /* The columns and field ids of an Iceberg v2 position delete file. */
     static const struct engine_column cols[2] = {
-        {"file_path", {SL_TYPE_STRING, 0, 0}},
-        {"pos", {SL_TYPE_INT64, 0, 0}},
+        {"file_path", {SL_TYPE_STRING, 0, 0}, 2147483546},
+        {"pos", {SL_TYPE_INT64, 0, 0}, 2147483545},
     };
     struct engine_scan es = {2, cols, fill_deletes, tt};
     const char *scan, *staged_path;
@@ -336,7 +307,14 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct
             return rc;
         paths[k] = sl_strdup(staged_path);
         o->key = layout_curated_deletes_key(tt->meta.prefix, o->partition, t->run_id);
-        sql[k] = deletes_sql(t, scan, k, paths[k]);
+        w[k] = (struct engine_write){
+            .path = paths[k],
+            .ncolumns = 2,
+            .columns = cols,
+            .scan = scan,
+            .which = (int64_t)k,
+            .zstd_level = t->project->config.transform.zstd_level,
+        };
     }
     return 0;
 }
@@ -344,7 +322,7 @@ plan_deletes(struct trun *t, struct ttable *tt, char **sql, char **paths, struct
 /*
  * The rows of part k's file as its key file lists them, into w: its new
  * rows in order, then the survivors of each file it absorbs, in order
- * (copy_sql's order, which DuckDB keeps: insertion order is preserved).
+ * (describe_part's order, which DuckDB keeps: insertion order is preserved).
  * False when an absorbed file has no usable key file: then neither has the
  * new one, and the probe reads it.
  */
@@ -427,9 +405,11 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     struct engine_column *cols;
     static const struct sl_type filter_args[2] = {{SL_TYPE_INT64, 0, 0}, {SL_TYPE_INT64, 0, 0}};
     const char *scan = NULL, *filter = NULL;
-    char **sql, **paths, **del_paths;
+    char **paths, **del_paths;
+    struct engine_write *w;
+    struct engine_file *files;
     struct engine_file_stats *stats;
-    size_t nsql = 0, ndel;
+    size_t nw = 0, ndel, nfiles = 0;
     bool filtered = false;
     int rc;
 
@@ -438,17 +418,13 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     rc = engine_for(t, d);
     if (rc < 0)
         return rc;
-    cols = sl_calloc(tt->meta.ncolumns, sizeof(*cols));
-    for (size_t j = 0; j < tt->meta.ncolumns; j++) {
-        cols[j].name = tt->meta.columns[j].name;
-        cols[j].type = tt->meta.columns[j].type;
-    }
+    /* The table's columns: the scan's, and the written files'. */
+    cols = curated_columns(&tt->meta, tt->meta.ncolumns, 0);
     struct engine_scan es = {tt->meta.ncolumns, cols, fill, tt};
 
     rc = engine_register_scan(t->engine, &es, &scan, d);
-    free(cols);
     if (rc < 0)
-        return rc;
+        goto out_cols;
     for (size_t i = 0; i < tt->nfiles; i++)
         filtered |= tt->files[i].merge && (tt->files[i].dels || tt->files[i].gone);
     if (filtered) {
@@ -458,23 +434,27 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
 
         rc = engine_register_filter(t->engine, &ef, &filter, d);
         if (rc < 0)
-            return rc;
+            goto out_cols;
     }
     /* One file per statement and statements side by side: each statement
      * on one thread, or DuckDB's workers and ours fight over the cores. */
     rc = engine_set_threads(t->engine, 1, d);
     if (rc < 0)
-        return rc;
+        goto out_cols;
 
     /* At most one deletion file per day of the files it names. */
     ndel = tt->nfiles;
-    sql = sl_calloc(tt->nparts + ndel + 1, sizeof(*sql));
+    for (size_t k = 0; k < tt->nparts; k++)
+        nfiles += tt->parts[k].nfiles;
+    w = sl_calloc(tt->nparts + ndel + 1, sizeof(*w));
+    files = sl_calloc(nfiles + 1, sizeof(*files));
     paths = sl_calloc(tt->nparts + 1, sizeof(*paths));
     del_paths = sl_calloc(ndel + 1, sizeof(*del_paths));
     /* The deletion files first: the smallest statements, they should not
      * be left running alone at the end. */
-    rc = plan_deletes(t, tt, sql, del_paths, d);
-    nsql = tt->ndelouts;
+    rc = plan_deletes(t, tt, w, del_paths, d);
+    nw = tt->ndelouts;
+    nfiles = 0;
     for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
@@ -498,12 +478,13 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         ival_partition_text(tt->part, part->value, ptext, sizeof(ptext));
         part->final_key = layout_curated_data_key(tt->meta.prefix, ival_partition_dir(tt->part),
                                                   ptext, t->run_id, k);
-        sql[nsql++] = copy_sql(t, tt, k, scan, filter, paths[k]);
+        describe_part(t, tt, k, cols, scan, filter, paths[k], files + nfiles, &w[nw++]);
+        nfiles += part->nfiles;
     }
-    stats = sl_calloc(nsql + 1, sizeof(*stats));
+    stats = sl_calloc(nw + 1, sizeof(*stats));
     if (rc == 0)
-        rc = engine_copy_many(t->engine, (const char *const *)sql, nsql, stats, d);
-    /* Statements run in order: deletion files, then the parts written. */
+        rc = engine_write_many(t->engine, w, nw, stats, d);
+    /* Files are described in order: deletion files, then the parts written. */
     for (size_t k = 0, i = tt->ndelouts; k < tt->nparts && rc == 0; k++) {
         struct tpart *part = &tt->parts[k];
 
@@ -527,7 +508,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         rc = write_keys(t, tt, d);
     if (rc == 0 && tt->ndelouts > 0)
         rc = sl_fault("transform.deletes_sealed");
-    for (size_t i = 0; i < nsql; i++)
+    for (size_t i = 0; i < nw; i++)
         engine_file_stats_release(&stats[i]);
     free(stats);
     for (size_t i = 0; i < tt->nfiles; i++)
@@ -537,9 +518,10 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     for (size_t k = 0; k < tt->ndelouts; k++)
         free(del_paths[k]);
     free(del_paths);
-    for (size_t i = 0; i < nsql; i++)
-        free(sql[i]);
     free(paths);
-    free(sql);
+    free(files);
+    free(w);
+out_cols:
+    free(cols);
     return rc;
 }

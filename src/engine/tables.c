@@ -1,0 +1,393 @@
+/*
+ * tables.c - the SQL that reads and writes the lake's Parquet files (see
+ * engine.h, "tables").
+ *
+ * The other stages describe files - paths, columns with their field ids,
+ * registered scans and filters - and this file alone turns a description
+ * into DuckDB SQL.  The statements, with <cols> the select list below:
+ *
+ *   write  COPY (SELECT * FROM <scan>(which)              -- new rows
+ *                UNION ALL SELECT <cols> FROM read_parquet('<file>'
+ *                          [, file_row_number = true])
+ *                          [WHERE <filter>(index, file_row_number)]
+ *                UNION ALL ...)
+ *          TO '<path>' (FORMAT parquet, COMPRESSION zstd,
+ *                       COMPRESSION_LEVEL z, PARQUET_VERSION V1,
+ *                       [ROW_GROUP_SIZE r,] FIELD_IDS {'<col>': id, ...},
+ *                       RETURN_STATS)
+ *   read   SELECT [index AS f, file_row_number AS r,] <cols>
+ *          FROM read_parquet('<file>'[, file_row_number = true])
+ *          UNION ALL ...
+ *   view   CREATE OR REPLACE VIEW s.t AS SELECT <cols>
+ *          FROM read_parquet([<files>], union_by_name = true ...) ...
+ *          (engine_parquet_view(): the anti-join of position deletes)
+ *
+ * <cols> names each column; a column whose field id is above the file's
+ * max_field_id - added by a later contract version - is
+ * CAST(NULL AS <type>) AS "<col>".  Files are read by column name, not by
+ * field id: names never change within a table (a rename is a new major
+ * version), and DuckDB 1.4.4 reads a TIMESTAMPTZ column by field id as NULL
+ * - the workaround, reading it as TIMESTAMP and casting back, costs a
+ * calendar computation per value.
+ *
+ * Every name and path goes in quoted (sl_buf_add_sql_ident/_str): nothing
+ * a caller describes can change a statement's shape.
+ */
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "engine/engine_int.h"
+#include "core/banned.h"
+
+/* ---- pieces ------------------------------------------------------------------------ */
+
+/* The select list of n columns for a file that has those up to
+ * max_field_id: the others are typed NULLs under their names. */
+static void
+add_columns(struct sl_buf *b, const struct engine_column *cols, size_t n, int32_t max_field_id)
+{
+    for (size_t j = 0; j < n; j++) {
+        char type[32];
+
+        if (j)
+            sl_buf_adds(b, ", ");
+        if (cols[j].field_id > max_field_id) {
+            sl_type_sql(cols[j].type, type, sizeof(type));
+            sl_buf_addf(b, "CAST(NULL AS %s) AS ", type);
+        }
+        sl_buf_add_sql_ident(b, cols[j].name);
+    }
+}
+
+/* ", " between the n quoted strings of v, as a list's items. */
+static void
+add_str_list(struct sl_buf *b, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, v[i]);
+    }
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static char *
+write_sql(const struct engine_write *w)
+{
+    struct sl_buf b;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "COPY (");
+    if (w->scan != NULL)
+        sl_buf_addf(&b, "SELECT * FROM %s(%lld)", w->scan, (long long)w->which);
+    for (size_t i = 0; i < w->nfiles; i++) {
+        const struct engine_file *f = &w->files[i];
+
+        if (w->scan != NULL || i > 0)
+            sl_buf_adds(&b, " UNION ALL ");
+        sl_buf_adds(&b, "SELECT ");
+        add_columns(&b, w->columns, w->ncolumns, f->max_field_id);
+        sl_buf_adds(&b, " FROM read_parquet(");
+        sl_buf_add_sql_str(&b, f->path);
+        sl_buf_adds(&b, f->filtered ? ", file_row_number = true)" : ")");
+        if (f->filtered)
+            sl_buf_addf(&b, " WHERE %s(%lld, file_row_number)", w->filter,
+                        (long long)f->index);
+    }
+    sl_buf_adds(&b, ") TO ");
+    sl_buf_add_sql_str(&b, w->path);
+    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
+                    "PARQUET_VERSION V1, ",
+                (long long)w->zstd_level);
+    if (w->row_group_rows > 0)
+        sl_buf_addf(&b, "ROW_GROUP_SIZE %lld, ", (long long)w->row_group_rows);
+    sl_buf_adds(&b, "FIELD_IDS {");
+    for (size_t j = 0; j < w->ncolumns; j++) {
+        if (j)
+            sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_str(&b, w->columns[j].name);
+        sl_buf_addf(&b, ": %d", w->columns[j].field_id);
+    }
+    sl_buf_adds(&b, "}, RETURN_STATS)");
+    return sl_buf_detach(&b, NULL);
+}
+
+int
+engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
+                  struct engine_file_stats *out, struct sl_diag *d)
+{
+    char **sql = sl_calloc(n + 1, sizeof(*sql));
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        sql[i] = write_sql(&w[i]);
+    rc = engine_copy_many(e, (const char *const *)sql, n, out, d);
+    for (size_t i = 0; i < n; i++)
+        free(sql[i]);
+    free(sql);
+    return rc;
+}
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+int
+engine_read_files(struct engine *e, int conn, const struct engine_read *r,
+                  struct engine_result **out, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const struct engine_file *f = &r->files[i];
+
+        sl_buf_adds(&b, i > 0 ? " UNION ALL SELECT " : "SELECT ");
+        if (r->numbered)
+            sl_buf_addf(&b, "%lld AS f, file_row_number AS r, ", (long long)f->index);
+        add_columns(&b, r->columns, r->ncolumns, f->max_field_id);
+        sl_buf_adds(&b, " FROM read_parquet(");
+        sl_buf_add_sql_str(&b, f->path);
+        sl_buf_adds(&b, r->numbered ? ", file_row_number = true)" : ")");
+    }
+    rc = engine_stream_on(e, conn, b.data, out, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_read_deletes(struct engine *e, const char *const *paths, size_t n,
+                    struct engine_result **out, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "SELECT file_path, pos FROM read_parquet([");
+    add_str_list(&b, paths, n);
+    sl_buf_adds(&b, "])");
+    rc = engine_stream(e, b.data, out, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+/* Run sql, a query of one row of n integers, into v. */
+static int
+query_ints(struct engine *e, const char *sql, int64_t *v, size_t n, const char *what,
+           struct sl_diag *d)
+{
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    int rc = engine_query(e, sql, &res, d);
+
+    if (rc < 0)
+        return rc;
+    ch = engine_result_next(res);
+    if (ch == NULL || engine_chunk_rows(ch) == 0 || engine_chunk_ncols(ch) < n) {
+        engine_result_free(res);
+        return sl_fail(d, SL_ERR_ENGINE, "reading '%s' gave no result", what);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct engine_vec vec;
+
+        engine_chunk_vec(ch, i, &vec);
+        v[i] = (int64_t)engine_vec_int(&vec, 0);
+    }
+    engine_result_free(res);
+    return 0;
+}
+
+int
+engine_parquet_rows(struct engine *e, const char *path, int64_t *rows, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "SELECT num_rows FROM parquet_file_metadata(");
+    sl_buf_add_sql_str(&b, path);
+    sl_buf_adds(&b, ")");
+    rc = query_ints(e, b.data, rows, 1, path, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_check_deletes(struct engine *e, const char *path, struct engine_delete_check *out,
+                     struct sl_diag *d)
+{
+    struct sl_buf b;
+    int64_t v[3];
+    int rc;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "SELECT count(*), count(file_path), coalesce(min(pos), 0) "
+                    "FROM read_parquet(");
+    sl_buf_add_sql_str(&b, path);
+    sl_buf_adds(&b, ")");
+    rc = query_ints(e, b.data, v, 3, path, d);
+    sl_buf_release(&b);
+    if (rc == 0) {
+        out->rows = v[0];
+        out->named = v[1];
+        out->min_pos = v[2];
+    }
+    return rc;
+}
+
+/* ---- views ----------------------------------------------------------------------------- */
+
+int
+engine_create_schemas(struct engine *e, const char *const *names, size_t n, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        sl_buf_adds(&b, i ? "; CREATE SCHEMA IF NOT EXISTS " : "CREATE SCHEMA IF NOT EXISTS ");
+        sl_buf_add_sql_ident(&b, names[i]);
+    }
+    rc = n > 0 ? engine_exec(e, b.data, d) : 0;
+    sl_buf_release(&b);
+    return rc;
+}
+
+static void
+add_view_head(struct sl_buf *b, const char *schema, const char *name)
+{
+    sl_buf_adds(b, "CREATE OR REPLACE VIEW ");
+    sl_buf_add_sql_ident(b, schema);
+    sl_buf_adds(b, ".");
+    sl_buf_add_sql_ident(b, name);
+    sl_buf_adds(b, " AS SELECT ");
+}
+
+/*
+ * The anti-join that takes out the rows the deletion files retire:
+ *
+ *   AS _d ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos
+ *                    FROM read_parquet([<deletion files>]) AS x
+ *                    JOIN (VALUES (<key>, <path>), ...) AS m(key, path)
+ *                    ON m.key = <x.file_path as a key>) AS _x
+ *   ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number
+ *
+ * Deletion files name data files by URI; the VALUES list maps keys to the
+ * paths the engine reads.
+ */
+static void
+add_deletes(struct sl_buf *b, const struct engine_view *v)
+{
+    sl_buf_adds(b, " AS _d ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos "
+                   "FROM read_parquet([");
+    add_str_list(b, v->deletes, v->ndeletes);
+    sl_buf_adds(b, "]) AS x JOIN (VALUES ");
+    for (size_t i = 0; i < v->nfiles; i++) {
+        sl_buf_adds(b, i ? ", (" : "(");
+        sl_buf_add_sql_str(b, v->keys[i]);
+        sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, v->paths[i]);
+        sl_buf_adds(b, ")");
+    }
+    /* A file:// URI's key starts at the first uri_key_mark, less its
+     * leading '/'; anything else (deletion files of releases before
+     * Iceberg tables) is a key already. */
+    sl_buf_adds(b, ") AS m(key, path) ON m.key = CASE WHEN starts_with(x.file_path, 'file://') "
+                   "THEN substr(x.file_path, strpos(x.file_path, ");
+    sl_buf_add_sql_str(b, v->uri_key_mark);
+    sl_buf_adds(b, ") + 1) ELSE x.file_path END) AS _x "
+                   "ON _x._sluice_path = _d._sluice_file AND _x._sluice_pos = _d.file_row_number");
+}
+
+int
+engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    add_view_head(&b, v->schema, v->name);
+    add_columns(&b, v->columns, v->ncolumns, v->max_field_id);
+    if (v->nfiles == 0) {
+        sl_buf_adds(&b, " WHERE false");
+    } else {
+        sl_buf_adds(&b, " FROM read_parquet([");
+        add_str_list(&b, v->paths, v->nfiles);
+        sl_buf_adds(&b, "], union_by_name = true");
+        if (v->ndeletes > 0) {
+            sl_buf_adds(&b, ", filename = '_sluice_file', file_row_number = true)");
+            add_deletes(&b, v);
+        } else {
+            sl_buf_adds(&b, ")");
+        }
+    }
+    rc = engine_exec(e, b.data, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_json_view(struct engine *e, const struct engine_json_view *v, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    add_view_head(&b, v->schema, v->name);
+    sl_buf_adds(&b, "* FROM read_json([");
+    add_str_list(&b, v->paths, v->npaths);
+    sl_buf_adds(&b, "], format = 'newline_delimited', columns = {");
+    for (size_t j = 0; j < v->ncolumns; j++) {
+        char type[32];
+
+        sl_type_sql(v->columns[j].type, type, sizeof(type));
+        if (j)
+            sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_str(&b, v->columns[j].name);
+        sl_buf_adds(&b, ": ");
+        sl_buf_add_sql_str(&b, type);
+    }
+    sl_buf_adds(&b, "})");
+    if (v->nunique > 0) {
+        sl_buf_adds(&b, " QUALIFY row_number() OVER (PARTITION BY ");
+        for (size_t j = 0; j < v->nunique; j++) {
+            if (j)
+                sl_buf_adds(&b, ", ");
+            sl_buf_add_sql_ident(&b, v->unique[j]);
+        }
+        sl_buf_adds(&b, " ORDER BY ");
+        sl_buf_add_sql_ident(&b, v->first_by);
+        sl_buf_adds(&b, ") = 1");
+    }
+    rc = engine_exec(e, b.data, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_count_duplicates(struct engine *e, const char *schema, const char *table,
+                        const char *const *columns, size_t n, int64_t *dups, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    *dups = 0;
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "SELECT count(*) - count(DISTINCT (");
+    for (size_t j = 0; j < n; j++) {
+        if (j)
+            sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_ident(&b, columns[j]);
+    }
+    sl_buf_adds(&b, ")) FROM ");
+    sl_buf_add_sql_ident(&b, schema);
+    sl_buf_adds(&b, ".");
+    sl_buf_add_sql_ident(&b, table);
+    rc = query_ints(e, b.data, dups, 1, table, d);
+    sl_buf_release(&b);
+    return rc;
+}
