@@ -91,8 +91,7 @@ open(p, "wb").write(b)' "$f"
 ! sluice verify >"$T/verify.out" 2>&1 || fail "verify passed a damaged key file"
 grep -q "its key file .* does not match it" "$T/verify.out" || { cat "$T/verify.out"; fail "verify"; }
 # A record whose check fails: the file is read, with a warning.
-cp -a "$T/p" "$T/r"
-sluice_in_r() { (cd "$T/r" && sluice "$@"); }
+copy_project "$T/p" "$T/r"
 # (the largest: the next delta updates some of its keys)
 g=$(cd "$T/r" && ls -S $(find lake/curated/orders/_keys -name '*.keys') | head -n 1)
 "$PY" -c 'import sys
