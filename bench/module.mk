@@ -59,6 +59,10 @@ $(BUILD)/loadgen-sink: $(BUILD)/bench/sink.o
 
 bench-tools: $(BENCH_TOOLS)
 
+# Every benchmark program, built (not run) by make test so that none rots.
+BENCH_PROGRAMS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/loadgen.c bench/sink.c,$(wildcard bench/*.c))) $(BENCH_TOOLS)
+bench-build: $(BENCH_PROGRAMS)
+
 $(BASELINE_SLUICE): | $(DUCKDB_DIR)/include/duckdb.h
 	@echo "  BASELINE $(BASELINE): building the release in $(BASELINE_DIR)"
 	$(Q)if [ ! -f $(BASELINE_DIR)/Makefile ]; then \

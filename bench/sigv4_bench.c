@@ -121,7 +121,7 @@ run(size_t body_len, int rounds)
     h[3] = (struct http_header){"X-Amz-Date", AMZ_DATE};
     h[4] = (struct http_header){"Authorization", auth};
     h[5] = (struct http_header){"User-Agent", "aws-cli/2.9 botocore/1.43"};
-    req = (struct sigv4_request){"POST", "/", h, 6, body, body_len};
+    req = (struct sigv4_request){"POST", "/", h, 6, body, body_len, NULL};
     sigv4_verify(v, &req, "kinesis", NOW, lookup, NULL, &out);
     if (out.status != SIGV4_OK) {
         fprintf(stderr, "sigv4_bench: the request does not verify: %s\n", out.message);

@@ -128,7 +128,7 @@ main(int argc, char **argv)
         char key[96], gone[96];
         const char *removed[1] = {gone};
         struct table_file f = {key, MF_DATA, {true, 20729 + i % 30, 0, NULL}, 100, 40000, 4, st,
-                               NULL};
+                               NULL, NULL};
         struct one o = {s, &def, {i + 1, NULL, 1, &f, 0, removed}};
         int64_t before = dir_bytes(meta), t0;
 

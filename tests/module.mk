@@ -26,7 +26,7 @@ $(BUILD)/tests/fuzz/%-replay: tests/fuzz/%/fuzz.c tests/fuzz/replay.c $(BUILD)/l
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 test: setup-test
-	@$(MAKE) --no-print-directory MODE=debug all unit
+	@$(MAKE) --no-print-directory MODE=debug all unit bench-build
 	@$(MAKE) --no-print-directory MODE=asan all unit
 	@tests/run.sh build/debug build/asan build/debug:postgres
 
