@@ -747,9 +747,7 @@ keytab_find2(const struct ttable *tt, uint64_t h1, uint64_t h2)
             return NULL;
         if (s->hash != h1)
             continue;
-        const struct rows_str *k = &tt->pieces[s->piece]->rows.key[s->row];
-
-        if (keys_h2(k->p, k->len) == h2)
+        if (tt->pieces[s->piece]->rows.key_hash2[s->row] == h2)
             return s;
     }
 }

@@ -73,6 +73,7 @@ rows_release(struct rows *r)
     free(r->row_hash);
     free(r->key);
     free(r->key_hash);
+    free(r->key_hash2);
     free(r->bad);
     sl_arena_release(&r->arena);
     memset(r, 0, sizeof(*r));
@@ -117,6 +118,7 @@ grow(struct rows *r)
     r->row_hash = sl_realloc(r->row_hash, cap * sizeof(*r->row_hash));
     r->key = sl_realloc(r->key, cap * sizeof(*r->key));
     r->key_hash = sl_realloc(r->key_hash, cap * sizeof(*r->key_hash));
+    r->key_hash2 = sl_realloc(r->key_hash2, cap * sizeof(*r->key_hash2));
     r->cap = cap;
 }
 
@@ -754,6 +756,7 @@ rows_end(struct rows *r, const char *text, size_t len)
         sl_buf_release(&key);
     }
     r->key_hash[i] = sl_hash64(r->key[i].p, r->key[i].len, 0);
+    r->key_hash2[i] = sl_hash64(r->key[i].p, r->key[i].len, ROWS_KEY_SEED2);
 
     /* Fingerprint: a sum over non-null values keyed by column name, so a
      * column added later (NULL in old rows) does not change it. */

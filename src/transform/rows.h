@@ -63,6 +63,9 @@ struct rows_bad {
     bool truncated;             /* text is the first max_record_bytes */
 };
 
+/* The seed of rows' second key hash (key_hash2; key files keep it). */
+#define ROWS_KEY_SEED2 0x5d1c3b2a09f8e7d6ULL
+
 struct rows {
     const struct rows_object *obj;
     const struct contract *contract;
@@ -77,6 +80,7 @@ struct rows {
     uint64_t *row_hash;         /* fingerprint of the values */
     struct rows_str *key;       /* canonical key bytes */
     uint64_t *key_hash;
+    uint64_t *key_hash2;        /* seeded ROWS_KEY_SEED2: a second, independent hash */
 
     int64_t records_in;
     size_t nbad, badcap;

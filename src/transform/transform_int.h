@@ -268,7 +268,7 @@ int write_quarantine(struct trun *t, struct sl_diag *d);
  * of rows the batch may replace, so a run costs what its batch costs, not
  * what the table holds.  A file without a usable key file is read.
  */
-#define KEYS_SEED2 0x5d1c3b2a09f8e7d6ULL
+#define KEYS_SEED2 ROWS_KEY_SEED2
 struct keyrec {
     uint64_t h2;                /* keys_h2() of the key */
     int64_t ev, at, pos;        /* event time, arrival, raw position */

@@ -32,6 +32,7 @@
  * which is what keeps both cores busy: a single Parquet file is written by
  * one thread.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,8 +337,7 @@ part_keys(struct trun *t, struct ttable *tt, const struct tpart *part, struct ke
     for (size_t i = 0; i < part->n; i++) {
         const struct piece *pc = tt->pieces[part->refs[i] >> 32];
         uint32_t row = (uint32_t)part->refs[i];
-        const struct rows_str *k = &pc->rows.key[row];
-        struct keyrec r = {keys_h2(k->p, k->len), pc->rows.ev[row], pc->obj->ro.arrived_at,
+        struct keyrec r = {pc->rows.key_hash2[row], pc->rows.ev[row], pc->obj->ro.arrived_at,
                            pc->rows.pos[row], pc->rows.row_hash[row]};
 
         keywriter_add(w, pc->rows.key_hash[row], &r);
@@ -362,40 +362,88 @@ part_keys(struct trun *t, struct ttable *tt, const struct tpart *part, struct ke
     return ok && w->n == part->out_rows;
 }
 
-/* Stage the key file of each part written (see part_keys()). */
-static int
-write_keys(struct trun *t, struct ttable *tt, struct sl_diag *d)
-{
-    int rc = 0;
+/* The key files of a table's parts, built beside the engine's writes (they
+ * need only the plan; the data file's size comes after). */
+struct key_build {
+    struct trun *t;
+    struct ttable *tt;
+    struct keywriter *w;          /* per part */
+    bool *ok;                     /* per part: w holds its key file */
+    pthread_t thread;
+    bool started;
+};
 
-    for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
-        struct tpart *part = &tt->parts[k];
-        struct keywriter w;
-        const char *path;
-        char *name;
+static void *
+build_keys(void *arg)
+{
+    struct key_build *kb = arg;
+
+    for (size_t k = 0; k < kb->tt->nparts; k++) {
+        const struct tpart *part = &kb->tt->parts[k];
+        struct keywriter *w = &kb->w[k];
 
         if (part->staged_key == NULL)
             continue;
-        sl_buf_init(&w.h1);
-        sl_buf_init(&w.recs);
-        w.n = 0;
-        if (!part_keys(t, tt, part, &w)) {
+        sl_buf_grow(&w->h1, (size_t)part->out_rows * sizeof(uint64_t));
+        sl_buf_grow(&w->recs, (size_t)part->out_rows * (sizeof(struct keyrec) + 8));
+        kb->ok[k] = part_keys(kb->t, kb->tt, part, w);
+        if (!kb->ok[k]) {
             SL_DEBUG("transform", "%s: no key file (a file it absorbs has none)",
                      part->final_key);
-            keywriter_release(&w);
-            continue;
+            keywriter_release(w);
         }
-        name = sl_printf("curated-%lld-%zu.keys", (long long)t->run_id, k);
-        rc = commit_stage(t->commit, name, &part->keys_staged, &path, d);
+    }
+    return NULL;
+}
+
+/* Start building the key files of the parts planned (in a thread of its
+ * own when one can be had, else at once). */
+static void
+start_keys(struct key_build *kb, struct trun *t, struct ttable *tt)
+{
+    kb->t = t;
+    kb->tt = tt;
+    kb->w = sl_calloc(tt->nparts + 1, sizeof(*kb->w));
+    kb->ok = sl_calloc(tt->nparts + 1, sizeof(*kb->ok));
+    for (size_t k = 0; k < tt->nparts; k++) {
+        sl_buf_init(&kb->w[k].h1);
+        sl_buf_init(&kb->w[k].recs);
+    }
+    kb->started = pthread_create(&kb->thread, NULL, build_keys, kb) == 0;
+    if (!kb->started)
+        build_keys(kb);
+}
+
+/* Once the data files are written: stage each part's key file (with its
+ * data file's size), or none if rc says the write failed. */
+static int
+finish_keys(struct key_build *kb, int rc, struct sl_diag *d)
+{
+    struct ttable *tt = kb->tt;
+
+    if (kb->started)
+        pthread_join(kb->thread, NULL);
+    for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
+        struct tpart *part = &tt->parts[k];
+        const char *path;
+        char *name;
+
+        if (part->staged_key == NULL || !kb->ok[k])
+            continue;
+        name = sl_printf("curated-%lld-%zu.keys", (long long)kb->t->run_id, k);
+        rc = commit_stage(kb->t->commit, name, &part->keys_staged, &path, d);
         free(name);
         if (rc == 0)
-            rc = keywriter_write(&w, path, part->bytes, d);
+            rc = keywriter_write(&kb->w[k], path, part->bytes, d);
         if (rc == 0)
-            rc = commit_seal(t->commit, part->keys_staged, d);
+            rc = commit_seal(kb->t->commit, part->keys_staged, d);
         if (rc == 0)
             part->keys_key = layout_curated_keys_key(tt->meta.prefix, part->final_key);
-        keywriter_release(&w);
     }
+    for (size_t k = 0; k < tt->nparts; k++)
+        keywriter_release(&kb->w[k]);
+    free(kb->w);
+    free(kb->ok);
     return rc;
 }
 
@@ -482,6 +530,10 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         nfiles += part->nfiles;
     }
     stats = sl_calloc(nw + 1, sizeof(*stats));
+    struct key_build kb = {0};
+
+    if (rc == 0)
+        start_keys(&kb, t, tt);
     if (rc == 0)
         rc = engine_write_many(t->engine, w, nw, stats, d);
     /* Files are described in order: deletion files, then the parts written. */
@@ -504,8 +556,8 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         o->bytes = stats[k].bytes;
         tt->bytes_written += o->bytes;
     }
-    if (rc == 0)
-        rc = write_keys(t, tt, d);
+    if (kb.tt != NULL)
+        rc = finish_keys(&kb, rc, d);
     if (rc == 0 && tt->ndelouts > 0)
         rc = sl_fault("transform.deletes_sealed");
     for (size_t i = 0; i < nw; i++)
