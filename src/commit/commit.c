@@ -196,6 +196,12 @@ commit_seal(struct commit *c, const char *staged_key, struct sl_diag *d)
     return store_seal(c->store, staged_key, d);
 }
 
+int
+commit_seal_many(struct commit *c, const char *const *staged_keys, size_t n, struct sl_diag *d)
+{
+    return store_seal_many(c->store, staged_keys, n, d);
+}
+
 void
 commit_unstage(struct commit *c, const char *staged_key)
 {

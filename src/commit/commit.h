@@ -81,6 +81,9 @@ int commit_stage(struct commit *c, const char *name, const char **key, const cha
                  struct sl_diag *d);
 /* Make a staged output durable (fsync; S3: upload). */
 int commit_seal(struct commit *c, const char *staged_key, struct sl_diag *d);
+/* The same for several at once (store_seal_many()). */
+int commit_seal_many(struct commit *c, const char *const *staged_keys, size_t n,
+                     struct sl_diag *d);
 /* Remove a staged output the run no longer needs (a duplicate). */
 void commit_unstage(struct commit *c, const char *staged_key);
 

@@ -71,6 +71,16 @@ sl_fsync_path(const char *path, struct sl_diag *d)
     return rc;
 }
 
+void
+sl_writeback_start(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
+}
+
 int
 sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_diag *d)
 {

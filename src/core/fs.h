@@ -20,6 +20,10 @@ int sl_mkdirs(const char *path, int mode, struct sl_diag *d);
 int sl_fsync_dir(const char *path, struct sl_diag *d);
 /* fsync a file by path. */
 int sl_fsync_path(const char *path, struct sl_diag *d);
+/* Start writing fd's dirty pages out without waiting (Linux's
+ * sync_file_range; nothing elsewhere): a later fsync then finds the work
+ * done or under way.  A hint, not durability. */
+void sl_writeback_start(int fd);
 /* Read a whole file, refusing files over max bytes (SL_ERR_LIMIT). */
 int sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_diag *d);
 /* The rest of an open file (path names it in messages), appended to out

@@ -13,12 +13,15 @@
 #include "engine/engine.h"
 
 #include <duckdb.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "engine/engine_int.h"
@@ -262,6 +265,7 @@ struct many {
     struct engine *e;
     const char *const *sql;
     struct engine_file_stats *stats; /* engine_copy_many(): one per statement */
+    const char *const *paths;        /* the files they write, or NULL */
     size_t n;
     atomic_size_t next;
     pthread_mutex_t lock;
@@ -394,6 +398,19 @@ engine_file_stats_column(const struct engine_file_stats *s, const char *name)
     return NULL;
 }
 
+/* Start a finished file on its way to the disk, so that its writer's seal
+ * finds the work done. */
+static void
+writeback(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        sl_writeback_start(fd);
+        close(fd);
+    }
+}
+
 static void *
 many_run(void *arg)
 {
@@ -413,6 +430,8 @@ many_run(void *arg)
             int rc = m->stats ? read_file_stats(&res, &m->stats[i], &d) : 0;
 
             duckdb_destroy_result(&res);
+            if (rc == 0 && m->paths != NULL)
+                writeback(m->paths[i]);
             if (rc == 0)
                 continue;
         }
@@ -428,9 +447,9 @@ many_run(void *arg)
 
 static int
 run_many(struct engine *e, const char *const *sql, size_t n, struct engine_file_stats *stats,
-         struct sl_diag *d)
+         const char *const *paths, struct sl_diag *d)
 {
-    struct many m = {.e = e, .sql = sql, .stats = stats, .n = n, .d = d};
+    struct many m = {.e = e, .sql = sql, .stats = stats, .paths = paths, .n = n, .d = d};
     int nthreads = e->nconn < (int)n ? e->nconn : (int)n;
     pthread_t tid[16];
     struct many_worker w[16];
@@ -461,15 +480,15 @@ run_many(struct engine *e, const char *const *sql, size_t n, struct engine_file_
 int
 engine_exec_many(struct engine *e, const char *const *sql, size_t n, struct sl_diag *d)
 {
-    return run_many(e, sql, n, NULL, d);
+    return run_many(e, sql, n, NULL, NULL, d);
 }
 
 int
-engine_copy_many(struct engine *e, const char *const *sql, size_t n,
+engine_copy_many(struct engine *e, const char *const *sql, const char *const *paths, size_t n,
                  struct engine_file_stats *out, struct sl_diag *d)
 {
     memset(out, 0, n * sizeof(*out));
-    return run_many(e, sql, n, out, d);
+    return run_many(e, sql, n, out, paths, d);
 }
 
 /* ---- results --------------------------------------------------------------------- */

@@ -249,7 +249,9 @@ struct engine_write {
  * (each statement on one thread: set engine_set_threads(e, 1) first).  All
  * are written even if one fails; the first failure is returned.  out[i]
  * (n of them) receives file i's statistics: release each with
- * engine_file_stats_release(), also on failure.
+ * engine_file_stats_release(), also on failure.  Each file is started on
+ * its way to the disk once written; making it durable is the caller's
+ * (store_seal()).
  */
 int engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
                       struct engine_file_stats *out, struct sl_diag *d);

@@ -21,11 +21,13 @@ struct print_table {
 /*
  * Like engine_exec_many(), for n COPY ... TO statements that each write one
  * file with RETURN_STATS: out[i] receives statement i's file statistics
- * (release each with engine_file_stats_release(), also on failure).  The
- * way in from other stages is engine_write_many() (tables.c).
+ * (release each with engine_file_stats_release(), also on failure).  Each
+ * file, paths[i], is started on its way to the disk as soon as it is
+ * written (the caller seals it).  The way in from other stages is
+ * engine_write_many() (tables.c).
  */
-int engine_copy_many(struct engine *e, const char *const *sql, size_t n,
-                     struct engine_file_stats *out, struct sl_diag *d);
+int engine_copy_many(struct engine *e, const char *const *sql, const char *const *paths,
+                     size_t n, struct engine_file_stats *out, struct sl_diag *d);
 
 int print_collect(duckdb_result *res, struct print_table *pt);
 void print_release(struct print_table *pt);

@@ -122,11 +122,15 @@ engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
                   struct engine_file_stats *out, struct sl_diag *d)
 {
     char **sql = sl_calloc(n + 1, sizeof(*sql));
+    const char **paths = sl_calloc(n + 1, sizeof(*paths));
     int rc;
 
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         sql[i] = write_sql(&w[i]);
-    rc = engine_copy_many(e, (const char *const *)sql, n, out, d);
+        paths[i] = w[i].path;
+    }
+    rc = engine_copy_many(e, (const char *const *)sql, paths, n, out, d);
+    free(paths);
     for (size_t i = 0; i < n; i++)
         free(sql[i]);
     free(sql);

@@ -165,6 +165,20 @@ local_seal(struct store *s, const char *staged_key, struct sl_diag *d)
     return rc;
 }
 
+/* Begin writing a staged file out; local_seal() then waits for it. */
+static void
+local_seal_start(struct store *s, const char *staged_key)
+{
+    char *p = full_path(s->impl, staged_key);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        sl_writeback_start(fd);
+        close(fd);
+    }
+    free(p);
+}
+
 static int
 local_publish(struct store *s, const char *staged_key, const char *key, unsigned flags,
               struct sl_diag *d)
@@ -437,6 +451,7 @@ static const struct store_ops local_ops = {
     .name = "local",
     .stage = local_stage,
     .seal = local_seal,
+    .seal_start = local_seal_start,
     .publish = local_publish,
     .local_path = local_local_path,
     .local_dir = local_dir,

@@ -104,6 +104,19 @@ store_seal(struct store *s, const char *staged_key, struct sl_diag *d)
 }
 
 int
+store_seal_many(struct store *s, const char *const *staged_keys, size_t n, struct sl_diag *d)
+{
+    int rc = 0;
+
+    if (s->ops->seal_start != NULL)
+        for (size_t i = 0; i < n; i++)
+            s->ops->seal_start(s, staged_keys[i]);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_seal(s, staged_keys[i], d);
+    return rc;
+}
+
+int
 store_publish(struct store *s, const char *staged_key, const char *key, unsigned flags,
               struct sl_diag *d)
 {

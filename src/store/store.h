@@ -62,6 +62,11 @@ int store_stage(struct store *s, const char *name, char **key, char **path,
                 struct sl_diag *d);
 /* Make a staged object's bytes durable. */
 int store_seal(struct store *s, const char *staged_key, struct sl_diag *d);
+/* The same for n staged objects at once: a local store starts the writing
+ * out of all of them before it waits for the first, so the disk works on
+ * them together rather than one round trip after another. */
+int store_seal_many(struct store *s, const char *const *staged_keys, size_t n,
+                    struct sl_diag *d);
 /*
  * Move a sealed staged object to key, atomically and durably.  With
  * STORE_IF_ABSENT an existing object at key is left alone and SL_ERR_EXISTS

@@ -11,6 +11,8 @@ struct store_ops {
     int (*stage)(struct store *s, const char *name, char **key, char **path,
                  struct sl_diag *d);
     int (*seal)(struct store *s, const char *staged_key, struct sl_diag *d);
+    /* optional: NULL seals one by one */
+    void (*seal_start)(struct store *s, const char *staged_key);
     int (*publish)(struct store *s, const char *staged_key, const char *key,
                    unsigned flags, struct sl_diag *d);
     int (*local_path)(struct store *s, const char *key, char **path, struct sl_diag *d);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/strlist.h"
@@ -193,28 +194,46 @@ keywriter_add(struct keywriter *w, uint64_t h1, const struct keyrec *r)
 }
 
 int
-keywriter_write(struct keywriter *w, const char *path, int64_t data_bytes, struct sl_diag *d)
+keywriter_write(struct keywriter *w, const char *path, struct sl_diag *d)
 {
-    uint64_t head[HEADER_WORDS] = {MAGIC, (uint64_t)w->n, (uint64_t)data_bytes,
+    uint64_t head[HEADER_WORDS] = {MAGIC, (uint64_t)w->n, 0,
                                    sl_hash64(w->h1.data, w->h1.len, MAGIC)};
-    FILE *f = fopen(path, "wbe");
-    bool ok;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc, err = 0;
 
-    int err;
-
-    if (f == NULL)
+    if (fd < 0)
         return sl_fail(d, -errno, "cannot write key file '%s': %s", path, strerror(errno));
-    ok = fwrite(head, sizeof(head), 1, f) == 1 &&
-         (w->h1.len == 0 || fwrite(w->h1.data, w->h1.len, 1, f) == 1) &&
-         (w->recs.len == 0 || fwrite(w->recs.data, w->recs.len, 1, f) == 1);
-    err = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
+    rc = sl_write_all(fd, head, sizeof(head));
+    if (rc == 0)
+        rc = sl_write_all(fd, w->h1.data, w->h1.len);
+    if (rc == 0)
+        rc = sl_write_all(fd, w->recs.data, w->recs.len);
+    if (rc < 0)
+        err = -rc;
+    else
+        sl_writeback_start(fd);
+    if (close(fd) < 0 && err == 0)
         err = errno;
-    }
-    if (!ok)
-        return sl_fail(d, err ? -err : -EIO, "cannot write key file '%s': %s", path,
-                       strerror(err ? err : EIO));
+    if (err != 0)
+        return sl_fail(d, -err, "cannot write key file '%s': %s", path, strerror(err));
+    return 0;
+}
+
+int
+keyfile_set_data_bytes(const char *path, int64_t bytes, struct sl_diag *d)
+{
+    uint64_t word = (uint64_t)bytes;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int err = 0;
+
+    if (fd < 0)
+        return sl_fail(d, -errno, "cannot write key file '%s': %s", path, strerror(errno));
+    if (pwrite(fd, &word, sizeof(word), 2 * sizeof(word)) != (ssize_t)sizeof(word))
+        err = errno ? errno : EIO;
+    if (close(fd) < 0 && err == 0)
+        err = errno;
+    if (err != 0)
+        return sl_fail(d, -err, "cannot write key file '%s': %s", path, strerror(err));
     return 0;
 }
 

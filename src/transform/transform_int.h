@@ -293,8 +293,11 @@ struct keywriter {
     int64_t n;
 };
 void keywriter_add(struct keywriter *w, uint64_t h1, const struct keyrec *r);
-int keywriter_write(struct keywriter *w, const char *path, int64_t data_bytes,
-                    struct sl_diag *d);
+/* Write w's key file to path, its data file's size left 0 (the file is
+ * built beside the data file's write, which knows it only at the end), and
+ * start it on its way to the disk; then put the size in. */
+int keywriter_write(struct keywriter *w, const char *path, struct sl_diag *d);
+int keyfile_set_data_bytes(const char *path, int64_t bytes, struct sl_diag *d);
 void keywriter_release(struct keywriter *w);
 
 /* run.c */

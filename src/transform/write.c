@@ -44,6 +44,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "core/time.h"
 #include "store/layout.h"
 #include "transform/transform_int.h"
@@ -362,13 +363,13 @@ part_keys(struct trun *t, struct ttable *tt, const struct tpart *part, struct ke
     return ok && w->n == part->out_rows;
 }
 
-/* The key files of a table's parts, built beside the engine's writes (they
- * need only the plan; the data file's size comes after). */
+/* The key files of a table's parts, built and written beside the engine's
+ * writes (they need only the plan; the data file's size is put in after). */
 struct key_build {
     struct trun *t;
     struct ttable *tt;
-    struct keywriter *w;          /* per part */
-    bool *ok;                     /* per part: w holds its key file */
+    const char **path;            /* per part: its key file's staged path, or NULL */
+    bool *ok;                     /* per part: the key file is written */
     pthread_t thread;
     bool started;
 };
@@ -380,69 +381,84 @@ build_keys(void *arg)
 
     for (size_t k = 0; k < kb->tt->nparts; k++) {
         const struct tpart *part = &kb->tt->parts[k];
-        struct keywriter *w = &kb->w[k];
+        struct keywriter w;
+        struct sl_diag d;
 
-        if (part->staged_key == NULL)
+        if (kb->path[k] == NULL)
             continue;
-        sl_buf_grow(&w->h1, (size_t)part->out_rows * sizeof(uint64_t));
-        sl_buf_grow(&w->recs, (size_t)part->out_rows * (sizeof(struct keyrec) + 8));
-        kb->ok[k] = part_keys(kb->t, kb->tt, part, w);
-        if (!kb->ok[k]) {
+        sl_buf_init(&w.h1);
+        sl_buf_init(&w.recs);
+        w.n = 0;
+        sl_buf_grow(&w.h1, (size_t)part->out_rows * sizeof(uint64_t));
+        sl_buf_grow(&w.recs, (size_t)part->out_rows * (sizeof(struct keyrec) + 8));
+        sl_diag_init(&d);
+        if (!part_keys(kb->t, kb->tt, part, &w))
             SL_DEBUG("transform", "%s: no key file (a file it absorbs has none)",
                      part->final_key);
-            keywriter_release(w);
-        }
+        else if (keywriter_write(&w, kb->path[k], &d) < 0)
+            SL_WARN("transform", "%s: no key file: %s", part->final_key, d.msg);
+        else
+            kb->ok[k] = true;
+        keywriter_release(&w);
     }
     return NULL;
 }
 
-/* Start building the key files of the parts planned (in a thread of its
- * own when one can be had, else at once). */
-static void
-start_keys(struct key_build *kb, struct trun *t, struct ttable *tt)
+/* Stage the key files of the parts planned and start building them (in a
+ * thread of their own when one can be had, else at once). */
+static int
+start_keys(struct key_build *kb, struct trun *t, struct ttable *tt, struct sl_diag *d)
 {
+    int rc = 0;
+
     kb->t = t;
     kb->tt = tt;
-    kb->w = sl_calloc(tt->nparts + 1, sizeof(*kb->w));
+    kb->path = sl_calloc(tt->nparts + 1, sizeof(*kb->path));
     kb->ok = sl_calloc(tt->nparts + 1, sizeof(*kb->ok));
-    for (size_t k = 0; k < tt->nparts; k++) {
-        sl_buf_init(&kb->w[k].h1);
-        sl_buf_init(&kb->w[k].recs);
+    for (size_t k = 0; k < tt->nparts && rc == 0; k++) {
+        struct tpart *part = &tt->parts[k];
+        char *name;
+
+        if (part->staged_key == NULL)
+            continue;
+        name = sl_printf("curated-%lld-%zu.keys", (long long)t->run_id, k);
+        rc = commit_stage(t->commit, name, &part->keys_staged, &kb->path[k], d);
+        free(name);
     }
+    if (rc < 0)
+        return rc;
     kb->started = pthread_create(&kb->thread, NULL, build_keys, kb) == 0;
     if (!kb->started)
         build_keys(kb);
+    return 0;
 }
 
-/* Once the data files are written: stage each part's key file (with its
- * data file's size), or none if rc says the write failed. */
+/* Once the data files are written (rc: whether they were): each key file
+ * gets its data file's size, or is given up; the key files to seal are
+ * added to seal. */
 static int
-finish_keys(struct key_build *kb, int rc, struct sl_diag *d)
+finish_keys(struct key_build *kb, int rc, struct sl_strlist *seal, struct sl_diag *d)
 {
     struct ttable *tt = kb->tt;
 
     if (kb->started)
         pthread_join(kb->thread, NULL);
-    for (size_t k = 0; rc == 0 && k < tt->nparts; k++) {
+    for (size_t k = 0; k < tt->nparts; k++) {
         struct tpart *part = &tt->parts[k];
-        const char *path;
-        char *name;
 
-        if (part->staged_key == NULL || !kb->ok[k])
+        if (part->keys_staged == NULL)
             continue;
-        name = sl_printf("curated-%lld-%zu.keys", (long long)kb->t->run_id, k);
-        rc = commit_stage(kb->t->commit, name, &part->keys_staged, &path, d);
-        free(name);
-        if (rc == 0)
-            rc = keywriter_write(&kb->w[k], path, part->bytes, d);
-        if (rc == 0)
-            rc = commit_seal(kb->t->commit, part->keys_staged, d);
-        if (rc == 0)
+        if (rc == 0 && kb->ok[k])
+            rc = keyfile_set_data_bytes(kb->path[k], part->bytes, d);
+        if (rc == 0 && kb->ok[k]) {
+            sl_strlist_add(seal, part->keys_staged);
             part->keys_key = layout_curated_keys_key(tt->meta.prefix, part->final_key);
+        } else {
+            commit_unstage(kb->t->commit, part->keys_staged);
+            part->keys_staged = NULL;
+        }
     }
-    for (size_t k = 0; k < tt->nparts; k++)
-        keywriter_release(&kb->w[k]);
-    free(kb->w);
+    free(kb->path);
     free(kb->ok);
     return rc;
 }
@@ -531,9 +547,10 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     }
     stats = sl_calloc(nw + 1, sizeof(*stats));
     struct key_build kb = {0};
+    struct sl_strlist seal = {0};
 
     if (rc == 0)
-        start_keys(&kb, t, tt);
+        rc = start_keys(&kb, t, tt, d);
     if (rc == 0)
         rc = engine_write_many(t->engine, w, nw, stats, d);
     /* Files are described in order: deletion files, then the parts written. */
@@ -544,7 +561,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
             continue;
         part->stats = stats[i];
         memset(&stats[i++], 0, sizeof(*stats));
-        rc = commit_seal(t->commit, part->staged_key, d);
+        sl_strlist_add(&seal, part->staged_key);
         part->bytes = part->stats.bytes;
         tt->bytes_written += part->bytes;
         tt->files_added++;
@@ -552,12 +569,18 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
     for (size_t k = 0; k < tt->ndelouts && rc == 0; k++) {
         struct tdelout *o = &tt->delouts[k];
 
-        rc = commit_seal(t->commit, o->staged_key, d);
+        sl_strlist_add(&seal, o->staged_key);
         o->bytes = stats[k].bytes;
         tt->bytes_written += o->bytes;
     }
+    SL_DEBUG("transform", "curated.%s: %zu file(s) written", tt->meta.name, nw);
     if (kb.tt != NULL)
-        rc = finish_keys(&kb, rc, d);
+        rc = finish_keys(&kb, rc, &seal, d);
+    /* All at once: the disk writes them together. */
+    if (rc == 0)
+        rc = commit_seal_many(t->commit, (const char *const *)seal.v, seal.n, d);
+    SL_DEBUG("transform", "curated.%s: %zu file(s) sealed", tt->meta.name, seal.n);
+    sl_strlist_release(&seal);
     if (rc == 0 && tt->ndelouts > 0)
         rc = sl_fault("transform.deletes_sealed");
     for (size_t i = 0; i < nw; i++)
