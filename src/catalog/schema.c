@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 4):
+ * Tables (version 6):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id: the last handed out
@@ -33,6 +33,9 @@
  *   iceberg_tables        (catalog_name, table_namespace, table_name) ->
  *                         metadata_location: the Iceberg pointer (version 5)
  *   iceberg_namespace_properties  (catalog_name, namespace, property_key)
+ *   model_builds          run_id -> model, materialization, checksum, version,
+ *                         the snapshot made (-1: none), a view's query (6)
+ *   build_inputs          (run_id, table_name) -> the snapshot the build read
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -240,6 +243,22 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  property_key VARCHAR(255) NOT NULL,"
     "  property_value VARCHAR(1000) NOT NULL,"
     "  PRIMARY KEY (catalog_name, namespace, property_key));",
+    /* 5 -> 6: gold model builds and the snapshots each read. */
+    "CREATE TABLE model_builds ("
+    "  run_id INTEGER PRIMARY KEY,"
+    "  model TEXT NOT NULL,"
+    "  materialized TEXT NOT NULL CHECK (materialized IN ('table', 'incremental', 'view')),"
+    "  full_build INTEGER NOT NULL,"
+    "  checksum TEXT NOT NULL,"
+    "  sluice_version TEXT NOT NULL,"
+    "  snapshot_id INTEGER NOT NULL,"
+    "  view_sql TEXT);"
+    "CREATE INDEX model_builds_model ON model_builds (model, run_id);"
+    "CREATE TABLE build_inputs ("
+    "  run_id INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  snapshot_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, table_name));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -251,7 +270,8 @@ const char *const catalog_tables[] = {
     "runs",          "pending_steps",     "curated_tables",  "curated_columns",
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
-    "leases",        "iceberg_tables", "iceberg_namespace_properties", NULL,
+    "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
+    "build_inputs",  NULL,
 };
 
 struct version_ctx {

@@ -233,6 +233,10 @@ struct engine_write {
     const char *path;                     /* the file written */
     size_t ncolumns;
     const struct engine_column *columns;  /* of the file, in order */
+    const char *query;                    /* a SELECT (a user's text) whose rows
+                                           * are written, each column taken
+                                           * by name and cast to its type;
+                                           * NULL: scan and files */
     const char *scan;                     /* registered scan, or NULL: no new rows */
     int64_t which;                        /* scan's argument */
     size_t nfiles;
@@ -243,6 +247,20 @@ struct engine_write {
     int64_t zstd_level;
     int64_t row_group_rows;               /* 0: the engine's default */
 };
+
+/*
+ * The columns query (one SELECT, a user's text) gives, without running it:
+ * their names and the engine's type names ("BIGINT", "DECIMAL(12,2)",
+ * "TIMESTAMP WITH TIME ZONE").  The query's text starts on the statement's
+ * second line: an error's "LINE n" is line n - 1 of query.
+ */
+struct engine_query_column {
+    char *name;
+    char *type;
+};
+int engine_describe(struct engine *e, const char *query, struct engine_query_column **cols,
+                    size_t *n, struct sl_diag *d);
+void engine_query_columns_release(struct engine_query_column *cols, size_t n);
 
 /*
  * Write the n files w describes, as many at once as there are connections
@@ -327,6 +345,10 @@ struct engine_view {
 
 /* Create or replace the view v describes. */
 int engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_diag *d);
+/* Create or replace view schema.name as query (a user's SELECT; it starts
+ * on the statement's second line, as in engine_describe()). */
+int engine_query_view(struct engine *e, const char *schema, const char *name, const char *query,
+                      struct sl_diag *d);
 
 /*
  * A view over JSON-lines files, each line an object with the given columns

@@ -18,6 +18,11 @@
  *   read   SELECT [index AS f, file_row_number AS r,] <cols>
  *          FROM read_parquet('<file>'[, file_row_number = true])
  *          UNION ALL ...
+ *   query  COPY (SELECT CAST(q."<col>" AS <type>) AS "<col>", ...
+ *                FROM (\n<query>\n) AS q) TO ... (as above)
+ *          DESCRIBE (\n<query>\n)
+ *          CREATE OR REPLACE VIEW s.t AS (\n<query>\n)
+ *          (a gold model's SELECT, the user's text as it is)
  *   view   CREATE OR REPLACE VIEW s.t AS SELECT <cols>
  *          FROM read_parquet([<files>], union_by_name = true ...) ...
  *          (engine_parquet_view(): the anti-join of position deletes)
@@ -83,6 +88,21 @@ write_sql(const struct engine_write *w)
 
     sl_buf_init(&b);
     sl_buf_adds(&b, "COPY (");
+    if (w->query != NULL) {
+        sl_buf_adds(&b, "SELECT ");
+        for (size_t j = 0; j < w->ncolumns; j++) {
+            char type[32];
+
+            sl_type_sql(w->columns[j].type, type, sizeof(type));
+            sl_buf_adds(&b, j ? ", CAST(q." : "CAST(q.");
+            sl_buf_add_sql_ident(&b, w->columns[j].name);
+            sl_buf_addf(&b, " AS %s) AS ", type);
+            sl_buf_add_sql_ident(&b, w->columns[j].name);
+        }
+        sl_buf_adds(&b, " FROM (\n");
+        sl_buf_adds(&b, w->query);
+        sl_buf_adds(&b, "\n) AS q");
+    }
     if (w->scan != NULL)
         sl_buf_addf(&b, "SELECT * FROM %s(%lld)", w->scan, (long long)w->which);
     for (size_t i = 0; i < w->nfiles; i++) {
@@ -135,6 +155,75 @@ engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
         free(sql[i]);
     free(sql);
     return rc;
+}
+
+int
+engine_describe(struct engine *e, const char *query, struct engine_query_column **cols,
+                size_t *n, struct sl_diag *d)
+{
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_buf b;
+    size_t cap = 0;
+    int rc;
+
+    *cols = NULL;
+    *n = 0;
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "DESCRIBE (\n");
+    sl_buf_adds(&b, query);
+    sl_buf_adds(&b, "\n)");
+    rc = engine_query(e, b.data, &res, d);
+    sl_buf_release(&b);
+    while (rc == 0 && (ch = engine_result_next(res)) != NULL) {
+        struct engine_vec name, type;
+
+        engine_chunk_vec(ch, 0, &name);
+        engine_chunk_vec(ch, 1, &type);
+        for (size_t i = 0; i < engine_chunk_rows(ch); i++) {
+            size_t len;
+            const char *s;
+
+            SL_GROW(*cols, cap, *n + 1);
+            s = engine_vec_str(&name, i, &len);
+            (*cols)[*n].name = sl_strndup(s ? s : "", s ? len : 0);
+            s = engine_vec_str(&type, i, &len);
+            (*cols)[*n].type = sl_strndup(s ? s : "", s ? len : 0);
+            (*n)++;
+        }
+    }
+    engine_result_free(res);
+    return rc;
+}
+
+int
+engine_query_view(struct engine *e, const char *schema, const char *name, const char *query,
+                  struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "CREATE OR REPLACE VIEW ");
+    sl_buf_add_sql_ident(&b, schema);
+    sl_buf_adds(&b, ".");
+    sl_buf_add_sql_ident(&b, name);
+    sl_buf_adds(&b, " AS (\n");
+    sl_buf_adds(&b, query);
+    sl_buf_adds(&b, "\n)");
+    rc = engine_exec(e, b.data, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+void
+engine_query_columns_release(struct engine_query_column *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(cols[i].name);
+        free(cols[i].type);
+    }
+    free(cols);
 }
 
 /* ---- reading --------------------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 
 #define RAW "raw"
 #define CURATED "curated"
+#define GOLD "gold"
 #define QUARANTINE "quarantine"
 #define DELETES "_deletes"
 #define METADATA "metadata"  /* Iceberg metadata of a table */
@@ -63,6 +64,8 @@ layout_table_prefix(const char *ns, const char *name)
 {
     if (strcmp(ns, CURATED) == 0)
         return layout_curated_prefix(name);
+    if (strcmp(ns, GOLD) == 0)
+        return sl_printf(GOLD "/%s", name);
     return sl_printf("tables/%s/%s", ns, name);
 }
 

@@ -14,6 +14,9 @@
  *       _deletes/delete-<run>-YYYY-MM-DD.parquet       layout_curated_deletes_key()
  *       metadata/...                                   Iceberg metadata (table/)
  *     quarantine/<source>/dt=YYYY-MM-DD/run-<run>.jsonl  layout_quarantine_key()
+ *     gold/<model>/                                    layout_table_prefix("gold", ..)
+ *       part-<run>-<n>.parquet, _deletes/..., metadata/  a gold model's Iceberg table
+ *                                                      (keys as a curated table's)
  *     tables/<namespace>/<table>/                      layout_table_prefix()
  *       metadata/..., data as its writers place it     Iceberg tables made
  *                                                      through the REST catalog
@@ -91,8 +94,9 @@ const char *layout_skip_raw_zone(const char *s);
 char *layout_curated_prefix(const char *table);
 /*
  * The folder of Iceberg table ns.name: the curated table's for namespace
- * "curated", else "tables/<ns>/<name>" (tables made through the Iceberg
- * REST catalog, kept apart from the zones whatever their names).
+ * "curated", "gold/<name>" for a gold model's, else "tables/<ns>/<name>"
+ * (tables made through the Iceberg REST catalog, kept apart from the zones
+ * whatever their names).
  */
 char *layout_table_prefix(const char *ns, const char *name);
 /*

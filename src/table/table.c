@@ -1954,6 +1954,63 @@ table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const 
     return rc;
 }
 
+/* ---- the current schema --------------------------------------------------------------- */
+
+int
+table_schema(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+             struct sl_arena *a, struct table_schema *out, struct sl_diag *d)
+{
+    struct sl_arena ma;
+    struct meta m = {0};
+    char *prefix = table_prefix(ns, name);
+    int64_t current = -1, last = 0;
+    json_t *x, *cur = NULL, *fields;
+    size_t i;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    sl_arena_init(&ma, 0);
+    rc = open_meta(txn, s, ns, name, prefix, false, &ma, &m, d);
+    if (rc == 0)
+        rc = need_int(&m, m.root, "current-schema-id", &current, d);
+    if (rc == 0)
+        rc = need_int(&m, m.root, "last-column-id", &last, d);
+    json_array_foreach(json_object_get(m.root, "schemas"), i, x)
+        if (json_integer_value(json_object_get(x, "schema-id")) == current)
+            cur = x;
+    if (rc == 0 && cur == NULL)
+        rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: current schema %" PRId64
+                     " is not among its schemas", m.file, current);
+    fields = json_object_get(cur, "fields");
+    if (rc == 0) {
+        struct table_column *cols = sl_arena_zalloc(a, (json_array_size(fields) + 1) *
+                                                           sizeof(*cols));
+
+        json_array_foreach(fields, i, x) {
+            const char *fname = json_string_value(json_object_get(x, "name"));
+            const char *type = json_string_value(json_object_get(x, "type"));
+            struct table_column *c = &cols[out->ncolumns];
+
+            if (fname == NULL || type == NULL || ival_type_parse(type, &c->type) < 0) {
+                rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: field %zu of the "
+                             "current schema has no name or a type sluice does not write",
+                             m.file, i);
+                break;
+            }
+            c->name = sl_arena_strdup(a, fname);
+            c->field_id = (int32_t)json_integer_value(json_object_get(x, "id"));
+            c->required = json_is_true(json_object_get(x, "required"));
+            out->ncolumns++;
+        }
+        out->columns = cols;
+        out->last_column_id = (int32_t)last;
+    }
+    free(prefix);
+    json_decref(m.root);
+    sl_arena_release(&ma);
+    return rc;
+}
+
 /* ---- listing snapshots ---------------------------------------------------------------- */
 
 int

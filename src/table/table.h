@@ -233,6 +233,37 @@ int table_referenced(struct catalog_txn *txn, struct store *s, const char *ns,
 int table_partition(struct catalog_txn *txn, struct store *s, const char *ns,
                     const char *name, struct ival_transform *t, struct sl_diag *d);
 
+/* A table's current schema. */
+struct table_schema {
+    size_t ncolumns;
+    const struct table_column *columns;
+    int32_t last_column_id;       /* the highest field id ever assigned */
+};
+/* The current schema of ns.name, strings in a; SL_ERR_NOTFOUND (no words)
+ * if the catalog has no such table, SL_ERR_CORRUPT naming the file if its
+ * metadata is unreadable or has a type sluice does not write. */
+int table_schema(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                 struct sl_arena *a, struct table_schema *out, struct sl_diag *d);
+
+struct engine;
+/*
+ * Make the engine's view ns.name (the schema ns exists) of the table's
+ * snapshot at (NULL: the current one): its live data files less the rows
+ * its position deletes name, with the current schema's columns.
+ * *snapshot_id (may be NULL) gets the snapshot read, -1 if the table has
+ * none yet (the view is empty).  Errors as table_schema()'s and
+ * table_live_files()'.
+ */
+int table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
+               const char *name, const struct table_at *at, int64_t *snapshot_id,
+               struct sl_diag *d);
+
+struct engine_file_stats;
+/* Column col's Iceberg statistics in a file the engine wrote (fs): counts,
+ * and bounds in the single-value encoding (bytes in a). */
+void table_column_stats(const struct table_column *col, const struct engine_file_stats *fs,
+                        struct sl_arena *a, struct mf_column_stats *out);
+
 /* A snapshot, as table_snapshots() lists them. */
 struct table_snapshot {
     int64_t id;

@@ -399,6 +399,35 @@ ival_type_name(struct sl_type t, char *out, size_t size)
         snprintf(out, size, "?");
 }
 
+int
+ival_type_parse(const char *name, struct sl_type *t)
+{
+    static const struct {
+        const char *name;
+        enum sl_type_id id;
+    } names[] = {
+        {"string", SL_TYPE_STRING}, {"long", SL_TYPE_INT64},  {"double", SL_TYPE_DOUBLE},
+        {"boolean", SL_TYPE_BOOL},  {"date", SL_TYPE_DATE},  {"timestamptz", SL_TYPE_TIMESTAMP},
+    };
+    unsigned p, sc;
+    char end;
+
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i].name) == 0) {
+            t->id = names[i].id;
+            return 0;
+        }
+    if (sscanf(name, "decimal(%u,%u%c", &p, &sc, &end) == 3 && end == ')' && p >= 1 &&
+        p <= 38 && sc <= p && name[strlen(name) - 1] == ')') {
+        t->id = SL_TYPE_DECIMAL;
+        t->precision = (uint8_t)p;
+        t->scale = (uint8_t)sc;
+        return 0;
+    }
+    return SL_ERR_INPUT;
+}
+
 /* Whether s[0..n) is word, ignoring case. */
 static bool
 is_word(const char *s, size_t n, const char *word)

@@ -51,6 +51,9 @@
 /* The Iceberg type name of a contract type into out (>= 24 bytes):
  * "long", "timestamptz", "decimal(12,2)". */
 void ival_type_name(struct sl_type t, char *out, size_t size);
+/* Back: the type an Iceberg type name is, of those above; SL_ERR_INPUT
+ * (no words) for another. */
+int ival_type_parse(const char *name, struct sl_type *t);
 
 /*
  * Encode the engine's statistics text s (n bytes) of a column of type t

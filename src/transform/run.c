@@ -134,32 +134,9 @@ static void
 column_stats(const struct curated_column *col, const struct engine_file_stats *fs,
              struct sl_arena *a, struct mf_column_stats *out)
 {
-    const struct engine_column_stats *cs = engine_file_stats_column(fs, col->name);
-    uint8_t buf[IVAL_MAX_BOUND];
-    size_t len;
+    struct table_column tc = {col->name, col->field_id, col->type, col->required};
 
-    memset(out, 0, sizeof(*out));
-    out->field_id = col->field_id;
-    out->value_count = fs->rows;
-    out->null_count = cs ? cs->null_count : -1;
-    out->column_size = cs ? cs->column_size : -1;
-    out->nan_count = col->type.id == SL_TYPE_DOUBLE && cs && !cs->has_nan ? 0 : -1;
-    if (cs == NULL)
-        return;
-    if (cs->min && ival_bound(col->type, cs->min, strlen(cs->min), false, buf, &len, NULL) == 0) {
-        uint8_t *p = sl_arena_alloc(a, len + 1);
-
-        memcpy(p, buf, len);
-        out->lower = p;
-        out->lower_len = len;
-    }
-    if (cs->max && ival_bound(col->type, cs->max, strlen(cs->max), true, buf, &len, NULL) == 0) {
-        uint8_t *p = sl_arena_alloc(a, len + 1);
-
-        memcpy(p, buf, len);
-        out->upper = p;
-        out->upper_len = len;
-    }
+    table_column_stats(&tc, fs, a, out);
 }
 
 /* The table as Iceberg sees it. */
