@@ -61,6 +61,7 @@ include src/commit/module.mk
 include src/ingest/module.mk
 include src/table/module.mk
 include src/transform/module.mk
+include src/models/module.mk
 include src/server/module.mk
 CLI_SRCS :=
 include src/cli/module.mk
