@@ -121,3 +121,14 @@ catalog_build_of_snapshot(struct catalog_txn *txn, const char *model, int64_t sn
                  build_row, &c, "ti", model, snapshot_id);
     return with_inputs(txn, &c, rc, d);
 }
+
+int
+catalog_build_models(struct catalog_txn *txn, catalog_name_cb cb, void *arg, struct sl_diag *d)
+{
+    struct cat_names c = {cb, arg};
+    int rc = cat_run(txn, d, "list the models built",
+                     "SELECT DISTINCT model FROM model_builds ORDER BY model", cat_name_row, &c,
+                     "");
+
+    return rc < 0 ? rc : 0;
+}

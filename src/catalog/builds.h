@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "catalog/sources.h"
 #include "core/mem.h"
 
 /* One table a build read, at the snapshot it read (-1: it had none). */
@@ -49,5 +50,9 @@ int catalog_build_last(struct catalog_txn *txn, const char *model, struct sl_are
  * (no words) if none did. */
 int catalog_build_of_snapshot(struct catalog_txn *txn, const char *model, int64_t snapshot_id,
                               struct sl_arena *a, struct build_record *b, struct sl_diag *d);
+
+/* The names of the models with a build, in name order. */
+int catalog_build_models(struct catalog_txn *txn, catalog_name_cb cb, void *arg,
+                         struct sl_diag *d);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "models/build.h"
 #include "core/num.h"
 #include "core/span.h"
 #include "core/time.h"
@@ -198,6 +199,8 @@ run(struct cli *c, int argc, char **argv)
             rc = transform_views(e, c->catalog, c->store, &vo, &c->diag);
         }
     }
+    if (rc == 0)
+        rc = models_views(e, c->catalog, c->store, &c->diag);
     if (rc == 0 && explain && nexplained == 0)
         printf("the query reads no curated table\n");
     if (rc == 0 && !explain)
@@ -209,7 +212,7 @@ run(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_command cli_query_cmd = {
-    "query", run, "SQL over curated tables: sluice query \"SELECT ...\"",
+    "query", run, "SQL over curated and gold tables: sluice query \"SELECT ...\"",
     "usage: sluice query [--format table|csv|json|jsonl] [--as-of TIME|SNAPSHOT]\n"
     "                    [--explain] [--no-prune] \"SQL\"\n"
     "\n"

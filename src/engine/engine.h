@@ -237,6 +237,11 @@ struct engine_write {
                                            * are written, each column taken
                                            * by name and cast to its type;
                                            * NULL: scan and files */
+    const char *keys_view;                /* with query: only its rows whose
+                                           * key_columns match a row of this
+                                           * view (NULL matches NULL) */
+    const char *const *key_columns;
+    size_t nkeys;
     const char *scan;                     /* registered scan, or NULL: no new rows */
     int64_t which;                        /* scan's argument */
     size_t nfiles;
@@ -247,6 +252,22 @@ struct engine_write {
     int64_t zstd_level;
     int64_t row_group_rows;               /* 0: the engine's default */
 };
+
+struct engine_view;
+/*
+ * A position delete file (Iceberg's: file_path, pos, sorted) at path of
+ * the rows of a table's data files whose key columns match a row of the
+ * view keys_view (schema-qualified, with those columns; NULL matches
+ * NULL), less the rows the table's delete files name already.  The data
+ * files are view->paths (their URIs in uris[], what file_path holds) and
+ * the existing deletes view->deletes, as engine_parquet_view() takes them;
+ * out receives the file's statistics (rows: positions written).  With no
+ * data file nothing is written (out->rows 0).
+ */
+int engine_write_key_deletes(struct engine *e, const char *path, const struct engine_view *view,
+                             const char *const *uris, const char *const *key_columns,
+                             size_t nkeys, const char *keys_view, int64_t zstd_level,
+                             struct engine_file_stats *out, struct sl_diag *d);
 
 /*
  * The columns query (one SELECT, a user's text) gives, without running it:
@@ -341,10 +362,25 @@ struct engine_view {
                                           * occurrence of this, less its
                                           * first character ("/curated/t/");
                                           * any other file_path is a key */
+    bool only_deleted;                   /* the other way round: only the
+                                          * rows the delete files name */
 };
 
 /* Create or replace the view v describes. */
 int engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_diag *d);
+/* Create or replace view schema.name as the rows of views schema.parts[i]
+ * (n >= 1), columns matched by name. */
+int engine_union_view(struct engine *e, const char *schema, const char *name,
+                      const char *const *parts, size_t n, struct sl_diag *d);
+/* Create or replace view schema.name as the rows of view schema.a less
+ * those of schema.b, as multisets (EXCEPT ALL; the columns alike). */
+int engine_except_view(struct engine *e, const char *schema, const char *name, const char *a,
+                       const char *b, struct sl_diag *d);
+/* Create or replace view schema.name as the distinct key_columns of the
+ * views sources[i] ("schema.view"; names without dots). */
+int engine_keys_view(struct engine *e, const char *schema, const char *name,
+                     const char *const *key_columns, size_t nkeys,
+                     const char *const *sources, size_t nsources, struct sl_diag *d);
 /* Create or replace view schema.name as query (a user's SELECT; it starts
  * on the statement's second line, as in engine_describe()). */
 int engine_query_view(struct engine *e, const char *schema, const char *name, const char *query,

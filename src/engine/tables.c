@@ -79,6 +79,24 @@ add_str_list(struct sl_buf *b, const char *const *v, size_t n)
     }
 }
 
+/* A view named "schema.name" (names without dots), each part quoted. */
+static void
+add_qualified(struct sl_buf *b, const char *name)
+{
+    const char *dot = strchr(name, '.');
+
+    if (dot == NULL) {
+        sl_buf_add_sql_ident(b, name);
+        return;
+    }
+    char *schema = sl_strndup(name, (size_t)(dot - name));
+
+    sl_buf_add_sql_ident(b, schema);
+    sl_buf_adds(b, ".");
+    sl_buf_add_sql_ident(b, dot + 1);
+    free(schema);
+}
+
 /* ---- writing ------------------------------------------------------------------------- */
 
 static char *
@@ -102,6 +120,17 @@ write_sql(const struct engine_write *w)
         sl_buf_adds(&b, " FROM (\n");
         sl_buf_adds(&b, w->query);
         sl_buf_adds(&b, "\n) AS q");
+        if (w->keys_view != NULL) {
+            sl_buf_adds(&b, " SEMI JOIN ");
+            add_qualified(&b, w->keys_view);
+            sl_buf_adds(&b, " AS _k ON ");
+            for (size_t k = 0; k < w->nkeys; k++) {
+                sl_buf_adds(&b, k ? " AND q." : "q.");
+                sl_buf_add_sql_ident(&b, w->key_columns[k]);
+                sl_buf_adds(&b, " IS NOT DISTINCT FROM _k.");
+                sl_buf_add_sql_ident(&b, w->key_columns[k]);
+            }
+        }
     }
     if (w->scan != NULL)
         sl_buf_addf(&b, "SELECT * FROM %s(%lld)", w->scan, (long long)w->which);
@@ -375,7 +404,8 @@ add_view_head(struct sl_buf *b, const char *schema, const char *name)
 static void
 add_deletes(struct sl_buf *b, const struct engine_view *v)
 {
-    sl_buf_adds(b, " AS _d ANTI JOIN (SELECT m.path AS _sluice_path, x.pos AS _sluice_pos "
+    sl_buf_adds(b, v->only_deleted ? " AS _d SEMI JOIN " : " AS _d ANTI JOIN ");
+    sl_buf_adds(b, "(SELECT m.path AS _sluice_path, x.pos AS _sluice_pos "
                    "FROM read_parquet([");
     add_str_list(b, v->deletes, v->ndeletes);
     sl_buf_adds(b, "]) AS x JOIN (VALUES ");
@@ -405,7 +435,7 @@ engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_dia
     sl_buf_init(&b);
     add_view_head(&b, v->schema, v->name);
     add_columns(&b, v->columns, v->ncolumns, v->max_field_id);
-    if (v->nfiles == 0) {
+    if (v->nfiles == 0 || (v->only_deleted && v->ndeletes == 0)) {
         sl_buf_adds(&b, " WHERE false");
     } else {
         sl_buf_adds(&b, " FROM read_parquet([");
@@ -417,6 +447,129 @@ engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_dia
         } else {
             sl_buf_adds(&b, ")");
         }
+    }
+    rc = engine_exec(e, b.data, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_write_key_deletes(struct engine *e, const char *path, const struct engine_view *v,
+                         const char *const *uris, const char *const *key_columns, size_t nkeys,
+                         const char *keys_view, int64_t zstd_level, struct engine_file_stats *out,
+                         struct sl_diag *d)
+{
+    struct sl_buf b;
+    const char *sql;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (v->nfiles == 0)
+        return 0;
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "COPY (SELECT _u.uri AS file_path, _d.file_row_number AS pos FROM "
+                    "(SELECT * FROM read_parquet([");
+    add_str_list(&b, v->paths, v->nfiles);
+    sl_buf_adds(&b, "], union_by_name = true, filename = '_sluice_file', "
+                    "file_row_number = true)");
+    if (v->ndeletes > 0)
+        add_deletes(&b, v);
+    sl_buf_adds(&b, ") AS _d JOIN (VALUES ");
+    for (size_t i = 0; i < v->nfiles; i++) {
+        sl_buf_adds(&b, i ? ", (" : "(");
+        sl_buf_add_sql_str(&b, v->paths[i]);
+        sl_buf_adds(&b, ", ");
+        sl_buf_add_sql_str(&b, uris[i]);
+        sl_buf_adds(&b, ")");
+    }
+    sl_buf_adds(&b, ") AS _u(path, uri) ON _u.path = _d._sluice_file");
+    sl_buf_adds(&b, " SEMI JOIN ");
+    add_qualified(&b, keys_view);
+    sl_buf_adds(&b, " AS _k ON ");
+    for (size_t k = 0; k < nkeys; k++) {
+        if (k)
+            sl_buf_adds(&b, " AND ");
+        sl_buf_adds(&b, "_d.");
+        sl_buf_add_sql_ident(&b, key_columns[k]);
+        sl_buf_adds(&b, " IS NOT DISTINCT FROM _k.");
+        sl_buf_add_sql_ident(&b, key_columns[k]);
+    }
+    sl_buf_adds(&b, " ORDER BY file_path, pos) TO ");
+    sl_buf_add_sql_str(&b, path);
+    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
+                    "PARQUET_VERSION V1, FIELD_IDS {'file_path': 2147483546, "
+                    "'pos': 2147483545}, RETURN_STATS)",
+                (long long)zstd_level);
+    sql = b.data;
+    rc = engine_copy_many(e, &sql, &path, 1, out, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_keys_view(struct engine *e, const char *schema, const char *name,
+                 const char *const *key_columns, size_t nkeys, const char *const *sources,
+                 size_t nsources, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    add_view_head(&b, schema, name);
+    for (size_t i = 0; i < nsources; i++) {
+        if (i)
+            sl_buf_adds(&b, " UNION SELECT ");
+        for (size_t k = 0; k < nkeys; k++) {
+            if (k)
+                sl_buf_adds(&b, ", ");
+            sl_buf_add_sql_ident(&b, key_columns[k]);
+        }
+        sl_buf_adds(&b, " FROM ");
+        add_qualified(&b, sources[i]);
+    }
+    rc = engine_exec(e, b.data, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_except_view(struct engine *e, const char *schema, const char *name, const char *a,
+                   const char *b, struct sl_diag *d)
+{
+    struct sl_buf q;
+    int rc;
+
+    sl_buf_init(&q);
+    add_view_head(&q, schema, name);
+    sl_buf_adds(&q, "* FROM ");
+    sl_buf_add_sql_ident(&q, schema);
+    sl_buf_adds(&q, ".");
+    sl_buf_add_sql_ident(&q, a);
+    sl_buf_adds(&q, " EXCEPT ALL SELECT * FROM ");
+    sl_buf_add_sql_ident(&q, schema);
+    sl_buf_adds(&q, ".");
+    sl_buf_add_sql_ident(&q, b);
+    rc = engine_exec(e, q.data, d);
+    sl_buf_release(&q);
+    return rc;
+}
+
+int
+engine_union_view(struct engine *e, const char *schema, const char *name,
+                  const char *const *parts, size_t n, struct sl_diag *d)
+{
+    struct sl_buf b;
+    int rc;
+
+    sl_buf_init(&b);
+    add_view_head(&b, schema, name);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_adds(&b, " UNION ALL BY NAME SELECT ");
+        sl_buf_adds(&b, "* FROM ");
+        sl_buf_add_sql_ident(&b, schema);
+        sl_buf_adds(&b, ".");
+        sl_buf_add_sql_ident(&b, parts[i]);
     }
     rc = engine_exec(e, b.data, d);
     sl_buf_release(&b);

@@ -1611,6 +1611,8 @@ table_live_files(struct catalog_txn *txn, struct store *s, const char *ns, const
         te.records = e->record_count;
         te.bytes = e->file_size;
         te.entry = e;
+        te.spec_id = c.v[i].m->partition_spec_id;
+        te.npartition = c.v[i].m->npartitions;
         te.pruned = c.v[i].pruned;
         rc = cb(arg, &te);
     }

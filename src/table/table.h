@@ -162,6 +162,8 @@ struct table_entry {
     int64_t records;
     int64_t bytes;
     const struct mf_entry *entry; /* partition, statistics */
+    int32_t spec_id;              /* the partition spec of entry->partition */
+    size_t npartition;            /* its values (the spec's fields) */
     bool pruned;                  /* the filter rules it out (below) */
 };
 typedef int (*table_live_cb)(void *arg, const struct table_entry *f);
@@ -257,6 +259,24 @@ struct engine;
 int table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
                const char *name, const struct table_at *at, int64_t *snapshot_id,
                struct sl_diag *d);
+
+/*
+ * What changed in ns.name since snapshot since (-1: everything is new), as
+ * the engine's view schema.view, with the current schema's columns:
+ *   TABLE_ROWS_ADDED    the rows that are new (a row updated since is new
+ *                       in its new version)
+ *   TABLE_ROWS_REMOVED  the rows gone since, as they were
+ * A row a rewrite moved to another file (compaction) is neither: the rows
+ * of the files added since (less those deleted now) and the rows of the
+ * files retired or newly deleted from (as they were) are compared as
+ * multisets of whole rows.  The cost follows the change: only files added,
+ * retired or named by a delete file added since are read.  *snapshot_id (may be NULL) gets the
+ * current snapshot.  A since that expired is SL_ERR_NOTFOUND with words.
+ */
+enum table_rows { TABLE_ROWS_ADDED, TABLE_ROWS_REMOVED };
+int table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
+                      const char *name, int64_t since, enum table_rows which, const char *schema,
+                      const char *view, int64_t *snapshot_id, struct sl_diag *d);
 
 struct engine_file_stats;
 /* Column col's Iceberg statistics in a file the engine wrote (fs): counts,

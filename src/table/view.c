@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
 #include "core/strlist.h"
 #include "engine/engine.h"
@@ -91,6 +92,218 @@ table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const cha
     sl_strlist_release(&v.keys);
     sl_strlist_release(&v.dels);
     sl_arena_release(&a);
+    return rc;
+}
+
+/* ---- what changed since a snapshot ---------------------------------------------------- */
+
+/* A snapshot's live files, by kind, with what a change needs of each. */
+struct live_set {
+    struct store *s;
+    struct sl_strlist data, dels;           /* store keys */
+    struct sl_strlist del_refs;             /* per delete: its one data file's key, or "" */
+    struct sl_strlist del_parts, data_parts;/* partition values, as text */
+    struct sl_diag *d;
+    const char *prefix;
+};
+
+/* The partition of f as text (spec and values), to compare. */
+static void
+partition_text(const struct table_entry *f, struct sl_buf *b)
+{
+    sl_buf_reset(b);
+    sl_buf_addf(b, "%d:", (int)f->spec_id);
+    for (size_t i = 0; i < f->npartition; i++) {
+        const struct mf_pvalue *v = &f->entry->partition[i];
+
+        if (!v->set)
+            sl_buf_adds(b, "null|");
+        else
+            sl_buf_addf(b, "%lld|", (long long)v->i);
+    }
+}
+
+static int
+add_to_set(void *arg, const struct table_entry *f)
+{
+    struct live_set *l = arg;
+    struct sl_buf part;
+
+    sl_buf_init(&part);
+    partition_text(f, &part);
+    if (f->content == MF_DATA) {
+        sl_strlist_add(&l->data, f->key);
+        sl_strlist_add(&l->data_parts, part.data ? part.data : "");
+    } else {
+        const char *ref = f->entry->referenced_data_file;
+        const char *key = ref ? table_key_of(l->prefix, ref, strlen(ref)) : NULL;
+
+        sl_strlist_add(&l->dels, f->key);
+        sl_strlist_add(&l->del_refs, key ? key : "");
+        sl_strlist_add(&l->del_parts, part.data ? part.data : "");
+    }
+    sl_buf_release(&part);
+    return 0;
+}
+
+static void
+live_set_release(struct live_set *l)
+{
+    sl_strlist_release(&l->data);
+    sl_strlist_release(&l->dels);
+    sl_strlist_release(&l->del_refs);
+    sl_strlist_release(&l->del_parts);
+    sl_strlist_release(&l->data_parts);
+}
+
+/* A view of the data files keys[] less (or, only_deleted, only) the rows
+ * the delete files dels[] name. */
+static int
+files_view(struct engine *e, struct store *s, const struct table_schema *sch,
+           const char *schema, const char *name, const char *mark,
+           const struct sl_strlist *keys, const struct sl_strlist *dels, bool only_deleted,
+           struct sl_diag *d)
+{
+    struct sl_strlist paths = {0}, dpaths = {0};
+    struct engine_column *cols = sl_calloc(sch->ncolumns + 1, sizeof(*cols));
+    int32_t max_id = 0;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < keys->n; i++) {
+        char *p;
+
+        rc = store_local_path(s, keys->v[i], &p, d);
+        if (rc == 0)
+            sl_strlist_add(&paths, p);
+        free(p);
+    }
+    for (size_t i = 0; rc == 0 && i < dels->n; i++) {
+        char *p;
+
+        rc = store_local_path(s, dels->v[i], &p, d);
+        if (rc == 0)
+            sl_strlist_add(&dpaths, p);
+        free(p);
+    }
+    for (size_t j = 0; j < sch->ncolumns; j++) {
+        cols[j] = (struct engine_column){sch->columns[j].name, sch->columns[j].type,
+                                         sch->columns[j].field_id};
+        if (sch->columns[j].field_id > max_id)
+            max_id = sch->columns[j].field_id;
+    }
+    if (rc == 0) {
+        struct engine_view ev = {
+            .schema = schema,
+            .name = name,
+            .ncolumns = sch->ncolumns,
+            .columns = cols,
+            /* an empty view: every column a typed NULL */
+            .max_field_id = paths.n == 0 || (only_deleted && dpaths.n == 0) ? 0 : max_id,
+            .nfiles = paths.n,
+            .paths = (const char *const *)paths.v,
+            .keys = (const char *const *)keys->v,
+            .ndeletes = dpaths.n,
+            .deletes = (const char *const *)dpaths.v,
+            .uri_key_mark = mark,
+            .only_deleted = only_deleted,
+        };
+
+        rc = engine_parquet_view(e, &ev, d);
+    }
+    free(cols);
+    sl_strlist_release(&paths);
+    sl_strlist_release(&dpaths);
+    return rc;
+}
+
+int
+table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
+                  const char *name, int64_t since, enum table_rows which, const char *schema,
+                  const char *view, int64_t *snapshot_id, struct sl_diag *d)
+{
+    char *prefix = layout_table_prefix(ns, name), *mark = sl_printf("/%s/", prefix);
+    struct live_set now = {s, {0}, {0}, {0}, {0}, {0}, d, prefix};
+    struct live_set then = {s, {0}, {0}, {0}, {0}, {0}, d, prefix};
+    struct table_at at = {since, -1};
+    struct table_schema sch;
+    struct sl_arena a;
+    struct sl_strlist keys = {0}, dels = {0};
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = table_schema(txn, s, ns, name, &a, &sch, d);
+    if (rc == 0)
+        rc = table_live_files(txn, s, ns, name, NULL, NULL, snapshot_id, add_to_set, &now, d);
+    if (rc == 0 && since >= 0)
+        rc = table_live_files(txn, s, ns, name, &at, NULL, NULL, add_to_set, &then, d);
+    if (rc < 0)
+        goto out;
+    /*
+     * The rows of the files added since, less the rows deleted now; the
+     * rows gone since, as they were: every row of a file no longer live
+     * (less the rows already deleted then), and the rows the delete files
+     * added since name in files still live - read from the files a new
+     * delete file can apply to (the one it names, or its partition's).
+     * A row a rewrite moved (compaction, a merged partition) is in both
+     * with the same values: the difference of the two, as multisets, is
+     * what was added (or removed).
+     */
+    struct sl_strlist gone = {0}, kept = {0}, fresh = {0};
+    char *added = sl_printf("%s__added", view), *gone_name = sl_printf("%s__gone", view);
+    char *del_name = sl_printf("%s__deleted", view), *removed = sl_printf("%s__removed", view);
+
+    for (size_t i = 0; i < now.data.n; i++)
+        if (!sl_strlist_has(&then.data, now.data.v[i]))
+            sl_strlist_add(&keys, now.data.v[i]);
+    for (size_t i = 0; i < then.data.n; i++)
+        if (!sl_strlist_has(&now.data, then.data.v[i]))
+            sl_strlist_add(&gone, then.data.v[i]);
+    for (size_t i = 0; i < now.dels.n; i++)
+        if (!sl_strlist_has(&then.dels, now.dels.v[i]))
+            sl_strlist_add(&fresh, now.dels.v[i]);
+    for (size_t i = 0; i < then.data.n; i++) {
+        bool hit = false;
+
+        if (sl_strlist_has(&gone, then.data.v[i]))
+            continue;
+        for (size_t k = 0; !hit && k < now.dels.n; k++) {
+            if (!sl_strlist_has(&fresh, now.dels.v[k]))
+                continue;
+            hit = now.del_refs.v[k][0] ? strcmp(now.del_refs.v[k], then.data.v[i]) == 0
+                                       : strcmp(now.del_parts.v[k], then.data_parts.v[i]) == 0;
+        }
+        if (hit)
+            sl_strlist_add(&kept, then.data.v[i]);
+    }
+    rc = files_view(e, s, &sch, schema, added, mark, &keys, &now.dels, false, d);
+    if (rc == 0)
+        rc = files_view(e, s, &sch, schema, gone_name, mark, &gone, &then.dels, false, d);
+    if (rc == 0)
+        rc = files_view(e, s, &sch, schema, del_name, mark, &kept, &fresh, true, d);
+    if (rc == 0) {
+        const char *parts[] = {gone_name, del_name};
+
+        rc = engine_union_view(e, schema, removed, parts, 2, d);
+    }
+    if (rc == 0)
+        rc = which == TABLE_ROWS_ADDED
+                 ? engine_except_view(e, schema, view, added, removed, d)
+                 : engine_except_view(e, schema, view, removed, added, d);
+    free(added);
+    free(gone_name);
+    free(del_name);
+    free(removed);
+    sl_strlist_release(&gone);
+    sl_strlist_release(&kept);
+    sl_strlist_release(&fresh);
+out:
+    sl_strlist_release(&keys);
+    sl_strlist_release(&dels);
+    live_set_release(&now);
+    live_set_release(&then);
+    sl_arena_release(&a);
+    free(mark);
+    free(prefix);
     return rc;
 }
 

@@ -347,30 +347,38 @@ py_check() {
 
 # ---- Iceberg tables -------------------------------------------------------
 
-# metadata_of TABLE: the current metadata file of curated.TABLE (the
+# metadata_of TABLE: the current metadata file of curated.TABLE or NS.TABLE (the
 # catalog's iceberg_tables row), as a local path.
 metadata_of() {
+    case "$1" in
+    *.*) mo_ns=${1%%.*} mo_t=${1#*.} ;;
+    *) mo_ns=curated mo_t=$1 ;;
+    esac
     loc=$(catalog_sql "SELECT metadata_location FROM iceberg_tables
-        WHERE catalog_name = 'sluice' AND table_namespace = 'curated' AND table_name = '$1'")
+        WHERE catalog_name = 'sluice' AND table_namespace = '$mo_ns' AND table_name = '$mo_t'")
     case "$loc" in
     file://*) printf '%s\n' "${loc#file://}" ;;
-    *) fail "curated.$1 has no Iceberg metadata location (got '$loc')" ;;
+    *) fail "$mo_ns.$mo_t has no Iceberg metadata location (got '$loc')" ;;
     esac
 }
 
-# conform TABLE: curated.TABLE read by icebird (an npm Iceberg reader,
-# position deletes applied) holds exactly sluice query's rows, and
-# python3-avro finds its manifest lists and manifests to be the spec's.
+# conform TABLE: curated.TABLE (or NS.TABLE) read by icebird (an npm
+# Iceberg reader, position deletes applied) holds exactly sluice query's
+# rows, and its Avro metadata is the spec's.
 conform() {
+    case "$1" in
+    *.*) cf_table=$1 ;;
+    *) cf_table=curated.$1 ;;
+    esac
     _lib="$SLUICE_SRC/tests/lib"
-    _meta=$(metadata_of "$1")
+    _meta=$(metadata_of "$cf_table")
     [ -f "$_meta" ] || fail "the metadata file $_meta is missing"
     NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules" \
         node "$_lib/iceberg_read.mjs" "$_meta" >"$T/ice.jsonl" 2>"$T/ice.err" </dev/null ||
-        { cat "$T/ice.err"; fail "icebird cannot read curated.$1"; }
-    sluice query --format jsonl "SELECT * FROM curated.$1" >"$T/sluice.jsonl"
+        { cat "$T/ice.err"; fail "icebird cannot read $cf_table"; }
+    sluice query --format jsonl "SELECT * FROM $cf_table" >"$T/sluice.jsonl"
     "$PY" "$_lib/iceberg_compare.py" "$T/ice.jsonl" "$T/sluice.jsonl" ||
-        fail "icebird reads curated.$1 otherwise than sluice query"
+        fail "icebird reads $cf_table otherwise than sluice query"
     "$PY" "$_lib/iceberg_avro_check.py" "$_meta" >"$T/avro.out" 2>&1 ||
-        { cat "$T/avro.out"; fail "the Avro metadata of curated.$1 is not the spec's"; }
+        { cat "$T/avro.out"; fail "the Avro metadata of $cf_table is not the spec's"; }
 }

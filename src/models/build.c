@@ -1,0 +1,1041 @@
+/*
+ * build.c - gold models into Iceberg tables (see build.h).
+ *
+ * One build of one model:
+ *
+ *   1. in a read transaction, make the engine's views of the tables the
+ *      model reads (table_view(): a snapshot's files less its deletes; a
+ *      gold view from its last build's query) and note each snapshot
+ *   2. render the model's SQL (a full build: is_incremental false), ask
+ *      the engine for its columns, and match them to the table's schema
+ *   3. write its rows to a staged Parquet file with the columns' field ids
+ *   4. commit: the table's next snapshot, the build's record and the run,
+ *      in one catalog transaction; the staged file published after
+ *
+ * An incremental build (the model's last build was one, or built the
+ * table first) differs in 1 and 3:
+ *
+ *   append   each table read is the view of its rows added since the
+ *            snapshot the last build read (table_view_change()); the rows
+ *            are added to the table (an append snapshot)
+ *   merge    the tables read are whole, and the keys touched - the unique
+ *            key's values in the rows added or removed since, in every
+ *            input that has the key's columns - bound the work: the
+ *            table's rows with those keys are deleted (a position delete
+ *            file) and the SELECT's rows with those keys inserted, so the
+ *            table equals a full build
+ */
+#include "models/build.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/builds.h"
+#include "catalog/iceberg.h"
+#include "commit/commit.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/strlist.h"
+#include "core/time.h"
+#include "engine/engine.h"
+#include "store/layout.h"
+#include "table/table.h"
+#include "core/banned.h"
+
+/* A build under way. */
+struct mbuild {
+    struct project *p;
+    struct store *s;
+    struct catalog *cat;
+    const struct model_set *set;
+    const struct build_opts *o;
+    const struct model *m;
+    struct build_item *item;
+
+    struct engine *e;
+    struct commit *commit;
+    int64_t run_id;
+    char *sql;                    /* rendered, without a final ';' */
+    struct sl_strlist made;       /* views made in the engine: "gold.x" */
+    struct build_input *inputs;   /* what the model reads, at which snapshot */
+    size_t ninputs, icap;
+    struct sl_arena a;
+
+    /* the table written */
+    struct table_column *cols;
+    size_t ncols;
+    int32_t last_column_id;
+    bool exists;                  /* the table has been built before */
+    struct sl_strlist retired;    /* its live files: the new snapshot drops them */
+    const char *staged_key, *staged_path;
+    char *final_key;
+    struct engine_file_stats stats;
+    struct run_record *rec;       /* the account committed */
+
+    /* an incremental build */
+    bool incremental;             /* it adds to the table (not a full build) */
+    struct build_record last;     /* the last build: its inputs bound the change */
+    struct sl_strlist gold_keys, gold_paths, gold_uris, gold_dels; /* merge: the table now */
+    const char *del_staged_key, *del_staged_path;
+    char *del_final_key;
+    struct engine_file_stats del_stats;
+};
+
+static char *statement_of(const struct model *m, bool incremental);
+
+/* ---- what the SQL says ----------------------------------------------------------------- */
+
+/* The table type of an engine type name: those gold tables hold.  0, or
+ * SL_ERR_INPUT. */
+static int
+type_of(const char *t, struct sl_type *out)
+{
+    static const struct {
+        const char *name;
+        enum sl_type_id id;
+    } types[] = {
+        {"VARCHAR", SL_TYPE_STRING},   {"BIGINT", SL_TYPE_INT64},
+        {"INTEGER", SL_TYPE_INT64},    {"SMALLINT", SL_TYPE_INT64},
+        {"TINYINT", SL_TYPE_INT64},    {"UTINYINT", SL_TYPE_INT64},
+        {"USMALLINT", SL_TYPE_INT64},  {"UINTEGER", SL_TYPE_INT64},
+        {"HUGEINT", SL_TYPE_INT64},    {"UBIGINT", SL_TYPE_INT64},
+        {"DOUBLE", SL_TYPE_DOUBLE},    {"FLOAT", SL_TYPE_DOUBLE},
+        {"BOOLEAN", SL_TYPE_BOOL},     {"DATE", SL_TYPE_DATE},
+        {"TIMESTAMP WITH TIME ZONE", SL_TYPE_TIMESTAMP},
+        {"TIMESTAMP", SL_TYPE_TIMESTAMP},
+    };
+    unsigned p, s;
+    char end;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(t, types[i].name) == 0) {
+            out->id = types[i].id;
+            return 0;
+        }
+    if (sscanf(t, "DECIMAL(%u,%u%c", &p, &s, &end) == 3 && end == ')' && p >= 1 && p <= 38 &&
+        s <= p) {
+        out->id = SL_TYPE_DECIMAL;
+        out->precision = (uint8_t)p;
+        out->scale = (uint8_t)s;
+        return 0;
+    }
+    return SL_ERR_INPUT;
+}
+
+/* Whether a column of type from may be read as type to (an Iceberg type
+ * promotion, or the same type). */
+static bool
+widens(struct sl_type from, struct sl_type to)
+{
+    if (sl_type_equal(from, to))
+        return true;
+    return from.id == SL_TYPE_DECIMAL && to.id == SL_TYPE_DECIMAL &&
+           from.scale == to.scale && to.precision > from.precision;
+}
+
+/*
+ * The engine's failure in d, at the model's place: its "LINE n:" is line
+ * n - 1 of the rendered SQL (the statements put it on their second line),
+ * the caret under the excerpt gives the column.  d's message becomes
+ * "<file>:<line>:<column>: <the engine's first line>".
+ */
+static int
+locate_error(struct mbuild *b, struct sl_diag *d)
+{
+    char msg_copy[sizeof(d->msg)];
+    const char *msg = msg_copy, *at, *nl;
+    char first[512];
+    int line = 0, col = 0, fl, fc;
+
+    /* The engine's words make way for the model's. */
+    memcpy(msg_copy, d->msg, sizeof(msg_copy));
+    sl_diag_init(d);
+    at = strstr(msg, "LINE ");
+    nl = strchr(msg, '\n');
+    snprintf(first, sizeof(first), "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+    if (at != NULL && sscanf(at + 5, "%d", &line) == 1 && line >= 2) {
+        const char *colon = strchr(at, ':'), *eol = colon ? strchr(colon, '\n') : NULL;
+        const char *caret = eol ? strchr(eol + 1, '^') : NULL;
+        const char *sql = b->sql;
+        size_t off = 0;
+
+        /* The caret sits under the excerpt, which follows "LINE n: ". */
+        if (colon != NULL && caret != NULL) {
+            size_t lead = (size_t)(colon + 2 - at);
+            const char *excerpt = colon + 2;
+            size_t elen = (size_t)(eol - excerpt), ccol = (size_t)(caret - eol - 1);
+            int skip = 0;
+
+            if (elen >= 3 && strncmp(excerpt, "...", 3) == 0) {
+                excerpt += 3;
+                elen -= 3;
+                skip = 3;
+            }
+            col = ccol >= lead + (size_t)skip ? (int)(ccol - lead - (size_t)skip) : 0;
+            /* The line of the rendered SQL, and where the excerpt starts in it. */
+            for (int l = 1; l < line - 1 && sql[off]; l++) {
+                const char *n = strchr(sql + off, '\n');
+
+                if (n == NULL)
+                    break;
+                off = (size_t)(n + 1 - sql);
+            }
+            if (elen > 0) {
+                char frag[48];
+                const char *found;
+
+                snprintf(frag, sizeof(frag), "%.*s", elen < 40 ? (int)elen : 40, excerpt);
+                found = strstr(sql + off, frag);
+                if (found != NULL && !memchr(sql + off, '\n', (size_t)(found - sql - off)))
+                    off = (size_t)(found - sql);
+            }
+            off += (size_t)col;
+        }
+        model_locate(b->m, off, &fl, &fc);
+        return sl_fail(d, SL_ERR_INPUT, "%s:%d:%d: %s", b->m->path, fl, fc, first);
+    }
+    return sl_fail(d, SL_ERR_INPUT, "%s: %s", b->m->path, first);
+}
+
+/* ---- 1. what the model reads -------------------------------------------------------------- */
+
+static int
+add_name(void *arg, const char *name)
+{
+    return sl_strlist_add(arg, name);
+}
+
+/* "no such table" for table (ns.name) read by the model. */
+static int
+missing_table(struct mbuild *b, struct catalog_txn *txn, const char *table, struct sl_diag *d)
+{
+    struct sl_strlist names = {0};
+    struct sl_buf list;
+    int rc;
+
+    sl_buf_init(&list);
+    catalog_iceberg_list(txn, "curated", add_name, &names, NULL);
+    catalog_iceberg_list(txn, "gold", add_name, &names, NULL);
+    for (size_t i = 0; i < names.n; i++)
+        sl_buf_addf(&list, "%s%s", i ? ", " : "", names.v[i]);
+    rc = sl_fail(d, SL_ERR_NOTFOUND, "%s reads %s, which does not exist (tables: %s)",
+                 b->m->path, table, names.n ? list.data : "none yet");
+    sl_buf_release(&list);
+    sl_strlist_release(&names);
+    return rc;
+}
+
+static void
+add_input(struct mbuild *b, const char *table, int64_t snapshot_id)
+{
+    for (size_t i = 0; i < b->ninputs; i++)
+        if (strcmp(b->inputs[i].table, table) == 0)
+            return;
+    SL_GROW(b->inputs, b->icap, b->ninputs + 1);
+    b->inputs[b->ninputs].table = sl_arena_strdup(&b->a, table);
+    b->inputs[b->ninputs].snapshot_id = snapshot_id;
+    b->ninputs++;
+}
+
+static int make_view(struct mbuild *b, struct catalog_txn *txn, const char *table, int depth,
+                     struct sl_diag *d);
+
+/* gold.<name> as the view its last build saved, over what its query reads. */
+static int
+saved_view(struct mbuild *b, struct catalog_txn *txn, const struct build_record *last,
+           int depth, struct sl_diag *d)
+{
+    const struct model *v = models_find(b->set, last->model);
+    int rc = 0;
+
+    if (v != NULL)
+        for (size_t i = 0; rc == 0 && i < v->nreads; i++)
+            rc = make_view(b, txn, v->reads[i], depth + 1, d);
+    else
+        for (size_t i = 0; rc == 0 && i < last->ninputs; i++)
+            rc = make_view(b, txn, last->inputs[i].table, depth + 1, d);
+    if (rc == 0)
+        rc = engine_query_view(b->e, "gold", last->model, last->view_sql, d);
+    return rc;
+}
+
+/* Make the engine's view of table ("curated.x", "gold.y"), once. */
+static int
+make_view(struct mbuild *b, struct catalog_txn *txn, const char *table, int depth,
+          struct sl_diag *d)
+{
+    const char *dot = strchr(table, '.');
+    char ns[16];
+    const char *name;
+    int64_t snap = -1;
+    int rc;
+
+    if (dot == NULL || (size_t)(dot - table) >= sizeof(ns))
+        return sl_fail(d, SL_ERR_INPUT, "%s: '%s' is not a table name", b->m->path, table);
+    if (sl_strlist_has(&b->made, table))
+        return 0;
+    if (depth > 64)
+        return sl_fail(d, SL_ERR_INPUT, "%s: views nest too deep at %s", b->m->path, table);
+    snprintf(ns, sizeof(ns), "%.*s", (int)(dot - table), table);
+    name = dot + 1;
+    if (strcmp(ns, "gold") == 0) {
+        struct build_record last;
+        struct sl_arena a;
+
+        sl_arena_init(&a, 0);
+        rc = catalog_build_last(txn, name, &a, &last, d);
+        if (rc == 0 && strcmp(last.materialized, "view") == 0) {
+            rc = saved_view(b, txn, &last, depth, d);
+            if (rc == 0 && depth == 0)
+                add_input(b, table, -1);
+            if (rc == 0)
+                sl_strlist_add(&b->made, table);
+            sl_arena_release(&a);
+            return rc;
+        }
+        sl_arena_release(&a);
+        if (rc < 0 && rc != SL_ERR_NOTFOUND)
+            return rc;
+        if (rc == SL_ERR_NOTFOUND && models_find(b->set, name) != NULL)
+            return sl_fail(d, SL_ERR_NOTFOUND, "%s reads %s, which has not been built yet: "
+                           "build it first (sluice build +%s)",
+                           b->m->path, table, b->m->name);
+    }
+    rc = table_view(b->e, txn, b->s, ns, name, NULL, &snap, d);
+    if (rc == SL_ERR_NOTFOUND && d->code == 0)
+        return missing_table(b, txn, table, d);
+    if (rc < 0)
+        return rc;
+    if (depth == 0)
+        add_input(b, table, snap);
+    sl_strlist_add(&b->made, table);
+    return 0;
+}
+
+/* The snapshot of table the last build read, -1 if it read none. */
+static int64_t
+last_read(const struct mbuild *b, const char *table)
+{
+    for (size_t i = 0; i < b->last.ninputs; i++)
+        if (strcmp(b->last.inputs[i].table, table) == 0)
+            return b->last.inputs[i].snapshot_id;
+    return -1;
+}
+
+/* Split "ns.name" into ns (>= 16 bytes) and *name. */
+static int
+split_name(const struct mbuild *b, const char *table, char *ns, const char **name,
+           struct sl_diag *d)
+{
+    const char *dot = strchr(table, '.');
+
+    if (dot == NULL || dot - table >= 16)
+        return sl_fail(d, SL_ERR_INPUT, "%s: '%s' is not a table name", b->m->path, table);
+    snprintf(ns, 16, "%.*s", (int)(dot - table), table);
+    *name = dot + 1;
+    return 0;
+}
+
+/* Whether gold.<name> is a view (its last build saved a query). */
+static bool
+is_view(struct catalog_txn *txn, const char *name)
+{
+    struct build_record r;
+    struct sl_arena a;
+    bool v;
+
+    sl_arena_init(&a, 0);
+    v = catalog_build_last(txn, name, &a, &r, NULL) == 0 && strcmp(r.materialized, "view") == 0;
+    sl_arena_release(&a);
+    return v;
+}
+
+/* Append: table as the view of its rows added since the last build read
+ * it (a view of gold is read whole). */
+static int
+delta_view(struct mbuild *b, struct catalog_txn *txn, const char *table, struct sl_diag *d)
+{
+    char ns[16];
+    const char *name;
+    int64_t snap = -1;
+    int rc = split_name(b, table, ns, &name, d);
+
+    if (rc < 0)
+        return rc;
+    if (strcmp(ns, "gold") == 0 && is_view(txn, name))
+        return make_view(b, txn, table, 0, d);
+    rc = table_view_change(b->e, txn, b->s, ns, name, last_read(b, table), TABLE_ROWS_ADDED, ns,
+                           name, &snap, d);
+    if (rc == SL_ERR_NOTFOUND && d->code == 0)
+        return missing_table(b, txn, table, d);
+    if (rc == 0) {
+        add_input(b, table, snap);
+        sl_strlist_add(&b->made, table);
+    }
+    return rc;
+}
+
+/* Whether every unique key column is among cols. */
+static bool
+has_key(const struct model *m, const struct table_schema *sch)
+{
+    for (size_t k = 0; k < m->nunique_key; k++) {
+        bool found = false;
+
+        for (size_t j = 0; j < sch->ncolumns; j++)
+            found |= strcmp(sch->columns[j].name, m->unique_key[k]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Merge: the view _sluice.touched of the unique key's values in the rows
+ * added to or removed from the inputs that have its columns since the
+ * last build. */
+static int
+touched_keys(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
+{
+    struct sl_strlist sources = {0};
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < b->m->nreads; i++) {
+        const char *table = b->m->reads[i], *name;
+        struct table_schema sch;
+        char ns[16], v[64];
+        struct sl_arena a;
+
+        rc = split_name(b, table, ns, &name, d);
+        if (rc < 0 || (strcmp(ns, "gold") == 0 && is_view(txn, name)))
+            continue;
+        sl_arena_init(&a, 0);
+        rc = table_schema(txn, b->s, ns, name, &a, &sch, d);
+        if (rc == 0 && has_key(b->m, &sch)) {
+            snprintf(v, sizeof(v), "added_%zu", i);
+            rc = table_view_change(b->e, txn, b->s, ns, name, last_read(b, table),
+                                   TABLE_ROWS_ADDED, "_sluice", v, NULL, d);
+            if (rc == 0) {
+                char *q = sl_printf("_sluice.%s", v);
+
+                sl_strlist_add(&sources, q);
+                free(q);
+                snprintf(v, sizeof(v), "removed_%zu", i);
+                rc = table_view_change(b->e, txn, b->s, ns, name, last_read(b, table),
+                                       TABLE_ROWS_REMOVED, "_sluice", v, NULL, d);
+            }
+            if (rc == 0) {
+                char *q = sl_printf("_sluice.%s", v);
+
+                sl_strlist_add(&sources, q);
+                free(q);
+            }
+        }
+        sl_arena_release(&a);
+    }
+    if (rc == 0 && sources.n == 0) {
+        rc = sl_fail(d, SL_ERR_INPUT, "%s: a merge on %s needs a table it reads to have those "
+                     "columns, to find the keys a change touches", b->m->path,
+                     b->m->unique_key[0]);
+        sl_diag_hint(d, "name the key as the inputs do, or use strategy: append");
+    }
+    if (rc == 0)
+        rc = engine_keys_view(b->e, "_sluice", "touched", (const char *const *)b->m->unique_key,
+                              b->m->nunique_key, (const char *const *)sources.v, sources.n, d);
+    sl_strlist_release(&sources);
+    return rc;
+}
+
+/* Merge: the table's files now, for the deletes of the touched keys. */
+static int
+add_gold_file(void *arg, const struct table_entry *f)
+{
+    struct mbuild *b = arg;
+    char *path, *uri;
+    struct sl_diag d;
+    int rc;
+
+    sl_diag_init(&d);
+    rc = store_local_path(b->s, f->key, &path, &d);
+    if (rc < 0)
+        return rc;
+    if (f->content == MF_DATA) {
+        uri = table_uri(b->s, f->key);
+        sl_strlist_add(&b->gold_keys, f->key);
+        sl_strlist_add(&b->gold_paths, path);
+        sl_strlist_add(&b->gold_uris, uri);
+        free(uri);
+    } else {
+        sl_strlist_add(&b->gold_dels, path);
+    }
+    free(path);
+    return 0;
+}
+
+/* ---- 2. the table's columns ------------------------------------------------------------- */
+
+static int
+live_key(void *arg, const struct table_entry *f)
+{
+    return sl_strlist_add(arg, f->key);
+}
+
+/*
+ * The model's columns as the table's: field ids kept by name, new ones
+ * numbered on; a changed type or a dropped column refused unless a full
+ * refresh.
+ */
+static int
+plan_columns(struct mbuild *b, struct catalog_txn *txn, const struct engine_query_column *qc,
+             size_t nq, struct sl_diag *d)
+{
+    struct table_schema old = {0};
+    struct sl_buf changed;
+    int rc = table_schema(txn, b->s, "gold", b->m->name, &b->a, &old, d);
+
+    if (rc == SL_ERR_NOTFOUND && d->code == 0)
+        rc = 0;
+    else if (rc == 0)
+        b->exists = true;
+    if (rc < 0)
+        return rc;
+    b->last_column_id = old.last_column_id;
+    b->cols = sl_arena_zalloc(&b->a, (nq + 1) * sizeof(*b->cols));
+    sl_buf_init(&changed);
+    for (size_t i = 0; i < nq; i++) {
+        struct table_column *c = &b->cols[b->ncols];
+        const struct table_column *was = NULL;
+
+        for (size_t j = 0; j < b->ncols; j++)
+            if (strcmp(b->cols[j].name, qc[i].name) == 0) {
+                rc = sl_fail(d, SL_ERR_INPUT, "%s: the SELECT gives two columns named '%s'",
+                             b->m->path, qc[i].name);
+                goto out;
+            }
+        if (type_of(qc[i].type, &c->type) < 0) {
+            rc = sl_fail(d, SL_ERR_INPUT, "%s: column '%s' is of type %s, which a gold table "
+                         "does not hold", b->m->path, qc[i].name, qc[i].type);
+            sl_diag_hint(d, "cast it to VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMPTZ or "
+                            "DECIMAL(p,s)");
+            goto out;
+        }
+        c->name = sl_arena_strdup(&b->a, qc[i].name);
+        for (size_t j = 0; j < old.ncolumns; j++)
+            if (strcmp(old.columns[j].name, c->name) == 0)
+                was = &old.columns[j];
+        if (was != NULL && widens(was->type, c->type)) {
+            c->field_id = was->field_id;
+        } else {
+            if (was != NULL) {
+                char t1[32], t2[32];
+
+                sl_type_name(was->type, t1, sizeof(t1));
+                sl_type_name(c->type, t2, sizeof(t2));
+                sl_buf_addf(&changed, "%scolumn '%s' changes from %s to %s",
+                            changed.len ? "; " : "", c->name, t1, t2);
+            }
+            c->field_id = ++b->last_column_id;
+        }
+        b->ncols++;
+    }
+    for (size_t j = 0; j < old.ncolumns; j++) {
+        bool kept = false;
+
+        for (size_t i = 0; i < b->ncols; i++)
+            kept |= strcmp(b->cols[i].name, old.columns[j].name) == 0;
+        if (!kept)
+            sl_buf_addf(&changed, "%scolumn '%s' is dropped", changed.len ? "; " : "",
+                        old.columns[j].name);
+    }
+    if (changed.len > 0 && !b->o->full_refresh) {
+        rc = sl_fail(d, SL_ERR_INCOMPATIBLE, "%s: gold.%s cannot take this change in place: %s",
+                     b->m->path, b->m->name, changed.data);
+        sl_diag_hint(d, "sluice build --full-refresh %s rebuilds it with the new columns",
+                     b->m->name);
+    }
+out:
+    sl_buf_release(&changed);
+    return rc;
+}
+
+/* Steps 1 and 2, in one read transaction. */
+static int
+prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct mbuild *b = arg;
+    struct engine_query_column *qc = NULL;
+    size_t nq = 0;
+    const char *const schemas[] = {"curated", "gold", "_sluice"};
+    int rc = engine_create_schemas(b->e, schemas, 3, d);
+    bool append;
+
+    /* Incremental when the last build was (its inputs' snapshots bound the
+     * change) and the table is there. */
+    b->incremental = false;
+    b->ninputs = 0;
+    sl_strlist_release(&b->made);
+    if (rc == 0 && b->m->materialized == MODEL_INCREMENTAL && !b->o->full_refresh) {
+        struct table_schema sch;
+
+        rc = catalog_build_last(txn, b->m->name, &b->a, &b->last, d);
+        if (rc == 0)
+            b->incremental = strcmp(b->last.materialized, "incremental") == 0 &&
+                             table_schema(txn, b->s, "gold", b->m->name, &b->a, &sch, NULL) == 0;
+        if (rc == SL_ERR_NOTFOUND && d->code == 0)
+            rc = 0;
+    }
+    append = b->incremental && b->m->strategy == MODEL_APPEND;
+    for (size_t i = 0; rc == 0 && i < b->m->nreads; i++)
+        rc = append ? delta_view(b, txn, b->m->reads[i], d)
+                    : make_view(b, txn, b->m->reads[i], 0, d);
+    if (rc == 0 && b->incremental && b->m->strategy == MODEL_MERGE) {
+        rc = touched_keys(b, txn, d);
+        sl_strlist_release(&b->gold_keys);
+        sl_strlist_release(&b->gold_paths);
+        sl_strlist_release(&b->gold_uris);
+        sl_strlist_release(&b->gold_dels);
+        if (rc == 0)
+            rc = table_live_files(txn, b->s, "gold", b->m->name, NULL, NULL, NULL,
+                                  add_gold_file, b, d);
+    }
+    if (rc < 0)
+        return rc;
+    free(b->sql);
+    b->sql = statement_of(b->m, b->incremental);
+    if (b->m->materialized == MODEL_VIEW) {
+        rc = engine_describe(b->e, b->sql, &qc, &nq, d);
+        if (rc < 0)
+            return locate_error(b, d);
+        engine_query_columns_release(qc, nq);
+        return 0;
+    }
+    rc = engine_describe(b->e, b->sql, &qc, &nq, d);
+    if (rc < 0)
+        return locate_error(b, d);
+    rc = plan_columns(b, txn, qc, nq, d);
+    engine_query_columns_release(qc, nq);
+    return rc;
+}
+
+/* ---- 3 and 4. write and commit ------------------------------------------------------------ */
+
+/* Merge: the deletes of the table's rows with a touched key. */
+static int
+write_deletes(struct mbuild *b, struct sl_diag *d)
+{
+    char *name = sl_printf("gold-%lld-deletes.parquet", (long long)b->run_id);
+    char *prefix = layout_table_prefix("gold", b->m->name), *mark = sl_printf("/%s/", prefix);
+    int rc = commit_stage(b->commit, name, &b->del_staged_key, &b->del_staged_path, d);
+
+    if (rc == 0) {
+        struct engine_view v = {
+            .nfiles = b->gold_paths.n,
+            .paths = (const char *const *)b->gold_paths.v,
+            .keys = (const char *const *)b->gold_keys.v,
+            .ndeletes = b->gold_dels.n,
+            .deletes = (const char *const *)b->gold_dels.v,
+            .uri_key_mark = mark,
+        };
+
+        rc = engine_write_key_deletes(b->e, b->del_staged_path, &v,
+                                      (const char *const *)b->gold_uris.v,
+                                      (const char *const *)b->m->unique_key,
+                                      b->m->nunique_key, "_sluice.touched",
+                                      b->p->config.transform.zstd_level, &b->del_stats, d);
+    }
+    if (rc == 0 && b->del_stats.rows > 0)
+        rc = commit_seal(b->commit, b->del_staged_key, d);
+    if (rc == 0 && b->del_stats.rows > 0)
+        b->del_final_key = layout_curated_deletes_key(prefix, NULL, b->run_id);
+    free(mark);
+    free(prefix);
+    free(name);
+    return rc;
+}
+
+static int
+write_rows(struct mbuild *b, struct sl_diag *d)
+{
+    struct engine_column *ec = sl_calloc(b->ncols + 1, sizeof(*ec));
+    char *name = sl_printf("gold-%lld-0.parquet", (long long)b->run_id);
+    int rc = commit_stage(b->commit, name, &b->staged_key, &b->staged_path, d);
+
+    free(name);
+    for (size_t j = 0; j < b->ncols; j++)
+        ec[j] = (struct engine_column){b->cols[j].name, b->cols[j].type, b->cols[j].field_id};
+    if (rc == 0) {
+        struct engine_write w = {
+            .path = b->staged_path,
+            .ncolumns = b->ncols,
+            .columns = ec,
+            .query = b->sql,
+            .zstd_level = b->p->config.transform.zstd_level,
+            .row_group_rows = b->p->config.transform.row_group_rows,
+        };
+
+        if (b->incremental && b->m->strategy == MODEL_MERGE) {
+            w.keys_view = "_sluice.touched";
+            w.key_columns = (const char *const *)b->m->unique_key;
+            w.nkeys = b->m->nunique_key;
+        }
+        rc = engine_write_many(b->e, &w, 1, &b->stats, d);
+        if (rc < 0)
+            rc = locate_error(b, d);
+    }
+    if (rc == 0)
+        rc = commit_seal(b->commit, b->staged_key, d);
+    if (rc == 0 && b->incremental && b->m->strategy == MODEL_MERGE && b->gold_paths.n > 0)
+        rc = write_deletes(b, d);
+    free(ec);
+    if (rc == 0) {
+        char *prefix = layout_table_prefix("gold", b->m->name);
+
+        b->final_key = layout_curated_data_key(prefix, NULL, NULL, b->run_id, 0);
+        free(prefix);
+    }
+    return rc;
+}
+
+/* The unique key as the table's identifier fields: "a,b". */
+static const char *
+key_columns(struct mbuild *b)
+{
+    struct sl_buf k;
+    const char *out;
+
+    if (b->m->nunique_key == 0)
+        return NULL;
+    sl_buf_init(&k);
+    for (size_t i = 0; i < b->m->nunique_key; i++)
+        sl_buf_addf(&k, "%s%s", i ? "," : "", b->m->unique_key[i]);
+    out = sl_arena_strdup(&b->a, k.data);
+    sl_buf_release(&k);
+    return out;
+}
+
+static int
+record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_diag *d)
+{
+    struct mbuild *b = arg;
+    char hex[2 * 32 + 1], *checksum, *prefix = NULL;
+    int rc = 0;
+
+    b->item->snapshot_id = -1;
+    if (b->m->materialized != MODEL_VIEW) {
+        struct table_file f[2] = {{0}, {0}};
+        struct table_def def = {0};
+        struct table_committed done = {-1, 0};
+        struct sl_arena a;
+        size_t nadded = 0;
+
+        /* A full build retires every file live now (a retried attempt
+         * lists them again); an incremental one adds to them. */
+        sl_strlist_release(&b->retired);
+        if (b->exists && !b->incremental)
+            rc = table_live_files(txn, b->s, "gold", b->m->name, NULL, NULL, NULL, live_key,
+                                  &b->retired, d);
+        if (rc < 0)
+            return rc;
+        b->rec->files_removed = (int64_t)b->retired.n;
+        sl_arena_init(&a, 0);
+        prefix = layout_table_prefix("gold", b->m->name);
+        def.ns = "gold";
+        def.name = b->m->name;
+        def.prefix = prefix;
+        def.ncolumns = b->ncols;
+        def.columns = b->cols;
+        def.last_column_id = b->last_column_id;
+        def.transform.kind = IVAL_VOID;
+        def.key_columns = key_columns(b);
+        if (b->stats.rows > 0) {
+            struct table_file *x = &f[nadded++];
+
+            x->key = b->final_key;
+            x->content = MF_DATA;
+            x->records = b->stats.rows;
+            x->bytes = b->stats.bytes;
+            x->nstats = b->ncols;
+            x->stats = sl_arena_zalloc(&a, (b->ncols + 1) * sizeof(*x->stats));
+            for (size_t j = 0; j < b->ncols; j++)
+                table_column_stats(&b->cols[j], &b->stats, &a, &x->stats[j]);
+        }
+        if (b->del_final_key != NULL) {
+            struct table_file *x = &f[nadded++];
+
+            x->key = b->del_final_key;
+            x->content = MF_POSITION_DELETES;
+            x->records = b->del_stats.rows;
+            x->bytes = b->del_stats.bytes;
+        }
+        struct table_change ch = {b->run_id, NULL, nadded, f, b->retired.n,
+                                  (const char *const *)b->retired.v};
+
+        rc = table_commit(txn, b->s, &def, &ch, &done, d);
+        sl_arena_release(&a);
+        if (rc == 0 && b->stats.rows > 0)
+            commit_publish_as(c, b->staged_key, b->final_key);
+        if (rc == 0 && b->del_final_key != NULL)
+            commit_publish_as(c, b->del_staged_key, b->del_final_key);
+        b->item->snapshot_id = done.snapshot_id;
+    }
+    sl_hex(b->m->sha256, 32, hex);
+    checksum = sl_printf("sha256:%s", hex);
+    struct build_record r = {
+        .run_id = b->run_id,
+        .model = b->m->name,
+        .materialized = b->m->materialized == MODEL_VIEW    ? "view"
+                        : b->m->materialized == MODEL_TABLE ? "table"
+                                                            : "incremental",
+        .full = !b->incremental,
+        .checksum = checksum,
+        .version = b->o->version,
+        .snapshot_id = b->item->snapshot_id,
+        .view_sql = b->m->materialized == MODEL_VIEW ? b->sql : NULL,
+        .ninputs = b->ninputs,
+        .inputs = b->inputs,
+    };
+
+    if (rc == 0)
+        rc = catalog_build_add(txn, &r, d);
+    free(checksum);
+    free(prefix);
+    return rc;
+}
+
+/* The rendered SQL without a final ';' (and the space after it). */
+static char *
+statement_of(const struct model *m, bool incremental)
+{
+    char this_table[200];
+    char *sql;
+    size_t n;
+
+    snprintf(this_table, sizeof(this_table), "gold.\"%s\"", m->name);
+    sql = model_render(m, incremental, this_table);
+    n = strlen(sql);
+    while (n > 0 && isspace((unsigned char)sql[n - 1]))
+        n--;
+    if (n > 0 && sql[n - 1] == ';')
+        n--;
+    sql[n] = '\0';
+    return sql;
+}
+
+static int
+build_one(struct mbuild *b, struct sl_diag *d)
+{
+    const struct engine_settings *es = &b->p->config.engine;
+    struct engine_opts eo = {es->threads, es->memory_limit, NULL, 1};
+    struct run_record rec = {0};
+    char *key = NULL, *path = NULL, *dir = NULL, *table = NULL, *lock_name;
+    struct catalog_lock *lock = NULL;
+    int64_t started = sl_now_usec();
+    int rc;
+
+    /* One build of a model at a time, on every node sharing the catalog. */
+    lock_name = sl_printf("build-%s", b->m->name);
+    rc = catalog_lock(b->cat, lock_name, true, &lock, d);
+    free(lock_name);
+    if (rc < 0)
+        return rc;
+    b->commit = commit_new(b->s, b->cat, "build", b->m->name);
+    rc = commit_run_id(b->commit, &b->run_id, d);
+    if (rc == 0)
+        rc = store_stage(b->s, "engine-spill/.keep", &key, &path, d);
+    if (rc == 0) {
+        dir = sl_dirname(path);
+        eo.temp_dir = dir;
+        rc = engine_open(&eo, &b->e, d);
+    }
+    b->item->run_id = b->run_id;
+    if (rc == 0)
+        rc = catalog_txn_run(b->cat, CATALOG_READ, prepare, b, d);
+    if (rc == 0 && b->m->materialized != MODEL_VIEW)
+        rc = write_rows(b, d);
+    if (rc == 0) {
+        table = sl_printf("gold.%s", b->m->name);
+        rec.table = table;
+        rec.started_at = started;
+        rec.records_in = rec.written = rec.inserted = b->stats.rows;
+        rec.files_added = b->stats.rows > 0;
+        rec.bytes_written = b->stats.bytes;
+        b->rec = &rec;
+        rc = commit_finish(b->commit, &rec, COMMIT_PUBLISH, record_build, b, d);
+    }
+    b->item->rows = b->stats.rows;
+    b->item->files = b->stats.rows > 0;
+    b->item->bytes = b->stats.bytes;
+    engine_close(b->e);
+    b->e = NULL;
+    catalog_unlock(lock);
+    free(table);
+    free(dir);
+    free(key);
+    free(path);
+    return rc;
+}
+
+static void
+mbuild_release(struct mbuild *b)
+{
+    engine_close(b->e);
+    commit_free(b->commit);
+    free(b->sql);
+    free(b->final_key);
+    free(b->del_final_key);
+    free(b->inputs);
+    sl_strlist_release(&b->gold_keys);
+    sl_strlist_release(&b->gold_paths);
+    sl_strlist_release(&b->gold_uris);
+    sl_strlist_release(&b->gold_dels);
+    engine_file_stats_release(&b->del_stats);
+    sl_strlist_release(&b->made);
+    sl_strlist_release(&b->retired);
+    engine_file_stats_release(&b->stats);
+    sl_arena_release(&b->a);
+}
+
+/* ---- the set ------------------------------------------------------------------------------ */
+
+/* The first model m reads that did not build (failed or skipped), or NULL. */
+static const char *
+blocked_by(const struct model_set *set, const struct build_item *items, const struct model *m)
+{
+    for (size_t i = 0; i < m->nreads; i++) {
+        const struct model *up;
+
+        if (strncmp(m->reads[i], "gold.", 5) != 0)
+            continue;
+        up = models_find(set, m->reads[i] + 5);
+        if (up == NULL)
+            continue;
+        enum build_outcome o = items[up - set->v].outcome;
+
+        if (o == BUILD_FAILED || o == BUILD_SKIPPED)
+            return up->name;
+    }
+    return NULL;
+}
+
+int
+models_build(struct project *p, struct store *s, struct catalog *cat,
+             const struct model_set *set, const bool *chosen, const struct build_opts *o,
+             struct build_item *items, struct sl_diag *d)
+{
+    size_t failed = 0, skipped = 0;
+
+    for (size_t k = 0; k < set->n; k++) {
+        size_t i = set->order[k];
+        const struct model *m = &set->v[i];
+        struct build_item *it = &items[i];
+        const char *up;
+        double t0 = sl_mono_sec();
+
+        memset(it, 0, sizeof(*it));
+        it->snapshot_id = -1;
+        sl_diag_init(&it->diag);
+        if (!chosen[i])
+            continue;
+        up = blocked_by(set, items, m);
+        if (up != NULL) {
+            it->outcome = BUILD_SKIPPED;
+            sl_fail(&it->diag, SL_ERR_INPUT, "skipped: it reads gold.%s, which did not build",
+                    up);
+            skipped++;
+            continue;
+        }
+        struct mbuild b = {.p = p, .s = s, .cat = cat, .set = set, .o = o, .m = m, .item = it};
+        int rc;
+
+        sl_arena_init(&b.a, 0);
+        rc = build_one(&b, &it->diag);
+        mbuild_release(&b);
+        it->seconds = sl_mono_sec() - t0;
+        if (rc == SL_ERR_INDOUBT || rc == SL_ERR_CATALOG) {
+            *d = it->diag;
+            return rc;
+        }
+        if (rc < 0) {
+            it->outcome = BUILD_FAILED;
+            failed++;
+            SL_DEBUG("build", "%s failed: %s", m->name, it->diag.msg);
+        } else {
+            it->outcome = BUILD_DONE;
+        }
+    }
+    if (failed + skipped > 0)
+        return sl_fail(d, SL_ERR_INPUT, "%zu model(s) failed, %zu skipped", failed, skipped);
+    return 0;
+}
+
+/* ---- the gold zone for readers ------------------------------------------------------------ */
+
+struct gold_views {
+    struct engine *e;
+    struct store *s;
+    struct sl_strlist tables, models;
+};
+
+static int
+gold_views(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct gold_views *g = arg;
+    const char *const schemas[] = {"gold"};
+    struct sl_strlist todo = {0};
+    int rc = engine_create_schemas(g->e, schemas, 1, d);
+
+    if (rc == 0)
+        rc = catalog_iceberg_list(txn, "gold", add_name, &g->tables, d);
+    if (rc == 0)
+        rc = catalog_build_models(txn, add_name, &g->models, d);
+    for (size_t i = 0; rc == 0 && i < g->tables.n; i++)
+        rc = table_view(g->e, txn, g->s, "gold", g->tables.v[i] + 5, NULL, NULL, d);
+    /* Views, each once what it reads exists: those that fail wait for the
+     * next round while any round makes one. */
+    for (size_t i = 0; rc == 0 && i < g->models.n; i++)
+        sl_strlist_add(&todo, g->models.v[i]);
+    for (bool progress = true; rc == 0 && progress && todo.n > 0;) {
+        struct sl_strlist next = {0};
+
+        progress = false;
+        for (size_t i = 0; rc == 0 && i < todo.n; i++) {
+            struct build_record last;
+            struct sl_arena a;
+            struct sl_diag vd;
+
+            sl_arena_init(&a, 0);
+            sl_diag_init(&vd);
+            rc = catalog_build_last(txn, todo.v[i], &a, &last, d);
+            if (rc == 0 && strcmp(last.materialized, "view") == 0) {
+                if (engine_query_view(g->e, "gold", last.model, last.view_sql, &vd) == 0)
+                    progress = true;
+                else
+                    sl_strlist_add(&next, todo.v[i]);
+            }
+            sl_arena_release(&a);
+        }
+        sl_strlist_release(&todo);
+        todo = next;
+    }
+    if (rc == 0 && todo.n > 0)
+        SL_WARN("build", "gold.%s: its saved query no longer runs; rebuild it", todo.v[0]);
+    sl_strlist_release(&todo);
+    return rc;
+}
+
+int
+models_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d)
+{
+    struct gold_views g = {e, s, {0}, {0}};
+    int rc = catalog_txn_run(cat, CATALOG_READ, gold_views, &g, d);
+
+    sl_strlist_release(&g.tables);
+    sl_strlist_release(&g.models);
+    return rc;
+}
