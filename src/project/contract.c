@@ -450,10 +450,27 @@ type_name(struct sl_type t, char *out)
     sl_type_name(t, out, 32);
 }
 
+#define PARTITION_TEXT 160 /* "bucket(1000000, " and a column name */
+
+/* c's partition_by as its canonical text says it: "day", "none",
+ * "bucket(16, customer_id)"; "event_day" when the contract chose nothing
+ * (the canonical text of releases before partition_by had a choice). */
+static void
+partition_text(const struct contract *c, char *out, size_t size)
+{
+    static const char *const names[] = {"auto", "day", "month", "year", "hour", "none"};
+
+    if (c->partition == CONTRACT_PART_BUCKET)
+        snprintf(out, size, "bucket(%d, %s)", (int)c->bucket_n,
+                 c->columns[c->bucket_column].name);
+    else
+        snprintf(out, size, "%s", c->partition_given ? names[c->partition] : "event_day");
+}
+
 bool
 contract_diff(const struct contract *a, const struct contract *b, char *out, size_t size)
 {
-    char ta[32], tb[32];
+    char ta[32], tb[32], pa[PARTITION_TEXT], pb[PARTITION_TEXT];
 
     for (size_t i = 0; i < a->ncolumns; i++) {
         const struct contract_column *ca = &a->columns[i];
@@ -501,6 +518,12 @@ contract_diff(const struct contract *a, const struct contract *b, char *out, siz
     }
     if (a->unknown_fields != b->unknown_fields) {
         snprintf(out, size, "unknown_fields changed");
+        return true;
+    }
+    partition_text(a, pa, sizeof(pa));
+    partition_text(b, pb, sizeof(pb));
+    if (strcmp(pa, pb) != 0) {
+        snprintf(out, size, "partition_by changed from '%s' to '%s'", pa, pb);
         return true;
     }
     for (size_t i = 0; i < a->ncolumns && i < b->ncolumns; i++) {
@@ -735,7 +758,7 @@ source_latest(const struct source *s, int major)
 void
 contract_canonical(const struct contract *c, struct sl_buf *out)
 {
-    char t[32];
+    char t[32], part[PARTITION_TEXT];
 
     sl_buf_addf(out, "{\"version\": \"%s\", \"key\": [", c->version);
     for (size_t i = 0; i < c->nkey; i++) {
@@ -747,22 +770,11 @@ contract_canonical(const struct contract *c, struct sl_buf *out)
     sl_buf_adds(out, "], \"event_time\": ");
     sl_buf_add_json_str(out, c->columns[c->event_time].name,
                         strlen(c->columns[c->event_time].name));
-    /* Contracts that chose nothing else read as releases before wrote them. */
-    {
-        static const char *const names[] = {"auto", "day", "month", "year", "hour", "none"};
-
-        if (c->partition == CONTRACT_PART_BUCKET) {
-            sl_buf_addf(out, ", \"partition_by\": ");
-            /* (a column name needs no escaping: contract_name_valid()) */
-            sl_buf_addf(out, "\"bucket(%d, %s)\"", (int)c->bucket_n,
-                        c->columns[c->bucket_column].name);
-        } else {
-            sl_buf_addf(out, ", \"partition_by\": \"%s\"",
-                        c->partition_given ? names[c->partition] : "event_day");
-        }
-        sl_buf_addf(out, ", \"unknown_fields\": \"%s\", \"columns\": [",
-                    c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
-    }
+    partition_text(c, part, sizeof(part));
+    /* (a bucket's column name needs no escaping: contract_name_valid()) */
+    sl_buf_addf(out, ", \"partition_by\": \"%s\", \"unknown_fields\": \"%s\", "
+                     "\"columns\": [",
+                part, c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
     for (size_t i = 0; i < c->ncolumns; i++) {
         sl_type_name(c->columns[i].type, t, sizeof(t));
         sl_buf_addf(out, "%s{\"name\": ", i ? ", " : "");

@@ -264,6 +264,11 @@ version 1.1 "bucket(16, v)" >> sources/cust.yaml
 expect_fail "column 'v' must be required" sluice transform --source cust >/dev/null
 grep -qF "sources/cust.yaml:" "$T/err" || { cat "$T/err"; fail "no file for cust"; }
 cp "$T/cust.yaml" sources/cust.yaml
+# Editing the registered version's partitioning: refused, naming the change.
+sed 's/bucket(8, name)/bucket(32, name)/' "$T/cust.yaml" > sources/cust.yaml
+expect_fail "partition_by changed from 'bucket(8, name)' to 'bucket(32, name)'" \
+    sluice transform --source cust >/dev/null
+cp "$T/cust.yaml" sources/cust.yaml
 lake_files > "$T/after"
 cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after"; fail "a refusal changed the lake"; }
 expect_eq "cust as it was" "$(q "SELECT count(*) FROM curated.cust")" 650

@@ -258,6 +258,18 @@ TEST(partition_by_bucket)
         CHECK_INT(back.bucket_n, good[i].n);
         sl_buf_release(&b);
     }
+    /* A registered version whose partitioning was edited says how. */
+    {
+        char why[300];
+
+        back = s.versions[0];
+        back.bucket_n = 32;
+        CHECK(contract_diff(&s.versions[0], &back, why, sizeof(why)));
+        CHECK_STR(why, "partition_by changed from 'bucket(7, at)' to 'bucket(32, at)'");
+        back.partition = CONTRACT_PART_DAY;
+        CHECK(contract_diff(&s.versions[0], &back, why, sizeof(why)));
+        CHECK_STR(why, "partition_by changed from 'bucket(7, at)' to 'day'");
+    }
     /* Each refusal names the partition_by line (5). */
     bad(bucket_source("bucket(16, nope)"), "'nope' is not a column of this version", 5);
     bad(bucket_source("bucket(16, amount)"), "column 'amount' must be required", 5);
