@@ -103,6 +103,8 @@ catalog_sql "SELECT key, partition FROM curated_files WHERE table_name = 'cust'"
         v=${v%%/*}
         expect_eq "partition text of $key" "$text" "b8-$v-name"
     done
+expect_eq "bucket texts" "$(catalog_sql "SELECT count(DISTINCT partition) FROM curated_files
+    WHERE table_name = 'cust' AND partition LIKE 'b8-%-name'")" 8
 conform cust
 expect_eq "rows" "$(q "SELECT count(*) FROM curated.cust")" 600
 
