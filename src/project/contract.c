@@ -8,7 +8,8 @@
  *     - version: "1.0"
  *       key: [customer_id]           # or a single name
  *       event_time: updated_at
- *       partition_by: event_day      # the only partitioning for now
+ *       partition_by: day            # auto, day, month, year, hour, none,
+ *                                    # or bucket(16, customer_id)
  *       unknown_fields: reject       # or ignore
  *       columns:
  *         - {name: customer_id, type: string, required: true}
@@ -208,6 +209,105 @@ column_ref(const char *path, const struct contract *c, const struct sl_yaml *n,
     return i;
 }
 
+/* s[0..n) without blanks at either end, into out (size bytes); false if
+ * it does not fit. */
+static bool
+trimmed(const char *s, size_t n, char *out, size_t size)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= size)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+/*
+ * partition_by: bucket(N, column), Spark SQL's spelling, or
+ * bucket[N](column), Iceberg's; blanks are allowed around N and the column.
+ * Returns 1 when the text does not start with "bucket" (not for us), 0
+ * with c's bucket set, or SL_ERR_INPUT naming the node: a text that is not
+ * of either shape, N not an integer from 1 to CONTRACT_MAX_BUCKETS, a
+ * column that is not one of c's, nullable, or of a type Iceberg does not
+ * bucket (boolean, double).
+ */
+static int
+parse_bucket(const char *path, const struct sl_yaml *n, struct contract *c, struct sl_diag *d)
+{
+    const char *s = n->str, *p, *num, *col, *end;
+    char nbuf[32], cbuf[160], tn[32];
+    size_t nlen, clen;
+    int64_t buckets;
+    int i;
+
+    if (strncmp(s, "bucket", 6) != 0)
+        return 1;
+    p = s + 6;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '(') { /* bucket(N, column) */
+        num = p + 1;
+        col = strchr(num, ',');
+        end = col ? strchr(col, ')') : NULL;
+        nlen = col ? (size_t)(col - num) : 0;
+        clen = end ? (size_t)(end - col - 1) : 0;
+        col = col ? col + 1 : NULL;
+    } else if (*p == '[') { /* bucket[N](column) */
+        num = p + 1;
+        p = strchr(num, ']');
+        nlen = p ? (size_t)(p - num) : 0;
+        col = end = NULL;
+        if (p != NULL) {
+            p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            col = *p == '(' ? p + 1 : NULL;
+            end = col ? strchr(col, ')') : NULL;
+        }
+        clen = end ? (size_t)(end - col) : 0;
+    } else {
+        end = NULL;
+    }
+    if (end != NULL)
+        for (p = end + 1; *p == ' ' || *p == '\t'; p++)
+            ;
+    if (end == NULL || *p != '\0' || !trimmed(num, nlen, nbuf, sizeof(nbuf)) ||
+        !trimmed(col, clen, cbuf, sizeof(cbuf)) || cbuf[0] == '\0')
+        return fail_node(d, path, n, "partition_by '%s' is not bucket(N, column): write, "
+                         "for example, bucket(16, customer_id)", s);
+    if (sl_parse_i64(nbuf, strlen(nbuf), &buckets) < 0 || buckets < 1 ||
+        buckets > CONTRACT_MAX_BUCKETS)
+        return fail_node(d, path, n, "partition_by '%s': the number of buckets must be an "
+                         "integer from 1 to %d, not '%s'", s, CONTRACT_MAX_BUCKETS, nbuf);
+    i = contract_column_index(c, cbuf);
+    if (i < 0)
+        return fail_node(d, path, n, "partition_by '%s': '%s' is not a column of this "
+                         "version", s, cbuf);
+    if (!c->columns[i].required)
+        return fail_node(d, path, n, "partition_by '%s': column '%s' must be required "
+                         "(a row without a value has no bucket)", s, cbuf);
+    switch (c->columns[i].type.id) {
+    case SL_TYPE_INT64:
+    case SL_TYPE_DECIMAL:
+    case SL_TYPE_DATE:
+    case SL_TYPE_TIMESTAMP:
+    case SL_TYPE_STRING:
+        break;
+    default:
+        sl_type_name(c->columns[i].type, tn, sizeof(tn));
+        return fail_node(d, path, n, "partition_by '%s': column '%s' is %s, which Iceberg "
+                         "does not bucket; bucket an int64, decimal, date, timestamp or "
+                         "string column", s, cbuf, tn);
+    }
+    c->partition = CONTRACT_PART_BUCKET;
+    c->bucket_column = i;
+    c->bucket_n = (int32_t)buckets;
+    return 0;
+}
+
 int
 contract_parse_version(const char *path, const struct sl_yaml *node, struct sl_arena *a,
                        struct contract *c, struct sl_diag *d)
@@ -314,10 +414,16 @@ contract_parse_version(const char *path, const struct sl_yaml *node, struct sl_a
         for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
             if (strcmp(part->str, parts[i].name) == 0)
                 break;
-        if (i == sizeof(parts) / sizeof(parts[0]))
-            return fail_node(d, path, part, "unknown partition_by '%s': auto, day, month, "
-                             "year, hour or none", part->str);
-        c->partition = parts[i].p;
+        if (i < sizeof(parts) / sizeof(parts[0])) {
+            c->partition = parts[i].p;
+        } else {
+            rc = parse_bucket(path, part, c, d);
+            if (rc < 0)
+                return rc;
+            if (rc > 0)
+                return fail_node(d, path, part, "unknown partition_by '%s': auto, day, "
+                                 "month, year, hour, none or bucket(N, column)", part->str);
+        }
         c->partition_given = strcmp(part->str, "event_day") != 0;
         if (c->partition == CONTRACT_PART_HOUR &&
             c->columns[c->event_time].type.id != SL_TYPE_TIMESTAMP)
@@ -344,10 +450,27 @@ type_name(struct sl_type t, char *out)
     sl_type_name(t, out, 32);
 }
 
+#define PARTITION_TEXT 160 /* "bucket(1000000, " and a column name */
+
+/* c's partition_by as its canonical text says it: "day", "none",
+ * "bucket(16, customer_id)"; "event_day" when the contract chose nothing
+ * (the canonical text of releases before partition_by had a choice). */
+static void
+partition_text(const struct contract *c, char *out, size_t size)
+{
+    static const char *const names[] = {"auto", "day", "month", "year", "hour", "none"};
+
+    if (c->partition == CONTRACT_PART_BUCKET)
+        snprintf(out, size, "bucket(%d, %s)", (int)c->bucket_n,
+                 c->columns[c->bucket_column].name);
+    else
+        snprintf(out, size, "%s", c->partition_given ? names[c->partition] : "event_day");
+}
+
 bool
 contract_diff(const struct contract *a, const struct contract *b, char *out, size_t size)
 {
-    char ta[32], tb[32];
+    char ta[32], tb[32], pa[PARTITION_TEXT], pb[PARTITION_TEXT];
 
     for (size_t i = 0; i < a->ncolumns; i++) {
         const struct contract_column *ca = &a->columns[i];
@@ -395,6 +518,12 @@ contract_diff(const struct contract *a, const struct contract *b, char *out, siz
     }
     if (a->unknown_fields != b->unknown_fields) {
         snprintf(out, size, "unknown_fields changed");
+        return true;
+    }
+    partition_text(a, pa, sizeof(pa));
+    partition_text(b, pb, sizeof(pb));
+    if (strcmp(pa, pb) != 0) {
+        snprintf(out, size, "partition_by changed from '%s' to '%s'", pa, pb);
         return true;
     }
     for (size_t i = 0; i < a->ncolumns && i < b->ncolumns; i++) {
@@ -629,7 +758,7 @@ source_latest(const struct source *s, int major)
 void
 contract_canonical(const struct contract *c, struct sl_buf *out)
 {
-    char t[32];
+    char t[32], part[PARTITION_TEXT];
 
     sl_buf_addf(out, "{\"version\": \"%s\", \"key\": [", c->version);
     for (size_t i = 0; i < c->nkey; i++) {
@@ -641,15 +770,11 @@ contract_canonical(const struct contract *c, struct sl_buf *out)
     sl_buf_adds(out, "], \"event_time\": ");
     sl_buf_add_json_str(out, c->columns[c->event_time].name,
                         strlen(c->columns[c->event_time].name));
-    /* Contracts that chose nothing else read as releases before wrote them. */
-    {
-        static const char *const names[] = {"auto", "day", "month", "year", "hour", "none"};
-
-        sl_buf_addf(out, ", \"partition_by\": \"%s\", \"unknown_fields\": \"%s\", "
-                         "\"columns\": [",
-                    c->partition_given ? names[c->partition] : "event_day",
-                    c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
-    }
+    partition_text(c, part, sizeof(part));
+    /* (a bucket's column name needs no escaping: contract_name_valid()) */
+    sl_buf_addf(out, ", \"partition_by\": \"%s\", \"unknown_fields\": \"%s\", "
+                     "\"columns\": [",
+                part, c->unknown_fields == CONTRACT_UNKNOWN_IGNORE ? "ignore" : "reject");
     for (size_t i = 0; i < c->ncolumns; i++) {
         sl_type_name(c->columns[i].type, t, sizeof(t));
         sl_buf_addf(out, "%s{\"name\": ", i ? ", " : "");

@@ -4,7 +4,8 @@
  * A source has one or more contract versions "MAJOR.MINOR".  A version lists
  * its columns (name, type, required or nullable), the dedup key (one or more
  * columns), the event-time column and the partitioning (partition_by: auto,
- * the default, or day, month, year, hour of the event time, or none).
+ * the default, or day, month, year, hour of the event time, none, or
+ * bucket(N, column): Iceberg's bucket[N] of a required column).
  *
  * Compatibility, checked between consecutive versions of one major: the
  * later version keeps every column of the earlier one unchanged and may only
@@ -21,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/diag.h"
@@ -44,7 +46,8 @@ enum contract_unknown {
     CONTRACT_UNKNOWN_IGNORE, /* unknown fields are left out (still in raw) */
 };
 
-/* How a contract's curated table is partitioned, by its event time. */
+/* How a contract's curated table is partitioned: by its event time, or by
+ * a hash of one column. */
 enum contract_partition {
     CONTRACT_PART_AUTO,   /* absent: a new table's first run picks day, month
                              or year by its rows per day; a table keeps its */
@@ -53,7 +56,12 @@ enum contract_partition {
     CONTRACT_PART_YEAR,
     CONTRACT_PART_HOUR,   /* a timestamp event time only */
     CONTRACT_PART_NONE,   /* unpartitioned */
+    CONTRACT_PART_BUCKET, /* "bucket(N, column)" or "bucket[N](column)":
+                             Iceberg's bucket[N] of a required column of a
+                             type it hashes (not boolean or double) */
 };
+
+#define CONTRACT_MAX_BUCKETS 1000000 /* N of bucket(N, column), from 1 */
 
 struct contract {
     const char *version;   /* canonical "MAJOR.MINOR" */
@@ -65,6 +73,8 @@ struct contract {
     size_t nkey;
     int key[CONTRACT_MAX_KEY]; /* column indexes of the dedup key */
     int event_time;            /* column index of the event-time column */
+    int bucket_column;         /* CONTRACT_PART_BUCKET: the column's index */
+    int32_t bucket_n;          /* CONTRACT_PART_BUCKET: N, the number of buckets */
     enum contract_unknown unknown_fields;
     int line;                  /* where the version starts in the file */
 };

@@ -10,7 +10,8 @@
  *       YYYY/MM/DD/HH/<object-id>.<format>[.gz]        layout_raw_key()
  *     curated/<table>/                                 layout_curated_prefix()
  *       dt=YYYY-MM-DD/part-<run>-<n>.parquet           layout_curated_data_key()
- *         (month=YYYY-MM, year=YYYY, hour=YYYY-MM-DD-HH, or none)
+ *         (month=YYYY-MM, year=YYYY, hour=YYYY-MM-DD-HH,
+ *          <column>_bucket=<n>, or none)
  *       _deletes/delete-<run>-YYYY-MM-DD.parquet       layout_curated_deletes_key()
  *       metadata/...                                   Iceberg metadata (table/)
  *     quarantine/<source>/dt=YYYY-MM-DD/run-<run>.jsonl  layout_quarantine_key()
@@ -102,7 +103,8 @@ char *layout_table_prefix(const char *ns, const char *name);
 /*
  * A data file's key under prefix (a table's, from layout_curated_prefix()):
  * file n of run run_id in the partition whose folder is dir=part (dir
- * "dt", "month", "year", "hour"; NULL: an unpartitioned table, no folder),
+ * "dt", "month", "year", "hour", "<column>_bucket"; NULL: an unpartitioned
+ * table, no folder; ival_partition_folder() makes dir and part),
  * "curated/orders/dt=2026-10-03/part-000042-0.parquet".
  */
 char *layout_curated_data_key(const char *prefix, const char *dir, const char *part,

@@ -495,7 +495,8 @@ choose_spec(struct meta *m, const struct table_def *def, int64_t *spec_id, struc
 struct wspec {
     int64_t id;
     char *text;                   /* its "fields" as JSON */
-    struct ival_transform t;      /* its field's transform (IVAL_VOID: no field) */
+    struct ival_transform t;      /* its field's transform (IVAL_VOID: no field);
+                                     a bucket's column from def */
     size_t npfields;
     struct mf_partition_field pfield;
 };
@@ -530,6 +531,8 @@ load_specs(struct meta *m, const struct table_def *def, struct sl_arena *a,
         for (size_t k = 0; k < def->ncolumns; k++)
             if (def->columns[k].field_id == json_integer_value(json_object_get(f, "source-id")))
                 src = &def->columns[k];
+        if (w->t.kind == IVAL_BUCKET && src != NULL)
+            w->t.column = src->name;
         w->npfields = 1;
         w->pfield.field_id = (int32_t)json_integer_value(json_object_get(f, "field-id"));
         w->pfield.name = sl_arena_strdup(a, json_string_value(json_object_get(f, "name")));
@@ -658,8 +661,7 @@ spec_of_file(const struct commit_ctx *c, const struct table_file *f)
     if (f->written_under == NULL)
         return c->dspec;
     for (size_t i = 0; i < c->nspecs; i++)
-        if (c->specs[i].t.kind == f->written_under->kind &&
-            c->specs[i].t.param == f->written_under->param)
+        if (ival_transform_same(c->specs[i].t, *f->written_under))
             return &c->specs[i];
     return NULL;
 }
@@ -1523,7 +1525,7 @@ cmp_str(const void *a, const void *b)
 static void
 prune_files(struct live_ctx *c, const struct meta *m, const struct table_filter *f)
 {
-    struct ival_transform t = {IVAL_VOID, 0};
+    struct ival_transform t = {IVAL_VOID, 0, NULL};
     int64_t spec_id;
     int part;
     const char **kept = sl_malloc((c->n + 1) * sizeof(*kept));
@@ -1923,9 +1925,27 @@ out:
     return rc;
 }
 
+/* The name of the current schema's field of id id (in a), or NULL. */
+static const char *
+field_name(const struct meta *m, int64_t id, struct sl_arena *a)
+{
+    json_t *x, *f, *fields = NULL;
+    int64_t current = json_integer_value(json_object_get(m->root, "current-schema-id"));
+    size_t i;
+
+    json_array_foreach(json_object_get(m->root, "schemas"), i, x)
+        if (json_integer_value(json_object_get(x, "schema-id")) == current)
+            fields = json_object_get(x, "fields");
+    json_array_foreach(fields, i, f)
+        if (json_integer_value(json_object_get(f, "id")) == id &&
+            json_is_string(json_object_get(f, "name")))
+            return sl_arena_strdup(a, json_string_value(json_object_get(f, "name")));
+    return NULL;
+}
+
 int
 table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
-                struct ival_transform *t, struct sl_diag *d)
+                struct sl_arena *out, struct ival_transform *t, struct sl_diag *d)
 {
     struct sl_arena a;
     struct meta m = {0};
@@ -1937,6 +1957,7 @@ table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const 
 
     t->kind = IVAL_VOID;
     t->param = 0;
+    t->column = NULL;
     sl_arena_init(&a, 0);
     rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
     if (rc == 0)
@@ -1945,10 +1966,19 @@ table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const 
         if (json_integer_value(json_object_get(x, "spec-id")) == spec_id)
             fields = json_object_get(x, "fields");
     if (rc == 0 && json_array_size(fields) > 0) {
-        const char *tr = json_string_value(json_object_get(json_array_get(fields, 0),
-                                                           "transform"));
+        json_t *f = json_array_get(fields, 0);
+        const char *tr = json_string_value(json_object_get(f, "transform"));
 
         rc = ival_transform_parse(tr ? tr : "?", t, d);
+        if (rc == 0 && t->kind == IVAL_BUCKET) {
+            int64_t src = json_integer_value(json_object_get(f, "source-id"));
+
+            t->column = field_name(&m, src, out);
+            if (t->column == NULL)
+                rc = sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: the source %" PRId64
+                             " of partition spec %" PRId64 " is not a column", m.file, src,
+                             spec_id);
+        }
     }
     free(prefix);
     json_decref(m.root);

@@ -66,7 +66,8 @@ struct table_def {
     const struct table_column *columns; /* in table order */
     int32_t last_column_id;       /* highest field id ever assigned */
     const char *partition_column; /* the source of the partition, or NULL */
-    struct ival_transform transform; /* day, month, ..., of partition_column */
+    struct ival_transform transform; /* day, month, bucket[N] ..., of
+                                        partition_column */
     const char *key_columns;      /* comma-separated, for identifier-field-ids */
 };
 
@@ -231,9 +232,12 @@ int table_referenced(struct catalog_txn *txn, struct store *s, const char *ns,
 
 /* The transform of table ns.name's default partition spec (its one field;
  * IVAL_VOID when unpartitioned); SL_ERR_NOTFOUND (no words) if the
- * catalog has no such table. */
+ * catalog has no such table.  A bucket's t->column names its source
+ * column (in a); the other transforms leave it NULL (their source is the
+ * table's event time). */
 int table_partition(struct catalog_txn *txn, struct store *s, const char *ns,
-                    const char *name, struct ival_transform *t, struct sl_diag *d);
+                    const char *name, struct sl_arena *a, struct ival_transform *t,
+                    struct sl_diag *d);
 
 /* A table's current schema. */
 struct table_schema {

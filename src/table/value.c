@@ -750,6 +750,16 @@ ival_transform_name(struct ival_transform t, char *out, size_t size)
 }
 
 bool
+ival_transform_same(struct ival_transform a, struct ival_transform b)
+{
+    if (a.kind != b.kind || a.param != b.param)
+        return false;
+    if (a.column == NULL || b.column == NULL)
+        return a.column == b.column;
+    return strcmp(a.column, b.column) == 0;
+}
+
+bool
 ival_transform_applies(struct ival_transform t, struct sl_type src)
 {
     enum sl_type_id id = src.id;
@@ -819,9 +829,57 @@ ival_partition_text(struct ival_transform t, int32_t value, char *out, size_t si
         snprintf(out, size, "%s-%02lld", date, (long long)(h - day * 24));
         break;
     }
+    case IVAL_BUCKET:
+        snprintf(out, size, "b%d-%d-%s", (int)t.param, (int)value, t.column ? t.column : "");
+        break;
     default:
         snprintf(out, size, "%s", "");
     }
+}
+
+/* A decimal number of at most 10 digits, no sign, no leading zero, at
+ * *p, ending at a '-': its value, *p past the '-'; -1 if there is none. */
+static int64_t
+bucket_number(const char **p)
+{
+    const char *s = *p;
+    int64_t v = 0;
+    size_t n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9' && n <= 10)
+        v = v * 10 + (s[n++] - '0');
+    if (n == 0 || n > 10 || s[n] != '-' || (n > 1 && s[0] == '0'))
+        return -1;
+    *p = s + n + 1;
+    return v;
+}
+
+/* Parse "b<N>-<value>-<column>" into *n, *value and *column (into s);
+ * SL_ERR_INPUT if s is not of that shape, 0 <= value < N <= INT32_MAX,
+ * with a column name of letters, digits and '_' (not starting with a
+ * digit). */
+static int
+bucket_text(const char *s, int32_t *n, int32_t *value, const char **column)
+{
+    const char *p = s + 1;
+    int64_t bn, bv;
+
+    if (s[0] != 'b')
+        return SL_ERR_INPUT;
+    bn = bucket_number(&p);
+    bv = bn > 0 ? bucket_number(&p) : -1;
+    if (bn <= 0 || bn > INT32_MAX || bv < 0 || bv >= bn)
+        return SL_ERR_INPUT;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
+        return SL_ERR_INPUT;
+    for (const char *c = p; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || *c == '_'))
+            return SL_ERR_INPUT;
+    *n = (int32_t)bn;
+    *value = (int32_t)bv;
+    *column = p;
+    return 0;
 }
 
 int
@@ -851,6 +909,16 @@ ival_partition_parse(struct ival_transform t, const char *s, int32_t *value)
             return SL_ERR_INPUT;
         *value = days * 24 + h;
         return 0;
+    case IVAL_BUCKET: {
+        const char *column;
+        int32_t bn, v;
+
+        if (t.column == NULL || bucket_text(s, &bn, &v, &column) < 0 || bn != t.param ||
+            strcmp(column, t.column) != 0)
+            return SL_ERR_INPUT;
+        *value = v;
+        return 0;
+    }
     default:
         if (n != 0)
             return SL_ERR_INPUT;
@@ -876,14 +944,38 @@ ival_partition_dir(struct ival_transform t)
     }
 }
 
+bool
+ival_partition_folder(struct ival_transform t, int32_t value, char *dir, char *val)
+{
+    if (t.kind == IVAL_BUCKET) {
+        snprintf(dir, IVAL_PARTITION_TEXT, "%s_bucket", t.column ? t.column : "");
+        snprintf(val, IVAL_PARTITION_TEXT, "%d", (int)value);
+        return true;
+    }
+    if (ival_partition_dir(t) == NULL)
+        return false;
+    snprintf(dir, IVAL_PARTITION_TEXT, "%s", ival_partition_dir(t));
+    ival_partition_text(t, value, val, IVAL_PARTITION_TEXT);
+    return true;
+}
+
 int
 ival_partition_which(const char *s, struct ival_transform *t, int32_t *value)
 {
+    const char *column;
+    int32_t n;
+
+    if (bucket_text(s, &n, value, &column) == 0) {
+        t->kind = IVAL_BUCKET;
+        t->param = n;
+        t->column = column;
+        return 0;
+    }
     static const enum ival_transform_kind kinds[] = {IVAL_DAY, IVAL_MONTH, IVAL_YEAR, IVAL_HOUR,
                                                      IVAL_VOID};
 
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct ival_transform k = {kinds[i], 0};
+        struct ival_transform k = {kinds[i], 0, NULL};
 
         if (ival_partition_parse(k, s, value) == 0) {
             *t = k;

@@ -100,8 +100,16 @@ enum ival_transform_kind {
 
 struct ival_transform {
     enum ival_transform_kind kind;
-    int32_t param; /* N of bucket[N], W of truncate[W] */
+    int32_t param;      /* N of bucket[N], W of truncate[W] */
+    /* The source column's name where the partitioning of a curated table
+     * needs it (bucket[N] of a column); NULL for the event-time transforms,
+     * whose source is the event time.  Borrowed: whoever fills the struct
+     * says for how long. */
+    const char *column;
 };
+
+/* Whether a and b partition alike: kind, parameter and column. */
+bool ival_transform_same(struct ival_transform a, struct ival_transform b);
 
 /* Parse "day", "bucket[16]", "truncate[4]" ...; SL_ERR_INPUT naming it. */
 int ival_transform_parse(const char *s, struct ival_transform *t, struct sl_diag *d);
@@ -128,20 +136,46 @@ size_t ival_truncate_string(const char *s, size_t n, int32_t w);
 
 /*
  * Partitions of curated tables: the transform (IVAL_DAY, IVAL_MONTH,
- * IVAL_YEAR, IVAL_HOUR of the event time, or IVAL_VOID for none) of an
- * event time given as microseconds (timestamp) or days (date), and the
- * partition's text - the catalog's and the folder's: "2026-10-03",
- * "2026-10", "2026", "2026-10-03-14", "" - and back.
+ * IVAL_YEAR, IVAL_HOUR of the event time, IVAL_BUCKET of a column named in
+ * t.column, or IVAL_VOID for none) and the partition's text - the
+ * catalog's, and part of deletion files' names - and back:
+ *
+ *   day     "2026-10-03"         hour   "2026-10-03-14"
+ *   month   "2026-10"            none   ""
+ *   year    "2026"
+ *   bucket  "b<N>-<value>-<column>": bucket[16] value 7 of customer_id is
+ *           "b16-7-customer_id"
+ *
+ * A bucket text starts with a letter, so it is never a date's; it carries
+ * N and the column, so a table whose partitioning went from bucket[16] to
+ * bucket[32], or to another column, tells its files apart by their texts
+ * alone; and it is one safe path segment (column names are letters,
+ * digits and '_').  Texts fit in IVAL_PARTITION_TEXT bytes.
+ *
+ * ival_partition_of() takes the event time as microseconds (timestamp) or
+ * days (date); a bucket's value comes from its column's value instead
+ * (ival_bucket() of the ival_hash_...() of it) and is not its business.
  */
+#define IVAL_PARTITION_TEXT 160
 int32_t ival_partition_of(struct ival_transform t, bool is_date, int64_t v);
 void ival_partition_text(struct ival_transform t, int32_t value, char *out, size_t size);
-/* SL_ERR_INPUT if s is not a partition text of t. */
+/* SL_ERR_INPUT if s is not a partition text of t (of a bucket: of its N
+ * and column, with 0 <= value < N). */
 int ival_partition_parse(struct ival_transform t, const char *s, int32_t *value);
 /* Which of those transforms partition text s is of, and its value: 0, or
  * SL_ERR_INPUT if it is none's.  (A table whose partitioning changed holds
- * files of both; their texts tell them apart.) */
+ * files of both; their texts tell them apart.)  A bucket's t->column
+ * points into s: borrowed for as long as s is. */
 int ival_partition_which(const char *s, struct ival_transform *t, int32_t *value);
-/* The folder name's key: "dt", "month", "year", "hour"; NULL for none. */
+/* The folder name's key: "dt", "month", "year", "hour"; NULL for none and
+ * for bucket (its key names the column: ival_partition_folder()). */
 const char *ival_partition_dir(struct ival_transform t);
+/*
+ * The data folder of value of t, as Iceberg's Java writers name them: its
+ * key into dir ("dt", "month", "year", "hour", "<column>_bucket") and its
+ * value into val (the partition text; a bucket's number alone, "7"), each
+ * of IVAL_PARTITION_TEXT bytes.  False, and nothing written, for none.
+ */
+bool ival_partition_folder(struct ival_transform t, int32_t value, char *dir, char *val);
 
 #endif

@@ -28,6 +28,7 @@
  * bitmaps) are invisible to all of this: the probe skips them and a
  * rewrite drops them.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,18 +112,39 @@ add_delete(void *arg, const struct curated_delete *del)
     return c->rc;
 }
 
-/* The partitioning of the contract's choice. */
+/* The partitioning of contract c's choice (a bucket's column borrowed from
+ * c). */
 static struct ival_transform
-contract_transform(enum contract_partition p)
+contract_transform(const struct contract *c)
 {
-    struct ival_transform t = {IVAL_VOID, 0};
+    enum contract_partition p = c->partition;
+    struct ival_transform t = {IVAL_VOID, 0, NULL};
 
+    if (p == CONTRACT_PART_BUCKET) {
+        t.kind = IVAL_BUCKET;
+        t.param = c->bucket_n;
+        t.column = c->columns[c->bucket_column].name;
+        return t;
+    }
     t.kind = p == CONTRACT_PART_DAY     ? IVAL_DAY
              : p == CONTRACT_PART_MONTH ? IVAL_MONTH
              : p == CONTRACT_PART_YEAR  ? IVAL_YEAR
              : p == CONTRACT_PART_HOUR  ? IVAL_HOUR
                                         : IVAL_VOID;
     return t;
+}
+
+/* Transform t in words for messages: "day", "bucket[16] of customer_id". */
+static void
+transform_words(struct ival_transform t, char *out, size_t size)
+{
+    char name[24];
+
+    ival_transform_name(t, name, sizeof(name));
+    if (t.column != NULL)
+        snprintf(out, size, "%s of %s", name, t.column);
+    else
+        snprintf(out, size, "%s", name);
 }
 
 /*
@@ -139,25 +161,26 @@ choose_known_partition(struct catalog_txn *txn, struct trun *t, struct ttable *t
                        struct sl_diag *d)
 {
     enum contract_partition want = tt->latest->partition;
-    struct ival_transform have = {IVAL_DAY, 0};
+    struct ival_transform have = {IVAL_DAY, 0, NULL};
     int rc = 0;
 
     if (!tt->exists) {
-        tt->part = contract_transform(want);
+        tt->part = contract_transform(tt->latest);
         tt->part_known = want != CONTRACT_PART_AUTO;
         return 0;
     }
     if (!tt->upgrade)
-        rc = table_partition(txn, t->store, "curated", tt->meta.name, &have, d);
+        rc = table_partition(txn, t->store, "curated", tt->meta.name, &t->arena, &have, d);
     if (rc < 0)
         return rc;
     tt->part = have;
     tt->part_known = true;
-    if (want != CONTRACT_PART_AUTO && contract_transform(want).kind != have.kind) {
-        char a[24], b[24];
+    if (want != CONTRACT_PART_AUTO &&
+        !ival_transform_same(contract_transform(tt->latest), have)) {
+        char a[IVAL_PARTITION_TEXT], b[IVAL_PARTITION_TEXT];
 
-        ival_transform_name(have, a, sizeof(a));
-        ival_transform_name(contract_transform(want), b, sizeof(b));
+        transform_words(have, a, sizeof(a));
+        transform_words(contract_transform(tt->latest), b, sizeof(b));
         if (tt->upgrade)
             return sl_fail(d, SL_ERR_INCOMPATIBLE,
                            "curated table '%s' was written by an older release, partitioned "
@@ -165,7 +188,7 @@ choose_known_partition(struct catalog_txn *txn, struct trun *t, struct ttable *t
                            "Iceberg snapshot cannot change: transform it with the version "
                            "before first",
                            tt->meta.name, a, tt->latest->version, t->src->path, b);
-        tt->part = contract_transform(want);
+        tt->part = contract_transform(tt->latest);
         SL_INFO("transform", "curated.%s: partitioned by %s from now on (contract version %s), "
                 "by %s before: its older files keep their partitions",
                 tt->meta.name, b, tt->latest->version, a);
@@ -1047,6 +1070,7 @@ choose_partition(struct ttable *tt)
     }
     days = n > 0 ? (double)(hi - lo) / 86400e6 + 1 : 1;
     tt->part.param = 0;
+    tt->part.column = NULL;
     if ((double)n / days >= AUTO_PART_ROWS)
         tt->part.kind = IVAL_DAY;
     else if ((double)n / (days / 30.4 > 1 ? days / 30.4 : 1) >= AUTO_PART_ROWS)
@@ -1059,14 +1083,44 @@ choose_partition(struct ttable *tt)
              tt->part.kind == IVAL_DAY ? "day" : tt->part.kind == IVAL_MONTH ? "month" : "year");
 }
 
+/* File i's deleted rows (and, of a table of an older release, those its
+ * deletion files retire) onto tt's delrefs, in row order. */
+static void
+add_delrefs(struct ttable *tt, size_t i)
+{
+    const struct tfile *f = &tt->files[i];
+    bool old = tt->upgrade && f->gone != NULL;
+
+    for (int64_t w = 0; w < (f->rows + 63) / 64; w++) {
+        uint64_t word = (f->dels ? f->dels[w] : 0) | (old ? f->gone[w] : 0);
+
+        for (uint64_t bits = word; bits != 0; bits &= bits - 1) {
+            SL_GROW(tt->delrefs, tt->delcap, tt->ndelrefs + 1);
+            tt->delrefs[tt->ndelrefs].file = (uint32_t)i;
+            tt->delrefs[tt->ndelrefs].row = w * 64 + __builtin_ctzll(bits);
+            tt->ndelrefs++;
+        }
+    }
+}
+
 void
 plan_outputs(struct trun *t, struct ttable *tt)
 {
     int64_t small = t->project->config.transform.max_file_rows / 4;
     int64_t pct = t->project->config.transform.compact_deleted_percent;
+    int *bcol = NULL;
 
     if (!tt->part_known)
         choose_partition(tt);
+    /* A bucket's column in each piece's rows (its contract version's
+     * columns: a required column is in every version of the major). */
+    if (tt->part.kind == IVAL_BUCKET) {
+        bcol = sl_calloc(tt->npieces + 1, sizeof(*bcol));
+        for (size_t p = 0; p < tt->npieces; p++) {
+            bcol[p] = contract_column_index(tt->pieces[p]->rows.contract, tt->part.column);
+            assert(bcol[p] >= 0);
+        }
+    }
 
     for (size_t p = 0; p < tt->npieces; p++) {
         struct piece *pc = tt->pieces[p];
@@ -1085,11 +1139,14 @@ plan_outputs(struct trun *t, struct ttable *tt)
                 tt->replaced++;
                 break;
             }
-            part = part_for(tt, ival_partition_of(tt->part, false, pc->rows.ev[row]));
+            part = part_for(tt, tt->part.kind == IVAL_BUCKET
+                                    ? rows_bucket(&pc->rows, bcol[p], row, tt->part.param)
+                                    : ival_partition_of(tt->part, false, pc->rows.ev[row]));
             SL_GROW(part->refs, part->cap, part->n + 1);
             part->refs[part->n++] = (uint64_t)p << 32 | row;
         }
     }
+    free(bcol);
     /* A file that loses rows keeps them, listed in the deletion file,
      * until too much of it is deleted: then it is rewritten. */
     for (size_t i = 0; i < tt->nfiles; i++) {
@@ -1111,7 +1168,7 @@ plan_outputs(struct trun *t, struct ttable *tt)
      * by absorbing its small files. */
     for (size_t k = 0; k < tt->nparts; k++) {
         struct tpart *part = &tt->parts[k];
-        char day[32];
+        char day[IVAL_PARTITION_TEXT];
         size_t others = 0;
 
         if (part->n == 0)
@@ -1135,22 +1192,30 @@ plan_outputs(struct trun *t, struct ttable *tt)
     /* What the files that stay lose, for the deletion files.  A table of an
      * older release also writes anew what its deletion files retire, as
      * Iceberg position deletes (one partition each, files named by URI);
-     * those deletion files are retired by the run. */
+     * those deletion files are retired by the run.  The rows of one
+     * partition text come together (group_deletes() cuts a deletion file
+     * per text), each file's in key order: key order alone would not do,
+     * as bucket[16] and bucket[32] of a column share the folders. */
+    size_t *losing = sl_calloc(tt->nfiles + 1, sizeof(*losing)), nlosing = 0;
+
     for (size_t i = 0; i < tt->nfiles; i++) {
         const struct tfile *f = &tt->files[i];
-        bool old = tt->upgrade && f->gone != NULL;
 
-        if (f->merge || (f->deleted == 0 && !old))
+        if (!f->merge && (f->deleted != 0 || (tt->upgrade && f->gone != NULL)))
+            losing[nlosing++] = i;
+    }
+    for (size_t k = 0; k < nlosing; k++) {
+        const char *text;
+
+        if (losing[k] == SIZE_MAX)
             continue;
-        for (int64_t w = 0; w < (f->rows + 63) / 64; w++) {
-            uint64_t word = (f->dels ? f->dels[w] : 0) | (old ? f->gone[w] : 0);
-
-            for (uint64_t bits = word; bits != 0; bits &= bits - 1) {
-                SL_GROW(tt->delrefs, tt->delcap, tt->ndelrefs + 1);
-                tt->delrefs[tt->ndelrefs].file = (uint32_t)i;
-                tt->delrefs[tt->ndelrefs].row = w * 64 + __builtin_ctzll(bits);
-                tt->ndelrefs++;
-            }
+        text = tt->files[losing[k]].partition;
+        for (size_t j = k; j < nlosing; j++) {
+            if (losing[j] == SIZE_MAX || strcmp(tt->files[losing[j]].partition, text) != 0)
+                continue;
+            add_delrefs(tt, losing[j]);
+            losing[j] = SIZE_MAX;
         }
     }
+    free(losing);
 }

@@ -21,6 +21,7 @@
  */
 #include "transform/rows.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "core/num.h"
 #include "core/time.h"
 #include "core/utf8.h"
+#include "table/value.h"
 #include "core/banned.h"
 
 void
@@ -772,4 +774,34 @@ rows_end(struct rows *r, const char *text, size_t len)
     }
     r->row_hash[i] = h;
     r->n++;
+}
+
+int32_t
+rows_bucket(const struct rows *r, int col, size_t row, int32_t n)
+{
+    const struct rows_col *c = &r->cols[col];
+    int32_t h;
+
+    assert(!c->null || !c->null[row]);
+    switch (c->type.id) {
+    case SL_TYPE_INT64:
+        h = ival_hash_long(c->i64[row]);
+        break;
+    case SL_TYPE_TIMESTAMP:
+        h = ival_hash_timestamp(c->i64[row]);
+        break;
+    case SL_TYPE_DATE:
+        h = ival_hash_date(c->i32[row]);
+        break;
+    case SL_TYPE_DECIMAL:
+        h = ival_hash_decimal(c->type.precision > 18 ? c->i128[row] : (__int128)c->i64[row]);
+        break;
+    case SL_TYPE_STRING:
+        h = ival_hash_string(c->str[row].p, c->str[row].len);
+        break;
+    default:
+        assert(!"Iceberg buckets no other type");
+        h = 0;
+    }
+    return ival_bucket(h, n);
 }

@@ -124,6 +124,16 @@ void rows_end(struct rows *r, const char *text, size_t len);
 void rows_reject(struct rows *r, struct rec_pos pos, const char *text, size_t len,
                  const char *field, const char *reason);
 
+/*
+ * Iceberg's bucket[n] (n > 0) of row's value of column col: the bucket
+ * hash of the value as the rows hold it - an int64 and a timestamp's
+ * microseconds as longs, a date's days, a decimal's unscaled value, a
+ * string's bytes - with the sign bit cleared, modulo n.  The value must
+ * not be NULL, and the column's type one that Iceberg buckets (not bool
+ * or double).
+ */
+int32_t rows_bucket(const struct rows *r, int col, size_t row, int32_t n);
+
 /* Key encoding shared with the scan of existing rows (see key.c). */
 struct sl_buf;
 void key_add_int(struct sl_buf *b, __int128 v, struct sl_type t);

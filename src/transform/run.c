@@ -159,7 +159,9 @@ table_def_of(const struct curated_table *m, struct ival_transform part, struct s
     def->ncolumns = m->ncolumns;
     def->columns = cols;
     def->last_column_id = m->next_field_id - 1;
-    def->partition_column = part.kind == IVAL_VOID ? NULL : m->event_time;
+    def->partition_column = part.kind == IVAL_VOID ? NULL
+                            : part.column != NULL  ? part.column
+                                                   : m->event_time;
     def->transform = part;
     def->key_columns = m->key_columns;
 }
@@ -184,6 +186,8 @@ written_under(const struct ival_transform *part, const char *text, struct sl_are
         struct ival_transform *w = sl_arena_alloc(a, sizeof(*w));
 
         *w = was;
+        if (was.column != NULL) /* (it points into text) */
+            w->column = sl_arena_strdup(a, was.column);
         f->written_under = w;
         f->partition.set = was.kind != IVAL_VOID;
     }
@@ -326,12 +330,12 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
         const char **removed = sl_arena_zalloc(&h.a, (h.removed.n + 1) * sizeof(*removed));
         size_t na = 0, nr = 0;
 
-        struct ival_transform part = {IVAL_VOID, 0};
+        struct ival_transform part = {IVAL_VOID, 0, NULL};
         int32_t value;
 
         rc = catalog_table_get(txn, name, &h.a, &m, d);
         if (rc == 0)
-            rc = table_partition(txn, s, "curated", name, &part, d);
+            rc = table_partition(txn, s, "curated", name, &h.a, &part, d);
         if (rc == SL_ERR_NOTFOUND && d->code == 0) {
             /* The run made the table: its files' partition texts say how
              * it is partitioned (ival_partition_text()). */
@@ -404,7 +408,7 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
                struct sl_diag *d)
 {
     struct sl_strlist retired = {0};
-    char part[32];
+    char part[IVAL_PARTITION_TEXT];
     int rc = 0;
 
     if (tt->changed)

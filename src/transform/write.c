@@ -255,7 +255,7 @@ describe_part(struct trun *t, struct ttable *tt, size_t k, const struct engine_c
 }
 
 /* Cut the run's delrefs into one deletion file per partition (delrefs come
- * by file key, and a partition's files share a folder). */
+ * grouped by partition text: plan_outputs()). */
 static void
 group_deletes(struct ttable *tt)
 {
@@ -523,7 +523,7 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         struct tpart *part = &tt->parts[k];
         int64_t survivors = 0;
         const char *staged_path;
-        char *name, ptext[32];
+        char *name, dir[IVAL_PARTITION_TEXT], val[IVAL_PARTITION_TEXT];
 
         for (size_t i = 0; i < part->nfiles; i++) {
             const struct tfile *f = &tt->files[part->files[i]];
@@ -539,9 +539,9 @@ write_outputs(struct trun *t, struct ttable *tt, struct sl_diag *d)
         if (rc < 0)
             break;
         paths[k] = sl_strdup(staged_path);
-        ival_partition_text(tt->part, part->value, ptext, sizeof(ptext));
-        part->final_key = layout_curated_data_key(tt->meta.prefix, ival_partition_dir(tt->part),
-                                                  ptext, t->run_id, k);
+        part->final_key = layout_curated_data_key(
+            tt->meta.prefix, ival_partition_folder(tt->part, part->value, dir, val) ? dir : NULL,
+            val, t->run_id, k);
         describe_part(t, tt, k, cols, scan, filter, paths[k], files + nfiles, &w[nw++]);
         nfiles += part->nfiles;
     }

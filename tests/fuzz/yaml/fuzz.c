@@ -112,6 +112,17 @@ check_version(const struct source *s, const struct contract *c, struct sl_arena 
     FZ_ASSERT(c->columns[c->event_time].required);
     FZ_ASSERT(c->columns[c->event_time].type.id == SL_TYPE_TIMESTAMP ||
           c->columns[c->event_time].type.id == SL_TYPE_DATE);
+    /* A bucket's column is a required one of a type Iceberg buckets. */
+    if (c->partition == CONTRACT_PART_BUCKET) {
+        enum sl_type_id t;
+
+        FZ_ASSERT(c->bucket_column >= 0 && (size_t)c->bucket_column < c->ncolumns);
+        FZ_ASSERT(c->bucket_n >= 1 && c->bucket_n <= CONTRACT_MAX_BUCKETS);
+        FZ_ASSERT(c->columns[c->bucket_column].required);
+        t = c->columns[c->bucket_column].type.id;
+        FZ_ASSERT(t == SL_TYPE_INT64 || t == SL_TYPE_DECIMAL || t == SL_TYPE_DATE ||
+                  t == SL_TYPE_TIMESTAMP || t == SL_TYPE_STRING);
+    }
 
     /* The readers' column lookup finds every column, and only columns. */
     colmap_init(&map, c);

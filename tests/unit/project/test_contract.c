@@ -197,3 +197,96 @@ TEST(canonical_text_round_trips)
     sl_buf_release(&b);
     sl_arena_release(&arena);
 }
+
+/* A version 1.0 whose partition_by is p, of columns of every kind. */
+static const char *
+bucket_source(const char *p)
+{
+    static char text[1024];
+
+    snprintf(text, sizeof(text),
+             "contracts:\n"
+             "  - version: \"1.0\"\n"
+             "    key: [id]\n"
+             "    event_time: at\n"
+             "    partition_by: %s\n"
+             "    columns:\n"
+             "      - {name: id, type: string, required: true}\n"
+             "      - {name: at, type: timestamp, required: true}\n"
+             "      - {name: amount, type: \"decimal(12,2)\"}\n"
+             "      - {name: n, type: int64, required: true}\n"
+             "      - {name: x, type: double, required: true}\n"
+             "      - {name: ok, type: bool, required: true}\n"
+             "      - {name: day, type: date, required: true}\n",
+             p);
+    return text;
+}
+
+TEST(partition_by_bucket)
+{
+    static const struct {
+        const char *text;
+        int column;
+        int32_t n;
+    } good[] = {
+        {"bucket(16, id)", 0, 16},
+        {"bucket(1,n)", 3, 1},
+        {"\"bucket( 1000000 , day )\"", 6, 1000000},
+        {"bucket[16](id)", 0, 16},
+        {"bucket[ 7 ] ( at )", 1, 7},
+    };
+    struct source s;
+    struct sl_diag d;
+    struct sl_buf b;
+    struct sl_yaml *root;
+    struct contract back;
+
+    sl_arena_init(&arena, 0);
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        CHECK_INT(parse(bucket_source(good[i].text), &s, &d), 0);
+        CHECK_INT(s.versions[0].partition, CONTRACT_PART_BUCKET);
+        CHECK_INT(s.versions[0].bucket_column, good[i].column);
+        CHECK_INT(s.versions[0].bucket_n, good[i].n);
+        /* The canonical text reads back as the same partitioning. */
+        sl_buf_init(&b);
+        contract_canonical(&s.versions[0], &b);
+        CHECK(strstr(b.data, "\"partition_by\": \"bucket(") != NULL);
+        CHECK_INT(sl_yaml_parse("catalog", b.data, b.len, &arena, &root, &d), 0);
+        CHECK_INT(contract_parse_version("catalog", root, &arena, &back, &d), 0);
+        CHECK_INT(back.partition, CONTRACT_PART_BUCKET);
+        CHECK_INT(back.bucket_column, good[i].column);
+        CHECK_INT(back.bucket_n, good[i].n);
+        sl_buf_release(&b);
+    }
+    /* A registered version whose partitioning was edited says how. */
+    {
+        char why[300];
+
+        back = s.versions[0];
+        back.bucket_n = 32;
+        CHECK(contract_diff(&s.versions[0], &back, why, sizeof(why)));
+        CHECK_STR(why, "partition_by changed from 'bucket(7, at)' to 'bucket(32, at)'");
+        back.partition = CONTRACT_PART_DAY;
+        CHECK(contract_diff(&s.versions[0], &back, why, sizeof(why)));
+        CHECK_STR(why, "partition_by changed from 'bucket(7, at)' to 'day'");
+    }
+    /* Each refusal names the partition_by line (5). */
+    bad(bucket_source("bucket(16, nope)"), "'nope' is not a column of this version", 5);
+    bad(bucket_source("bucket(16, amount)"), "column 'amount' must be required", 5);
+    bad(bucket_source("bucket(16, x)"), "column 'x' is double, which Iceberg does not bucket",
+        5);
+    bad(bucket_source("bucket(16, ok)"), "column 'ok' is bool", 5);
+    bad(bucket_source("bucket(0, id)"), "must be an integer from 1 to 1000000, not '0'", 5);
+    bad(bucket_source("bucket(1000001, id)"), "integer from 1 to 1000000", 5);
+    bad(bucket_source("bucket(-3, id)"), "integer from 1 to 1000000", 5);
+    bad(bucket_source("bucket(1.5, id)"), "integer from 1 to 1000000", 5);
+    bad(bucket_source("bucket(16 id)"), "is not bucket(N, column)", 5);
+    bad(bucket_source("bucket(16, id"), "is not bucket(N, column)", 5);
+    bad(bucket_source("bucket(16, id) x"), "is not bucket(N, column)", 5);
+    bad(bucket_source("bucket(16, )"), "is not bucket(N, column)", 5);
+    bad(bucket_source("bucket[16]"), "is not bucket(N, column)", 5);
+    bad(bucket_source("bucket"), "is not bucket(N, column)", 5);
+    bad(bucket_source("buckets"), "is not bucket(N, column)", 5);
+    bad(bucket_source("hash(16, id)"), "unknown partition_by 'hash(16, id)'", 5);
+    sl_arena_release(&arena);
+}

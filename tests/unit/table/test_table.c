@@ -155,7 +155,7 @@ keeps(const struct file *f, bool is_date, enum ival_transform_kind k, int64_t lo
 {
     struct sl_spans s;
     struct table_filter flt = {FIELD, is_date, &s};
-    struct ival_transform t = {k, 0};
+    struct ival_transform t = {k, k == IVAL_BUCKET ? 16 : 0, NULL};
     bool r;
 
     sl_spans_init(&s);
@@ -181,6 +181,19 @@ TEST(day_partition_edges)
     /* a point on either side */
     CHECK(!keeps(&f, false, IVAL_DAY, mid - 1, mid - 1));
     CHECK(!keeps(&f, false, IVAL_DAY, next, next));
+}
+
+/* A bucket of the filtered column says nothing of its time range: the
+ * same value read as a bucket number prunes nothing. */
+TEST(bucket_partitions_are_not_time_ranges)
+{
+    struct file f;
+
+    file_init(&f, true, 7);
+    CHECK(!keeps(&f, true, IVAL_DAY, 100, 200));
+    CHECK(keeps(&f, true, IVAL_BUCKET, 100, 200));
+    CHECK(keeps(&f, false, IVAL_BUCKET, INT64_MIN, -1));
+    CHECK(keeps(&f, false, IVAL_BUCKET, ts("2026-10-05T00:00:00Z"), INT64_MAX));
 }
 
 TEST(bounds_with_microseconds)
@@ -233,7 +246,7 @@ TEST(an_empty_set_keeps_nothing)
     struct file f;
     struct sl_spans s;
     struct table_filter flt = {FIELD, false, &s};
-    struct ival_transform t = {IVAL_VOID, 0};
+    struct ival_transform t = {IVAL_VOID, 0, NULL};
 
     file_init(&f, false, 0);
     sl_spans_init(&s);
@@ -330,7 +343,7 @@ TEST(several_intervals)
     struct file f;
     struct sl_spans s;
     struct table_filter flt = {FIELD, false, &s};
-    struct ival_transform t = {IVAL_DAY, 0};
+    struct ival_transform t = {IVAL_DAY, 0, NULL};
 
     sl_spans_init(&s);
     sl_spans_add(&s, ts("2026-10-01T00:00:00Z"), ts("2026-10-02T00:00:00Z") - 1);

@@ -262,10 +262,11 @@ TEST(transform_parse_and_name)
 
 TEST(transform_applies)
 {
-    struct ival_transform id = {IVAL_IDENTITY, 0}, year = {IVAL_YEAR, 0}, month = {IVAL_MONTH, 0},
-                          day = {IVAL_DAY, 0}, hour = {IVAL_HOUR, 0}, bucket = {IVAL_BUCKET, 8},
-                          trunc = {IVAL_TRUNCATE_T, 4}, none = {IVAL_VOID, 0},
-                          bucket0 = {IVAL_BUCKET, 0};
+    struct ival_transform id = {IVAL_IDENTITY, 0, NULL}, year = {IVAL_YEAR, 0, NULL},
+                          month = {IVAL_MONTH, 0, NULL}, day = {IVAL_DAY, 0, NULL},
+                          hour = {IVAL_HOUR, 0, NULL}, bucket = {IVAL_BUCKET, 8, NULL},
+                          trunc = {IVAL_TRUNCATE_T, 4, NULL}, none = {IVAL_VOID, 0, NULL},
+                          bucket0 = {IVAL_BUCKET, 0, NULL};
     struct sl_type all[] = {
         T_STRING, T_INT64, T_DOUBLE, T_BOOL, T_DATE, T_TS, {SL_TYPE_DECIMAL, 12, 2}};
 
@@ -647,7 +648,7 @@ TEST(partition_texts)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct ival_transform t = {cases[i].kind, 0};
+        struct ival_transform t = {cases[i].kind, 0, NULL};
         int32_t v = ival_partition_of(t, false, cases[i].usec), back = -7;
         char out[32];
 
@@ -656,7 +657,7 @@ TEST(partition_texts)
         CHECK_INT(ival_partition_parse(t, out, &back), 0);
         CHECK_INT(back, v);
         /* The text alone tells which partitioning it is of. */
-        struct ival_transform which = {IVAL_BUCKET, 3};
+        struct ival_transform which = {IVAL_BUCKET, 3, NULL};
 
         back = -7;
         CHECK_INT(ival_partition_which(out, &which, &back), 0);
@@ -665,7 +666,7 @@ TEST(partition_texts)
         CHECK_INT(back, v);
     }
     /* A date event time: days in, the same partitions. */
-    struct ival_transform month = {IVAL_MONTH, 0}, day = {IVAL_DAY, 0};
+    struct ival_transform month = {IVAL_MONTH, 0, NULL}, day = {IVAL_DAY, 0, NULL};
     int32_t v;
 
     CHECK_INT(ival_partition_of(month, true, 17486), ival_partition_of(month, false,
@@ -681,5 +682,64 @@ TEST(partition_texts)
         CHECK_INT(ival_partition_which("x", &w, &v), SL_ERR_INPUT);
     }
     CHECK_STR(ival_partition_dir(month), "month");
-    CHECK(ival_partition_dir((struct ival_transform){IVAL_VOID, 0}) == NULL);
+    CHECK(ival_partition_dir((struct ival_transform){IVAL_VOID, 0, NULL}) == NULL);
+}
+
+TEST(bucket_partition_texts)
+{
+    struct ival_transform b16 = {IVAL_BUCKET, 16, "customer_id"}, w;
+    struct ival_transform b32 = {IVAL_BUCKET, 32, "customer_id"}, other = {IVAL_BUCKET, 16, "c"};
+    struct ival_transform day = {IVAL_DAY, 0, NULL};
+    char text[IVAL_PARTITION_TEXT], dir[IVAL_PARTITION_TEXT], val[IVAL_PARTITION_TEXT];
+    int32_t v = -7;
+
+    ival_partition_text(b16, 7, text, sizeof(text));
+    CHECK_STR(text, "b16-7-customer_id");
+    CHECK_INT(ival_partition_parse(b16, text, &v), 0);
+    CHECK_INT(v, 7);
+    /* Another N, another column, another transform: not theirs. */
+    CHECK_INT(ival_partition_parse(b32, text, &v), SL_ERR_INPUT);
+    CHECK_INT(ival_partition_parse(other, text, &v), SL_ERR_INPUT);
+    CHECK_INT(ival_partition_parse(day, text, &v), SL_ERR_INPUT);
+    CHECK_INT(ival_partition_parse(b16, "2017-11-16", &v), SL_ERR_INPUT);
+    /* The text alone says N and the column. */
+    CHECK_INT(ival_partition_which(text, &w, &v), 0);
+    CHECK_INT(w.kind, IVAL_BUCKET);
+    CHECK_INT(w.param, 16);
+    CHECK_STR(w.column, "customer_id");
+    CHECK(ival_transform_same(w, b16));
+    CHECK(!ival_transform_same(w, b32));
+    CHECK(!ival_transform_same(w, other));
+    CHECK(!ival_transform_same(day, b16));
+    CHECK(ival_transform_same(day, (struct ival_transform){IVAL_DAY, 0, NULL}));
+    ival_partition_text(b32, 31, text, sizeof(text));
+    CHECK_STR(text, "b32-31-customer_id");
+    CHECK_INT(ival_partition_which(text, &w, &v), 0);
+    CHECK_INT(v, 31);
+    CHECK_INT(w.param, 32);
+    ival_partition_text((struct ival_transform){IVAL_BUCKET, 1000000, "_x9"}, 999999, text,
+                        sizeof(text));
+    CHECK_STR(text, "b1000000-999999-_x9");
+    CHECK_INT(ival_partition_which(text, &w, &v), 0);
+    CHECK_INT(v, 999999);
+    /* Not bucket texts: a value out of range, leading zeros, no column,
+     * a column that is no name. */
+    static const char *const bad[] = {"b16-16-c", "b0-0-c", "b16-07-c", "b016-7-c", "b16-7-",
+                                      "b16-7", "b16--7-c", "b-1-0-c", "b16-7-9c", "b16-7-c/d",
+                                      "b16-7-c.d", "B16-7-c", "b16-7-c-d", "b99999999999-0-c",
+                                      "b2147483648-0-c"};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(ival_partition_which(bad[i], &w, &v), SL_ERR_INPUT);
+        CHECK_INT(ival_partition_parse(other, bad[i], &v), SL_ERR_INPUT);
+    }
+    /* Folders as Java's writers name them: the column's, the number. */
+    CHECK(ival_partition_folder(b16, 7, dir, val));
+    CHECK_STR(dir, "customer_id_bucket");
+    CHECK_STR(val, "7");
+    CHECK(ival_partition_folder(day, 17486, dir, val));
+    CHECK_STR(dir, "dt");
+    CHECK_STR(val, "2017-11-16");
+    CHECK(!ival_partition_folder((struct ival_transform){IVAL_VOID, 0, NULL}, 0, dir, val));
+    CHECK(ival_partition_dir(b16) == NULL);
 }

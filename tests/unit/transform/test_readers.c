@@ -250,3 +250,33 @@ TEST(keys_and_fingerprints)
     CHECK(r.row_hash[0] != r.row_hash[2]);
     teardown();
 }
+
+/* Buckets of each type from the values as rows hold them, against the
+ * spec's hashes (Appendix B) and one computed apart (a Python Murmur3 of
+ * the decimal's 11 minimal big-endian bytes): with n = INT32_MAX the
+ * bucket is the hash with its sign bit cleared (mod INT32_MAX). */
+TEST(buckets_of_every_type)
+{
+    setup("reject", true);
+    read_jsonl(&r, &map,
+               IN("{\"id\":\"iceberg\",\"at\":\"2017-11-16T22:31:08Z\",\"n\":34,"
+                  "\"day\":\"2017-11-16\",\"amount\":\"14.20\","
+                  "\"big\":\"12345678901234567890123.1234\"}\n"
+                  "{\"id\":\"iceberg\",\"at\":\"2017-11-16T14:31:08-08:00\",\"n\":\"34\","
+                  "\"day\":\"2017-11-16\",\"amount\":14.2,"
+                  "\"big\":12345678901234567890123.1234}\n"),
+               1, 1);
+    CHECK_INT(r.n, 2);
+    for (size_t row = 0; row < 2; row++) {
+        CHECK_INT(rows_bucket(&r, 0, row, INT32_MAX), 1210000089);           /* string */
+        CHECK_INT(rows_bucket(&r, 1, row, INT32_MAX), 2147483647 & -2047944441); /* timestamp */
+        CHECK_INT(rows_bucket(&r, 2, row, INT32_MAX), 2017239379);           /* int64 */
+        CHECK_INT(rows_bucket(&r, 5, row, INT32_MAX), 2147483647 & -653330422);  /* date */
+        CHECK_INT(rows_bucket(&r, 6, row, INT32_MAX), 2147483647 & -500754589);  /* decimal */
+        CHECK_INT(rows_bucket(&r, 7, row, INT32_MAX), 889956799);            /* decimal(30,4) */
+        CHECK_INT(rows_bucket(&r, 0, row, 16), 1210000089 % 16);
+        CHECK_INT(rows_bucket(&r, 2, row, 100), 79);
+        CHECK_INT(rows_bucket(&r, 6, row, 1), 0);
+    }
+    teardown();
+}
