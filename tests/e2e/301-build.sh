@@ -79,6 +79,15 @@ expect_eq "input snapshot" "$cur" "$("$PY" -c 'import json,sys; print(json.load(
 expect_eq "checksum" "$(catalog_sql "SELECT checksum FROM model_builds WHERE model = 'customer_totals'")" \
     "sha256:$(sha256sum models/customer_totals.sql | cut -d' ' -f1)"
 
+say "lineage through a view"
+sluice lineage gold.big_summary >"$T/lineage.out" || fail "lineage"
+cat "$T/lineage.out"
+grep -q "^gold.big_summary @ snapshot [0-9]*  (append) - full build run" "$T/lineage.out" || fail "top"
+grep -q "^    gold.big_customers  (view) - build run" "$T/lineage.out" || fail "the view"
+grep -q "^        gold.customer_totals @ snapshot [0-9]*  (append)" "$T/lineage.out" || fail "under the view"
+grep -q "^            curated.orders @ snapshot" "$T/lineage.out" || fail "curated"
+expect_fail "not a gold or curated table" sluice lineage raw.orders
+
 say "new orders, a rebuild: an overwrite snapshot with the new totals"
 orders 3000 500 > "$T/o2.jsonl"
 sluice ingest --source orders "$T/o2.jsonl" >/dev/null

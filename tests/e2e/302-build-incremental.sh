@@ -102,6 +102,16 @@ same "batch 3"
 conform gold.customer_360
 expect_eq "log rows" "$(q "SELECT count(*) FROM gold.order_log")" 2050
 
+say "lineage: the build, the curated snapshot it read, the transform run, the raw objects"
+sluice lineage gold.customer_360 >"$T/lineage.out" || fail "lineage"
+cat "$T/lineage.out"
+snap=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["current-snapshot-id"])' "$(metadata_of gold.customer_360)")
+cur=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["current-snapshot-id"])' "$(metadata_of curated.orders)")
+grep -q "^gold.customer_360 @ snapshot $snap  (overwrite) - incremental build run [0-9]* of models/customer_360.sql sha256:" "$T/lineage.out" || fail "the gold line"
+grep -q "^    curated.orders @ snapshot $cur  (.*) - transform run [0-9]* of source orders" "$T/lineage.out" || fail "the curated line"
+grep -q "^        raw zone: 3 object(s) of source orders" "$T/lineage.out" || fail "the raw zone line"
+grep -q "^        raw/orders/.*(b3.jsonl, seq" "$T/lineage.out" || fail "the raw object"
+
 say "a build with nothing new changes no row"
 before=$(q "SELECT count(*), sum(total) FROM gold.customer_360")
 sluice build customer_360 order_log >/dev/null || fail "empty build"
