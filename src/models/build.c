@@ -28,6 +28,7 @@
 #include "models/build.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -903,23 +904,132 @@ mbuild_release(struct mbuild *b)
 
 /* ---- the set ------------------------------------------------------------------------------ */
 
-/* The first model m reads that did not build (failed or skipped), or NULL. */
-static const char *
-blocked_by(const struct model_set *set, const struct build_item *items, const struct model *m)
+/*
+ * Models are built by build.threads workers, each with its own catalog
+ * connection and engine: a worker takes the first model in build order
+ * whose gold inputs are built (or not chosen: they are read as they are);
+ * a model whose input failed or was skipped is skipped.  One worker builds
+ * in order without waiting.
+ */
+enum slot { WAITING, RUNNING, FINISHED };
+
+struct sched {
+    struct project *p;
+    struct store *s;
+    const struct model_set *set;
+    const bool *chosen;
+    const struct build_opts *o;
+    struct build_item *items;
+    enum slot *state;
+    size_t left;                  /* chosen models not finished */
+    int fatal;                    /* a failure that is not a model's */
+    struct sl_diag fatal_diag;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+};
+
+/* Under the lock: the next model to build (skipping those whose inputs
+ * did not build), or set->n when none is ready now. */
+static size_t
+next_ready(struct sched *sc)
 {
-    for (size_t i = 0; i < m->nreads; i++) {
-        const struct model *up;
+    for (size_t k = 0; k < sc->set->n; k++) {
+        size_t i = sc->set->order[k];
+        const struct model *m = &sc->set->v[i];
+        const char *failed_up = NULL;
+        bool ready = true;
 
-        if (strncmp(m->reads[i], "gold.", 5) != 0)
+        if (sc->state[i] != WAITING)
             continue;
-        up = models_find(set, m->reads[i] + 5);
-        if (up == NULL)
-            continue;
-        enum build_outcome o = items[up - set->v].outcome;
+        for (size_t j = 0; j < m->ndeps; j++) {
+            size_t up = m->deps[j];
 
-        if (o == BUILD_FAILED || o == BUILD_SKIPPED)
-            return up->name;
+            if (!sc->chosen[up])
+                continue;
+            if (sc->state[up] != FINISHED)
+                ready = false;
+            else if (sc->items[up].outcome != BUILD_DONE)
+                failed_up = sc->set->v[up].name;
+        }
+        if (failed_up != NULL) {
+            sc->state[i] = FINISHED;
+            sc->items[i].outcome = BUILD_SKIPPED;
+            sl_fail(&sc->items[i].diag, SL_ERR_INPUT,
+                    "skipped: it reads gold.%s, which did not build", failed_up);
+            sc->left--;
+            pthread_cond_broadcast(&sc->done);
+            return next_ready(sc);
+        }
+        if (ready)
+            return i;
     }
+    return sc->set->n;
+}
+
+static void
+build_with(struct sched *sc, struct catalog *cat, size_t i)
+{
+    struct build_item *it = &sc->items[i];
+    struct mbuild b = {.p = sc->p, .s = sc->s, .cat = cat, .set = sc->set, .o = sc->o,
+                       .m = &sc->set->v[i], .item = it};
+    double t0 = sl_mono_sec();
+    int rc;
+
+    sl_arena_init(&b.a, 0);
+    rc = build_one(&b, &it->diag);
+    mbuild_release(&b);
+    it->seconds = sl_mono_sec() - t0;
+    pthread_mutex_lock(&sc->lock);
+    if (rc == SL_ERR_INDOUBT || rc == SL_ERR_CATALOG) {
+        if (sc->fatal == 0) {
+            sc->fatal = rc;
+            sc->fatal_diag = it->diag;
+        }
+    }
+    it->outcome = rc < 0 ? BUILD_FAILED : BUILD_DONE;
+    if (rc < 0)
+        SL_DEBUG("build", "%s failed: %s", sc->set->v[i].name, it->diag.msg);
+    sc->state[i] = FINISHED;
+    sc->left--;
+    pthread_cond_broadcast(&sc->done);
+    pthread_mutex_unlock(&sc->lock);
+}
+
+/* A worker with catalog cat. */
+static void
+work(struct sched *sc, struct catalog *cat)
+{
+    pthread_mutex_lock(&sc->lock);
+    while (sc->left > 0 && sc->fatal == 0) {
+        size_t i = next_ready(sc);
+
+        if (i == sc->set->n) {
+            if (sc->left > 0)
+                pthread_cond_wait(&sc->done, &sc->lock);
+            continue;
+        }
+        sc->state[i] = RUNNING;
+        pthread_mutex_unlock(&sc->lock);
+        build_with(sc, cat, i);
+        pthread_mutex_lock(&sc->lock);
+    }
+    pthread_mutex_unlock(&sc->lock);
+}
+
+static void *
+worker(void *arg)
+{
+    struct sched *sc = arg;
+    struct catalog *cat = NULL;
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (catalog_open(sc->p->catalog, 0, &cat, &d) < 0) {
+        SL_WARN("build", "a build worker cannot open the catalog: %s", d.msg);
+        return NULL;
+    }
+    work(sc, cat);
+    catalog_close(cat);
     return NULL;
 }
 
@@ -928,46 +1038,52 @@ models_build(struct project *p, struct store *s, struct catalog *cat,
              const struct model_set *set, const bool *chosen, const struct build_opts *o,
              struct build_item *items, struct sl_diag *d)
 {
-    size_t failed = 0, skipped = 0;
+    struct sched sc = {.p = p, .s = s, .set = set, .chosen = chosen, .o = o, .items = items};
+    size_t failed = 0, skipped = 0, nthreads = (size_t)p->config.build.threads;
+    pthread_t tid[64];
+    size_t started = 0;
+    char *key = NULL, *path = NULL;
+    int rc;
 
-    for (size_t k = 0; k < set->n; k++) {
-        size_t i = set->order[k];
-        const struct model *m = &set->v[i];
-        struct build_item *it = &items[i];
-        const char *up;
-        double t0 = sl_mono_sec();
-
-        memset(it, 0, sizeof(*it));
-        it->snapshot_id = -1;
-        sl_diag_init(&it->diag);
-        if (!chosen[i])
-            continue;
-        up = blocked_by(set, items, m);
-        if (up != NULL) {
-            it->outcome = BUILD_SKIPPED;
-            sl_fail(&it->diag, SL_ERR_INPUT, "skipped: it reads gold.%s, which did not build",
-                    up);
-            skipped++;
-            continue;
-        }
-        struct mbuild b = {.p = p, .s = s, .cat = cat, .set = set, .o = o, .m = m, .item = it};
-        int rc;
-
-        sl_arena_init(&b.a, 0);
-        rc = build_one(&b, &it->diag);
-        mbuild_release(&b);
-        it->seconds = sl_mono_sec() - t0;
-        if (rc == SL_ERR_INDOUBT || rc == SL_ERR_CATALOG) {
-            *d = it->diag;
-            return rc;
-        }
-        if (rc < 0) {
-            it->outcome = BUILD_FAILED;
-            failed++;
-            SL_DEBUG("build", "%s failed: %s", m->name, it->diag.msg);
-        } else {
-            it->outcome = BUILD_DONE;
-        }
+    sc.state = sl_calloc(set->n + 1, sizeof(*sc.state));
+    for (size_t i = 0; i < set->n; i++) {
+        memset(&items[i], 0, sizeof(items[i]));
+        items[i].snapshot_id = -1;
+        sl_diag_init(&items[i].diag);
+        sc.state[i] = chosen[i] ? WAITING : FINISHED;
+        sc.left += chosen[i];
+    }
+    sl_diag_init(&sc.fatal_diag);
+    /* The staging area exists before workers stage into it. */
+    rc = store_stage(s, "engine-spill/.keep", &key, &path, d);
+    free(key);
+    free(path);
+    if (rc < 0) {
+        free(sc.state);
+        return rc;
+    }
+    pthread_mutex_init(&sc.lock, NULL);
+    pthread_cond_init(&sc.done, NULL);
+    if (nthreads > sc.left)
+        nthreads = sc.left;
+    for (size_t t = 1; t < nthreads && t < sizeof(tid) / sizeof(tid[0]); t++) {
+        if (pthread_create(&tid[started], NULL, worker, &sc) != 0)
+            break;
+        started++;
+    }
+    work(&sc, cat);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    pthread_cond_destroy(&sc.done);
+    pthread_mutex_destroy(&sc.lock);
+    free(sc.state);
+    if (sc.fatal != 0) {
+        *d = sc.fatal_diag;
+        return sc.fatal;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        failed += items[i].outcome == BUILD_FAILED;
+        skipped += items[i].outcome == BUILD_SKIPPED;
     }
     if (failed + skipped > 0)
         return sl_fail(d, SL_ERR_INPUT, "%zu model(s) failed, %zu skipped", failed, skipped);

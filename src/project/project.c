@@ -85,6 +85,13 @@ static const struct sl_conf_key maintenance_keys[] = {
     {NULL},
 };
 
+static const struct sl_conf_key build_keys[] = {
+    {"threads", SL_CONF_INT, "2", 1, 64, offsetof(struct build_settings, threads),
+     "models sluice build builds at once (those that do not read each other), each "
+     "with its own engine"},
+    {NULL},
+};
+
 static const struct sl_conf_key server_keys[] = {
     {"listen", SL_CONF_STRING, "127.0.0.1:4567", 0, 0, offsetof(struct server_settings, listen),
      "address and port of the HTTP listener (loopback unless you open it up)"},
@@ -151,6 +158,8 @@ const struct sl_conf_section project_conf_sections[] = {
     {"maintenance", maintenance_keys, offsetof(struct project_config, maintenance),
      "table maintenance: compaction, snapshot expiry (transform.keep_snapshots) and "
      "orphan files"},
+    {"build", build_keys, offsetof(struct project_config, build),
+     "sluice build: gold models into Iceberg tables"},
     {"server", server_keys, offsetof(struct project_config, server),
      "sluice serve: the Kinesis and Firehose APIs"},
     {NULL},

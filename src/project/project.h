@@ -45,6 +45,11 @@ struct maintenance_settings {
     int64_t orphans_after;       /* ... once they are this many seconds old */
 };
 
+/* Gold model builds: `sluice build`. */
+struct build_settings {
+    int64_t threads;             /* models built at once */
+};
+
 /* Settings of `sluice serve`. */
 struct server_settings {
     char *listen;                /* "ADDRESS:PORT" */
@@ -74,6 +79,7 @@ struct project_config {
     struct engine_settings engine;
     struct transform_settings transform;
     struct maintenance_settings maintenance;
+    struct build_settings build;
     struct server_settings server;
 };
 
