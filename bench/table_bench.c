@@ -91,7 +91,7 @@ main(int argc, char **argv)
         {"ordered_at", 4, {SL_TYPE_TIMESTAMP, 0, 0}, true},
     };
     struct table_def def = {"curated", "orders", "curated/orders", 4, cols, 4, "ordered_at",
-                            {IVAL_DAY, 0}, "order_id"};
+                            {IVAL_DAY, 0, NULL}, "order_id"};
     struct sl_diag d;
     struct store *s = NULL;
     struct catalog *cat = NULL;
