@@ -36,6 +36,8 @@ struct func {
     struct engine_column *columns; /* owned copy of scan columns */
     struct sl_type *args;          /* owned copy of filter args */
     enum engine_vec_kind *kinds;   /* layout of each filter argument */
+    struct engine_hashes hashes;   /* a hash function's */
+    struct sl_type hash_type;      /* its argument's type */
 };
 
 struct engine {
@@ -325,10 +327,61 @@ read_column_stats(duckdb_vector map, idx_t row, struct engine_column_stats *c)
 }
 
 /*
- * The one row of a COPY ... RETURN_STATS result: filename, count,
- * file_size_bytes, footer_size_bytes, column_statistics MAP(VARCHAR,
- * MAP(VARCHAR, VARCHAR)) keyed by the column name as a quoted identifier.
+ * Row r of a COPY ... RETURN_STATS result chunk ch into out: filename,
+ * count, file_size_bytes, footer_size_bytes, column_statistics
+ * MAP(VARCHAR, MAP(VARCHAR, VARCHAR)) keyed by the column name as a quoted
+ * identifier, and (a partitioned write's) partition_keys.
  */
+static void
+read_stats_row(duckdb_data_chunk ch, idx_t r, struct engine_file_stats *out)
+{
+    duckdb_vector map = duckdb_data_chunk_get_vector(ch, 4);
+    duckdb_list_entry *e = (duckdb_list_entry *)duckdb_vector_get_data(map) + r;
+    duckdb_vector kv = duckdb_list_vector_get_child(map);
+    duckdb_string_t *names = duckdb_vector_get_data(duckdb_struct_vector_get_child(kv, 0));
+    duckdb_vector inner = duckdb_struct_vector_get_child(kv, 1);
+
+    memset(out, 0, sizeof(*out));
+    out->rows = ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 1)))[r];
+    out->bytes = ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 2)))[r];
+    out->path = string_of((duckdb_string_t *)duckdb_vector_get_data(
+                              duckdb_data_chunk_get_vector(ch, 0)) + r);
+    out->ncolumns = e->length;
+    out->columns = sl_calloc(e->length ? e->length : 1, sizeof(*out->columns));
+    for (idx_t k = 0; k < e->length; k++) {
+        struct engine_column_stats *c = &out->columns[k];
+        char *q = string_of(&names[e->offset + k]);
+        size_t n = strlen(q), o = 0;
+
+        /* "name" with "" for each quote inside: the plain name */
+        c->name = sl_malloc(n + 1);
+        for (size_t i = 0; i < n; i++) {
+            if ((i == 0 || i == n - 1) && q[i] == '"')
+                continue;
+            if (q[i] == '"' && q[i + 1] == '"')
+                i++;
+            c->name[o++] = q[i];
+        }
+        c->name[o] = '\0';
+        free(q);
+        read_column_stats(inner, e->offset + k, c);
+    }
+    /* partition_keys: the one value of a partitioned write */
+    if (duckdb_data_chunk_get_column_count(ch) >= 6) {
+        duckdb_vector pk = duckdb_data_chunk_get_vector(ch, 5);
+        duckdb_list_entry *pe = (duckdb_list_entry *)duckdb_vector_get_data(pk) + r;
+        duckdb_vector pkv = duckdb_list_vector_get_child(pk);
+        duckdb_vector vals = duckdb_struct_vector_get_child(pkv, 1);
+        uint64_t *valid = duckdb_vector_get_validity(vals);
+
+        if (duckdb_validity_row_is_valid(duckdb_vector_get_validity(pk), r) && pe->length == 1 &&
+            (valid == NULL || duckdb_validity_row_is_valid(valid, pe->offset)))
+            out->partition = string_of((duckdb_string_t *)duckdb_vector_get_data(vals) +
+                                       pe->offset);
+    }
+}
+
+/* The statistics of the one file a COPY ... TO ... (RETURN_STATS) wrote. */
 static int
 read_file_stats(duckdb_result *res, struct engine_file_stats *out, struct sl_diag *d)
 {
@@ -337,43 +390,44 @@ read_file_stats(duckdb_result *res, struct engine_file_stats *out, struct sl_dia
 
     memset(out, 0, sizeof(*out));
     if (ch == NULL || duckdb_data_chunk_get_size(ch) != 1 ||
-        duckdb_data_chunk_get_column_count(ch) < 5) {
+        duckdb_data_chunk_get_column_count(ch) < 5)
         rc = sl_fail(d, SL_ERR_ENGINE, "a COPY wrote other than one file");
-        goto out;
-    }
-    out->rows = *(int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 1));
-    out->bytes = *(int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 2));
-    {
-        duckdb_vector map = duckdb_data_chunk_get_vector(ch, 4);
-        duckdb_list_entry *e = duckdb_vector_get_data(map);
-        duckdb_vector kv = duckdb_list_vector_get_child(map);
-        duckdb_string_t *names = duckdb_vector_get_data(duckdb_struct_vector_get_child(kv, 0));
-        duckdb_vector inner = duckdb_struct_vector_get_child(kv, 1);
-
-        out->ncolumns = e->length;
-        out->columns = sl_calloc(e->length ? e->length : 1, sizeof(*out->columns));
-        for (idx_t k = 0; k < e->length; k++) {
-            struct engine_column_stats *c = &out->columns[k];
-            char *q = string_of(&names[e->offset + k]);
-            size_t n = strlen(q), o = 0;
-
-            /* "name" with "" for each quote inside: the plain name */
-            c->name = sl_malloc(n + 1);
-            for (size_t i = 0; i < n; i++) {
-                if ((i == 0 || i == n - 1) && q[i] == '"')
-                    continue;
-                if (q[i] == '"' && q[i + 1] == '"')
-                    i++;
-                c->name[o++] = q[i];
-            }
-            c->name[o] = '\0';
-            free(q);
-            read_column_stats(inner, e->offset + k, c);
-        }
-    }
-out:
+    else
+        read_stats_row(ch, 0, out);
     if (ch != NULL)
         duckdb_destroy_data_chunk(&ch);
+    return rc;
+}
+
+int
+engine_copy_files(struct engine *e, const char *sql, struct engine_file_stats **out, size_t *n,
+                  struct sl_diag *d)
+{
+    duckdb_result res;
+    duckdb_data_chunk ch;
+    size_t cap = 0;
+    int rc = query_on(e->conn[0], sql, &res, d);
+
+    *out = NULL;
+    *n = 0;
+    SL_TRACE("engine", "copy: %.300s", sql);
+    if (rc < 0)
+        return rc;
+    while ((ch = duckdb_fetch_chunk(res)) != NULL) {
+        idx_t rows = duckdb_data_chunk_get_size(ch);
+
+        if (duckdb_data_chunk_get_column_count(ch) < 5) {
+            duckdb_destroy_data_chunk(&ch);
+            rc = sl_fail(d, SL_ERR_ENGINE, "a COPY gave no file statistics");
+            break;
+        }
+        for (idx_t r = 0; r < rows; r++) {
+            SL_GROW(*out, cap, *n + 1);
+            read_stats_row(ch, r, &(*out)[(*n)++]);
+        }
+        duckdb_destroy_data_chunk(&ch);
+    }
+    duckdb_destroy_result(&res);
     return rc;
 }
 
@@ -386,6 +440,8 @@ engine_file_stats_release(struct engine_file_stats *s)
         free(s->columns[i].max);
     }
     free(s->columns);
+    free(s->path);
+    free(s->partition);
     memset(s, 0, sizeof(*s));
 }
 
@@ -904,6 +960,122 @@ engine_register_filter(struct engine *e, const struct engine_filter *flt, const 
     duckdb_scalar_function_set_special_handling(sf);
     duckdb_scalar_function_set_extra_info(sf, f, NULL);
     duckdb_scalar_function_set_function(sf, filter_function);
+    if (duckdb_register_scalar_function(e->conn[0], sf) != DuckDBSuccess)
+        rc = sl_fail(d, SL_ERR_ENGINE, "cannot register scalar function %s", f->name);
+    duckdb_destroy_scalar_function(&sf);
+    *name = f->name;
+    return rc;
+}
+
+/* ---- hashes ------------------------------------------------------------------------------- */
+
+/* One hash of a value of f->hash_type: the long of a long, a date's days
+ * or a timestamp's microseconds; a string's bytes; a decimal's unscaled
+ * value in whichever width the engine keeps it. */
+static int32_t
+hash_at(const struct func *f, const void *data, idx_t row)
+{
+    const struct engine_hashes *h = &f->hashes;
+
+    switch (f->hash_type.id) {
+    case SL_TYPE_DATE:
+        return h->of_long(((const int32_t *)data)[row]);
+    case SL_TYPE_STRING: {
+        duckdb_string_t *v = (duckdb_string_t *)data + row;
+
+        return h->of_string(duckdb_string_t_data(v), duckdb_string_t_length(*v));
+    }
+    case SL_TYPE_DECIMAL:
+        if (f->hash_type.precision <= 4)
+            return h->of_decimal(((const int16_t *)data)[row]);
+        if (f->hash_type.precision <= 9)
+            return h->of_decimal(((const int32_t *)data)[row]);
+        if (f->hash_type.precision <= 18)
+            return h->of_decimal(((const int64_t *)data)[row]);
+        {
+            const duckdb_hugeint *x = (const duckdb_hugeint *)data + row;
+
+            return h->of_decimal((__int128)(((unsigned __int128)(uint64_t)x->upper << 64) |
+                                            x->lower));
+        }
+    default: /* int64, and a timestamp's microseconds */
+        return h->of_long(((const int64_t *)data)[row]);
+    }
+}
+
+static void
+hash_function(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output)
+{
+    const struct func *f = duckdb_scalar_function_get_extra_info(info);
+    duckdb_vector in = duckdb_data_chunk_get_vector(input, 0);
+    const void *data = duckdb_vector_get_data(in);
+    uint64_t *valid = duckdb_vector_get_validity(in);
+    int32_t *out = duckdb_vector_get_data(output);
+    idx_t n = duckdb_data_chunk_get_size(input);
+
+    for (idx_t r = 0; r < n; r++) {
+        if (valid != NULL && !duckdb_validity_row_is_valid(valid, r)) {
+            duckdb_vector_ensure_validity_writable(output);
+            duckdb_validity_set_row_invalid(duckdb_vector_get_validity(output), r);
+            continue;
+        }
+        out[r] = hash_at(f, data, r);
+    }
+}
+
+/* The engine type of a value of t as the hash functions take it. */
+static duckdb_logical_type
+hash_arg_type(struct sl_type t)
+{
+    switch (t.id) {
+    case SL_TYPE_DATE:
+        return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case SL_TYPE_TIMESTAMP:
+        return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+    case SL_TYPE_STRING:
+        return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    case SL_TYPE_DECIMAL:
+        return duckdb_create_decimal_type((uint8_t)t.precision, (uint8_t)t.scale);
+    default:
+        return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    }
+}
+
+int
+engine_hash_function(struct engine *e, struct sl_type type, const struct engine_hashes *h,
+                     const char **name, struct sl_diag *d)
+{
+    struct func *f;
+    duckdb_scalar_function sf;
+    duckdb_logical_type lt;
+    int rc = 0;
+
+    if (type.id == SL_TYPE_BOOL || type.id == SL_TYPE_DOUBLE)
+        return sl_fail(d, SL_ERR_INPUT, "a %s value has no bucket hash",
+                       type.id == SL_TYPE_BOOL ? "boolean" : "double");
+    for (int i = 0; i < e->nfuncs; i++) {
+        f = e->funcs[i];
+        if (f->hashes.of_long == h->of_long && f->hashes.of_string == h->of_string &&
+            f->hashes.of_decimal == h->of_decimal && sl_type_equal(f->hash_type, type)) {
+            *name = f->name;
+            return 0;
+        }
+    }
+    f = new_func(e, "sluice_hash", d);
+    if (f == NULL)
+        return SL_ERR_LIMIT;
+    f->hashes = *h;
+    f->hash_type = type;
+    sf = duckdb_create_scalar_function();
+    duckdb_scalar_function_set_name(sf, f->name);
+    lt = hash_arg_type(type);
+    duckdb_scalar_function_add_parameter(sf, lt);
+    duckdb_destroy_logical_type(&lt);
+    lt = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+    duckdb_scalar_function_set_return_type(sf, lt);
+    duckdb_destroy_logical_type(&lt);
+    duckdb_scalar_function_set_extra_info(sf, f, NULL);
+    duckdb_scalar_function_set_function(sf, hash_function);
     if (duckdb_register_scalar_function(e->conn[0], sf) != DuckDBSuccess)
         rc = sl_fail(d, SL_ERR_ENGINE, "cannot register scalar function %s", f->name);
     duckdb_destroy_scalar_function(&sf);

@@ -84,6 +84,8 @@ struct engine_file_stats {
     int64_t bytes;
     size_t ncolumns;
     struct engine_column_stats *columns;
+    char *path;                 /* the file written */
+    char *partition;            /* a partitioned write's value for the file, or NULL */
 };
 
 void engine_file_stats_release(struct engine_file_stats *s);
@@ -225,6 +227,43 @@ struct engine_file {
 };
 
 /*
+ * The hashes of single values a bucket partition takes (Iceberg's
+ * bucket[N] is (hash & INT32_MAX) % N of them): of a long (also a date's
+ * days and a timestamp's microseconds), of a string's UTF-8 bytes, of a
+ * decimal's unscaled value.  The engine does not know the hash; its
+ * caller (table/value.h) does.
+ */
+struct engine_hashes {
+    int32_t (*of_long)(int64_t v);
+    int32_t (*of_string)(const char *s, size_t n);
+    int32_t (*of_decimal)(__int128 unscaled);
+};
+
+/*
+ * How a query's rows are partitioned: an Iceberg transform of one of the
+ * write's columns, the value as Iceberg keeps it: days for a date,
+ * microseconds for a timestamp, 0/1 for a boolean, the unscaled value of
+ * a decimal; the calendar transforms in units since 1970 (UTC), rounded
+ * towards minus infinity.
+ */
+enum engine_part_kind {
+    ENGINE_PART_IDENTITY,
+    ENGINE_PART_YEAR,
+    ENGINE_PART_MONTH,
+    ENGINE_PART_DAY,
+    ENGINE_PART_HOUR,
+    ENGINE_PART_TRUNCATE, /* width W: code points of a string, else v - v mod W */
+    ENGINE_PART_BUCKET,   /* width N, of hashes */
+};
+struct engine_partition {
+    const char *column;
+    struct sl_type type;        /* the column's */
+    enum engine_part_kind kind;
+    int64_t width;              /* truncate's W, bucket's N */
+    const struct engine_hashes *hashes; /* a bucket's */
+};
+
+/*
  * One Parquet file to write: the rows of scan(which), then those of each
  * of files, in that order (DuckDB keeps it), zstd-compressed at
  * zstd_level, version-1 pages, each column with its field id.
@@ -242,6 +281,10 @@ struct engine_write {
                                            * view (NULL matches NULL) */
     const char *const *key_columns;
     size_t nkeys;
+    const struct engine_partition *partition; /* with query: path is a folder
+                                           * and each partition value gets
+                                           * its files in it
+                                           * (engine_write_partitioned()) */
     const char *scan;                     /* registered scan, or NULL: no new rows */
     int64_t which;                        /* scan's argument */
     size_t nfiles;
@@ -268,6 +311,29 @@ int engine_write_key_deletes(struct engine *e, const char *path, const struct en
                              const char *const *uris, const char *const *key_columns,
                              size_t nkeys, const char *keys_view, int64_t zstd_level,
                              struct engine_file_stats *out, struct sl_diag *d);
+
+/*
+ * The same, a position delete file for each data file: paths[i] (view->nfiles
+ * of them) gets the deletes of view->paths[i] and out[i] its statistics;
+ * a file with no rows to delete gets no file (out[i].rows 0, nothing
+ * written at paths[i]).  Deletes of one file each are what a partitioned
+ * table takes (a delete file applies within its own partition only).
+ */
+int engine_write_key_deletes_per_file(struct engine *e, const char *const *paths,
+                                      const struct engine_view *view, const char *const *uris,
+                                      const char *const *key_columns, size_t nkeys,
+                                      const char *keys_view, int64_t zstd_level,
+                                      struct engine_file_stats *out, struct sl_diag *d);
+
+/*
+ * Write w (a query with a partition): its files in the folder w->path (new
+ * or empty), one or more a partition value; *out (*n of them, the caller
+ * releases each and frees the array) their statistics, paths and
+ * partition values as text: "n" for null, else "v" and the value
+ * ("v19723", "vabc").  No rows, no files.
+ */
+int engine_write_partitioned(struct engine *e, const struct engine_write *w,
+                             struct engine_file_stats **out, size_t *n, struct sl_diag *d);
 
 /*
  * The columns query (one SELECT, a user's text) gives, without running it:

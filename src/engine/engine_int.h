@@ -29,6 +29,18 @@ struct print_table {
 int engine_copy_many(struct engine *e, const char *const *sql, const char *const *paths,
                      size_t n, struct engine_file_stats *out, struct sl_diag *d);
 
+/* Run one COPY ... TO ... (RETURN_STATS) that may write many files (a
+ * partitioned write): *out (*n of them, caller releases each and frees
+ * the array) gets each file's statistics, path and partition value. */
+int engine_copy_files(struct engine *e, const char *sql, struct engine_file_stats **out,
+                      size_t *n, struct sl_diag *d);
+
+/* The name of a scalar function of one value of type (not boolean or
+ * double) giving h's hash of it as an INTEGER (NULL for NULL); registered
+ * once per type and hashes. */
+int engine_hash_function(struct engine *e, struct sl_type type, const struct engine_hashes *h,
+                         const char **name, struct sl_diag *d);
+
 int print_collect(duckdb_result *res, struct print_table *pt);
 void print_release(struct print_table *pt);
 

@@ -99,8 +99,75 @@ add_qualified(struct sl_buf *b, const char *name)
 
 /* ---- writing ------------------------------------------------------------------------- */
 
+/*
+ * ", <value> AS _sluice_p": the partition value of a row as text, "n" for
+ * null and "v" and the value otherwise (a value of any type, "NULL" too,
+ * stays apart from null), over the column as the file holds it.  hash: a
+ * bucket's hash function (engine_hash_function()).
+ */
+static void
+add_partition(struct sl_buf *b, const struct engine_partition *p, const char *hash)
+{
+    struct sl_buf x, v;
+    char type[32];
+    long long w = (long long)p->width;
+
+    sl_buf_init(&x);
+    sl_buf_init(&v);
+    sl_type_sql(p->type, type, sizeof(type));
+    sl_buf_adds(&x, "CAST(q.");
+    sl_buf_add_sql_ident(&x, p->column);
+    sl_buf_addf(&x, " AS %s)", type);
+    /* v: the value as Iceberg keeps it */
+    if (p->type.id == SL_TYPE_DATE)
+        sl_buf_addf(&v, "date_diff('day', DATE '1970-01-01', %s)", x.data);
+    else if (p->type.id == SL_TYPE_TIMESTAMP)
+        sl_buf_addf(&v, "epoch_us(%s)", x.data);
+    else if (p->type.id == SL_TYPE_BOOL)
+        sl_buf_addf(&v, "CAST(%s AS INTEGER)", x.data);
+    else if (p->type.id == SL_TYPE_DECIMAL)
+        sl_buf_addf(&v, "CAST(%s * 1%.*s AS HUGEINT)", x.data, p->type.scale,
+                    "00000000000000000000000000000000000000");
+    else
+        sl_buf_adds(&v, x.data);
+    sl_buf_adds(b, ", CASE WHEN ");
+    sl_buf_adds(b, x.data);
+    sl_buf_adds(b, " IS NULL THEN 'n' ELSE 'v' || CAST(");
+    switch (p->kind) {
+    case ENGINE_PART_IDENTITY:
+        sl_buf_adds(b, v.data);
+        break;
+    case ENGINE_PART_YEAR:
+        sl_buf_addf(b, "year(%s) - 1970", x.data);
+        break;
+    case ENGINE_PART_MONTH:
+        sl_buf_addf(b, "(year(%s) - 1970) * 12 + month(%s) - 1", x.data, x.data);
+        break;
+    case ENGINE_PART_DAY:
+        sl_buf_addf(b, "date_diff('day', DATE '1970-01-01', CAST(%s AS DATE))", x.data);
+        break;
+    case ENGINE_PART_HOUR:
+        /* floor(us / 1h), exactly: the remainder taken off first */
+        sl_buf_addf(b, "(%s - ((%s %% 3600000000) + 3600000000) %% 3600000000) // 3600000000",
+                    v.data, v.data);
+        break;
+    case ENGINE_PART_TRUNCATE:
+        if (p->type.id == SL_TYPE_STRING)
+            sl_buf_addf(b, "left(%s, %lld)", v.data, w);
+        else
+            sl_buf_addf(b, "%s - (((%s %% %lld) + %lld) %% %lld)", v.data, v.data, w, w, w);
+        break;
+    case ENGINE_PART_BUCKET:
+        sl_buf_addf(b, "(%s(%s) & 2147483647) %% %lld", hash, x.data, w);
+        break;
+    }
+    sl_buf_adds(b, " AS VARCHAR) END AS _sluice_p");
+    sl_buf_release(&v);
+    sl_buf_release(&x);
+}
+
 static char *
-write_sql(const struct engine_write *w)
+write_sql(const struct engine_write *w, const char *hash)
 {
     struct sl_buf b;
 
@@ -117,6 +184,8 @@ write_sql(const struct engine_write *w)
             sl_buf_addf(&b, " AS %s) AS ", type);
             sl_buf_add_sql_ident(&b, w->columns[j].name);
         }
+        if (w->partition != NULL)
+            add_partition(&b, w->partition, hash);
         sl_buf_adds(&b, " FROM (\n");
         sl_buf_adds(&b, w->query);
         sl_buf_adds(&b, "\n) AS q");
@@ -155,6 +224,8 @@ write_sql(const struct engine_write *w)
                 (long long)w->zstd_level);
     if (w->row_group_rows > 0)
         sl_buf_addf(&b, "ROW_GROUP_SIZE %lld, ", (long long)w->row_group_rows);
+    if (w->query != NULL && w->partition != NULL)
+        sl_buf_adds(&b, "PARTITION_BY (_sluice_p), FILENAME_PATTERN 'part-{i}', ");
     sl_buf_adds(&b, "FIELD_IDS {");
     for (size_t j = 0; j < w->ncolumns; j++) {
         if (j)
@@ -175,13 +246,33 @@ engine_write_many(struct engine *e, const struct engine_write *w, size_t n,
     int rc;
 
     for (size_t i = 0; i < n; i++) {
-        sql[i] = write_sql(&w[i]);
+        sql[i] = write_sql(&w[i], NULL);
         paths[i] = w[i].path;
     }
     rc = engine_copy_many(e, (const char *const *)sql, paths, n, out, d);
     free(paths);
     for (size_t i = 0; i < n; i++)
         free(sql[i]);
+    free(sql);
+    return rc;
+}
+
+int
+engine_write_partitioned(struct engine *e, const struct engine_write *w,
+                         struct engine_file_stats **out, size_t *n, struct sl_diag *d)
+{
+    const char *hash = NULL;
+    char *sql;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (w->partition->kind == ENGINE_PART_BUCKET)
+        rc = engine_hash_function(e, w->partition->type, w->partition->hashes, &hash, d);
+    if (rc < 0)
+        return rc;
+    sql = write_sql(w, hash);
+    rc = engine_copy_files(e, sql, out, n, d);
     free(sql);
     return rc;
 }
@@ -453,6 +544,56 @@ engine_parquet_view(struct engine *e, const struct engine_view *v, struct sl_dia
     return rc;
 }
 
+/* The SELECT of (file_path, pos) engine_write_key_deletes() writes, and
+ * _sluice_f, the index of the data file, when per_file. */
+static void
+add_key_deletes(struct sl_buf *b, const struct engine_view *v, const char *const *uris,
+                const char *const *key_columns, size_t nkeys, const char *keys_view,
+                bool per_file)
+{
+    sl_buf_adds(b, "SELECT _u.uri AS file_path, _d.file_row_number AS pos");
+    if (per_file)
+        sl_buf_adds(b, ", _u.i AS _sluice_f");
+    sl_buf_adds(b, " FROM (SELECT * FROM read_parquet([");
+    add_str_list(b, v->paths, v->nfiles);
+    sl_buf_adds(b, "], union_by_name = true, filename = '_sluice_file', "
+                   "file_row_number = true)");
+    if (v->ndeletes > 0)
+        add_deletes(b, v);
+    sl_buf_adds(b, ") AS _d JOIN (VALUES ");
+    for (size_t i = 0; i < v->nfiles; i++) {
+        sl_buf_adds(b, i ? ", (" : "(");
+        sl_buf_add_sql_str(b, v->paths[i]);
+        sl_buf_adds(b, ", ");
+        sl_buf_add_sql_str(b, uris[i]);
+        sl_buf_addf(b, ", %zu)", i);
+    }
+    sl_buf_adds(b, ") AS _u(path, uri, i) ON _u.path = _d._sluice_file");
+    sl_buf_adds(b, " SEMI JOIN ");
+    add_qualified(b, keys_view);
+    sl_buf_adds(b, " AS _k ON ");
+    for (size_t k = 0; k < nkeys; k++) {
+        if (k)
+            sl_buf_adds(b, " AND ");
+        sl_buf_adds(b, "_d.");
+        sl_buf_add_sql_ident(b, key_columns[k]);
+        sl_buf_adds(b, " IS NOT DISTINCT FROM _k.");
+        sl_buf_add_sql_ident(b, key_columns[k]);
+    }
+}
+
+/* " TO path (...)" of a position delete file. */
+static void
+add_deletes_to(struct sl_buf *b, const char *path, int64_t zstd_level)
+{
+    sl_buf_adds(b, " TO ");
+    sl_buf_add_sql_str(b, path);
+    sl_buf_addf(b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
+                   "PARQUET_VERSION V1, FIELD_IDS {'file_path': 2147483546, "
+                   "'pos': 2147483545}, RETURN_STATS)",
+                (long long)zstd_level);
+}
+
 int
 engine_write_key_deletes(struct engine *e, const char *path, const struct engine_view *v,
                          const char *const *uris, const char *const *key_columns, size_t nkeys,
@@ -467,41 +608,88 @@ engine_write_key_deletes(struct engine *e, const char *path, const struct engine
     if (v->nfiles == 0)
         return 0;
     sl_buf_init(&b);
-    sl_buf_adds(&b, "COPY (SELECT _u.uri AS file_path, _d.file_row_number AS pos FROM "
-                    "(SELECT * FROM read_parquet([");
-    add_str_list(&b, v->paths, v->nfiles);
-    sl_buf_adds(&b, "], union_by_name = true, filename = '_sluice_file', "
-                    "file_row_number = true)");
-    if (v->ndeletes > 0)
-        add_deletes(&b, v);
-    sl_buf_adds(&b, ") AS _d JOIN (VALUES ");
-    for (size_t i = 0; i < v->nfiles; i++) {
-        sl_buf_adds(&b, i ? ", (" : "(");
-        sl_buf_add_sql_str(&b, v->paths[i]);
-        sl_buf_adds(&b, ", ");
-        sl_buf_add_sql_str(&b, uris[i]);
-        sl_buf_adds(&b, ")");
-    }
-    sl_buf_adds(&b, ") AS _u(path, uri) ON _u.path = _d._sluice_file");
-    sl_buf_adds(&b, " SEMI JOIN ");
-    add_qualified(&b, keys_view);
-    sl_buf_adds(&b, " AS _k ON ");
-    for (size_t k = 0; k < nkeys; k++) {
-        if (k)
-            sl_buf_adds(&b, " AND ");
-        sl_buf_adds(&b, "_d.");
-        sl_buf_add_sql_ident(&b, key_columns[k]);
-        sl_buf_adds(&b, " IS NOT DISTINCT FROM _k.");
-        sl_buf_add_sql_ident(&b, key_columns[k]);
-    }
-    sl_buf_adds(&b, " ORDER BY file_path, pos) TO ");
-    sl_buf_add_sql_str(&b, path);
-    sl_buf_addf(&b, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, "
-                    "PARQUET_VERSION V1, FIELD_IDS {'file_path': 2147483546, "
-                    "'pos': 2147483545}, RETURN_STATS)",
-                (long long)zstd_level);
+    sl_buf_adds(&b, "COPY (");
+    add_key_deletes(&b, v, uris, key_columns, nkeys, keys_view, false);
+    sl_buf_adds(&b, " ORDER BY file_path, pos)");
+    add_deletes_to(&b, path, zstd_level);
     sql = b.data;
     rc = engine_copy_many(e, &sql, &path, 1, out, d);
+    sl_buf_release(&b);
+    return rc;
+}
+
+int
+engine_write_key_deletes_per_file(struct engine *e, const char *const *paths,
+                                  const struct engine_view *v, const char *const *uris,
+                                  const char *const *key_columns, size_t nkeys,
+                                  const char *keys_view, int64_t zstd_level,
+                                  struct engine_file_stats *out, struct sl_diag *d)
+{
+    struct sl_buf b;
+    struct engine_result *r = NULL;
+    size_t *which = NULL, nwhich = 0, cap = 0;
+    char **sql = NULL;
+    int rc;
+
+    for (size_t i = 0; i < v->nfiles; i++)
+        memset(&out[i], 0, sizeof(out[i]));
+    if (v->nfiles == 0)
+        return 0;
+    /* The positions of all files at once, then a file of each one's (in
+     * parallel: a table of the database, not a connection's temporary one). */
+    sl_buf_init(&b);
+    sl_buf_adds(&b, "CREATE OR REPLACE TABLE _sluice_deletes AS ");
+    add_key_deletes(&b, v, uris, key_columns, nkeys, keys_view, true);
+    rc = engine_exec(e, b.data, d);
+    if (rc == 0)
+        rc = engine_query(e, "SELECT DISTINCT _sluice_f FROM _sluice_deletes ORDER BY 1", &r, d);
+    if (rc == 0) {
+        struct engine_chunk *c;
+
+        while ((c = engine_result_next(r)) != NULL) {
+            struct engine_vec f;
+
+            engine_chunk_vec(c, 0, &f);
+            for (size_t i = 0; i < engine_chunk_rows(c); i++) {
+                SL_GROW(which, cap, nwhich + 1);
+                which[nwhich++] = (size_t)engine_vec_int(&f, i);
+            }
+        }
+    }
+    engine_result_free(r);
+    if (rc == 0 && nwhich > 0) {
+        struct engine_file_stats *st = sl_calloc(nwhich, sizeof(*st));
+        const char **to = sl_calloc(nwhich, sizeof(*to));
+
+        sql = sl_calloc(nwhich, sizeof(*sql));
+        for (size_t k = 0; k < nwhich; k++) {
+            sl_buf_reset(&b);
+            sl_buf_addf(&b, "COPY (SELECT file_path, pos FROM _sluice_deletes WHERE _sluice_f = "
+                            "%zu ORDER BY pos)", which[k]);
+            add_deletes_to(&b, paths[which[k]], zstd_level);
+            sql[k] = sl_strdup(b.data);
+            to[k] = paths[which[k]];
+        }
+        rc = engine_copy_many(e, (const char *const *)sql, to, nwhich, st, d);
+        for (size_t k = 0; k < nwhich; k++) {
+            if (rc == 0)
+                out[which[k]] = st[k];
+            else
+                engine_file_stats_release(&st[k]);
+            free(sql[k]);
+        }
+        free(st);
+        free(to);
+        free(sql);
+    }
+    {
+        struct sl_diag dropped;
+
+        sl_diag_init(&dropped);
+        if (engine_exec(e, "DROP TABLE IF EXISTS _sluice_deletes", &dropped) < 0 && rc == 0)
+            rc = sl_fail(d, dropped.code, "%s", dropped.msg);
+    }
+    free(which);
     sl_buf_release(&b);
     return rc;
 }

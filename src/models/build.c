@@ -49,6 +49,15 @@
 #include "table/table.h"
 #include "core/banned.h"
 
+/* A file a build adds. */
+struct gold_file {
+    const char *staged_key, *staged_path;
+    char *final_key;
+    struct engine_file_stats stats;
+    struct mf_pvalue partition;   /* strings in the build's arena */
+    const char *referenced_key;   /* a position delete file's one data file */
+};
+
 /* A build under way. */
 struct mbuild {
     struct project *p;
@@ -74,18 +83,21 @@ struct mbuild {
     int32_t last_column_id;
     bool exists;                  /* the table has been built before */
     struct sl_strlist retired;    /* its live files: the new snapshot drops them */
-    const char *staged_key, *staged_path;
-    char *final_key;
-    struct engine_file_stats stats;
+    const struct model_part *part; /* its partition field, or NULL */
+    struct engine_partition ep;   /* the same for the engine */
+    struct gold_file *files;      /* the data files written */
+    size_t nfiles;
+    int64_t rows, bytes;          /* theirs, summed */
     struct run_record *rec;       /* the account committed */
 
     /* an incremental build */
     bool incremental;             /* it adds to the table (not a full build) */
     struct build_record last;     /* the last build: its inputs bound the change */
     struct sl_strlist gold_keys, gold_paths, gold_uris, gold_dels; /* merge: the table now */
-    const char *del_staged_key, *del_staged_path;
-    char *del_final_key;
-    struct engine_file_stats del_stats;
+    struct mf_pvalue *gold_parts; /* partition of each of gold_keys */
+    size_t capparts;
+    struct gold_file *dels;       /* the position delete files written */
+    size_t ndels;
 };
 
 static char *statement_of(const struct model *m, bool incremental);
@@ -467,6 +479,16 @@ add_gold_file(void *arg, const struct table_entry *f)
     if (rc < 0)
         return rc;
     if (f->content == MF_DATA) {
+        struct mf_pvalue *pv;
+
+        SL_GROW(b->gold_parts, b->capparts, b->gold_keys.n + 1);
+        pv = &b->gold_parts[b->gold_keys.n];
+        memset(pv, 0, sizeof(*pv));
+        if (f->npartition > 0) {
+            *pv = f->entry->partition[0];
+            if (pv->s != NULL)
+                pv->s = sl_arena_strdup(&b->a, pv->s);
+        }
         uri = table_uri(b->s, f->key);
         sl_strlist_add(&b->gold_keys, f->key);
         sl_strlist_add(&b->gold_paths, path);
@@ -565,6 +587,100 @@ out:
     return rc;
 }
 
+/* The engine's form of transform kind k. */
+static enum engine_part_kind
+engine_kind(enum ival_transform_kind k)
+{
+    switch (k) {
+    case IVAL_YEAR:
+        return ENGINE_PART_YEAR;
+    case IVAL_MONTH:
+        return ENGINE_PART_MONTH;
+    case IVAL_DAY:
+        return ENGINE_PART_DAY;
+    case IVAL_HOUR:
+        return ENGINE_PART_HOUR;
+    case IVAL_BUCKET:
+        return ENGINE_PART_BUCKET;
+    case IVAL_TRUNCATE_T:
+        return ENGINE_PART_TRUNCATE;
+    default:
+        return ENGINE_PART_IDENTITY;
+    }
+}
+
+static const struct engine_hashes bucket_hashes = {ival_hash_long, ival_hash_string,
+                                                   ival_hash_decimal};
+
+/*
+ * The model's partition field over the table's columns: one field (the
+ * table component keeps one), a column the SELECT gives, a transform its
+ * type takes.  An incremental build keeps the table's partitioning; a
+ * change of it needs a full refresh, which rewrites every file.
+ */
+static int
+plan_partition(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
+{
+    const struct model_part *mp = b->m->nparts > 0 ? &b->m->parts[0] : NULL;
+    const struct table_column *col = NULL;
+    char text[96];
+    int rc;
+
+    b->part = NULL;
+    if (b->m->nparts > 1) {
+        rc = sl_fail(d, SL_ERR_INPUT, "%s: partition_by has %zu fields; gold tables take one "
+                     "for now", b->m->path, b->m->nparts);
+        sl_diag_hint(d, "partition by the field most reads filter on, e.g. day(ordered_at)");
+        return rc;
+    }
+    if (mp != NULL) {
+        model_part_text(mp, text, sizeof(text));
+        for (size_t i = 0; i < b->ncols; i++)
+            if (strcmp(b->cols[i].name, mp->column) == 0)
+                col = &b->cols[i];
+        if (col == NULL)
+            return sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: the SELECT gives no column "
+                           "'%s'", b->m->path, text, mp->column);
+        if (!ival_transform_applies(mp->transform, col->type) ||
+            (col->type.id == SL_TYPE_DECIMAL && mp->transform.kind != IVAL_BUCKET)) {
+            char t[32];
+
+            sl_type_name(col->type, t, sizeof(t));
+            rc = sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: column '%s' is %s, which that "
+                         "transform does not take", b->m->path, text, mp->column, t);
+            sl_diag_hint(d, "year, month, day: a date or timestamp; hour: a timestamp; "
+                            "bucket: a number, decimal, date, timestamp or string; truncate: "
+                            "a number or string; identity: any but a decimal");
+            return rc;
+        }
+        b->part = mp;
+        b->ep = (struct engine_partition){col->name, col->type, engine_kind(mp->transform.kind),
+                                          mp->transform.param, &bucket_hashes};
+    }
+    if (b->incremental) {
+        struct ival_transform now;
+        struct ival_transform want = mp ? mp->transform : (struct ival_transform){IVAL_VOID, 0,
+                                                                                  NULL};
+        char t1[32], t2[32];
+
+        rc = table_partition(txn, b->s, "gold", b->m->name, &b->a, &now, d);
+        if (rc < 0)
+            return rc;
+        if (now.kind != want.kind || now.param != want.param) {
+            ival_transform_name(now, t1, sizeof(t1));
+            ival_transform_name(want, t2, sizeof(t2));
+            rc = sl_fail(d, SL_ERR_INCOMPATIBLE, "%s: gold.%s is partitioned by %s, the model "
+                         "by %s; an incremental build keeps the table's partitioning",
+                         b->m->path, b->m->name, now.kind == IVAL_VOID ? "nothing" : t1,
+                         want.kind == IVAL_VOID ? "nothing" : t2);
+            sl_diag_hint(d, "sluice build --full-refresh %s rewrites it partitioned anew",
+                         b->m->name);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* Steps 1 and 2, in one read transaction. */
 static int
 prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
@@ -621,19 +737,95 @@ prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
         return locate_error(b, d);
     rc = plan_columns(b, txn, qc, nq, d);
     engine_query_columns_release(qc, nq);
+    if (rc == 0)
+        rc = plan_partition(b, txn, d);
     return rc;
 }
 
 /* ---- 3 and 4. write and commit ------------------------------------------------------------ */
 
-/* Merge: the deletes of the table's rows with a touched key. */
+/* The partition value of a file from the engine's text of it ("n" for
+ * null, "v" and the value): an int of the calendar transforms and
+ * bucket, the column's own type for identity and truncate. */
+static int
+part_value(struct mbuild *b, const char *text, struct mf_pvalue *out, struct sl_diag *d)
+{
+    const char *v = text ? text + 1 : "";
+    enum sl_type_id id = b->ep.type.id;
+    char *end = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (text != NULL && strcmp(text, "n") == 0)
+        return 0;
+    if (text == NULL || text[0] != 'v')
+        return sl_fail(d, SL_ERR_ENGINE, "gold.%s: a partitioned write gave no partition value",
+                       b->m->name);
+    out->set = true;
+    if (b->part->transform.kind == IVAL_IDENTITY || b->part->transform.kind == IVAL_TRUNCATE_T) {
+        if (id == SL_TYPE_STRING) {
+            out->s = sl_arena_strdup(&b->a, v);
+            return 0;
+        }
+        if (id == SL_TYPE_DOUBLE) {
+            out->f = strtod(v, &end);
+            goto check;
+        }
+    }
+    errno = 0;
+    out->i = strtoll(v, &end, 10);
+    if (errno != 0)
+        end = NULL;
+check:
+    if (end == NULL || end == v || *end != '\0')
+        return sl_fail(d, SL_ERR_ENGINE, "gold.%s: a partition value '%s' is not a %s",
+                       b->m->name, v, id == SL_TYPE_DOUBLE ? "number" : "whole number");
+    return 0;
+}
+
+/* The final key of data file n of the build, in its partition's folder
+ * where the transform has one. */
+static char *
+data_key(struct mbuild *b, const struct mf_pvalue *pv, size_t n)
+{
+    char *prefix = layout_table_prefix("gold", b->m->name), *key;
+    char dir[IVAL_PARTITION_TEXT], val[IVAL_PARTITION_TEXT];
+    bool folder = false;
+
+    if (b->part != NULL && pv->set && b->part->transform.kind != IVAL_IDENTITY &&
+        b->part->transform.kind != IVAL_TRUNCATE_T) {
+        struct ival_transform t = b->part->transform;
+
+        t.column = b->part->column;
+        folder = ival_partition_folder(t, (int32_t)pv->i, dir, val);
+    }
+    key = layout_curated_data_key(prefix, folder ? dir : NULL, folder ? val : NULL, b->run_id,
+                                  (int)n);
+    free(prefix);
+    return key;
+}
+
+/* The position delete files of the table's rows with a touched key
+ * (merge): one for the table, or one for each data file of a partitioned
+ * table (a delete file applies within its own partition only). */
 static int
 write_deletes(struct mbuild *b, struct sl_diag *d)
 {
-    char *name = sl_printf("gold-%lld-deletes.parquet", (long long)b->run_id);
     char *prefix = layout_table_prefix("gold", b->m->name), *mark = sl_printf("/%s/", prefix);
-    int rc = commit_stage(b->commit, name, &b->del_staged_key, &b->del_staged_path, d);
+    size_t n = b->part != NULL ? b->gold_paths.n : 1;
+    const char **paths = sl_calloc(n, sizeof(*paths));
+    struct engine_file_stats *st = sl_calloc(n, sizeof(*st));
+    const char **sealed = sl_calloc(n, sizeof(*sealed));
+    size_t nsealed = 0;
+    int rc = 0;
 
+    b->dels = sl_calloc(n, sizeof(*b->dels));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *name = sl_printf("gold-%lld-deletes-%zu.parquet", (long long)b->run_id, i);
+
+        rc = commit_stage(b->commit, name, &b->dels[i].staged_key, &b->dels[i].staged_path, d);
+        paths[i] = b->dels[i].staged_path;
+        free(name);
+    }
     if (rc == 0) {
         struct engine_view v = {
             .nfiles = b->gold_paths.n,
@@ -643,20 +835,104 @@ write_deletes(struct mbuild *b, struct sl_diag *d)
             .deletes = (const char *const *)b->gold_dels.v,
             .uri_key_mark = mark,
         };
+        const char *const *uris = (const char *const *)b->gold_uris.v;
+        const char *const *keys = (const char *const *)b->m->unique_key;
+        int64_t level = b->p->config.transform.zstd_level;
 
-        rc = engine_write_key_deletes(b->e, b->del_staged_path, &v,
-                                      (const char *const *)b->gold_uris.v,
-                                      (const char *const *)b->m->unique_key,
-                                      b->m->nunique_key, "_sluice.touched",
-                                      b->p->config.transform.zstd_level, &b->del_stats, d);
+        if (b->part != NULL)
+            rc = engine_write_key_deletes_per_file(b->e, paths, &v, uris, keys,
+                                                   b->m->nunique_key, "_sluice.touched", level,
+                                                   st, d);
+        else
+            rc = engine_write_key_deletes(b->e, paths[0], &v, uris, keys, b->m->nunique_key,
+                                          "_sluice.touched", level, st, d);
     }
-    if (rc == 0 && b->del_stats.rows > 0)
-        rc = commit_seal(b->commit, b->del_staged_key, d);
-    if (rc == 0 && b->del_stats.rows > 0)
-        b->del_final_key = layout_curated_deletes_key(prefix, NULL, b->run_id);
+    /* Only files with rows are kept: the others are not written at all
+     * or hold nothing. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct gold_file *f = &b->dels[b->ndels];
+
+        if (st[i].rows == 0) {
+            commit_unstage(b->commit, b->dels[i].staged_key);
+            engine_file_stats_release(&st[i]);
+            continue;
+        }
+        *f = b->dels[i];
+        f->stats = st[i];
+        memset(&st[i], 0, sizeof(st[i]));
+        if (b->part != NULL) {
+            char which[32];
+
+            snprintf(which, sizeof(which), "f%zu", i);
+            f->partition = b->gold_parts[i];
+            f->referenced_key = b->gold_keys.v[i];
+            f->final_key = layout_curated_deletes_key(prefix, which, b->run_id);
+        } else {
+            f->final_key = layout_curated_deletes_key(prefix, NULL, b->run_id);
+        }
+        sealed[nsealed++] = f->staged_key;
+        b->ndels++;
+    }
+    if (rc == 0)
+        rc = commit_seal_many(b->commit, sealed, nsealed, d);
+    for (size_t i = 0; i < n; i++)
+        engine_file_stats_release(&st[i]);
+    free(sealed);
+    free(st);
+    free(paths);
     free(mark);
     free(prefix);
+    return rc;
+}
+
+/* The rows of a partitioned table: DuckDB writes a file for each
+ * partition value into a staged folder; each is then staged under a name
+ * of its own. */
+static int
+write_partitioned(struct mbuild *b, struct engine_write *w, struct sl_diag *d)
+{
+    char *name = sl_printf("gold-%lld-parts/.folder", (long long)b->run_id);
+    const char *key, *path;
+    char *dir = NULL;
+    struct engine_file_stats *st = NULL;
+    size_t n = 0;
+    int rc = commit_stage(b->commit, name, &key, &path, d);
+
     free(name);
+    if (rc == 0) {
+        dir = sl_dirname(path);
+        w->path = dir;
+        w->partition = &b->ep;
+        rc = engine_write_partitioned(b->e, w, &st, &n, d);
+        if (rc < 0)
+            rc = locate_error(b, d);
+    }
+    b->files = sl_calloc(n ? n : 1, sizeof(*b->files));
+    for (size_t i = 0; i < n; i++) {
+        struct gold_file *f = &b->files[b->nfiles];
+
+        if (rc == 0) {
+            name = sl_printf("gold-%lld-%zu.parquet", (long long)b->run_id, i);
+            rc = commit_stage(b->commit, name, &f->staged_key, &f->staged_path, d);
+            free(name);
+        }
+        if (rc == 0 && rename(st[i].path, f->staged_path) < 0)
+            rc = sl_fail(d, -errno, "cannot move %s to %s: %s", st[i].path,
+                         f->staged_path, strerror(errno));
+        if (rc == 0)
+            rc = part_value(b, st[i].partition, &f->partition, d);
+        if (rc == 0) {
+            f->stats = st[i];
+            memset(&st[i], 0, sizeof(st[i]));
+            f->final_key = data_key(b, &f->partition, i);
+            b->nfiles++;
+        }
+        engine_file_stats_release(&st[i]);
+    }
+    free(st);
+    if (dir != NULL)
+        sl_rmtree(dir);
+    free(dir);
     return rc;
 }
 
@@ -664,42 +940,57 @@ static int
 write_rows(struct mbuild *b, struct sl_diag *d)
 {
     struct engine_column *ec = sl_calloc(b->ncols + 1, sizeof(*ec));
-    char *name = sl_printf("gold-%lld-0.parquet", (long long)b->run_id);
-    int rc = commit_stage(b->commit, name, &b->staged_key, &b->staged_path, d);
+    struct engine_write w = {
+        .ncolumns = b->ncols,
+        .columns = ec,
+        .query = b->sql,
+        .zstd_level = b->p->config.transform.zstd_level,
+        .row_group_rows = b->p->config.transform.row_group_rows,
+    };
+    const char **sealed = NULL;
+    int rc = 0;
 
-    free(name);
     for (size_t j = 0; j < b->ncols; j++)
         ec[j] = (struct engine_column){b->cols[j].name, b->cols[j].type, b->cols[j].field_id};
-    if (rc == 0) {
-        struct engine_write w = {
-            .path = b->staged_path,
-            .ncolumns = b->ncols,
-            .columns = ec,
-            .query = b->sql,
-            .zstd_level = b->p->config.transform.zstd_level,
-            .row_group_rows = b->p->config.transform.row_group_rows,
-        };
-
-        if (b->incremental && b->m->strategy == MODEL_MERGE) {
-            w.keys_view = "_sluice.touched";
-            w.key_columns = (const char *const *)b->m->unique_key;
-            w.nkeys = b->m->nunique_key;
-        }
-        rc = engine_write_many(b->e, &w, 1, &b->stats, d);
-        if (rc < 0)
-            rc = locate_error(b, d);
+    if (b->incremental && b->m->strategy == MODEL_MERGE) {
+        w.keys_view = "_sluice.touched";
+        w.key_columns = (const char *const *)b->m->unique_key;
+        w.nkeys = b->m->nunique_key;
     }
-    if (rc == 0)
-        rc = commit_seal(b->commit, b->staged_key, d);
+    if (b->part != NULL) {
+        rc = write_partitioned(b, &w, d);
+    } else {
+        char *name = sl_printf("gold-%lld-0.parquet", (long long)b->run_id);
+        struct gold_file *f;
+
+        b->files = sl_calloc(1, sizeof(*b->files));
+        f = &b->files[0];
+        rc = commit_stage(b->commit, name, &f->staged_key, &f->staged_path, d);
+        free(name);
+        w.path = f->staged_path;
+        if (rc == 0 && (rc = engine_write_many(b->e, &w, 1, &f->stats, d)) < 0)
+            rc = locate_error(b, d);
+        /* No rows, no file. */
+        if (rc == 0 && f->stats.rows == 0)
+            commit_unstage(b->commit, f->staged_key);
+        else if (rc == 0) {
+            f->final_key = data_key(b, &f->partition, 0);
+            b->nfiles = 1;
+        }
+    }
+    if (rc == 0) {
+        sealed = sl_calloc(b->nfiles + 1, sizeof(*sealed));
+        for (size_t i = 0; i < b->nfiles; i++) {
+            sealed[i] = b->files[i].staged_key;
+            b->rows += b->files[i].stats.rows;
+            b->bytes += b->files[i].stats.bytes;
+        }
+        rc = commit_seal_many(b->commit, sealed, b->nfiles, d);
+    }
     if (rc == 0 && b->incremental && b->m->strategy == MODEL_MERGE && b->gold_paths.n > 0)
         rc = write_deletes(b, d);
+    free(sealed);
     free(ec);
-    if (rc == 0) {
-        char *prefix = layout_table_prefix("gold", b->m->name);
-
-        b->final_key = layout_curated_data_key(prefix, NULL, NULL, b->run_id, 0);
-        free(prefix);
-    }
     return rc;
 }
 
@@ -729,7 +1020,7 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
 
     b->item->snapshot_id = -1;
     if (b->m->materialized != MODEL_VIEW) {
-        struct table_file f[2] = {{0}, {0}};
+        struct table_file *f = sl_calloc(b->nfiles + b->ndels + 1, sizeof(*f));
         struct table_def def = {0};
         struct table_committed done = {-1, 0};
         struct sl_arena a;
@@ -741,8 +1032,10 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
         if (b->exists && !b->incremental)
             rc = table_live_files(txn, b->s, "gold", b->m->name, NULL, NULL, NULL, live_key,
                                   &b->retired, d);
-        if (rc < 0)
+        if (rc < 0) {
+            free(f);
             return rc;
+        }
         b->rec->files_removed = (int64_t)b->retired.n;
         sl_arena_init(&a, 0);
         prefix = layout_table_prefix("gold", b->m->name);
@@ -753,36 +1046,47 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
         def.columns = b->cols;
         def.last_column_id = b->last_column_id;
         def.transform.kind = IVAL_VOID;
+        if (b->part != NULL) {
+            def.partition_column = b->part->column;
+            def.transform = b->part->transform;
+            def.transform.column = b->part->column;
+        }
         def.key_columns = key_columns(b);
-        if (b->stats.rows > 0) {
+        for (size_t i = 0; i < b->nfiles; i++) {
+            const struct gold_file *g = &b->files[i];
             struct table_file *x = &f[nadded++];
 
-            x->key = b->final_key;
+            x->key = g->final_key;
             x->content = MF_DATA;
-            x->records = b->stats.rows;
-            x->bytes = b->stats.bytes;
+            x->partition = g->partition;
+            x->records = g->stats.rows;
+            x->bytes = g->stats.bytes;
             x->nstats = b->ncols;
             x->stats = sl_arena_zalloc(&a, (b->ncols + 1) * sizeof(*x->stats));
             for (size_t j = 0; j < b->ncols; j++)
-                table_column_stats(&b->cols[j], &b->stats, &a, &x->stats[j]);
+                table_column_stats(&b->cols[j], &g->stats, &a, &x->stats[j]);
         }
-        if (b->del_final_key != NULL) {
+        for (size_t i = 0; i < b->ndels; i++) {
+            const struct gold_file *g = &b->dels[i];
             struct table_file *x = &f[nadded++];
 
-            x->key = b->del_final_key;
+            x->key = g->final_key;
             x->content = MF_POSITION_DELETES;
-            x->records = b->del_stats.rows;
-            x->bytes = b->del_stats.bytes;
+            x->partition = g->partition;
+            x->records = g->stats.rows;
+            x->bytes = g->stats.bytes;
+            x->referenced_key = g->referenced_key;
         }
         struct table_change ch = {b->run_id, NULL, nadded, f, b->retired.n,
                                   (const char *const *)b->retired.v};
 
         rc = table_commit(txn, b->s, &def, &ch, &done, d);
         sl_arena_release(&a);
-        if (rc == 0 && b->stats.rows > 0)
-            commit_publish_as(c, b->staged_key, b->final_key);
-        if (rc == 0 && b->del_final_key != NULL)
-            commit_publish_as(c, b->del_staged_key, b->del_final_key);
+        free(f);
+        for (size_t i = 0; rc == 0 && i < b->nfiles; i++)
+            commit_publish_as(c, b->files[i].staged_key, b->files[i].final_key);
+        for (size_t i = 0; rc == 0 && i < b->ndels; i++)
+            commit_publish_as(c, b->dels[i].staged_key, b->dels[i].final_key);
         b->item->snapshot_id = done.snapshot_id;
     }
     sl_hex(b->m->sha256, 32, hex);
@@ -863,15 +1167,15 @@ build_one(struct mbuild *b, struct sl_diag *d)
         table = sl_printf("gold.%s", b->m->name);
         rec.table = table;
         rec.started_at = started;
-        rec.records_in = rec.written = rec.inserted = b->stats.rows;
-        rec.files_added = b->stats.rows > 0;
-        rec.bytes_written = b->stats.bytes;
+        rec.records_in = rec.written = rec.inserted = b->rows;
+        rec.files_added = (int64_t)(b->nfiles + b->ndels);
+        rec.bytes_written = b->bytes;
         b->rec = &rec;
         rc = commit_finish(b->commit, &rec, COMMIT_PUBLISH, record_build, b, d);
     }
-    b->item->rows = b->stats.rows;
-    b->item->files = b->stats.rows > 0;
-    b->item->bytes = b->stats.bytes;
+    b->item->rows = b->rows;
+    b->item->files = (int64_t)b->nfiles;
+    b->item->bytes = b->bytes;
     engine_close(b->e);
     b->e = NULL;
     catalog_unlock(lock);
@@ -888,17 +1192,24 @@ mbuild_release(struct mbuild *b)
     engine_close(b->e);
     commit_free(b->commit);
     free(b->sql);
-    free(b->final_key);
-    free(b->del_final_key);
+    for (size_t i = 0; i < b->nfiles; i++) {
+        free(b->files[i].final_key);
+        engine_file_stats_release(&b->files[i].stats);
+    }
+    free(b->files);
+    for (size_t i = 0; i < b->ndels; i++) {
+        free(b->dels[i].final_key);
+        engine_file_stats_release(&b->dels[i].stats);
+    }
+    free(b->dels);
+    free(b->gold_parts);
     free(b->inputs);
     sl_strlist_release(&b->gold_keys);
     sl_strlist_release(&b->gold_paths);
     sl_strlist_release(&b->gold_uris);
     sl_strlist_release(&b->gold_dels);
-    engine_file_stats_release(&b->del_stats);
     sl_strlist_release(&b->made);
     sl_strlist_release(&b->retired);
-    engine_file_stats_release(&b->stats);
     sl_arena_release(&b->a);
 }
 

@@ -13,7 +13,11 @@ data file, by the spec of the manifest that holds it:
   bucket[N] of a column   every row's bucket of that column's value is the
                           file's partition value, and the file is in the
                           folder <column>_bucket=<value>
-  day of a column         every row's value is on that day
+  year, month, day, hour  every row's value is in that year, month, day or
+                          hour (counted from 1970, UTC, rounded down)
+  identity                every row's value is the partition value
+  truncate[W]             every row's value truncated to W (code points of
+                          a string; v - v mod W of a number) is it
   no field                nothing to check
 
 Prints one line per spec, "spec S bucket[N](column): F files, R rows", and
@@ -93,6 +97,54 @@ def bucket(iceberg_type, text, n):
     return (murmur3_32(hash_bytes(iceberg_type, text)) & 0x7FFFFFFF) % n
 
 
+def usec_of(text):
+    """Microseconds since 1970 of a timestamp as read_parquet.mjs or
+    python3-avro (str of a datetime) print it."""
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    delta = t - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
+
+
+def days_of(iceberg_type, text):
+    if iceberg_type == "date":
+        return (datetime.date.fromisoformat(text) - datetime.date(1970, 1, 1)).days
+    return usec_of(text) // 86400000000
+
+
+def transform(iceberg_type, name, text):
+    """The partition value of a row's value, as text to compare."""
+    if text is None:
+        return "null"
+    if name in ("year", "month"):
+        d = datetime.date(1970, 1, 1) + datetime.timedelta(days=days_of(iceberg_type, text))
+        return str(d.year - 1970 if name == "year" else (d.year - 1970) * 12 + d.month - 1)
+    if name == "day":
+        return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=days_of(iceberg_type, text)))
+    if name == "hour":
+        return str(usec_of(text) // 3600000000)
+    if name == "identity":
+        if iceberg_type.startswith("timestamp"):
+            return str(usec_of(text))
+        return str(text)
+    m = re.fullmatch(r"truncate\[(\d+)\]", name)
+    if m:
+        w = int(m.group(1))
+        if iceberg_type == "string":
+            return text[:w]
+        v = int(text)
+        return str(v - v % w)  # Python's % rounds down, as the spec's
+    raise SystemExit("cannot check a %s partition" % name)
+
+
+def partition_text(iceberg_type, name, value):
+    """A file's partition value (python3-avro's) as text to compare."""
+    if value is None:
+        return "null"
+    if name == "identity" and iceberg_type.startswith("timestamp"):
+        return str(usec_of(str(value)))
+    return str(value)
+
+
 def main():
     meta = json.load(open(sys.argv[1]))
     schema = [s for s in meta["schemas"] if s["schema-id"] == meta["current-schema-id"]][0]
@@ -119,7 +171,11 @@ def main():
         if not file_rows:
             raise SystemExit("no rows read from %s" % path)
         m = re.fullmatch(r"bucket\[(\d+)\]", f["transform"])
-        if m:
+        if m and value is None:
+            for r in file_rows:
+                if r[col["name"]] is not None:
+                    raise SystemExit("%s: row %r is in the null partition" % (path, r))
+        elif m:
             n = int(m.group(1))
             folder = "/%s_bucket=%d/" % (col["name"], value)
             if folder not in path:
@@ -129,12 +185,13 @@ def main():
                 if got != value:
                     raise SystemExit("%s: row %r is in bucket %d of %s, the file's partition "
                                      "says %d" % (path, r, got, f["transform"], value))
-        elif f["transform"] == "day":
-            for r in file_rows:
-                if not r[col["name"]].startswith(value):
-                    raise SystemExit("%s: row %r is not of day %s" % (path, r, value))
         else:
-            raise SystemExit("cannot check a %s partition" % f["transform"])
+            want = partition_text(col["type"], f["transform"], value)
+            for r in file_rows:
+                got = transform(col["type"], f["transform"], r[col["name"]])
+                if got != want:
+                    raise SystemExit("%s: row %r is in partition %s of %s, the file's says %s"
+                                     % (path, r, got, f["transform"], want))
         key = "spec %d %s(%s)" % (e["spec_id"], f["transform"], col["name"])
         nf, nr = seen.get(key, (0, 0))
         seen[key] = (nf + 1, nr + len(file_rows))

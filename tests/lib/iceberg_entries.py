@@ -33,7 +33,9 @@ def main():
                               "content": e["data_file"]["content"],
                               "path": e["data_file"]["file_path"],
                               "records": e["data_file"]["record_count"],
-                              "partition": e["data_file"]["partition"]}, default=str))
+                              "partition": e["data_file"]["partition"],
+                              "referenced_data_file":
+                                  e["data_file"].get("referenced_data_file")}, default=str))
 
 
 if __name__ == "__main__":
