@@ -971,9 +971,10 @@ write_rows(struct mbuild *b, struct sl_diag *d)
         if (rc == 0 && (rc = engine_write_many(b->e, &w, 1, &f->stats, d)) < 0)
             rc = locate_error(b, d);
         /* No rows, no file. */
-        if (rc == 0 && f->stats.rows == 0)
+        if (rc == 0 && f->stats.rows == 0) {
             commit_unstage(b->commit, f->staged_key);
-        else if (rc == 0) {
+            engine_file_stats_release(&f->stats);
+        } else if (rc == 0) {
             f->final_key = data_key(b, &f->partition, 0);
             b->nfiles = 1;
         }
