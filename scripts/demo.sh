@@ -7,10 +7,13 @@
 # events as gzip JSON lines, warehouse shipments as Avro), lands them in the
 # raw zone, transforms them into curated Parquet, queries them, then lands
 # the next day's export and a late delivery and shows what the second runs
-# replace, drop and quarantine.  Then the stream path: it starts `sluice
-# serve`, puts a few events with the AWS CLI and a clickstream with the load
-# generator through the Kinesis API, and shows them reaching the curated
-# table within seconds, with the delivery and transform accounts.
+# replace, drop and quarantine.  Between the two days it builds gold SQL
+# models over the curated tables (models/*.sql: a customer 360 merged
+# incrementally, daily order facts partitioned by day, churn labels over
+# the 360), and again after the second.  Then the stream path: it starts
+# `sluice serve`, puts a few events with the AWS CLI and a clickstream with
+# the load generator through the Kinesis API, and shows them reaching the
+# curated table within seconds, with the delivery and transform accounts.
 set -eu
 PY=/usr/bin/python3
 
@@ -201,6 +204,52 @@ say "Each record is kept as it arrived (bytes that are not UTF-8 in text_base64)
 q "SELECT line, coalesce(text, from_base64(text_base64)::VARCHAR) AS as_it_arrived
 FROM quarantine.customers ORDER BY line"
 
+step "8b. The gold zone: SQL models over curated"
+say "A model is a SELECT in models/<name>.sql with a config header; sluice build"
+say "finds what each reads, builds them in dependency order (independent ones in"
+say "parallel) and commits each as an Iceberg table gold.<name>."
+mkdir -p models
+cat >models/customer_360.sql <<'EOF'
+-- materialized: incremental
+-- unique_key: customer_id
+-- description: one row per customer with their lifetime orders
+SELECT c.customer_id, c.name, c.country, c.signup_date,
+       count(o.order_id) AS orders,
+       coalesce(sum(o.amount) FILTER (WHERE o.currency = 'EUR'
+                                       AND o.status NOT IN ('cancelled', 'returned')), 0)
+           AS net_revenue_eur,
+       max(o.ordered_at) AS last_order_at
+FROM curated.customers c LEFT JOIN curated.orders o USING (customer_id)
+GROUP BY ALL
+EOF
+cat >models/daily_order_facts.sql <<'EOF'
+-- materialized: table
+-- partition_by: day(order_day)
+-- description: orders, items and amount per day, status and currency
+SELECT CAST(ordered_at AS DATE) AS order_day, status, currency,
+       count(*) AS orders, sum(quantity) AS items, sum(amount) AS amount
+FROM curated.orders
+GROUP BY ALL
+EOF
+cat >models/churn_labels.sql <<'EOF'
+-- description: a label per customer: no order in the week before the latest one
+SELECT customer_id,
+       last_order_at IS NULL
+       OR last_order_at < (SELECT max(last_order_at) FROM gold.customer_360) - INTERVAL 7 DAY
+           AS churned
+FROM gold.customer_360
+EOF
+printf '%s$ cat models/customer_360.sql%s\n' "$dim" "$off"
+cat models/customer_360.sql
+sl build
+q "SELECT customer_id, name, country, orders, net_revenue_eur, last_order_at
+FROM gold.customer_360 ORDER BY net_revenue_eur DESC, customer_id LIMIT 5"
+q "SELECT order_day, sum(orders) AS orders, sum(amount) FILTER (WHERE currency = 'EUR') AS eur
+FROM gold.daily_order_facts GROUP BY ALL ORDER BY order_day LIMIT 5"
+q "SELECT churned, count(*) AS customers FROM gold.churn_labels GROUP BY ALL ORDER BY 1"
+say "gold.daily_order_facts is partitioned by day: a data file per day, in"
+say "lake/gold/daily_order_facts/dt=YYYY-MM-DD/."
+
 step "9. The next day: a new CRM export and a late ERP delivery"
 say "The export changes 300 customers and re-sends 150 unchanged; the ERP file"
 say "carries the night's events, events a stuck outbox held back during week two,"
@@ -239,6 +288,16 @@ say "$loses: its held-back event is older than the row it finds, and is dropped:
 order_story "$loses"
 q "SELECT order_id, status, ordered_at FROM curated.orders
 WHERE order_id IN ('$wins', '$loses') ORDER BY order_id"
+
+step "11b. Build the gold models again"
+say "customer_360 is incremental: only the customers the new runs touched are"
+say "rebuilt (their rows deleted by position and written anew), which equals a"
+say "full rebuild. The table models are rebuilt whole, as new snapshots."
+sl build
+q "SELECT count(*) AS customers, sum(orders) AS orders FROM gold.customer_360"
+say "The lineage of a gold table: the build, what it read at which snapshot, and"
+say "on down to the transform runs and raw objects:"
+sl lineage gold.churn_labels | cut -c1-150
 
 step "12. The accounts of all runs"
 sl runs
@@ -370,5 +429,6 @@ say "  $shown query \"SELECT status, count(*) AS orders FROM curated.orders GROU
 say "  $shown query \"SELECT o.order_id, o.status, s.carrier, s.delivered_on FROM curated.orders o JOIN curated.shipments s USING (order_id) LIMIT 5\""
 say "  $shown query --format csv \"SELECT * FROM curated.customers WHERE country = 'SE'\" > se.csv"
 say "  $shown transform --source orders --rewind   # reprocess it all: the table stays the same"
+say "  $shown build --full-refresh customer_360     # rebuild a gold model whole"
 say "  $shown catalog   # the catalog: here SQLite in the lake; 'catalog copy --to postgresql://...' shares it between nodes"
 say "  $shown --help"

@@ -48,10 +48,11 @@ report(const struct model_set *set, const struct build_item *items)
                        m->name, materialized_name(m), it->seconds, (long long)it->run_id);
             else
                 printf("built    gold.%-24s %-22s %10s rows %2lld file(s) %s bytes  %6.2fs  "
-                       "run %lld, snapshot %lld\n",
+                       "run %lld, snapshot %lld%s\n",
                        m->name, materialized_name(m), cli_num(it->rows, n1),
                        (long long)it->files, cli_num(it->bytes, n2), it->seconds,
-                       (long long)it->run_id, (long long)it->snapshot_id);
+                       (long long)it->run_id, (long long)it->snapshot_id,
+                       m->materialized == MODEL_INCREMENTAL && it->full ? ", full build" : "");
             break;
         case BUILD_FAILED:
             failed++;

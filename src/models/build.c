@@ -1174,6 +1174,7 @@ build_one(struct mbuild *b, struct sl_diag *d)
         b->rec = &rec;
         rc = commit_finish(b->commit, &rec, COMMIT_PUBLISH, record_build, b, d);
     }
+    b->item->full = !b->incremental;
     b->item->rows = b->rows;
     b->item->files = (int64_t)b->nfiles;
     b->item->bytes = b->bytes;

@@ -56,6 +56,8 @@ struct build_item {
     int64_t run_id;
     int64_t snapshot_id;     /* made, -1: none (a view) */
     int64_t rows, files, bytes;
+    bool full;               /* built whole (an incremental model's first
+                              * build, or --full-refresh) */
     double seconds;
     struct sl_diag diag;     /* why it failed, or which model it waited for */
 };
