@@ -24,6 +24,16 @@ static const struct {
     {"timestamp", "TIMESTAMPTZ", SL_TYPE_TIMESTAMP},
 };
 
+/* Names of the types tables hold and contracts do not (not parsed). */
+static const struct {
+    const char *name;
+    const char *sql;
+    enum sl_type_id id;
+} table_names[] = {
+    {"int", "INTEGER", SL_TYPE_INT32},
+    {"float", "FLOAT", SL_TYPE_FLOAT},
+};
+
 int
 sl_type_parse(const char *s, struct sl_type *t)
 {
@@ -76,6 +86,12 @@ format(struct sl_type t, char *out, size_t size, bool sql)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (names[i].id == t.id) {
             snprintf(out, size, "%s", sql ? names[i].sql : names[i].name);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof(table_names) / sizeof(table_names[0]); i++) {
+        if (table_names[i].id == t.id) {
+            snprintf(out, size, "%s", sql ? table_names[i].sql : table_names[i].name);
             return;
         }
     }

@@ -3,6 +3,10 @@
  *
  *   string  int64  double  bool  date  timestamp  decimal(p,s)
  *
+ * Tables also hold int (32-bit) and float (32-bit IEEE), the types a gold
+ * model's SELECT may give (Iceberg's int and float, which widen to long
+ * and double); a contract does not name them.
+ *
  * A timestamp is an instant (UTC, microseconds).  decimal(p,s) has
  * 1 <= p <= 38 and 0 <= s <= p.  These names are what sources/<name>.yaml
  * says; sl_type_sql() gives the engine's name for each.
@@ -22,6 +26,8 @@ enum sl_type_id {
     SL_TYPE_DATE,
     SL_TYPE_TIMESTAMP,
     SL_TYPE_DECIMAL,
+    SL_TYPE_INT32, /* tables only, not contracts */
+    SL_TYPE_FLOAT, /* tables only, not contracts */
 };
 
 struct sl_type {

@@ -81,8 +81,12 @@ logical_type(struct sl_type t)
         return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
     case SL_TYPE_INT64:
         return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case SL_TYPE_INT32:
+        return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
     case SL_TYPE_DOUBLE:
         return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+    case SL_TYPE_FLOAT:
+        return duckdb_create_logical_type(DUCKDB_TYPE_FLOAT);
     case SL_TYPE_BOOL:
         return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
     case SL_TYPE_DATE:
@@ -979,6 +983,7 @@ hash_at(const struct func *f, const void *data, idx_t row)
 
     switch (f->hash_type.id) {
     case SL_TYPE_DATE:
+    case SL_TYPE_INT32:
         return h->of_long(((const int32_t *)data)[row]);
     case SL_TYPE_STRING: {
         duckdb_string_t *v = (duckdb_string_t *)data + row;
@@ -1030,6 +1035,8 @@ hash_arg_type(struct sl_type t)
     switch (t.id) {
     case SL_TYPE_DATE:
         return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case SL_TYPE_INT32:
+        return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
     case SL_TYPE_TIMESTAMP:
         return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
     case SL_TYPE_STRING:
@@ -1050,9 +1057,9 @@ engine_hash_function(struct engine *e, struct sl_type type, const struct engine_
     duckdb_logical_type lt;
     int rc = 0;
 
-    if (type.id == SL_TYPE_BOOL || type.id == SL_TYPE_DOUBLE)
+    if (type.id == SL_TYPE_BOOL || type.id == SL_TYPE_DOUBLE || type.id == SL_TYPE_FLOAT)
         return sl_fail(d, SL_ERR_INPUT, "a %s value has no bucket hash",
-                       type.id == SL_TYPE_BOOL ? "boolean" : "double");
+                       type.id == SL_TYPE_BOOL ? "boolean" : "floating-point");
     for (int i = 0; i < e->nfuncs; i++) {
         f = e->funcs[i];
         if (f->hashes.of_long == h->of_long && f->hashes.of_string == h->of_string &&

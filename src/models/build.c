@@ -114,11 +114,10 @@ type_of(const char *t, struct sl_type *out)
         enum sl_type_id id;
     } types[] = {
         {"VARCHAR", SL_TYPE_STRING},   {"BIGINT", SL_TYPE_INT64},
-        {"INTEGER", SL_TYPE_INT64},    {"SMALLINT", SL_TYPE_INT64},
-        {"TINYINT", SL_TYPE_INT64},    {"UTINYINT", SL_TYPE_INT64},
-        {"USMALLINT", SL_TYPE_INT64},  {"UINTEGER", SL_TYPE_INT64},
-        {"HUGEINT", SL_TYPE_INT64},    {"UBIGINT", SL_TYPE_INT64},
-        {"DOUBLE", SL_TYPE_DOUBLE},    {"FLOAT", SL_TYPE_DOUBLE},
+        {"INTEGER", SL_TYPE_INT32},    {"SMALLINT", SL_TYPE_INT32},
+        {"TINYINT", SL_TYPE_INT32},    {"UTINYINT", SL_TYPE_INT32},
+        {"USMALLINT", SL_TYPE_INT32},  {"UINTEGER", SL_TYPE_INT64},
+        {"DOUBLE", SL_TYPE_DOUBLE},    {"FLOAT", SL_TYPE_FLOAT},
         {"BOOLEAN", SL_TYPE_BOOL},     {"DATE", SL_TYPE_DATE},
         {"TIMESTAMP WITH TIME ZONE", SL_TYPE_TIMESTAMP},
         {"TIMESTAMP", SL_TYPE_TIMESTAMP},
@@ -132,6 +131,12 @@ type_of(const char *t, struct sl_type *out)
             out->id = types[i].id;
             return 0;
         }
+    /* Integers past a long: the decimal that holds each of their values. */
+    if (strcmp(t, "HUGEINT") == 0 || strcmp(t, "UBIGINT") == 0) {
+        out->id = SL_TYPE_DECIMAL;
+        out->precision = t[0] == 'H' ? 38 : 20;
+        return 0;
+    }
     if (sscanf(t, "DECIMAL(%u,%u%c", &p, &s, &end) == 3 && end == ')' && p >= 1 && p <= 38 &&
         s <= p) {
         out->id = SL_TYPE_DECIMAL;
@@ -148,6 +153,10 @@ static bool
 widens(struct sl_type from, struct sl_type to)
 {
     if (sl_type_equal(from, to))
+        return true;
+    if (from.id == SL_TYPE_INT32 && to.id == SL_TYPE_INT64)
+        return true;
+    if (from.id == SL_TYPE_FLOAT && to.id == SL_TYPE_DOUBLE)
         return true;
     return from.id == SL_TYPE_DECIMAL && to.id == SL_TYPE_DECIMAL &&
            from.scale == to.scale && to.precision > from.precision;
@@ -544,8 +553,8 @@ plan_columns(struct mbuild *b, struct catalog_txn *txn, const struct engine_quer
         if (type_of(qc[i].type, &c->type) < 0) {
             rc = sl_fail(d, SL_ERR_INPUT, "%s: column '%s' is of type %s, which a gold table "
                          "does not hold", b->m->path, qc[i].name, qc[i].type);
-            sl_diag_hint(d, "cast it to VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMPTZ or "
-                            "DECIMAL(p,s)");
+            sl_diag_hint(d, "cast it to VARCHAR, INTEGER, BIGINT, FLOAT, DOUBLE, BOOLEAN, DATE, "
+                            "TIMESTAMPTZ or DECIMAL(p,s)");
             goto out;
         }
         c->name = sl_arena_strdup(&b->a, qc[i].name);
@@ -641,16 +650,18 @@ plan_partition(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
         if (col == NULL)
             return sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: the SELECT gives no column "
                            "'%s'", b->m->path, text, mp->column);
+        /* (a manifest keeps no decimal or float partition value) */
         if (!ival_transform_applies(mp->transform, col->type) ||
-            (col->type.id == SL_TYPE_DECIMAL && mp->transform.kind != IVAL_BUCKET)) {
+            (col->type.id == SL_TYPE_DECIMAL && mp->transform.kind != IVAL_BUCKET) ||
+            col->type.id == SL_TYPE_FLOAT) {
             char t[32];
 
             sl_type_name(col->type, t, sizeof(t));
             rc = sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: column '%s' is %s, which that "
                          "transform does not take", b->m->path, text, mp->column, t);
             sl_diag_hint(d, "year, month, day: a date or timestamp; hour: a timestamp; "
-                            "bucket: a number, decimal, date, timestamp or string; truncate: "
-                            "a number or string; identity: any but a decimal");
+                            "bucket: an integer, decimal, date, timestamp or string; truncate: "
+                            "an integer or string; identity: any but a decimal or float");
             return rc;
         }
         b->part = mp;

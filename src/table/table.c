@@ -266,7 +266,7 @@ schema_json(const struct table_def *def, int64_t id)
                 const struct table_column *c = &def->columns[i];
 
                 if (strlen(c->name) == n && strncmp(c->name, p, n) == 0 && c->required &&
-                    c->type.id != SL_TYPE_DOUBLE)
+                    c->type.id != SL_TYPE_DOUBLE && c->type.id != SL_TYPE_FLOAT)
                     json_array_append_new(ids, json_integer(c->field_id));
             }
             p += n;
@@ -336,6 +336,8 @@ partition_type(const struct table_column *src, struct ival_transform t)
     switch (src ? src->type.id : SL_TYPE_STRING) {
     case SL_TYPE_INT64:
         return MF_PT_LONG;
+    case SL_TYPE_INT32:
+        return MF_PT_INT;
     case SL_TYPE_DATE:
         return MF_PT_DATE;
     case SL_TYPE_TIMESTAMP:
@@ -501,6 +503,27 @@ struct wspec {
     struct mf_partition_field pfield;
 };
 
+/* The type of field id in the schemas of m, the newest that has it (a
+ * spec's source may be a column the current schema dropped). */
+static bool
+schema_field_type(const struct meta *m, int64_t id, struct sl_type *t)
+{
+    json_t *schemas = json_object_get(m->root, "schemas");
+
+    for (size_t i = json_array_size(schemas); i-- > 0;) {
+        json_t *f;
+        size_t k;
+
+        json_array_foreach(json_object_get(json_array_get(schemas, i), "fields"), k, f) {
+            const char *type = json_string_value(json_object_get(f, "type"));
+
+            if (json_integer_value(json_object_get(f, "id")) == id)
+                return type != NULL && ival_type_parse(type, t) == 0;
+        }
+    }
+    return false;
+}
+
 /* Every partition spec of the metadata into specs (strings in a). */
 static int
 load_specs(struct meta *m, const struct table_def *def, struct sl_arena *a,
@@ -531,7 +554,15 @@ load_specs(struct meta *m, const struct table_def *def, struct sl_arena *a,
         for (size_t k = 0; k < def->ncolumns; k++)
             if (def->columns[k].field_id == json_integer_value(json_object_get(f, "source-id")))
                 src = &def->columns[k];
-        if (w->t.kind == IVAL_BUCKET && src != NULL)
+        if (src == NULL) {
+            /* a column dropped since: its type from the schema that had it */
+            struct table_column *was = sl_arena_zalloc(a, sizeof(*was));
+
+            if (schema_field_type(m, json_integer_value(json_object_get(f, "source-id")),
+                                  &was->type))
+                src = was;
+        }
+        if (w->t.kind == IVAL_BUCKET && src != NULL && src->name != NULL)
             w->t.column = src->name;
         w->npfields = 1;
         w->pfield.field_id = (int32_t)json_integer_value(json_object_get(f, "field-id"));

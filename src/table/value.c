@@ -389,6 +389,7 @@ ival_type_name(struct sl_type t, char *out, size_t size)
     static const char *const names[] = {
         [SL_TYPE_STRING] = "string", [SL_TYPE_INT64] = "long", [SL_TYPE_DOUBLE] = "double",
         [SL_TYPE_BOOL] = "boolean",  [SL_TYPE_DATE] = "date",  [SL_TYPE_TIMESTAMP] = "timestamptz",
+        [SL_TYPE_INT32] = "int",     [SL_TYPE_FLOAT] = "float",
     };
 
     if (t.id == SL_TYPE_DECIMAL)
@@ -408,6 +409,7 @@ ival_type_parse(const char *name, struct sl_type *t)
     } names[] = {
         {"string", SL_TYPE_STRING}, {"long", SL_TYPE_INT64},  {"double", SL_TYPE_DOUBLE},
         {"boolean", SL_TYPE_BOOL},  {"date", SL_TYPE_DATE},  {"timestamptz", SL_TYPE_TIMESTAMP},
+        {"int", SL_TYPE_INT32},     {"float", SL_TYPE_FLOAT},
     };
     unsigned p, sc;
     char end;
@@ -507,6 +509,13 @@ ival_bound(struct sl_type t, const char *s, size_t n, bool upper, uint8_t *out, 
         put_le64(out, (uint64_t)i64);
         *len = 8;
         return 0;
+    case SL_TYPE_INT32:
+        if (sl_parse_i64(s, n, &i64) < 0 || i64 < INT32_MIN || i64 > INT32_MAX)
+            return bad_bound(d, t, s, n, NULL);
+        put_le32(out, (uint32_t)(int32_t)i64);
+        *len = 4;
+        return 0;
+    case SL_TYPE_FLOAT:
     case SL_TYPE_DOUBLE:
         if (is_nan(s, n))
             return SL_ERR_NOTFOUND;
@@ -521,6 +530,24 @@ ival_bound(struct sl_type t, const char *s, size_t n, bool upper, uint8_t *out, 
          */
         if (v == 0)
             v = upper ? 0.0 : -0.0;
+        if (t.id == SL_TYPE_FLOAT) {
+            /* The engine prints a float's shortest text, which reads back
+             * to the same float; other text is rounded outwards. */
+            float f = (float)v;
+            uint32_t u;
+
+            if (!isinf(v) && isinf(f))
+                return bad_bound(d, t, s, n, "The value is past a float's range.");
+            if (!upper && (double)f > v)
+                f = nextafterf(f, -INFINITY);
+            if (upper && (double)f < v)
+                f = nextafterf(f, INFINITY);
+
+            memcpy(&u, &f, 4);
+            put_le32(out, u);
+            *len = 4;
+            return 0;
+        }
         memcpy(&i64, &v, 8);
         put_le64(out, (uint64_t)i64);
         *len = 8;
@@ -607,7 +634,8 @@ ival_bound_text(struct sl_type t, const uint8_t *b, size_t len, char *out, size_
 {
     static const size_t width[] = {
         [SL_TYPE_INT64] = 8, [SL_TYPE_DOUBLE] = 8,    [SL_TYPE_BOOL] = 1,
-        [SL_TYPE_DATE] = 4,  [SL_TYPE_TIMESTAMP] = 8,
+        [SL_TYPE_DATE] = 4,  [SL_TYPE_TIMESTAMP] = 8, [SL_TYPE_INT32] = 4,
+        [SL_TYPE_FLOAT] = 4,
     };
     int64_t i64;
     double v;
@@ -646,6 +674,17 @@ ival_bound_text(struct sl_type t, const uint8_t *b, size_t len, char *out, size_
     case SL_TYPE_INT64:
         snprintf(tmp, sizeof(tmp), "%lld", (long long)get_le64(b));
         break;
+    case SL_TYPE_INT32:
+        snprintf(tmp, sizeof(tmp), "%d", (int)(int32_t)get_le32(b));
+        break;
+    case SL_TYPE_FLOAT: {
+        uint32_t u = get_le32(b);
+        float f;
+
+        memcpy(&f, &u, 4);
+        format_double(f, tmp, sizeof(tmp));
+        break;
+    }
     case SL_TYPE_DOUBLE:
         i64 = (int64_t)get_le64(b);
         memcpy(&v, &i64, 8);
@@ -775,11 +814,13 @@ ival_transform_applies(struct ival_transform t, struct sl_type src)
     case IVAL_HOUR:
         return id == SL_TYPE_TIMESTAMP;
     case IVAL_BUCKET:
-        return t.param > 0 && (id == SL_TYPE_INT64 || id == SL_TYPE_DECIMAL || id == SL_TYPE_DATE ||
+        return t.param > 0 && (id == SL_TYPE_INT64 || id == SL_TYPE_INT32 || id == SL_TYPE_DECIMAL ||
+                               id == SL_TYPE_DATE ||
                                id == SL_TYPE_TIMESTAMP || id == SL_TYPE_STRING);
     case IVAL_TRUNCATE_T:
         return t.param > 0 &&
-               (id == SL_TYPE_INT64 || id == SL_TYPE_DECIMAL || id == SL_TYPE_STRING);
+               (id == SL_TYPE_INT64 || id == SL_TYPE_INT32 || id == SL_TYPE_DECIMAL ||
+                id == SL_TYPE_STRING);
     }
     return false;
 }

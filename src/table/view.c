@@ -320,7 +320,10 @@ table_column_stats(const struct table_column *col, const struct engine_file_stat
     out->value_count = fs->rows;
     out->null_count = cs ? cs->null_count : -1;
     out->column_size = cs ? cs->column_size : -1;
-    out->nan_count = col->type.id == SL_TYPE_DOUBLE && cs && !cs->has_nan ? 0 : -1;
+    out->nan_count = (col->type.id == SL_TYPE_DOUBLE || col->type.id == SL_TYPE_FLOAT) && cs &&
+                             !cs->has_nan
+                         ? 0
+                         : -1;
     if (cs == NULL)
         return;
     if (cs->min && ival_bound(col->type, cs->min, strlen(cs->min), false, buf, &len, NULL) == 0) {

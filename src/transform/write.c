@@ -32,6 +32,7 @@
  * which is what keeps both cores busy: a single Parquet file is written by
  * one thread.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,10 @@ fill_column(struct engine_chunk *ch, size_t col, size_t at, const struct rows_co
         case SL_TYPE_DECIMAL:
             engine_chunk_set_decimal(ch, col, o,
                                      c->type.precision <= 18 ? c->i64[row] : c->i128[row]);
+            break;
+        case SL_TYPE_INT32:
+        case SL_TYPE_FLOAT:
+            assert(!"a contract has no int or float column");
             break;
         }
     }

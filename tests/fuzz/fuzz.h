@@ -193,6 +193,10 @@ fz_check_value(const struct rows *r, size_t k, size_t i)
             FZ_ASSERT(c->i128[i] < lim && c->i128[i] > -lim);
         break;
     }
+    case SL_TYPE_INT32:
+    case SL_TYPE_FLOAT:
+        FZ_ASSERT(!"a contract has no int or float column");
+        break;
     }
 }
 

@@ -3,8 +3,8 @@
  * and ival_transform_parse().
  *
  * Input: any bytes.  They are read as the statistics text of a column of
- * every type (string, long, double, boolean, date, timestamptz, and
- * decimals of several precisions and scales), as a lower and as an upper
+ * every type (string, long, int, double, float, boolean, date,
+ * timestamptz, and decimals of several precisions and scales), as a lower and as an upper
  * bound; as a transform name (up to the first NUL); and, the first eight
  * bytes, as a timestamp for the calendar transforms.  After each call the
  * result must keep its promises:
@@ -38,7 +38,8 @@ static const struct sl_type types[] = {
     {SL_TYPE_STRING, 0, 0},   {SL_TYPE_INT64, 0, 0},     {SL_TYPE_DOUBLE, 0, 0},
     {SL_TYPE_BOOL, 0, 0},     {SL_TYPE_DATE, 0, 0},      {SL_TYPE_TIMESTAMP, 0, 0},
     {SL_TYPE_DECIMAL, 12, 2}, {SL_TYPE_DECIMAL, 38, 10}, {SL_TYPE_DECIMAL, 38, 0},
-    {SL_TYPE_DECIMAL, 5, 5},  {SL_TYPE_DECIMAL, 1, 0},
+    {SL_TYPE_DECIMAL, 5, 5},  {SL_TYPE_DECIMAL, 1, 0},   {SL_TYPE_INT32, 0, 0},
+    {SL_TYPE_FLOAT, 0, 0},
 };
 
 static size_t
@@ -119,8 +120,19 @@ check_bound(struct sl_type t, const uint8_t *data, size_t size, bool upper)
         FZ_ASSERT(len == 1 && b[0] <= 1);
         break;
     case SL_TYPE_DATE:
+    case SL_TYPE_INT32:
         FZ_ASSERT(len == 4);
         break;
+    case SL_TYPE_FLOAT: {
+        float v;
+
+        FZ_ASSERT(len == 4);
+        memcpy(&v, b, 4);
+        FZ_ASSERT(!isnan(v));
+        if (v == 0)
+            FZ_ASSERT(signbit(v) == !upper);
+        break;
+    }
     case SL_TYPE_DECIMAL: {
         __int128 v, lim = 1;
 
