@@ -174,7 +174,11 @@ const struct cli_command cli_build_cmd = {
     "                  type that does not widen)\n"
     "\n"
     "Materialisations (the model's '-- materialized:' header): table (the\n"
-    "SELECT's rows replace the table's, one overwrite snapshot) and view (no\n"
-    "data: the query is saved, and readers see gold.<model> as a view).\n"
+    "SELECT's rows replace the table's, one overwrite snapshot), view (no\n"
+    "data: the query is saved, and readers see gold.<model> as a view) and\n"
+    "incremental (after a first full build, only what changed in its inputs:\n"
+    "strategy append adds the rows new since the last build, merge replaces\n"
+    "the rows of the unique_key values that changed).\n"
+    "'sluice models' lists the models and their last builds.\n"
     "The exit status is 1 if any model failed or was skipped.\n",
 };
