@@ -27,16 +27,16 @@
 
 /* The catalog's word on one model. */
 struct last_build {
-    bool built;             /* a build is recorded */
-    bool has_run;           /* ... and its run (always, unless the catalog is odd) */
-    struct build_record b;  /* strings in the listing's arena */
-    struct run_record run;  /* strings in the listing's arena */
+    bool built;            /* a build is recorded */
+    bool has_run;          /* ... and its run (always, unless the catalog is odd) */
+    struct build_record b; /* strings in the listing's arena */
+    struct run_record run; /* strings in the listing's arena */
 };
 
 struct listing {
-    const struct model_set *set;
-    struct last_build *last; /* set->n, parallel to set->v */
-    struct sl_arena a;
+    const struct model_set *set; /* the project's models */
+    struct last_build *last;     /* set->n, parallel to set->v */
+    struct sl_arena a;           /* the catalog's strings, for the listing's life */
 };
 
 /* Every model's last build, in one read transaction. */
@@ -181,9 +181,8 @@ print_table(const struct listing *l)
         struct sl_buf *row = &cells[i * NCOLS];
 
         printf("%-*s  %-*s  %-*s  %-*s  %s\n", (int)width[COL_NAME], row[COL_NAME].data,
-               (int)width[COL_KIND], row[COL_KIND].data, (int)width[COL_PARTS],
-               row[COL_PARTS].data, (int)width[COL_READS], row[COL_READS].data,
-               row[COL_BUILD].data);
+               (int)width[COL_KIND], row[COL_KIND].data, (int)width[COL_PARTS], row[COL_PARTS].data,
+               (int)width[COL_READS], row[COL_READS].data, row[COL_BUILD].data);
         for (int c = 0; c < NCOLS; c++)
             sl_buf_release(&row[c]);
     }
@@ -230,8 +229,7 @@ print_json(const struct model *m, const struct last_build *lb)
     sl_buf_adds(&b, ", \"materialized\": ");
     json_str(&b, model_materialized_name(m->materialized));
     sl_buf_adds(&b, ", \"strategy\": ");
-    json_str(&b, m->materialized == MODEL_INCREMENTAL ? model_strategy_name(m->strategy)
-                                                     : NULL);
+    json_str(&b, m->materialized == MODEL_INCREMENTAL ? model_strategy_name(m->strategy) : NULL);
     sl_buf_adds(&b, ", \"unique_key\": ");
     json_list(&b, m->unique_key, m->nunique_key);
     sl_buf_adds(&b, ", \"partition_by\": [");
@@ -334,7 +332,9 @@ out:
 }
 
 const struct cli_command cli_models_cmd = {
-    "models", run, "the gold models, what they read, their last build",
+    "models",
+    run,
+    "the gold models, what they read, their last build",
     "usage: sluice models [--json]\n"
     "\n"
     "List the models of models/*.sql by name: the table each one builds\n"
