@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "core/time.h"
 #include "models/model.h"
 #include "core/banned.h"
@@ -37,19 +38,36 @@ struct listing {
     const struct model_set *set; /* the project's models */
     struct last_build *last;     /* set->n, parallel to set->v */
     struct sl_arena a;           /* the catalog's strings, for the listing's life */
+    struct sl_strlist gone;      /* models built once that have no file now */
 };
+
+/* A model the catalog has builds of: noted if it has no file now. */
+static int
+note_gone(void *arg, const char *name)
+{
+    struct listing *l = arg;
+
+    if (models_find(l->set, name) == NULL)
+        sl_strlist_add(&l->gone, name);
+    return 0;
+}
 
 /* Every model's last build, in one read transaction. */
 static int
 read_builds(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 {
     struct listing *l = arg;
+    int rc;
 
+    sl_strlist_release(&l->gone); /* a retried transaction starts again */
+    rc = catalog_build_models(txn, note_gone, l, d);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < l->set->n; i++) {
         struct last_build *lb = &l->last[i];
         struct sl_diag rd;
-        int rc = catalog_build_last(txn, l->set->v[i].name, &l->a, &lb->b, d);
 
+        rc = catalog_build_last(txn, l->set->v[i].name, &l->a, &lb->b, d);
         if (rc == SL_ERR_NOTFOUND) {
             lb->built = false;
             continue;
@@ -308,22 +326,25 @@ run(struct cli *cl, int argc, char **argv)
         return cli_usage("models", "unexpected argument '%s'", argv[optind]);
     sl_arena_init(&l.a, 0);
     rc = cli_load_models(cl, &set, &dir);
-    if (rc == 0 && set.n == 0) {
-        if (!json)
-            printf("no models in %s: write one as models/<name>.sql\n", dir);
-        goto out;
-    }
     if (rc == 0) {
         l.set = &set;
-        l.last = sl_calloc(set.n, sizeof(*l.last));
+        l.last = sl_calloc(set.n + 1, sizeof(*l.last));
         rc = cli_read(cl, read_builds, &l);
     }
-    if (rc == 0 && json)
+    if (rc == 0 && json) {
         for (size_t i = 0; i < set.n; i++)
             print_json(&set.v[i], &l.last[i]);
-    else if (rc == 0)
-        print_table(&l);
-out:
+    } else if (rc == 0) {
+        if (set.n == 0)
+            printf("no models in %s: write one as models/<name>.sql\n", dir);
+        else
+            print_table(&l);
+        for (size_t i = 0; i < l.gone.n; i++)
+            printf("%sgold.%s", i ? ", " : "\nbuilt before, with no model file now: ", l.gone.v[i]);
+        if (l.gone.n > 0)
+            printf("\n");
+    }
+    sl_strlist_release(&l.gone);
     free(l.last);
     sl_arena_release(&l.a);
     free(dir);
@@ -339,12 +360,15 @@ const struct cli_command cli_models_cmd = {
     "\n"
     "List the models of models/*.sql by name: the table each one builds\n"
     "(gold.<model>), its materialisation (table, view, or incremental with its\n"
-    "strategy, append or merge), its partition spec, the curated and gold\n"
-    "tables its SQL reads, and its last build from the catalog: when it\n"
+    "strategy, append or merge), its partition spec as declared (gold tables\n"
+    "are not partitioned yet), the curated and gold tables its SQL reads, and\n"
+    "its last build from the catalog: when it\n"
     "finished, full or incremental, its run, the snapshot it made and the rows\n"
     "it wrote, or \"never\".  A failed build commits nothing and is not\n"
     "recorded, so the last build is the last one that succeeded.  \"file\n"
     "changed since\" means the model file is not the one that build used.\n"
+    "Models built before whose file is gone are named after the list (their\n"
+    "tables stay).\n"
     "\n"
     "The files are checked as 'sluice build' checks them: a bad one is named\n"
     "with its line, and the exit status is 1.\n"

@@ -7,7 +7,8 @@
 # the text listing and --json); an incremental rebuild shows as such (its
 # {{ this }} reads the rows built so far), and an edited file as changed
 # since its build.  A bad header is refused as
-# sluice build refuses it: file:line, non-zero exit, nothing listed.
+# sluice build refuses it: file:line, non-zero exit, nothing listed.  A
+# model built before whose file is gone is named after the list.
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 new_project
@@ -163,6 +164,20 @@ sluice build >"$T/badb.out" 2>"$T/badb.err" && fail "build takes the bad header"
 expect_eq "the same error as build" "$(cat "$T/bad.err")" "$(cat "$T/badb.err")"
 if sluice models --json >/dev/null 2>&1; then fail "--json with a bad file exits 0"; fi
 rm models/broken.sql
+
+say "a model built before whose file is gone is named after the list"
+mv models/latest.sql "$T/latest.sql"
+sluice models >"$T/l4.out" || fail "models without latest"
+cat "$T/l4.out"
+grep -q "^gold.latest " "$T/l4.out" && fail "gold.latest is still listed"
+expect_eq "the last line" "$(tail -n 1 "$T/l4.out")" "built before, with no model file now: gold.latest"
+expect_eq "not in JSON" "$(sluice models --json | grep -c '"latest"')" 0
+mkdir "$T/hidden" && mv models/*.sql "$T/hidden/"
+sluice models >"$T/l5.out" || fail "models without any file"
+grep -q "^no models in " "$T/l5.out" || fail "no models"
+grep -q "^built before, with no model file now: gold.big, gold.customers, gold.latest, gold.order_log$" \
+    "$T/l5.out" || { cat "$T/l5.out"; fail "every model built, none left"; }
+mv "$T/hidden/"*.sql "$T/latest.sql" models/
 
 say "usage errors"
 expect_fail "unexpected argument" sluice models extra
