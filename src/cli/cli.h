@@ -46,6 +46,19 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Group digits of n with commas into buf (>= 32 bytes). */
 const char *cli_num(long long n, char *buf);
 
+struct model;
+struct model_set;
+/*
+ * Load the project's models/<name>.sql files into *set (caller-owned;
+ * release with models_release(), also after a failure), as `sluice build`
+ * does: cli_open() first, paths as "models/<name>.sql", a bad file's
+ * failure in c->diag with its file and line.  *dir is the folder (caller
+ * frees; NULL when the project could not be opened).
+ */
+int cli_load_models(struct cli *c, struct model_set *set, char **dir);
+/* "table", "view", "incremental (merge)" or "incremental (append)". */
+const char *cli_model_kind(const struct model *m);
+
 struct cli_command {
     const char *name;
     int (*run)(struct cli *c, int argc, char **argv);
@@ -56,6 +69,6 @@ struct cli_command {
 extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_transform_cmd,
     cli_query_cmd, cli_runs_cmd, cli_sources_cmd, cli_verify_cmd, cli_serve_cmd,
     cli_catalog_cmd, cli_keys_cmd, cli_snapshots_cmd, cli_expire_cmd, cli_orphans_cmd,
-    cli_compact_cmd, cli_maintain_cmd, cli_build_cmd, cli_lineage_cmd;
+    cli_compact_cmd, cli_maintain_cmd, cli_build_cmd, cli_lineage_cmd, cli_models_cmd;
 
 #endif

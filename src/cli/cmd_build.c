@@ -12,8 +12,8 @@
 #include "models/model.h"
 #include "core/banned.h"
 
-static const char *
-materialized_name(const struct model *m)
+const char *
+cli_model_kind(const struct model *m)
 {
     switch (m->materialized) {
     case MODEL_TABLE:
@@ -24,6 +24,24 @@ materialized_name(const struct model *m)
         return m->strategy == MODEL_MERGE ? "incremental (merge)" : "incremental (append)";
     }
     return "?";
+}
+
+int
+cli_load_models(struct cli *cl, struct model_set *set, char **dir)
+{
+    int rc = cli_open(cl);
+
+    *dir = NULL;
+    if (rc < 0)
+        return rc;
+    *dir = sl_printf("%s/models", cl->project->root);
+    rc = models_load(*dir, set, &cl->diag);
+    /* Files named as the project names them. */
+    for (size_t i = 0; rc == 0 && i < set->n; i++) {
+        free(set->v[i].path);
+        set->v[i].path = sl_printf("models/%s.sql", set->v[i].name);
+    }
+    return rc;
 }
 
 /* One line per model chosen, then the totals. */
@@ -45,25 +63,25 @@ report(const struct model_set *set, const struct build_item *items)
             built++;
             if (m->materialized == MODEL_VIEW)
                 printf("built    gold.%-24s %-22s saved query          %6.2fs  run %lld\n",
-                       m->name, materialized_name(m), it->seconds, (long long)it->run_id);
+                       m->name, cli_model_kind(m), it->seconds, (long long)it->run_id);
             else
                 printf("built    gold.%-24s %-22s %10s rows %2lld file(s) %s bytes  %6.2fs  "
                        "run %lld, snapshot %lld%s\n",
-                       m->name, materialized_name(m), cli_num(it->rows, n1),
+                       m->name, cli_model_kind(m), cli_num(it->rows, n1),
                        (long long)it->files, cli_num(it->bytes, n2), it->seconds,
                        (long long)it->run_id, (long long)it->snapshot_id,
                        m->materialized == MODEL_INCREMENTAL && it->full ? ", full build" : "");
             break;
         case BUILD_FAILED:
             failed++;
-            printf("FAILED   gold.%-24s %-22s %s\n", m->name, materialized_name(m),
+            printf("FAILED   gold.%-24s %-22s %s\n", m->name, cli_model_kind(m),
                    it->diag.msg);
             if (it->diag.hint[0])
                 printf("         hint: %s\n", it->diag.hint);
             break;
         case BUILD_SKIPPED:
             skipped++;
-            printf("skipped  gold.%-24s %-22s %s\n", m->name, materialized_name(m),
+            printf("skipped  gold.%-24s %-22s %s\n", m->name, cli_model_kind(m),
                    it->diag.msg);
             break;
         }
@@ -101,16 +119,7 @@ build(struct cli *cl, int argc, char **argv)
     }
     for (int i = optind; i < argc; i++)
         sl_strlist_add(&sel, argv[i]);
-    rc = cli_open(cl);
-    if (rc == 0) {
-        dir = sl_printf("%s/models", cl->project->root);
-        rc = models_load(dir, &set, &cl->diag);
-    }
-    /* Files named as the project names them. */
-    for (size_t i = 0; rc == 0 && i < set.n; i++) {
-        free(set.v[i].path);
-        set.v[i].path = sl_printf("models/%s.sql", set.v[i].name);
-    }
+    rc = cli_load_models(cl, &set, &dir);
     if (rc == 0 && set.n == 0) {
         printf("no models in %s\n", dir);
         goto out;
@@ -166,7 +175,11 @@ const struct cli_command cli_build_cmd = {
     "                  type that does not widen)\n"
     "\n"
     "Materialisations (the model's '-- materialized:' header): table (the\n"
-    "SELECT's rows replace the table's, one overwrite snapshot) and view (no\n"
-    "data: the query is saved, and readers see gold.<model> as a view).\n"
+    "SELECT's rows replace the table's, one overwrite snapshot), view (no\n"
+    "data: the query is saved, and readers see gold.<model> as a view) and\n"
+    "incremental (after a first full build, only what changed in its inputs:\n"
+    "strategy append adds the rows new since the last build, merge replaces\n"
+    "the rows of the unique_key values that changed).\n"
+    "'sluice models' lists the models and their last builds.\n"
     "The exit status is 1 if any model failed or was skipped.\n",
 };

@@ -692,6 +692,41 @@ plan_partition(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
     return 0;
 }
 
+/* Whether the model's SQL names its own table ({{ this }}). */
+static bool
+uses_this(const struct model *m)
+{
+    for (size_t i = 0; i < m->ntags; i++)
+        if (m->tags[i].kind == MODEL_TAG_THIS)
+            return true;
+    return false;
+}
+
+/*
+ * {{ this }}: the engine's view gold.<model> of the table as it stands
+ * before this build (its current snapshot), when it has been built.  It is
+ * not an input of the build: lineage follows what a model reads from other
+ * tables, and the rows built so far are the previous snapshot's own.  A
+ * table not built yet has no view, and SQL that reads {{ this }} outside
+ * `{% if is_incremental %}` then fails as a missing table would.
+ */
+static int
+this_view(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
+{
+    char *table = sl_printf("gold.%s", b->m->name);
+    int rc = 0;
+
+    if (!sl_strlist_has(&b->made, table)) {
+        rc = table_view(b->e, txn, b->s, "gold", b->m->name, NULL, NULL, d);
+        if (rc == SL_ERR_NOTFOUND && d->code == 0)
+            rc = 0;
+        else if (rc == 0)
+            sl_strlist_add(&b->made, table);
+    }
+    free(table);
+    return rc;
+}
+
 /* Steps 1 and 2, in one read transaction. */
 static int
 prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
@@ -732,6 +767,8 @@ prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
             rc = table_live_files(txn, b->s, "gold", b->m->name, NULL, NULL, NULL,
                                   add_gold_file, b, d);
     }
+    if (rc == 0 && b->m->materialized != MODEL_VIEW && uses_this(b->m))
+        rc = this_view(b, txn, d);
     if (rc < 0)
         return rc;
     free(b->sql);

@@ -12,14 +12,22 @@
  *                  and quoted identifiers are single tokens or nothing;
  *   3. template    the {% %} and {{ }} tokens must be known tags, and the
  *                  ifs balanced and flat;
- *   4. statement   one statement, starting like a query; the reads are its
- *                  names of exactly two parts with schema curated or gold.
+ *   4. statement   one statement, starting like a query (SELECT, WITH,
+ *                  FROM, VALUES, TABLE, PIVOT, UNPIVOT or '(') in every
+ *                  rendering a build can run: the full one, and the
+ *                  incremental one of an incremental model; the reads are
+ *                  its names of exactly two parts with schema curated or
+ *                  gold.
+ *
+ * A UTF-8 byte order mark at the start of the file is skipped: the header
+ * starts after it (the checksum is still of the whole file).
  *
  * Reads, and why names of exactly two parts: `lake.gold.x` names a table
  * of another catalog, and `gold.x.col` a column (its table is named again
  * in FROM).  A CTE, alias or column may be called gold or curated too; when
  * the word also stands alone somewhere (not followed by '.'), `gold.x`
- * counts only right after FROM or JOIN, where it cannot be a column.
+ * counts only right after FROM, JOIN, TABLE, PIVOT or UNPIVOT, where it
+ * cannot be a column.
  */
 #include "models/model.h"
 
@@ -398,6 +406,11 @@ parse_header(struct model *m, size_t len, struct sl_diag *d)
     size_t pos = 0;
     int rc;
 
+    /* A UTF-8 byte order mark, as some editors write, is not part of the
+     * header or the SQL (positions on line 1 count from after it). */
+    if (len >= 3 && memcmp(t, "\xef\xbb\xbf", 3) == 0)
+        pos = 3;
+
     while (pos < len) {
         const char *nl = memchr(t + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - t) : len, n, kn = 0;
@@ -673,14 +686,123 @@ add_read(struct model *m, size_t *cap, const char *schema, const struct mlex_tok
     return 0;
 }
 
+/* Whether t is a word after which a name is a table, never a column:
+ * FROM, JOIN, and the query starts TABLE, PIVOT and UNPIVOT. */
+static bool
+after_table_word(const char *sql, const struct mlex_token *t)
+{
+    static const char *const words[] = {"from",    "join",        "table",
+                                        "pivot",   "unpivot",     "pivot_wider",
+                                        "pivot_longer"};
+
+    for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+        if (mlex_is_word(sql, t, words[k]))
+            return true;
+    return false;
+}
+
+/* The words a query may start with, as DuckDB reads them (besides '('). */
+static const char *const query_starts[] = {"select", "with",    "from",        "values",
+                                           "table",  "pivot",   "unpivot",     "pivot_wider",
+                                           "pivot_longer"};
+
+/* Whether tok starts a query: one of query_starts, or '('. */
+static bool
+starts_query(const char *sql, const struct mlex_token *tok)
+{
+    if (tok->kind == MLEX_OTHER && sql[tok->off] == '(')
+        return true;
+    for (size_t k = 0; k < sizeof(query_starts) / sizeof(query_starts[0]); k++)
+        if (mlex_is_word(sql, tok, query_starts[k]))
+            return true;
+    return false;
+}
+
+/*
+ * The first token the rendering for an incremental build or not keeps,
+ * other than the {% %} tags ({{ }} tags count: they become text), or n if
+ * it keeps none.  The tags are checked, and m->tags holds them in the
+ * order of the MLEX_BLOCK and MLEX_EXPR tokens.
+ */
+static size_t
+first_kept(const struct model *m, const struct mlex_token *tok, size_t n, bool incremental)
+{
+    bool keep = true, cond = false;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (tok[i].kind != MLEX_BLOCK && tok[i].kind != MLEX_EXPR) {
+            if (keep)
+                return i;
+            continue;
+        }
+        switch (m->tags[k++].kind) {
+        case MODEL_TAG_IF:
+        case MODEL_TAG_IF_NOT:
+            cond = m->tags[k - 1].kind == MODEL_TAG_IF ? incremental : !incremental;
+            keep = cond;
+            break;
+        case MODEL_TAG_ELSE:
+            keep = !cond;
+            break;
+        case MODEL_TAG_ENDIF:
+            keep = true;
+            break;
+        case MODEL_TAG_THIS:
+        case MODEL_TAG_IS_INCREMENTAL:
+            if (keep)
+                return i;
+            break;
+        }
+    }
+    return n;
+}
+
+/*
+ * Every rendering a build can run is one query: for a full build, and for
+ * an incremental one if the model is incremental, the first token kept
+ * starts a query.  (';' and what follows are checked before, on all
+ * tokens alike.)
+ */
+static int
+check_start(const struct model *m, const struct mlex_token *tok, size_t n, struct sl_diag *d)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        bool incremental = pass == 1;
+        size_t first;
+
+        if (incremental && m->materialized != MODEL_INCREMENTAL)
+            break;
+        first = first_kept(m, tok, n, incremental);
+        if (first == n) {
+            fail_at(d, m->path, m->ntags > 0 ? m->tags[0].line : tok[0].line,
+                    "no SQL in %s build: the query is all inside '{%% if %%}' branches "
+                    "that build leaves out",
+                    incremental ? "an incremental" : "a full");
+            sl_diag_hint(d, "Keep the start of the query outside {%% if is_incremental %%}.");
+            return SL_ERR_INPUT;
+        }
+        if (!starts_query(m->sql, &tok[first])) {
+            fail_at(d, m->path, tok[first].line,
+                    "a model is a query (SELECT, WITH, FROM, VALUES, TABLE, PIVOT, UNPIVOT or "
+                    "'('), not '%.*s ...'%s",
+                    (int)(tok[first].len > 60 ? 60 : tok[first].len), m->sql + tok[first].off,
+                    n > 0 && first_kept(m, tok, n, !incremental) != first
+                        ? (incremental ? " in an incremental build" : " in a full build")
+                        : "");
+            return SL_ERR_INPUT;
+        }
+    }
+    return 0;
+}
+
 /* The statement checks and the reads, over the tokens of m->sql. */
 static int
 scan_statement(struct model *m, const struct mlex_token *tok, size_t n, struct sl_diag *d)
 {
     static const char *const schemas[] = {"curated", "gold"};
-    static const char *const starts[] = {"select", "with", "from", "values", "table"};
     bool alone[2] = {false, false};
-    size_t semi = n, first = n, last = n, cap = 0;
+    size_t semi = n, last = n, cap = 0;
     int rc;
 
     for (size_t i = 0; i < n; i++) {
@@ -694,8 +816,6 @@ scan_statement(struct model *m, const struct mlex_token *tok, size_t n, struct s
             sl_diag_hint(d, "Remove the ';' of line %d, or what follows it.", tok[semi].line);
             return SL_ERR_INPUT;
         }
-        if (first == n && tok[i].kind != MLEX_BLOCK && tok[i].kind != MLEX_EXPR)
-            first = i;
         last = i;
     }
     if (last == n) {
@@ -711,18 +831,9 @@ scan_statement(struct model *m, const struct mlex_token *tok, size_t n, struct s
                        "no SQL: a model needs a query after its header");
     }
     m->sql_len = tok[last].off + tok[last].len;
-    if (first < n) {
-        bool ok = tok[first].kind == MLEX_OTHER && m->sql[tok[first].off] == '(';
-
-        for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]) && !ok; k++)
-            ok = mlex_is_word(m->sql, &tok[first], starts[k]);
-        if (!ok)
-            return fail_at(d, m->path, tok[first].line,
-                           "a model is a query (SELECT, WITH, FROM, VALUES or TABLE), not "
-                           "'%.*s ...'",
-                           (int)(tok[first].len > 60 ? 60 : tok[first].len),
-                           m->sql + tok[first].off);
-    }
+    rc = check_start(m, tok, semi, d);
+    if (rc < 0)
+        return rc;
 
     /* Is curated or gold also a plain name here (an alias, a CTE)? */
     for (size_t i = 0; i < n; i++)
@@ -745,8 +856,7 @@ scan_statement(struct model *m, const struct mlex_token *tok, size_t n, struct s
                 break;
         if (s == 2)
             continue;
-        if (alone[s] && !(i > 0 && (mlex_is_word(m->sql, &tok[i - 1], "from") ||
-                                    mlex_is_word(m->sql, &tok[i - 1], "join"))))
+        if (alone[s] && !(i > 0 && after_table_word(m->sql, &tok[i - 1])))
             continue;
         rc = add_read(m, &cap, schemas[s], &tok[i + 2], d);
         if (rc < 0)

@@ -2,10 +2,11 @@
  * model.h - gold models: models/<name>.sql files, loaded, checked, ordered,
  * selected and rendered (the front end of `sluice build`).
  *
- * A model is one SELECT over curated.* and gold.* tables, built into the
- * Iceberg table gold.<name>.  The file opens with a header of comment lines
- * `-- key: value` (the first line that does not start with "--" ends it;
- * inside it every "--" line must be `key: value`):
+ * A model is one query over curated.* and gold.* tables, built into the
+ * Iceberg table gold.<name>.  The file opens (after a UTF-8 byte order
+ * mark, if any) with a header of comment lines `-- key: value` (the first
+ * line that does not start with "--" ends it; inside it every "--" line
+ * must be `key: value`):
  *
  *   -- materialized: incremental            table (default) | incremental | view
  *   -- strategy: merge                      incremental only: append | merge;
@@ -22,7 +23,11 @@
  *   SELECT ... FROM curated.orders o JOIN gold.customers c USING (customer_id)
  *   {% if is_incremental %} WHERE o.ordered_at > (SELECT max(ordered_at) FROM {{ this }}) {% endif %}
  *
- * The SQL is one statement (a closing ';' is allowed).  Template tags:
+ * The SQL is one statement (a closing ';' is allowed) that starts as
+ * DuckDB lets a query start: SELECT, WITH, FROM (FROM-first `FROM t SELECT
+ * ...`), VALUES, TABLE, PIVOT, UNPIVOT (PIVOT_WIDER, PIVOT_LONGER) or '('
+ * - in the full build's rendering and, for an incremental model, in the
+ * incremental one's.  Template tags:
  * `{% if is_incremental %}` (also `is_incremental()`, `if not ...`),
  * `{% else %}`, `{% endif %}` (not nested), `{{ this }}` and
  * `{{ is_incremental }}`; Jinja's "-" trim markers (`{%-`, `-%}`) are

@@ -245,6 +245,130 @@ TEST(one_statement)
     model_release(&m);
 }
 
+TEST(every_query_start_duckdb_allows)
+{
+    static const char *const ok[] = {
+        "SELECT 1",
+        "select 1",
+        "WITH a AS (SELECT 1) SELECT * FROM a",
+        "FROM curated.orders SELECT count(*)",
+        "from curated.orders",
+        "VALUES (1, 'a'), (2, 'b')",
+        "TABLE curated.orders",
+        "PIVOT curated.orders ON status USING sum(amount) GROUP BY day",
+        "UNPIVOT curated.orders ON a, b INTO NAME k VALUE v",
+        "Pivot_Wider curated.orders ON status USING count(*)",
+        "PIVOT_LONGER curated.orders ON a, b INTO NAME k VALUE v",
+        "(SELECT 1)",
+        "((SELECT 1) UNION ALL (SELECT 2))",
+    };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        CHECK_INT(parse(ok[i]), 0);
+        if (strstr(ok[i], "curated.orders") != NULL)
+            CHECK_STR(reads(), "curated.orders");
+    }
+    CHECK_INT(parse("\n/* first */ -- and a comment\n  pivot curated.orders ON a USING sum(b)"), 0);
+    CHECK_INT(m.sql_line, 1);
+
+    refused("DELETE FROM curated.orders", 1, "a model is a query");
+    CHECK_HAS(d.msg, "(SELECT, WITH, FROM, VALUES, TABLE, PIVOT, UNPIVOT or '(')");
+    refused("\nINSERT INTO x SELECT 1", 2, "not 'INSERT ...'");
+    refused("CREATE TABLE x AS SELECT 1", 1, "a model is a query");
+    refused("PIVOTS curated.orders", 1, "a model is a query");
+    refused("[1, 2]", 1, "a model is a query");
+    model_release(&m);
+}
+
+TEST(table_pivot_unpivot_read_next_to_a_cte_named_gold)
+{
+    /* gold stands alone (a CTE), so gold.x counts only where it must be a
+     * table: after FROM, JOIN, TABLE, PIVOT or UNPIVOT. */
+    CHECK_INT(parse("WITH gold AS (SELECT 1 AS x) TABLE gold.u"), 0);
+    CHECK_STR(reads(), "gold.u");
+    CHECK_INT(parse("PIVOT gold.u ON gold USING sum(x)"), 0);
+    CHECK_STR(reads(), "gold.u");
+    CHECK_INT(parse("UNPIVOT gold.u ON gold, x INTO NAME k VALUE v"), 0);
+    CHECK_STR(reads(), "gold.u");
+    CHECK_INT(parse("WITH gold AS (SELECT 1 AS x) SELECT gold.x FROM gold"), 0);
+    CHECK_STR(reads(), "");
+    model_release(&m);
+}
+
+TEST(every_rendering_starts_a_query)
+{
+    /* The first token kept by each build that can run must start a query. */
+    CHECK_INT(parse("{% if is_incremental %}SELECT 1{% else %}SELECT 2{% endif %}"), 0);
+    CHECK_INT(parse("{%- if not is_incremental -%}\nFROM curated.a\n{% else %}\n"
+                    "FROM curated.b\n{% endif %} SELECT *"),
+              0);
+    CHECK_STR(reads(), "curated.a,curated.b");
+    refused("{% if is_incremental %}SELECT 1{% endif %}", 1, "no SQL in a full build");
+    CHECK_HAS(d.hint, "outside {% if is_incremental %}");
+    refused("-- materialized: incremental\n\n{% if not is_incremental %}\nSELECT 1\n{% endif %}",
+            3, "no SQL in an incremental build");
+    refused("-- materialized: incremental\n"
+            "{% if is_incremental %}SELECT 1{% else %}\nDELETE FROM curated.x{% endif %}",
+            3, "not 'DELETE ...' in a full build");
+    refused("-- materialized: incremental\n"
+            "{% if not is_incremental %}SELECT 1{% else %}DROP TABLE x{% endif %}",
+            2, "not 'DROP ...' in an incremental build");
+    /* A table or view is never built incrementally: only its full build counts. */
+    CHECK_INT(parse("{% if not is_incremental %}SELECT 1{% else %}DROP TABLE x{% endif %}"), 0);
+    /* {{ }} becomes text: a table name or a boolean does not start a query. */
+    refused("{{ this }}", 1, "not '{{ this }} ...'");
+    refused("\n{{ is_incremental }} OR SELECT 1", 2, "a model is a query");
+    refused("{% if is_incremental %}{% endif %}{{ this }}", 1, "a model is a query");
+    model_release(&m);
+}
+
+TEST(a_byte_order_mark_is_skipped)
+{
+    static const char bom_header[] = "\xef\xbb\xbf-- materialized: view\n"
+                                     "-- description: saved by a Windows editor\n"
+                                     "SELECT x FROM curated.orders\n";
+    static const char bom_sql[] = "\xef\xbb\xbfSELECT 1 AS x";
+    unsigned char want[32];
+    struct sl_sha256 h;
+    char *r;
+    int line, column;
+
+    CHECK_INT(parse(bom_header), 0);
+    CHECK_INT(m.materialized, MODEL_VIEW);
+    CHECK_STR(m.description, "saved by a Windows editor");
+    CHECK_INT(m.sql_line, 3);
+    CHECK_STR(reads(), "curated.orders");
+    /* The checksum is the file's, byte order mark and all. */
+    sl_sha256_init(&h);
+    sl_sha256_update(&h, bom_header, strlen(bom_header));
+    sl_sha256_final(&h, want);
+    CHECK(memcmp(m.sha256, want, 32) == 0);
+
+    CHECK_INT(parse(bom_sql), 0);
+    CHECK(m.sql == m.text + 3);
+    CHECK_INT(m.sql_line, 1);
+    CHECK_INT(m.sql_len, 13);
+    r = model_render(&m, false, "gold.\"t\"");
+    CHECK_STR(r, "SELECT 1 AS x");
+    free(r);
+    model_locate(&m, 7, &line, &column);
+    CHECK_INT(line, 1);
+    CHECK_INT(column, 8);
+
+    CHECK_INT(parse("\xef\xbb\xbf" "FROM curated.orders SELECT *"), 0);
+    CHECK_STR(reads(), "curated.orders");
+    CHECK_INT(parse("\xef\xbb\xbf(SELECT 1)"), 0);
+
+    /* Only at the start, and only whole. */
+    refused("\xef\xbb\xbf", 1, "no SQL");
+    refused("\xef\xbb\xbf-- description: x\n", 1, "no SQL");
+    refused("\xef\xbb\xbf-- colour: blue\nSELECT 1", 1, "unknown key 'colour'");
+    refused("\xef\xbb\xbf\xef\xbb\xbfSELECT 1", 1, "a model is a query");
+    refused("\xef\xbbSELECT 1", 1, "a model is a query");
+    refused("-- description: x\n\xef\xbb\xbfSELECT 1", 2, "a model is a query");
+    model_release(&m);
+}
+
 TEST(nul_bytes_are_refused)
 {
     char text[] = "SELECT 1\nX";

@@ -1,0 +1,1 @@
+﻿FROM curated.orders SELECT count(*)

@@ -1,0 +1,2 @@
+﻿-- materialized: view
+SELECT 1 AS x

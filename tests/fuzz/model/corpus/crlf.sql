@@ -1,0 +1,4 @@
+-- materialized: table
+-- partition_by: day(ts)
+SELECT ts
+FROM curated.events

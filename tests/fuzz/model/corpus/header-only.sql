@@ -1,0 +1,1 @@
+-- description: only a header

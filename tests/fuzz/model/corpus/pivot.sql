@@ -1,0 +1,1 @@
+PIVOT curated.sales ON year USING sum(amount) GROUP BY region
