@@ -20,9 +20,14 @@
 #                            rows: time and memory against the 1 M case
 #   bench/pruning.sh         a query of one day and one week of a 365-day
 #                            table, with and without pruning (--no-prune)
+#   bench/build.sh           sluice build of gold models over a 10 M-row
+#                            curated table vs DuckDB COPY of the same SELECT;
+#                            incremental builds after a 100,000-row batch
+#                            against the full build (ROWS=N for a quick run)
 # On the 2-core machine it took 18 min while other work shared it
 # (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
-# about 3, building the baseline 15 s; see each script's header).  RUNS=1
+# about 3, building the baseline 15 s; see each script's header), and
+# build.sh adds about 7 (2.5 of them setting up its 10 M-row lakes once).  RUNS=1
 # (each script's repetitions) makes it about a third of that.
 
 # BASELINE: the release whose figures transform.sh and stream.sh print
@@ -90,3 +95,4 @@ bench: setup-test
 	@build/release/bench/table_bench build/bench
 	@bench/scaling.sh build/release/sluice
 	@bench/pruning.sh build/release/sluice
+	@bench/build.sh build/release/sluice

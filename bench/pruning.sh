@@ -49,7 +49,7 @@ if [ ! -d "lake-$rows" ]; then
     rm -f base.jsonl updates.jsonl
 fi
 
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+. "$here/bench/lib.sh"       # median
 seconds() { # ARGS...: the median wall time of sluice query ARGS
     i=0
     : > times

@@ -32,38 +32,19 @@ mkdir -p sources
 printf 'lake: ./lake\n' > sluice.yaml
 cp "$here/tests/lib/orders.yaml" sources/orders.yaml
 
-# An order event of key k at second t of October 2026, as gen_orders.py
-# writes them (the values are a function of the key and a salt).
-ev() {
-    echo "'{\"order_id\":\"O' || lpad(CAST($1 AS VARCHAR), 9, '0') ||
-      '\",\"customer_id\":\"C' || lpad(CAST(hash($1 + $3) % 250000 AS VARCHAR), 7, '0') ||
-      '\",\"status\":\"' || (['new','paid','shipped','delivered','cancelled','returned'])[CAST(1 + hash($1 * 3 + $3) % 6 AS BIGINT)] ||
-      '\",\"amount\":' || CAST(1 + hash($1 * 5 + $3) % 2000 AS VARCHAR) || '.' ||
-                          lpad(CAST(hash($1 * 7 + $3) % 100 AS VARCHAR), 2, '0') ||
-      ',\"qty\":' || CAST(1 + hash($1 * 11 + $3) % 19 AS VARCHAR) ||
-      ',\"ordered_at\":\"' || strftime(TIMESTAMP '2026-10-01' + to_seconds(CAST($2 AS BIGINT)), '%Y-%m-%dT%H:%M:%SZ') || '\"}'"
-}
-
-gen() { # OUT SQL
-    [ -s "$1" ] && return 0
-    "$sluice" -q query "COPY ($2) TO '$1.tmp' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')" >/dev/null
-    mv "$1.tmp" "$1"
-}
+# The order events and their generation (order_event, gen_sql), time_of
+# and median: bench/lib.sh.
+. "$here/bench/lib.sh"
 
 for n in $sizes; do
-    gen "base-$n.jsonl" "SELECT $(ev i "hash(i) % (29 * 86400)" 0) FROM range($n) t(i)"
+    gen_sql "$sluice" "base-$n.jsonl" "SELECT $(order_event i "hash(i) % (29 * 86400)" 0) FROM range($n) t(i)"
 done
 # The batch: 80,000 new keys above every base, 20,000 updates of keys
 # spread over the smallest base (so every size has them) on the last day.
 small=$(echo "$sizes" | awk '{print $1}')
-gen "batch.jsonl" "SELECT $(ev i "hash(i) % (29 * 86400)" 1) FROM range(20000000, 20000000 + $((batch * 8 / 10))) t(i)
-    UNION ALL SELECT $(ev "i * $((small / (batch / 5)))" "29 * 86400 + hash(i) % 86400" 2)
+gen_sql "$sluice" "batch.jsonl" "SELECT $(order_event i "hash(i) % (29 * 86400)" 1) FROM range(20000000, 20000000 + $((batch * 8 / 10))) t(i)
+    UNION ALL SELECT $(order_event "i * $((small / (batch / 5)))" "29 * 86400 + hash(i) % 86400" 2)
     FROM range($((batch / 5))) t(i)"
-
-time_of() {
-    /usr/bin/time -f "%e %M" -o time "$@" >out 2>&1 || { cat out >&2; exit 1; }
-}
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 printf '%-12s %10s %12s %10s %10s\n' "table rows" "transform" "peak memory" "time ratio" "mem ratio"
 first_s= first_kb=

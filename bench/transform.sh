@@ -58,17 +58,8 @@ printf 'lake: ./lake\n' > "$proj/sluice.yaml"
 cp "$here/tests/lib/orders.yaml" "$proj/sources/orders.yaml"
 cd "$proj"
 
-# time_of CMD...: "wall_seconds peak_KiB" of one command into $work/time,
-# its output into $work/out; a failure shows the output and ends the
-# benchmark (so call it outside $(...)).
-time_of() {
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>&1 || {
-        cat "$work/out" >&2
-        echo "transform bench: failed: $*" >&2
-        exit 1
-    }
-}
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# time_of and median: bench/lib.sh.
+. "$here/bench/lib.sh"
 
 # set_up BINARY START: the curated table of $rows rows, made by BINARY,
 # kept in START for every run to begin from.

@@ -442,9 +442,10 @@ int engine_union_view(struct engine *e, const char *schema, const char *name,
  * those of schema.b, as multisets (EXCEPT ALL; the columns alike). */
 int engine_except_view(struct engine *e, const char *schema, const char *name, const char *a,
                        const char *b, struct sl_diag *d);
-/* Create or replace view schema.name as the distinct key_columns of the
- * views sources[i] ("schema.view"; names without dots). */
-int engine_keys_view(struct engine *e, const char *schema, const char *name,
+/* Create or replace table schema.name as the distinct key_columns of the
+ * views sources[i] ("schema.view"; names without dots): computed once, now,
+ * for statements that each read it (a merge's rows and its deletes). */
+int engine_keys_table(struct engine *e, const char *schema, const char *name,
                      const char *const *key_columns, size_t nkeys,
                      const char *const *sources, size_t nsources, struct sl_diag *d);
 /* Create or replace view schema.name as query (a user's SELECT; it starts

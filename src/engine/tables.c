@@ -695,15 +695,19 @@ engine_write_key_deletes_per_file(struct engine *e, const char *const *paths,
 }
 
 int
-engine_keys_view(struct engine *e, const char *schema, const char *name,
-                 const char *const *key_columns, size_t nkeys, const char *const *sources,
-                 size_t nsources, struct sl_diag *d)
+engine_keys_table(struct engine *e, const char *schema, const char *name,
+                  const char *const *key_columns, size_t nkeys, const char *const *sources,
+                  size_t nsources, struct sl_diag *d)
 {
     struct sl_buf b;
     int rc;
 
     sl_buf_init(&b);
-    add_view_head(&b, schema, name);
+    sl_buf_adds(&b, "CREATE OR REPLACE TABLE ");
+    sl_buf_add_sql_ident(&b, schema);
+    sl_buf_adds(&b, ".");
+    sl_buf_add_sql_ident(&b, name);
+    sl_buf_adds(&b, " AS SELECT ");
     for (size_t i = 0; i < nsources; i++) {
         if (i)
             sl_buf_adds(&b, " UNION SELECT ");

@@ -270,14 +270,23 @@ int table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const
  *   TABLE_ROWS_ADDED    the rows that are new (a row updated since is new
  *                       in its new version)
  *   TABLE_ROWS_REMOVED  the rows gone since, as they were
- * A row a rewrite moved to another file (compaction) is neither: the rows
- * of the files added since (less those deleted now) and the rows of the
- * files retired or newly deleted from (as they were) are compared as
- * multisets of whole rows.  The cost follows the change: only files added,
- * retired or named by a delete file added since are read.  *snapshot_id (may be NULL) gets the
- * current snapshot.  A since that expired is SL_ERR_NOTFOUND with words.
+ *   TABLE_ROWS_TOUCHED  both, for the keys a change touches: rows
+ *                       deleted from files still live taken as they are
+ *                       (a writer that deletes a row and adds it again
+ *                       unchanged makes it both removed and added)
+ * A row a rewrite moved to another file (compaction) is neither added nor
+ * removed: the rows of the files added since (less those deleted now) and
+ * the rows of the files retired or newly deleted from (as they were) are
+ * compared as multisets of whole rows.  The cost follows the change: only
+ * files added, retired or named by a delete file added since are read, and
+ * for TABLE_ROWS_ADDED of those retired or deleted from only the files
+ * whose column bounds (int64, date, timestamp) meet an added file's.
+ * TABLE_ROWS_TOUCHED compares only the files added and retired, so the
+ * files deleted from are read only in the columns a query asks for.
+ * *snapshot_id (may be NULL) gets the current snapshot.  A since that
+ * expired is SL_ERR_NOTFOUND with words.
  */
-enum table_rows { TABLE_ROWS_ADDED, TABLE_ROWS_REMOVED };
+enum table_rows { TABLE_ROWS_ADDED, TABLE_ROWS_REMOVED, TABLE_ROWS_TOUCHED };
 int table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
                       const char *name, int64_t since, enum table_rows which, const char *schema,
                       const char *view, int64_t *snapshot_id, struct sl_diag *d);

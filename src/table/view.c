@@ -97,15 +97,86 @@ table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const cha
 
 /* ---- what changed since a snapshot ---------------------------------------------------- */
 
+/*
+ * A data file's bounds in the columns that can prove two rows unequal:
+ * int64, date and timestamp columns (their single-value bounds are plain
+ * integers) with statistics and no nulls in the file.  Rows equal as
+ * EXCEPT ALL compares them have the same value in every such column, so a
+ * file whose bounds in one of them do not meet another file's holds no row
+ * of the other.
+ */
+struct file_bounds {
+    bool *has;                              /* per schema column */
+    int64_t *lo, *hi;
+};
+
 /* A snapshot's live files, by kind, with what a change needs of each. */
 struct live_set {
     struct store *s;
     struct sl_strlist data, dels;           /* store keys */
     struct sl_strlist del_refs;             /* per delete: its one data file's key, or "" */
     struct sl_strlist del_parts, data_parts;/* partition values, as text */
+    struct file_bounds *bounds;             /* per data file */
+    size_t bcap;
+    const struct table_schema *sch;         /* the columns bounds are kept for */
     struct sl_diag *d;
     const char *prefix;
 };
+
+/* An integer single-value bound of a column of type id, or false. */
+static bool
+int_bound(enum sl_type_id id, const uint8_t *b, size_t len, int64_t *out)
+{
+    uint64_t u = 0;
+
+    if (b == NULL)
+        return false;
+    if ((id == SL_TYPE_INT64 || id == SL_TYPE_TIMESTAMP) && len == 8) {
+        for (int i = 7; i >= 0; i--)
+            u = u << 8 | b[i];
+        *out = (int64_t)u;
+        return true;
+    }
+    if (id == SL_TYPE_DATE && len == 4) {
+        u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        *out = (int32_t)(uint32_t)u;
+        return true;
+    }
+    return false;
+}
+
+static void
+bounds_of(const struct table_schema *sch, const struct mf_entry *e, struct file_bounds *out)
+{
+    size_t n = sch->ncolumns;
+
+    out->has = sl_calloc(n + 1, sizeof(*out->has));
+    out->lo = sl_calloc(n + 1, sizeof(*out->lo));
+    out->hi = sl_calloc(n + 1, sizeof(*out->hi));
+    for (size_t i = 0; i < e->nstats; i++) {
+        const struct mf_column_stats *cs = &e->stats[i];
+
+        for (size_t j = 0; j < n; j++) {
+            enum sl_type_id id = sch->columns[j].type.id;
+
+            if (sch->columns[j].field_id != cs->field_id || cs->null_count != 0)
+                continue;
+            out->has[j] = int_bound(id, cs->lower, cs->lower_len, &out->lo[j]) &&
+                          int_bound(id, cs->upper, cs->upper_len, &out->hi[j]) &&
+                          out->lo[j] <= out->hi[j];
+        }
+    }
+}
+
+/* Whether no row of the file a bounds can equal a row of b's. */
+static bool
+bounds_apart(const struct file_bounds *a, const struct file_bounds *b, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        if (a->has[j] && b->has[j] && (a->hi[j] < b->lo[j] || b->hi[j] < a->lo[j]))
+            return true;
+    return false;
+}
 
 /* The partition of f as text (spec and values), to compare. */
 static void
@@ -132,6 +203,8 @@ add_to_set(void *arg, const struct table_entry *f)
     sl_buf_init(&part);
     partition_text(f, &part);
     if (f->content == MF_DATA) {
+        SL_GROW(l->bounds, l->bcap, l->data.n + 1);
+        bounds_of(l->sch, f->entry, &l->bounds[l->data.n]);
         sl_strlist_add(&l->data, f->key);
         sl_strlist_add(&l->data_parts, part.data ? part.data : "");
     } else {
@@ -149,6 +222,12 @@ add_to_set(void *arg, const struct table_entry *f)
 static void
 live_set_release(struct live_set *l)
 {
+    for (size_t i = 0; l->bounds != NULL && i < l->data.n; i++) {
+        free(l->bounds[i].has);
+        free(l->bounds[i].lo);
+        free(l->bounds[i].hi);
+    }
+    free(l->bounds);
     sl_strlist_release(&l->data);
     sl_strlist_release(&l->dels);
     sl_strlist_release(&l->del_refs);
@@ -216,16 +295,51 @@ files_view(struct engine *e, struct store *s, const struct table_schema *sch,
     return rc;
 }
 
+/* The bounds of data file key in set l, or NULL. */
+static const struct file_bounds *
+bounds_in(const struct live_set *l, const char *key)
+{
+    for (size_t i = 0; i < l->data.n; i++)
+        if (strcmp(l->data.v[i], key) == 0)
+            return &l->bounds[i];
+    return NULL;
+}
+
+/* Take out of files (data files of then) those whose bounds are apart
+ * from those of every file in added (data files of now). */
+static void
+prune_apart(struct sl_strlist *files, const struct live_set *then, const struct live_set *now,
+            const struct sl_strlist *added, size_t ncolumns)
+{
+    const struct file_bounds **ab = sl_calloc(added->n + 1, sizeof(*ab));
+    struct sl_strlist keep = {0};
+
+    for (size_t k = 0; k < added->n; k++)
+        ab[k] = bounds_in(now, added->v[k]);
+    for (size_t i = 0; i < files->n; i++) {
+        const struct file_bounds *f = bounds_in(then, files->v[i]);
+        bool apart = f != NULL;
+
+        for (size_t k = 0; apart && k < added->n; k++)
+            apart = ab[k] != NULL && bounds_apart(f, ab[k], ncolumns);
+        if (!apart)
+            sl_strlist_add(&keep, files->v[i]);
+    }
+    free(ab);
+    sl_strlist_release(files);
+    *files = keep;
+}
+
 int
 table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
                   const char *name, int64_t since, enum table_rows which, const char *schema,
                   const char *view, int64_t *snapshot_id, struct sl_diag *d)
 {
     char *prefix = layout_table_prefix(ns, name), *mark = sl_printf("/%s/", prefix);
-    struct live_set now = {s, {0}, {0}, {0}, {0}, {0}, d, prefix};
-    struct live_set then = {s, {0}, {0}, {0}, {0}, {0}, d, prefix};
+    struct table_schema sch = {0};
+    struct live_set now = {.s = s, .sch = &sch, .d = d, .prefix = prefix};
+    struct live_set then = {.s = s, .sch = &sch, .d = d, .prefix = prefix};
     struct table_at at = {since, -1};
-    struct table_schema sch;
     struct sl_arena a;
     struct sl_strlist keys = {0}, dels = {0};
     int rc;
@@ -275,6 +389,18 @@ table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, co
         if (hit)
             sl_strlist_add(&kept, then.data.v[i]);
     }
+    /*
+     * The rows added are those of the files added less the rows removed:
+     * only a removed row equal to an added one counts, so a file gone or
+     * deleted from whose bounds meet no added file's is not read.  A
+     * transform's update deletes rows of every day, and reading them all
+     * would cost what the table costs; their _ingested_at is older than
+     * any added row's.
+     */
+    if (which == TABLE_ROWS_ADDED) {
+        prune_apart(&gone, &then, &now, &keys, sch.ncolumns);
+        prune_apart(&kept, &then, &now, &keys, sch.ncolumns);
+    }
     rc = files_view(e, s, &sch, schema, added, mark, &keys, &now.dels, false, d);
     if (rc == 0)
         rc = files_view(e, s, &sch, schema, gone_name, mark, &gone, &then.dels, false, d);
@@ -285,10 +411,25 @@ table_view_change(struct engine *e, struct catalog_txn *txn, struct store *s, co
 
         rc = engine_union_view(e, schema, removed, parts, 2, d);
     }
-    if (rc == 0)
+    if (rc == 0 && which == TABLE_ROWS_TOUCHED) {
+        /* Rows move only with the files a rewrite retires: the files
+         * added and those gone are compared whole, as above; the rows
+         * deleted from files still live are taken as they are. */
+        char *in = sl_printf("%s__in", view), *out = sl_printf("%s__out", view);
+        const char *parts[] = {in, out, del_name};
+
+        rc = engine_except_view(e, schema, in, added, gone_name, d);
+        if (rc == 0)
+            rc = engine_except_view(e, schema, out, gone_name, added, d);
+        if (rc == 0)
+            rc = engine_union_view(e, schema, view, parts, 3, d);
+        free(in);
+        free(out);
+    } else if (rc == 0) {
         rc = which == TABLE_ROWS_ADDED
                  ? engine_except_view(e, schema, view, added, removed, d)
                  : engine_except_view(e, schema, view, removed, added, d);
+    }
     free(added);
     free(gone_name);
     free(del_name);
