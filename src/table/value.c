@@ -542,6 +542,8 @@ ival_bound(struct sl_type t, const char *s, size_t n, bool upper, uint8_t *out, 
                 f = nextafterf(f, -INFINITY);
             if (upper && (double)f < v)
                 f = nextafterf(f, INFINITY);
+            if (f == 0) /* a value too small for a float: the zero widened */
+                f = upper ? 0.0f : -0.0f;
 
             memcpy(&u, &f, 4);
             put_le32(out, u);
