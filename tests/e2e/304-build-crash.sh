@@ -25,6 +25,13 @@
 # on and finishes.
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
+# Builds started in the background (some stopped) go with the test.
+STRAYS=
+kill_strays() {
+    for p in $STRAYS; do kill -KILL "$p" 2>/dev/null || true; done
+}
+trap 'st=$?; kill_strays; set +e; (exit $st); cleanup' EXIT
+
 # Every build below runs in $T/run: the Iceberg metadata holds absolute
 # file:// locations, which icebird follows, so the project is put back in
 # place (save/restore: its folder and its catalog) rather than copied.
@@ -212,10 +219,10 @@ committed_at() {
 # The crashes: in each model's part of the trace (up to its commit.clear),
 # one at each step of the protocol: its first seal (rows staged), inside
 # its commit transaction (build.before_commit: its metadata files written),
-# just after its commit (the
-# catalog.committed after that), at its first publication after the commit
-# (its data file), and before its pending publications are cleared.  Each
-# as POINT:HIT, the hit counted over the whole trace.
+# just after its commit (the catalog.committed after that), at its first
+# publication after the commit (its data file), and before its pending
+# publications are cleared.  Each as POINT:HIT, the hit counted over the
+# whole trace.
 awk '{ hit[$1]++; k = $1 ":" hit[$1] }
      $1 == "store.seal" && !seal { print k; seal = 1 }
      $1 == "build.before_commit" { print k; incommit = 1 }
@@ -323,14 +330,17 @@ restore_project
 cd run
 SLUICE_FAULT="stop@store.seal:1" "$SLUICE" build c360 >"$T/holder.out" 2>&1 &
 holder=$!
+STRAYS="$STRAYS $holder"
 stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 wait_for 60 stopped $holder || fail "the first build did not stop at store.seal"
 "$SLUICE" build c360 >"$T/second.out" 2>&1 &
 second=$!
+STRAYS="$STRAYS $second"
 # The second build waits for the lock the stopped one holds.
 waiting() {
     if [ "$CATALOG" = postgres ]; then
-        [ "$(catalog_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" -ge 1 ]
+        [ "$(catalog_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" -ge 1 ]
     else
         grep -q -- "-> FLOCK  *ADVISORY  *WRITE $second " /proc/locks
     fi

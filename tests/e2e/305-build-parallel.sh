@@ -18,6 +18,13 @@
 # it, and nothing is built.
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
+# Builds started in the background (some stopped) go with the test.
+STRAYS=
+kill_strays() {
+    for p in $STRAYS; do kill -KILL "$p" 2>/dev/null || true; done
+}
+trap 'st=$?; kill_strays; set +e; (exit $st); cleanup' EXIT
+
 new_project
 write_source orders <<'YAML'
 system: shop
@@ -57,7 +64,8 @@ stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 # waiting PID: process PID waits for a named lock another holds.
 waiting() {
     if [ "$CATALOG" = postgres ]; then
-        [ "$(catalog_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" -ge 1 ]
+        [ "$(catalog_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" -ge 1 ]
     else
         grep -q -- "-> FLOCK  *ADVISORY  *WRITE $1 " /proc/locks
     fi
@@ -66,6 +74,7 @@ waiting() {
 hold_pa() {
     SLUICE_FAULT="stop@store.seal:1" "$SLUICE" build pa >"$T/holder.out" 2>&1 &
     HOLDER=$!
+    STRAYS="$STRAYS $HOLDER"
     wait_for 60 stopped $HOLDER || fail "the build of pa did not stop"
 }
 # release_holder: let the held build of pa go on; it must succeed.
@@ -85,6 +94,7 @@ pb0=$(nbuilds pb)
 pa0=$(nbuilds pa)
 "$SLUICE" build pa pb >"$T/main.out" 2>&1 &
 main=$!
+STRAYS="$STRAYS $main"
 wait_for 60 pb_built "$pb0" || { kill $main; fail "pb was not built while pa waited"; }
 # The event: pb's build is committed, and the build is still waiting for
 # pa's lock, having built nothing of pa.
@@ -110,6 +120,7 @@ pb0=$(nbuilds pb)
 pa0=$(nbuilds pa)
 "$SLUICE" build pa pb >"$T/main.out" 2>&1 &
 main=$!
+STRAYS="$STRAYS $main"
 wait_for 60 waiting $main || { kill $main; fail "the build does not wait for pa's lock"; }
 # Its one worker waits for pa: pb is not built meanwhile.
 expect_eq "pb not built while pa waits" "$(nbuilds pb)" "$pb0"
