@@ -71,6 +71,8 @@ report(const struct model_set *set, const struct build_item *items)
                        (long long)it->files, cli_num(it->bytes, n2), it->seconds,
                        (long long)it->run_id, (long long)it->snapshot_id,
                        m->materialized == MODEL_INCREMENTAL && it->full ? ", full build" : "");
+            if (it->why_full[0])
+                printf("         (built whole: %s)\n", it->why_full);
             break;
         case BUILD_FAILED:
             failed++;

@@ -351,6 +351,56 @@ last_read(const struct mbuild *b, const char *table)
     return -1;
 }
 
+struct snapshot_find {
+    int64_t id;
+    bool found;
+};
+
+static int
+find_snapshot(void *arg, const struct table_snapshot *snap)
+{
+    struct snapshot_find *f = arg;
+
+    f->found |= snap->id == f->id;
+    return 0;
+}
+
+static int split_name(const struct mbuild *b, const char *table, char *ns, const char **name,
+                      struct sl_diag *d);
+static bool is_view(struct catalog_txn *txn, const char *name);
+
+/*
+ * Whether every snapshot the last build read is still there.  Expiry may
+ * have removed one (a source transformed many times between two builds):
+ * then nothing bounds what changed since, and the build is a full one -
+ * what a merge equals anyway, and an append's --full-refresh.  *gone gets
+ * the table whose snapshot is missing.
+ */
+static int
+inputs_kept(struct mbuild *b, struct catalog_txn *txn, const char **gone, struct sl_diag *d)
+{
+    *gone = NULL;
+    for (size_t i = 0; i < b->m->nreads; i++) {
+        const char *table = b->m->reads[i], *name;
+        struct snapshot_find f = {last_read(b, table), false};
+        char ns[16];
+        int rc = split_name(b, table, ns, &name, d);
+
+        if (rc < 0)
+            return rc;
+        if (f.id < 0 || (strcmp(ns, "gold") == 0 && is_view(txn, name)))
+            continue;
+        rc = table_snapshots(txn, b->s, ns, name, find_snapshot, &f, d);
+        if (rc < 0)
+            return rc;
+        if (!f.found) {
+            *gone = table;
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* Split "ns.name" into ns (>= 16 bytes) and *name. */
 static int
 split_name(const struct mbuild *b, const char *table, char *ns, const char **name,
@@ -417,6 +467,48 @@ has_key(const struct model *m, const struct table_schema *sch)
             return false;
     }
     return true;
+}
+
+/*
+ * A merge finds the keys a change touched in the inputs that have the
+ * unique key's columns: at least one must (a key the SELECT computes
+ * cannot be traced to the rows that changed).  Checked on every build, the
+ * first too, so that a model that cannot merge never builds once.
+ */
+static int
+key_source(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
+{
+    struct sl_buf key;
+    int rc = 0;
+
+    for (size_t i = 0; i < b->m->nreads; i++) {
+        const char *table = b->m->reads[i], *name;
+        struct table_schema sch;
+        struct sl_arena a;
+        char ns[16];
+        bool ok;
+
+        rc = split_name(b, table, ns, &name, d);
+        if (rc < 0)
+            return rc;
+        if (strcmp(ns, "gold") == 0 && is_view(txn, name))
+            continue;
+        sl_arena_init(&a, 0);
+        ok = table_schema(txn, b->s, ns, name, &a, &sch, NULL) == 0 && has_key(b->m, &sch);
+        sl_arena_release(&a);
+        if (ok)
+            return 0;
+    }
+    sl_buf_init(&key);
+    for (size_t k = 0; k < b->m->nunique_key; k++)
+        sl_buf_addf(&key, "%s%s", k ? ", " : "", b->m->unique_key[k]);
+    rc = sl_fail(d, SL_ERR_INPUT, "%s: a merge on [%s] needs a table it reads with those "
+                 "columns, to find the keys a change touches; none of %zu has them all",
+                 b->m->path, key.data, b->m->nreads);
+    sl_diag_hint(d, "name the key as an input does (customer_id, not a computed column), or use "
+                    "strategy: append");
+    sl_buf_release(&key);
+    return rc;
 }
 
 /* Merge: the table _sluice.touched of the unique key's values in the rows
@@ -749,6 +841,18 @@ prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
         if (rc == SL_ERR_NOTFOUND && d->code == 0)
             rc = 0;
     }
+    if (rc == 0 && b->incremental) {
+        const char *gone;
+
+        rc = inputs_kept(b, txn, &gone, d);
+        if (rc == 0 && gone != NULL) {
+            b->incremental = false;
+            snprintf(b->item->why_full, sizeof(b->item->why_full),
+                     "the snapshot of %s its last build read has expired", gone);
+        }
+    }
+    if (rc == 0 && b->m->materialized == MODEL_INCREMENTAL && b->m->strategy == MODEL_MERGE)
+        rc = key_source(b, txn, d);
     append = b->incremental && b->m->strategy == MODEL_APPEND;
     for (size_t i = 0; rc == 0 && i < b->m->nreads; i++)
         rc = append ? delta_view(b, txn, b->m->reads[i], d)

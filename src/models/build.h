@@ -58,6 +58,8 @@ struct build_item {
     int64_t rows, files, bytes;
     bool full;               /* built whole (an incremental model's first
                               * build, or --full-refresh) */
+    char why_full[160];      /* an incremental model built whole for a
+                              * reason of its own: why, else "" */
     double seconds;
     struct sl_diag diag;     /* why it failed, or which model it waited for */
 };

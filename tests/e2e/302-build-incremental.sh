@@ -126,3 +126,29 @@ expect_eq "log rows after refresh" "$(q "SELECT count(*), min(built_as) FROM gol
     "$(q "SELECT count(*) FROM curated.orders"),full"
 conform gold.customer_360
 sluice verify >/dev/null || fail "verify"
+
+say "the snapshot the last build read has expired: the next build is a full one"
+{ batch 1500 100 0 11; batch 0 50 5 11; } > "$T/b4.jsonl"
+sluice ingest --source orders "$T/b4.jsonl" >/dev/null
+sluice transform --source orders >/dev/null
+sluice expire curated.orders --older-than 0s >/dev/null || fail "expire"
+sluice build customer_360 customer_360_full >"$T/build.out" || { cat "$T/build.out"; fail "build after expiry"; }
+cat "$T/build.out"
+grep -q "built whole: the snapshot of curated.orders its last build read has expired" "$T/build.out" ||
+    fail "the summary says why the build was whole"
+same "after expiry"
+expect_eq "recorded as full" "$(catalog_sql "SELECT full_build FROM model_builds WHERE model = 'customer_360' ORDER BY run_id DESC LIMIT 1")" 1
+conform gold.customer_360
+
+say "a merge on a key no input has is refused at its first build"
+cat > models/by_day.sql <<'SQL'
+-- materialized: incremental
+-- unique_key: [customer, day]
+SELECT customer, CAST(ordered_at AS DATE) AS day, count(*) AS orders FROM curated.orders GROUP BY ALL
+SQL
+if sluice build by_day >"$T/out" 2>&1; then cat "$T/out"; fail "a computed merge key was taken"; fi
+cat "$T/out"
+grep -q "models/by_day.sql: a merge on \[customer, day\] needs a table it reads with those columns" "$T/out" ||
+    fail "the message names the key"
+[ ! -d lake/gold/by_day ] || fail "the refused model left a table"
+rm models/by_day.sql
