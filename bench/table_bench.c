@@ -90,8 +90,15 @@ main(int argc, char **argv)
         {"qty", 3, {SL_TYPE_INT64, 0, 0}, false},
         {"ordered_at", 4, {SL_TYPE_TIMESTAMP, 0, 0}, true},
     };
-    struct table_def def = {"curated", "orders", "curated/orders", 4, cols, 4, "ordered_at",
-                            {IVAL_DAY, 0, NULL}, "order_id"};
+    struct table_def def = {.ns = "curated",
+                            .name = "orders",
+                            .prefix = "curated/orders",
+                            .ncolumns = 4,
+                            .columns = cols,
+                            .last_column_id = 4,
+                            .partition_column = "ordered_at",
+                            .transform = {IVAL_DAY, 0, NULL},
+                            .key_columns = "order_id"};
     struct sl_diag d;
     struct store *s = NULL;
     struct catalog *cat = NULL;
@@ -127,8 +134,13 @@ main(int argc, char **argv)
         size_t len;
         char key[96], gone[96];
         const char *removed[1] = {gone};
-        struct table_file f = {key, MF_DATA, {true, 20729 + i % 30, 0, NULL}, 100, 40000, 4, st,
-                               NULL, NULL};
+        struct table_file f = {.key = key,
+                               .content = MF_DATA,
+                               .partition = {true, 20729 + i % 30, 0, NULL},
+                               .records = 100,
+                               .bytes = 40000,
+                               .nstats = 4,
+                               .stats = st};
         struct one o = {s, &def, {i + 1, NULL, 1, &f, 0, removed}};
         int64_t before = dir_bytes(meta), t0;
 

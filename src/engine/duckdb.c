@@ -370,18 +370,33 @@ read_stats_row(duckdb_data_chunk ch, idx_t r, struct engine_file_stats *out)
         free(q);
         read_column_stats(inner, e->offset + k, c);
     }
-    /* partition_keys: the one value of a partitioned write */
+    /* partition_keys of a partitioned write: (column, value) pairs, the
+     * columns _sluice_p0, _sluice_p1 ... of the fields in order */
     if (duckdb_data_chunk_get_column_count(ch) >= 6) {
         duckdb_vector pk = duckdb_data_chunk_get_vector(ch, 5);
         duckdb_list_entry *pe = (duckdb_list_entry *)duckdb_vector_get_data(pk) + r;
         duckdb_vector pkv = duckdb_list_vector_get_child(pk);
+        duckdb_string_t *keys = duckdb_vector_get_data(duckdb_struct_vector_get_child(pkv, 0));
         duckdb_vector vals = duckdb_struct_vector_get_child(pkv, 1);
         uint64_t *valid = duckdb_vector_get_validity(vals);
+        uint64_t *pvalid = duckdb_vector_get_validity(pk);
 
-        if (duckdb_validity_row_is_valid(duckdb_vector_get_validity(pk), r) && pe->length == 1 &&
-            (valid == NULL || duckdb_validity_row_is_valid(valid, pe->offset)))
-            out->partition = string_of((duckdb_string_t *)duckdb_vector_get_data(vals) +
-                                       pe->offset);
+        if (pvalid == NULL || duckdb_validity_row_is_valid(pvalid, r)) {
+            out->npartition = pe->length;
+            out->partition = sl_calloc(pe->length + 1, sizeof(*out->partition));
+            for (idx_t k = 0; k < pe->length; k++) {
+                char *key = string_of(&keys[pe->offset + k]);
+                unsigned long field;
+                char end;
+
+                if (sscanf(key, "_sluice_p%lu%c", &field, &end) == 1 && field < pe->length &&
+                    out->partition[field] == NULL &&
+                    (valid == NULL || duckdb_validity_row_is_valid(valid, pe->offset + k)))
+                    out->partition[field] = string_of(
+                        (duckdb_string_t *)duckdb_vector_get_data(vals) + pe->offset + k);
+                free(key);
+            }
+        }
     }
 }
 
@@ -445,6 +460,8 @@ engine_file_stats_release(struct engine_file_stats *s)
     }
     free(s->columns);
     free(s->path);
+    for (size_t i = 0; i < s->npartition; i++)
+        free(s->partition[i]);
     free(s->partition);
     memset(s, 0, sizeof(*s));
 }

@@ -85,7 +85,9 @@ struct engine_file_stats {
     size_t ncolumns;
     struct engine_column_stats *columns;
     char *path;                 /* the file written */
-    char *partition;            /* a partitioned write's value for the file, or NULL */
+    char **partition;           /* a partitioned write's values for the file, one a
+                                 * field (engine_write_partitioned()), or NULL */
+    size_t npartition;
 };
 
 void engine_file_stats_release(struct engine_file_stats *s);
@@ -284,7 +286,9 @@ struct engine_write {
     const struct engine_partition *partition; /* with query: path is a folder
                                            * and each partition value gets
                                            * its files in it
-                                           * (engine_write_partitioned()) */
+                                           * (engine_write_partitioned());
+                                           * npartition fields, in order */
+    size_t npartition;
     const char *scan;                     /* registered scan, or NULL: no new rows */
     int64_t which;                        /* scan's argument */
     size_t nfiles;
@@ -326,11 +330,11 @@ int engine_write_key_deletes_per_file(struct engine *e, const char *const *paths
                                       struct engine_file_stats *out, struct sl_diag *d);
 
 /*
- * Write w (a query with a partition): its files in the folder w->path (new
- * or empty), one or more a partition value; *out (*n of them, the caller
- * releases each and frees the array) their statistics, paths and
- * partition values as text: "n" for null, else "v" and the value
- * ("v19723", "vabc").  No rows, no files.
+ * Write w (a query with partition fields): its files in the folder w->path
+ * (new or empty), one or more for each partition value; *out (*n of them,
+ * the caller releases each and frees the array) their statistics, paths
+ * and partition values, one for each field in order, as text: "n" for
+ * null, else "v" and the value ("v19723", "vabc").  No rows, no files.
  */
 int engine_write_partitioned(struct engine *e, const struct engine_write *w,
                              struct engine_file_stats **out, size_t *n, struct sl_diag *d);

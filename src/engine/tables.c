@@ -100,13 +100,13 @@ add_qualified(struct sl_buf *b, const char *name)
 /* ---- writing ------------------------------------------------------------------------- */
 
 /*
- * ", <value> AS _sluice_p": the partition value of a row as text, "n" for
- * null and "v" and the value otherwise (a value of any type, "NULL" too,
- * stays apart from null), over the column as the file holds it.  hash: a
- * bucket's hash function (engine_hash_function()).
+ * ", <value> AS _sluice_p<field>": the value of a row for partition field
+ * field as text, "n" for null and "v" and the value otherwise (a value of
+ * any type, "NULL" too, stays apart from null), over the column as the
+ * file holds it.  hash: a bucket's hash function (engine_hash_function()).
  */
 static void
-add_partition(struct sl_buf *b, const struct engine_partition *p, const char *hash)
+add_partition(struct sl_buf *b, const struct engine_partition *p, const char *hash, size_t field)
 {
     struct sl_buf x, v;
     char type[32];
@@ -161,13 +161,13 @@ add_partition(struct sl_buf *b, const struct engine_partition *p, const char *ha
         sl_buf_addf(b, "(%s(%s) & 2147483647) %% %lld", hash, x.data, w);
         break;
     }
-    sl_buf_adds(b, " AS VARCHAR) END AS _sluice_p");
+    sl_buf_addf(b, " AS VARCHAR) END AS _sluice_p%zu", field);
     sl_buf_release(&v);
     sl_buf_release(&x);
 }
 
 static char *
-write_sql(const struct engine_write *w, const char *hash)
+write_sql(const struct engine_write *w, const char *const *hashes)
 {
     struct sl_buf b;
 
@@ -184,8 +184,8 @@ write_sql(const struct engine_write *w, const char *hash)
             sl_buf_addf(&b, " AS %s) AS ", type);
             sl_buf_add_sql_ident(&b, w->columns[j].name);
         }
-        if (w->partition != NULL)
-            add_partition(&b, w->partition, hash);
+        for (size_t i = 0; i < w->npartition; i++)
+            add_partition(&b, &w->partition[i], hashes[i], i);
         sl_buf_adds(&b, " FROM (\n");
         sl_buf_adds(&b, w->query);
         sl_buf_adds(&b, "\n) AS q");
@@ -224,8 +224,12 @@ write_sql(const struct engine_write *w, const char *hash)
                 (long long)w->zstd_level);
     if (w->row_group_rows > 0)
         sl_buf_addf(&b, "ROW_GROUP_SIZE %lld, ", (long long)w->row_group_rows);
-    if (w->query != NULL && w->partition != NULL)
-        sl_buf_adds(&b, "PARTITION_BY (_sluice_p), FILENAME_PATTERN 'part-{i}', ");
+    if (w->query != NULL && w->npartition > 0) {
+        sl_buf_adds(&b, "PARTITION_BY (");
+        for (size_t i = 0; i < w->npartition; i++)
+            sl_buf_addf(&b, "%s_sluice_p%zu", i ? ", " : "", i);
+        sl_buf_adds(&b, "), FILENAME_PATTERN 'part-{i}', ");
+    }
     sl_buf_adds(&b, "FIELD_IDS {");
     for (size_t j = 0; j < w->ncolumns; j++) {
         if (j)
@@ -261,19 +265,22 @@ int
 engine_write_partitioned(struct engine *e, const struct engine_write *w,
                          struct engine_file_stats **out, size_t *n, struct sl_diag *d)
 {
-    const char *hash = NULL;
+    const char **hashes = sl_calloc(w->npartition + 1, sizeof(*hashes));
     char *sql;
     int rc = 0;
 
     *out = NULL;
     *n = 0;
-    if (w->partition->kind == ENGINE_PART_BUCKET)
-        rc = engine_hash_function(e, w->partition->type, w->partition->hashes, &hash, d);
-    if (rc < 0)
-        return rc;
-    sql = write_sql(w, hash);
-    rc = engine_copy_files(e, sql, out, n, d);
-    free(sql);
+    for (size_t i = 0; rc == 0 && i < w->npartition; i++)
+        if (w->partition[i].kind == ENGINE_PART_BUCKET)
+            rc = engine_hash_function(e, w->partition[i].type, w->partition[i].hashes,
+                                      &hashes[i], d);
+    if (rc == 0) {
+        sql = write_sql(w, hashes);
+        rc = engine_copy_files(e, sql, out, n, d);
+        free(sql);
+    }
+    free(hashes);
     return rc;
 }
 

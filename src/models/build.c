@@ -54,7 +54,8 @@ struct gold_file {
     const char *staged_key, *staged_path;
     char *final_key;
     struct engine_file_stats stats;
-    struct mf_pvalue partition;   /* strings in the build's arena */
+    struct mf_pvalue *partition;  /* a value for each field (in the build's
+                                   * arena), or NULL: unpartitioned */
     const char *referenced_key;   /* a position delete file's one data file */
 };
 
@@ -83,8 +84,9 @@ struct mbuild {
     int32_t last_column_id;
     bool exists;                  /* the table has been built before */
     struct sl_strlist retired;    /* its live files: the new snapshot drops them */
-    const struct model_part *part; /* its partition field, or NULL */
-    struct engine_partition ep;   /* the same for the engine */
+    size_t nparts;                /* its partition fields (the model's) */
+    struct engine_partition *ep;  /* the same for the engine (in a) */
+    struct table_part *tparts;    /* and for the table (in a) */
     struct gold_file *files;      /* the data files written */
     size_t nfiles;
     int64_t rows, bytes;          /* theirs, summed */
@@ -94,7 +96,7 @@ struct mbuild {
     bool incremental;             /* it adds to the table (not a full build) */
     struct build_record last;     /* the last build: its inputs bound the change */
     struct sl_strlist gold_keys, gold_paths, gold_uris, gold_dels; /* merge: the table now */
-    struct mf_pvalue *gold_parts; /* partition of each of gold_keys */
+    struct mf_pvalue **gold_parts; /* partition of each of gold_keys (in a) */
     size_t capparts;
     struct gold_file *dels;       /* the position delete files written */
     size_t ndels;
@@ -576,15 +578,14 @@ add_gold_file(void *arg, const struct table_entry *f)
     if (rc < 0)
         return rc;
     if (f->content == MF_DATA) {
-        struct mf_pvalue *pv;
+        struct mf_pvalue *pv = sl_arena_zalloc(&b->a, (f->npartition + 1) * sizeof(*pv));
 
         SL_GROW(b->gold_parts, b->capparts, b->gold_keys.n + 1);
-        pv = &b->gold_parts[b->gold_keys.n];
-        memset(pv, 0, sizeof(*pv));
-        if (f->npartition > 0) {
-            *pv = f->entry->partition[0];
-            if (pv->s != NULL)
-                pv->s = sl_arena_strdup(&b->a, pv->s);
+        b->gold_parts[b->gold_keys.n] = pv;
+        for (size_t k = 0; k < f->npartition; k++) {
+            pv[k] = f->entry->partition[k];
+            if (pv[k].s != NULL)
+                pv[k].s = sl_arena_strdup(&b->a, pv[k].s);
         }
         uri = table_uri(b->s, f->key);
         sl_strlist_add(&b->gold_keys, f->key);
@@ -718,26 +719,28 @@ static const struct engine_hashes bucket_hashes = {ival_hash_long, ival_hash_str
 static int
 plan_partition(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
 {
-    const struct model_part *mp = b->m->nparts > 0 ? &b->m->parts[0] : NULL;
-    const struct table_column *col = NULL;
+    struct sl_buf want;
     char text[96];
-    int rc;
+    int rc = 0;
 
-    b->part = NULL;
-    if (b->m->nparts > 1) {
-        rc = sl_fail(d, SL_ERR_INPUT, "%s: partition_by has %zu fields; gold tables take one "
-                     "for now", b->m->path, b->m->nparts);
-        sl_diag_hint(d, "partition by the field most reads filter on, e.g. day(ordered_at)");
-        return rc;
-    }
-    if (mp != NULL) {
+    b->nparts = b->m->nparts;
+    b->ep = sl_arena_zalloc(&b->a, (b->nparts + 1) * sizeof(*b->ep));
+    b->tparts = sl_arena_zalloc(&b->a, (b->nparts + 1) * sizeof(*b->tparts));
+    sl_buf_init(&want);
+    for (size_t k = 0; k < b->nparts; k++) {
+        const struct model_part *mp = &b->m->parts[k];
+        const struct table_column *col = NULL;
+        char tname[32];
+
         model_part_text(mp, text, sizeof(text));
         for (size_t i = 0; i < b->ncols; i++)
             if (strcmp(b->cols[i].name, mp->column) == 0)
                 col = &b->cols[i];
-        if (col == NULL)
-            return sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: the SELECT gives no column "
-                           "'%s'", b->m->path, text, mp->column);
+        if (col == NULL) {
+            rc = sl_fail(d, SL_ERR_INPUT, "%s: partition_by %s: the SELECT gives no column "
+                         "'%s'", b->m->path, text, mp->column);
+            goto out;
+        }
         /* (a manifest keeps no decimal or float partition value) */
         if (!ival_transform_applies(mp->transform, col->type) ||
             (col->type.id == SL_TYPE_DECIMAL && mp->transform.kind != IVAL_BUCKET) ||
@@ -750,34 +753,35 @@ plan_partition(struct mbuild *b, struct catalog_txn *txn, struct sl_diag *d)
             sl_diag_hint(d, "year, month, day: a date or timestamp; hour: a timestamp; "
                             "bucket: an integer, decimal, date, timestamp or string; truncate: "
                             "an integer or string; identity: any but a decimal or float");
-            return rc;
+            goto out;
         }
-        b->part = mp;
-        b->ep = (struct engine_partition){col->name, col->type, engine_kind(mp->transform.kind),
-                                          mp->transform.param, &bucket_hashes};
+        b->ep[k] = (struct engine_partition){col->name, col->type,
+                                             engine_kind(mp->transform.kind),
+                                             mp->transform.param, &bucket_hashes};
+        b->tparts[k].column = col->name;
+        b->tparts[k].transform = mp->transform;
+        b->tparts[k].transform.column = col->name;
+        ival_transform_name(mp->transform, tname, sizeof(tname));
+        sl_buf_addf(&want, "%s%s(%s)", k ? ", " : "", tname, col->name);
     }
     if (b->incremental) {
-        struct ival_transform now;
-        struct ival_transform want = mp ? mp->transform : (struct ival_transform){IVAL_VOID, 0,
-                                                                                  NULL};
-        char t1[32], t2[32];
+        struct sl_buf now;
 
-        rc = table_partition(txn, b->s, "gold", b->m->name, &b->a, &now, d);
-        if (rc < 0)
-            return rc;
-        if (now.kind != want.kind || now.param != want.param) {
-            ival_transform_name(now, t1, sizeof(t1));
-            ival_transform_name(want, t2, sizeof(t2));
+        sl_buf_init(&now);
+        rc = table_partition_text(txn, b->s, "gold", b->m->name, &now, d);
+        if (rc == 0 && strcmp(now.len ? now.data : "", want.len ? want.data : "") != 0) {
             rc = sl_fail(d, SL_ERR_INCOMPATIBLE, "%s: gold.%s is partitioned by %s, the model "
                          "by %s; an incremental build keeps the table's partitioning",
-                         b->m->path, b->m->name, now.kind == IVAL_VOID ? "nothing" : t1,
-                         want.kind == IVAL_VOID ? "nothing" : t2);
+                         b->m->path, b->m->name, now.len ? now.data : "nothing",
+                         want.len ? want.data : "nothing");
             sl_diag_hint(d, "sluice build --full-refresh %s rewrites it partitioned anew",
                          b->m->name);
-            return rc;
         }
+        sl_buf_release(&now);
     }
-    return 0;
+out:
+    sl_buf_release(&want);
+    return rc;
 }
 
 /* Whether the model's SQL names its own table ({{ this }}). */
@@ -892,14 +896,16 @@ prepare(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 
 /* ---- 3 and 4. write and commit ------------------------------------------------------------ */
 
-/* The partition value of a file from the engine's text of it ("n" for
- * null, "v" and the value): an int of the calendar transforms and
- * bucket, the column's own type for identity and truncate. */
+/* The value for field k of a file from the engine's text of it ("n" for
+ * null, "v" and the value): an int of the calendar transforms and bucket,
+ * the column's own type for identity and truncate. */
 static int
-part_value(struct mbuild *b, const char *text, struct mf_pvalue *out, struct sl_diag *d)
+part_value(struct mbuild *b, size_t k, const char *text, struct mf_pvalue *out,
+           struct sl_diag *d)
 {
     const char *v = text ? text + 1 : "";
-    enum sl_type_id id = b->ep.type.id;
+    enum sl_type_id id = b->ep[k].type.id;
+    enum ival_transform_kind kind = b->tparts[k].transform.kind;
     char *end = NULL;
 
     memset(out, 0, sizeof(*out));
@@ -909,7 +915,7 @@ part_value(struct mbuild *b, const char *text, struct mf_pvalue *out, struct sl_
         return sl_fail(d, SL_ERR_ENGINE, "gold.%s: a partitioned write gave no partition value",
                        b->m->name);
     out->set = true;
-    if (b->part->transform.kind == IVAL_IDENTITY || b->part->transform.kind == IVAL_TRUNCATE_T) {
+    if (kind == IVAL_IDENTITY || kind == IVAL_TRUNCATE_T) {
         if (id == SL_TYPE_STRING) {
             out->s = sl_arena_strdup(&b->a, v);
             return 0;
@@ -930,8 +936,9 @@ check:
     return 0;
 }
 
-/* The final key of data file n of the build, in its partition's folder
- * where the transform has one. */
+/* The final key of data file n of the build, in the folder of its first
+ * partition field's value where that transform has one (dt=2026-03-01,
+ * customer_id_bucket=7). */
 static char *
 data_key(struct mbuild *b, const struct mf_pvalue *pv, size_t n)
 {
@@ -939,13 +946,9 @@ data_key(struct mbuild *b, const struct mf_pvalue *pv, size_t n)
     char dir[IVAL_PARTITION_TEXT], val[IVAL_PARTITION_TEXT];
     bool folder = false;
 
-    if (b->part != NULL && pv->set && b->part->transform.kind != IVAL_IDENTITY &&
-        b->part->transform.kind != IVAL_TRUNCATE_T) {
-        struct ival_transform t = b->part->transform;
-
-        t.column = b->part->column;
-        folder = ival_partition_folder(t, (int32_t)pv->i, dir, val);
-    }
+    if (b->nparts > 0 && pv[0].set && b->tparts[0].transform.kind != IVAL_IDENTITY &&
+        b->tparts[0].transform.kind != IVAL_TRUNCATE_T)
+        folder = ival_partition_folder(b->tparts[0].transform, (int32_t)pv[0].i, dir, val);
     key = layout_curated_data_key(prefix, folder ? dir : NULL, folder ? val : NULL, b->run_id,
                                   (int)n);
     free(prefix);
@@ -959,7 +962,7 @@ static int
 write_deletes(struct mbuild *b, struct sl_diag *d)
 {
     char *prefix = layout_table_prefix("gold", b->m->name), *mark = sl_printf("/%s/", prefix);
-    size_t n = b->part != NULL ? b->gold_paths.n : 1;
+    size_t n = b->nparts > 0 ? b->gold_paths.n : 1;
     const char **paths = sl_calloc(n, sizeof(*paths));
     struct engine_file_stats *st = sl_calloc(n, sizeof(*st));
     const char **sealed = sl_calloc(n, sizeof(*sealed));
@@ -987,7 +990,7 @@ write_deletes(struct mbuild *b, struct sl_diag *d)
         const char *const *keys = (const char *const *)b->m->unique_key;
         int64_t level = b->p->config.transform.zstd_level;
 
-        if (b->part != NULL)
+        if (b->nparts > 0)
             rc = engine_write_key_deletes_per_file(b->e, paths, &v, uris, keys,
                                                    b->m->nunique_key, "_sluice.touched", level,
                                                    st, d);
@@ -1008,7 +1011,7 @@ write_deletes(struct mbuild *b, struct sl_diag *d)
         *f = b->dels[i];
         f->stats = st[i];
         memset(&st[i], 0, sizeof(st[i]));
-        if (b->part != NULL) {
+        if (b->nparts > 0) {
             char which[32];
 
             snprintf(which, sizeof(which), "f%zu", i);
@@ -1050,7 +1053,8 @@ write_partitioned(struct mbuild *b, struct engine_write *w, struct sl_diag *d)
     if (rc == 0) {
         dir = sl_dirname(path);
         w->path = dir;
-        w->partition = &b->ep;
+        w->partition = b->ep;
+        w->npartition = b->nparts;
         rc = engine_write_partitioned(b->e, w, &st, &n, d);
         if (rc < 0)
             rc = locate_error(b, d);
@@ -1067,12 +1071,16 @@ write_partitioned(struct mbuild *b, struct engine_write *w, struct sl_diag *d)
         if (rc == 0 && rename(st[i].path, f->staged_path) < 0)
             rc = sl_fail(d, -errno, "cannot move %s to %s: %s", st[i].path,
                          f->staged_path, strerror(errno));
-        if (rc == 0)
-            rc = part_value(b, st[i].partition, &f->partition, d);
+        f->partition = sl_arena_zalloc(&b->a, (b->nparts + 1) * sizeof(*f->partition));
+        if (rc == 0 && st[i].npartition != b->nparts)
+            rc = sl_fail(d, SL_ERR_ENGINE, "gold.%s: a partitioned write gave %zu values for a "
+                         "file of %zu fields", b->m->name, st[i].npartition, b->nparts);
+        for (size_t k = 0; rc == 0 && k < b->nparts; k++)
+            rc = part_value(b, k, st[i].partition[k], &f->partition[k], d);
         if (rc == 0) {
             f->stats = st[i];
             memset(&st[i], 0, sizeof(st[i]));
-            f->final_key = data_key(b, &f->partition, i);
+            f->final_key = data_key(b, f->partition, i);
             b->nfiles++;
         }
         engine_file_stats_release(&st[i]);
@@ -1105,7 +1113,7 @@ write_rows(struct mbuild *b, struct sl_diag *d)
         w.key_columns = (const char *const *)b->m->unique_key;
         w.nkeys = b->m->nunique_key;
     }
-    if (b->part != NULL) {
+    if (b->nparts > 0) {
         rc = write_partitioned(b, &w, d);
     } else {
         char *name = sl_printf("gold-%lld-0.parquet", (long long)b->run_id);
@@ -1123,7 +1131,7 @@ write_rows(struct mbuild *b, struct sl_diag *d)
             commit_unstage(b->commit, f->staged_key);
             engine_file_stats_release(&f->stats);
         } else if (rc == 0) {
-            f->final_key = data_key(b, &f->partition, 0);
+            f->final_key = data_key(b, f->partition, 0);
             b->nfiles = 1;
         }
     }
@@ -1195,11 +1203,8 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
         def.columns = b->cols;
         def.last_column_id = b->last_column_id;
         def.transform.kind = IVAL_VOID;
-        if (b->part != NULL) {
-            def.partition_column = b->part->column;
-            def.transform = b->part->transform;
-            def.transform.column = b->part->column;
-        }
+        def.nparts = b->nparts;
+        def.parts = b->tparts;
         def.key_columns = key_columns(b);
         for (size_t i = 0; i < b->nfiles; i++) {
             const struct gold_file *g = &b->files[i];
@@ -1207,7 +1212,7 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
 
             x->key = g->final_key;
             x->content = MF_DATA;
-            x->partition = g->partition;
+            x->partition_values = g->partition;
             x->records = g->stats.rows;
             x->bytes = g->stats.bytes;
             x->nstats = b->ncols;
@@ -1221,7 +1226,7 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
 
             x->key = g->final_key;
             x->content = MF_POSITION_DELETES;
-            x->partition = g->partition;
+            x->partition_values = g->partition;
             x->records = g->stats.rows;
             x->bytes = g->stats.bytes;
             x->referenced_key = g->referenced_key;

@@ -287,33 +287,42 @@ same_schema(json_t *a, json_t *b)
                       json_object_get(b, "identifier-field-ids"));
 }
 
+/* The spec field of transform t of column c: source c's id, field id
+ * assigned later (choose_spec) or FIRST_PARTITION_ID + i. */
+static json_t *
+spec_field_json(const struct table_column *c, struct ival_transform t, int64_t field_id)
+{
+    char tname[32], name[300];
+
+    ival_transform_name(t, tname, sizeof(tname));
+    if (t.kind == IVAL_IDENTITY)
+        snprintf(name, sizeof(name), "%s", c->name);
+    else if (t.kind == IVAL_BUCKET || t.kind == IVAL_TRUNCATE_T)
+        snprintf(name, sizeof(name), "%s_%s", c->name, t.kind == IVAL_BUCKET ? "bucket" : "trunc");
+    else
+        snprintf(name, sizeof(name), "%s_%s", c->name, tname);
+    return json_pack("{s:I, s:I, s:s, s:s}", "source-id", (json_int_t)c->field_id, "field-id",
+                     (json_int_t)field_id, "name", name, "transform", tname);
+}
+
 /* The partition spec's fields for def. */
 static json_t *
 spec_fields_json(const struct table_def *def)
 {
     json_t *fields = json_array();
-    char tname[32], name[300];
 
-    if (def->partition_column == NULL)
+    for (size_t k = 0; k < def->nparts; k++)
+        for (size_t i = 0; i < def->ncolumns; i++)
+            if (strcmp(def->columns[i].name, def->parts[k].column) == 0)
+                json_array_append_new(fields,
+                                      spec_field_json(&def->columns[i], def->parts[k].transform,
+                                                      FIRST_PARTITION_ID + (int64_t)k));
+    if (def->nparts > 0 || def->partition_column == NULL)
         return fields;
-    for (size_t i = 0; i < def->ncolumns; i++) {
-        const struct table_column *c = &def->columns[i];
-
-        if (strcmp(c->name, def->partition_column) != 0)
-            continue;
-        ival_transform_name(def->transform, tname, sizeof(tname));
-        if (def->transform.kind == IVAL_IDENTITY)
-            snprintf(name, sizeof(name), "%s", c->name);
-        else if (def->transform.kind == IVAL_BUCKET || def->transform.kind == IVAL_TRUNCATE_T)
-            snprintf(name, sizeof(name), "%s_%s", c->name,
-                     def->transform.kind == IVAL_BUCKET ? "bucket" : "trunc");
-        else
-            snprintf(name, sizeof(name), "%s_%s", c->name, tname);
-        json_array_append_new(fields, json_pack("{s:I, s:I, s:s, s:s}", "source-id",
-                                                (json_int_t)c->field_id, "field-id",
-                                                (json_int_t)FIRST_PARTITION_ID, "name", name,
-                                                "transform", tname));
-    }
+    for (size_t i = 0; i < def->ncolumns; i++)
+        if (strcmp(def->columns[i].name, def->partition_column) == 0)
+            json_array_append_new(fields, spec_field_json(&def->columns[i], def->transform,
+                                                          FIRST_PARTITION_ID));
     return fields;
 }
 
@@ -357,7 +366,7 @@ new_metadata(const struct table_def *def, const char *location)
 {
     char uuid[37];
     json_t *spec = spec_fields_json(def);
-    int64_t last_partition = json_array_size(spec) > 0 ? FIRST_PARTITION_ID : FIRST_PARTITION_ID - 1;
+    int64_t last_partition = FIRST_PARTITION_ID - 1 + (int64_t)json_array_size(spec);
 
     table_new_uuid(uuid);
     return json_pack(
@@ -497,10 +506,10 @@ choose_spec(struct meta *m, const struct table_def *def, int64_t *spec_id, struc
 struct wspec {
     int64_t id;
     char *text;                   /* its "fields" as JSON */
-    struct ival_transform t;      /* its field's transform (IVAL_VOID: no field);
-                                     a bucket's column from def */
+    struct ival_transform t;      /* its first field's transform (IVAL_VOID: no
+                                     field); a bucket's column from def */
     size_t npfields;
-    struct mf_partition_field pfield;
+    struct mf_partition_field *pfields; /* its fields, in order */
 };
 
 /* The type of field id in the schemas of m, the newest that has it (a
@@ -536,38 +545,44 @@ load_specs(struct meta *m, const struct table_def *def, struct sl_arena *a,
     *specs = sl_arena_zalloc(a, (*nspecs + 1) * sizeof(**specs));
     json_array_foreach(all, i, s) {
         struct wspec *w = &(*specs)[i];
-        json_t *fields = json_object_get(s, "fields"), *f = json_array_get(fields, 0);
+        json_t *fields = json_object_get(s, "fields"), *f;
         char *text = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        const struct table_column *src = NULL;
+        size_t k;
 
         w->id = json_integer_value(json_object_get(s, "spec-id"));
         w->text = sl_arena_strdup(a, text ? text : "[]");
         free(text);
         w->t.kind = IVAL_VOID;
-        if (f == NULL)
-            continue;
-        if (json_array_size(fields) != 1 ||
-            ival_transform_parse(json_string_value(json_object_get(f, "transform")), &w->t,
-                                 d) < 0)
-            return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: partition spec %" PRId64
-                           " is not one field with a known transform", m->file, w->id);
-        for (size_t k = 0; k < def->ncolumns; k++)
-            if (def->columns[k].field_id == json_integer_value(json_object_get(f, "source-id")))
-                src = &def->columns[k];
-        if (src == NULL) {
-            /* a column dropped since: its type from the schema that had it */
-            struct table_column *was = sl_arena_zalloc(a, sizeof(*was));
+        w->npfields = json_array_size(fields);
+        w->pfields = sl_arena_zalloc(a, (w->npfields + 1) * sizeof(*w->pfields));
+        json_array_foreach(fields, k, f) {
+            const struct table_column *src = NULL;
+            struct ival_transform t;
 
-            if (schema_field_type(m, json_integer_value(json_object_get(f, "source-id")),
-                                  &was->type))
-                src = was;
+            if (ival_transform_parse(json_string_value(json_object_get(f, "transform")), &t,
+                                     d) < 0)
+                return sl_fail(d, SL_ERR_CORRUPT, "Iceberg metadata file %s: partition spec "
+                               "%" PRId64 " has a field of an unknown transform", m->file, w->id);
+            for (size_t j = 0; j < def->ncolumns; j++)
+                if (def->columns[j].field_id ==
+                    json_integer_value(json_object_get(f, "source-id")))
+                    src = &def->columns[j];
+            if (src == NULL) {
+                /* a column dropped since: its type from the schema that had it */
+                struct table_column *was = sl_arena_zalloc(a, sizeof(*was));
+
+                if (schema_field_type(m, json_integer_value(json_object_get(f, "source-id")),
+                                      &was->type))
+                    src = was;
+            }
+            if (t.kind == IVAL_BUCKET && src != NULL && src->name != NULL)
+                t.column = src->name;
+            if (k == 0)
+                w->t = t;
+            w->pfields[k].field_id = (int32_t)json_integer_value(json_object_get(f, "field-id"));
+            w->pfields[k].name = sl_arena_strdup(a, json_string_value(json_object_get(f, "name")));
+            w->pfields[k].type = partition_type(src, t);
         }
-        if (w->t.kind == IVAL_BUCKET && src != NULL && src->name != NULL)
-            w->t.column = src->name;
-        w->npfields = 1;
-        w->pfield.field_id = (int32_t)json_integer_value(json_object_get(f, "field-id"));
-        w->pfield.name = sl_arena_strdup(a, json_string_value(json_object_get(f, "name")));
-        w->pfield.type = partition_type(src, w->t);
     }
     return 0;
 }
@@ -635,7 +650,7 @@ add_list_row(struct commit_ctx *c, const struct mf_manifest *m)
     row = &c->list[c->nlist++];
     *row = *m;
     if (w != NULL && w != c->dspec) {
-        row->fields = &w->pfield;
+        row->fields = w->pfields;
         row->nfields = w->npfields;
     }
 }
@@ -647,7 +662,7 @@ write_manifest(struct commit_ctx *c, const struct wspec *w, enum mf_content cont
                const struct mf_entry *e, size_t n, struct sl_diag *d)
 {
     struct mf_writer_opts o = {c->schema_text, (int32_t)c->schema_id, w->text, (int32_t)w->id,
-                               w->npfields, &w->pfield, content, c->snapshot_id};
+                               w->npfields, w->pfields, content, c->snapshot_id};
     char *name = sl_printf("%s-m%d.avro", c->uuid, c->nwritten++);
     char *staged = NULL, *path = NULL, *key = NULL;
     struct mf_manifest out;
@@ -721,8 +736,10 @@ write_added(struct commit_ctx *c, const struct wspec *w, enum mf_content content
         x->content = f->content;
         x->file_path = arena_uri(c, f->key);
         x->file_format = "PARQUET";
-        x->partition = sl_arena_zalloc(&c->a, sizeof(struct mf_pvalue));
-        if (w->npfields)
+        x->partition = sl_arena_zalloc(&c->a, (w->npfields + 1) * sizeof(struct mf_pvalue));
+        if (f->partition_values != NULL)
+            memcpy(x->partition, f->partition_values, w->npfields * sizeof(struct mf_pvalue));
+        else if (w->npfields)
             x->partition[0] = f->partition;
         x->record_count = f->records;
         x->file_size = f->bytes;
@@ -1166,7 +1183,7 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
     }
     if (rc == 0)
         rc = mf_write_list(list_path, c.snapshot_id, c.parent_id, c.seq, c.list, c.nlist,
-                           &c.dspec->pfield, c.dspec->npfields, d);
+                           c.dspec->pfields, c.dspec->npfields, d);
     if (rc == 0)
         rc = publish_new(s, list_staged, list_key, d);
     else if (list_staged)
@@ -2010,6 +2027,38 @@ table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const 
                              " of partition spec %" PRId64 " is not a column", m.file, src,
                              spec_id);
         }
+    }
+    free(prefix);
+    json_decref(m.root);
+    sl_arena_release(&a);
+    return rc;
+}
+
+int
+table_partition_text(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                     struct sl_buf *out, struct sl_diag *d)
+{
+    struct sl_arena a;
+    struct meta m = {0};
+    char *prefix = table_prefix(ns, name);
+    int64_t spec_id = -1;
+    json_t *x, *f, *fields = NULL;
+    size_t i;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
+    if (rc == 0)
+        rc = need_int(&m, m.root, "default-spec-id", &spec_id, d);
+    json_array_foreach(json_object_get(m.root, "partition-specs"), i, x)
+        if (json_integer_value(json_object_get(x, "spec-id")) == spec_id)
+            fields = json_object_get(x, "fields");
+    json_array_foreach(fields, i, f) {
+        const char *tr = json_string_value(json_object_get(f, "transform"));
+        const char *col = field_name(&m, json_integer_value(json_object_get(f, "source-id")), &a);
+
+        if (rc == 0)
+            sl_buf_addf(out, "%s%s(%s)", i ? ", " : "", tr ? tr : "?", col ? col : "?");
     }
     free(prefix);
     json_decref(m.root);

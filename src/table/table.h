@@ -69,6 +69,16 @@ struct table_def {
     struct ival_transform transform; /* day, month, bucket[N] ..., of
                                         partition_column */
     const char *key_columns;      /* comma-separated, for identifier-field-ids */
+    /* A spec of several fields, in order (gold tables); when nparts > 0,
+     * partition_column and transform are not read. */
+    size_t nparts;
+    const struct table_part *parts;
+};
+
+/* One field of a partition spec: a transform of a column. */
+struct table_part {
+    const char *column;
+    struct ival_transform transform;
 };
 
 /* A file a change adds. */
@@ -81,6 +91,9 @@ struct table_file {
     size_t nstats;
     struct mf_column_stats *stats; /* data files: by field id; may be none */
     const char *referenced_key;   /* position deletes of one data file, or NULL */
+    /* With def->nparts > 0: the values of the fields, in order (partition
+     * is not read). */
+    const struct mf_pvalue *partition_values;
     /* The partitioning partition is a value of, when it is not the table's
      * (def's): position deletes of a file written before the table's
      * partitioning changed are written under that file's spec.  NULL: the
@@ -238,6 +251,14 @@ int table_referenced(struct catalog_txn *txn, struct store *s, const char *ns,
 int table_partition(struct catalog_txn *txn, struct store *s, const char *ns,
                     const char *name, struct sl_arena *a, struct ival_transform *t,
                     struct sl_diag *d);
+
+/* The fields of table ns.name's default partition spec as text into out:
+ * "day(ordered_at), bucket[16](customer_id)" (the spec's transform names,
+ * the current schema's column names), "" when unpartitioned; errors as
+ * table_partition()'s. */
+struct sl_buf;
+int table_partition_text(struct catalog_txn *txn, struct store *s, const char *ns,
+                         const char *name, struct sl_buf *out, struct sl_diag *d);
 
 /* A table's current schema. */
 struct table_schema {

@@ -3,7 +3,7 @@
 #
 # A model's partition_by is the gold table's Iceberg partition spec: each
 # of identity, year, month, day, hour, bucket[N] and truncate[W] over the
-# column types it takes gives files whose partition values are their
+# column types it takes, alone and as fields of one spec, gives files whose partition values are their
 # rows' (computed here, in Python, from the spec - not by sluice), which
 # icebird reads as sluice query does.  An incremental merge into a
 # day-partitioned table writes a position delete file per data file it
@@ -89,10 +89,12 @@ model by_bucket_date "bucket(6, order_date)"
 model by_truncate_string "truncate(2, customer)"
 model by_truncate_long "truncate(100, order_id)"
 model by_identity_date order_date
+model by_day_bucket "[day(ordered_at), bucket(4, customer)]"
+model by_three "[month(order_date), truncate(1, customer), bucket(3, order_id)]"
 cat > models/daily.sql <<'SQL'
 -- materialized: incremental
 -- unique_key: order_id
--- partition_by: day(ordered_at)
+-- partition_by: [day(ordered_at), bucket(2, customer)]
 SELECT order_id, customer, amount, ordered_at FROM curated.orders WHERE amount IS NOT NULL
 SQL
 cat > models/daily_full.sql <<'SQL'
@@ -108,7 +110,7 @@ cat "$T/build.out"
 want=$(q "SELECT count(*), sum(amount), count(DISTINCT customer) FROM curated.orders")
 for m in by_identity by_year by_month by_day by_date by_hour by_bucket_string by_bucket_long \
     by_bucket_decimal by_bucket_time by_bucket_date by_truncate_string by_truncate_long \
-    by_identity_date; do
+    by_identity_date by_day_bucket by_three; do
     expect_eq "$m: rows" "$(q "SELECT count(*), sum(amount), count(DISTINCT customer) FROM gold.$m")" "$want"
     check_partitions "gold.$m"
     conform "gold.$m"
@@ -117,6 +119,9 @@ expect_eq "by_day's spec" "$(spec_of gold.by_day)" "day(ordered_at)"
 expect_eq "by_bucket_string's spec" "$(spec_of gold.by_bucket_string)" "bucket[8](customer)"
 expect_eq "by_truncate_long's spec" "$(spec_of gold.by_truncate_long)" "truncate[100](order_id)"
 expect_eq "by_identity's spec" "$(spec_of gold.by_identity)" "identity(customer)"
+expect_eq "by_day_bucket's spec" "$(spec_of gold.by_day_bucket)" "day(ordered_at) bucket[4](customer)"
+expect_eq "by_three's spec" "$(spec_of gold.by_three)" \
+    "month(order_date) truncate[1](customer) bucket[3](order_id)"
 expect_eq "by_identity: a file per customer" \
     "$("$PY" "$LIB/iceberg_entries.py" "$(metadata_of gold.by_identity)" 2>/dev/null | grep -c '"content": 0')" \
     "$(q "SELECT count(DISTINCT customer) FROM curated.orders")"
@@ -126,7 +131,7 @@ expect_eq "days before 1970" "$(q "SELECT count(*) FROM gold.by_day WHERE ordere
 ls "lake/gold/by_day/" | grep -q '^dt=1969-12-31$' || fail "by_day's files are in dt= folders"
 ls "lake/gold/by_bucket_long/" | grep -q '^order_id_bucket=[0-3]$' || fail "bucket folders"
 
-say "an incremental merge into a day-partitioned table equals a full build,"
+say "an incremental merge into a table by day and bucket equals a full build,"
 say "with updates that move orders to other days"
 same() {
     d=$(q "SELECT count(*) FROM (
@@ -184,15 +189,15 @@ model bad "truncate(10, amount)"
 build_fails "column 'amount' is decimal(10,2), which that transform does not take" bad
 model bad "day(nowhere)"
 build_fails "models/bad.sql: partition_by day(nowhere): the SELECT gives no column 'nowhere'" bad
-model bad "[day(ordered_at), bucket(4, customer)]"
-build_fails "gold tables take one" bad
+model bad "[day(ordered_at), bucket(4, nowhere)]"
+build_fails "partition_by bucket(4, nowhere): the SELECT gives no column 'nowhere'" bad
 rm models/bad.sql
 [ ! -d "lake/gold/bad" ] || fail "a refused model left files"
 
 say "an incremental model's partitioning changes only with --full-refresh"
-sed 's/^-- partition_by: day(ordered_at)$/-- partition_by: month(ordered_at)/' "$T/daily.sql" > models/daily.sql
-build_fails "gold.daily is partitioned by day, the model by month" daily
-expect_eq "still by day" "$(spec_of gold.daily)" "day(ordered_at)"
+sed 's/^-- partition_by: .*$/-- partition_by: month(ordered_at)/' "$T/daily.sql" > models/daily.sql
+build_fails "gold.daily is partitioned by day(ordered_at), bucket[2](customer), the model by month(ordered_at)" daily
+expect_eq "still by day" "$(spec_of gold.daily)" "day(ordered_at) bucket[2](customer)"
 sluice build --full-refresh daily >/dev/null || fail "--full-refresh"
 expect_eq "now by month" "$(spec_of gold.daily)" "month(ordered_at)"
 same "re-partitioned"

@@ -8,7 +8,7 @@ ENTRIES_JSONL is iceberg_entries.py's output for the table (python3-avro's
 reading of the manifests); ROWS_JSONL is read_parquet.mjs's output for its
 live data files (hyparquet's reading of the Parquet files; relative paths are of the
 current folder).  For each live
-data file, by the spec of the manifest that holds it:
+data file, by the spec of the manifest that holds it, each of its fields:
 
   bucket[N] of a column   every row's bucket of that column's value is the
                           file's partition value, and the file is in the
@@ -145,6 +145,32 @@ def partition_text(iceberg_type, name, value):
     return str(value)
 
 
+def check_field(path, f, col, value, file_rows, folder_checked):
+    """Every row of a file is in the file's partition value of field f."""
+    m = re.fullmatch(r"bucket\[(\d+)\]", f["transform"])
+    if m and value is None:
+        for r in file_rows:
+            if r[col["name"]] is not None:
+                raise SystemExit("%s: row %r is in the null partition" % (path, r))
+    elif m:
+        n = int(m.group(1))
+        folder = "/%s_bucket=%d/" % (col["name"], value)
+        if folder_checked and folder not in path:
+            raise SystemExit("%s: not in a folder %s" % (path, folder))
+        for r in file_rows:
+            got = bucket(col["type"], r[col["name"]], n)
+            if got != value:
+                raise SystemExit("%s: row %r is in bucket %d of %s, the file's partition "
+                                 "says %d" % (path, r, got, f["transform"], value))
+    else:
+        want = partition_text(col["type"], f["transform"], value)
+        for r in file_rows:
+            got = transform(col["type"], f["transform"], r[col["name"]])
+            if got != want:
+                raise SystemExit("%s: row %r is in partition %s of %s, the file's says %s"
+                                 % (path, r, got, f["transform"], want))
+
+
 def main():
     meta = json.load(open(sys.argv[1]))
     schema = [s for s in meta["schemas"] if s["schema-id"] == meta["current-schema-id"]][0]
@@ -164,35 +190,14 @@ def main():
         fields = specs[e["spec_id"]]
         if not fields:
             continue
-        f = fields[0]
-        col = columns[f["source-id"]]
-        value = e["partition"][f["name"]]
         file_rows = rows.get(path)
         if not file_rows:
             raise SystemExit("no rows read from %s" % path)
-        m = re.fullmatch(r"bucket\[(\d+)\]", f["transform"])
-        if m and value is None:
-            for r in file_rows:
-                if r[col["name"]] is not None:
-                    raise SystemExit("%s: row %r is in the null partition" % (path, r))
-        elif m:
-            n = int(m.group(1))
-            folder = "/%s_bucket=%d/" % (col["name"], value)
-            if folder not in path:
-                raise SystemExit("%s: not in a folder %s" % (path, folder))
-            for r in file_rows:
-                got = bucket(col["type"], r[col["name"]], n)
-                if got != value:
-                    raise SystemExit("%s: row %r is in bucket %d of %s, the file's partition "
-                                     "says %d" % (path, r, got, f["transform"], value))
-        else:
-            want = partition_text(col["type"], f["transform"], value)
-            for r in file_rows:
-                got = transform(col["type"], f["transform"], r[col["name"]])
-                if got != want:
-                    raise SystemExit("%s: row %r is in partition %s of %s, the file's says %s"
-                                     % (path, r, got, f["transform"], want))
-        key = "spec %d %s(%s)" % (e["spec_id"], f["transform"], col["name"])
+        for i, f in enumerate(fields):
+            check_field(path, f, columns[f["source-id"]], e["partition"][f["name"]], file_rows,
+                        folder_checked=i == 0)
+        key = "spec %d %s" % (e["spec_id"], ", ".join(
+            "%s(%s)" % (f["transform"], columns[f["source-id"]]["name"]) for f in fields))
         nf, nr = seen.get(key, (0, 0))
         seen[key] = (nf + 1, nr + len(file_rows))
     for key in sorted(seen):
