@@ -131,6 +131,32 @@ expect_eq "days before 1970" "$(q "SELECT count(*) FROM gold.by_day WHERE ordere
 ls "lake/gold/by_day/" | grep -q '^dt=1969-12-31$' || fail "by_day's files are in dt= folders"
 ls "lake/gold/by_bucket_long/" | grep -q '^order_id_bucket=[0-3]$' || fail "bucket folders"
 
+say "the Iceberg spec's test vectors, through the engine's transforms"
+# Appendix B's hashes: 34 -> 2017239379, 'iceberg' -> 1210000089, date
+# 2017-11-16 -> -653330422, 2017-11-16T22:31:08 -> -2047944441, 14.20 ->
+# -500754589; bucket[2147483647] of each is the hash & 0x7FFFFFFF.  And
+# truncate[10] of 1 and -1 is 0 and -10, truncate[3] of 'iceberg' 'ice'.
+cat > models/spec_vectors.sql <<'SQL'
+-- partition_by: [bucket(2147483647, l), bucket(2147483647, s), bucket(2147483647, d), bucket(2147483647, ts), bucket(2147483647, n), truncate(10, l), truncate(3, s), truncate(10, i)]
+SELECT 34 AS l, 'iceberg' AS s, DATE '2017-11-16' AS d,
+       TIMESTAMPTZ '2017-11-16 22:31:08+00' AS ts, CAST(14.20 AS DECIMAL(9,2)) AS n,
+       CAST(v AS INTEGER) AS i
+FROM (VALUES (1), (-1)) AS t(v)
+SQL
+sluice build spec_vectors >/dev/null || fail "build spec_vectors"
+"$PY" "$LIB/iceberg_entries.py" "$(metadata_of gold.spec_vectors)" 2>/dev/null >"$T/entries.jsonl"
+"$PY" -c 'import json, sys
+got = sorted(json.dumps(e["partition"], sort_keys=True) for e in map(json.loads, open(sys.argv[1]))
+             if e["content"] == 0)
+want = sorted(json.dumps({"l_bucket": 2017239379, "s_bucket": 1210000089,
+                          "d_bucket": -653330422 & 0x7FFFFFFF, "ts_bucket": -2047944441 & 0x7FFFFFFF,
+                          "n_bucket": -500754589 & 0x7FFFFFFF, "l_trunc": 30, "s_trunc": "ice",
+                          "i_trunc": i}, sort_keys=True) for i in (0, -10))
+assert got == want, (got, want)
+print("the spec vectors: %d files, partitions as Appendix B says" % len(got))' "$T/entries.jsonl" ||
+    fail "the spec's test vectors"
+conform gold.spec_vectors
+
 say "an incremental merge into a table by day and bucket equals a full build,"
 say "with updates that move orders to other days"
 same() {
