@@ -13,10 +13,13 @@
 #      customer_id: 250,000 customers; the gold model every lake has
 #        customer_totals  materialized: table                 (full)
 #        customer_360     incremental, merge on customer_id
+#        customer_360_keys   the same, its incremental SELECT reading only the
+#                         customers touched: {{ changed_keys }}
 #   P  a filtered projection (the orders not cancelled, 5/6 of them):
 #      the gold table as a cleaned copy of a curated one
 #        order_log        incremental, strategy append         (full: --full-refresh)
 #        orders_current   incremental, merge on order_id
+#        orders_current_keys the same with {{ changed_keys }}
 #
 # 1. Full builds: sluice build customer_totals and sluice build
 #    --full-refresh order_log (each a rebuild: an overwrite snapshot) against
@@ -86,12 +89,28 @@ sel_p="SELECT order_id, customer_id, status, amount, qty, amount * qty AS line_t
 FROM %s
 WHERE status <> 'cancelled'"
 
+# The same SELECTs reading, in an incremental build, only the rows of the
+# keys the batch touched (the model's own filter on {{ changed_keys }}).
+sel_a_keys="SELECT customer_id, count(*) AS orders, sum(amount) AS total, sum(qty) AS items,
+       min(ordered_at) AS first_order, max(ordered_at) AS last_order
+FROM %s
+{%% if is_incremental %%}WHERE customer_id IN (SELECT customer_id FROM {{ changed_keys }}){%% endif %%}
+GROUP BY customer_id"
+sel_p_keys="SELECT order_id, customer_id, status, amount, qty, amount * qty AS line_total, ordered_at
+FROM %s
+WHERE status <> 'cancelled'
+{%% if is_incremental %%}AND order_id IN (SELECT order_id FROM {{ changed_keys }}){%% endif %%}"
+
 model() { # NAME HEADER SELECT
     { printf '%s\n' "$2"; printf "$3\n" curated.orders; } > "models/$1.sql"
 }
 model customer_totals "-- materialized: table" "$sel_a"
 model customer_360 "-- materialized: incremental
 -- unique_key: customer_id" "$sel_a"
+model customer_360_keys "-- materialized: incremental
+-- unique_key: customer_id" "$sel_a_keys"
+model orders_current_keys "-- materialized: incremental
+-- unique_key: order_id" "$sel_p_keys"
 model order_log "-- materialized: incremental
 -- strategy: append" "$sel_p"
 model orders_current "-- materialized: incremental
@@ -172,6 +191,7 @@ done
 
 # 2. Incremental builds after the batch, each from the lake built once.
 : > inc_append.times; : > inc_merge_p.times; : > inc_merge_a.times
+: > inc_keys_p.times; : > inc_keys_a.times
 i=0
 while [ $i -lt "$runs" ]; do
     restore "built-$rows"
@@ -187,6 +207,12 @@ while [ $i -lt "$runs" ]; do
     time_of "$sluice" build customer_360
     cat time >> inc_merge_a.times
     cp out inc_merge_a.out
+    time_of "$sluice" build orders_current_keys
+    cat time >> inc_keys_p.times
+    cp out inc_keys_p.out
+    time_of "$sluice" build customer_360_keys
+    cat time >> inc_keys_a.times
+    cp out inc_keys_a.out
     i=$((i + 1))
 done
 # The merge gives the rows a full build would.
@@ -194,6 +220,13 @@ n_cur=$("$sluice" -q query --format csv "SELECT count(*) FROM gold.orders_curren
 n_want=$("$sluice" -q query --format csv "SELECT count(*) FROM curated.orders WHERE status <> 'cancelled'" | tail -n 1)
 [ "$n_cur" = "$n_want" ] ||
     { echo "build bench: gold.orders_current has $n_cur rows, a full build $n_want" >&2; exit 1; }
+for pair in orders_current:orders_current_keys customer_360:customer_360_keys; do
+    diff=$("$sluice" -q query --format csv "SELECT count(*) FROM (
+        (SELECT * FROM gold.${pair%%:*} EXCEPT ALL SELECT * FROM gold.${pair#*:}) UNION ALL
+        (SELECT * FROM gold.${pair#*:} EXCEPT ALL SELECT * FROM gold.${pair%%:*}))" | tail -n 1)
+    [ "$diff" = 0 ] ||
+        { echo "build bench: gold.${pair#*:} differs from gold.${pair%%:*} in $diff rows" >&2; exit 1; }
+done
 
 med() { cut -d' ' -f1 "$1.times" | median; }
 peak() { cut -d' ' -f2 "$1.times" | sort -n | tail -n 1; }
@@ -225,7 +258,10 @@ inc() { # LABEL NAME FULL_SECONDS
 inc "P order_log (append)" inc_append "$full_p"
 inc "P orders_current (merge on order_id)" inc_merge_p "$full_p"
 inc "A customer_360 (merge on customer_id)" inc_merge_a "$full_a"
+inc "P orders_current_keys (merge, changed_keys)" inc_keys_p "$full_p"
+inc "A customer_360_keys (merge, changed_keys)" inc_keys_a "$full_a"
 echo "  target: <= 0.1x of the full build"
 echo "RESULT rows=$rows full_agg_s=$full_a duckdb_agg_s=$peer_a full_proj_s=$full_p duckdb_proj_s=$peer_p" \
-     "inc_append_s=$(med inc_append) inc_merge_order_s=$(med inc_merge_p) inc_merge_customer_s=$(med inc_merge_a)"
+     "inc_append_s=$(med inc_append) inc_merge_order_s=$(med inc_merge_p) inc_merge_customer_s=$(med inc_merge_a)" \
+     "inc_keys_order_s=$(med inc_keys_p) inc_keys_customer_s=$(med inc_keys_a)"
 rm -rf lake

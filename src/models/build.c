@@ -1276,7 +1276,9 @@ statement_of(const struct model *m, bool incremental)
     size_t n;
 
     snprintf(this_table, sizeof(this_table), "gold.\"%s\"", m->name);
-    sql = model_render(m, incremental, this_table);
+    /* the merge's touched keys (touched_keys()), built before the SQL */
+    sql = model_render(m, incremental, this_table,
+                       incremental && m->strategy == MODEL_MERGE ? "_sluice.touched" : NULL);
     n = strlen(sql);
     while (n > 0 && isspace((unsigned char)sql[n - 1]))
         n--;

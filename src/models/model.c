@@ -557,6 +557,8 @@ tag_kind(const char *text, const struct mlex_token *t)
     if (t->kind == MLEX_EXPR) {
         if (nw == 1 && word_is(&w[0], "this"))
             return MODEL_TAG_THIS;
+        if (nw == 1 && word_is(&w[0], "changed_keys"))
+            return MODEL_TAG_CHANGED_KEYS;
         if (is_incremental_call(w, nw))
             return MODEL_TAG_IS_INCREMENTAL;
         return -1;
@@ -587,7 +589,8 @@ add_tag(struct model *m, size_t *cap, const struct mlex_token *t, long *open_if,
     if (kind < 0 && t->kind == MLEX_EXPR) {
         fail_at(d, m->path, t->line, "unknown template expression '%.*s'", shown,
                 m->sql + t->off);
-        sl_diag_hint(d, "Expressions are {{ this }} and {{ is_incremental }}.");
+        sl_diag_hint(d, "Expressions are {{ this }}, {{ is_incremental }} and "
+                        "{{ changed_keys }}.");
         return SL_ERR_INPUT;
     }
     if (kind < 0) {
@@ -621,6 +624,21 @@ add_tag(struct model *m, size_t *cap, const struct mlex_token *t, long *open_if,
             return fail_at(d, m->path, t->line, "'{%% endif %%}' without '{%% if %%}'");
         *open_if = -1;
         break;
+    case MODEL_TAG_CHANGED_KEYS: {
+        /* kept in a full build: outside the if, or in its branch for one */
+        bool in_full = *open_if < 0 || (m->tags[*open_if].kind == MODEL_TAG_IF) == *seen_else;
+
+        if (m->materialized != MODEL_INCREMENTAL || m->strategy != MODEL_MERGE)
+            return fail_at(d, m->path, t->line, "{{ changed_keys }} is for incremental merge "
+                           "models (materialized: incremental, with a unique_key)");
+        if (in_full) {
+            fail_at(d, m->path, t->line, "{{ changed_keys }} where a full build keeps it: a "
+                    "full build has no changed keys");
+            sl_diag_hint(d, "Put it inside {%% if is_incremental %%} ... {%% endif %%}.");
+            return SL_ERR_INPUT;
+        }
+        break;
+    }
     default:
         break;
     }
@@ -750,6 +768,7 @@ first_kept(const struct model *m, const struct mlex_token *tok, size_t n, bool i
             break;
         case MODEL_TAG_THIS:
         case MODEL_TAG_IS_INCREMENTAL:
+        case MODEL_TAG_CHANGED_KEYS:
             if (keep)
                 return i;
             break;

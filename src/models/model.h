@@ -29,8 +29,10 @@
  * - in the full build's rendering and, for an incremental model, in the
  * incremental one's.  Template tags:
  * `{% if is_incremental %}` (also `is_incremental()`, `if not ...`),
- * `{% else %}`, `{% endif %}` (not nested), `{{ this }}` and
- * `{{ is_incremental }}`; Jinja's "-" trim markers (`{%-`, `-%}`) are
+ * `{% else %}`, `{% endif %}` (not nested), `{{ this }}`,
+ * `{{ is_incremental }}` and, in an incremental merge model and only where
+ * a full build leaves it out, `{{ changed_keys }}` (the table of the
+ * unique key values the inputs' change touched); Jinja's "-" trim markers (`{%-`, `-%}`) are
  * accepted and change nothing.  Tags are recognised where SQL tokens are,
  * not inside string literals, quoted identifiers or comments.
  *
@@ -85,6 +87,7 @@ enum model_tag_kind {
     MODEL_TAG_ENDIF,          /* {% endif %} */
     MODEL_TAG_THIS,           /* {{ this }} */
     MODEL_TAG_IS_INCREMENTAL, /* {{ is_incremental }} */
+    MODEL_TAG_CHANGED_KEYS,   /* {{ changed_keys }}: merge, incremental builds */
 };
 
 /* One template tag of a model's SQL, checked at load time. */
@@ -170,14 +173,16 @@ int models_select(const struct model_set *set, const char *const *sel, size_t ns
  * The model's SQL with its template resolved, for a build that is
  * incremental or not: the branches of `{% if is_incremental %}` chosen,
  * `{{ is_incremental }}` as true or false, `{{ this }}` as this_table (the
- * caller's quoted name, e.g. `gold."customer_360"`).  What is removed
+ * caller's quoted name, e.g. `gold."customer_360"`), `{{ changed_keys }}`
+ * as changed_keys (NULL where the build has none: never kept then).  What is removed
  * becomes spaces with its newlines kept, so every line of the result is
  * the line of the file at the same distance from sql_line, and columns
  * hold up to the first `{{ }}` of a line (model_locate_rendered()).  The
  * statement's closing ';' and anything after its last token are left out,
  * so the text can be wrapped (CREATE TABLE ... AS ...).  Caller frees.
  */
-char *model_render(const struct model *m, bool incremental, const char *this_table);
+char *model_render(const struct model *m, bool incremental, const char *this_table,
+                   const char *changed_keys);
 
 /*
  * The file's 1-based line and column (in bytes) of sql_offset bytes into

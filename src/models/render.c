@@ -34,7 +34,8 @@ add_newlines(struct sl_buf *b, const char *s, size_t n)
 }
 
 char *
-model_render(const struct model *m, bool incremental, const char *this_table)
+model_render(const struct model *m, bool incremental, const char *this_table,
+             const char *changed_keys)
 {
     struct sl_buf b;
     bool keep = true, cond = false;
@@ -66,10 +67,13 @@ model_render(const struct model *m, bool incremental, const char *this_table)
             break;
         case MODEL_TAG_THIS:
         case MODEL_TAG_IS_INCREMENTAL:
+        case MODEL_TAG_CHANGED_KEYS:
             if (keep) {
-                sl_buf_adds(&b, t->kind == MODEL_TAG_THIS ? this_table
-                                : incremental              ? "true"
-                                                           : "false");
+                sl_buf_adds(&b, t->kind == MODEL_TAG_THIS             ? this_table
+                                : t->kind == MODEL_TAG_CHANGED_KEYS
+                                    ? (changed_keys ? changed_keys : "(no changed keys)")
+                                : incremental                       ? "true"
+                                                                    : "false");
                 add_newlines(&b, s, t->len);
             } else {
                 add_blank(&b, s, t->len);

@@ -43,6 +43,15 @@ SELECT customer, count(*) AS orders, sum(amount) AS total, max(ordered_at) AS la
 FROM curated.orders
 GROUP BY customer
 SQL
+cat > models/customer_360_keys.sql <<'SQL'
+-- materialized: incremental
+-- unique_key: customer
+-- description: the same, its incremental builds reading only the customers touched
+SELECT customer, count(*) AS orders, sum(amount) AS total, max(ordered_at) AS last_order
+FROM curated.orders
+{% if is_incremental %}WHERE customer IN (SELECT customer FROM {{ changed_keys }}){% endif %}
+GROUP BY customer
+SQL
 cat > models/customer_360_full.sql <<'SQL'
 SELECT customer, count(*) AS orders, sum(amount) AS total, max(ordered_at) AS last_order
 FROM curated.orders
@@ -62,6 +71,11 @@ same() { # what: gold.customer_360 equals gold.customer_360_full
         UNION ALL
         (SELECT * FROM gold.customer_360_full EXCEPT ALL SELECT * FROM gold.customer_360))")
     expect_eq "$1: incremental = full (rows differing)" "$d" 0
+    d=$(q "SELECT count(*) FROM (
+        (SELECT * FROM gold.customer_360_keys EXCEPT ALL SELECT * FROM gold.customer_360_full)
+        UNION ALL
+        (SELECT * FROM gold.customer_360_full EXCEPT ALL SELECT * FROM gold.customer_360_keys))")
+    expect_eq "$1: with {{ changed_keys }} = full (rows differing)" "$d" 0
     expect_eq "$1: customers" "$(q "SELECT count(*) FROM gold.customer_360")" \
         "$(q "SELECT count(DISTINCT customer) FROM curated.orders")"
 }
@@ -132,13 +146,27 @@ say "the snapshot the last build read has expired: the next build is a full one"
 sluice ingest --source orders "$T/b4.jsonl" >/dev/null
 sluice transform --source orders >/dev/null
 sluice expire curated.orders --older-than 0s >/dev/null || fail "expire"
-sluice build customer_360 customer_360_full >"$T/build.out" || { cat "$T/build.out"; fail "build after expiry"; }
+sluice build customer_360 customer_360_keys customer_360_full >"$T/build.out" || { cat "$T/build.out"; fail "build after expiry"; }
 cat "$T/build.out"
 grep -q "built whole: the snapshot of curated.orders its last build read has expired" "$T/build.out" ||
     fail "the summary says why the build was whole"
 same "after expiry"
 expect_eq "recorded as full" "$(catalog_sql "SELECT full_build FROM model_builds WHERE model = 'customer_360' ORDER BY run_id DESC LIMIT 1")" 1
 conform gold.customer_360
+
+say "{{ changed_keys }} only where a full build leaves it out, in merge models"
+cat > models/bad_keys.sql <<'SQL'
+-- materialized: incremental
+-- unique_key: customer
+SELECT customer FROM curated.orders WHERE customer IN (SELECT customer FROM {{ changed_keys }})
+SQL
+expect_fail "models/bad_keys.sql:3: {{ changed_keys }} where a full build keeps it" sluice build bad_keys
+cat > models/bad_keys.sql <<'SQL'
+-- materialized: table
+SELECT customer FROM curated.orders {% if is_incremental %}WHERE customer IN (SELECT customer FROM {{ changed_keys }}){% endif %}
+SQL
+expect_fail "models/bad_keys.sql:2: {{ changed_keys }} is for incremental merge models" sluice build bad_keys
+rm models/bad_keys.sql
 
 say "a merge on a key no input has is refused at its first build"
 cat > models/by_day.sql <<'SQL'

@@ -136,7 +136,7 @@ check_refusal(const struct sl_diag *d, int rc, const char *text, size_t size)
 static void
 check_render(const struct model *m, bool incremental)
 {
-    char *r = model_render(m, incremental, THIS);
+    char *r = model_render(m, incremental, THIS, "_sluice.touched");
     size_t n = strlen(r), lines = count_nl(m->sql, m->sql_len);
     bool substituted = false;
     int line, column;
@@ -235,6 +235,11 @@ check_model(const struct model *m, const char *copy, size_t size)
         case MODEL_TAG_THIS:
         case MODEL_TAG_IS_INCREMENTAL:
             FZ_ASSERT(s[1] == '{');
+            break;
+        case MODEL_TAG_CHANGED_KEYS:
+            /* only in merge models, never where a full build keeps it */
+            FZ_ASSERT(s[1] == '{' && m->materialized == MODEL_INCREMENTAL &&
+                      m->strategy == MODEL_MERGE && open_if > 0);
             break;
         }
         last_end = t->off + t->len;

@@ -348,7 +348,7 @@ TEST(a_byte_order_mark_is_skipped)
     CHECK(m.sql == m.text + 3);
     CHECK_INT(m.sql_line, 1);
     CHECK_INT(m.sql_len, 13);
-    r = model_render(&m, false, "gold.\"t\"");
+    r = model_render(&m, false, "gold.\"t\"", NULL);
     CHECK_STR(r, "SELECT 1 AS x");
     free(r);
     model_locate(&m, 7, &line, &column);
@@ -581,13 +581,13 @@ TEST(render_both_ways)
     char *full, *first;
 
     CHECK_INT(parse(inc_model), 0);
-    full = model_render(&m, true, "gold.\"t\"");
+    full = model_render(&m, true, "gold.\"t\"", NULL);
     CHECK_STR(full, "SELECT id, true AS inc\n"
                     "FROM curated.orders\n"
                     "                       \n"
                     "WHERE at > (SELECT max(at) FROM gold.\"t\")\n"
                     "                                ORDER BY 1");
-    first = model_render(&m, false, "gold.\"t\"");
+    first = model_render(&m, false, "gold.\"t\"", NULL);
     CHECK_STR(first, "SELECT id, false AS inc\n"
                      "FROM curated.orders\n"
                      "                       \n"
@@ -597,10 +597,10 @@ TEST(render_both_ways)
     free(first);
 
     CHECK_INT(parse("SELECT 1 {% if not is_incremental %}+ 1{% endif %}"), 0);
-    full = model_render(&m, true, "x");
+    full = model_render(&m, true, "x", NULL);
     CHECK_STR(full, "SELECT 1                                          ");
     free(full);
-    full = model_render(&m, false, "x");
+    full = model_render(&m, false, "x", NULL);
     CHECK_STR(full, "SELECT 1                            + 1           ");
     free(full);
     model_release(&m);
@@ -611,7 +611,7 @@ TEST(render_keeps_lines_of_multiline_tags)
     char *r;
 
     CHECK_INT(parse("SELECT * FROM {{\nthis\n}} x"), 0);
-    r = model_render(&m, false, "gold.t");
+    r = model_render(&m, false, "gold.t", NULL);
     CHECK_STR(r, "SELECT * FROM gold.t\n\n x");
     free(r);
     model_release(&m);
@@ -640,7 +640,7 @@ TEST(locate_positions)
     CHECK_INT(line, 9);
     CHECK_INT(col, 1);
 
-    r = model_render(&m, false, "gold.t");
+    r = model_render(&m, false, "gold.t", NULL);
     at = strstr(r, "ORDER BY");
     model_locate_rendered(&m, r, (size_t)(at - r), &line, &col);
     CHECK_INT(line, 7);
@@ -650,7 +650,7 @@ TEST(locate_positions)
     CHECK_INT(line, 7);
     CHECK_INT(col, 11);
     free(r);
-    r = model_render(&m, true, "gold.t");
+    r = model_render(&m, true, "gold.t", NULL);
     at = strstr(r, "max(at)");
     model_locate_rendered(&m, r, (size_t)(at - r), &line, &col);
     CHECK_INT(line, 6);
