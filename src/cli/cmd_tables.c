@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "catalog/iceberg.h"
 #include "catalog/runs.h"
 #include "catalog/tables.h"
 #include "cli/cli.h"
@@ -408,16 +409,33 @@ add_name(void *arg, const char *name)
 }
 
 static int
-names_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+add_curated_name(void *arg, const char *name)
 {
-    sl_strlist_release(arg);
-    return catalog_table_list(txn, add_name, arg, d);
+    char *q = sl_printf("curated.%s", name);
+    int rc = sl_strlist_add(arg, q);
+
+    free(q);
+    return rc;
 }
 
-/* Compaction, expiry and orphans of curated.name, as the settings say;
- * each step's failure is said and counted, and the next step still runs. */
+/* Every table to maintain: "curated.x" and "gold.y". */
 static int
-maintain_one(struct cli *cl, const char *name)
+names_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    int rc;
+
+    sl_strlist_release(arg);
+    rc = catalog_table_list(txn, add_curated_name, arg, d);
+    if (rc == 0)
+        rc = catalog_iceberg_list(txn, "gold", add_name, arg, d);
+    return rc;
+}
+
+/* Compaction (curated tables), expiry and orphans of table ns.name, as the
+ * settings say; each step's failure is said and counted, and the next step
+ * still runs. */
+static int
+maintain_one(struct cli *cl, const char *ns, const char *name)
 {
     const struct project_config *pc = &cl->project->config;
     struct table_expiry x = {
@@ -428,7 +446,11 @@ maintain_one(struct cli *cl, const char *name)
     int rc = 0, failed = 0, expired = 0;
     size_t removed = 0;
 
-    if (pc->maintenance.compact)
+    bool curated = strcmp(ns, "curated") == 0;
+
+    /* (gold tables are rewritten by their builds; compaction is the
+     * curated tables' own, with the transform's lock) */
+    if (curated && pc->maintenance.compact)
         rc = compact_one(cl, name, false);
     if (rc == SL_ERR_BUSY) {
         /* A transform or held run of its source: the next round compacts. */
@@ -438,17 +460,17 @@ maintain_one(struct cli *cl, const char *name)
         failed++;
     }
     sl_diag_init(&cl->diag);
-    if (table_maintain(cl->catalog, cl->store, "curated", name, &x, transform_forget,
+    if (table_maintain(cl->catalog, cl->store, ns, name, &x, curated ? transform_forget : NULL,
                        &expired, &removed, &cl->diag) < 0) {
         cli_report(cl, -1);
         failed++;
     } else {
-        printf("curated.%s: %d snapshot(s) expired, %zu file(s) removed\n", name, expired,
+        printf("%s.%s: %d snapshot(s) expired, %zu file(s) removed\n", ns, name, expired,
                removed);
     }
     sl_diag_init(&cl->diag);
     if (pc->maintenance.orphans) {
-        struct orphan_args a = {.cl = cl, .ns = "curated", .name = name};
+        struct orphan_args a = {.cl = cl, .ns = ns, .name = name};
         int bad = 0;
 
         if (find_orphans(&a, sl_now_ms() - pc->maintenance.orphans_after * 1000) < 0) {
@@ -456,8 +478,7 @@ maintain_one(struct cli *cl, const char *name)
             failed++;
         } else {
             bad = remove_orphans(&a, false);
-            printf("curated.%s: %zu orphan file(s) removed\n", name,
-                   a.orphans.n - (size_t)bad);
+            printf("%s.%s: %zu orphan file(s) removed\n", ns, name, a.orphans.n - (size_t)bad);
             failed += bad > 0;
         }
         orphans_release(&a);
@@ -487,36 +508,47 @@ maintain(struct cli *cl, int argc, char **argv)
         return cli_report(cl, rc);
     for (int i = 1; i < argc; i++) {
         const char *name;
+        char ns[64];
 
-        rc = curated_name("maintain", argv[i], &name);
+        rc = split_table("maintain", argv[i], ns, &name);
+        if (rc == 0 && strcmp(ns, "curated") != 0 && strcmp(ns, "gold") != 0)
+            rc = cli_usage("maintain", "'%s' is not a curated or gold table", argv[i]);
         if (rc != 0) {
             sl_strlist_release(&names);
             catalog_unlock(lock);
             return rc;
         }
-        sl_strlist_add(&names, name);
+        sl_strlist_add(&names, argv[i]);
     }
     if (argc <= 1 && (rc = cli_read(cl, names_body, &names)) < 0) {
         catalog_unlock(lock);
         return cli_report(cl, rc);
     }
-    for (size_t i = 0; i < names.n; i++)
-        failed += maintain_one(cl, names.v[i]);
+    for (size_t i = 0; i < names.n; i++) {
+        char ns[64];
+        const char *dot = strchr(names.v[i], '.');
+
+        snprintf(ns, sizeof(ns), "%.*s", (int)(dot - names.v[i]), names.v[i]);
+        failed += maintain_one(cl, ns, dot + 1);
+    }
     sl_strlist_release(&names);
     catalog_unlock(lock);
     return failed ? EXIT_FAIL : EXIT_OK;
 }
 
 const struct cli_command cli_maintain_cmd = {
-    "maintain", maintain, "compact, expire and clean every curated table (or those named)",
+    "maintain", maintain, "compact, expire and clean every curated and gold table (or those named)",
     "usage: sluice maintain [TABLE...]\n"
     "\n"
-    "The maintenance of curated tables (each named one, or all): compaction as\n"
-    "'sluice compact' does it (unless maintenance.compact is false), expiry of\n"
-    "the snapshots past transform.keep_snapshots and older than\n"
+    "The maintenance of curated and gold tables (each named one, or all):\n"
+    "compaction of curated tables as 'sluice compact' does it (unless\n"
+    "maintenance.compact is false; a gold table is rewritten by its builds),\n"
+    "expiry of the snapshots past transform.keep_snapshots and older than\n"
     "transform.keep_snapshots_for, with the files only they read, and removal\n"
     "of orphan files older than maintenance.orphans_after (unless\n"
     "maintenance.orphans is false).  A table whose step fails is said on\n"
     "stderr and the rest go on; the exit status is 1 if any step failed.\n"
+    "An incremental model whose last build read a snapshot expired since is\n"
+    "built whole the next time.\n"
     "'sluice serve' runs it every maintenance.every seconds.\n",
 };

@@ -30,7 +30,7 @@ struct maintainer {
     _Atomic uint64_t rounds, failures;
 };
 
-/* One round: sluice maintain over every curated table. */
+/* One round: sluice maintain over every curated and gold table. */
 static void
 round_once(struct maintainer *m)
 {

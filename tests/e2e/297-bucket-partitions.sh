@@ -15,22 +15,6 @@
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 LIB="$SLUICE_SRC/tests/lib"
 
-# check_buckets TABLE: the partitions of curated.TABLE's live data files are
-# their rows' buckets (tests/lib/iceberg_buckets.py); its summary to stdout.
-check_buckets() {
-    _meta=$(metadata_of "$1")
-    "$PY" "$LIB/iceberg_entries.py" "$_meta" >"$T/entries.jsonl" 2>/dev/null ||
-        fail "python3-avro cannot read the manifests of curated.$1"
-    "$PY" -c 'import json, sys
-for e in map(json.loads, open(sys.argv[1])):
-    if e["status"] != 2 and e["content"] == 0:
-        print(e["path"].removeprefix("file://"))' "$T/entries.jsonl" >"$T/live"
-    NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules" \
-        node "$LIB/read_parquet.mjs" $(cat "$T/live") >"$T/rows.jsonl" 2>"$T/rows.err" \
-        </dev/null || { cat "$T/rows.err"; fail "hyparquet cannot read curated.$1"; }
-    "$PY" "$LIB/iceberg_buckets.py" "$_meta" "$T/entries.jsonl" "$T/rows.jsonl" ||
-        fail "curated.$1: a file's partition is not its rows' bucket"
-}
 
 # specs TABLE: "spec-id:transform:source-name ..." then the default spec id
 # and the last partition id.
@@ -93,7 +77,7 @@ expect_eq "files" "$(find lake/curated/cust -name '*.parquet' | wc -l | tr -d ' 
 expect_eq "bucket folders" \
     "$(find lake/curated/cust -mindepth 1 -maxdepth 1 -type d -name 'name_bucket=*' | wc -l |
        tr -d ' ')" 8
-check_buckets cust
+check_partitions cust
 expect_eq "checked" "$("$PY" "$LIB/iceberg_buckets.py" "$(metadata_of cust)" \
     "$T/entries.jsonl" "$T/rows.jsonl")" "spec 0 bucket[8](name): 8 files, 600 rows"
 # The catalog's text of each file: b<N>-<value>-<column>, its folder's value.
@@ -129,7 +113,7 @@ expect_eq "rows after the update" "$(q "SELECT count(*) FROM curated.cust")" 650
 expect_eq "one row per key" "$(q "SELECT count(*) - count(DISTINCT id) FROM curated.cust")" 0
 expect_eq "updated rows" "$(q "SELECT count(*) FROM curated.cust WHERE v LIKE 's%'
     AND name LIKE 'moved-%'")" 40
-check_buckets cust
+check_partitions cust
 "$PY" -c 'import json, re, sys
 deletes = [e for e in map(json.loads, open(sys.argv[1])) if e["content"] == 1 and e["status"] != 2]
 assert deletes, "no position delete files"
@@ -151,7 +135,7 @@ expect_eq "no table while held" \
     "$(catalog_sql "SELECT count(*) FROM iceberg_tables WHERE table_name = 'later'")" 0
 sluice runs publish "$(catalog_sql "SELECT run_id FROM runs WHERE state = 'held'")" >/dev/null
 expect_eq "later specs" "$(specs later)" "0:bucket[3]:name 0 1000"
-check_buckets later
+check_partitions later
 conform later
 
 say "evolution: day -> bucket(4, name) -> bucket[16](name) -> bucket(4, name) -> bucket(16, id)"
@@ -174,7 +158,7 @@ step() {
         "$(q "SELECT count(*) - count(DISTINCT id) FROM curated.evo")" 0
     expect_eq "updates at $ver" "$(q "SELECT count(*) FROM curated.evo WHERE v LIKE '$tag%'")" \
         $((20 + 30 * $#))
-    check_buckets evo
+    check_partitions evo
     conform evo
 }
 step 1.1 "bucket(4, name)" b 0
@@ -194,7 +178,7 @@ for f in $kept; do
 done
 [ -n "$(find lake/curated/evo -path '*/id_bucket=*' -name '*.parquet')" ] || fail "no id_bucket="
 expect_eq "rows after the evolution" "$(q "SELECT count(*) FROM curated.evo")" 380
-check_buckets evo >"$T/evo.summary"
+check_partitions evo >"$T/evo.summary"
 cat "$T/evo.summary"
 for s in "spec 0 day(at)" "spec 1 bucket[4](name)" "spec 2 bucket[16](name)" \
     "spec 3 bucket[16](id)"; do
@@ -220,7 +204,7 @@ print("deletes under specs", sorted(seen))' "$T/entries.jsonl" ||
     fail "a deletion file of evo is under another spec than its files"
 sluice verify >/dev/null || fail "verify after the evolution"
 sluice compact curated.evo >/dev/null
-check_buckets evo
+check_partitions evo
 conform evo
 expect_eq "rows after compaction" "$(q "SELECT count(*) FROM curated.evo")" 380
 

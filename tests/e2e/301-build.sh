@@ -12,18 +12,7 @@
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 new_project
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: int64, required: true}
-      - {name: customer, type: string, required: true}
-      - {name: amount, type: "decimal(10,2)"}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+write_shop_orders
 
 # orders FIRST N: N orders from id FIRST, customers c0..c49.
 orders() {
@@ -160,3 +149,18 @@ assert t["total"][0] in ids, (t, ids)   # the same field, widened
 
 say "sluice verify is content with the lake"
 sluice verify >/dev/null || fail "verify"
+
+say "sluice maintain keeps gold tables too: their old snapshots expire"
+printf 'transform:\n  keep_snapshots: 1\n' >> sluice.yaml
+snaps=$(sluice snapshots gold.customer_totals | grep -c .)
+[ "$snaps" -gt 2 ] || fail "gold.customer_totals has several snapshots ($snaps lines)"
+sluice maintain >"$T/maintain.out" || { cat "$T/maintain.out"; fail "maintain"; }
+cat "$T/maintain.out"
+grep -q "^gold.customer_totals: [1-9][0-9]* snapshot(s) expired" "$T/maintain.out" ||
+    fail "the gold table's snapshots expired"
+grep -q "^curated.orders: " "$T/maintain.out" || fail "curated tables still maintained"
+sluice maintain gold.customer_totals >/dev/null || fail "maintain one gold table"
+expect_fail "is not a curated or gold table" sluice maintain raw.orders
+conform gold.customer_totals
+sluice build >/dev/null || fail "a build after expiry"
+sluice verify >/dev/null || fail "verify after maintain"

@@ -11,18 +11,7 @@
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 new_project
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: int64, required: true}
-      - {name: customer, type: string, required: true}
-      - {name: amount, type: "decimal(10,2)"}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+write_shop_orders
 
 # batch FIRST N SHIFT HOUR: orders FIRST.. (N of them), customer shifted by
 # SHIFT, ordered at HOUR (later hours replace earlier versions).

@@ -39,18 +39,7 @@ sluice init "$T/run" >/dev/null
 cd "$T/run"
 # One worker: the fault points come in one order, run after run.
 printf 'build:\n  threads: 1\n' >> sluice.yaml
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: int64, required: true}
-      - {name: customer, type: string, required: true}
-      - {name: amount, type: "decimal(10,2)"}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+write_shop_orders
 # batch FIRST N SHIFT HOUR: orders FIRST.. (N of them), customers shifted
 # by SHIFT, at HOUR of their day (a later hour replaces an earlier version).
 batch() {

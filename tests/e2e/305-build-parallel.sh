@@ -26,18 +26,7 @@ kill_strays() {
 trap 'st=$?; kill_strays; set +e; (exit $st); cleanup' EXIT
 
 new_project
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: int64, required: true}
-      - {name: customer, type: string, required: true}
-      - {name: amount, type: "decimal(10,2)"}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+write_shop_orders
 "$PY" -c '
 for i in range(2000):
     print("{\"order_id\": %d, \"customer\": \"c%d\", \"amount\": \"%d.%02d\", \"ordered_at\": \"2026-04-%02dT10:00:00Z\"}"

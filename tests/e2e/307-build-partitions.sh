@@ -15,18 +15,7 @@
 LIB="$SLUICE_SRC/tests/lib"
 
 new_project
-write_source orders <<'YAML'
-system: shop
-contracts:
-  - version: "1.0"
-    key: [order_id]
-    event_time: ordered_at
-    columns:
-      - {name: order_id, type: int64, required: true}
-      - {name: customer, type: string, required: true}
-      - {name: amount, type: "decimal(10,2)"}
-      - {name: ordered_at, type: timestamp, required: true}
-YAML
+write_shop_orders
 
 # batch FIRST N SHIFT HOUR: orders FIRST.. (N of them) over 1969-12-30 to
 # 1970-03-01 and 2026, customer shifted by SHIFT, some amounts null.
@@ -38,22 +27,6 @@ for i in range(first, first + n):
     amount = "null" if i % 11 == 0 else "\"%d.%02d\"" % ((i * 7 + shift) % 500 - 100, i % 100)
     print("{\"order_id\": %d, \"customer\": \"c%s%d\", \"amount\": %s, \"ordered_at\": \"%sT%02d:%02d:00Z\"}"
           % (i - 500, "\u00e9" if i % 3 == 0 else "", (i + shift) % 40, amount, day, (hour + i) % 24, i % 60))' "$@"
-}
-
-# check_partitions TABLE: every live data file's partition is its rows'.
-check_partitions() {
-    _meta=$(metadata_of "$1")
-    "$PY" "$LIB/iceberg_entries.py" "$_meta" >"$T/entries.jsonl" 2>/dev/null ||
-        fail "python3-avro cannot read the manifests of $1"
-    "$PY" -c 'import json, sys
-for e in map(json.loads, open(sys.argv[1])):
-    if e["status"] != 2 and e["content"] == 0:
-        print(e["path"].removeprefix("file://"))' "$T/entries.jsonl" >"$T/live"
-    NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules" \
-        node "$LIB/read_parquet.mjs" $(cat "$T/live") >"$T/rows.jsonl" 2>"$T/rows.err" \
-        </dev/null || { cat "$T/rows.err"; fail "hyparquet cannot read $1"; }
-    "$PY" "$LIB/iceberg_buckets.py" "$_meta" "$T/entries.jsonl" "$T/rows.jsonl" ||
-        fail "$1: a file's partition is not its rows'"
 }
 
 # spec_of TABLE: the default spec's fields, "transform(source) ...".

@@ -382,3 +382,46 @@ conform() {
     "$PY" "$_lib/iceberg_avro_check.py" "$_meta" >"$T/avro.out" 2>&1 ||
         { cat "$T/avro.out"; fail "the Avro metadata of $cf_table is not the spec's"; }
 }
+
+# write_shop_orders: sources/orders.yaml of the gold model tests, a shop's
+# orders: order_id (the key), customer, amount decimal(10,2), ordered_at
+# (the event time).
+write_shop_orders() {
+    write_source orders <<'YAML'
+system: shop
+contracts:
+  - version: "1.0"
+    key: [order_id]
+    event_time: ordered_at
+    columns:
+      - {name: order_id, type: int64, required: true}
+      - {name: customer, type: string, required: true}
+      - {name: amount, type: "decimal(10,2)"}
+      - {name: ordered_at, type: timestamp, required: true}
+YAML
+}
+
+# check_partitions TABLE (NS.NAME, or NAME of curated): every live data
+# file's partition values are its rows' under every field of its spec, by
+# tests/lib/iceberg_buckets.py (the transforms computed in Python from the
+# spec, the manifests read with python3-avro, the rows with hyparquet); its
+# summary to stdout.
+check_partitions() {
+    case "$1" in
+    *.*) cp_table=$1 ;;
+    *) cp_table=curated.$1 ;;
+    esac
+    _lib="$SLUICE_SRC/tests/lib"
+    _meta=$(metadata_of "$cp_table")
+    "$PY" "$_lib/iceberg_entries.py" "$_meta" >"$T/entries.jsonl" 2>/dev/null ||
+        fail "python3-avro cannot read the manifests of $cp_table"
+    "$PY" -c 'import json, sys
+for e in map(json.loads, open(sys.argv[1])):
+    if e["status"] != 2 and e["content"] == 0:
+        print(e["path"].removeprefix("file://"))' "$T/entries.jsonl" >"$T/live"
+    NODE_MODULES="$SLUICE_SRC/build/deps/node/node_modules" \
+        node "$_lib/read_parquet.mjs" $(cat "$T/live") >"$T/rows.jsonl" 2>"$T/rows.err" \
+        </dev/null || { cat "$T/rows.err"; fail "hyparquet cannot read $cp_table"; }
+    "$PY" "$_lib/iceberg_buckets.py" "$_meta" "$T/entries.jsonl" "$T/rows.jsonl" ||
+        fail "$cp_table: a file's partition is not its rows'"
+}
