@@ -129,8 +129,8 @@ check_bound(struct sl_type t, const uint8_t *data, size_t size, bool upper)
         FZ_ASSERT(len == 4);
         memcpy(&v, b, 4);
         FZ_ASSERT(!isnan(v));
-        if (v == 0)
-            FZ_ASSERT(signbit(v) == !upper);
+        if (v == 0) /* (signbit() is any non-zero: gcc's is the bit itself) */
+            FZ_ASSERT((signbit(v) != 0) == !upper);
         break;
     }
     case SL_TYPE_DECIMAL: {

@@ -142,8 +142,9 @@ check_render(const struct model *m, bool incremental)
     int line, column;
 
     for (size_t i = 0; i < m->ntags; i++)
-        substituted |=
-            m->tags[i].kind == MODEL_TAG_THIS || m->tags[i].kind == MODEL_TAG_IS_INCREMENTAL;
+        substituted |= m->tags[i].kind == MODEL_TAG_THIS ||
+                       m->tags[i].kind == MODEL_TAG_IS_INCREMENTAL ||
+                       m->tags[i].kind == MODEL_TAG_CHANGED_KEYS;
     FZ_ASSERT(count_nl(r, n) == lines);
     if (!substituted)
         FZ_ASSERT(n == m->sql_len);

@@ -559,7 +559,7 @@ TEST(template_errors)
     refused("SELECT 1 {% if target %}", 1, "unknown template tag");
     refused("SELECT 1 {% %}", 1, "unknown template tag");
     refused("SELECT {{ ref('x') }}", 1, "unknown template expression '{{ ref('x') }}'");
-    CHECK_HAS(d.hint, "{{ this }} and {{ is_incremental }}");
+    CHECK_HAS(d.hint, "{{ this }}, {{ is_incremental }} and {{ changed_keys }}");
     refused("SELECT {{ this.name }}", 1, "unknown template expression");
     model_release(&m);
 }
