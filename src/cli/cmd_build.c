@@ -35,13 +35,8 @@ cli_load_models(struct cli *cl, struct model_set *set, char **dir)
     if (rc < 0)
         return rc;
     *dir = sl_printf("%s/models", cl->project->root);
-    rc = models_load(*dir, set, &cl->diag);
-    /* Files named as the project names them. */
-    for (size_t i = 0; rc == 0 && i < set->n; i++) {
-        free(set->v[i].path);
-        set->v[i].path = sl_printf("models/%s.sql", set->v[i].name);
-    }
-    return rc;
+    /* Files named as the project names them, in errors too. */
+    return models_load(*dir, "models", set, &cl->diag);
 }
 
 /* One line per model chosen, then the totals. */

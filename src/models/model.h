@@ -141,7 +141,8 @@ struct model_set {
 
 /*
  * Load every models/<name>.sql of dir into *set (caller-owned memory;
- * release with models_release(), also after a failure).  Files whose name
+ * release with models_release(), also after a failure); each model's path,
+ * in errors too, is shown/<name>.sql (shown NULL: dir).  Files whose name
  * does not end in ".sql", or starts with '.', are ignored, as are
  * directories; a missing dir is an empty set (returns 0).  Returns 0, or
  * SL_ERR_INPUT naming the file and line for: a name that is not a valid
@@ -151,7 +152,7 @@ struct model_set {
  * when the folder or a file cannot be read.  The first failure stops the
  * load.
  */
-int models_load(const char *dir, struct model_set *set, struct sl_diag *d);
+int models_load(const char *dir, const char *shown, struct model_set *set, struct sl_diag *d);
 /* Free everything *set holds; it is an empty set again. */
 void models_release(struct model_set *set);
 

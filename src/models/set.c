@@ -254,7 +254,7 @@ build_order(struct model_set *set, struct sl_diag *d)
 }
 
 int
-models_load(const char *dir, struct model_set *set, struct sl_diag *d)
+models_load(const char *dir, const char *shown, struct model_set *set, struct sl_diag *d)
 {
     char **names;
     size_t n;
@@ -266,13 +266,15 @@ models_load(const char *dir, struct model_set *set, struct sl_diag *d)
         return rc;
     set->v = sl_calloc(n ? n : 1, sizeof(*set->v));
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char *path = sl_printf("%s/%s.sql", dir, names[i]);
+        char *file = sl_printf("%s/%s.sql", dir, names[i]);
+        char *path = sl_printf("%s/%s.sql", shown ? shown : dir, names[i]);
         struct sl_buf text;
         size_t len;
         char *data;
 
         sl_buf_init(&text);
-        rc = sl_read_file(path, MODEL_MAX_BYTES, &text, d);
+        rc = sl_read_file(file, MODEL_MAX_BYTES, &text, d);
+        free(file);
         if (rc < 0) {
             sl_diag_at(d, path, 0, 0, NULL);
             sl_buf_release(&text);

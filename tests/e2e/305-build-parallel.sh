@@ -212,7 +212,7 @@ FROM gold.e
 SQL
 before=$(builds_now)
 snaps=$(catalog_sql "SELECT table_name, metadata_location FROM iceberg_tables ORDER BY 1" | sha256sum)
-expect_fail "models form a cycle: e -> f -> e" sluice build
+expect_fail "models/e.sql:1: models form a cycle: e -> f -> e" sluice build
 grep -q "models/e.sql:1 reads gold.f; .*models/f.sql:2 reads gold.e" "$T/err" ||
     fail "the cycle's reads, with their lines"
 expect_fail "models form a cycle" sluice build a

@@ -702,7 +702,7 @@ TEST(missing_folder_is_no_models)
     struct model_set set;
 
     sl_diag_init(&d);
-    CHECK_INT(models_load("/nonexistent/sluice/models", &set, &d), 0);
+    CHECK_INT(models_load("/nonexistent/sluice/models", NULL, &set, &d), 0);
     CHECK_INT(set.n, 0);
     CHECK(models_find(&set, "x") == NULL);
     models_release(&set);
@@ -727,7 +727,7 @@ TEST(load_order_and_find)
     snprintf(path, sizeof(path), "%s/folder.sql", dir);
     CHECK(mkdir(path, 0755) == 0);
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), 0);
+    CHECK_INT(models_load(dir, NULL, &set, &d), 0);
     CHECK_INT(set.n, 6);
     CHECK_STR(set.v[0].name, "a");
     CHECK_STR(set.v[1].name, "aa");
@@ -775,7 +775,7 @@ TEST(selection_errors)
     put("a.sql", "SELECT 1");
     put("b.sql", "SELECT 2");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), 0);
+    CHECK_INT(models_load(dir, NULL, &set, &d), 0);
     CHECK_INT(models_select(&set, bad, 2, chosen, &d), SL_ERR_INPUT);
     CHECK_HAS(d.msg, "unknown model 'nope' in selector '+nope+'");
     CHECK_HAS(d.hint, "models: a, b.");
@@ -796,7 +796,7 @@ TEST(a_cycle_is_named_in_order)
     put("c.sql", "SELECT * FROM gold.a");
     put("d.sql", "SELECT * FROM gold.a");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), SL_ERR_INPUT);
+    CHECK_INT(models_load(dir, NULL, &set, &d), SL_ERR_INPUT);
     CHECK_STR(d.msg, "models form a cycle: a -> b -> c -> a");
     CHECK_HAS(d.detail, "/a.sql:1 reads gold.b; ");
     CHECK_HAS(d.detail, "/b.sql:4 reads gold.c; ");
@@ -817,7 +817,7 @@ TEST(a_cycle_past_a_tail)
     put("b.sql", "SELECT * FROM gold.c");
     put("c.sql", "SELECT * FROM gold.b");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), SL_ERR_INPUT);
+    CHECK_INT(models_load(dir, NULL, &set, &d), SL_ERR_INPUT);
     CHECK_STR(d.msg, "models form a cycle: b -> c -> b");
     CHECK_HAS(d.where, "/b.sql");
     models_release(&set);
@@ -832,7 +832,7 @@ TEST(unknown_and_own_gold_tables)
     put("a.sql", "SELECT 1");
     put("b.sql", "-- description: b\nSELECT *\nFROM gold.missing");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), SL_ERR_INPUT);
+    CHECK_INT(models_load(dir, NULL, &set, &d), SL_ERR_INPUT);
     CHECK_STR(d.msg, "model 'b' reads gold.missing, but there is no model 'missing'");
     CHECK_HAS(d.where, "/b.sql");
     CHECK_INT(d.line, 3);
@@ -856,7 +856,7 @@ TEST(a_bad_file_names_itself)
     put("a.sql", "SELECT 1");
     put("b.sql", "-- materialized: table\n-- strategy: merge\nSELECT 1");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), SL_ERR_INPUT);
+    CHECK_INT(models_load(dir, NULL, &set, &d), SL_ERR_INPUT);
     CHECK_HAS(d.where, "/b.sql");
     CHECK_INT(d.line, 2);
     models_release(&set);
@@ -866,7 +866,7 @@ TEST(a_bad_file_names_itself)
     put("a.sql", "SELECT 1");
     put("0ops.sql", "SELECT 1");
     sl_diag_init(&d);
-    CHECK_INT(models_load(dir, &set, &d), SL_ERR_INPUT);
+    CHECK_INT(models_load(dir, NULL, &set, &d), SL_ERR_INPUT);
     CHECK_HAS(d.msg, "invalid model name '0ops'");
     CHECK_HAS(d.where, "/0ops.sql");
     models_release(&set);
