@@ -8,7 +8,10 @@
 # folder with a time limit.  BUILD_DIR:postgres runs the end-to-end scripts
 # again with every project's catalog in the PostgreSQL server below
 # (SLUICE_TEST_CATALOG=postgres; tests/e2e/lib.sh makes a database per
-# project), named <mode>-pg.  Prints one line per test and ends with
+# project), named <mode>-pg.  The end-to-end scripts run TEST_JOBS at a
+# time (default 2, one a core; each has its own folder, ports, database
+# and lake, and waits for events, not for time), reported in order.
+# Prints one line per test and ends with
 # "N passed, N failed" (cases that could not run here print "skip" and are
 # counted apart).  Logs of failures are kept in build/test-logs/.
 #
@@ -61,6 +64,31 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+jobs=${TEST_JOBS:-2}
+case $jobs in
+    '' | *[!0-9]* | 0) echo "tests/run.sh: TEST_JOBS must be a whole number >= 1" >&2; exit 2 ;;
+esac
+running=""   # the scripts under way, oldest first: "pid|name|log|start" ...
+
+# Wait for the oldest script under way and report it.
+reap() {
+    first=${running%% *}
+    running=${running#"$first"}
+    running=${running# }
+    pid=${first%%|*}
+    rest=${first#*|}
+    name=${rest%%|*}
+    rest=${rest#*|}
+    log=${rest%%|*}
+    start=${rest#*|}
+    if wait "$pid"; then
+        ok "$name ($(( $(date +%s) - start ))s)"
+    else
+        bad "$name ($(( $(date +%s) - start ))s, log: $log)"
+        tail -n 25 "$log" | sed 's/^/    /'
+    fi
+}
 
 [ -z "${pg_failed:-}" ] || bad "PostgreSQL server for the tests (see $logs/pg-start.log)"
 
@@ -124,13 +152,13 @@ for arg in "$@"; do
         [ -z "$only" ] || [ "$only" = "$rel" ] || continue
         name="$mode/e2e/$(basename "$t" .sh)"
         log="$logs/$mode-$(basename "$t" .sh).log"
-        start=$(date +%s)
-        if timeout 900 sh "$t" >"$log" 2>&1; then
-            ok "$name ($(( $(date +%s) - start ))s)"
-        else
-            bad "$name ($(( $(date +%s) - start ))s, log: $log)"
-            tail -n 25 "$log" | sed 's/^/    /'
-        fi
+        timeout 900 sh "$t" >"$log" 2>&1 &
+        running="${running:+$running }$!|$name|$log|$(date +%s)"
+        n=$(echo "$running" | wc -w)
+        [ "$n" -lt "$jobs" ] || reap
+    done
+    while [ -n "$running" ]; do
+        reap
     done
 done
 
