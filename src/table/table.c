@@ -1991,28 +1991,44 @@ field_name(const struct meta *m, int64_t id, struct sl_arena *a)
     return NULL;
 }
 
+/* Table ns.name's metadata into *m (strings in a) and the fields of its
+ * default partition spec (*spec_id) into *fields: NULL if there are none. */
+static int
+default_spec(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+             struct sl_arena *a, struct meta *m, int64_t *spec_id, json_t **fields,
+             struct sl_diag *d)
+{
+    char *prefix = table_prefix(ns, name);
+    json_t *x;
+    size_t i;
+    int rc = open_meta(txn, s, ns, name, prefix, false, a, m, d);
+
+    free(prefix);
+    *spec_id = -1;
+    *fields = NULL;
+    if (rc == 0)
+        rc = need_int(m, m->root, "default-spec-id", spec_id, d);
+    json_array_foreach(json_object_get(m->root, "partition-specs"), i, x)
+        if (json_integer_value(json_object_get(x, "spec-id")) == *spec_id)
+            *fields = json_object_get(x, "fields");
+    return rc;
+}
+
 int
 table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
                 struct sl_arena *out, struct ival_transform *t, struct sl_diag *d)
 {
     struct sl_arena a;
     struct meta m = {0};
-    char *prefix = table_prefix(ns, name);
-    int64_t spec_id = -1;
-    json_t *x, *fields = NULL;
-    size_t i;
+    int64_t spec_id;
+    json_t *fields;
     int rc;
 
     t->kind = IVAL_VOID;
     t->param = 0;
     t->column = NULL;
     sl_arena_init(&a, 0);
-    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
-    if (rc == 0)
-        rc = need_int(&m, m.root, "default-spec-id", &spec_id, d);
-    json_array_foreach(json_object_get(m.root, "partition-specs"), i, x)
-        if (json_integer_value(json_object_get(x, "spec-id")) == spec_id)
-            fields = json_object_get(x, "fields");
+    rc = default_spec(txn, s, ns, name, &a, &m, &spec_id, &fields, d);
     if (rc == 0 && json_array_size(fields) > 0) {
         json_t *f = json_array_get(fields, 0);
         const char *tr = json_string_value(json_object_get(f, "transform"));
@@ -2028,7 +2044,6 @@ table_partition(struct catalog_txn *txn, struct store *s, const char *ns, const 
                              spec_id);
         }
     }
-    free(prefix);
     json_decref(m.root);
     sl_arena_release(&a);
     return rc;
@@ -2040,19 +2055,13 @@ table_partition_text(struct catalog_txn *txn, struct store *s, const char *ns, c
 {
     struct sl_arena a;
     struct meta m = {0};
-    char *prefix = table_prefix(ns, name);
-    int64_t spec_id = -1;
-    json_t *x, *f, *fields = NULL;
+    int64_t spec_id;
+    json_t *f, *fields;
     size_t i;
     int rc;
 
     sl_arena_init(&a, 0);
-    rc = open_meta(txn, s, ns, name, prefix, false, &a, &m, d);
-    if (rc == 0)
-        rc = need_int(&m, m.root, "default-spec-id", &spec_id, d);
-    json_array_foreach(json_object_get(m.root, "partition-specs"), i, x)
-        if (json_integer_value(json_object_get(x, "spec-id")) == spec_id)
-            fields = json_object_get(x, "fields");
+    rc = default_spec(txn, s, ns, name, &a, &m, &spec_id, &fields, d);
     json_array_foreach(fields, i, f) {
         const char *tr = json_string_value(json_object_get(f, "transform"));
         const char *col = field_name(&m, json_integer_value(json_object_get(f, "source-id")), &a);
@@ -2060,7 +2069,6 @@ table_partition_text(struct catalog_txn *txn, struct store *s, const char *ns, c
         if (rc == 0)
             sl_buf_addf(out, "%s%s(%s)", i ? ", " : "", tr ? tr : "?", col ? col : "?");
     }
-    free(prefix);
     json_decref(m.root);
     sl_arena_release(&a);
     return rc;
