@@ -9,7 +9,7 @@
  * The expected traffic is a handful of busy keep-alive connections (SDK
  * clients, Fluent Bit), where a thread each is cheap and the simplest
  * thing that cannot stall.  max_connections bounds the threads, plus a
- * pool of MAX_REFUSERS for the 503 answers past the limits.
+ * waiting room of MAX_WAITING for the connections past the limits.
  *
  * Deadlines.  Every socket is non-blocking and every wait is a poll() on
  * the connection's own thread with a deadline computed from its state, so
@@ -38,6 +38,18 @@
  * min_body_rate after EVICT_MS; the owner's next read fails and it closes.
  * A connection's fd is closed only by its owner, after it has left
  * srv->conns under srv->mu, so the acceptor never shuts a reused fd.
+ *
+ * The waiting room.  A connection past the limits with nobody to evict
+ * waits there (a thread of its own, up to MAX_WAITING) for its head, at
+ * most WAIT_HEAD_MS.  Once the head is in, it takes the place of a
+ * connection slower than it: reading a head, or a body below
+ * min_body_rate, for longer than it took for its whole head (and
+ * OUTRUN_MIN_MS at least); or of any that became evictable meanwhile.
+ * With nobody slower, it is answered 503 and closed.  So a flood of slow
+ * connections, arriving faster than EVICT_MS lets them age, cannot keep
+ * out a client that sends its request at once.  A full room makes space
+ * by shutting the member that has waited longest for its head, once that
+ * is DISPLACE_MS: slow clients cannot fill the room either.
  *
  * Life of a connection thread: conn_main() -> [TLS handshake] ->
  * read_head() -> serve() (check, body, handle, respond) -> read_head() ...
@@ -100,10 +112,16 @@
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_MAX_INFLIGHT ((size_t)128 << 20)
 #define MAX_PEM ((size_t)1 << 20)
-/* Threads that answer 503 past the connection limits; past them, a close. */
-#define MAX_REFUSERS 32
-/* A refused connection's head must arrive within this. */
-#define REFUSE_HEAD_MS 2000
+/* Connections past the limits waiting for their heads; past them, a close. */
+#define MAX_WAITING 64
+/* A waiting connection's head must arrive within this. */
+#define WAIT_HEAD_MS 2000
+/* A full waiting room shuts the member that has waited for its head this long. */
+#define DISPLACE_MS 50
+/* A waiting connection takes the place only of one that has been reading
+ * its head (or a slow body) for at least this long: one on its way is left
+ * alone. */
+#define OUTRUN_MIN_MS 100
 /* Unproductive for this long: may be evicted for a new connection. */
 #define EVICT_MS 1000
 /* After an answer that closes: read and drop what the client still sends
@@ -132,9 +150,9 @@ struct conn {
     SSL *ssl;                   /* NULL for plain HTTP */
     unsigned char key[17];      /* family and address: the per-address scope */
     char peer[INET6_ADDRSTRLEN];/* the address as text */
-    bool refusing;              /* answering 503 (one of the refusal pool) */
-    bool per_address;           /* refusing: over max_per_address, else total */
+    bool per_address;           /* came over max_per_address, else over the total */
     /* Under srv->mu: */
+    bool waiting;               /* in the waiting room (past the limits) */
     enum conn_state state;
     int64_t since_ms;           /* when state began (HEAD: accept or first byte) */
     bool evicted;               /* shut down by the acceptor */
@@ -172,11 +190,11 @@ struct http_server {
     pthread_cond_t gone;        /* signalled when a connection leaves conns */
     struct conn *conns;         /* live connections */
     struct conn *zombies;       /* exited, to be joined and freed */
-    unsigned nactive;           /* live, not refusing, not evicted */
-    unsigned nrefusing;         /* live refusers */
+    unsigned nactive;           /* live, not waiting, not evicted */
+    unsigned nwaiting;          /* in the waiting room */
     unsigned nlive;             /* everything on conns */
     /* Counters (http_stats()). */
-    _Atomic uint64_t accepted, evicted, refused_busy, refused_per_address,
+    _Atomic uint64_t accepted, evicted, admitted_waiting, refused_busy, refused_per_address,
         closed_unanswered, dropped_header_timeout, dropped_body_rate, dropped_idle,
         bad_request;
 };
@@ -206,6 +224,12 @@ static int64_t
 min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
+}
+
+static int64_t
+max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
 }
 
 /* ---- body budget ---------------------------------------------------- */
@@ -751,7 +775,7 @@ read_head(struct conn *c, struct http_head **out, int64_t limit_ms)
             in_room(c, 4096);
         k = conn_read(c, c->in + c->in_len, c->in_cap - c->in_len, deadline);
         if (k == IO_TIMEOUT) {
-            if (c->refusing) {
+            if (c->waiting) {
                 atomic_fetch_add(&s->closed_unanswered, 1);
                 return -1;
             }
@@ -1106,9 +1130,12 @@ conn_exit(struct conn *c)
     c->in = NULL;
     sl_arena_release(&c->arena);
     pthread_mutex_lock(&s->mu);
-    if (c->refusing)
-        s->nrefusing--;
-    else if (!c->evicted)
+    /* An evicted connection left its count when it was evicted. */
+    if (c->evicted)
+        ;
+    else if (c->waiting)
+        s->nwaiting--;
+    else
         s->nactive--;
     s->nlive--;
     if (c->prev)
@@ -1142,6 +1169,27 @@ conn_tls(struct conn *c)
     return true;
 }
 
+/* Requests on an admitted connection until it is to close, beginning
+ * with head h if it is in already. */
+static void
+serve_all(struct conn *c, struct http_head *h)
+{
+    struct http_server *s = c->srv;
+
+    for (;;) {
+        if (h == NULL) {
+            sl_arena_reset(&c->arena);
+            if (read_head(c, &h, s->header_ms) < 0)
+                return;
+        }
+        c->nreq++;
+        set_state(c, CONN_BUSY, now_ms());
+        if (!serve(c, h))
+            return;
+        h = NULL;
+    }
+}
+
 /* An admitted connection: requests until it closes. */
 static void *
 conn_main(void *arg)
@@ -1160,41 +1208,37 @@ conn_main(void *arg)
         if (rc < 0)
             goto out;
     }
-    for (;;) {
-        struct http_head *h;
-        bool keep;
-
-        sl_arena_reset(&c->arena);
-        if (read_head(c, &h, s->header_ms) < 0)
-            break;
-        c->nreq++;
-        set_state(c, CONN_BUSY, now_ms());
-        keep = serve(c, h);
-        if (!keep)
-            break;
-    }
+    serve_all(c, NULL);
 out:
     conn_exit(c);
     return NULL;
 }
 
-/* A connection over a limit with nothing to evict: 503 through check. */
+static bool admit_waiting(struct conn *c);
+
+/* A connection past the limits: its head, then admitted in the place of
+ * a slower one, or answered 503 through check. */
 static void *
-refuse_main(void *arg)
+wait_main(void *arg)
 {
     struct conn *c = arg;
     struct http_server *s = c->srv;
-    int64_t until = c->accepted_ms + REFUSE_HEAD_MS;
+    int64_t until = c->accepted_ms + WAIT_HEAD_MS;
     struct http_head *h;
     struct http_response resp;
     struct http_request req;
 
     if (s->cert_path != NULL && (!conn_tls(c) || tls_handshake(c, until) < 0)) {
-        atomic_fetch_add(&s->closed_unanswered, 1);
+        if (!was_shut(c))
+            atomic_fetch_add(&s->closed_unanswered, 1);
         goto out;
     }
-    if (read_head(c, &h, REFUSE_HEAD_MS) < 0)
+    if (read_head(c, &h, WAIT_HEAD_MS) < 0)
         goto out;
+    if (admit_waiting(c)) {
+        serve_all(c, h);
+        goto out;
+    }
     req = request_of(c, h);
     response_init(&resp);
     if (s->h.check != NULL)
@@ -1203,7 +1247,7 @@ refuse_main(void *arg)
         default_refusal(s, HTTP_BUSY, &resp);
     atomic_fetch_add(c->per_address ? &s->refused_per_address : &s->refused_busy, 1);
     if (send_response(c, &resp, RESP_CLOSE | (strcmp(h->method, "HEAD") == 0 ? RESP_HEAD : 0),
-                      REFUSE_HEAD_MS) == 0)
+                      WAIT_HEAD_MS) == 0)
         conn_linger(c);
 out:
     conn_exit(c);
@@ -1388,23 +1432,30 @@ count_address(const struct http_server *s, const unsigned char key[17])
     unsigned n = 0;
 
     for (const struct conn *c = s->conns; c != NULL; c = c->next)
-        if (!c->refusing && !c->evicted && memcmp(c->key, key, 17) == 0)
+        if (!c->waiting && !c->evicted && memcmp(c->key, key, 17) == 0)
             n++;
     return n;
 }
 
 /*
  * How long c has been unproductive, in ms, if it may be evicted; else -1.
- * Under mu.
+ * Idle, that is once it has been for EVICT_MS; reading a head, or a body
+ * below min_body_rate, once it has been for slow_ms (at most EVICT_MS:
+ * the acceptor's rule, or a waiting connection's own head time, plus one,
+ * when that one takes a place).  Under mu.
  */
 static int64_t
-unproductive(const struct http_server *s, const struct conn *c, int64_t now)
+unproductive(const struct http_server *s, const struct conn *c, int64_t now, int64_t slow_ms)
 {
     int64_t age = now - c->since_ms;
 
-    if (c->refusing || c->evicted || c->shut || age < EVICT_MS)
+    if (c->waiting || c->evicted || c->shut)
         return -1;
-    if (c->state == CONN_HEAD || c->state == CONN_IDLE)
+    if (c->state == CONN_IDLE)
+        return age >= EVICT_MS ? age : -1;
+    if (age < min64(slow_ms, EVICT_MS))
+        return -1;
+    if (c->state == CONN_HEAD)
         return age;
     if (c->state == CONN_BODY && s->min_rate > 0 &&
         atomic_load_explicit(&c->body_got, memory_order_relaxed) * 1000 <
@@ -1414,9 +1465,10 @@ unproductive(const struct http_server *s, const struct conn *c, int64_t now)
 }
 
 /* Evict the connection unproductive longest (from key only, if key is
- * not NULL).  Returns whether one was.  Under mu. */
+ * not NULL), by unproductive()'s slow_ms.  Returns whether one was.
+ * Under mu. */
 static bool
-evict_one(struct http_server *s, const unsigned char *key, int64_t now)
+evict_one(struct http_server *s, const unsigned char *key, int64_t now, int64_t slow_ms)
 {
     struct conn *victim = NULL;
     int64_t worst = -1;
@@ -1426,7 +1478,7 @@ evict_one(struct http_server *s, const unsigned char *key, int64_t now)
 
         if (key != NULL && memcmp(c->key, key, 17) != 0)
             continue;
-        u = unproductive(s, c, now);
+        u = unproductive(s, c, now, slow_ms);
         /* The list runs newest first: on a tie the older one goes. */
         if (u >= 0 && u >= worst) {
             worst = u;
@@ -1444,6 +1496,67 @@ evict_one(struct http_server *s, const unsigned char *key, int64_t now)
              victim->state == CONN_HEAD ? "reading a head"
              : victim->state == CONN_IDLE ? "idle" : "slow body");
     return true;
+}
+
+/* Make room in a full waiting room: shut the member that has waited
+ * longest for its head, if that is DISPLACE_MS.  Under mu. */
+static bool
+displace_waiting(struct http_server *s, int64_t now)
+{
+    struct conn *victim = NULL;
+
+    /* Newest first: the last one that qualifies has waited longest. */
+    for (struct conn *c = s->conns; c != NULL; c = c->next)
+        if (c->waiting && !c->evicted && c->state == CONN_HEAD &&
+            now - c->accepted_ms >= DISPLACE_MS)
+            victim = c;
+    if (victim == NULL)
+        return false;
+    victim->evicted = true;
+    s->nwaiting--;
+    shutdown(victim->fd, SHUT_RDWR);
+    atomic_fetch_add(&s->closed_unanswered, 1);
+    SL_DEBUG("http", "%s: no head after %lld ms in a full waiting room, closed", victim->peer,
+             (long long)(now - victim->accepted_ms));
+    return true;
+}
+
+/*
+ * c, waiting, has its head in: admit it in the place of a connection
+ * slower than it (see "The waiting room").  Returns whether it was.
+ */
+static bool
+admit_waiting(struct conn *c)
+{
+    struct http_server *s = c->srv;
+    int64_t now = now_ms();
+    int64_t took = now - c->accepted_ms;
+    /* Strictly slower than c: reading a head (or a body below the rate)
+     * for longer than c took for its head. */
+    int64_t slow_ms = max64(took + 1, OUTRUN_MIN_MS);
+    bool ok;
+
+    pthread_mutex_lock(&s->mu);
+    ok = !c->evicted && !c->shut && !atomic_load(&s->stopping);
+    if (ok && count_address(s, c->key) >= s->max_per_addr)
+        ok = evict_one(s, c->key, now, slow_ms);
+    if (ok && s->nactive >= s->max_conns)
+        ok = evict_one(s, NULL, now, slow_ms);
+    if (ok) {
+        c->waiting = false;
+        s->nwaiting--;
+        s->nactive++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (ok) {
+        atomic_fetch_add(&s->admitted_waiting, 1);
+        SL_DEBUG("http", "%s: admitted from the waiting room, its head in %lld ms", c->peer,
+                 (long long)took);
+    } else {
+        SL_DEBUG("http", "%s: its head in %lld ms, nobody slower to take the place of: 503",
+                 c->peer, (long long)took);
+    }
+    return ok;
 }
 
 /* Join and free the connections that have exited. */
@@ -1485,20 +1598,20 @@ admit(struct http_server *s, int fd, const struct sockaddr_storage *ss)
     peer_key(ss, c->key, c->peer, sizeof(c->peer));
 
     pthread_mutex_lock(&s->mu);
-    if (count_address(s, c->key) >= s->max_per_addr && !evict_one(s, c->key, now))
+    if (count_address(s, c->key) >= s->max_per_addr && !evict_one(s, c->key, now, EVICT_MS))
         busy = per_address = true;
-    if (!busy && s->nactive >= s->max_conns && !evict_one(s, NULL, now))
+    if (!busy && s->nactive >= s->max_conns && !evict_one(s, NULL, now, EVICT_MS))
         busy = true;
-    if (busy && s->nrefusing >= MAX_REFUSERS) {
+    if (busy && s->nwaiting >= MAX_WAITING && !displace_waiting(s, now)) {
         pthread_mutex_unlock(&s->mu);
         atomic_fetch_add(&s->closed_unanswered, 1);
         SL_DEBUG("http", "%s: over the connection limits, closed unanswered", c->peer);
         goto out_close;
     }
-    c->refusing = busy;
+    c->waiting = busy;
     c->per_address = per_address;
     if (busy)
-        s->nrefusing++;
+        s->nwaiting++;
     else
         s->nactive++;
     s->nlive++;
@@ -1506,9 +1619,9 @@ admit(struct http_server *s, int fd, const struct sockaddr_storage *ss)
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
-    if (pthread_create(&c->thread, NULL, busy ? refuse_main : conn_main, c) != 0) {
+    if (pthread_create(&c->thread, NULL, busy ? wait_main : conn_main, c) != 0) {
         if (busy)
-            s->nrefusing--;
+            s->nwaiting--;
         else
             s->nactive--;
         s->nlive--;
@@ -1796,6 +1909,7 @@ http_stats(const struct http_server *s, struct http_stats *out)
 
     out->accepted = atomic_load(&s->accepted);
     out->evicted = atomic_load(&s->evicted);
+    out->admitted_waiting = atomic_load(&s->admitted_waiting);
     out->refused_busy = atomic_load(&s->refused_busy);
     out->refused_per_address = atomic_load(&s->refused_per_address);
     out->closed_unanswered = atomic_load(&s->closed_unanswered);
@@ -1826,7 +1940,7 @@ http_stop(struct http_server *s)
      * finish theirs (each has deadlines, but handle() may take its time). */
     pthread_mutex_lock(&s->mu);
     for (struct conn *c = s->conns; c != NULL; c = c->next) {
-        if (c->refusing || c->state == CONN_HEAD || c->state == CONN_IDLE) {
+        if (c->waiting || c->state == CONN_HEAD || c->state == CONN_IDLE) {
             c->shut = true;
             shutdown(c->fd, SHUT_RDWR);
         }

@@ -58,8 +58,14 @@
  * connections from one client IP, first evicts an unproductive one in
  * that scope (reading a head for over 1 s, idle for over 1 s, or reading a
  * body below min_body_rate after 1 s; the one unproductive longest).  If
- * none is, the new connection is answered 503 through check (HTTP_BUSY)
- * and closed; past the pool of answering threads it is closed unanswered.
+ * none is, the new connection waits for its head (2 s at most); once the
+ * head is in, it takes the place of a connection that has been reading a
+ * head, or a body below min_body_rate, for longer than that took (0.1 s
+ * at least), else it is answered 503 through check (HTTP_BUSY) and
+ * closed.  So slow clients cannot keep
+ * out one that sends its request at once.  Past the 64 waiting, the one
+ * waiting longest (0.05 s at least) is closed to make room, else the new
+ * one is closed unanswered.
  *
  * http_stop() stops accepting, lets requests in flight finish, and closes.
  */
@@ -218,10 +224,12 @@ int http_reload_tls(struct http_server *s, struct sl_diag *d);
 struct http_stats {
     uint64_t accepted;          /* connections accepted */
     uint64_t evicted;           /* unproductive ones closed to make room */
+    uint64_t admitted_waiting;  /* past a limit, admitted on a prompt head
+                                   in the place of a slower one */
     uint64_t refused_busy;      /* answered 503: over max_connections */
     uint64_t refused_per_address; /* answered 503: over max_per_address */
-    uint64_t closed_unanswered; /* over a limit with no thread to answer,
-                                   or no head within the refusal's 2 s */
+    uint64_t closed_unanswered; /* past a limit with the waiting room full,
+                                   or no head within its 2 s */
     uint64_t dropped_header_timeout; /* head not in within header_timeout_s */
     uint64_t dropped_body_rate; /* body below min_body_rate after the grace */
     uint64_t dropped_idle;      /* idle keep-alive or no progress for timeout_s */

@@ -415,6 +415,7 @@ http_metrics(struct server *srv, struct sl_buf *b)
                 "# TYPE sluice_http_connections_total counter\n"
                 "sluice_http_connections_total{outcome=\"accepted\"} %" PRIu64 "\n"
                 "sluice_http_connections_total{outcome=\"evicted\"} %" PRIu64 "\n"
+                "sluice_http_connections_total{outcome=\"admitted_waiting\"} %" PRIu64 "\n"
                 "sluice_http_connections_total{outcome=\"refused_busy\"} %" PRIu64 "\n"
                 "sluice_http_connections_total{outcome=\"refused_per_address\"} %" PRIu64 "\n"
                 "sluice_http_connections_total{outcome=\"closed_unanswered\"} %" PRIu64 "\n"
@@ -428,7 +429,7 @@ http_metrics(struct server *srv, struct sl_buf *b)
                 "sluice_http_dropped_total{reason=\"body_rate\"} %" PRIu64 "\n"
                 "sluice_http_dropped_total{reason=\"idle\"} %" PRIu64 "\n"
                 "sluice_http_dropped_total{reason=\"bad_request\"} %" PRIu64 "\n",
-                st.accepted, st.evicted, st.refused_busy, st.refused_per_address,
+                st.accepted, st.evicted, st.admitted_waiting, st.refused_busy, st.refused_per_address,
                 st.closed_unanswered, st.open, st.dropped_header_timeout,
                 st.dropped_body_rate, st.dropped_idle, st.bad_request);
 }
