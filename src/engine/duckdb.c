@@ -12,6 +12,7 @@
  */
 #include "engine/engine.h"
 
+#include <assert.h>
 #include <duckdb.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -760,6 +761,26 @@ void
 engine_chunk_set_str(struct engine_chunk *c, size_t col, size_t row, const char *s, size_t len)
 {
     duckdb_vector_assign_string_element_len(c->vecs[col], row, s, len);
+}
+
+void
+engine_chunk_ref_str(struct engine_chunk *c, size_t col, size_t row, const char *s, size_t len)
+{
+    duckdb_string_t *out = (duckdb_string_t *)duckdb_vector_get_data(c->vecs[col]) + row;
+
+    assert(len <= UINT32_MAX);
+    if (len <= sizeof(out->value.inlined.inlined)) {
+        /* Inlined, zero-padded: DuckDB compares short strings as 16 bytes. */
+        memset(out, 0, sizeof(*out));
+        out->value.inlined.length = (uint32_t)len;
+        memcpy(out->value.inlined.inlined, s, len);
+    } else {
+        /* DuckDB's own layout of a long string: length, its first four
+         * bytes (compared before the pointer is followed), the pointer. */
+        out->value.pointer.length = (uint32_t)len;
+        memcpy(out->value.pointer.prefix, s, sizeof(out->value.pointer.prefix));
+        out->value.pointer.ptr = (char *)s;
+    }
 }
 
 void

@@ -157,7 +157,13 @@ __int128 engine_vec_int(const struct engine_vec *v, size_t row);
  * (for decimals) the physical integer width of the column's type. */
 void *engine_chunk_data(struct engine_chunk *c, size_t col);
 void engine_chunk_set_null(struct engine_chunk *c, size_t col, size_t row);
+/* A string (valid UTF-8), copied into the chunk. */
 void engine_chunk_set_str(struct engine_chunk *c, size_t col, size_t row, const char *s,
+                          size_t len);
+/* A string (valid UTF-8, under 4 GiB) by reference, not copied: s must stay
+ * as it is until the statement that runs the scan has ended.  For bytes
+ * the caller keeps for the statement anyway, this saves a copy per value. */
+void engine_chunk_ref_str(struct engine_chunk *c, size_t col, size_t row, const char *s,
                           size_t len);
 /* Make column col one value for every row of the chunk (cheaper than
  * filling each row). */

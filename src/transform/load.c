@@ -209,6 +209,8 @@ parse_one(struct trun *t, struct piece *pc)
             pc->nlines++;
             p++;
         }
+        /* A record a line, the last one maybe without its newline. */
+        rows_reserve(&pc->rows, pc->nlines + 1);
         pc->rc = read_jsonl(&pc->rows, &pc->map, pc->data, pc->len, 1, 1);
     } else if (strcmp(o->format, "json") == 0) {
         pc->rc = read_json_array(&pc->rows, &pc->map, pc->data, pc->len);

@@ -420,6 +420,11 @@ dedup_batch(struct ttable *tt)
             uint64_t h = r->key_hash[row];
             size_t i = (size_t)h & tt->mask;
 
+            /* The table is far bigger than the caches: ask for the slot
+             * of a row a little ahead, as the probe does. */
+            if (row + 16 < r->n)
+                __builtin_prefetch(&tt->slots[(size_t)r->key_hash[row + 16] & tt->mask], 1);
+
             for (;; i = (i + 1) & tt->mask) {
                 struct kslot *s = &tt->slots[i];
 

@@ -81,11 +81,10 @@ rows_release(struct rows *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Room for cap rows (cap > r->cap). */
 static void
-grow(struct rows *r)
+grow_to(struct rows *r, size_t cap)
 {
-    size_t cap = r->cap ? r->cap * 2 : 4096;
-
     for (size_t i = 0; i < r->ncols; i++) {
         struct rows_col *c = &r->cols[i];
 
@@ -129,10 +128,17 @@ grow(struct rows *r)
 }
 
 void
+rows_reserve(struct rows *r, size_t n)
+{
+    if (n > r->cap)
+        grow_to(r, n);
+}
+
+void
 rows_begin(struct rows *r, struct rec_pos pos)
 {
     if (r->n == r->cap)
-        grow(r);
+        grow_to(r, r->cap ? r->cap * 2 : 4096);
     r->cur = pos;
     memset(r->present, 0, (r->ncols + 63) / 64 * sizeof(uint64_t));
     r->fail_field = NULL;

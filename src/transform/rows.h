@@ -98,6 +98,10 @@ struct rows {
 void rows_init(struct rows *r, const struct rows_object *obj, int64_t max_record_bytes);
 void rows_release(struct rows *r);
 
+/* Room for n rows at once, when the reader knows how many records come:
+ * the columns then grow no more (each growth copies them, and faults in
+ * pages anew). */
+void rows_reserve(struct rows *r, size_t n);
 void rows_begin(struct rows *r, struct rec_pos pos);
 /*
  * Set column col of the current record.  If the value's bytes are not

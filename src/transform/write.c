@@ -98,7 +98,9 @@ fill_column(struct engine_chunk *ch, size_t col, size_t at, const struct rows_co
         }
         switch (c->type.id) {
         case SL_TYPE_STRING:
-            engine_chunk_set_str(ch, col, o, c->str[row].p, c->str[row].len);
+            /* The rows' strings live in the mapped objects and the rows'
+             * arenas until the run ends, past the statement. */
+            engine_chunk_ref_str(ch, col, o, c->str[row].p, c->str[row].len);
             break;
         case SL_TYPE_INT64:
         case SL_TYPE_TIMESTAMP:
