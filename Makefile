@@ -62,6 +62,7 @@ include src/ingest/module.mk
 include src/table/module.mk
 include src/transform/module.mk
 include src/models/module.mk
+include src/quality/module.mk
 include src/server/module.mk
 CLI_SRCS :=
 include src/cli/module.mk
