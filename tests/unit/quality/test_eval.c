@@ -1,0 +1,253 @@
+/*
+ * test_eval.c - rulesets evaluated over a table in a real DuckDB: each
+ * metric against the same figure computed here in C from the rows'
+ * formulas, outcomes at and across their bounds, where filters, NULLs and
+ * empty sets, composites, dynamic thresholds, and the errors (unknown
+ * column, wrong type, a where the engine refuses).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/diag.h"
+#include "core/mem.h"
+#include "engine/engine.h"
+#include "quality/dqdl.h"
+#include "quality/eval.h"
+#include "test.h"
+
+#define N 1000
+
+static struct engine *eng;
+static struct dq_ruleset rs;
+static struct dq_report rep;
+static double history[8];
+static size_t nhistory;
+
+/* The table's rows, as the SQL below makes them; NAN is NULL. */
+static double
+x_of(int i)
+{
+    return i % 10 == 0 ? NAN : (double)(i * 37 % 101) / 4.0;
+}
+
+static double
+y_of(int i)
+{
+    return isnan(x_of(i)) ? NAN : x_of(i) * 2 + i % 3;
+}
+
+static void
+close_engine(void)
+{
+    engine_close(eng);
+}
+
+static size_t
+hist(void *arg, const struct dq_rule *r, double *out, size_t max)
+{
+    (void)arg;
+    (void)r;
+    for (size_t i = 0; i < nhistory && i < max; i++)
+        out[i] = history[i];
+    return nhistory;
+}
+
+/* Evaluate "Rules = [ rules ]" over the table t. */
+static void
+evaluate(const char *rules)
+{
+    struct sl_diag d;
+    char doc[4096];
+    struct dq_data data = {.relation = "t", .name = "t", .history = hist};
+
+    if (eng == NULL) {
+        struct engine_opts o = {.threads = 1, .connections = 1};
+
+        sl_diag_init(&d);
+        if (engine_open(&o, &eng, &d) < 0 ||
+            engine_exec(eng,
+                        "CREATE TABLE t AS SELECT i::BIGINT AS id, (i % 7)::INTEGER AS g, "
+                        "CASE WHEN i % 10 = 0 THEN NULL ELSE (i * 37 % 101) / 4.0 END::DOUBLE "
+                        "AS x, CASE WHEN i % 10 = 0 THEN NULL ELSE ((i * 37 % 101) / 4.0) * 2 "
+                        "+ i % 3 END::DOUBLE AS y, CASE WHEN i % 13 = 0 THEN NULL ELSE 'v' || "
+                        "(i % 5) END AS s FROM range(1000) r(i)",
+                        &d) < 0)
+            abort();
+        atexit(close_engine);
+    }
+    data.e = eng;
+    dq_report_free(&rep);
+    dq_free(&rs);
+    snprintf(doc, sizeof(doc), "Rules = [ %s ]", rules);
+    sl_diag_init(&d);
+    if (dq_parse("quality/t.dqdl", doc, strlen(doc), &rs, &d) != 0) {
+        snprintf(test_why, sizeof(test_why), "parse: %s", d.msg);
+        longjmp(test_jmp, 1);
+    }
+    sl_diag_init(&d);
+    if (dq_evaluate(&rs, &data, &rep, &d) != 0) {
+        snprintf(test_why, sizeof(test_why), "evaluate: %s", d.msg);
+        longjmp(test_jmp, 1);
+    }
+}
+
+static bool
+near(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+#define OUTCOME(i, o) CHECK_STR(dq_outcome_name(rep.results[i].outcome), o)
+
+TEST(statistics_match_an_independent_computation)
+{
+    double n = 0, sum = 0, mean, sq = 0, sy = 0, sxy = 0, sxx = 0, syy = 0, my, corr;
+    int set = 0;
+
+    for (int i = 0; i < N; i++) {
+        if (isnan(x_of(i)))
+            continue;
+        set++;
+        sum += x_of(i);
+        sy += y_of(i);
+    }
+    n = set;
+    mean = sum / n;
+    my = sy / n;
+    for (int i = 0; i < N; i++) {
+        if (isnan(x_of(i)))
+            continue;
+        sq += (x_of(i) - mean) * (x_of(i) - mean);
+        sxy += (x_of(i) - mean) * (y_of(i) - my);
+        sxx += (x_of(i) - mean) * (x_of(i) - mean);
+        syy += (y_of(i) - my) * (y_of(i) - my);
+    }
+    corr = sxy / sqrt(sxx * syy);
+    evaluate("RowCount = 1000, Completeness \"x\" > 0.85, Mean \"x\" > 0, Sum \"x\" > 0, "
+             "StandardDeviation \"x\" > 0, Variance \"x\" > 0, ColumnCorrelation \"x\" \"y\" "
+             "> 0.5, DistinctValuesCount \"s\" = 6, ColumnCount = 5");
+    CHECK_INT(rep.n, 9);
+    CHECK_INT(rep.passed, 9);
+    CHECK(rep.results[0].metric == 1000);
+    CHECK(near(rep.results[1].metric, n / N));
+    CHECK(near(rep.results[2].metric, mean));
+    CHECK(near(rep.results[3].metric, sum));
+    CHECK(near(rep.results[4].metric, sqrt(sq / n)));
+    CHECK(near(rep.results[5].metric, sq / n));
+    CHECK(near(rep.results[6].metric, corr));
+    CHECK(rep.results[7].metric == 6);   /* v0..v4 and NULL */
+    CHECK(rep.results[8].metric == 5);
+}
+
+TEST(bounds_of_conditions)
+{
+    evaluate("RowCount between 999 and 1001, RowCount between 1000 and 1001, "
+             "RowCount not between 1000 and 1001, RowCount in [1, 1000], RowCount not in [1000], "
+             "RowCount != 1000, RowCount >= 1000, RowCount < 1000, RowCount <= 1000, "
+             "RowCount > 999.5");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "failed"); /* between is exclusive */
+    OUTCOME(2, "passed");
+    OUTCOME(3, "passed");
+    OUTCOME(4, "failed");
+    OUTCOME(5, "failed");
+    OUTCOME(6, "passed");
+    OUTCOME(7, "failed");
+    OUTCOME(8, "passed");
+    OUTCOME(9, "passed");
+    CHECK_HAS(rep.results[1].reason, "1000 does not satisfy");
+}
+
+TEST(booleans_where_and_empty_sets)
+{
+    int g0 = 0, set1 = 0, all1 = 0;
+
+    for (int i = 0; i < N; i++) {
+        g0 += i % 7 == 0;
+        all1 += i % 7 == 1;
+        set1 += i % 7 == 1 && !isnan(x_of(i));
+    }
+    evaluate("IsComplete \"id\", IsComplete \"x\", ColumnExists \"s\", ColumnExists \"nope\", "
+             "RowCount > 0 where \"g = 0\", Completeness \"x\" > 0 where \"g = 1\", "
+             "Completeness \"x\" > 0 where \"id < 0\", Mean \"x\" > 0 where \"id < 0\", "
+             "RowCount = 0 where \"id < 0\"");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "failed");
+    CHECK(near(rep.results[1].metric, 0.9));
+    OUTCOME(2, "passed");
+    OUTCOME(3, "failed");
+    CHECK_HAS(rep.results[3].reason, "has no column 'nope'");
+    CHECK(rep.results[4].metric == g0);
+    CHECK(near(rep.results[5].metric, (double)set1 / all1));
+    OUTCOME(6, "failed");
+    CHECK_STR(rep.results[6].reason, "no rows to measure");
+    CHECK(!rep.results[6].has_metric);
+    OUTCOME(7, "failed");
+    CHECK_HAS(rep.results[7].reason, "no rows with a value");
+    OUTCOME(8, "passed");
+}
+
+TEST(composites)
+{
+    evaluate("(RowCount > 0) and (IsComplete \"x\"), (RowCount > 0) or (IsComplete \"x\"), "
+             "(IsComplete \"x\") or (Mean \"nope\" > 1), (IsComplete \"x\") and (Mean \"nope\" > "
+             "1), (RowCount > 0) or (Mean \"nope\" > 1)");
+    OUTCOME(0, "failed");
+    OUTCOME(1, "passed");
+    CHECK_STR(dq_outcome_name(rep.results[1].l->outcome), "passed");
+    CHECK_STR(dq_outcome_name(rep.results[1].r->outcome), "failed");
+    OUTCOME(2, "error");
+    OUTCOME(3, "failed");
+    OUTCOME(4, "passed");
+}
+
+TEST(dynamic_thresholds_read_the_history)
+{
+    nhistory = 0;
+    evaluate("RowCount > avg(last(3)) * 0.8, RowCount > last(), RowCount = index(last(2), 1)");
+    OUTCOME(0, "passed"); /* no history: last() is 0 */
+    OUTCOME(1, "passed");
+    OUTCOME(2, "error");  /* no second value */
+    history[0] = 2000, history[1] = 1000, history[2] = 1500, history[3] = 1;
+    nhistory = 4;
+    evaluate("RowCount > avg(last(3)) * 0.8, RowCount < max(last(10)), "
+             "RowCount = index(last(2), 1), RowCount between min(last(3)) - 1 and "
+             "median(last(3)) + 1, RowCount > std(last(2)), RowCount = sum(last(2)) - 2000 + "
+             "abs(0 - 1000) - 1000, RowCount = 250 + 250 * 2");
+    OUTCOME(0, "failed"); /* 1500 * 0.8 = 1200 */
+    OUTCOME(1, "passed");
+    OUTCOME(2, "passed");
+    OUTCOME(3, "passed"); /* 999 < 1000 < 1501 */
+    OUTCOME(4, "passed"); /* std of 2000, 1000: 500 */
+    OUTCOME(5, "passed"); /* 3000 - 2000 + 1000 - 1000 */
+    OUTCOME(6, "passed"); /* one precedence level, left to right: (250 + 250) * 2 */
+    nhistory = 0;
+}
+
+TEST(errors_name_what_is_wrong)
+{
+    evaluate("Mean \"nope\" > 1, Mean \"s\" > 1, RowCount > 0 where \"nosuch = 1\", "
+             "RowCount > 0, IsUnique \"id\", RowCount > 1 / 0");
+    OUTCOME(0, "error");
+    CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s)");
+    OUTCOME(1, "error");
+    CHECK_HAS(rep.results[1].reason, "Mean needs a numeric column; 's' is VARCHAR");
+    OUTCOME(2, "error");
+    CHECK_HAS(rep.results[2].reason, "nosuch");
+    OUTCOME(3, "passed");
+    OUTCOME(4, "error");
+    CHECK_HAS(rep.results[4].reason, "not evaluated by this version");
+    OUTCOME(5, "error");
+    CHECK_HAS(rep.results[5].reason, "divides by zero");
+    CHECK_INT(rep.errors, 5);
+    CHECK_INT(rep.passed, 1);
+}
+
+TEST(release)
+{
+    dq_report_free(&rep);
+    dq_report_free(NULL);
+    dq_free(&rs);
+}
