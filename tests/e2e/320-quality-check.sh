@@ -1,0 +1,165 @@
+#!/bin/sh
+# 320-quality-check.sh - sluice check: a DQDL ruleset over a curated table,
+# and over Parquet and CSV files before they land.
+#
+# The orders are generated here in Python, which also computes every
+# rule's figure from the same rows (its own arithmetic: counts, the
+# statistics module), so each metric sluice reports is compared with an
+# independent evaluation; outcomes at the bounds of their conditions
+# (between is exclusive), where filters, NULLs, an empty filter, composite
+# rules, and the errors (an unknown column, listing the table's columns; a
+# syntax error with its line and column; a missing ruleset) are checked.
+. "$SLUICE_SRC/tests/e2e/lib.sh"
+
+new_project
+write_shop_orders
+
+"$PY" - "$T" <<'PY'
+import json, statistics, sys
+t = sys.argv[1]
+rows = []
+for i in range(2000):
+    amount = None if i % 9 == 0 else round((i * 37 % 1013) / 7, 2)
+    rows.append({"order_id": i, "customer": "c%d" % (i % 40), "amount": amount,
+                 "ordered_at": "2026-10-%02dT10:00:00Z" % (1 + i % 28)})
+with open(t + "/orders.jsonl", "w") as f:
+    for r in rows:
+        r2 = dict(r)
+        if r2["amount"] is None:
+            del r2["amount"]
+        else:
+            r2["amount"] = "%.2f" % r2["amount"]
+        f.write(json.dumps(r2) + "\n")
+with open(t + "/orders.csv", "w") as f:
+    f.write("order_id,customer,amount\n")
+    for r in rows:
+        f.write("%d,%s,%s\n" % (r["order_id"], r["customer"],
+                                "" if r["amount"] is None else "%.2f" % r["amount"]))
+amounts = [r["amount"] for r in rows if r["amount"] is not None]
+ids = [float(r["order_id"]) for r in rows if r["amount"] is not None]
+big = [r for r in rows if r["order_id"] >= 1000]
+big_amounts = [r["amount"] for r in big if r["amount"] is not None]
+want = {
+    "rows": len(rows),
+    "completeness": len(amounts) / len(rows),
+    "mean": statistics.fmean(amounts),
+    "sum": sum(amounts),
+    "stddev": statistics.pstdev(amounts),
+    "variance": statistics.pvariance(amounts),
+    "corr": statistics.correlation(ids, amounts),
+    "customers": len({r["customer"] for r in rows}),
+    "rows_big": len(big),
+    "completeness_big": len(big_amounts) / len(big),
+    "mean_big": statistics.fmean(big_amounts),
+}
+json.dump(want, open(t + "/want.json", "w"))
+PY
+sluice ingest --source orders "$T/orders.jsonl" >/dev/null
+sluice transform --source orders >/dev/null
+
+mkdir -p quality
+cat > quality/curated.orders.dqdl <<'DQDL'
+# The shop's orders.
+Rules = [
+    RowCount = 2000,
+    RowCount between 1999 and 2001,
+    RowCount between 2000 and 2001,
+    IsComplete "order_id",
+    IsComplete "amount",
+    Completeness "amount" > 0.85,
+    Mean "amount" > 0,
+    Sum "amount" > 0,
+    StandardDeviation "amount" > 0,
+    Variance "amount" > 0,
+    ColumnCorrelation "order_id" "amount" between -1 and 1,
+    DistinctValuesCount "customer" = 40,
+    ColumnExists "customer",
+    RowCount > 0 where "order_id >= 1000",
+    Completeness "amount" > 0 where "order_id >= 1000",
+    Mean "amount" > 0 where "order_id >= 1000",
+    Mean "amount" > 0 where "order_id < 0",
+    (IsComplete "order_id") and (IsComplete "amount"),
+    (IsComplete "order_id") or (IsComplete "amount"),
+    Completeness "coupon" > 0.5,
+    RowCount > avg(last(3)) * 0.8
+]
+DQDL
+
+say "every rule's figure is the one computed independently"
+if sluice check curated.orders --format json >"$T/check.json" 2>"$T/err"; then
+    fail "a ruleset with failures exited 0"
+fi
+cat "$T/check.json"
+"$PY" - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+want = json.load(open(t + "/want.json"))
+got = [json.loads(l) for l in open(t + "/check.json")]
+assert len(got) == 21, len(got)
+
+def near(a, b):
+    return a is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+expect = [
+    ("passed", want["rows"]), ("passed", want["rows"]), ("failed", want["rows"]),
+    ("passed", 1.0), ("failed", want["completeness"]), ("passed", want["completeness"]),
+    ("passed", want["mean"]), ("passed", want["sum"]), ("passed", want["stddev"]),
+    ("passed", want["variance"]), ("passed", want["corr"]), ("passed", want["customers"]),
+    ("passed", None), ("passed", want["rows_big"]), ("passed", want["completeness_big"]),
+    ("passed", want["mean_big"]), ("failed", None),
+    ("failed", None), ("passed", None), ("error", None), ("passed", want["rows"]),
+]
+for i, (g, (outcome, metric)) in enumerate(zip(got, expect)):
+    assert g["outcome"] == outcome, (i, g, outcome)
+    if metric is not None:
+        assert near(g["metric"], metric), (i, g["rule"], g["metric"], metric)
+assert "between 2000 and 2001" in got[2]["rule"] and "does not satisfy" in got[2]["reason"]
+assert got[16]["reason"] == "no rows with a value to measure", got[16]
+assert [r["outcome"] for r in got[17]["rules"]] == ["passed", "failed"], got[17]
+assert "no column 'coupon'" in got[19]["reason"], got[19]
+for col in ("order_id", "customer", "amount", "ordered_at"):
+    assert col in got[19]["reason"], got[19]
+print("ok %d rules: metrics as computed independently, outcomes at their bounds" % len(got))
+PY
+
+say "the table format, and a bare name"
+sluice check orders >"$T/table.out" || true
+cat "$T/table.out"
+grep -q "^curated.orders: 16 passed, 4 failed, 1 could not run$" "$T/table.out" ||
+    fail "the summary line"
+grep -q '^passed  RowCount = 2000  \[2000\]$' "$T/table.out" || fail "a passed rule's line"
+
+say "severity: warn reports without failing"
+{ echo "# severity: warn"; cat quality/curated.orders.dqdl; } > "$T/warn.dqdl"
+sluice check curated.orders --ruleset "$T/warn.dqdl" >"$T/warn.out" || fail "warn exited non-zero"
+grep -q "(severity: warn)" "$T/warn.out" || fail "warn not said"
+
+say "the same ruleset over a Parquet and a CSV file"
+cat > "$T/file.dqdl" <<'DQDL'
+Rules = [ RowCount = 2000, Completeness "amount" > 0.85, DistinctValuesCount "customer" = 40,
+          Mean "amount" > 0 ]
+DQDL
+q "COPY (SELECT order_id, customer, amount FROM curated.orders) TO '$T/orders.parquet' (FORMAT parquet)" >/dev/null
+for f in "$T/orders.parquet" "$T/orders.csv"; do
+    sluice check "$f" --ruleset "$T/file.dqdl" --format json >"$T/file.json" || {
+        cat "$T/file.json"; fail "check of $f"; }
+    "$PY" - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+want = json.load(open(t + "/want.json"))
+got = [json.loads(l) for l in open(t + "/file.json")]
+assert [g["outcome"] for g in got] == ["passed"] * 4, got
+assert abs(got[1]["metric"] - want["completeness"]) < 1e-12, got[1]
+assert abs(got[3]["metric"] - want["mean"]) < 1e-9 * want["mean"], got[3]
+PY
+done
+echo "ok the Parquet and CSV files give the table's figures"
+
+say "bad input: a syntax error, a missing ruleset, an unknown table, a file without a ruleset"
+printf 'Rules = [\n    RowCount > 1,\n    IsComplete "a" > 3\n]\n' > "$T/bad.dqdl"
+expect_fail "bad.dqdl:3: column 20: IsComplete takes no condition" \
+    sluice check curated.orders --ruleset "$T/bad.dqdl"
+expect_fail "quality/curated.nothing.dqdl" sluice check curated.orders --ruleset quality/curated.nothing.dqdl
+expect_fail "no table curated.nosuch" sluice check curated.nosuch
+expect_fail "a file needs --ruleset" sluice check "$T/orders.csv"
+echo "ok"
