@@ -1367,6 +1367,48 @@ parse_list(struct parser *ps, bool analyzers, const struct dq_rule ***out, size_
     return next(ps);
 }
 
+/* At a value of a DataSources, Metadata or variable entry: "s" or
+ * ["a", "b", ...] into *p's values; the current token is the one after
+ * it.  what: the entry, for messages. */
+static int
+parse_strings(struct parser *ps, const char *what, struct dq_pair *p)
+{
+    const char **vals = NULL;
+    size_t nv = 0, capv = 0;
+
+    if (ps->tok.t == T_STRING) {
+        const char *v = string_value(ps);
+
+        push(ps->a, &v, sizeof(v), &vals, &nv, &capv);
+    } else if (ps->tok.t == T_LBRACK) {
+        p->list = true;
+        do {
+            const char *v;
+
+            if (next(ps) < 0)
+                return SL_ERR_INPUT;
+            if (ps->tok.t != T_STRING)
+                return fail_at(ps, ps->tok.line, ps->tok.col,
+                               "expected a quoted string in %s's list, found %s", what,
+                               shown(ps));
+            v = string_value(ps);
+            push(ps->a, &v, sizeof(v), &vals, &nv, &capv);
+            if (next(ps) < 0)
+                return SL_ERR_INPUT;
+        } while (ps->tok.t == T_COMMA);
+        if (ps->tok.t != T_RBRACK)
+            return fail_at(ps, ps->tok.line, ps->tok.col,
+                           "expected ',' or ']' in %s's list, found %s", what, shown(ps));
+    } else {
+        return fail_at(ps, ps->tok.line, ps->tok.col,
+                       "expected a quoted string or a list of them as %s's value, found %s",
+                       what, shown(ps));
+    }
+    p->values = vals;
+    p->nvalues = nv;
+    return next(ps);
+}
+
 /* { "key": "value" | ["v", ...], ... } after Metadata = or DataSources =. */
 static int
 parse_dict(struct parser *ps, const char *what, const struct dq_pair **out, size_t *nout)
@@ -1386,8 +1428,6 @@ parse_dict(struct parser *ps, const char *what, const struct dq_pair **out, size
                        what, shown(ps));
     do {
         struct dq_pair p = {0};
-        const char **vals = NULL;
-        size_t nv = 0, capv = 0;
         int line, col;
 
         if (next(ps) < 0)
@@ -1406,34 +1446,9 @@ parse_dict(struct parser *ps, const char *what, const struct dq_pair **out, size
             return expected(ps, "':' after a key");
         if (next(ps) < 0)
             return SL_ERR_INPUT;
-        if (ps->tok.t == T_LBRACK) {
-            p.list = true;
-            do {
-                const char *v;
-
-                if (next(ps) < 0)
-                    return SL_ERR_INPUT;
-                if (ps->tok.t != T_STRING)
-                    return expected(ps, "a quoted string in the list");
-                v = string_value(ps);
-                push(ps->a, &v, sizeof(v), &vals, &nv, &capv);
-                if (next(ps) < 0)
-                    return SL_ERR_INPUT;
-            } while (ps->tok.t == T_COMMA);
-            if (ps->tok.t != T_RBRACK)
-                return expected(ps, "',' or ']' in the list");
-        } else if (ps->tok.t == T_STRING) {
-            const char *v = string_value(ps);
-
-            push(ps->a, &v, sizeof(v), &vals, &nv, &capv);
-        } else {
-            return expected(ps, "a quoted string or a list of them");
-        }
-        p.values = vals;
-        p.nvalues = nv;
-        push(ps->a, &p, sizeof(p), &pairs, &n, &cap);
-        if (next(ps) < 0)
+        if (parse_strings(ps, p.key, &p) < 0)
             return SL_ERR_INPUT;
+        push(ps->a, &p, sizeof(p), &pairs, &n, &cap);
     } while (ps->tok.t == T_COMMA);
     if (ps->tok.t != T_RBRACE)
         return expected(ps, "',' or '}'");
@@ -1447,8 +1462,6 @@ static int
 parse_variable(struct parser *ps)
 {
     struct dq_pair v = {0};
-    const char **vals = NULL;
-    size_t nv = 0, capv = 0;
     int line = ps->tok.line, col = ps->tok.col;
 
     v.key = sl_arena_strndup(ps->a, ps->tok.p, ps->tok.len);
@@ -1471,33 +1484,10 @@ parse_variable(struct parser *ps)
                        v.key, shown(ps));
     if (next(ps) < 0)
         return SL_ERR_INPUT;
-    if (ps->tok.t == T_LBRACK) {
-        v.list = true;
-        do {
-            const char *s;
-
-            if (next(ps) < 0)
-                return SL_ERR_INPUT;
-            if (ps->tok.t != T_STRING)
-                return expected(ps, "a quoted string in the variable's list");
-            s = string_value(ps);
-            push(ps->a, &s, sizeof(s), &vals, &nv, &capv);
-            if (next(ps) < 0)
-                return SL_ERR_INPUT;
-        } while (ps->tok.t == T_COMMA);
-        if (ps->tok.t != T_RBRACK)
-            return expected(ps, "',' or ']' in the variable's list");
-    } else if (ps->tok.t == T_STRING) {
-        const char *s = string_value(ps);
-
-        push(ps->a, &s, sizeof(s), &vals, &nv, &capv);
-    } else {
-        return expected(ps, "a quoted string or a list of them as the variable's value");
-    }
-    v.values = vals;
-    v.nvalues = nv;
+    if (parse_strings(ps, v.key, &v) < 0)
+        return SL_ERR_INPUT;
     push(ps->a, &v, sizeof(v), &ps->vars, &ps->nvars, &ps->capvars);
-    return next(ps);
+    return 0;
 }
 
 /* sluice's header: "# key: value" lines before anything else. */
