@@ -22,6 +22,18 @@
  *   StandardDeviation, Variance   the population figures
  *   ColumnCorrelation    Pearson's, over the rows where both are set
  *   DistinctValuesCount  distinct values, NULL counted as one
+ *   Uniqueness           values occurring once / rows, over the rows where
+ *                        some of the columns is set (deequ's frequencies)
+ *   IsUnique             Uniqueness = 1
+ *   IsPrimaryKey         Uniqueness = 1 and every column complete
+ *   UniqueValueRatio     values occurring once / distinct values
+ *   Entropy              -sum(p ln p) over the values' frequencies
+ *   ColumnLength         the shortest and longest value (NULLs left out),
+ *                        compared as deequ's hasMinLength/hasMaxLength do
+ *
+ * Every group's query reads the data set through one CTE, "primary" (the
+ * where filter applied), so the frequency metrics' subqueries and the
+ * plain aggregates see the same rows.
  */
 #include "quality/eval.h"
 
@@ -179,6 +191,55 @@ ident(struct eval *ev, const char *name)
     return out;
 }
 
+/*
+ * The frequency-based metrics: the counts of each value (combination)
+ * among the rows where some of the columns is set, then a figure over
+ * them, in a scalar subquery over the group's rows.
+ */
+static void
+plan_frequencies(struct eval *ev, struct leaf *lf)
+{
+    const struct dq_rule *r = lf->rule;
+    struct sl_buf cols, set, complete;
+
+    for (size_t i = 0; i < r->nparams; i++)
+        if (need_column(ev, lf, r->params[i], false) == NULL)
+            return;
+    sl_buf_init(&cols);
+    sl_buf_init(&set);
+    sl_buf_init(&complete);
+    for (size_t i = 0; i < r->nparams; i++) {
+        const char *c = ident(ev, r->params[i]);
+
+        sl_buf_addf(&cols, "%s%s", i ? ", " : "", c);
+        sl_buf_addf(&set, "%s%s IS NOT NULL", i ? " OR " : "", c);
+        sl_buf_addf(&complete, "%scount(%s) = count(*)", i ? " AND " : "", c);
+    }
+#define FREQ "(SELECT %s FROM (SELECT count(*) AS n FROM \"primary\" WHERE %s GROUP BY %s) f)"
+    switch (r->type) {
+    case DQ_UNIQUE_VALUE_RATIO:
+        add_agg(ev, lf, FREQ, "count(*) FILTER (WHERE n = 1)::DOUBLE / NULLIF(count(*), 0)",
+                set.data, cols.data);
+        break;
+    case DQ_ENTROPY:
+        add_agg(ev, lf,
+                "(SELECT -sum(n / t * ln(n / t)) FROM (SELECT n::DOUBLE AS n, sum(n) OVER () AS t "
+                "FROM (SELECT count(*) AS n FROM \"primary\" WHERE %s GROUP BY %s) f) e)",
+                set.data, cols.data);
+        break;
+    default:
+        add_agg(ev, lf, FREQ, "count(*) FILTER (WHERE n = 1)::DOUBLE / NULLIF(sum(n), 0)",
+                set.data, cols.data);
+        if (r->type == DQ_IS_PRIMARY_KEY)
+            add_agg(ev, lf, "%s", complete.data);
+        break;
+    }
+#undef FREQ
+    sl_buf_release(&cols);
+    sl_buf_release(&set);
+    sl_buf_release(&complete);
+}
+
 static void
 plan_leaf(struct eval *ev, struct leaf *lf)
 {
@@ -233,6 +294,19 @@ plan_leaf(struct eval *ev, struct leaf *lf)
         add_agg(ev, lf, "count(DISTINCT %s) + (count(*) > count(%s))::INTEGER", ident(ev, c0),
                 ident(ev, c0));
         return;
+    case DQ_UNIQUENESS:
+    case DQ_IS_UNIQUE:
+    case DQ_IS_PRIMARY_KEY:
+    case DQ_UNIQUE_VALUE_RATIO:
+    case DQ_ENTROPY:
+        plan_frequencies(ev, lf);
+        return;
+    case DQ_COLUMN_LENGTH:
+        if (need_column(ev, lf, c0, false) == NULL)
+            return;
+        add_agg(ev, lf, "min(length(CAST(%s AS VARCHAR)))", ident(ev, c0));
+        add_agg(ev, lf, "max(length(CAST(%s AS VARCHAR)))", ident(ev, c0));
+        return;
     default:
         lf->error = sl_arena_printf(ev->a, "%s is not evaluated by this version of sluice",
                                     dq_type_name(r->type));
@@ -275,10 +349,12 @@ measure(struct eval *ev, struct group *g)
     if (g->n == 0)
         return;
     sl_buf_init(&sql);
-    sl_buf_addf(&sql, "SELECT %s FROM (SELECT * FROM %s) AS \"primary\"", g->select.data,
-                ev->data->relation);
+    sl_buf_addf(&sql, "WITH \"primary\" AS (SELECT * FROM %s", ev->data->relation);
     if (g->where != NULL)
         sl_buf_addf(&sql, " WHERE (%s)", g->where);
+    /* count(*) makes it an aggregate query, one row, even when every
+     * metric of the group is a scalar subquery. */
+    sl_buf_addf(&sql, ") SELECT %s, count(*) FROM \"primary\"", g->select.data);
     sl_diag_init(&d);
     if (engine_query(ev->data->e, sql.data, &res, &d) < 0 ||
         (ch = engine_result_next(res)) == NULL || engine_chunk_rows(ch) != 1) {
@@ -442,6 +518,56 @@ holds(const struct dq_cond *c, double m, const double *hist, size_t nh, const ch
     }
 }
 
+/*
+ * ColumnLength: the shortest (lo) and longest (hi) value's length against
+ * the condition, as deequ's DQDL rule has it: > and >= bound the
+ * shortest, < and <= the longest, = and != both, between the shortest from
+ * below and the longest from above (exclusive); in and not in every
+ * value's length (a NULL's is 0 when 0 is listed).  The metric reported
+ * is the longest for < and <=, else the shortest.
+ */
+static void
+judge_length(struct eval *ev, struct leaf *lf, double lo, bool none, double hi)
+{
+    struct dq_result *res = lf->res;
+    const struct dq_cond *c = lf->rule->cond;
+    double v[2] = {0, 0};
+    bool pass = false;
+
+    for (size_t i = 0; i < c->nvals && i < 2; i++) {
+        if (c->vals[i].kind != DQ_VAL_NUM || c->vals[i].num->kind != DQ_NUM_LIT) {
+            res->outcome = DQ_ERROR;
+            res->reason = "ColumnLength compares with plain numbers only, as Glue's does";
+            return;
+        }
+        v[i] = c->vals[i].num->value;
+    }
+    if (none) {
+        res->outcome = DQ_FAILED;
+        res->reason = "no rows with a value to measure";
+        return;
+    }
+    res->has_metric = true;
+    res->metric = c->op == DQ_LT || c->op == DQ_LE ? hi : lo;
+    switch (c->op) {
+    case DQ_EQ: pass = lo == v[0] && hi == v[0]; break;
+    case DQ_NE: pass = lo != v[0] && hi != v[0]; break;
+    case DQ_GT: pass = lo > v[0]; break;
+    case DQ_GE: pass = lo >= v[0]; break;
+    case DQ_LT: pass = hi < v[0]; break;
+    case DQ_LE: pass = hi <= v[0]; break;
+    case DQ_BETWEEN: pass = lo > v[0] && hi < v[1]; break;
+    default:
+        res->outcome = DQ_ERROR;
+        res->reason = "ColumnLength takes =, !=, >, >=, <, <= or between here";
+        return;
+    }
+    res->outcome = pass ? DQ_PASSED : DQ_FAILED;
+    res->reason = pass ? ""
+                       : sl_arena_printf(ev->a, "the values are %.0f to %.0f characters long",
+                                         lo, hi);
+}
+
 static void
 judge_leaf(struct eval *ev, struct leaf *lf)
 {
@@ -470,6 +596,9 @@ judge_leaf(struct eval *ev, struct leaf *lf)
     res->has_metric = true;
     if (lf->has_constant) {
         res->metric = lf->constant;
+    } else if (r->type == DQ_COLUMN_LENGTH) {
+        judge_length(ev, lf, a0, n0, a1);
+        return;
     } else if (r->type == DQ_COMPLETENESS || r->type == DQ_IS_COMPLETE) {
         res->has_metric = !n0 && !n1 && a1 > 0;
         res->metric = res->has_metric ? a0 / a1 : 0;
@@ -488,16 +617,27 @@ judge_leaf(struct eval *ev, struct leaf *lf)
         return;
     }
     /* Rules that pass or fail by themselves. */
-    if (r->type == DQ_IS_COMPLETE || r->type == DQ_COLUMN_EXISTS) {
-        bool pass = r->type == DQ_IS_COMPLETE ? res->metric == 1 : res->metric != 0;
+    if (r->type == DQ_IS_COMPLETE || r->type == DQ_COLUMN_EXISTS || r->type == DQ_IS_UNIQUE ||
+        r->type == DQ_IS_PRIMARY_KEY) {
+        bool pass = r->type == DQ_COLUMN_EXISTS ? res->metric != 0 : res->metric == 1;
 
+        if (r->type == DQ_IS_PRIMARY_KEY && pass && (n1 || a1 != 1)) {
+            res->outcome = DQ_FAILED;
+            res->reason = "the values are unique, but not every row has them all";
+            return;
+        }
         res->outcome = pass ? DQ_PASSED : DQ_FAILED;
-        res->reason = pass ? ""
-                      : r->type == DQ_IS_COMPLETE
-                          ? sl_arena_printf(ev->a, "%.6g of the values are set, not all",
-                                            res->metric)
-                          : sl_arena_printf(ev->a, "%s has no column '%s'", ev->data->name,
-                                            r->params[0]);
+        if (pass)
+            res->reason = "";
+        else if (r->type == DQ_IS_COMPLETE)
+            res->reason = sl_arena_printf(ev->a, "%.6g of the values are set, not all",
+                                          res->metric);
+        else if (r->type == DQ_COLUMN_EXISTS)
+            res->reason = sl_arena_printf(ev->a, "%s has no column '%s'", ev->data->name,
+                                          r->params[0]);
+        else
+            res->reason = sl_arena_printf(ev->a, "%.6g of the rows hold a value no other row "
+                                          "holds, not all", res->metric);
         if (r->type == DQ_COLUMN_EXISTS)
             res->has_metric = false;
         return;

@@ -38,6 +38,51 @@ y_of(int i)
     return isnan(x_of(i)) ? NAN : x_of(i) * 2 + i % 3;
 }
 
+static double
+u_of(int i)
+{
+    return i % 3 == 0 ? i : i % 50;
+}
+
+static double
+g_of(int i)
+{
+    return i % 7;
+}
+
+/* deequ's frequency figures of f over rows 0..N-1 (NAN rows left out):
+ * uniqueness, unique value ratio, entropy; computed the slow way. */
+static void
+frequencies(double (*f)(int), double *uniq, double *ratio, double *entropy)
+{
+    int rows = 0, once = 0, distinct = 0;
+    double h = 0;
+
+    for (int i = 0; i < N; i++)
+        rows += !isnan(f(i));
+    for (int i = 0; i < N; i++) {
+        int n = 0;
+        bool first = true;
+
+        if (isnan(f(i)))
+            continue;
+        for (int j = 0; j < N; j++) {
+            if (!isnan(f(j)) && f(j) == f(i)) {
+                n++;
+                first &= j >= i;
+            }
+        }
+        if (!first)
+            continue;
+        distinct++;
+        once += n == 1;
+        h -= (double)n / rows * log((double)n / rows);
+    }
+    *uniq = (double)once / rows;
+    *ratio = (double)once / distinct;
+    *entropy = h;
+}
+
 static void
 close_engine(void)
 {
@@ -72,7 +117,8 @@ evaluate(const char *rules)
                         "CASE WHEN i % 10 = 0 THEN NULL ELSE (i * 37 % 101) / 4.0 END::DOUBLE "
                         "AS x, CASE WHEN i % 10 = 0 THEN NULL ELSE ((i * 37 % 101) / 4.0) * 2 "
                         "+ i % 3 END::DOUBLE AS y, CASE WHEN i % 13 = 0 THEN NULL ELSE 'v' || "
-                        "(i % 5) END AS s FROM range(1000) r(i)",
+                        "(i % 5) END AS s, CASE WHEN i % 3 = 0 THEN i ELSE i % 50 END AS u "
+                        "FROM range(1000) r(i)",
                         &d) < 0)
             abort();
         atexit(close_engine);
@@ -127,7 +173,7 @@ TEST(statistics_match_an_independent_computation)
     corr = sxy / sqrt(sxx * syy);
     evaluate("RowCount = 1000, Completeness \"x\" > 0.85, Mean \"x\" > 0, Sum \"x\" > 0, "
              "StandardDeviation \"x\" > 0, Variance \"x\" > 0, ColumnCorrelation \"x\" \"y\" "
-             "> 0.5, DistinctValuesCount \"s\" = 6, ColumnCount = 5");
+             "> 0.5, DistinctValuesCount \"s\" = 6, ColumnCount = 6");
     CHECK_INT(rep.n, 9);
     CHECK_INT(rep.passed, 9);
     CHECK(rep.results[0].metric == 1000);
@@ -138,7 +184,62 @@ TEST(statistics_match_an_independent_computation)
     CHECK(near(rep.results[5].metric, sq / n));
     CHECK(near(rep.results[6].metric, corr));
     CHECK(rep.results[7].metric == 6);   /* v0..v4 and NULL */
-    CHECK(rep.results[8].metric == 5);
+    CHECK(rep.results[8].metric == 6);
+}
+
+TEST(frequencies_as_deequ_counts_them)
+{
+    double uniq, ratio, ent, guniq, gratio, gent, xuniq, xratio, xent;
+
+    frequencies(u_of, &uniq, &ratio, &ent);
+    frequencies(g_of, &guniq, &gratio, &gent);
+    frequencies(x_of, &xuniq, &xratio, &xent);
+    CHECK(uniq > 0 && uniq < 1 && ratio > 0 && ratio < 1);
+    evaluate("Uniqueness \"u\" > 0, UniqueValueRatio \"u\" > 0, Entropy \"u\" > 0, "
+             "Uniqueness \"g\" = 0, Entropy \"g\" > 1, Entropy \"x\" > 1, "
+             "UniqueValueRatio \"x\" = 0, Uniqueness \"id\" = 1, IsUnique \"id\", IsUnique \"g\", "
+             "IsPrimaryKey \"id\", IsPrimaryKey \"u\", IsPrimaryKey \"id\" \"s\", "
+             "IsUnique \"id\" \"s\", Uniqueness \"g\" \"u\" > 0");
+    CHECK(near(rep.results[0].metric, uniq));
+    CHECK(near(rep.results[1].metric, ratio));
+    CHECK(near(rep.results[2].metric, ent));
+    CHECK(near(rep.results[3].metric, guniq));
+    CHECK(near(rep.results[4].metric, gent));
+    CHECK(near(rep.results[5].metric, xent));
+    CHECK(near(rep.results[6].metric, xratio));
+    for (int i = 0; i < 9; i++)
+        OUTCOME(i, "passed");
+    OUTCOME(9, "failed");
+    CHECK_HAS(rep.results[9].reason, "hold a value no other row holds");
+    OUTCOME(10, "passed");
+    OUTCOME(11, "failed");
+    OUTCOME(12, "failed");
+    CHECK_HAS(rep.results[12].reason, "not every row has them all");
+    OUTCOME(13, "passed");
+    OUTCOME(14, "passed");
+    /* An empty set: nothing to measure. */
+    evaluate("Uniqueness \"u\" > 0 where \"id < 0\", Entropy \"u\" > 0 where \"id < 0\"");
+    OUTCOME(0, "failed");
+    OUTCOME(1, "failed");
+}
+
+TEST(column_length)
+{
+    evaluate("ColumnLength \"s\" = 2, ColumnLength \"s\" > 2, ColumnLength \"s\" between 1 and 3, "
+             "ColumnLength \"s\" <= 1, ColumnLength \"s\" >= 2, ColumnLength \"s\" < 3, "
+             "ColumnLength \"s\" != 2, ColumnLength \"s\" in [2], ColumnLength \"s\" = 2 where "
+             "\"id < 0\"");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "failed");
+    CHECK_HAS(rep.results[1].reason, "2 to 2 characters");
+    OUTCOME(2, "passed");
+    OUTCOME(3, "failed");
+    CHECK(rep.results[3].metric == 2);
+    OUTCOME(4, "passed");
+    OUTCOME(5, "passed");
+    OUTCOME(6, "failed");
+    OUTCOME(7, "error");
+    OUTCOME(8, "failed");
 }
 
 TEST(bounds_of_conditions)
@@ -229,16 +330,16 @@ TEST(dynamic_thresholds_read_the_history)
 TEST(errors_name_what_is_wrong)
 {
     evaluate("Mean \"nope\" > 1, Mean \"s\" > 1, RowCount > 0 where \"nosuch = 1\", "
-             "RowCount > 0, IsUnique \"id\", RowCount > 1 / 0");
+             "RowCount > 0, DataFreshness \"x\" < 3 days, RowCount > 1 / 0");
     OUTCOME(0, "error");
-    CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s)");
+    CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s, u)");
     OUTCOME(1, "error");
     CHECK_HAS(rep.results[1].reason, "Mean needs a numeric column; 's' is VARCHAR");
     OUTCOME(2, "error");
     CHECK_HAS(rep.results[2].reason, "nosuch");
     OUTCOME(3, "passed");
     OUTCOME(4, "error");
-    CHECK_HAS(rep.results[4].reason, "not evaluated by this version");
+    CHECK_HAS(rep.results[4].reason, "DataFreshness is not evaluated by this version");
     OUTCOME(5, "error");
     CHECK_HAS(rep.results[5].reason, "divides by zero");
     CHECK_INT(rep.errors, 5);
