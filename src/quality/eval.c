@@ -50,6 +50,9 @@
 
 /* Aggregates one leaf needs at most. */
 #define MAX_AGGS 2
+/* =, != and in compare a metric within this, as the DQDL library that
+ * deequ's evaluator pins (1.0.0) does: a mean of 0.1 + 0.2 is 0.3. */
+#define EQ_TOLERANCE 1e-5
 /* History values a dynamic threshold reads at most. */
 #define MAX_HISTORY 1000
 
@@ -490,7 +493,7 @@ holds(const struct dq_cond *c, double m, const double *hist, size_t nh, const ch
                 continue;
             if (value_of(c->vals[i].num, hist, nh, &v[0], why) < 0)
                 return -1;
-            in |= m == v[0];
+            in |= fabs(m - v[0]) <= EQ_TOLERANCE;
         }
         return in == (c->op == DQ_IN);
     }
@@ -503,8 +506,8 @@ holds(const struct dq_cond *c, double m, const double *hist, size_t nh, const ch
             return -1;
     }
     switch (c->op) {
-    case DQ_EQ: return m == v[0];
-    case DQ_NE: return m != v[0];
+    case DQ_EQ: return fabs(m - v[0]) <= EQ_TOLERANCE;
+    case DQ_NE: return fabs(m - v[0]) > EQ_TOLERANCE;
     case DQ_GT: return m > v[0];
     case DQ_GE: return m >= v[0];
     case DQ_LT: return m < v[0];

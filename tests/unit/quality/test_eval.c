@@ -259,6 +259,13 @@ TEST(bounds_of_conditions)
     OUTCOME(8, "passed");
     OUTCOME(9, "passed");
     CHECK_HAS(rep.results[1].reason, "1000 does not satisfy");
+    /* =, != and in within 0.00001, as the DQDL library deequ pins. */
+    evaluate("RowCount = 1000.000001, RowCount != 1000.000001, RowCount = 1000.1, "
+             "RowCount in [999.999999]");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "failed");
+    OUTCOME(2, "failed");
+    OUTCOME(3, "passed");
 }
 
 TEST(booleans_where_and_empty_sets)
