@@ -30,6 +30,14 @@
  *   Entropy              -sum(p ln p) over the values' frequencies
  *   ColumnLength         the shortest and longest value (NULLs left out),
  *                        compared as deequ's hasMinLength/hasMaxLength do
+ *   ColumnValues         the fraction of rows whose value satisfies the
+ *                        condition (NULL as deequ's forms have it), against
+ *                        the threshold, else it must be 1
+ *   DataFreshness        the fraction of rows whose age in hours (now -
+ *                        value, to 2 decimals) satisfies the condition: 1
+ *   CustomSql            the statement's one value over the view "primary";
+ *                        with no condition, the fraction of rows of
+ *                        "primary" the statement returns
  *
  * Every group's query reads the data set through one CTE, "primary" (the
  * where filter applied), so the frequency metrics' subqueries and the
@@ -45,6 +53,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/time.h"
 #include "engine/engine.h"
 #include "core/banned.h"
 
@@ -64,6 +73,8 @@ struct leaf {
     const char *error;          /* set in planning: the outcome is error */
     double constant;            /* a metric known without a query */
     bool has_constant;
+    bool compliance;            /* the metric is a fraction of rows: judged on
+                                 * the threshold, or wanting 1 */
 };
 
 struct group {
@@ -85,7 +96,13 @@ struct eval {
     struct group *groups;
     size_t ngroups, capgroups;
     struct sl_arena *a;
+    int64_t now_us;
+    bool primary_view;          /* the temp view "primary" exists (CustomSql) */
 };
+
+static int value_of(const struct dq_num *n, const double *hist, size_t nh, double *out,
+                    const char **why);
+static size_t history_of(struct eval *ev, const struct dq_rule *r, double *out, size_t max);
 
 const char *
 dq_outcome_name(enum dq_outcome o)
@@ -243,6 +260,503 @@ plan_frequencies(struct eval *ev, struct leaf *lf)
     sl_buf_release(&complete);
 }
 
+/* ---- per-row conditions ----------------------------------------------------- */
+
+static bool
+is_date_type(const char *type)
+{
+    return strncmp(type, "DATE", 4) == 0 || strncmp(type, "TIMESTAMP", 9) == 0;
+}
+
+/* Whether s reads yyyy-mm-dd. */
+static bool
+is_date_text(const char *s)
+{
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return false;
+    return s[10] == '\0';
+}
+
+/* The date (UTC) of now plus offset microseconds, as a SQL literal into
+ * b: dates compare by the day, as deequ's evaluator has it. */
+static void
+add_now_date(struct eval *ev, struct sl_buf *b, int64_t offset)
+{
+    char day[16];
+    int64_t us = ev->now_us + offset, days = us / 86400000000LL;
+
+    if (us < 0 && us % 86400000000LL != 0)
+        days--;
+    sl_format_date((int32_t)days, day);
+    sl_buf_addf(b, "DATE '%s'", day);
+}
+
+/*
+ * A value of a condition as a SQL literal of the kind the comparison
+ * takes: numbers valued (dynamic ones from the rule's history), strings
+ * quoted, dates as DATE.  false with lf->error set if it cannot be.
+ */
+static bool
+add_literal(struct eval *ev, struct leaf *lf, struct sl_buf *b, const struct dq_val *v,
+            char kind)
+{
+    double hist[MAX_HISTORY], x;
+    const char *why = NULL;
+
+    if (kind == 'd') {
+        if (v->kind == DQ_VAL_NOW) {
+            add_now_date(ev, b, v->i);
+            return true;
+        }
+        if (v->kind == DQ_VAL_STR && is_date_text(v->str)) {
+            sl_buf_addf(b, "DATE '%s'", v->str);
+            return true;
+        }
+        lf->error = sl_arena_printf(ev->a, "a date condition takes \"yyyy-mm-dd\", now() and "
+                                    "(now() - N days); column %d has something else", v->col);
+        return false;
+    }
+    if (kind == 's') {
+        sl_buf_add_sql_str(b, v->str);
+        return true;
+    }
+    if (value_of(v->num, hist, history_of(ev, lf->rule, hist, MAX_HISTORY), &x, &why) < 0) {
+        lf->error = why;
+        return false;
+    }
+    sl_buf_addf(b, "%.17g", x);
+    return true;
+}
+
+/*
+ * The SQL of "x satisfies c" for one row, NULLs as deequ's ColumnValues
+ * forms treat them: a comparison, between and in fail a NULL unless NULL
+ * is listed; != and not in pass it unless it is.  kind: 'n' number, 's'
+ * string, 'd' date.  false with lf->error set.
+ */
+static bool
+row_condition(struct eval *ev, struct leaf *lf, const struct dq_cond *c, const char *x,
+              char kind, struct sl_buf *e)
+{
+    static const char *const ops[] = {[DQ_EQ] = "=", [DQ_NE] = "!=", [DQ_GT] = ">",
+                                      [DQ_GE] = ">=", [DQ_LT] = "<", [DQ_LE] = "<="};
+    struct sl_buf list;
+    bool null = false, empty = false, blank = false, ok = true;
+    size_t n = 0;
+
+    switch (c->op) {
+    case DQ_GT:
+    case DQ_GE:
+    case DQ_LT:
+    case DQ_LE:
+        sl_buf_addf(e, "(%s IS NOT NULL AND %s %s ", x, x, ops[c->op]);
+        ok = add_literal(ev, lf, e, &c->vals[0], kind);
+        sl_buf_addc(e, ')');
+        return ok;
+    case DQ_BETWEEN:
+    case DQ_NOT_BETWEEN:
+        sl_buf_addf(e, c->op == DQ_BETWEEN ? "(%s IS NOT NULL AND %s > "
+                                           : "(%s IS NOT NULL AND (%s <= ",
+                    x, x);
+        ok = add_literal(ev, lf, e, &c->vals[0], kind);
+        sl_buf_addf(e, c->op == DQ_BETWEEN ? " AND %s < " : " OR %s >= ", x);
+        ok = ok && add_literal(ev, lf, e, &c->vals[1], kind);
+        sl_buf_adds(e, c->op == DQ_BETWEEN ? ")" : "))");
+        return ok;
+    case DQ_MATCHES:
+    case DQ_NOT_MATCHES:
+        sl_buf_addf(e, "(%s IS NOT NULL AND %sregexp_full_match(%s, ", x,
+                    c->op == DQ_MATCHES ? "" : "NOT ", x);
+        sl_buf_add_sql_str(e, c->vals[0].str);
+        sl_buf_adds(e, "))");
+        return true;
+    default:
+        break;
+    }
+    /* =, !=, in, not in: the values listed, and the keywords. */
+    sl_buf_init(&list);
+    for (size_t i = 0; ok && i < c->nvals; i++) {
+        const struct dq_val *v = &c->vals[i];
+
+        if (v->kind == DQ_VAL_NULL || (v->kind == DQ_VAL_NUM && v->num->kind == DQ_NUM_NULL)) {
+            null = true;
+        } else if (v->kind == DQ_VAL_EMPTY) {
+            empty = true;
+        } else if (v->kind == DQ_VAL_WHITESPACES) {
+            blank = true;
+        } else {
+            if (n++)
+                sl_buf_adds(&list, ", ");
+            ok = add_literal(ev, lf, &list, v, kind);
+        }
+    }
+    if (ok && (c->op == DQ_EQ || c->op == DQ_IN)) {
+        sl_buf_adds(e, "(FALSE");
+        if (n)
+            sl_buf_addf(e, " OR (%s IS NOT NULL AND %s IN (%s))", x, x, list.data);
+        if (null)
+            sl_buf_addf(e, " OR %s IS NULL", x);
+        if (empty)
+            sl_buf_addf(e, " OR %s = ''", x);
+        if (blank)
+            sl_buf_addf(e, " OR (length(trim(%s)) = 0 AND length(%s) > 0)", x, x);
+        sl_buf_addc(e, ')');
+    } else if (ok) {
+        sl_buf_adds(e, "(TRUE");
+        if (n)
+            sl_buf_addf(e, " AND (%s IS NULL OR %s NOT IN (%s))", x, x, list.data);
+        if (null)
+            sl_buf_addf(e, " AND %s IS NOT NULL", x);
+        if (empty)
+            sl_buf_addf(e, " AND (%s IS NULL OR %s != '')", x, x);
+        if (blank)
+            sl_buf_addf(e, " AND (%s IS NULL OR length(trim(%s)) > 0 OR length(%s) = 0)", x, x,
+                        x);
+        sl_buf_addc(e, ')');
+    }
+    sl_buf_release(&list);
+    return ok;
+}
+
+/* Whether the engine takes re as a regular expression; else lf->error. */
+static bool
+regex_ok(struct eval *ev, struct leaf *lf, const char *re)
+{
+    struct sl_buf q;
+    struct sl_diag d;
+    bool ok;
+
+    sl_buf_init(&q);
+    sl_buf_adds(&q, "SELECT regexp_full_match('', ");
+    sl_buf_add_sql_str(&q, re);
+    sl_buf_adds(&q, ")");
+    sl_diag_init(&d);
+    ok = engine_exec(ev->data->e, q.data, &d) == 0;
+    if (!ok)
+        lf->error = sl_arena_printf(ev->a, "the regular expression is refused: %s", d.msg);
+    sl_buf_release(&q);
+    return ok;
+}
+
+/* The fraction of the group's rows that satisfy e. */
+static void
+add_compliance(struct eval *ev, struct leaf *lf, const char *e)
+{
+    add_agg(ev, lf, "avg(CASE WHEN %s THEN 1.0 ELSE 0.0 END)", e);
+    lf->compliance = true;
+}
+
+/*
+ * ColumnDataType: the fraction of rows whose value the engine can cast to
+ * the type (TRY_CAST), as deequ asks whether each value casts rather than
+ * what the column is declared; = wants the cast, != its failure; a NULL
+ * never casts.
+ */
+static void
+plan_data_type(struct eval *ev, struct leaf *lf)
+{
+    static const struct {
+        const char *dqdl, *sql;
+    } types[] = {
+        {"BOOLEAN", "BOOLEAN"}, {"DATE", "DATE"},     {"TIMESTAMP", "TIMESTAMP"},
+        {"INTEGER", "INTEGER"}, {"DOUBLE", "DOUBLE"}, {"FLOAT", "FLOAT"},
+        {"LONG", "BIGINT"},
+    };
+    const struct dq_cond *c = lf->rule->cond;
+    const struct engine_query_column *col = need_column(ev, lf, lf->rule->params[0], false);
+    struct sl_buf e;
+    const char *want, *sql = NULL;
+    unsigned p, sc;
+    char dec[64];
+
+    if (col == NULL)
+        return;
+    if ((c->op != DQ_EQ && c->op != DQ_NE) || c->vals[0].kind != DQ_VAL_STR) {
+        lf->error = "ColumnDataType takes = or != with one type name";
+        return;
+    }
+    want = c->vals[0].str;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasecmp(want, types[i].dqdl) == 0)
+            sql = types[i].sql;
+    if (sql == NULL && sscanf(want, "%*[Dd]%*[Ee]%*[Cc]%*[Ii]%*[Mm]%*[Aa]%*[Ll](%u,%u)", &p,
+                              &sc) == 2 && p >= 1 && p <= 38 && sc <= p) {
+        snprintf(dec, sizeof(dec), "DECIMAL(%u,%u)", p, sc);
+        sql = dec;
+    }
+    if (sql == NULL) {
+        lf->error = sl_arena_printf(ev->a, "ColumnDataType knows BOOLEAN, DATE, TIMESTAMP, "
+                                    "INTEGER, DOUBLE, FLOAT, LONG and DECIMAL(p,s), as Glue's "
+                                    "evaluator does, not \"%s\"", want);
+        return;
+    }
+    sl_buf_init(&e);
+    sl_buf_addf(&e, "(TRY_CAST(%s AS %s) IS %sNULL)", ident(ev, col->name), sql,
+                c->op == DQ_EQ ? "NOT " : "");
+    add_compliance(ev, lf, e.data);
+    sl_buf_release(&e);
+}
+
+/*
+ * ColumnValues: numbers against a numeric column, dates (now(),
+ * "yyyy-mm-dd") against a date or a timestamp (by the day), strings
+ * against the value's text.
+ */
+static void
+plan_values(struct eval *ev, struct leaf *lf)
+{
+    const struct dq_cond *c = lf->rule->cond;
+    const struct engine_query_column *col = need_column(ev, lf, lf->rule->params[0], false);
+    bool now = false, strs = false, dates = true, nums = false;
+    struct sl_buf x, e;
+    char kind;
+
+    if (col == NULL)
+        return;
+    for (size_t i = 0; i < c->nvals; i++) {
+        const struct dq_val *v = &c->vals[i];
+
+        now |= v->kind == DQ_VAL_NOW;
+        nums |= v->kind == DQ_VAL_NUM && v->num->kind != DQ_NUM_NULL;
+        if (v->kind == DQ_VAL_STR) {
+            strs = true;
+            dates &= is_date_text(v->str);
+        }
+    }
+    if (c->op == DQ_MATCHES || c->op == DQ_NOT_MATCHES)
+        kind = 's';
+    else if (now || (strs && dates && is_date_type(col->type)))
+        kind = 'd';
+    else if (nums && !strs)
+        kind = 'n';
+    else
+        kind = 's';
+    if (kind == 'n' && !numeric(col->type)) {
+        lf->error = sl_arena_printf(ev->a, "ColumnValues compares '%s' with numbers, but it is "
+                                    "%s", col->name, col->type);
+        return;
+    }
+    if (kind == 'd' && !is_date_type(col->type) && strncmp(col->type, "VARCHAR", 7) != 0) {
+        lf->error = sl_arena_printf(ev->a, "ColumnValues compares '%s' with dates, but it is %s",
+                                    col->name, col->type);
+        return;
+    }
+    if ((c->op == DQ_MATCHES || c->op == DQ_NOT_MATCHES) && !regex_ok(ev, lf, c->vals[0].str))
+        return;
+    sl_buf_init(&x);
+    sl_buf_init(&e);
+    if (kind == 'd')
+        sl_buf_addf(&x, "TRY_CAST(%s AS DATE)", ident(ev, col->name));
+    else if (kind == 's')
+        sl_buf_addf(&x, "CAST(%s AS VARCHAR)", ident(ev, col->name));
+    else
+        sl_buf_adds(&x, ident(ev, col->name));
+    if (row_condition(ev, lf, c, x.data, kind, &e))
+        add_compliance(ev, lf, e.data);
+    sl_buf_release(&x);
+    sl_buf_release(&e);
+}
+
+/* DataFreshness: every row's age in hours (now - value, rounded to 2
+ * decimals, as deequ's evaluator has it) against the durations. */
+static void
+plan_freshness(struct eval *ev, struct leaf *lf)
+{
+    const struct dq_cond *c = lf->rule->cond;
+    const struct engine_query_column *col = need_column(ev, lf, lf->rule->params[0], false);
+    struct dq_cond hours = *c;
+    struct dq_val *vals;
+    struct dq_num *nums;
+    struct sl_buf x, e;
+
+    if (col == NULL)
+        return;
+    if (!is_date_type(col->type) && strncmp(col->type, "VARCHAR", 7) != 0) {
+        lf->error = sl_arena_printf(ev->a, "DataFreshness needs a date or a timestamp; '%s' is %s",
+                                    col->name, col->type);
+        return;
+    }
+    /* The durations as hours, to 4 decimals (90 minutes is 1.5). */
+    vals = sl_arena_zalloc(ev->a, c->nvals * sizeof(*vals));
+    nums = sl_arena_zalloc(ev->a, c->nvals * sizeof(*nums));
+    for (size_t i = 0; i < c->nvals; i++) {
+        nums[i].kind = DQ_NUM_LIT;
+        nums[i].height = 1;
+        nums[i].value = round((double)c->vals[i].i / 3600e6 * 1e4) / 1e4;
+        vals[i] = c->vals[i];
+        vals[i].kind = DQ_VAL_NUM;
+        vals[i].num = &nums[i];
+    }
+    hours.vals = vals;
+    sl_buf_init(&x);
+    sl_buf_init(&e);
+    sl_buf_addf(&x, "round((%.17g - floor(epoch(TRY_CAST(%s AS TIMESTAMPTZ)))) / 3600.0, 2)",
+                floor((double)ev->now_us / 1e6), ident(ev, col->name));
+    if (row_condition(ev, lf, &hours, x.data, 'n', &e))
+        add_compliance(ev, lf, e.data);
+    sl_buf_release(&x);
+    sl_buf_release(&e);
+}
+
+/* Run q and take its one value as a double (NULL: 0.0, as deequ's
+ * CustomSql analyzer has it); else lf->error. */
+static bool
+scalar(struct eval *ev, struct leaf *lf, const char *q, double *out)
+{
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct engine_vec v;
+    struct sl_diag d;
+    size_t rows = 0;
+    bool ok = false;
+
+    sl_diag_init(&d);
+    if (engine_query(ev->data->e, q, &res, &d) < 0) {
+        lf->error = sl_arena_printf(ev->a, "the statement fails: %s", d.msg);
+        return false;
+    }
+    *out = 0;
+    while ((ch = engine_result_next(res)) != NULL) {
+        if (rows == 0 && engine_chunk_rows(ch) > 0) {
+            engine_chunk_vec(ch, 0, &v);
+            if (engine_vec_valid(&v, 0) && v.kind == ENGINE_VEC_F64)
+                *out = ((const double *)v.data)[0];
+        }
+        rows += engine_chunk_rows(ch);
+    }
+    if (rows != 1)
+        lf->error = sl_arena_printf(ev->a, "the statement returns %zu rows, not one", rows);
+    else
+        ok = true;
+    engine_result_free(res);
+    return ok;
+}
+
+static bool
+word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+/*
+ * stmt with each bare word primary (any case; not after a '.', outside
+ * strings, quoted names and comments) quoted: Glue's rules name the data
+ * set so, and PRIMARY is a reserved word to DuckDB.  In the arena.
+ */
+static const char *
+quote_primary(struct eval *ev, const char *stmt)
+{
+    struct sl_buf b;
+    const char *out;
+    size_t n = strlen(stmt);
+
+    sl_buf_init(&b);
+    for (size_t i = 0; i < n;) {
+        char c = stmt[i];
+        size_t j = i + 1;
+
+        if (c == '\'' || c == '"') {
+            /* A string or a quoted name: its doubled quote stays inside. */
+            while (j < n && !(stmt[j] == c && (j + 1 >= n || stmt[j + 1] != c)))
+                j += stmt[j] == c ? 2 : 1;
+            j = j < n ? j + 1 : n;
+        } else if (c == '-' && j < n && stmt[j] == '-') {
+            while (j < n && stmt[j] != '\n')
+                j++;
+        } else if (c == '/' && j < n && stmt[j] == '*') {
+            const char *end = strstr(stmt + j + 1, "*/");
+
+            j = end ? (size_t)(end - stmt) + 2 : n;
+        } else if (word_char(c)) {
+            while (j < n && word_char(stmt[j]))
+                j++;
+            if (j - i == 7 && strncasecmp(stmt + i, "primary", 7) == 0 &&
+                (i == 0 || stmt[i - 1] != '.')) {
+                sl_buf_adds(&b, "\"primary\"");
+                i = j;
+                continue;
+            }
+        }
+        sl_buf_add(&b, stmt + i, j - i);
+        i = j;
+    }
+    out = sl_arena_strndup(ev->a, b.data ? b.data : "", b.len);
+    sl_buf_release(&b);
+    return out;
+}
+
+/*
+ * CustomSql over the temp view "primary" (the data set): with a
+ * condition, its one value; without, the fraction of primary's rows that
+ * the rows it returns match on their columns (NULL matching NULL, each
+ * row counted once).  The metric is known here: it runs at planning.
+ */
+static void
+plan_sql(struct eval *ev, struct leaf *lf)
+{
+    const char *stmt = quote_primary(ev, lf->rule->params[0]);
+    struct engine_query_column *cols = NULL;
+    struct sl_buf q, on, sel;
+    struct sl_diag d;
+    size_t n = 0;
+
+    if (!ev->primary_view) {
+        char *v = sl_printf("CREATE OR REPLACE TEMP VIEW \"primary\" AS SELECT * FROM %s",
+                            ev->data->relation);
+
+        sl_diag_init(&d);
+        if (engine_exec(ev->data->e, v, &d) < 0) {
+            lf->error = sl_arena_printf(ev->a, "cannot make the view primary: %s", d.msg);
+            free(v);
+            return;
+        }
+        free(v);
+        ev->primary_view = true;
+    }
+    sl_diag_init(&d);
+    if (engine_describe(ev->data->e, stmt, &cols, &n, &d) < 0) {
+        lf->error = sl_arena_printf(ev->a, "the statement fails: %s", d.msg);
+        return;
+    }
+    sl_buf_init(&q);
+    sl_buf_init(&on);
+    sl_buf_init(&sel);
+    if (lf->rule->cond != NULL) {
+        if (n != 1) {
+            lf->error = sl_arena_printf(ev->a, "the statement returns %zu columns, not one", n);
+        } else {
+            sl_buf_addf(&q, "SELECT TRY_CAST(%s AS DOUBLE) FROM (%s) AS q",
+                        ident(ev, cols[0].name), stmt);
+            lf->has_constant = scalar(ev, lf, q.data, &lf->constant);
+        }
+    } else {
+        for (size_t i = 0; i < n && lf->error == NULL; i++) {
+            const char *c = ident(ev, cols[i].name);
+
+            if (column(ev, cols[i].name) == NULL)
+                lf->error = sl_arena_printf(ev->a, "the statement returns column '%s', which "
+                                            "%s does not have", cols[i].name, ev->data->name);
+            sl_buf_addf(&sel, "%s%s", i ? ", " : "", c);
+            sl_buf_addf(&on, "%sp.%s IS NOT DISTINCT FROM s.%s", i ? " AND " : "", c, c);
+        }
+        if (lf->error == NULL) {
+            sl_buf_addf(&q,
+                        "SELECT count(s.__sluice_m)::DOUBLE / NULLIF(count(*), 0) FROM "
+                        "\"primary\" AS p LEFT JOIN (SELECT DISTINCT %s, TRUE AS __sluice_m "
+                        "FROM (%s) AS q) AS s ON %s",
+                        sel.data, stmt, on.data);
+            lf->has_constant = scalar(ev, lf, q.data, &lf->constant);
+            lf->compliance = true;
+        }
+    }
+    engine_query_columns_release(cols, n);
+    sl_buf_release(&q);
+    sl_buf_release(&on);
+    sl_buf_release(&sel);
+}
+
 static void
 plan_leaf(struct eval *ev, struct leaf *lf)
 {
@@ -304,6 +818,40 @@ plan_leaf(struct eval *ev, struct leaf *lf)
     case DQ_ENTROPY:
         plan_frequencies(ev, lf);
         return;
+    case DQ_COLUMN_VALUES:
+        plan_values(ev, lf);
+        return;
+    case DQ_DATA_FRESHNESS:
+        plan_freshness(ev, lf);
+        return;
+    case DQ_CUSTOM_SQL:
+        plan_sql(ev, lf);
+        return;
+    case DQ_COLUMN_DATA_TYPE:
+        plan_data_type(ev, lf);
+        return;
+    case DQ_COLUMN_NAMES_MATCH_PATTERN: {
+        /* Every name holds a match of the pattern (a find, as deequ's). */
+        struct sl_buf q;
+        double all = 0;
+
+        if (!regex_ok(ev, lf, c0))
+            return;
+        sl_buf_init(&q);
+        sl_buf_adds(&q, "SELECT CAST(bool_and(regexp_matches(name, ");
+        sl_buf_add_sql_str(&q, c0);
+        sl_buf_adds(&q, ")) AS DOUBLE) FROM (VALUES ('')");
+        for (size_t i = 0; i < ev->ncols; i++) {
+            sl_buf_adds(&q, ", (");
+            sl_buf_add_sql_str(&q, ev->cols[i].name);
+            sl_buf_addc(&q, ')');
+        }
+        sl_buf_adds(&q, ") AS t(name) WHERE name != ''");
+        lf->has_constant = scalar(ev, lf, q.data, &all);
+        lf->constant = all;
+        sl_buf_release(&q);
+        return;
+    }
     case DQ_COLUMN_LENGTH:
         if (need_column(ev, lf, c0, false) == NULL)
             return;
@@ -378,6 +926,14 @@ measure(struct eval *ev, struct group *g)
 }
 
 /* ---- judging ------------------------------------------------------------------ */
+
+static size_t
+history_of(struct eval *ev, const struct dq_rule *r, double *out, size_t max)
+{
+    if (ev->data->history == NULL)
+        return 0;
+    return ev->data->history(ev->data->history_arg, r, out, max);
+}
 
 /* A number of a condition: 0 and its value, or -1 with *why (NULL, an
  * index past the history, a division by zero). */
@@ -621,8 +1177,10 @@ judge_leaf(struct eval *ev, struct leaf *lf)
     }
     /* Rules that pass or fail by themselves. */
     if (r->type == DQ_IS_COMPLETE || r->type == DQ_COLUMN_EXISTS || r->type == DQ_IS_UNIQUE ||
-        r->type == DQ_IS_PRIMARY_KEY) {
-        bool pass = r->type == DQ_COLUMN_EXISTS ? res->metric != 0 : res->metric == 1;
+        r->type == DQ_IS_PRIMARY_KEY || r->type == DQ_COLUMN_NAMES_MATCH_PATTERN) {
+        bool pass = r->type == DQ_COLUMN_EXISTS || r->type == DQ_COLUMN_NAMES_MATCH_PATTERN
+                        ? res->metric != 0
+                        : res->metric == 1;
 
         if (r->type == DQ_IS_PRIMARY_KEY && pass && (n1 || a1 != 1)) {
             res->outcome = DQ_FAILED;
@@ -638,15 +1196,34 @@ judge_leaf(struct eval *ev, struct leaf *lf)
         else if (r->type == DQ_COLUMN_EXISTS)
             res->reason = sl_arena_printf(ev->a, "%s has no column '%s'", ev->data->name,
                                           r->params[0]);
+        else if (r->type == DQ_COLUMN_NAMES_MATCH_PATTERN)
+            res->reason = "a column's name does not match the pattern";
         else
             res->reason = sl_arena_printf(ev->a, "%.6g of the rows hold a value no other row "
                                           "holds, not all", res->metric);
-        if (r->type == DQ_COLUMN_EXISTS)
+        if (r->type == DQ_COLUMN_EXISTS || r->type == DQ_COLUMN_NAMES_MATCH_PATTERN)
             res->has_metric = false;
         return;
     }
-    if (ev->data->history != NULL)
-        nh = ev->data->history(ev->data->history_arg, r, hist, MAX_HISTORY);
+    nh = history_of(ev, r, hist, MAX_HISTORY);
+    if (lf->compliance) {
+        /* A fraction of rows: the threshold's, or all of them. */
+        ok = r->threshold ? holds(r->threshold, res->metric, hist, nh, &why)
+                          : res->metric == 1;
+        if (ok > 0) {
+            res->outcome = DQ_PASSED;
+            res->reason = "";
+        } else if (ok == 0) {
+            res->outcome = DQ_FAILED;
+            res->reason = sl_arena_printf(ev->a, "%.2f%% of the rows pass%s",
+                                          res->metric * 100,
+                                          r->threshold ? ", short of the threshold" : "");
+        } else {
+            res->outcome = DQ_ERROR;
+            res->reason = why;
+        }
+        return;
+    }
     ok = holds(r->cond, res->metric, hist, nh, &why);
     if (ok < 0) {
         res->outcome = DQ_ERROR;
@@ -700,6 +1277,7 @@ dq_evaluate(const struct dq_ruleset *rs, const struct dq_data *data, struct dq_r
     memset(out, 0, sizeof(*out));
     sl_arena_init(&out->arena, 16 << 10);
     ev.a = &out->arena;
+    ev.now_us = data->now_us ? data->now_us : sl_now_usec();
     sl_buf_init(&q);
     sl_buf_addf(&q, "SELECT * FROM %s", data->relation);
     rc = engine_describe(data->e, q.data, &ev.cols, &ev.ncols, d);
@@ -727,6 +1305,12 @@ dq_evaluate(const struct dq_ruleset *rs, const struct dq_data *data, struct dq_r
         out->passed += results[i].outcome == DQ_PASSED;
         out->failed += results[i].outcome == DQ_FAILED;
         out->errors += results[i].outcome == DQ_ERROR;
+    }
+    if (ev.primary_view) {
+        struct sl_diag dd;
+
+        sl_diag_init(&dd);
+        engine_exec(data->e, "DROP VIEW IF EXISTS temp.main.\"primary\"", &dd);
     }
     for (size_t i = 0; i < ev.ngroups; i++)
         sl_buf_release(&ev.groups[i].select);

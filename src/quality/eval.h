@@ -62,6 +62,7 @@ struct dq_data {
     const char *name;           /* for words: curated.orders, exports/x.parquet */
     dq_history_fn history;      /* NULL: no history */
     void *history_arg;
+    int64_t now_us;             /* now() of the rules, UTC microseconds; 0: the clock's */
 };
 
 struct dq_report {

@@ -105,7 +105,9 @@ evaluate(const char *rules)
 {
     struct sl_diag d;
     char doc[4096];
-    struct dq_data data = {.relation = "t", .name = "t", .history = hist};
+    /* now() is 2026-01-20T12:00:00Z. */
+    struct dq_data data = {.relation = "t", .name = "t", .history = hist,
+                           .now_us = 1768910400000000LL};
 
     if (eng == NULL) {
         struct engine_opts o = {.threads = 1, .connections = 1};
@@ -117,8 +119,8 @@ evaluate(const char *rules)
                         "CASE WHEN i % 10 = 0 THEN NULL ELSE (i * 37 % 101) / 4.0 END::DOUBLE "
                         "AS x, CASE WHEN i % 10 = 0 THEN NULL ELSE ((i * 37 % 101) / 4.0) * 2 "
                         "+ i % 3 END::DOUBLE AS y, CASE WHEN i % 13 = 0 THEN NULL ELSE 'v' || "
-                        "(i % 5) END AS s, CASE WHEN i % 3 = 0 THEN i ELSE i % 50 END AS u "
-                        "FROM range(1000) r(i)",
+                        "(i % 5) END AS s, CASE WHEN i % 3 = 0 THEN i ELSE i % 50 END AS u, "
+                        "DATE '2026-01-01' + (i % 30)::INTEGER AS d FROM range(1000) r(i)",
                         &d) < 0)
             abort();
         atexit(close_engine);
@@ -173,7 +175,7 @@ TEST(statistics_match_an_independent_computation)
     corr = sxy / sqrt(sxx * syy);
     evaluate("RowCount = 1000, Completeness \"x\" > 0.85, Mean \"x\" > 0, Sum \"x\" > 0, "
              "StandardDeviation \"x\" > 0, Variance \"x\" > 0, ColumnCorrelation \"x\" \"y\" "
-             "> 0.5, DistinctValuesCount \"s\" = 6, ColumnCount = 6");
+             "> 0.5, DistinctValuesCount \"s\" = 6, ColumnCount = 7");
     CHECK_INT(rep.n, 9);
     CHECK_INT(rep.passed, 9);
     CHECK(rep.results[0].metric == 1000);
@@ -184,7 +186,116 @@ TEST(statistics_match_an_independent_computation)
     CHECK(near(rep.results[5].metric, sq / n));
     CHECK(near(rep.results[6].metric, corr));
     CHECK(rep.results[7].metric == 6);   /* v0..v4 and NULL */
-    CHECK(rep.results[8].metric == 6);
+    CHECK(rep.results[8].metric == 7);
+}
+
+/* The fraction of rows 0..N-1 for which pass(i) holds. */
+static double
+fraction(bool (*pass)(int))
+{
+    int n = 0;
+
+    for (int i = 0; i < N; i++)
+        n += pass(i);
+    return (double)n / N;
+}
+
+static bool x_pos(int i) { return !isnan(x_of(i)) && x_of(i) > 0; }
+static bool x_1_10(int i) { return !isnan(x_of(i)) && x_of(i) > 1 && x_of(i) < 10; }
+static bool x_ne_0(int i) { return isnan(x_of(i)) || x_of(i) != 0; }
+static bool s_null(int i) { return i % 13 == 0; }
+static bool s_v01(int i) { return !s_null(i) && i % 5 <= 1; }
+static bool s_v0_or_null(int i) { return s_null(i) || i % 5 == 0; }
+static bool s_not_v0(int i) { return s_null(i) || i % 5 != 0; }
+static bool s_v012(int i) { return !s_null(i) && i % 5 <= 2; }
+static bool d_after_15(int i) { return i % 30 > 14; }
+static bool d_2_to_9(int i) { return i % 30 >= 1 && i % 30 <= 8; }
+static bool fresh_48h(int i) { return (19 - i % 30) * 24 + 12 <= 48; }
+
+TEST(column_values_row_by_row)
+{
+    evaluate("ColumnValues \"x\" > 0, ColumnValues \"x\" > 0 with threshold > 0.85, "
+             "ColumnValues \"x\" between 1 and 10 with threshold > 0.05, "
+             "ColumnValues \"x\" != 0 with threshold >= 0.5, "
+             "ColumnValues \"s\" in [\"v0\", \"v1\"] with threshold > 0.1, "
+             "ColumnValues \"s\" in [\"v0\", NULL] with threshold > 0.1, "
+             "ColumnValues \"s\" not in [\"v0\"] with threshold > 0.1, "
+             "ColumnValues \"s\" matches \"v[0-2]\" with threshold > 0.1, "
+             "ColumnValues \"d\" > (now() - 5 days) with threshold > 0.1, "
+             "ColumnValues \"d\" between \"2026-01-01\" and \"2026-01-10\" with threshold > 0.1, "
+             "ColumnValues \"id\" in [1, 2, 3] with threshold > 0.001, "
+             "ColumnValues \"s\" in [\"v0\", \"v1\", \"v2\", \"v3\", \"v4\", NULL]");
+    CHECK(near(rep.results[0].metric, fraction(x_pos)));
+    OUTCOME(0, "failed");
+    CHECK_HAS(rep.results[0].reason, "of the rows pass");
+    OUTCOME(1, "passed");
+    CHECK(near(rep.results[2].metric, fraction(x_1_10)));
+    CHECK(near(rep.results[3].metric, fraction(x_ne_0)));
+    CHECK(near(rep.results[4].metric, fraction(s_v01)));
+    CHECK(near(rep.results[5].metric, fraction(s_v0_or_null)));
+    CHECK(near(rep.results[6].metric, fraction(s_not_v0)));
+    CHECK(near(rep.results[7].metric, fraction(s_v012)));
+    CHECK(near(rep.results[8].metric, fraction(d_after_15)));
+    CHECK(near(rep.results[9].metric, fraction(d_2_to_9)));
+    CHECK(near(rep.results[10].metric, 0.003));
+    CHECK(rep.results[11].metric == 1);
+    CHECK_INT(rep.passed, 11);
+}
+
+TEST(freshness_and_custom_sql)
+{
+    evaluate("DataFreshness \"d\" <= 48 hours, DataFreshness \"d\" < 1000 days, "
+             "CustomSql \"select count(*) from primary where g = 0\" = 143, "
+             "CustomSql \"select id from primary where id < 10\", "
+             "CustomSql \"select id from primary where id < 10\" with threshold < 0.02, "
+             "CustomSql \"select nosuch from primary\" > 0, "
+             "CustomSql \"select id, g from primary\" > 1, "
+             "CustomSql \"select 5 as z\", "
+             "ColumnValues \"s\" matches \"[\", ColumnValues \"s\" > 3, "
+             "DataFreshness \"x\" < 3 days");
+    CHECK(near(rep.results[0].metric, fraction(fresh_48h)));
+    OUTCOME(0, "failed");
+    OUTCOME(1, "passed");
+    OUTCOME(2, "passed");
+    CHECK(rep.results[2].metric == 143);
+    OUTCOME(3, "failed");
+    CHECK(near(rep.results[3].metric, 0.01));
+    OUTCOME(4, "passed");
+    OUTCOME(5, "error");
+    CHECK_HAS(rep.results[5].reason, "nosuch");
+    OUTCOME(6, "error");
+    CHECK_HAS(rep.results[6].reason, "2 columns, not one");
+    OUTCOME(7, "error");
+    CHECK_HAS(rep.results[7].reason, "column 'z'");
+    OUTCOME(8, "error");
+    CHECK_HAS(rep.results[8].reason, "regular expression");
+    OUTCOME(9, "error");
+    CHECK_HAS(rep.results[9].reason, "with numbers, but it is VARCHAR");
+    OUTCOME(10, "error");
+    CHECK_HAS(rep.results[10].reason, "needs a date or a timestamp");
+}
+
+static bool s_is_int(int i) { (void)i; return false; }
+
+TEST(data_types_and_names)
+{
+    evaluate("ColumnDataType \"g\" = \"INTEGER\", ColumnDataType \"x\" = \"DOUBLE\" with "
+             "threshold > 0.85, ColumnDataType \"s\" = \"INTEGER\", ColumnDataType \"s\" != "
+             "\"INTEGER\" with threshold > 0.9, ColumnDataType \"d\" = \"DECIMAL(10,2)\", "
+             "ColumnDataType \"s\" = \"STRING\", ColumnNamesMatchPattern \"^[a-z]+$\", "
+             "ColumnNamesMatchPattern \"^[a-x]+$\", ColumnNamesMatchPattern \"(\"");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "passed");
+    CHECK(near(rep.results[1].metric, 0.9)); /* NULLs never cast */
+    OUTCOME(2, "failed");
+    CHECK(near(rep.results[2].metric, fraction(s_is_int)));
+    OUTCOME(3, "passed");
+    OUTCOME(4, "failed");   /* a date does not cast to a decimal */
+    OUTCOME(5, "error");
+    CHECK_HAS(rep.results[5].reason, "not \"STRING\"");
+    OUTCOME(6, "passed");
+    OUTCOME(7, "failed");   /* y is past [a-x] */
+    OUTCOME(8, "error");
 }
 
 TEST(frequencies_as_deequ_counts_them)
@@ -337,16 +448,16 @@ TEST(dynamic_thresholds_read_the_history)
 TEST(errors_name_what_is_wrong)
 {
     evaluate("Mean \"nope\" > 1, Mean \"s\" > 1, RowCount > 0 where \"nosuch = 1\", "
-             "RowCount > 0, DataFreshness \"x\" < 3 days, RowCount > 1 / 0");
+             "RowCount > 0, SchemaMatch \"ref\" = 1, RowCount > 1 / 0");
     OUTCOME(0, "error");
-    CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s, u)");
+    CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s, u, d)");
     OUTCOME(1, "error");
     CHECK_HAS(rep.results[1].reason, "Mean needs a numeric column; 's' is VARCHAR");
     OUTCOME(2, "error");
     CHECK_HAS(rep.results[2].reason, "nosuch");
     OUTCOME(3, "passed");
     OUTCOME(4, "error");
-    CHECK_HAS(rep.results[4].reason, "DataFreshness is not evaluated by this version");
+    CHECK_HAS(rep.results[4].reason, "SchemaMatch is not evaluated by this version");
     OUTCOME(5, "error");
     CHECK_HAS(rep.results[5].reason, "divides by zero");
     CHECK_INT(rep.errors, 5);
