@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/strlist.h"
 #include "engine/engine.h"
 #include "models/build.h"
 #include "quality/dqdl.h"
@@ -126,18 +128,131 @@ print_result(const struct dq_result *r, int depth)
     }
 }
 
+/* What one check needs open: the engine, and the lake's views once a
+ * table is named. */
+struct check {
+    struct cli *c;
+    struct engine *e;
+    bool views;                 /* the lake's curated and gold views are made */
+    struct dq_source *sources;
+    size_t nsources, capsources;
+};
+
+/*
+ * name as a data set: a file (Parquet, CSV), or a table of the lake
+ * (curated.<name>, gold.<name>, a bare name: curated first).  *relation
+ * and *shown are heap strings.
+ */
+static int
+resolve(struct check *k, const char *name, char **relation, char **shown)
+{
+    struct cli *c = k->c;
+    const char *dot = strchr(name, '.'), *base = name;
+    char schema[16] = "";
+    int rc = 0;
+
+    *relation = *shown = NULL;
+    if (is_file(name)) {
+        *relation = file_relation(name);
+        *shown = sl_strdup(name);
+        return 0;
+    }
+    if (dot != NULL) {
+        if ((size_t)(dot - name) >= sizeof(schema) ||
+            (strncmp(name, "curated.", 8) != 0 && strncmp(name, "gold.", 5) != 0))
+            return sl_fail(&c->diag, SL_ERR_INPUT, "a table is curated.<name>, gold.<name> or a "
+                           "bare name, not '%s'", name);
+        memcpy(schema, name, (size_t)(dot - name));
+        base = dot + 1;
+    }
+    if (!k->views) {
+        if (c->project == NULL)
+            rc = cli_open(c);
+        if (rc == 0)
+            rc = transform_views(k->e, c->catalog, c->store, NULL, &c->diag);
+        if (rc == 0)
+            rc = models_views(k->e, c->catalog, c->store, &c->diag);
+        if (rc < 0)
+            return rc;
+        k->views = true;
+    }
+    if (schema[0] == '\0' || strcmp(schema, "curated") == 0) {
+        *relation = table_relation(k->e, "curated", base);
+        if (*relation != NULL)
+            snprintf(schema, sizeof(schema), "curated");
+    }
+    if (*relation == NULL && (schema[0] == '\0' || strcmp(schema, "gold") == 0)) {
+        *relation = table_relation(k->e, "gold", base);
+        if (*relation != NULL)
+            snprintf(schema, sizeof(schema), "gold");
+    }
+    if (*relation == NULL)
+        return sl_fail(&c->diag, SL_ERR_NOTFOUND, "no table %s in the lake%s", name,
+                       dot ? "" : " (neither curated nor gold)");
+    *shown = sl_printf("%s.%s", schema, base);
+    return 0;
+}
+
+/* Bind alias to the data set name (a later binding of an alias wins). */
+static int
+bind(struct check *k, const char *alias, const char *name)
+{
+    struct dq_source src;
+    char *relation, *shown;
+    int rc = resolve(k, name, &relation, &shown);
+
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < k->nsources; i++)
+        if (strcmp(k->sources[i].alias, alias) == 0) {
+            free((char *)k->sources[i].relation);
+            free((char *)k->sources[i].name);
+            k->sources[i].relation = relation;
+            k->sources[i].name = shown;
+            return 0;
+        }
+    src = (struct dq_source){sl_strdup(alias), relation, shown};
+    SL_GROW(k->sources, k->capsources, k->nsources + 1);
+    k->sources[k->nsources++] = src;
+    return 0;
+}
+
+/* The ruleset's DataSources: "AdditionalDataSources": [names] binds each
+ * name to itself; "alias": "table" binds an alias ("Primary" is the
+ * data set checked). */
+static int
+bind_declared(struct check *k, const struct dq_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->nsources; i++) {
+        const struct dq_pair *p = &rs->sources[i];
+        int rc = 0;
+
+        if (strcasecmp(p->key, "Primary") == 0)
+            continue;
+        for (size_t j = 0; rc == 0 && j < p->nvalues; j++)
+            rc = bind(k, strcasecmp(p->key, "AdditionalDataSources") == 0 ? p->values[j]
+                                                                             : p->key,
+                      p->values[j]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 run(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"ruleset", required_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
+        {"data", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
+    struct check k = {.c = c};
+    struct sl_strlist data = {0};
     const char *ruleset = NULL, *target;
     char *rs_path = NULL, *relation = NULL, *shown = NULL;
     bool json = false;
-    struct engine *e = NULL;
     struct engine_opts eo = {.threads = 0, .connections = 1};
     struct dq_ruleset rs = {0};
     struct dq_report rep = {0};
@@ -145,9 +260,13 @@ run(struct cli *c, int argc, char **argv)
     int opt, rc = 0, status = EXIT_OK;
 
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "r:f:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:f:d:", opts, NULL)) != -1) {
         if (opt == 'r') {
             ruleset = optarg;
+        } else if (opt == 'd') {
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+                return cli_usage("check", "--data is NAME=TABLE or NAME=FILE, not '%s'", optarg);
+            sl_strlist_add(&data, optarg);
         } else if (opt == 'f') {
             if (strcmp(optarg, "json") == 0)
                 json = true;
@@ -160,66 +279,45 @@ run(struct cli *c, int argc, char **argv)
     if (optind + 1 != argc)
         return cli_usage("check", "expected one table or file: sluice check curated.orders");
     target = argv[optind];
+    if (is_file(target) && ruleset == NULL)
+        return cli_usage("check", "a file needs --ruleset: sluice check %s --ruleset "
+                                  "quality/orders.dqdl", target);
     sl_buf_init(&text);
-
-    if (is_file(target)) {
-        if (ruleset == NULL)
-            return cli_usage("check", "a file needs --ruleset: sluice check %s --ruleset "
-                                      "quality/orders.dqdl", target);
-        rs_path = sl_strdup(ruleset);
-        relation = file_relation(target);
-        shown = sl_strdup(target);
-        rc = engine_open(&eo, &e, &c->diag);
-    } else {
-        const char *dot = strchr(target, '.');
-        char schema[16] = "";
-        const char *name = target;
-
-        if (dot != NULL) {
-            if ((size_t)(dot - target) >= sizeof(schema) ||
-                (strncmp(target, "curated.", 8) != 0 && strncmp(target, "gold.", 5) != 0))
-                return cli_usage("check", "a table is curated.<name>, gold.<name> or a bare "
-                                          "name, not '%s'", target);
-            memcpy(schema, target, (size_t)(dot - target));
-            name = dot + 1;
-        }
-        rc = cli_open(c);
-        if (rc == 0) {
-            eo.threads = c->project->config.engine.threads;
-            eo.memory_limit = c->project->config.engine.memory_limit;
-            rc = engine_open(&eo, &e, &c->diag);
-        }
-        if (rc == 0)
-            rc = transform_views(e, c->catalog, c->store, NULL, &c->diag);
-        if (rc == 0)
-            rc = models_views(e, c->catalog, c->store, &c->diag);
-        if (rc == 0) {
-            if (schema[0] == '\0' || strcmp(schema, "curated") == 0)
-                relation = table_relation(e, "curated", name);
-            if (relation != NULL)
-                snprintf(schema, sizeof(schema), "curated");
-            else if (schema[0] == '\0' || strcmp(schema, "gold") == 0)
-                relation = table_relation(e, "gold", name);
-            if (relation != NULL && schema[0] == '\0')
-                snprintf(schema, sizeof(schema), "gold");
-            if (relation == NULL)
-                rc = sl_fail(&c->diag, SL_ERR_NOTFOUND, "no table %s in the lake%s", target,
-                             dot ? "" : " (neither curated nor gold)");
-        }
-        if (rc == 0) {
-            shown = sl_printf("%s.%s", schema, name);
-            rs_path = ruleset ? sl_strdup(ruleset)
-                              : sl_printf("%s/quality/%s.dqdl", c->project->root, shown);
-        }
+    /* A table needs the project; a file does not, but takes its engine
+     * settings when there is one. */
+    rc = cli_open(c);
+    if (rc < 0 && is_file(target)) {
+        sl_diag_init(&c->diag);
+        rc = 0;
     }
+    if (rc == 0 && c->project != NULL) {
+        eo.threads = c->project->config.engine.threads;
+        eo.memory_limit = c->project->config.engine.memory_limit;
+    }
+    if (rc == 0)
+        rc = engine_open(&eo, &k.e, &c->diag);
+    if (rc == 0)
+        rc = resolve(&k, target, &relation, &shown);
+    if (rc == 0)
+        rs_path = ruleset ? sl_strdup(ruleset)
+                          : sl_printf("%s/quality/%s.dqdl", c->project->root, shown);
     if (rc == 0)
         rc = sl_read_file(rs_path, MAX_RULESET, &text, &c->diag);
     if (rc == 0)
         rc = dq_parse(rs_path, text.data ? text.data : "", text.len, &rs, &c->diag);
-    if (rc == 0) {
-        struct dq_data data = {.e = e, .relation = relation, .name = shown};
+    if (rc == 0)
+        rc = bind_declared(&k, &rs);
+    for (size_t i = 0; rc == 0 && i < data.n; i++) {
+        char *alias = sl_strndup(data.v[i], (size_t)(strchr(data.v[i], '=') - data.v[i]));
 
-        rc = dq_evaluate(&rs, &data, &rep, &c->diag);
+        rc = bind(&k, alias, strchr(data.v[i], '=') + 1);
+        free(alias);
+    }
+    if (rc == 0) {
+        struct dq_data d = {.e = k.e, .relation = relation, .name = shown,
+                            .sources = k.sources, .nsources = k.nsources};
+
+        rc = dq_evaluate(&rs, &d, &rep, &c->diag);
     }
     if (rc == 0) {
         struct sl_buf out;
@@ -243,7 +341,14 @@ run(struct cli *c, int argc, char **argv)
     }
     dq_report_free(&rep);
     dq_free(&rs);
-    engine_close(e);
+    engine_close(k.e);
+    for (size_t i = 0; i < k.nsources; i++) {
+        free((char *)k.sources[i].alias);
+        free((char *)k.sources[i].relation);
+        free((char *)k.sources[i].name);
+    }
+    free(k.sources);
+    sl_strlist_release(&data);
     sl_buf_release(&text);
     free(rs_path);
     free(relation);
@@ -255,7 +360,8 @@ run(struct cli *c, int argc, char **argv)
 
 const struct cli_command cli_check_cmd = {
     "check", run, "evaluate a DQDL ruleset: sluice check curated.orders",
-    "usage: sluice check TABLE|FILE [--ruleset FILE] [--format table|json]\n"
+    "usage: sluice check TABLE|FILE [--ruleset FILE] [--data NAME=TABLE|FILE]...\n"
+    "                    [--format table|json]\n"
     "\n"
     "Evaluate a data-quality ruleset, written in AWS Glue's DQDL, over a table of\n"
     "the lake (curated.<name>, gold.<name>, or a bare name: curated first) or\n"
@@ -266,6 +372,12 @@ const struct cli_command cli_check_cmd = {
     "cannot run: an unknown column, a where clause the engine refuses).  With\n"
     "--format json, one JSON object per rule: {\"rule\", \"outcome\", \"metric\",\n"
     "\"reason\"}, a composite rule's parts in \"rules\".\n"
+    "\n"
+    "Rules over other data sets (RowCountMatch, ReferentialIntegrity, DatasetMatch,\n"
+    "SchemaMatch, AggregateMatch) name them by an alias: the ruleset's DataSources\n"
+    "binds them (\"AdditionalDataSources\": [\"customers\"] binds customers to the\n"
+    "table customers; \"ref\": \"gold.customer_360\" binds ref), and --data\n"
+    "NAME=TABLE|FILE binds or rebinds one.\n"
     "\n"
     "The exit status is 1 if any rule failed or could not run, unless the\n"
     "ruleset's header says \"# severity: warn\".  src/quality/README.md lists\n"

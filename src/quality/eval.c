@@ -757,6 +757,358 @@ plan_sql(struct eval *ev, struct leaf *lf)
     sl_buf_release(&sel);
 }
 
+/* ---- rules over other data sets ------------------------------------------------ */
+
+/* The additional data set alias names (alias of n bytes), or NULL with
+ * lf->error set. */
+static const struct dq_source *
+source(struct eval *ev, struct leaf *lf, const char *alias, size_t n)
+{
+    struct sl_buf b;
+
+    for (size_t i = 0; i < ev->data->nsources; i++)
+        if (strlen(ev->data->sources[i].alias) == n &&
+            strncmp(ev->data->sources[i].alias, alias, n) == 0)
+            return &ev->data->sources[i];
+    sl_buf_init(&b);
+    for (size_t i = 0; i < ev->data->nsources; i++)
+        sl_buf_addf(&b, "%s%s", i ? ", " : "", ev->data->sources[i].alias);
+    lf->error = sl_arena_printf(ev->a, "no data set '%.*s' beside the primary (%s%s); name it "
+                                "in the ruleset's DataSources or with --data %.*s=TABLE",
+                                (int)n, alias, b.len ? "there are: " : "there are none",
+                                b.len ? b.data : "", (int)n, alias);
+    sl_buf_release(&b);
+    return NULL;
+}
+
+/* The columns of a data set's relation, or -1 with lf->error set. */
+static int
+describe(struct eval *ev, struct leaf *lf, const char *relation,
+         struct engine_query_column **cols, size_t *n)
+{
+    struct sl_diag d;
+    char *q = sl_printf("SELECT * FROM %s", relation);
+    int rc;
+
+    sl_diag_init(&d);
+    rc = engine_describe(ev->data->e, q, cols, n, &d);
+    free(q);
+    if (rc < 0)
+        lf->error = sl_arena_printf(ev->a, "cannot read the data set: %s", d.msg);
+    return rc;
+}
+
+static bool
+has_col(const struct engine_query_column *cols, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* "a,b" (spaces trimmed) into the arena's list; the count. */
+static size_t
+split_list(struct eval *ev, const char *s, size_t len, const char ***out)
+{
+    const char **v = sl_arena_zalloc(ev->a, (len + 2) * sizeof(*v));
+    size_t n = 0;
+
+    for (size_t i = 0; i <= len;) {
+        size_t j = i, a, b;
+
+        while (j < len && s[j] != ',')
+            j++;
+        a = i;
+        b = j;
+        while (a < b && s[a] == ' ')
+            a++;
+        while (b > a && s[b - 1] == ' ')
+            b--;
+        if (b > a)
+            v[n++] = sl_arena_strndup(ev->a, s + a, b - a);
+        i = j + 1;
+    }
+    *out = v;
+    return n;
+}
+
+/*
+ * ReferentialIntegrity "p1,p2" "ref.{r1,r2}" (or "ref.r1"): the fraction
+ * of the primary's rows whose key tuple is among the reference's (SQL
+ * equality: a NULL never matches).
+ */
+static void
+plan_integrity(struct eval *ev, struct leaf *lf)
+{
+    const char *pcols = lf->rule->params[0], *ref = lf->rule->params[1];
+    const char *brace = strstr(ref, ".{"), *dot = brace ? brace : strrchr(ref, '.');
+    const char **pv, **rv;
+    size_t np, nr, nref = 0;
+    const struct dq_source *src;
+    struct engine_query_column *rcols = NULL;
+    struct sl_buf sel, on, q;
+
+    if (dot == NULL || dot == ref) {
+        lf->error = "the reference is \"alias.column\" or \"alias.{c1,c2}\"";
+        return;
+    }
+    if ((src = source(ev, lf, ref, (size_t)(dot - ref))) == NULL)
+        return;
+    np = split_list(ev, pcols, strlen(pcols), &pv);
+    if (brace) {
+        const char *end = strchr(brace, '}');
+
+        if (end == NULL || end[1] != '\0') {
+            lf->error = "the reference's columns are \"alias.{c1,c2}\"";
+            return;
+        }
+        nr = split_list(ev, brace + 2, (size_t)(end - brace - 2), &rv);
+    } else {
+        nr = split_list(ev, dot + 1, strlen(dot + 1), &rv);
+    }
+    if (np == 0 || np != nr) {
+        lf->error = sl_arena_printf(ev->a, "%zu primary columns against %zu of the reference",
+                                    np, nr);
+        return;
+    }
+    for (size_t i = 0; i < np; i++)
+        if (need_column(ev, lf, pv[i], false) == NULL)
+            return;
+    if (describe(ev, lf, src->relation, &rcols, &nref) < 0)
+        return;
+    for (size_t i = 0; i < nr && lf->error == NULL; i++)
+        if (!has_col(rcols, nref, rv[i]))
+            lf->error = sl_arena_printf(ev->a, "%s has no column '%s'", src->name, rv[i]);
+    engine_query_columns_release(rcols, nref);
+    if (lf->error != NULL)
+        return;
+    sl_buf_init(&sel);
+    sl_buf_init(&on);
+    sl_buf_init(&q);
+    for (size_t i = 0; i < np; i++) {
+        sl_buf_addf(&sel, "%s%s AS k%zu", i ? ", " : "", ident(ev, rv[i]), i);
+        sl_buf_addf(&on, "%sp.%s = r.k%zu", i ? " AND " : "", ident(ev, pv[i]), i);
+    }
+    sl_buf_addf(&q,
+                "SELECT count(r.__sluice_m)::DOUBLE / NULLIF(count(*), 0) FROM %s AS p LEFT JOIN "
+                "(SELECT DISTINCT %s, TRUE AS __sluice_m FROM %s) AS r ON %s",
+                ev->data->relation, sel.data, src->relation, on.data);
+    lf->has_constant = scalar(ev, lf, q.data, &lf->constant);
+    sl_buf_release(&sel);
+    sl_buf_release(&on);
+    sl_buf_release(&q);
+}
+
+/* RowCountMatch "alias": the primary's rows over the reference's. */
+static void
+plan_count_match(struct eval *ev, struct leaf *lf)
+{
+    const char *alias = lf->rule->params[0];
+    const struct dq_source *src = source(ev, lf, alias, strlen(alias));
+    char *q;
+
+    if (src == NULL)
+        return;
+    q = sl_printf("SELECT (SELECT count(*) FROM %s)::DOUBLE / (SELECT count(*) FROM %s)",
+                  ev->data->relation, src->relation);
+    lf->has_constant = scalar(ev, lf, q, &lf->constant);
+    free(q);
+}
+
+/*
+ * SchemaMatch "alias": the share of the primary's columns the reference
+ * has by the same name and type (0 when the counts differ, as deequ has
+ * it).
+ */
+static void
+plan_schema_match(struct eval *ev, struct leaf *lf)
+{
+    const char *alias = lf->rule->params[0];
+    const struct dq_source *src = source(ev, lf, alias, strlen(alias));
+    struct engine_query_column *rcols = NULL;
+    size_t nref = 0, same = 0;
+
+    if (src == NULL || describe(ev, lf, src->relation, &rcols, &nref) < 0)
+        return;
+    for (size_t i = 0; i < ev->ncols; i++)
+        for (size_t j = 0; j < nref; j++)
+            same += strcmp(ev->cols[i].name, rcols[j].name) == 0 &&
+                    strcmp(ev->cols[i].type, rcols[j].type) == 0;
+    lf->has_constant = true;
+    lf->constant = ev->ncols == 0 || nref != ev->ncols ? 0 : (double)same / (double)ev->ncols;
+    engine_query_columns_release(rcols, nref);
+}
+
+/* sum(col) or avg(alias.col) into SQL over its data set; false with
+ * lf->error. */
+static bool
+aggregate_of(struct eval *ev, struct leaf *lf, const char *text, struct sl_buf *q)
+{
+    const char *open = strchr(text, '('), *close = strrchr(text, ')'), *dot, *relation;
+    const char *inner;
+    size_t fn;
+    char *colname;
+    struct engine_query_column *cols = NULL;
+    size_t n = 0;
+    bool ok;
+
+    fn = open ? (size_t)(open - text) : 0;
+    if (open == NULL || close == NULL || close[1] != '\0' || close < open ||
+        !((fn == 3 && (strncasecmp(text, "sum", 3) == 0 || strncasecmp(text, "avg", 3) == 0)))) {
+        lf->error = sl_arena_printf(ev->a, "AggregateMatch takes sum(column) or avg(alias.column), "
+                                    "not \"%s\"", text);
+        return false;
+    }
+    inner = sl_arena_strndup(ev->a, open + 1, (size_t)(close - open - 1));
+    dot = strrchr(inner, '.');
+    relation = ev->data->relation;
+    if (dot != NULL && !(dot - inner == 7 && strncmp(inner, "primary", 7) == 0)) {
+        const struct dq_source *src = source(ev, lf, inner, (size_t)(dot - inner));
+
+        if (src == NULL)
+            return false;
+        relation = src->relation;
+    }
+    colname = sl_arena_strdup(ev->a, dot ? dot + 1 : inner);
+    if (describe(ev, lf, relation, &cols, &n) < 0)
+        return false;
+    ok = has_col(cols, n, colname);
+    engine_query_columns_release(cols, n);
+    if (!ok) {
+        lf->error = sl_arena_printf(ev->a, "no column '%s' for %s", colname, text);
+        return false;
+    }
+    /* NULL (no rows, or only NULLs) is 0.0, as deequ reads it. */
+    sl_buf_addf(q, "coalesce((SELECT %.3s(CAST(%s AS DOUBLE)) FROM %s), 0)", text,
+                ident(ev, colname), relation);
+    return true;
+}
+
+/* AggregateMatch "sum(a)" "sum(ref.a)": the first over the second (1 when
+ * both are 0, 0 when only the second is). */
+static void
+plan_aggregate_match(struct eval *ev, struct leaf *lf)
+{
+    struct sl_buf q;
+
+    sl_buf_init(&q);
+    sl_buf_adds(&q, "SELECT CASE WHEN b = 0 THEN CASE WHEN a = 0 THEN 1.0 ELSE 0.0 END "
+                    "ELSE a / b END FROM (SELECT ");
+    if (aggregate_of(ev, lf, lf->rule->params[0], &q)) {
+        sl_buf_adds(&q, " AS a, ");
+        if (aggregate_of(ev, lf, lf->rule->params[1], &q)) {
+            sl_buf_adds(&q, " AS b)");
+            lf->has_constant = scalar(ev, lf, q.data, &lf->constant);
+        }
+    }
+    sl_buf_release(&q);
+}
+
+/*
+ * DatasetMatch "alias" "k1->rk1,k2" ["m1->rm1,..."]: the share of the
+ * primary's rows that have a reference row with equal keys (a NULL key
+ * never matches) and equal compared columns (NULL equal to NULL), the
+ * compared columns being the mappings given or every non-key primary
+ * column under its own name.  The keys must be unique on both sides.
+ */
+static void
+plan_dataset_match(struct eval *ev, struct leaf *lf)
+{
+    const struct dq_rule *r = lf->rule;
+    const struct dq_source *src = source(ev, lf, r->params[0], strlen(r->params[0]));
+    const char **keys, **cmp = NULL;
+    size_t nk, nc = 0, nref = 0;
+    struct engine_query_column *rcols = NULL;
+    struct sl_buf on, pk, rk, q;
+    const char **kp, **kr, **cp, **cr;
+
+    if (src == NULL || describe(ev, lf, src->relation, &rcols, &nref) < 0)
+        return;
+    nk = split_list(ev, r->params[1], strlen(r->params[1]), &keys);
+    if (r->nparams > 2) {
+        nc = split_list(ev, r->params[2], strlen(r->params[2]), &cmp);
+    } else {
+        cmp = sl_arena_zalloc(ev->a, (ev->ncols + 1) * sizeof(*cmp));
+        for (size_t i = 0; i < ev->ncols; i++) {
+            bool key = false;
+
+            for (size_t k = 0; k < nk; k++) {
+                const char *arrow = strstr(keys[k], "->");
+                size_t len = arrow ? (size_t)(arrow - keys[k]) : strlen(keys[k]);
+
+                key |= strlen(ev->cols[i].name) == len &&
+                       strncmp(ev->cols[i].name, keys[k], len) == 0;
+            }
+            if (!key)
+                cmp[nc++] = ev->cols[i].name;
+        }
+    }
+    kp = sl_arena_zalloc(ev->a, (nk + 1) * sizeof(*kp));
+    kr = sl_arena_zalloc(ev->a, (nk + 1) * sizeof(*kr));
+    cp = sl_arena_zalloc(ev->a, (nc + 1) * sizeof(*cp));
+    cr = sl_arena_zalloc(ev->a, (nc + 1) * sizeof(*cr));
+    for (size_t pass = 0; pass < 2; pass++) {
+        const char **in = pass ? cmp : keys, **a = pass ? cp : kp, **b = pass ? cr : kr;
+        size_t n = pass ? nc : nk;
+
+        for (size_t i = 0; i < n && lf->error == NULL; i++) {
+            const char *arrow = strstr(in[i], "->");
+
+            a[i] = arrow ? sl_arena_strndup(ev->a, in[i], (size_t)(arrow - in[i])) : in[i];
+            b[i] = arrow ? arrow + 2 : in[i];
+            while (*b[i] == ' ')
+                b[i]++;
+            if (column(ev, a[i]) == NULL)
+                lf->error = sl_arena_printf(ev->a, "%s has no column '%s'", ev->data->name,
+                                            a[i]);
+            else if (!has_col(rcols, nref, b[i]))
+                lf->error = sl_arena_printf(ev->a, "%s has no column '%s'", src->name, b[i]);
+        }
+    }
+    engine_query_columns_release(rcols, nref);
+    if (lf->error != NULL)
+        return;
+    if (nk == 0) {
+        lf->error = "DatasetMatch needs key columns: \"id\" or \"id->ref_id\"";
+        return;
+    }
+    sl_buf_init(&on);
+    sl_buf_init(&pk);
+    sl_buf_init(&rk);
+    sl_buf_init(&q);
+    for (size_t i = 0; i < nk; i++) {
+        sl_buf_addf(&on, "%sp.%s = r.", i ? " AND " : "", ident(ev, kp[i]));
+        sl_buf_adds(&on, ident(ev, kr[i]));
+        sl_buf_addf(&pk, "%s%s", i ? ", " : "", ident(ev, kp[i]));
+        sl_buf_addf(&rk, "%s%s", i ? ", " : "", ident(ev, kr[i]));
+    }
+    for (size_t i = 0; i < nc; i++) {
+        sl_buf_addf(&on, " AND p.%s IS NOT DISTINCT FROM r.", ident(ev, cp[i]));
+        sl_buf_adds(&on, ident(ev, cr[i]));
+    }
+    /* Keys unique on both sides, or no figure: -1 says which is not. */
+    sl_buf_addf(&q,
+                "SELECT CASE WHEN (SELECT count(*) FROM (SELECT %s FROM %s GROUP BY ALL HAVING "
+                "count(*) > 1)) > 0 THEN -1 WHEN (SELECT count(*) FROM (SELECT %s FROM %s GROUP "
+                "BY ALL HAVING count(*) > 1)) > 0 THEN -2 ELSE (SELECT count(r.__sluice_m)::DOUBLE "
+                "/ NULLIF(count(*), 0) FROM %s AS p LEFT JOIN (SELECT *, TRUE AS __sluice_m FROM "
+                "%s) AS r ON %s) END",
+                pk.data, ev->data->relation, rk.data, src->relation, ev->data->relation,
+                src->relation, on.data);
+    lf->has_constant = scalar(ev, lf, q.data, &lf->constant);
+    if (lf->has_constant && lf->constant < 0) {
+        lf->error = sl_arena_printf(ev->a, "the keys are not unique in %s: rows cannot be "
+                                    "matched one to one",
+                                    lf->constant == -1 ? ev->data->name : src->name);
+        lf->has_constant = false;
+    }
+    sl_buf_release(&on);
+    sl_buf_release(&pk);
+    sl_buf_release(&rk);
+    sl_buf_release(&q);
+}
+
 static void
 plan_leaf(struct eval *ev, struct leaf *lf)
 {
@@ -829,6 +1181,21 @@ plan_leaf(struct eval *ev, struct leaf *lf)
         return;
     case DQ_COLUMN_DATA_TYPE:
         plan_data_type(ev, lf);
+        return;
+    case DQ_ROW_COUNT_MATCH:
+        plan_count_match(ev, lf);
+        return;
+    case DQ_REFERENTIAL_INTEGRITY:
+        plan_integrity(ev, lf);
+        return;
+    case DQ_SCHEMA_MATCH:
+        plan_schema_match(ev, lf);
+        return;
+    case DQ_AGGREGATE_MATCH:
+        plan_aggregate_match(ev, lf);
+        return;
+    case DQ_DATASET_MATCH:
+        plan_dataset_match(ev, lf);
         return;
     case DQ_COLUMN_NAMES_MATCH_PATTERN: {
         /* Every name holds a match of the pattern (a find, as deequ's). */

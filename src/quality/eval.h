@@ -56,6 +56,14 @@ struct dq_result {
  */
 typedef size_t (*dq_history_fn)(void *arg, const struct dq_rule *rule, double *out, size_t max);
 
+/* A data set other than the primary, named by an alias in the rules
+ * (RowCountMatch "customers", ReferentialIntegrity "id" "customers.id"). */
+struct dq_source {
+    const char *alias;
+    const char *relation;       /* SQL of a relation, as dq_data's */
+    const char *name;           /* for words */
+};
+
 struct dq_data {
     struct engine *e;
     const char *relation;       /* SQL of a relation: curated."orders", read_parquet('x') */
@@ -63,6 +71,8 @@ struct dq_data {
     dq_history_fn history;      /* NULL: no history */
     void *history_arg;
     int64_t now_us;             /* now() of the rules, UTC microseconds; 0: the clock's */
+    const struct dq_source *sources; /* the additional data sets */
+    size_t nsources;
 };
 
 struct dq_report {

@@ -155,6 +155,34 @@ PY
 done
 echo "ok the Parquet and CSV files give the table's figures"
 
+say "rules over other data sets: DataSources and --data"
+q "COPY (SELECT * FROM curated.orders WHERE order_id < 1000) TO '$T/half.parquet' (FORMAT parquet)" >/dev/null
+cat > "$T/refs.dqdl" <<'DQDL'
+DataSources = { "AdditionalDataSources": ["orders"], "all": "curated.orders" }
+Rules = [
+    RowCountMatch "orders" = 1,
+    SchemaMatch "all" = 1,
+    RowCountMatch "half" = 2,
+    ReferentialIntegrity "order_id" "half.order_id" = 0.5,
+    ReferentialIntegrity "order_id,customer" "half.{order_id,customer}" = 0.5,
+    AggregateMatch "sum(amount)" "sum(half.amount)" > 1,
+    DatasetMatch "half" "order_id" "amount" = 0.5,
+    DatasetMatch "all" "order_id" = 1
+]
+DQDL
+sluice check curated.orders --ruleset "$T/refs.dqdl" --data "half=$T/half.parquet" \
+    >"$T/refs.out" || { cat "$T/refs.out"; fail "rules over other data sets"; }
+cat "$T/refs.out"
+grep -q "^curated.orders: 8 passed, 0 failed, 0 could not run$" "$T/refs.out" || fail "refs summary"
+# Unbound: those rules cannot run, saying which data sets there are.
+if sluice check curated.orders --ruleset "$T/refs.dqdl" --format json >"$T/unbound.json"; then
+    fail "unbound data sets exited 0"
+fi
+grep -q "no data set 'half' beside the primary (there are: orders, all)" "$T/unbound.json" ||
+    { cat "$T/unbound.json"; fail "unbound data set's reason"; }
+expect_fail "--data is NAME=TABLE or NAME=FILE" sluice check curated.orders --data half
+expect_fail "no table curated.nosuch" sluice check curated.orders --data x=curated.nosuch
+
 say "bad input: a syntax error, a missing ruleset, an unknown table, a file without a ruleset"
 printf 'Rules = [\n    RowCount > 1,\n    IsComplete "a" > 3\n]\n' > "$T/bad.dqdl"
 expect_fail "bad.dqdl:3: column 20: IsComplete takes no condition" \

@@ -105,9 +105,11 @@ evaluate(const char *rules)
 {
     struct sl_diag d;
     char doc[4096];
-    /* now() is 2026-01-20T12:00:00Z. */
+    /* now() is 2026-01-20T12:00:00Z; "ref" is the first half of t, "same"
+     * t itself. */
+    static const struct dq_source sources[] = {{"ref", "ref", "ref"}, {"same", "t", "t"}};
     struct dq_data data = {.relation = "t", .name = "t", .history = hist,
-                           .now_us = 1768910400000000LL};
+                           .now_us = 1768910400000000LL, .sources = sources, .nsources = 2};
 
     if (eng == NULL) {
         struct engine_opts o = {.threads = 1, .connections = 1};
@@ -121,7 +123,8 @@ evaluate(const char *rules)
                         "+ i % 3 END::DOUBLE AS y, CASE WHEN i % 13 = 0 THEN NULL ELSE 'v' || "
                         "(i % 5) END AS s, CASE WHEN i % 3 = 0 THEN i ELSE i % 50 END AS u, "
                         "DATE '2026-01-01' + (i % 30)::INTEGER AS d FROM range(1000) r(i)",
-                        &d) < 0)
+                        &d) < 0 ||
+            engine_exec(eng, "CREATE TABLE ref AS SELECT id, g, x FROM t WHERE id < 500", &d) < 0)
             abort();
         atexit(close_engine);
     }
@@ -448,7 +451,7 @@ TEST(dynamic_thresholds_read_the_history)
 TEST(errors_name_what_is_wrong)
 {
     evaluate("Mean \"nope\" > 1, Mean \"s\" > 1, RowCount > 0 where \"nosuch = 1\", "
-             "RowCount > 0, SchemaMatch \"ref\" = 1, RowCount > 1 / 0");
+             "RowCount > 0, DetectAnomalies \"RowCount\", RowCount > 1 / 0");
     OUTCOME(0, "error");
     CHECK_HAS(rep.results[0].reason, "t has no column 'nope' (its columns: id, g, x, y, s, u, d)");
     OUTCOME(1, "error");
@@ -457,11 +460,51 @@ TEST(errors_name_what_is_wrong)
     CHECK_HAS(rep.results[2].reason, "nosuch");
     OUTCOME(3, "passed");
     OUTCOME(4, "error");
-    CHECK_HAS(rep.results[4].reason, "SchemaMatch is not evaluated by this version");
+    CHECK_HAS(rep.results[4].reason, "DetectAnomalies is not evaluated by this version");
     OUTCOME(5, "error");
     CHECK_HAS(rep.results[5].reason, "divides by zero");
     CHECK_INT(rep.errors, 5);
     CHECK_INT(rep.passed, 1);
+}
+
+
+static bool
+x_in_ref(int i)
+{
+    if (isnan(x_of(i)))
+        return false;
+    for (int j = 0; j < 500; j++)
+        if (!isnan(x_of(j)) && x_of(j) == x_of(i))
+            return true;
+    return false;
+}
+
+TEST(rules_over_other_data_sets)
+{
+    evaluate("RowCountMatch \"ref\" = 2, ReferentialIntegrity \"id\" \"ref.id\" = 0.5, "
+             "ReferentialIntegrity \"id,g\" \"ref.{id,g}\" = 0.5, "
+             "ReferentialIntegrity \"x\" \"ref.x\" > 0, SchemaMatch \"same\" = 1.0, "
+             "SchemaMatch \"ref\" = 1, AggregateMatch \"sum(x)\" \"sum(same.x)\" = 1, "
+             "AggregateMatch \"sum(x)\" \"sum(ref.x)\" > 1, DatasetMatch \"same\" \"id\" = 1, "
+             "DatasetMatch \"ref\" \"id\" \"x\" = 0.5, DatasetMatch \"same\" \"g\" = 1, "
+             "RowCountMatch \"nope\" = 1, ReferentialIntegrity \"id\" \"ref.nope\" = 1");
+    OUTCOME(0, "passed");
+    OUTCOME(1, "passed");
+    OUTCOME(2, "passed");
+    CHECK(near(rep.results[3].metric, fraction(x_in_ref)));
+    OUTCOME(4, "passed");
+    OUTCOME(5, "failed");
+    CHECK(rep.results[5].metric == 0);
+    OUTCOME(6, "passed");
+    OUTCOME(7, "passed");
+    OUTCOME(8, "passed");
+    OUTCOME(9, "passed");
+    OUTCOME(10, "error");
+    CHECK_HAS(rep.results[10].reason, "keys are not unique in t");
+    OUTCOME(11, "error");
+    CHECK_HAS(rep.results[11].reason, "no data set 'nope' beside the primary (there are: ref, same)");
+    OUTCOME(12, "error");
+    CHECK_HAS(rep.results[12].reason, "ref has no column 'nope'");
 }
 
 TEST(release)
