@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 6):
+ * Tables (version 7):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id: the last handed out
@@ -36,6 +36,8 @@
  *   model_builds          run_id -> model, materialization, checksum, version,
  *                         the snapshot made (-1: none), a view's query (6)
  *   build_inputs          (run_id, table_name) -> the snapshot the build read
+ *   quality_results       (table_name, evaluated_at, position) -> a rule's
+ *                         text, outcome, metric, reason, run, snapshot (7)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -259,6 +261,21 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  table_name TEXT NOT NULL,"
     "  snapshot_id INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, table_name));",
+    /* 6 -> 7: every quality rule's evaluation, for history and dynamic
+     * thresholds.  The metric is text (%.17g): exact, and the same in
+     * every back end. */
+    "CREATE TABLE quality_results ("
+    "  table_name TEXT NOT NULL,"
+    "  evaluated_at INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'failed', 'error')),"
+    "  metric TEXT,"
+    "  reason TEXT NOT NULL,"
+    "  run_id INTEGER NOT NULL,"
+    "  snapshot_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (table_name, evaluated_at, position));"
+    "CREATE INDEX quality_results_rule ON quality_results (table_name, rule, evaluated_at);",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -271,7 +288,7 @@ const char *const catalog_tables[] = {
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
-    "build_inputs",  NULL,
+    "build_inputs",  "quality_results", NULL,
 };
 
 struct version_ctx {

@@ -70,6 +70,6 @@ extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_t
     cli_query_cmd, cli_runs_cmd, cli_sources_cmd, cli_verify_cmd, cli_serve_cmd,
     cli_catalog_cmd, cli_keys_cmd, cli_snapshots_cmd, cli_expire_cmd, cli_orphans_cmd,
     cli_compact_cmd, cli_maintain_cmd, cli_build_cmd, cli_lineage_cmd, cli_models_cmd,
-    cli_check_cmd;
+    cli_check_cmd, cli_quality_cmd;
 
 #endif

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "catalog/quality.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/fs.h"
@@ -28,6 +29,8 @@
 #include "models/build.h"
 #include "quality/dqdl.h"
 #include "quality/eval.h"
+#include "table/table.h"
+#include "core/time.h"
 #include "transform/transform.h"
 #include "core/banned.h"
 
@@ -128,6 +131,13 @@ print_result(const struct dq_result *r, int depth)
     }
 }
 
+/* A rule's past values (newest first), read before the check. */
+struct past {
+    const char *rule;
+    double *v;
+    size_t n;
+};
+
 /* What one check needs open: the engine, and the lake's views once a
  * table is named. */
 struct check {
@@ -136,7 +146,16 @@ struct check {
     bool views;                 /* the lake's curated and gold views are made */
     struct dq_source *sources;
     size_t nsources, capsources;
+    /* A table's check: its history, and what is recorded of this one. */
+    const char *table;          /* schema.name; NULL for a file */
+    struct past *past;
+    size_t npast, cappast;
+    const struct dq_ruleset *rs;
+    const struct dq_report *rep;
+    int64_t now_us;
 };
+
+#define HISTORY_MAX 1000
 
 /*
  * name as a data set: a file (Parquet, CSV), or a table of the lake
@@ -239,6 +258,107 @@ bind_declared(struct check *k, const struct dq_ruleset *rs)
     return 0;
 }
 
+/* dq_history_fn: a leaf's past values, as read before the check. */
+static size_t
+history(void *arg, const struct dq_rule *rule, double *out, size_t max)
+{
+    struct check *k = arg;
+
+    for (size_t i = 0; i < k->npast; i++)
+        if (strcmp(k->past[i].rule, rule->text) == 0) {
+            size_t n = k->past[i].n < max ? k->past[i].n : max;
+
+            memcpy(out, k->past[i].v, n * sizeof(*out));
+            return n;
+        }
+    return 0;
+}
+
+static int
+read_past(struct check *k, struct catalog_txn *txn, const struct dq_rule *r, struct sl_diag *d)
+{
+    struct past p = {r->text, NULL, 0};
+    int rc;
+
+    if (r->kind != DQ_LEAF) {
+        rc = read_past(k, txn, r->l, d);
+        return rc < 0 ? rc : read_past(k, txn, r->r, d);
+    }
+    p.v = sl_calloc(HISTORY_MAX, sizeof(*p.v));
+    rc = catalog_quality_values(txn, k->table, r->text, p.v, HISTORY_MAX, &p.n, d);
+    SL_GROW(k->past, k->cappast, k->npast + 1);
+    k->past[k->npast++] = p;
+    return rc;
+}
+
+static int
+read_history(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct check *k = arg;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < k->rs->nrules; i++)
+        rc = read_past(k, txn, k->rs->rules[i], d);
+    return rc;
+}
+
+struct current {
+    int64_t id;
+};
+
+static int
+current_snapshot(void *arg, const struct table_snapshot *snap)
+{
+    if (snap->current)
+        ((struct current *)arg)->id = snap->id;
+    return 0;
+}
+
+/* Record res and its parts from *position on (pre-order). */
+static int
+record(struct check *k, struct catalog_txn *txn, const struct dq_result *res, int64_t *position,
+       int64_t snapshot, struct sl_diag *d)
+{
+    struct quality_record q = {
+        .table = k->table,
+        .evaluated_at = k->now_us,
+        .position = (*position)++,
+        .rule = res->rule->text,
+        .outcome = dq_outcome_name(res->outcome),
+        .has_metric = res->has_metric && isfinite(res->metric),
+        .metric = res->metric,
+        .reason = res->reason,
+        .run_id = -1,
+        .snapshot_id = snapshot,
+    };
+    int rc = catalog_quality_add(txn, &q, d);
+
+    if (rc == 0 && res->l != NULL)
+        rc = record(k, txn, res->l, position, snapshot, d);
+    if (rc == 0 && res->l != NULL)
+        rc = record(k, txn, res->r, position, snapshot, d);
+    return rc;
+}
+
+static int
+write_history(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct check *k = arg;
+    struct current cur = {-1};
+    int64_t position = 0;
+    const char *dot = strchr(k->table, '.');
+    char ns[16];
+    struct sl_diag quiet;
+    int rc = 0;
+
+    snprintf(ns, sizeof(ns), "%.*s", (int)(dot - k->table), k->table);
+    sl_diag_init(&quiet);
+    table_snapshots(txn, k->c->store, ns, dot + 1, current_snapshot, &cur, &quiet);
+    for (size_t i = 0; rc == 0 && i < k->rep->n; i++)
+        rc = record(k, txn, &k->rep->results[i], &position, cur.id, d);
+    return rc;
+}
+
 static int
 run(struct cli *c, int argc, char **argv)
 {
@@ -313,12 +433,22 @@ run(struct cli *c, int argc, char **argv)
         rc = bind(&k, alias, strchr(data.v[i], '=') + 1);
         free(alias);
     }
+    /* A table's rules read their history, and this check joins it. */
+    k.now_us = sl_now_usec();
+    k.rs = &rs;
+    k.table = rc == 0 && !is_file(target) ? shown : NULL;
+    if (rc == 0 && k.table != NULL)
+        rc = cli_read(c, read_history, &k);
     if (rc == 0) {
         struct dq_data d = {.e = k.e, .relation = relation, .name = shown,
-                            .sources = k.sources, .nsources = k.nsources};
+                            .sources = k.sources, .nsources = k.nsources,
+                            .history = history, .history_arg = &k, .now_us = k.now_us};
 
         rc = dq_evaluate(&rs, &d, &rep, &c->diag);
     }
+    k.rep = &rep;
+    if (rc == 0 && k.table != NULL)
+        rc = catalog_txn_run(c->catalog, CATALOG_WRITE, write_history, &k, &c->diag);
     if (rc == 0) {
         struct sl_buf out;
 
@@ -348,6 +478,9 @@ run(struct cli *c, int argc, char **argv)
         free((char *)k.sources[i].name);
     }
     free(k.sources);
+    for (size_t i = 0; i < k.npast; i++)
+        free(k.past[i].v);
+    free(k.past);
     sl_strlist_release(&data);
     sl_buf_release(&text);
     free(rs_path);

@@ -183,6 +183,35 @@ grep -q "no data set 'half' beside the primary (there are: orders, all)" "$T/unb
 expect_fail "--data is NAME=TABLE or NAME=FILE" sluice check curated.orders --data half
 expect_fail "no table curated.nosuch" sluice check curated.orders --data x=curated.nosuch
 
+say "history: every check is recorded, and dynamic thresholds read it"
+echo 'Rules = [ RowCount > avg(last(3)) * 1.1 ]' > "$T/dyn.dqdl"
+dyn() { sluice check curated.orders --ruleset "$T/dyn.dqdl" --format json; }
+dyn >"$T/dyn1.json" || fail "no history: last() is 0, the rule passes"
+"$PY" - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+for i in range(2500, 3000):
+    print(json.dumps({"order_id": i, "customer": "c%d" % (i % 40), "amount": "1.00",
+                      "ordered_at": "2026-10-29T10:00:00Z"}), file=open(t + "/more.jsonl", "a"))
+PY
+sluice ingest --source orders "$T/more.jsonl" >/dev/null
+sluice transform --source orders >/dev/null
+dyn >"$T/dyn2.json" || fail "2500 rows against 2000 * 1.1"
+dyn >"$T/dyn3.json" || fail "2500 rows against avg(2500, 2000) * 1.1"
+if dyn >"$T/dyn4.json"; then fail "2500 rows against avg(2500, 2500, 2000) * 1.1 passed"; fi
+cat "$T/dyn4.json"
+grep -q '"outcome":"failed","metric":2500' "$T/dyn4.json" || fail "the fourth check's figure"
+sluice quality history curated.orders >"$T/hist.out"
+cat "$T/hist.out"
+grep -q '^failed      4      3            2500  .*RowCount > avg(last(3)) \* 1.1$' "$T/hist.out" ||
+    fail "the history line of the dynamic rule"
+sluice quality history curated.orders --rule 'RowCount > avg(last(3)) * 1.1' >"$T/rule.out"
+cat "$T/rule.out"
+expect_eq "outcomes, oldest first" "$(awk 'NR > 1 {print $2}' "$T/rule.out" | tr '\n' ' ')" \
+    "passed passed passed failed "
+sluice quality history curated.orders --rule 'RowCount > 1' | grep -q "no evaluations" ||
+    fail "a rule never evaluated"
+
 say "bad input: a syntax error, a missing ruleset, an unknown table, a file without a ruleset"
 printf 'Rules = [\n    RowCount > 1,\n    IsComplete "a" > 3\n]\n' > "$T/bad.dqdl"
 expect_fail "bad.dqdl:3: column 20: IsComplete takes no condition" \
