@@ -289,6 +289,30 @@ order_story "$loses"
 q "SELECT order_id, status, ordered_at FROM curated.orders
 WHERE order_id IN ('$wins', '$loses') ORDER BY order_id"
 
+step "11a. Check the orders' quality"
+say "A data-quality ruleset in AWS Glue's DQDL: quality/curated.orders.dqdl. sluice"
+say "check evaluates it (one query per where filter) and records every rule's value"
+say "in the catalog; dynamic thresholds such as avg(last(5)) read that history."
+mkdir -p quality
+cat > quality/curated.orders.dqdl <<'EOF'
+# What the analysts rely on in curated.orders.
+DataSources = { "AdditionalDataSources": ["customers"] }
+Rules = [
+    RowCount > avg(last(5)) * 0.9,
+    IsPrimaryKey "order_id",
+    IsComplete "customer_id",
+    ColumnValues "amount" > 0,
+    ColumnValues "quantity" between 0 and 100 with threshold > 0.99,
+    ColumnValues "status" in ["placed", "paid", "shipped", "delivered", "cancelled", "returned"]
+        with threshold > 0.9,
+    ReferentialIntegrity "customer_id" "customers.customer_id" > 0.95,
+    (DistinctValuesCount "currency" < 10) and (Mean "amount" > 1)
+]
+EOF
+printf '%s$ cat quality/curated.orders.dqdl%s\n' "$dim" "$off"
+cat quality/curated.orders.dqdl
+sl check curated.orders
+
 step "11b. Build the gold models again"
 say "customer_360 is incremental: only the customers the new runs touched are"
 say "rebuilt (their rows deleted by position and written anew), which equals a"
@@ -430,5 +454,6 @@ say "  $shown query \"SELECT o.order_id, o.status, s.carrier, s.delivered_on FRO
 say "  $shown query --format csv \"SELECT * FROM curated.customers WHERE country = 'SE'\" > se.csv"
 say "  $shown transform --source orders --rewind   # reprocess it all: the table stays the same"
 say "  $shown build --full-refresh customer_360     # rebuild a gold model whole"
+say "  $shown check curated.orders; $shown quality history curated.orders   # quality, and its history"
 say "  $shown catalog   # the catalog: here SQLite in the lake; 'catalog copy --to postgresql://...' shares it between nodes"
 say "  $shown --help"
