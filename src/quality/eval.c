@@ -39,9 +39,11 @@
  *                        with no condition, the fraction of rows of
  *                        "primary" the statement returns
  *
- * Every group's query reads the data set through one CTE, "primary" (the
- * where filter applied), so the frequency metrics' subqueries and the
- * plain aggregates see the same rows.
+ * Every group's query is one aggregate over the data set under its where
+ * filter; the frequency metrics are scalar subqueries over the same rows
+ * (the filter repeated), so that each reads only the columns it needs.
+ * An aggregate two rules need (IsUnique and IsPrimaryKey of one column)
+ * is computed once.
  */
 #include "quality/eval.h"
 
@@ -80,6 +82,8 @@ struct leaf {
 struct group {
     const char *where;          /* NULL: no filter */
     struct sl_buf select;       /* the aggregates, comma-separated */
+    const char **exprs;         /* each one's text (in the arena) */
+    size_t capexprs;
     int n;                      /* how many */
     double *values;             /* after measuring: n values */
     bool *nulls;
@@ -185,15 +189,29 @@ add_agg(struct eval *ev, struct leaf *lf, const char *fmt, ...)
     int k = 0;
     va_list ap;
 
+    struct sl_buf expr;
+
     while (k < MAX_AGGS && lf->agg[k] >= 0)
         k++;
+    sl_buf_init(&expr);
+    sl_buf_adds(&expr, "CAST((");
+    va_start(ap, fmt);
+    sl_buf_vaddf(&expr, fmt, ap);
+    va_end(ap);
+    sl_buf_adds(&expr, ") AS DOUBLE)");
+    /* The same aggregate for another rule of the group: computed once. */
+    for (int i = 0; i < g->n; i++)
+        if (strcmp(g->exprs[i], expr.data) == 0) {
+            lf->agg[k] = i;
+            sl_buf_release(&expr);
+            return;
+        }
     if (g->n > 0)
         sl_buf_adds(&g->select, ", ");
-    sl_buf_adds(&g->select, "CAST((");
-    va_start(ap, fmt);
-    sl_buf_vaddf(&g->select, fmt, ap);
-    va_end(ap);
-    sl_buf_adds(&g->select, ") AS DOUBLE)");
+    sl_buf_add(&g->select, expr.data, expr.len);
+    SL_GROW(g->exprs, g->capexprs, (size_t)g->n + 1);
+    g->exprs[g->n] = sl_arena_strdup(ev->a, expr.data);
+    sl_buf_release(&expr);
     lf->agg[k] = g->n++;
 }
 
@@ -228,6 +246,10 @@ plan_frequencies(struct eval *ev, struct leaf *lf)
     sl_buf_init(&cols);
     sl_buf_init(&set);
     sl_buf_init(&complete);
+    /* The rows: the data set's, under the group's filter. */
+    sl_buf_addf(&set, "%s WHERE (", ev->data->relation);
+    if (r->where != NULL)
+        sl_buf_addf(&set, "(%s) AND (", r->where);
     for (size_t i = 0; i < r->nparams; i++) {
         const char *c = ident(ev, r->params[i]);
 
@@ -235,7 +257,8 @@ plan_frequencies(struct eval *ev, struct leaf *lf)
         sl_buf_addf(&set, "%s%s IS NOT NULL", i ? " OR " : "", c);
         sl_buf_addf(&complete, "%scount(%s) = count(*)", i ? " AND " : "", c);
     }
-#define FREQ "(SELECT %s FROM (SELECT count(*) AS n FROM \"primary\" WHERE %s GROUP BY %s) f)"
+    sl_buf_adds(&set, r->where != NULL ? "))" : ")");
+#define FREQ "(SELECT %s FROM (SELECT count(*) AS n FROM %s GROUP BY %s) f)"
     switch (r->type) {
     case DQ_UNIQUE_VALUE_RATIO:
         add_agg(ev, lf, FREQ, "count(*) FILTER (WHERE n = 1)::DOUBLE / NULLIF(count(*), 0)",
@@ -244,7 +267,7 @@ plan_frequencies(struct eval *ev, struct leaf *lf)
     case DQ_ENTROPY:
         add_agg(ev, lf,
                 "(SELECT -sum(n / t * ln(n / t)) FROM (SELECT n::DOUBLE AS n, sum(n) OVER () AS t "
-                "FROM (SELECT count(*) AS n FROM \"primary\" WHERE %s GROUP BY %s) f) e)",
+                "FROM (SELECT count(*) AS n FROM %s GROUP BY %s) f) e)",
                 set.data, cols.data);
         break;
     default:
@@ -1267,12 +1290,11 @@ measure(struct eval *ev, struct group *g)
     if (g->n == 0)
         return;
     sl_buf_init(&sql);
-    sl_buf_addf(&sql, "WITH \"primary\" AS (SELECT * FROM %s", ev->data->relation);
-    if (g->where != NULL)
-        sl_buf_addf(&sql, " WHERE (%s)", g->where);
     /* count(*) makes it an aggregate query, one row, even when every
      * metric of the group is a scalar subquery. */
-    sl_buf_addf(&sql, ") SELECT %s, count(*) FROM \"primary\"", g->select.data);
+    sl_buf_addf(&sql, "SELECT %s, count(*) FROM %s", g->select.data, ev->data->relation);
+    if (g->where != NULL)
+        sl_buf_addf(&sql, " WHERE (%s)", g->where);
     sl_diag_init(&d);
     if (engine_query(ev->data->e, sql.data, &res, &d) < 0 ||
         (ch = engine_result_next(res)) == NULL || engine_chunk_rows(ch) != 1) {
@@ -1679,8 +1701,10 @@ dq_evaluate(const struct dq_ruleset *rs, const struct dq_data *data, struct dq_r
         sl_diag_init(&dd);
         engine_exec(data->e, "DROP VIEW IF EXISTS temp.main.\"primary\"", &dd);
     }
-    for (size_t i = 0; i < ev.ngroups; i++)
+    for (size_t i = 0; i < ev.ngroups; i++) {
         sl_buf_release(&ev.groups[i].select);
+        free(ev.groups[i].exprs);
+    }
     free(ev.groups);
     free(ev.leaves);
     engine_query_columns_release(ev.cols, ev.ncols);
