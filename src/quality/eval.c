@@ -47,6 +47,7 @@
  */
 #include "quality/eval.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +62,9 @@
 
 /* Aggregates one leaf needs at most. */
 #define MAX_AGGS 2
+/* A leaf's agg[] entry for the group's frequency metric k (plain
+ * aggregates are 0, 1, ...; -1 is none). */
+#define FREQ_AGG(k) (-2 - (int)(k))
 /* =, != and in compare a metric within this, as the DQDL library that
  * deequ's evaluator pins (1.0.0) does: a mean of 0.1 + 0.2 is 0.3. */
 #define EQ_TOLERANCE 1e-5
@@ -79,15 +83,33 @@ struct leaf {
                                  * the threshold, or wanting 1 */
 };
 
+/* A frequency metric a rule needs: of kind 'u' (uniqueness), 'r' (unique
+ * value ratio) or 'e' (entropy), over the value counts of a column set. */
+struct freq {
+    char kind;
+    size_t set;
+};
+
+/* The columns whose value counts some rule needs (quoted names). */
+struct freq_set {
+    const char **cols;
+    size_t ncols;
+};
+
 struct group {
     const char *where;          /* NULL: no filter */
     struct sl_buf select;       /* the aggregates, comma-separated */
     const char **exprs;         /* each one's text (in the arena) */
     size_t capexprs;
     int n;                      /* how many */
-    double *values;             /* after measuring: n values */
+    double *values;             /* after measuring: n values, then nfreqs */
     bool *nulls;
     const char *error;          /* the engine refused the query */
+    /* The frequency metrics: one GROUPING SETS scan for all the sets. */
+    struct freq_set *sets;
+    size_t nsets, capsets;
+    struct freq *freqs;
+    size_t nfreqs, capfreqs;
 };
 
 struct eval {
@@ -191,7 +213,7 @@ add_agg(struct eval *ev, struct leaf *lf, const char *fmt, ...)
 
     struct sl_buf expr;
 
-    while (k < MAX_AGGS && lf->agg[k] >= 0)
+    while (k < MAX_AGGS && lf->agg[k] != -1)
         k++;
     sl_buf_init(&expr);
     sl_buf_adds(&expr, "CAST((");
@@ -238,49 +260,47 @@ static void
 plan_frequencies(struct eval *ev, struct leaf *lf)
 {
     const struct dq_rule *r = lf->rule;
-    struct sl_buf cols, set, complete;
+    struct group *g = &ev->groups[lf->group];
+    struct sl_buf complete;
+    const char **cols;
+    size_t set = g->nsets, k = 0;
+    struct freq f;
 
     for (size_t i = 0; i < r->nparams; i++)
         if (need_column(ev, lf, r->params[i], false) == NULL)
             return;
-    sl_buf_init(&cols);
-    sl_buf_init(&set);
-    sl_buf_init(&complete);
-    /* The rows: the data set's, under the group's filter. */
-    sl_buf_addf(&set, "%s WHERE (", ev->data->relation);
-    if (r->where != NULL)
-        sl_buf_addf(&set, "(%s) AND (", r->where);
-    for (size_t i = 0; i < r->nparams; i++) {
-        const char *c = ident(ev, r->params[i]);
+    cols = sl_arena_zalloc(ev->a, (r->nparams + 1) * sizeof(*cols));
+    for (size_t i = 0; i < r->nparams; i++)
+        cols[i] = ident(ev, r->params[i]);
+    /* The same columns as another rule's: the same counts. */
+    for (size_t i = 0; i < g->nsets && set == g->nsets; i++) {
+        bool same = g->sets[i].ncols == r->nparams;
 
-        sl_buf_addf(&cols, "%s%s", i ? ", " : "", c);
-        sl_buf_addf(&set, "%s%s IS NOT NULL", i ? " OR " : "", c);
-        sl_buf_addf(&complete, "%scount(%s) = count(*)", i ? " AND " : "", c);
+        for (size_t j = 0; same && j < r->nparams; j++)
+            same = strcmp(g->sets[i].cols[j], cols[j]) == 0;
+        if (same)
+            set = i;
     }
-    sl_buf_adds(&set, r->where != NULL ? "))" : ")");
-#define FREQ "(SELECT %s FROM (SELECT count(*) AS n FROM %s GROUP BY %s) f)"
-    switch (r->type) {
-    case DQ_UNIQUE_VALUE_RATIO:
-        add_agg(ev, lf, FREQ, "count(*) FILTER (WHERE n = 1)::DOUBLE / NULLIF(count(*), 0)",
-                set.data, cols.data);
-        break;
-    case DQ_ENTROPY:
-        add_agg(ev, lf,
-                "(SELECT -sum(n / t * ln(n / t)) FROM (SELECT n::DOUBLE AS n, sum(n) OVER () AS t "
-                "FROM (SELECT count(*) AS n FROM %s GROUP BY %s) f) e)",
-                set.data, cols.data);
-        break;
-    default:
-        add_agg(ev, lf, FREQ, "count(*) FILTER (WHERE n = 1)::DOUBLE / NULLIF(sum(n), 0)",
-                set.data, cols.data);
-        if (r->type == DQ_IS_PRIMARY_KEY)
-            add_agg(ev, lf, "%s", complete.data);
-        break;
+    if (set == g->nsets) {
+        SL_GROW(g->sets, g->capsets, g->nsets + 1);
+        g->sets[g->nsets++] = (struct freq_set){cols, r->nparams};
     }
-#undef FREQ
-    sl_buf_release(&cols);
-    sl_buf_release(&set);
-    sl_buf_release(&complete);
+    f.kind = r->type == DQ_UNIQUE_VALUE_RATIO ? 'r' : r->type == DQ_ENTROPY ? 'e' : 'u';
+    f.set = set;
+    while (k < g->nfreqs && !(g->freqs[k].kind == f.kind && g->freqs[k].set == f.set))
+        k++;
+    if (k == g->nfreqs) {
+        SL_GROW(g->freqs, g->capfreqs, g->nfreqs + 1);
+        g->freqs[g->nfreqs++] = f;
+    }
+    lf->agg[0] = FREQ_AGG(k);
+    if (r->type == DQ_IS_PRIMARY_KEY) {
+        sl_buf_init(&complete);
+        for (size_t i = 0; i < r->nparams; i++)
+            sl_buf_addf(&complete, "%scount(%s) = count(*)", i ? " AND " : "", cols[i]);
+        add_agg(ev, lf, "%s", complete.data);
+        sl_buf_release(&complete);
+    }
 }
 
 /* ---- per-row conditions ----------------------------------------------------- */
@@ -1277,6 +1297,109 @@ collect(struct eval *ev, const struct dq_rule *r)
 
 /* ---- measuring ------------------------------------------------------------------ */
 
+/*
+ * The group's frequency metrics in one scan: the value counts of every
+ * column set at once (GROUP BY GROUPING SETS), then each metric an
+ * aggregate over the counts of its set - the rows where some of its
+ * columns is set, as deequ counts them.  Entropy is
+ * ln t - sum(n ln n) / t, t the set's rows, so that it needs no second
+ * pass.
+ */
+static void
+measure_frequencies(struct eval *ev, struct group *g)
+{
+    const char **all = NULL;
+    size_t nall = 0, capall = 0;
+    struct sl_buf q, list;
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct sl_diag d;
+
+    for (size_t k = 0; k < g->nsets; k++)
+        for (size_t j = 0; j < g->sets[k].ncols; j++) {
+            size_t i = 0;
+
+            while (i < nall && strcmp(all[i], g->sets[k].cols[j]) != 0)
+                i++;
+            if (i == nall) {
+                SL_GROW(all, capall, nall + 1);
+                all[nall++] = g->sets[k].cols[j];
+            }
+        }
+    sl_buf_init(&q);
+    sl_buf_init(&list);
+    for (size_t i = 0; i < nall; i++)
+        sl_buf_addf(&list, "%s%s", i ? ", " : "", all[i]);
+    sl_buf_adds(&q, "SELECT ");
+    for (size_t k = 0; k < g->nfreqs; k++) {
+        size_t s = g->freqs[k].set;
+        char in[32];
+
+        snprintf(in, sizeof(in), "in_%zu", s);
+        if (k)
+            sl_buf_adds(&q, ", ");
+        if (g->freqs[k].kind == 'u')
+            sl_buf_addf(&q, "count(*) FILTER (WHERE %s AND n = 1)::DOUBLE / "
+                            "NULLIF(sum(n) FILTER (WHERE %s), 0)", in, in);
+        else if (g->freqs[k].kind == 'r')
+            sl_buf_addf(&q, "count(*) FILTER (WHERE %s AND n = 1)::DOUBLE / "
+                            "NULLIF(count(*) FILTER (WHERE %s), 0)", in, in);
+        else
+            sl_buf_addf(&q, "ln(NULLIF(sum(n) FILTER (WHERE %s), 0)) - sum(n * ln(n)) FILTER "
+                            "(WHERE %s) / sum(n) FILTER (WHERE %s)", in, in, in);
+    }
+    sl_buf_adds(&q, " FROM (SELECT n::DOUBLE AS n");
+    for (size_t k = 0; k < g->nsets; k++) {
+        int64_t gid = 0;
+
+        /* GROUPING_ID's bit of a column is 1 where the set groups it out. */
+        for (size_t i = 0; i < nall; i++) {
+            bool in = false;
+
+            for (size_t j = 0; j < g->sets[k].ncols; j++)
+                in |= strcmp(all[i], g->sets[k].cols[j]) == 0;
+            if (!in)
+                gid |= (int64_t)1 << (nall - 1 - i);
+        }
+        sl_buf_addf(&q, ", (gid = %" PRId64 " AND (", gid);
+        for (size_t j = 0; j < g->sets[k].ncols; j++)
+            sl_buf_addf(&q, "%s%s IS NOT NULL", j ? " OR " : "", g->sets[k].cols[j]);
+        sl_buf_addf(&q, ")) AS in_%zu", k);
+    }
+    sl_buf_addf(&q, " FROM (SELECT GROUPING_ID(%s) AS gid, %s, count(*) AS n FROM %s",
+                list.data, list.data, ev->data->relation);
+    if (g->where != NULL)
+        sl_buf_addf(&q, " WHERE (%s)", g->where);
+    sl_buf_adds(&q, " GROUP BY GROUPING SETS (");
+    for (size_t k = 0; k < g->nsets; k++) {
+        sl_buf_addf(&q, "%s(", k ? ", " : "");
+        for (size_t j = 0; j < g->sets[k].ncols; j++)
+            sl_buf_addf(&q, "%s%s", j ? ", " : "", g->sets[k].cols[j]);
+        sl_buf_addc(&q, ')');
+    }
+    sl_buf_adds(&q, ")) AS c) AS f");
+    sl_diag_init(&d);
+    if (engine_query(ev->data->e, q.data, &res, &d) < 0 ||
+        (ch = engine_result_next(res)) == NULL || engine_chunk_rows(ch) != 1) {
+        g->error = sl_arena_printf(ev->a, "%s%s%s", g->where ? "the where clause or the " : "",
+                                   g->where ? "rule cannot run: " : "cannot measure: ",
+                                   d.msg[0] ? d.msg : "no result");
+    } else {
+        for (size_t k = 0; k < g->nfreqs; k++) {
+            struct engine_vec v;
+            size_t at = (size_t)g->n + k;
+
+            engine_chunk_vec(ch, k, &v);
+            g->nulls[at] = !engine_vec_valid(&v, 0) || v.kind != ENGINE_VEC_F64;
+            g->values[at] = g->nulls[at] ? 0 : ((const double *)v.data)[0];
+        }
+    }
+    engine_result_free(res);
+    sl_buf_release(&q);
+    sl_buf_release(&list);
+    free(all);
+}
+
 static void
 measure(struct eval *ev, struct group *g)
 {
@@ -1285,8 +1408,10 @@ measure(struct eval *ev, struct group *g)
     struct engine_chunk *ch;
     struct sl_diag d;
 
-    g->values = sl_arena_zalloc(ev->a, (size_t)g->n * sizeof(double) + 1);
-    g->nulls = sl_arena_zalloc(ev->a, (size_t)g->n + 1);
+    g->values = sl_arena_zalloc(ev->a, ((size_t)g->n + g->nfreqs) * sizeof(double) + 1);
+    g->nulls = sl_arena_zalloc(ev->a, (size_t)g->n + g->nfreqs + 1);
+    if (g->nfreqs > 0)
+        measure_frequencies(ev, g);
     if (g->n == 0)
         return;
     sl_buf_init(&sql);
@@ -1533,13 +1658,13 @@ judge_leaf(struct eval *ev, struct leaf *lf)
         res->reason = lf->error ? lf->error : g->error;
         return;
     }
-    if (lf->agg[0] >= 0) {
-        a0 = g->values[lf->agg[0]];
-        n0 = g->nulls[lf->agg[0]];
-    }
-    if (lf->agg[1] >= 0) {
-        a1 = g->values[lf->agg[1]];
-        n1 = g->nulls[lf->agg[1]];
+    for (int i = 0; i < 2; i++) {
+        int at = lf->agg[i] <= -2 ? g->n + (-2 - lf->agg[i]) : lf->agg[i];
+
+        if (at < 0)
+            continue;
+        *(i ? &a1 : &a0) = g->values[at];
+        *(i ? &n1 : &n0) = g->nulls[at];
     }
     res->has_metric = true;
     if (lf->has_constant) {
@@ -1704,6 +1829,8 @@ dq_evaluate(const struct dq_ruleset *rs, const struct dq_data *data, struct dq_r
     for (size_t i = 0; i < ev.ngroups; i++) {
         sl_buf_release(&ev.groups[i].select);
         free(ev.groups[i].exprs);
+        free(ev.groups[i].sets);
+        free(ev.groups[i].freqs);
     }
     free(ev.groups);
     free(ev.leaves);
