@@ -31,6 +31,8 @@
 #include "quality/eval.h"
 #include "table/table.h"
 #include "core/time.h"
+#include "project/contract.h"
+#include "project/project.h"
 #include "transform/transform.h"
 #include "core/banned.h"
 
@@ -258,6 +260,49 @@ bind_declared(struct check *k, const struct dq_ruleset *rs)
     return 0;
 }
 
+/*
+ * The key of curated.<source> (contract major 1) or curated.<source>_vN
+ * (major N), from the source's latest contract of that major, into out (at
+ * most CONTRACT_MAX_KEY names, the project's strings); 0 if the table is
+ * no curated table of a source the project has.  The transform keeps one
+ * row per key and every key column is required, so the evaluator can skip
+ * counting the key's values.
+ */
+static size_t
+curated_key(struct cli *c, const char *table, const char **out)
+{
+    const char *name = table + strlen("curated."), *v = strrchr(name, '_');
+    const struct source *src = NULL;
+    const struct contract *ct = NULL;
+    struct sl_diag quiet;
+    char source[256];
+    long major = 1;
+    char *end = NULL;
+
+    if (strncmp(table, "curated.", 8) != 0 || c->project == NULL)
+        return 0;
+    snprintf(source, sizeof(source), "%s", name);
+    if (v != NULL && v[1] == 'v' && v[2] >= '1' && v[2] <= '9') {
+        long n = strtol(v + 2, &end, 10);
+
+        if (*end == '\0' && n > 1 && (size_t)(v - name) < sizeof(source)) {
+            major = n;
+            source[v - name] = '\0';
+        }
+    }
+    sl_diag_init(&quiet);
+    if (project_source(c->project, source, &src, &quiet) < 0)
+        return 0;
+    for (size_t i = 0; i < src->nversions; i++)
+        if (src->versions[i].major == major)
+            ct = &src->versions[i];
+    if (ct == NULL)
+        return 0;
+    for (size_t i = 0; i < ct->nkey; i++)
+        out[i] = ct->columns[ct->key[i]].name;
+    return ct->nkey;
+}
+
 /* dq_history_fn: a leaf's past values, as read before the check. */
 static size_t
 history(void *arg, const struct dq_rule *rule, double *out, size_t max)
@@ -440,9 +485,12 @@ run(struct cli *c, int argc, char **argv)
     if (rc == 0 && k.table != NULL)
         rc = cli_read(c, read_history, &k);
     if (rc == 0) {
+        const char *key[CONTRACT_MAX_KEY];
+        size_t nkey = k.table ? curated_key(c, k.table, key) : 0;
         struct dq_data d = {.e = k.e, .relation = relation, .name = shown,
                             .sources = k.sources, .nsources = k.nsources,
-                            .history = history, .history_arg = &k, .now_us = k.now_us};
+                            .history = history, .history_arg = &k, .now_us = k.now_us,
+                            .unique_key = nkey ? key : NULL, .nunique_key = nkey};
 
         rc = dq_evaluate(&rs, &d, &rep, &c->diag);
     }

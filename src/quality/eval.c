@@ -256,6 +256,23 @@ ident(struct eval *ev, const char *name)
  * among the rows where some of the columns is set, then a figure over
  * them, in a scalar subquery over the group's rows.
  */
+/* Whether cols are exactly the data set's known unique key (any order). */
+static bool
+is_unique_key(const struct eval *ev, const char *const *cols, size_t n)
+{
+    if (ev->data->nunique_key == 0 || n != ev->data->nunique_key)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < n; j++)
+            found |= strcmp(cols[i], ev->data->unique_key[j]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 static void
 plan_frequencies(struct eval *ev, struct leaf *lf)
 {
@@ -269,6 +286,17 @@ plan_frequencies(struct eval *ev, struct leaf *lf)
     for (size_t i = 0; i < r->nparams; i++)
         if (need_column(ev, lf, r->params[i], false) == NULL)
             return;
+    if (is_unique_key(ev, r->params, r->nparams)) {
+        /* Every value occurs once: the figures follow from the rows (none
+         * under the filter: nothing to measure, as when counting). */
+        if (r->type == DQ_ENTROPY)
+            add_agg(ev, lf, "CASE WHEN count(*) > 0 THEN ln(count(*)) END");
+        else
+            add_agg(ev, lf, "CASE WHEN count(*) > 0 THEN 1 END");
+        if (r->type == DQ_IS_PRIMARY_KEY)
+            add_agg(ev, lf, "CASE WHEN count(*) > 0 THEN TRUE END");
+        return;
+    }
     cols = sl_arena_zalloc(ev->a, (r->nparams + 1) * sizeof(*cols));
     for (size_t i = 0; i < r->nparams; i++)
         cols[i] = ident(ev, r->params[i]);
@@ -1203,6 +1231,10 @@ plan_leaf(struct eval *ev, struct leaf *lf)
     case DQ_DISTINCT_VALUES_COUNT:
         if (need_column(ev, lf, c0, false) == NULL)
             return;
+        if (is_unique_key(ev, &c0, 1)) {
+            add_agg(ev, lf, "count(*)");
+            return;
+        }
         add_agg(ev, lf, "count(DISTINCT %s) + (count(*) > count(%s))::INTEGER", ident(ev, c0),
                 ident(ev, c0));
         return;

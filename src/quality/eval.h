@@ -73,6 +73,15 @@ struct dq_data {
     int64_t now_us;             /* now() of the rules, UTC microseconds; 0: the clock's */
     const struct dq_source *sources; /* the additional data sets */
     size_t nsources;
+    /*
+     * Columns whose values together no two rows share and none of which
+     * is NULL: a curated table's key (the transform keeps one row per key
+     * and quarantines records without one).  Uniqueness-type rules on
+     * exactly these columns are then known from the row count, with no
+     * counting of values.  NULL: none known.
+     */
+    const char *const *unique_key;
+    size_t nunique_key;
 };
 
 struct dq_report {

@@ -24,6 +24,7 @@ static struct dq_ruleset rs;
 static struct dq_report rep;
 static double history[8];
 static size_t nhistory;
+static const char *const *unique_key;  /* dq_data.unique_key of the next evaluate() */
 
 /* The table's rows, as the SQL below makes them; NAN is NULL. */
 static double
@@ -109,7 +110,8 @@ evaluate(const char *rules)
      * t itself. */
     static const struct dq_source sources[] = {{"ref", "ref", "ref"}, {"same", "t", "t"}};
     struct dq_data data = {.relation = "t", .name = "t", .history = hist,
-                           .now_us = 1768910400000000LL, .sources = sources, .nsources = 2};
+                           .now_us = 1768910400000000LL, .sources = sources, .nsources = 2,
+                           .unique_key = unique_key, .nunique_key = unique_key ? 1 : 0};
 
     if (eng == NULL) {
         struct engine_opts o = {.threads = 1, .connections = 1};
@@ -505,6 +507,35 @@ TEST(rules_over_other_data_sets)
     CHECK_HAS(rep.results[11].reason, "no data set 'nope' beside the primary (there are: ref, same)");
     OUTCOME(12, "error");
     CHECK_HAS(rep.results[12].reason, "ref has no column 'nope'");
+}
+
+/* With the key known unique, the figures are the counted ones, without
+ * the counting. */
+TEST(a_known_unique_key_gives_the_counted_figures)
+{
+    static const char *const id[] = {"id"};
+    static const char *rules =
+        "IsUnique \"id\", IsPrimaryKey \"id\", Uniqueness \"id\" = 1, Entropy \"id\" > 1, "
+        "UniqueValueRatio \"id\" = 1, DistinctValuesCount \"id\" = 1000, "
+        "IsUnique \"id\" where \"g = 3\", Uniqueness \"id\" > 0 where \"id < 0\", "
+        "IsUnique \"g\"";
+    double counted[9];
+
+    unique_key = NULL;
+    evaluate(rules);
+    for (int i = 0; i < 9; i++)
+        counted[i] = rep.results[i].metric;
+    unique_key = id;
+    evaluate(rules);
+    unique_key = NULL;
+    for (int i = 0; i < 7; i++) {
+        OUTCOME(i, "passed");
+        CHECK(near(rep.results[i].metric, counted[i]));
+    }
+    CHECK(near(rep.results[3].metric, log(1000)));
+    OUTCOME(7, "failed");
+    CHECK_STR(rep.results[7].reason, "no rows with a value to measure");
+    OUTCOME(8, "failed");
 }
 
 TEST(release)
