@@ -135,13 +135,7 @@ restore() {
 if [ -d "built-$rows" ] && [ "$sluice" -nt "built-$rows" ]; then
     rm -rf "start-$rows" "built-$rows"
 fi
-if [ ! -d "start-$rows" ]; then
-    echo "setting up: $rows rows in the curated table"
-    rm -rf lake
-    "$sluice" -q ingest --source orders "base-$rows.jsonl" >/dev/null
-    "$sluice" -q transform --source orders >/dev/null
-    mv lake "start-$rows.tmp" && mv "start-$rows.tmp" "start-$rows"
-fi
+start_lake "$sluice" "base-$rows.jsonl" "start-$rows"
 if [ ! -d "built-$rows" ]; then
     echo "setting up: the first build of every model"
     restore "start-$rows"

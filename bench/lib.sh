@@ -11,6 +11,9 @@
 #                         second SECOND of October 2026 as a JSON line, as
 #                         bench/gen_orders.py writes them (the values are a
 #                         function of the key and the salt)
+#   start_lake SLUICE JSONL DIR
+#                         DIR as the lake of the orders source after
+#                         ingest + transform of JSONL, unless it exists
 #   gen_sql SLUICE OUT SQL
 #                         the rows of SQL (one text column) as lines into
 #                         OUT, by DuckDB (sluice query "COPY ..."), unless
@@ -41,6 +44,18 @@ order_event() {
                           lpad(CAST(hash($1 * 7 + $3) % 100 AS VARCHAR), 2, '0') ||
       ',\"qty\":' || CAST(1 + hash($1 * 11 + $3) % 19 AS VARCHAR) ||
       ',\"ordered_at\":\"' || strftime(TIMESTAMP '2026-10-01' + to_seconds(CAST($2 AS BIGINT)), '%Y-%m-%dT%H:%M:%SZ') || '\"}'"
+}
+
+# start_lake SLUICE JSONL DIR: DIR (in the current folder) as the lake
+# of the orders source after ingest + transform of JSONL, unless DIR is
+# there already (an interrupted run leaves only DIR.tmp); uses ./lake.
+start_lake() {
+    [ -d "$3" ] && return 0
+    echo "setting up: the curated table of $2"
+    rm -rf lake
+    "$1" -q ingest --source orders "$2" >/dev/null
+    "$1" -q transform --source orders >/dev/null
+    mv lake "$3.tmp" && mv "$3.tmp" "$3"
 }
 
 gen_sql() {

@@ -35,13 +35,7 @@ gen_sql "$sluice" "base-$rows.jsonl" \
 if [ -d "start-$rows" ] && [ "$sluice" -nt "start-$rows" ]; then
     rm -rf "start-$rows"
 fi
-if [ ! -d "start-$rows" ]; then
-    echo "setting up: $rows rows in the curated table"
-    rm -rf lake
-    "$sluice" -q ingest --source orders "base-$rows.jsonl" >/dev/null
-    "$sluice" -q transform --source orders >/dev/null
-    mv lake "start-$rows.tmp" && mv "start-$rows.tmp" "start-$rows"
-fi
+start_lake "$sluice" "base-$rows.jsonl" "start-$rows"
 rm -rf lake
 cp -a "start-$rows" lake
 

@@ -1275,22 +1275,26 @@ parse_primary(struct parser *ps, struct dq_rule **out)
     return 0;
 }
 
-/* and binds tighter than or, as in the grammar (and listed first). */
+/*
+ * Rules joined by or (level 1) or and (level 0): and binds tighter than
+ * or, as in the grammar (and listed first).  Left to right.
+ */
 static int
-parse_and(struct parser *ps, struct dq_rule **out)
+parse_joined(struct parser *ps, int level, struct dq_rule **out)
 {
+    static const char *const words[] = {"and", "or"};
     struct dq_rule *l;
     size_t start = ps->tok.off;
     int line = ps->tok.line, col = ps->tok.col;
 
-    if (parse_primary(ps, &l) < 0)
+    if ((level ? parse_joined(ps, 0, &l) : parse_primary(ps, &l)) < 0)
         return SL_ERR_INPUT;
-    while (is_kw(ps, "and")) {
+    while (is_kw(ps, words[level])) {
         struct dq_rule *r = sl_arena_zalloc(ps->a, sizeof(*r)), *rhs;
 
-        if (next(ps) < 0 || parse_primary(ps, &rhs) < 0)
+        if (next(ps) < 0 || (level ? parse_joined(ps, 0, &rhs) : parse_primary(ps, &rhs)) < 0)
             return SL_ERR_INPUT;
-        r->kind = DQ_AND;
+        r->kind = level ? DQ_OR : DQ_AND;
         r->l = l;
         r->r = rhs;
         r->line = line;
@@ -1305,27 +1309,7 @@ parse_and(struct parser *ps, struct dq_rule **out)
 static int
 parse_or(struct parser *ps, struct dq_rule **out)
 {
-    struct dq_rule *l;
-    size_t start = ps->tok.off;
-    int line = ps->tok.line, col = ps->tok.col;
-
-    if (parse_and(ps, &l) < 0)
-        return SL_ERR_INPUT;
-    while (is_kw(ps, "or")) {
-        struct dq_rule *r = sl_arena_zalloc(ps->a, sizeof(*r)), *rhs;
-
-        if (next(ps) < 0 || parse_and(ps, &rhs) < 0)
-            return SL_ERR_INPUT;
-        r->kind = DQ_OR;
-        r->l = l;
-        r->r = rhs;
-        r->line = line;
-        r->col = col;
-        r->text = folded(ps, start, ps->prev_end);
-        l = r;
-    }
-    *out = l;
-    return 0;
+    return parse_joined(ps, 1, out);
 }
 
 /* Rules = [ ... ] or Analyzers = [ ... ] (the word already matched). */
