@@ -64,7 +64,10 @@ Rules = [
 ]
 EOF
 
-# The peer: each rule's figure, one query each, over the data files.
+# The peer: each rule's figure, one query each, over the data files, in
+# the cheapest form we know (the date rule by day numbers, as sluice does:
+# a cast of a timestamp with time zone to DATE goes through ICU's calendar
+# and costs five times as much).
 t="read_parquet('$work/lake/curated/orders/dt=*/*.parquet')"
 freq() { # COLS: value counts over the rows with a value
     echo "(SELECT count(*) AS n FROM $t WHERE $1 IS NOT NULL GROUP BY $1)"
@@ -89,7 +92,7 @@ SELECT -sum(n / s * ln(n / s)) FROM (SELECT n::DOUBLE AS n, sum(n) OVER () AS s 
 SELECT count(*) FROM $t WHERE status = 'paid';
 SELECT avg(amount) FROM $t WHERE status = 'paid';
 SELECT count(customer_id) / count(*) FROM $t WHERE status = 'paid';
-SELECT avg(CASE WHEN CAST(ordered_at AS DATE) > DATE '2026-01-01' THEN 1.0 ELSE 0.0 END) FROM $t;
+SELECT avg(CASE WHEN epoch_us(ordered_at) // 86400000000 > 20454 THEN 1.0 ELSE 0.0 END) FROM $t;
 SELECT count(*) FROM $t WHERE amount < 0;
 EOF
 

@@ -162,6 +162,28 @@ PY
 done
 echo "ok the Parquet and CSV files give the table's figures"
 
+say "dates: a timestamp column against days, by the day (UTC)"
+cat > "$T/ts.dqdl" <<'DQDL'
+Rules = [ ColumnValues "ordered_at" > "2026-10-14" with threshold > 0.1,
+          ColumnValues "ordered_at" between "2026-10-01" and "2026-10-03" with threshold > 0.01,
+          ColumnValues "ordered_at" <= (now() + 1 days),
+          ColumnValues "ordered_at" in ["2026-10-05", "2026-10-06"] with threshold > 0.01 ]
+DQDL
+sluice check curated.orders --ruleset "$T/ts.dqdl" --format json >"$T/ts.json" ||
+    { cat "$T/ts.json"; fail "the date rules"; }
+"$PY" - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+got = [json.loads(l) for l in open(t + "/ts.json")]
+days = [1 + i % 28 for i in range(2000)]
+want = [sum(d > 14 for d in days) / 2000, sum(1 < d < 3 for d in days) / 2000, 1.0,
+        sum(d in (5, 6) for d in days) / 2000]
+assert [g["outcome"] for g in got] == ["passed"] * 4, got
+for g, w in zip(got, want):
+    assert abs(g["metric"] - w) < 1e-12, (g, w)
+print("ok date conditions on a timestamp column:", [g["metric"] for g in got])
+PY
+
 say "rules over other data sets: DataSources and --data"
 q "COPY (SELECT * FROM curated.orders WHERE order_id < 1000) TO '$T/half.parquet' (FORMAT parquet)" >/dev/null
 cat > "$T/refs.dqdl" <<'DQDL'
