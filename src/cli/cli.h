@@ -55,6 +55,13 @@ struct model_set;
  * failure in c->diag with its file and line.  *dir is the folder (caller
  * frees; NULL when the project could not be opened).
  */
+/*
+ * The key of curated table (curated.<source>, or curated.<source>_vN for
+ * contract major N) from the source's latest contract of that major, into
+ * out (at most CONTRACT_MAX_KEY names, the project's strings); 0 if it is
+ * no curated table of a source the project has.
+ */
+size_t cli_curated_key(struct cli *c, const char *table, const char **out);
 int cli_load_models(struct cli *c, struct model_set *set, char **dir);
 /* "table", "view", "incremental (merge)" or "incremental (append)". */
 const char *cli_model_kind(const struct model *m);

@@ -141,6 +141,8 @@ struct transform_view_opts {
     const char *sql;            /* the query the views are for, or NULL */
     bool prune;                 /* views over only the files sql can need */
     bool list_only;             /* count files, make no view */
+    int64_t held_run;           /* > 0: the current snapshots with what this
+                                 * held run would publish (the gate's view) */
     transform_view_cb report;   /* called for each table sql may read */
     void *arg;
 };

@@ -167,6 +167,149 @@ snapshot_paths(struct catalog_txn *txn, struct store *s, const struct curated_ta
     return rc;
 }
 
+/* ---- a held run's outputs, for the gate that decides about it ----------------------- */
+
+/* What held run run_id added and retired, and where its staged objects are. */
+struct held_files {
+    struct sl_arena a;
+    const char **table, **key, **staged; /* added: table, final key, staged key */
+    bool *deletion;
+    size_t n, cap;
+    struct sl_strlist retired_table, retired; /* (table, key) pairs */
+    struct sl_strlist dst, src;               /* the run's publications */
+};
+
+static int
+held_file_of(void *arg, const struct run_file *f)
+{
+    struct held_files *h = arg;
+
+    if (!f->added) {
+        sl_strlist_add(&h->retired_table, f->table);
+        return sl_strlist_add(&h->retired, f->key);
+    }
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 16;
+        h->table = sl_realloc(h->table, h->cap * sizeof(*h->table));
+        h->key = sl_realloc(h->key, h->cap * sizeof(*h->key));
+        h->staged = sl_realloc(h->staged, h->cap * sizeof(*h->staged));
+        h->deletion = sl_realloc(h->deletion, h->cap * sizeof(*h->deletion));
+    }
+    h->table[h->n] = sl_arena_strdup(&h->a, f->table);
+    h->key[h->n] = sl_arena_strdup(&h->a, f->key);
+    h->staged[h->n] = NULL;
+    h->deletion[h->n++] = f->deletion;
+    return 0;
+}
+
+static int
+held_step(void *arg, const struct catalog_pending *p)
+{
+    struct held_files *h = arg;
+
+    if (p->op != CATALOG_PUBLISH)
+        return 0;
+    sl_strlist_add(&h->dst, p->dst);
+    return sl_strlist_add(&h->src, p->src);
+}
+
+static void
+held_release(struct held_files *h)
+{
+    free(h->table);
+    free(h->key);
+    free(h->staged);
+    free(h->deletion);
+    sl_strlist_release(&h->retired_table);
+    sl_strlist_release(&h->retired);
+    sl_strlist_release(&h->dst);
+    sl_strlist_release(&h->src);
+    sl_arena_release(&h->a);
+}
+
+/* Read what run_id holds; SL_ERR_CONFLICT with words if it is not held. */
+static int
+held_read(struct catalog_txn *txn, int64_t run_id, struct held_files *h, struct sl_diag *d)
+{
+    struct run_record r;
+    int rc = catalog_run_get(txn, run_id, &h->a, &r, d);
+
+    if (rc == 0 && strcmp(r.state, "held") != 0)
+        rc = sl_fail(d, SL_ERR_CONFLICT, "run %" PRId64 " is %s, not held", run_id, r.state);
+    if (rc == 0)
+        rc = catalog_run_files(txn, run_id, held_file_of, h, d);
+    if (rc == 0)
+        rc = catalog_pending_list(txn, run_id, true, held_step, h, d);
+    for (size_t i = 0; rc == 0 && i < h->n; i++) {
+        for (size_t j = 0; j < h->dst.n && h->staged[i] == NULL; j++)
+            if (strcmp(h->dst.v[j], h->key[i]) == 0)
+                h->staged[i] = h->src.v[j];
+        if (h->staged[i] == NULL)
+            rc = sl_fail(d, SL_ERR_CORRUPT, "held run %" PRId64 " has no staged object for %s",
+                         run_id, h->key[i]);
+    }
+    return rc;
+}
+
+/*
+ * The files of curated table t as held run h would leave them: what it
+ * retired taken out of p, what it added (read where it is staged) put in.
+ */
+static int
+with_held(struct paths *p, const struct held_files *h, const struct curated_table *t,
+          struct transform_view_files *count, struct sl_diag *d)
+{
+    struct sl_strlist gone = {0}, list = {0}, keys = {0}, dels = {0};
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < h->retired.n; i++) {
+        char *path;
+
+        if (strcmp(h->retired_table.v[i], t->name) != 0)
+            continue;
+        rc = store_local_path(p->store, h->retired.v[i], &path, d);
+        if (rc == 0)
+            sl_strlist_add(&gone, path);
+        free(path);
+    }
+    for (size_t i = 0; rc == 0 && i < p->list.n; i++)
+        if (!sl_strlist_has(&gone, p->list.v[i])) {
+            sl_strlist_add(&list, p->list.v[i]);
+            sl_strlist_add(&keys, p->keys.v[i]);
+        }
+    for (size_t i = 0; rc == 0 && i < p->dels.n; i++)
+        if (!sl_strlist_has(&gone, p->dels.v[i]))
+            sl_strlist_add(&dels, p->dels.v[i]);
+    for (size_t i = 0; rc == 0 && i < h->n; i++) {
+        char *path;
+
+        if (strcmp(h->table[i], t->name) != 0)
+            continue;
+        rc = store_local_path(p->store, h->staged[i], &path, d);
+        if (rc < 0)
+            break;
+        if (h->deletion[i]) {
+            sl_strlist_add(&dels, path);
+        } else {
+            sl_strlist_add(&list, path);
+            sl_strlist_add(&keys, h->key[i]);
+        }
+        free(path);
+    }
+    if (t->next_field_id - 1 > p->max_field_id)
+        p->max_field_id = t->next_field_id - 1;
+    sl_strlist_release(&gone);
+    sl_strlist_release(&p->list);
+    sl_strlist_release(&p->keys);
+    sl_strlist_release(&p->dels);
+    p->list = list;
+    p->keys = keys;
+    p->dels = dels;
+    count->data = count->data_total = list.n;
+    count->deletes = count->deletes_total = dels.n;
+    return rc;
+}
+
 /* The event-time column of t and whether it is a date. */
 static const struct curated_column *
 event_column(const struct curated_table *t)
@@ -184,8 +327,8 @@ event_column(const struct curated_table *t)
 static int
 curated_view(struct engine *e, struct catalog_txn *txn, struct store *s,
              const struct curated_table *t, const struct table_at *at,
-             const struct table_filter *filter, bool make, struct transform_view_files *count,
-             struct sl_diag *d)
+             const struct table_filter *filter, const struct held_files *held, bool make,
+             struct transform_view_files *count, struct sl_diag *d)
 {
     struct paths p = {s, {0}, 0, d, {0}, {0}, NULL};
     struct engine_column *cols;
@@ -206,6 +349,8 @@ curated_view(struct engine *e, struct catalog_txn *txn, struct store *s,
     } else if (rc == SL_ERR_NOTFOUND && d->code == 0) {
         rc = sl_fail(d, SL_ERR_NOTFOUND, "curated.%s has no snapshot yet", t->name);
     }
+    if (rc == 0 && held != NULL)
+        rc = with_held(&p, held, t, count, d);
     if (rc < 0 || !make)
         goto out;
     cols = curated_columns(t, t->ncolumns, 0);
@@ -343,15 +488,22 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
     struct view_plan plan = {{0}, 0, NULL, NULL, NULL};
     bool make = o == NULL || !o->list_only;
     static const char *const schemas[2] = {"curated", "quarantine"};
+    struct held_files hf = {0}, *held = NULL;
     int matched = 0, rc;
 
     sl_arena_init(&plan.a, 0);
+    sl_arena_init(&hf.a, 0);
     rc = engine_create_schemas(e, schemas, 2, d);
     if (rc == 0)
         rc = catalog_txn_begin(cat, CATALOG_READ, &txn, d);
     if (rc < 0)
         goto out;
-    rc = catalog_table_list(txn, sl_strlist_add, &tables, d);
+    if (o != NULL && o->held_run > 0) {
+        held = &hf;
+        rc = held_read(txn, o->held_run, held, d);
+    }
+    if (rc == 0)
+        rc = catalog_table_list(txn, sl_strlist_add, &tables, d);
     if (rc == 0)
         rc = catalog_source_list(txn, sl_strlist_add, &sources, d);
     plan.n = tables.n;
@@ -386,7 +538,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
          * as they are now. */
         if (at != NULL && at->snapshot_id >= 0) {
             sl_diag_init(&local);
-            rc = curated_view(e, txn, s, &plan.t[i], at, f, make, &count, &local);
+            rc = curated_view(e, txn, s, &plan.t[i], at, f, NULL, make, &count, &local);
             if (rc == 0) {
                 matched++;
                 if (report)
@@ -399,7 +551,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
             }
             tat = NULL;
         }
-        rc = curated_view(e, txn, s, &plan.t[i], tat, f, make, &count, d);
+        rc = curated_view(e, txn, s, &plan.t[i], tat, f, held, make, &count, d);
         if (rc == 0 && report)
             o->report(o->arg, &count);
     }
@@ -410,6 +562,7 @@ transform_views(struct engine *e, struct catalog *cat, struct store *s,
         rc = quarantine_view(e, txn, s, sources.v[i], d);
     catalog_txn_abort(txn);
 out:
+    held_release(&hf);
     if (plan.b != NULL)
         engine_bounds_release(plan.b, plan.n);
     free(plan.b);
