@@ -16,7 +16,7 @@
 MODE       ?= debug
 BUILD      := build/$(MODE)
 PKG_CONFIG ?= pkg-config
-PKGS       := sqlite3 libpq yaml-0.1 zlib libcrypto libssl avro-c jansson
+PKGS       := sqlite3 libpq yaml-0.1 zlib libcrypto libssl avro-c jansson libcurl
 
 DUCKDB_VERSION := 1.4.4
 DUCKDB_DIR     := build/deps/duckdb-$(DUCKDB_VERSION)

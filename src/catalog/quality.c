@@ -104,3 +104,17 @@ catalog_quality_list(struct catalog_txn *txn, const char *table, const char *rul
                      list_row, &c, "t", table);
     return rc < 0 ? rc : 0;
 }
+
+int
+catalog_quality_run(struct catalog_txn *txn, int64_t run_id, quality_record_fn fn, void *arg,
+                    struct sl_diag *d)
+{
+    struct list_ctx c = {fn, arg};
+    int rc = cat_run(txn, d, "list a run's quality evaluations",
+                     "SELECT table_name, evaluated_at, position, rule, outcome, metric, reason, "
+                     "run_id, snapshot_id FROM quality_results WHERE run_id = ?1 "
+                     "ORDER BY table_name, evaluated_at, position",
+                     list_row, &c, "i", run_id);
+
+    return rc < 0 ? rc : 0;
+}

@@ -45,4 +45,8 @@ typedef int (*quality_record_fn)(void *arg, const struct quality_record *r);
 int catalog_quality_list(struct catalog_txn *txn, const char *table, const char *rule,
                          quality_record_fn fn, void *arg, struct sl_diag *d);
 
+/* The evaluations of the gate of run run_id, by table, in ruleset order. */
+int catalog_quality_run(struct catalog_txn *txn, int64_t run_id, quality_record_fn fn,
+                        void *arg, struct sl_diag *d);
+
 #endif

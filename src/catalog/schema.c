@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 7):
+ * Tables (version 8):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id: the last handed out
@@ -38,6 +38,8 @@
  *   build_inputs          (run_id, table_name) -> the snapshot the build read
  *   quality_results       (table_name, evaluated_at, position) -> a rule's
  *                         text, outcome, metric, reason, run, snapshot (7)
+ *   alerts                (run_id, table_name, webhook) -> the outbox of
+ *                         alerts: text, state, attempts, next attempt (8)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -276,6 +278,23 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  snapshot_id INTEGER NOT NULL,"
     "  PRIMARY KEY (table_name, evaluated_at, position));"
     "CREATE INDEX quality_results_rule ON quality_results (table_name, rule, evaluated_at);",
+    /* 7 -> 8: the outbox of alerts (quality gates' verdicts), one row per
+     * alert and webhook until delivered or out of attempts; the gate's
+     * evaluations of a run are found by its id. */
+    "CREATE TABLE alerts ("
+    "  run_id INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  webhook TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  severity TEXT NOT NULL CHECK (severity IN ('block', 'warn')),"
+    "  text TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  attempts INTEGER NOT NULL,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_error TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, table_name, webhook));"
+    "CREATE INDEX alerts_pending ON alerts (next_at) WHERE state = 'pending';"
+    "CREATE INDEX quality_results_run ON quality_results (run_id) WHERE run_id > 0;",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -288,7 +307,7 @@ const char *const catalog_tables[] = {
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
-    "build_inputs",  "quality_results", NULL,
+    "build_inputs",  "quality_results", "alerts", NULL,
 };
 
 struct version_ctx {

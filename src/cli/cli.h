@@ -61,6 +61,8 @@ struct model_set;
  * out (at most CONTRACT_MAX_KEY names, the project's strings); 0 if it is
  * no curated table of a source the project has.
  */
+/* Publish or discard held run run_id (sluice publish, discard). */
+int cli_decide(struct cli *c, int64_t run_id, bool publish);
 size_t cli_curated_key(struct cli *c, const char *table, const char **out);
 int cli_load_models(struct cli *c, struct model_set *set, char **dir);
 /* "table", "view", "incremental (merge)" or "incremental (append)". */
@@ -77,6 +79,7 @@ extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_t
     cli_query_cmd, cli_runs_cmd, cli_sources_cmd, cli_verify_cmd, cli_serve_cmd,
     cli_catalog_cmd, cli_keys_cmd, cli_snapshots_cmd, cli_expire_cmd, cli_orphans_cmd,
     cli_compact_cmd, cli_maintain_cmd, cli_build_cmd, cli_lineage_cmd, cli_models_cmd,
-    cli_check_cmd, cli_quality_cmd;
+    cli_check_cmd, cli_quality_cmd, cli_staged_cmd, cli_publish_cmd, cli_discard_cmd,
+    cli_alerts_cmd;
 
 #endif

@@ -57,23 +57,15 @@ list(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     return catalog_run_list(txn, a->source, a->limit, false, print_run, &a->n, d);
 }
 
-/* sluice runs publish|discard RUN */
+/* sluice runs publish|discard RUN: sluice publish|discard RUN */
 static int
 decide(struct cli *cl, bool publish, int argc, char **argv)
 {
     int64_t run_id;
-    int rc;
 
     if (argc != 3 || sl_parse_i64(argv[2], strlen(argv[2]), &run_id) < 0 || run_id <= 0)
         return cli_usage("runs", "%s takes one run id", argv[1]);
-    rc = cli_open(cl);
-    if (rc == 0)
-        rc = commit_decide(cl->store, cl->catalog, run_id, publish, transform_publish_held,
-                           NULL, &cl->diag);
-    if (rc < 0)
-        return cli_report(cl, rc);
-    printf("run %lld %s\n", (long long)run_id, publish ? "published" : "discarded");
-    return EXIT_OK;
+    return cli_decide(cl, run_id, publish);
 }
 
 static int

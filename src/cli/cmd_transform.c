@@ -3,9 +3,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/gate.h"
+#include "core/mem.h"
 #include "core/time.h"
 #include "transform/transform.h"
 #include "core/banned.h"
@@ -16,7 +19,6 @@ report(void *arg, const struct transform_account *a)
     const struct run_record *r = &a->rec;
     char n1[32], n2[32], n3[32], n4[32], n5[32];
 
-    (void)arg;
     printf("run %lld  source %s -> curated.%s  %lld object%s  %.2fs\n", (long long)r->run_id,
            r->source, a->tables, (long long)r->objects, r->objects == 1 ? "" : "s",
            (double)(r->finished_at - r->started_at) / 1e6);
@@ -37,10 +39,18 @@ report(void *arg, const struct transform_account *a)
            r->records_in == r->written + r->quarantined + r->duplicates ? "ok" : "BROKEN");
     printf("  files        +%lld -%lld, %s bytes written\n", (long long)r->files_added,
            (long long)r->files_removed, cli_num(r->bytes_written, n5));
+    cli_gate_print(arg, "  ");
     if (r->state != NULL && strcmp(r->state, "held") == 0)
-        printf("  held         invisible until 'sluice runs publish %lld' (or 'runs discard "
-               "%lld')\n",
+        printf("  held         invisible until 'sluice publish %lld' (or 'sluice discard "
+               "%lld'); 'sluice staged' lists held runs\n",
                (long long)r->run_id, (long long)r->run_id);
+}
+
+/* transform_opts.gate */
+static int
+gate(void *arg, int64_t run_id, const char *tables, bool *publish, struct sl_diag *d)
+{
+    return cli_gate_decide(arg, run_id, "curated", tables, publish, d);
 }
 
 static int
@@ -55,8 +65,10 @@ run(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct transform_opts o = {0};
+    struct cli_gate g = {.c = c};
     const char *source = NULL;
     const struct source *src;
+    char *stage = NULL;
     int opt, rc, nruns = 0;
 
     optind = 0;
@@ -93,11 +105,31 @@ run(struct cli *c, int argc, char **argv)
     rc = cli_open(c);
     if (rc == 0)
         rc = project_source(c->project, source, &src, &c->diag);
-    if (rc == 0)
-        rc = transform_run(c->project, c->store, c->catalog, src, &o, report, NULL, &nruns,
+    if (rc == 0) {
+        char *prefix = sl_printf("curated.%s", source);
+
+        /* A source whose tables have rulesets is gated: each run is held
+         * until its gate has passed it. */
+        if (cli_gate_wanted(c, prefix)) {
+            g.stage = stage = sl_printf("transform of source %s", source);
+            o.gate = gate;
+            o.gate_arg = &g;
+        }
+        free(prefix);
+        sl_buf_init(&g.report);
+        rc = transform_run(c->project, c->store, c->catalog, src, &o, report, &g, &nruns,
                            &c->diag);
+        sl_buf_release(&g.report);
+        free(stage);
+    }
     if (rc < 0)
         return cli_report(c, rc);
+    if (g.verdict == QUALITY_HELD) {
+        printf("held by its quality gate: run %lld waits for 'sluice publish %lld' or "
+               "'sluice discard %lld'\n",
+               (long long)g.run_id, (long long)g.run_id, (long long)g.run_id);
+        return EXIT_FAIL;
+    }
     if (nruns == 0)
         printf("nothing to do: source %s has no raw objects past its bookmark\n", source);
     return EXIT_OK;
@@ -124,6 +156,15 @@ const struct cli_command cli_transform_cmd = {
     "  --wait            if another transform of S is running (on any node sharing\n"
     "                    the catalog), wait for it instead of failing at once\n"
     "  --hold            commit the run as held: its output stays invisible until\n"
-    "                    'sluice runs publish RUN' (or 'runs discard RUN'); later\n"
-    "                    transforms of S wait for that decision\n",
+    "                    'sluice publish RUN' (or 'sluice discard RUN'); later\n"
+    "                    transforms of S wait for that decision\n"
+    "\n"
+    "Quality gate.  When the project has a ruleset for a table of S\n"
+    "(quality/curated.S.dqdl, in AWS Glue's DQDL; see 'sluice check'), each run is\n"
+    "committed held and its rules are evaluated over the table as the run would\n"
+    "leave it.  Every rule passed: the run is published.  A rule failed in a ruleset\n"
+    "whose header says '# severity: warn': published, and an alert is raised.  A\n"
+    "blocking rule failed or could not run: the run stays held, an alert is raised\n"
+    "(the log, /metrics, the webhooks of alerts.webhooks), the transform stops\n"
+    "there and exits 1; 'sluice staged' shows the failed rules.\n",
 };

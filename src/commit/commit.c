@@ -536,7 +536,7 @@ decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     if (rc < 0)
         return rc;
     if (strcmp(a->rec.state, "held") != 0)
-        return sl_fail(d, SL_ERR_CONFLICT, "run %lld is %s, not held for a decision",
+        return sl_fail(d, SL_ERR_INPUT, "run %lld is %s, not held for a decision",
                        (long long)a->run_id, a->rec.state);
     rc = catalog_run_set_state(txn, a->run_id, "held", a->publish ? "published" : "discarded",
                                d);

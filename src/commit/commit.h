@@ -166,7 +166,7 @@ int commit_recover(struct store *s, struct catalog *cat, struct sl_diag *d);
 /*
  * Decide about held run run_id: publish it, or discard it (its staged
  * objects deleted, its outputs forgotten, its bookmark back to where it
- * started).  SL_ERR_CONFLICT with words if the run is not held.
+ * started).  SL_ERR_INPUT with words if the run is not held.
  */
 typedef int (*commit_publish_fn)(struct catalog_txn *txn, struct store *s, int64_t run_id,
                                  void *arg, struct sl_diag *d);

@@ -149,6 +149,24 @@ static const struct sl_conf_key server_keys[] = {
     {NULL},
 };
 
+static const struct sl_conf_key alerts_keys[] = {
+    {"webhooks", SL_CONF_STRING, NULL, 0, 0, offsetof(struct alerts_settings, webhooks),
+     "URLs that receive each alert as a JSON POST with a Slack-ready \"text\", "
+     "separated by commas"},
+    {"secret_header", SL_CONF_STRING, NULL, 0, 0,
+     offsetof(struct alerts_settings, secret_header),
+     "a header sent with each POST (X-Sluice-Token, say), whose value ..."},
+    {"secret_env", SL_CONF_STRING, NULL, 0, 0, offsetof(struct alerts_settings, secret_env),
+     "... is this environment variable's, so that no secret is written here"},
+    {"max_attempts", SL_CONF_INT, "8", 1, 100, offsetof(struct alerts_settings, max_attempts),
+     "deliveries tried before an alert is given up (it stays in 'sluice alerts')"},
+    {"retry_after", SL_CONF_INT, "5", 1, 86400, offsetof(struct alerts_settings, retry_after),
+     "seconds before the first retry; each retry waits twice as long, at most an hour"},
+    {"timeout", SL_CONF_INT, "10", 1, 600, offsetof(struct alerts_settings, timeout),
+     "seconds one delivery may take"},
+    {NULL},
+};
+
 const struct sl_conf_section project_conf_sections[] = {
     {"", top_keys, 0, "sluice project"},
     {"engine", engine_keys, offsetof(struct project_config, engine),
@@ -160,6 +178,8 @@ const struct sl_conf_section project_conf_sections[] = {
      "orphan files"},
     {"build", build_keys, offsetof(struct project_config, build),
      "sluice build: gold models into Iceberg tables"},
+    {"alerts", alerts_keys, offsetof(struct project_config, alerts),
+     "quality gates' alerts: webhooks, retried with backoff until delivered"},
     {"server", server_keys, offsetof(struct project_config, server),
      "sluice serve: the Kinesis and Firehose APIs"},
     {NULL},

@@ -50,6 +50,17 @@ struct build_settings {
     int64_t threads;             /* models built at once */
 };
 
+/* Where quality gates' alerts go (quality/alert.h), besides the log and
+ * /metrics. */
+struct alerts_settings {
+    char *webhooks;              /* URLs, separated by commas or spaces; NULL: none */
+    char *secret_header;         /* a header sent with each POST, or NULL ... */
+    char *secret_env;            /* ... whose value is this environment variable's */
+    int64_t max_attempts;        /* deliveries tried before an alert is given up */
+    int64_t retry_after;         /* seconds before the first retry; doubles after */
+    int64_t timeout;             /* seconds one delivery may take */
+};
+
 /* Settings of `sluice serve`. */
 struct server_settings {
     char *listen;                /* "ADDRESS:PORT" */
@@ -80,6 +91,7 @@ struct project_config {
     struct transform_settings transform;
     struct maintenance_settings maintenance;
     struct build_settings build;
+    struct alerts_settings alerts;
     struct server_settings server;
 };
 

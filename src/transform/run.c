@@ -551,6 +551,13 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
         struct ttable *tt = &t->tables[i];
 
         rc = table_prepare(t, tt, d);
+        if (rc == 0 && tt->upgrade && mode == COMMIT_HOLD && !t->hold_asked) {
+            /* Held only for its gate: it publishes ungated. */
+            SL_WARN("transform", "curated table '%s' was written by an older release and gets "
+                    "its first Iceberg snapshot from this run, which cannot be held: it is "
+                    "published without its quality gate", tt->meta.name);
+            mode = COMMIT_PUBLISH;
+        }
         if (rc == 0 && tt->upgrade && mode == COMMIT_HOLD)
             rc = sl_fail(d, SL_ERR_INCOMPATIBLE,
                          "curated table '%s' was written by an older release and gets its "
@@ -601,6 +608,7 @@ run_batch(struct trun *t, const struct raw_object *objs, size_t n, int64_t from_
     rc = commit_finish(t->commit, r, mode, batch_record, &b, d);
     if (rc < 0)
         return rc;
+    t->held = mode == COMMIT_HOLD;
     SL_DEBUG("transform", "committed run %lld at %.3fs", (long long)t->run_id,
              sl_mono_sec() - t0);
     return 0;
@@ -637,13 +645,17 @@ struct start {
     int64_t bookmark;     /* where the bookmark is */
     int64_t after;        /* where this transform starts */
     int64_t held;         /* a held run of the source, or 0 */
+    char held_tables[256];/* the tables it wrote */
     struct objlist *l;
 };
 
 static int
 held_run(void *arg, const struct run_record *r)
 {
-    ((struct start *)arg)->held = r->run_id;
+    struct start *st = arg;
+
+    st->held = r->run_id;
+    snprintf(st->held_tables, sizeof(st->held_tables), "%s", r->table ? r->table : "");
     return 0;
 }
 
@@ -743,8 +755,8 @@ trun_held(const struct trun *t, int64_t run_id, const char *then, struct sl_diag
 {
     sl_fail(d, SL_ERR_BUSY, "run %lld of source '%s' is held for a decision", (long long)run_id,
             t->src->name);
-    sl_diag_hint(d, "publish it with 'sluice runs publish %lld' or discard it with "
-                    "'sluice runs discard %lld'; then %s",
+    sl_diag_hint(d, "'sluice staged' shows why; publish it with 'sluice publish %lld' or "
+                    "discard it with 'sluice discard %lld'; then %s",
                  (long long)run_id, (long long)run_id, then);
     return SL_ERR_BUSY;
 }
@@ -760,10 +772,12 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     struct objlist l = {0};
     struct start st = {.src = src, .rewind = o->rewind, .l = &l};
     int64_t batch = o->batch_bytes > 0 ? o->batch_bytes : 512LL << 20;
-    struct sl_strlist touched = {0};
+    struct sl_strlist touched = {0}, gated = {0};
+    bool held = false;
     int rc;
 
     *nruns = 0;
+    t.hold_asked = o->hold;
     rc = trun_begin(&t, o->wait, &lock, d);
     if (rc < 0 && lock == NULL)
         return rc;
@@ -775,6 +789,22 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
     /* An object committed after our recovery may not be published yet. */
     if (rc == 0 && l.n > 0)
         rc = commit_publish_owed(s, cat, d);
+    /* A held run the gate has not decided about (the process holding it
+     * died, or 'sluice transform --hold' held it): the gate decides now. */
+    if (rc == 0 && st.held != 0 && o->gate != NULL && !o->hold) {
+        bool publish = false;
+
+        rc = o->gate(o->gate_arg, st.held, st.held_tables, &publish, d);
+        if (rc == 0 && publish)
+            rc = commit_decide(s, cat, st.held, true, transform_publish_held, NULL, d);
+        if (rc == 0 && publish) {
+            l.n = 0;
+            sl_arena_reset(&la);
+            rc = catalog_txn_run(cat, CATALOG_READ, read_start, &st, d);
+            if (rc == 0 && l.n > 0)
+                rc = commit_publish_owed(s, cat, d);
+        }
+    }
     if (rc == 0 && st.held != 0)
         rc = trun_held(&t, st.held, "transform again", d);
     for (size_t i = 0; rc == 0 && i < l.n;) {
@@ -786,7 +816,22 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
             bytes += l.v[j++].size;
         memset(&acct, 0, sizeof(acct));
         rc = run_batch(&t, &l.v[i], j - i, from, i == 0 ? st.bookmark : from,
-                       o->hold ? COMMIT_HOLD : COMMIT_PUBLISH, &acct, d);
+                       o->hold || o->gate != NULL ? COMMIT_HOLD : COMMIT_PUBLISH, &acct, d);
+        held = rc == 0 && t.held;
+        if (held && !o->hold) {
+            /* Held for its gate: the gate decides. */
+            bool publish = false;
+
+            rc = o->gate(o->gate_arg, t.run_id, acct.tables, &publish, d);
+            if (rc == 0 && publish)
+                rc = commit_decide(s, cat, t.run_id, true, transform_publish_held, NULL, d);
+            if (rc == 0 && publish) {
+                held = false;
+                acct.rec.state = "published";
+                if (!sl_strlist_has(&gated, acct.tables))
+                    sl_strlist_add(&gated, acct.tables);
+            }
+        }
         if (rc == 0) {
             (*nruns)++;
             if (report != NULL)
@@ -803,10 +848,26 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
         }
         trun_reset(&t);
         i = j;
-        if (o->hold)
+        if (held)
             break; /* what follows waits for the decision */
     }
     trun_reset(&t);
+    /* A run published by its gate committed its snapshot in the decision:
+     * its tables are looked at every time (the expiry waits for enough). */
+    for (size_t k = 0; k < gated.n; k++) {
+        const char *p0 = gated.v[k];
+
+        while (*p0 != '\0') {
+            size_t len = strcspn(p0, ",");
+            char *name = sl_strndup(p0, len);
+
+            if (!sl_strlist_has(&touched, name))
+                sl_strlist_add(&touched, name);
+            free(name);
+            p0 += len + (p0[len] == ',');
+        }
+    }
+    sl_strlist_release(&gated);
     if (rc == 0)
         expire_snapshots(p, s, cat, &touched);
     sl_strlist_release(&touched);

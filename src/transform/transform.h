@@ -37,6 +37,15 @@ struct transform_opts {
     int64_t batch_bytes;   /* input per run; 0: 512 MiB */
     bool wait;             /* wait for another transform of the source to end */
     bool hold;             /* commit the (first) run as held, for a decision */
+    /*
+     * A quality gate (may be NULL): every run commits held and the gate
+     * decides whether it is published now (*publish).  A run left held
+     * stops the transform - what follows waits for the decision.  tables
+     * are the curated tables the run wrote, comma-separated.
+     */
+    int (*gate)(void *arg, int64_t run_id, const char *tables, bool *publish,
+                struct sl_diag *d);
+    void *gate_arg;
 };
 
 /* The account of one run, as stored in the catalog. */

@@ -202,6 +202,8 @@ struct trun {
     struct catalog *cat;
     const struct source *src;
     struct engine *engine;      /* opened on first need */
+    bool hold_asked;            /* --hold: every run is held, whatever it is */
+    bool held;                  /* the last run committed held */
     struct commit *commit;      /* the batch's run */
     int64_t run_id;
     const char *operation;      /* of its snapshots; NULL: from the change */

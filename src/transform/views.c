@@ -227,7 +227,7 @@ held_release(struct held_files *h)
     sl_arena_release(&h->a);
 }
 
-/* Read what run_id holds; SL_ERR_CONFLICT with words if it is not held. */
+/* Read what run_id holds; SL_ERR_INPUT with words if it is not held. */
 static int
 held_read(struct catalog_txn *txn, int64_t run_id, struct held_files *h, struct sl_diag *d)
 {
@@ -235,7 +235,7 @@ held_read(struct catalog_txn *txn, int64_t run_id, struct held_files *h, struct 
     int rc = catalog_run_get(txn, run_id, &h->a, &r, d);
 
     if (rc == 0 && strcmp(r.state, "held") != 0)
-        rc = sl_fail(d, SL_ERR_CONFLICT, "run %" PRId64 " is %s, not held", run_id, r.state);
+        rc = sl_fail(d, SL_ERR_INPUT, "run %" PRId64 " is %s, not held", run_id, r.state);
     if (rc == 0)
         rc = catalog_run_files(txn, run_id, held_file_of, h, d);
     if (rc == 0)

@@ -40,7 +40,7 @@ say "a held run changes nothing visible"
 sluice ingest --source orders in/2.jsonl >/dev/null
 sluice transform --source orders --hold > out
 cat out
-grep -q "held         invisible until 'sluice runs publish" out || fail "the run says it is held"
+grep -q "held         invisible until 'sluice publish" out || fail "the run says it is held"
 run=$(sed -n 's/^run \([0-9]*\) .*/\1/p' out)
 expect_eq "the table while held" "$(table)" "A=new B=new "
 expect_eq "quarantine while held" "$(bad)" 0

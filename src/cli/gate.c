@@ -1,0 +1,139 @@
+/*
+ * gate.c - the quality gates of the commands that write tables (sluice
+ * transform, sluice build): the views a gate reads, and what it prints.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/quality.h"
+#include "cli/gate.h"
+#include "core/mem.h"
+#include "core/strlist.h"
+#include "models/build.h"
+#include "transform/transform.h"
+#include "core/banned.h"
+
+/* quality_views_fn: the lake with what the gated run would publish. */
+static int
+held_views(void *arg, struct engine *e, struct sl_diag *d)
+{
+    struct cli_gate *g = arg;
+    struct transform_view_opts o = {.held_run = g->run_id};
+    int rc = transform_views(e, g->c->catalog, g->c->store, &o, d);
+
+    if (rc == 0)
+        rc = models_views(e, g->c->catalog, g->c->store, d);
+    return rc;
+}
+
+static size_t
+table_key(void *arg, const char *table, const char **out)
+{
+    return cli_curated_key(arg, table, out);
+}
+
+static int
+count_one(void *arg, const struct quality_record *r)
+{
+    (void)r;
+    ((struct cli_gate *)arg)->evaluations++;
+    return 0;
+}
+
+static int
+count_evaluations(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct cli_gate *g = arg;
+
+    g->evaluations = 0;
+    return catalog_quality_run(txn, g->run_id, count_one, g, d);
+}
+
+bool
+cli_gate_wanted(struct cli *c, const char *prefix)
+{
+    char *dir = sl_printf("%s/quality", c->project->root);
+    size_t n = strlen(prefix);
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    bool yes = false;
+
+    free(dir);
+    while (dh != NULL && !yes && (de = readdir(dh)) != NULL) {
+        const char *rest = de->d_name + n, *end = strrchr(de->d_name, '.');
+
+        if (strncmp(de->d_name, prefix, n) != 0 || end == NULL || strcmp(end, ".dqdl") != 0)
+            continue;
+        /* the table itself, or a later major of it: <prefix>_vN */
+        if (rest == end)
+            yes = true;
+        else if (rest[0] == '_' && rest[1] == 'v' && rest + 2 < end &&
+                 strspn(rest + 2, "0123456789") == (size_t)(end - rest - 2))
+            yes = true;
+    }
+    if (dh != NULL)
+        closedir(dh);
+    return yes;
+}
+
+int
+cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, const char *tables,
+                bool *publish, struct sl_diag *d)
+{
+    struct cli *c = g->c;
+    struct sl_strlist names = {0};
+    struct quality_gate q = {
+        .root = c->project->root,
+        .cat = c->catalog,
+        .store = c->store,
+        .alerts = &c->project->config.alerts,
+        .eo = {c->project->config.engine.threads, c->project->config.engine.memory_limit, NULL,
+               1},
+        .views = held_views,
+        .views_arg = g,
+        .key = table_key,
+        .key_arg = c,
+        .run_id = run_id,
+        .stage = g->stage,
+    };
+    int rc;
+
+    g->run_id = run_id;
+    sl_buf_reset(&g->report);
+    /* A run is gated once: one its gate held waits for a person. */
+    rc = cli_read(c, count_evaluations, g);
+    if (rc < 0 || g->evaluations > 0) {
+        *publish = false;
+        g->verdict = QUALITY_HELD;
+        return rc;
+    }
+    for (const char *p = tables; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        char *name = sl_printf("%s.%.*s", schema, (int)len, p);
+
+        sl_strlist_add(&names, name);
+        free(name);
+        p += len + (p[len] == ',');
+    }
+    rc = quality_gate_run(&q, (const char *const *)names.v, names.n, &g->verdict, &g->report,
+                          d);
+    *publish = rc == 0 && g->verdict != QUALITY_HELD;
+    sl_strlist_release(&names);
+    return rc;
+}
+
+void
+cli_gate_print(struct cli_gate *g, const char *indent)
+{
+    const char *p = g->report.data;
+
+    while (p != NULL && *p != '\0') {
+        size_t len = strcspn(p, "\n");
+
+        printf("%s%.*s\n", indent, (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+    sl_buf_reset(&g->report);
+}
