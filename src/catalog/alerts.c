@@ -9,7 +9,7 @@
 #include "core/banned.h"
 
 #define ALERT_COLS                                                                        \
-    "run_id, table_name, webhook, created_at, severity, text, state, attempts, next_at, " \
+    "run_id, table_name, webhook, created_at, severity, message, state, attempts, next_at, " \
     "last_error"
 
 int
@@ -74,9 +74,17 @@ catalog_alert_due(struct catalog_txn *txn, int64_t now, int64_t limit, catalog_a
                   void *arg, struct sl_diag *d)
 {
     struct alert_ctx c = {cb, arg};
-    int rc = cat_run(txn, d, "list the alerts due",
+    int rc;
+
+    if (now < 0)
+        rc = cat_run(txn, d, "list the alerts pending",
+                     "SELECT " ALERT_COLS " FROM alerts WHERE state = 'pending' "
+                     "ORDER BY next_at, created_at LIMIT ?1",
+                     alert_row, &c, "i", limit);
+    else
+        rc = cat_run(txn, d, "list the alerts due",
                      "SELECT " ALERT_COLS " FROM alerts WHERE state = 'pending' AND "
-                     "(?1 < 0 OR next_at <= ?1) ORDER BY next_at, created_at LIMIT ?2",
+                     "next_at <= ?1 ORDER BY next_at, created_at LIMIT ?2",
                      alert_row, &c, "ii", now, limit);
 
     return rc < 0 ? rc : 0;

@@ -287,7 +287,7 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  webhook TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  severity TEXT NOT NULL CHECK (severity IN ('block', 'warn')),"
-    "  text TEXT NOT NULL,"
+    "  message TEXT NOT NULL,"
     "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
     "  attempts INTEGER NOT NULL,"
     "  next_at INTEGER NOT NULL,"

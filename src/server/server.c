@@ -21,6 +21,7 @@
 #include "core/strlist.h"
 #include "ingest/delivery.h"
 #include "server/guard.h"
+#include "server/alerter.h"
 #include "server/maintain.h"
 #include "server/route.h"
 #include "server/server_int.h"
@@ -500,6 +501,7 @@ metrics(struct server *srv, struct sl_buf *b)
     if (srv->delivery != NULL)
         delivery_metrics(srv->delivery, b);
     maintainer_metrics(srv->maintainer, b);
+    alerter_metrics(srv->alerter, b);
     commit_metrics(b);
     guard_metrics(srv->guard, b);
 }
@@ -1132,6 +1134,8 @@ server_start(struct project *p, const struct server_options *o, struct server **
         rc = delivery_start(p, srv->streams, &srv->delivery, d);
     if (rc == 0)
         rc = iceberg_rest_open(srv, d);
+    if (rc == 0)
+        rc = alerter_start(p, &srv->alerter, d);
     /* Last: nothing after it can fail, so the cleanup below need not stop it. */
     if (rc == 0)
         rc = maintainer_start(p, &srv->maintainer, d);
@@ -1142,6 +1146,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
             delivery_stop(srv->delivery);
         streams_close(srv->streams);
         iceberg_rest_close(srv);
+        alerter_stop(srv->alerter);
         guard_close(srv->guard);
         free(srv);
         return rc;
@@ -1191,6 +1196,7 @@ server_stop(struct server *s)
     delivery_stop(s->delivery);
     streams_close(s->streams);
     iceberg_rest_close(s);
+    alerter_stop(s->alerter);
     guard_close(s->guard);
     free(s);
 }

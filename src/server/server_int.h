@@ -19,6 +19,7 @@ struct delivery;
 struct guard;
 struct iceberg_rest;
 struct maintainer;
+struct alerter;
 
 struct server {
     struct project *project;
@@ -26,6 +27,7 @@ struct server {
     struct http_server *http;
     struct delivery *delivery;
     struct maintainer *maintainer;   /* the tables' maintenance schedule, or NULL */
+    struct alerter *alerter;         /* quality gates' alerts, delivered */
     struct guard *guard;             /* signatures, policies, audit */
     struct iceberg_rest *rest;       /* the Iceberg REST catalog's catalog and store */
     char address[128];

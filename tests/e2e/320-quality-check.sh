@@ -224,7 +224,11 @@ for i in range(2500, 3000):
                       "ordered_at": "2026-10-29T10:00:00Z"}), file=open(t + "/more.jsonl", "a"))
 PY
 sluice ingest --source orders "$T/more.jsonl" >/dev/null
+# (the project's ruleset fails on purpose: it would gate this run - 330
+# tests gates)
+mv quality quality.off
 sluice transform --source orders >/dev/null
+mv quality.off quality
 dyn >"$T/dyn2.json" || fail "2500 rows against 2000 * 1.1"
 dyn >"$T/dyn3.json" || fail "2500 rows against avg(2500, 2000) * 1.1"
 if dyn >"$T/dyn4.json"; then fail "2500 rows against avg(2500, 2500, 2000) * 1.1 passed"; fi
