@@ -445,6 +445,9 @@ catalog_tables_discard_run(struct catalog_txn *txn, int64_t run_id, struct sl_di
         "UPDATE curated_deletes SET removed_run = NULL WHERE removed_run = ?1",
         "UPDATE curated_files SET removed_run = NULL WHERE removed_run = ?1",
         "DELETE FROM quarantine_files WHERE run_id = ?1",
+        /* a held build: its record goes with it */
+        "DELETE FROM build_inputs WHERE run_id = ?1",
+        "DELETE FROM model_builds WHERE run_id = ?1",
     };
     int rc = 0;
 

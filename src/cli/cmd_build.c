@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/gate.h"
 #include "core/strlist.h"
 #include "models/build.h"
 #include "models/model.h"
@@ -43,7 +44,7 @@ cli_load_models(struct cli *cl, struct model_set *set, char **dir)
 static void
 report(const struct model_set *set, const struct build_item *items)
 {
-    size_t built = 0, failed = 0, skipped = 0;
+    size_t built = 0, failed = 0, skipped = 0, held = 0;
     char n1[32], n2[32];
 
     for (size_t k = 0; k < set->n; k++) {
@@ -76,15 +77,31 @@ report(const struct model_set *set, const struct build_item *items)
             if (it->diag.hint[0])
                 printf("         hint: %s\n", it->diag.hint);
             break;
+        case BUILD_HELD:
+            held++;
+            printf("HELD     gold.%-24s %-22s %10s rows by its quality gate: run %lld waits for "
+                   "'sluice publish %lld' or 'sluice discard %lld'\n",
+                   m->name, cli_model_kind(m), cli_num(it->rows, n1), (long long)it->run_id,
+                   (long long)it->run_id, (long long)it->run_id);
+            break;
         case BUILD_SKIPPED:
             skipped++;
             printf("skipped  gold.%-24s %-22s %s\n", m->name, cli_model_kind(m),
                    it->diag.msg);
             break;
         }
+        if (it->gate[0] != '\0') {
+            /* the gate's lines, under the model's */
+            for (const char *p = it->gate; *p != '\0';) {
+                size_t len = strcspn(p, "\n");
+
+                printf("         %.*s\n", (int)len, p);
+                p += len + (p[len] == '\n');
+            }
+        }
     }
-    printf("%zu model(s): %zu built, %zu failed, %zu skipped\n", built + failed + skipped, built,
-           failed, skipped);
+    printf("%zu model(s): %zu built, %zu failed, %zu held, %zu skipped\n",
+           built + failed + held + skipped, built, failed, held, skipped);
 }
 
 static int
@@ -95,7 +112,7 @@ build(struct cli *cl, int argc, char **argv)
         {"full-refresh", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
-    struct build_opts o = {false, SLUICE_VERSION};
+    struct build_opts o = {false, SLUICE_VERSION, cli_gate_gold_wanted, cli_gate_build, cl};
     struct sl_strlist sel = {0};
     struct model_set set = {0};
     struct build_item *items = NULL;

@@ -16,6 +16,7 @@
 #include "core/num.h"
 #include "core/strlist.h"
 #include "core/time.h"
+#include "models/build.h"
 #include "quality/alert.h"
 #include "transform/transform.h"
 #include "core/banned.h"
@@ -163,7 +164,7 @@ int
 cli_decide(struct cli *c, int64_t run_id, bool publish)
 {
     struct kind_args k = {.run_id = run_id};
-    commit_publish_fn on_publish = NULL;
+    commit_publish_fn on_publish = NULL, on_discard = NULL;
     int rc;
 
     sl_arena_init(&k.a, 0);
@@ -171,12 +172,17 @@ cli_decide(struct cli *c, int64_t run_id, bool publish)
     if (rc == 0)
         rc = cli_read(c, read_kind, &k);
     sl_arena_release(&k.a);
-    /* Only transforms are ever held; for the others the decision names
+    /* Transforms and builds are held; for the others the decision names
      * their state. */
     if (rc == 0 && strcmp(k.kind, "transform") == 0)
         on_publish = transform_publish_held;
+    else if (rc == 0 && strcmp(k.kind, "build") == 0) {
+        on_publish = models_publish_held;
+        on_discard = models_discard_held;
+    }
     if (rc == 0)
-        rc = commit_decide(c->store, c->catalog, run_id, publish, on_publish, c, &c->diag);
+        rc = commit_decide(c->store, c->catalog, run_id, publish, on_publish, on_discard, c,
+                           &c->diag);
     if (rc < 0)
         return cli_report(c, rc);
     printf("run %" PRId64 " %s\n", run_id, publish ? "published" : "discarded");

@@ -137,3 +137,65 @@ cli_gate_print(struct cli_gate *g, const char *indent)
     }
     sl_buf_reset(&g->report);
 }
+
+/* ---- gold builds ------------------------------------------------------------------- */
+
+struct build_gate {
+    struct cli *c;
+    struct catalog *cat;         /* the build worker's */
+    int64_t run_id;
+};
+
+/* quality_views_fn: the lake now, with the held build's staged snapshot. */
+static int
+build_views(void *arg, struct engine *e, struct sl_diag *d)
+{
+    struct build_gate *g = arg;
+    int rc = transform_views(e, g->cat, g->c->store, NULL, d);
+
+    if (rc == 0)
+        rc = models_views(e, g->cat, g->c->store, d);
+    if (rc == 0)
+        rc = models_held_view(e, g->cat, g->c->store, g->run_id, d);
+    return rc;
+}
+
+bool
+cli_gate_gold_wanted(void *arg, const char *table)
+{
+    struct cli *c = arg;
+
+    return quality_gate_applies(c->project->root, table);
+}
+
+int
+cli_gate_build(void *arg, struct catalog *cat, int64_t run_id, const char *table,
+               bool *publish, char *report, size_t len, struct sl_diag *d)
+{
+    struct cli *c = arg;
+    struct build_gate bg = {c, cat, run_id};
+    char *stage = sl_printf("build of %s", table);
+    struct quality_gate q = {
+        .root = c->project->root,
+        .cat = cat,
+        .store = c->store,
+        .alerts = &c->project->config.alerts,
+        .eo = {c->project->config.engine.threads, c->project->config.engine.memory_limit, NULL,
+               1},
+        .views = build_views,
+        .views_arg = &bg,
+        .run_id = run_id,
+        .stage = stage,
+    };
+    enum quality_verdict verdict;
+    struct sl_buf out;
+    int rc;
+
+    sl_buf_init(&out);
+    rc = quality_gate_run(&q, &table, 1, &verdict, &out, d);
+    *publish = rc == 0 && verdict != QUALITY_HELD;
+    snprintf(report, len, "%s", out.data ? out.data : "");
+    sl_buf_release(&out);
+    free(stage);
+    return rc;
+}

@@ -31,4 +31,9 @@ int cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, cons
 /* Print the last decision's lines, each after indent. */
 void cli_gate_print(struct cli_gate *g, const char *indent);
 
+/* build_opts.gated and .gate (models/build.h); arg is the cli. */
+bool cli_gate_gold_wanted(void *arg, const char *table);
+int cli_gate_build(void *arg, struct catalog *cat, int64_t run_id, const char *table,
+                   bool *publish, char *report, size_t len, struct sl_diag *d);
+
 #endif

@@ -519,7 +519,7 @@ struct decide_args {
     struct store *s;
     int64_t run_id;
     bool publish;
-    commit_publish_fn on_publish;
+    commit_publish_fn on_publish, on_discard;
     void *arg;
     struct run_record rec;
     struct sl_arena a;
@@ -544,7 +544,10 @@ decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
         rc = a->on_publish(txn, a->s, a->run_id, a->arg, d);
     if (rc < 0 || a->publish)
         return rc;
-    rc = catalog_tables_discard_run(txn, a->run_id, d);
+    if (a->on_discard != NULL)
+        rc = a->on_discard(txn, a->s, a->run_id, a->arg, d);
+    if (rc == 0)
+        rc = catalog_tables_discard_run(txn, a->run_id, d);
     if (rc == 0 && a->rec.to_seq != a->rec.from_seq)
         rc = catalog_bookmark_move(txn, a->rec.source, a->rec.kind, a->rec.to_seq,
                                    a->rec.from_seq, d);
@@ -555,10 +558,11 @@ decide_body(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 
 int
 commit_decide(struct store *s, struct catalog *cat, int64_t run_id, bool publish,
-              commit_publish_fn on_publish, void *arg, struct sl_diag *d)
+              commit_publish_fn on_publish, commit_publish_fn on_discard, void *arg,
+              struct sl_diag *d)
 {
     struct decide_args a = {.s = s, .run_id = run_id, .publish = publish,
-                            .on_publish = on_publish, .arg = arg};
+                            .on_publish = on_publish, .on_discard = on_discard, .arg = arg};
     struct steps steps = {0};
     int rc;
 

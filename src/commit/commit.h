@@ -172,9 +172,12 @@ typedef int (*commit_publish_fn)(struct catalog_txn *txn, struct store *s, int64
                                  void *arg, struct sl_diag *d);
 /* on_publish (may be NULL) runs in the decision's transaction when the
  * run is published: the stage makes its outputs visible there (the
- * transform commits the run's table snapshots). */
+ * transform commits the run's table snapshots); on_discard (may be NULL)
+ * when it is discarded, before its outputs are forgotten (a build drops
+ * its staged snapshot). */
 int commit_decide(struct store *s, struct catalog *cat, int64_t run_id, bool publish,
-                  commit_publish_fn on_publish, void *arg, struct sl_diag *d);
+                  commit_publish_fn on_publish, commit_publish_fn on_discard, void *arg,
+                  struct sl_diag *d);
 
 typedef int (*commit_owed_cb)(void *arg, const char *source, int64_t objects);
 /* Sources whose committed raw objects their transform has not taken yet. */

@@ -92,6 +92,8 @@ struct mbuild {
     int64_t rows, bytes;          /* theirs, summed */
     struct run_record *rec;       /* the account committed */
 
+    bool held;                    /* gated: committed held, its snapshot staged */
+
     /* an incremental build */
     bool incremental;             /* it adds to the table (not a full build) */
     struct build_record last;     /* the last build: its inputs bound the change */
@@ -103,6 +105,7 @@ struct mbuild {
 };
 
 static char *statement_of(const struct model *m, bool incremental);
+static int no_held_build(struct catalog_txn *txn, void *arg, struct sl_diag *d);
 
 /* ---- what the SQL says ----------------------------------------------------------------- */
 
@@ -1232,7 +1235,7 @@ record_build(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
             x->referenced_key = g->referenced_key;
         }
         struct table_change ch = {b->run_id, NULL, nadded, f, b->retired.n,
-                                  (const char *const *)b->retired.v};
+                                  (const char *const *)b->retired.v, b->held};
 
         rc = table_commit(txn, b->s, &def, &ch, &done, d);
         sl_arena_release(&a);
@@ -1305,6 +1308,15 @@ build_one(struct mbuild *b, struct sl_diag *d)
     free(lock_name);
     if (rc < 0)
         return rc;
+    /* A held build waits for its decision: the next builds on top of it. */
+    rc = catalog_txn_run(b->cat, CATALOG_READ, no_held_build, b, d);
+    if (rc < 0) {
+        catalog_unlock(lock);
+        return rc;
+    }
+    table = sl_printf("gold.%s", b->m->name);
+    b->held = b->m->materialized != MODEL_VIEW && b->o->gated != NULL &&
+              b->o->gated(b->o->gate_arg, table);
     b->commit = commit_new(b->s, b->cat, "build", b->m->name);
     rc = commit_run_id(b->commit, &b->run_id, d);
     if (rc == 0)
@@ -1320,14 +1332,24 @@ build_one(struct mbuild *b, struct sl_diag *d)
     if (rc == 0 && b->m->materialized != MODEL_VIEW)
         rc = write_rows(b, d);
     if (rc == 0) {
-        table = sl_printf("gold.%s", b->m->name);
         rec.table = table;
         rec.started_at = started;
         rec.records_in = rec.written = rec.inserted = b->rows;
         rec.files_added = (int64_t)(b->nfiles + b->ndels);
         rec.bytes_written = b->bytes;
         b->rec = &rec;
-        rc = commit_finish(b->commit, &rec, COMMIT_PUBLISH, record_build, b, d);
+        rc = commit_finish(b->commit, &rec, b->held ? COMMIT_HOLD : COMMIT_PUBLISH,
+                           record_build, b, d);
+    }
+    if (rc == 0 && b->held) {
+        bool publish = false;
+
+        rc = b->o->gate(b->o->gate_arg, b->cat, b->run_id, table, &publish, b->item->gate,
+                        sizeof(b->item->gate), d);
+        if (rc == 0 && publish)
+            rc = commit_decide(b->s, b->cat, b->run_id, true, models_publish_held, NULL, NULL, d);
+        if (rc == 0 && publish)
+            b->held = false;
     }
     b->item->full = !b->incremental;
     b->item->rows = b->rows;
@@ -1434,6 +1456,39 @@ next_ready(struct sched *sc)
     return sc->set->n;
 }
 
+struct held_build {
+    const char *model;
+    int64_t run_id;
+};
+
+static int
+held_build(void *arg, const struct run_record *r)
+{
+    struct held_build *h = arg;
+
+    if (strcmp(r->kind, "build") == 0 && strcmp(r->source, h->model) == 0)
+        h->run_id = r->run_id;
+    return 0;
+}
+
+static int
+no_held_build(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct mbuild *b = arg;
+    struct held_build h = {b->m->name, 0};
+    int rc = catalog_run_list(txn, b->m->name, 0, true, held_build, &h, d);
+
+    if (rc == 0 && h.run_id != 0) {
+        sl_fail(d, SL_ERR_BUSY, "build %" PRId64 " of gold.%s is held by its quality gate",
+                h.run_id, b->m->name);
+        sl_diag_hint(d, "'sluice staged' shows why; 'sluice publish %" PRId64 "' or 'sluice "
+                        "discard %" PRId64 "' settles it, then build again",
+                     h.run_id, h.run_id);
+        return SL_ERR_BUSY;
+    }
+    return rc;
+}
+
 static void
 build_with(struct sched *sc, struct catalog *cat, size_t i)
 {
@@ -1454,7 +1509,7 @@ build_with(struct sched *sc, struct catalog *cat, size_t i)
             sc->fatal_diag = it->diag;
         }
     }
-    it->outcome = rc < 0 ? BUILD_FAILED : BUILD_DONE;
+    it->outcome = rc < 0 ? BUILD_FAILED : b.held ? BUILD_HELD : BUILD_DONE;
     if (rc < 0)
         SL_DEBUG("build", "%s failed: %s", sc->set->v[i].name, it->diag.msg);
     sc->state[i] = FINISHED;
@@ -1507,7 +1562,7 @@ models_build(struct project *p, struct store *s, struct catalog *cat,
              struct build_item *items, struct sl_diag *d)
 {
     struct sched sc = {.p = p, .s = s, .set = set, .chosen = chosen, .o = o, .items = items};
-    size_t failed = 0, skipped = 0, nthreads = (size_t)p->config.build.threads;
+    size_t failed = 0, skipped = 0, held = 0, nthreads = (size_t)p->config.build.threads;
     pthread_t tid[64];
     size_t started = 0;
     char *key = NULL, *path = NULL;
@@ -1552,9 +1607,11 @@ models_build(struct project *p, struct store *s, struct catalog *cat,
     for (size_t i = 0; i < set->n; i++) {
         failed += items[i].outcome == BUILD_FAILED;
         skipped += items[i].outcome == BUILD_SKIPPED;
+        held += items[i].outcome == BUILD_HELD;
     }
-    if (failed + skipped > 0)
-        return sl_fail(d, SL_ERR_INPUT, "%zu model(s) failed, %zu skipped", failed, skipped);
+    if (failed + skipped + held > 0)
+        return sl_fail(d, SL_ERR_INPUT, "%zu model(s) failed, %zu held by their quality gate, "
+                       "%zu skipped", failed, held, skipped);
     return 0;
 }
 
@@ -1621,5 +1678,118 @@ models_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_d
 
     sl_strlist_release(&g.tables);
     sl_strlist_release(&g.models);
+    return rc;
+}
+
+/* ---- held builds ----------------------------------------------------------------------- */
+
+struct held_of {
+    int64_t run_id;
+    struct sl_arena a;
+    struct run_record run;
+    struct build_record build;
+    struct sl_strlist keys, staged;   /* the run's publications */
+};
+
+static int
+add_step(void *arg, const struct catalog_pending *p)
+{
+    struct held_of *h = arg;
+
+    if (p->op != CATALOG_PUBLISH)
+        return 0;
+    sl_strlist_add(&h->keys, p->dst);
+    return sl_strlist_add(&h->staged, p->src);
+}
+
+/* The held build run_id: its run, its build record, and (steps) where its
+ * files are staged. */
+static int
+read_held(struct catalog_txn *txn, struct held_of *h, bool steps, struct sl_diag *d)
+{
+    int rc = catalog_run_get(txn, h->run_id, &h->a, &h->run, d);
+
+    if (rc == 0 && strcmp(h->run.kind, "build") != 0)
+        rc = sl_fail(d, SL_ERR_INPUT, "run %" PRId64 " is a %s, not a build", h->run_id,
+                     h->run.kind);
+    if (rc == 0)
+        rc = catalog_build_last(txn, h->run.source, &h->a, &h->build, d);
+    if (rc == SL_ERR_NOTFOUND || (rc == 0 && h->build.run_id != h->run_id))
+        rc = sl_fail(d, SL_ERR_CORRUPT, "held build %" PRId64 " of gold.%s has no record",
+                     h->run_id, h->run.source);
+    if (rc == 0 && steps)
+        rc = catalog_pending_list(txn, h->run_id, true, add_step, h, d);
+    return rc;
+}
+
+int
+models_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                    struct sl_diag *d)
+{
+    struct held_of h = {.run_id = run_id};
+    int rc;
+
+    (void)arg;
+    sl_arena_init(&h.a, 0);
+    rc = read_held(txn, &h, false, d);
+    if (rc == 0 && h.build.snapshot_id >= 0)
+        rc = table_publish_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d);
+    sl_arena_release(&h.a);
+    return rc;
+}
+
+int
+models_discard_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                    struct sl_diag *d)
+{
+    struct held_of h = {.run_id = run_id};
+    int rc;
+
+    (void)arg;
+    sl_arena_init(&h.a, 0);
+    rc = read_held(txn, &h, false, d);
+    if (rc == 0 && h.build.snapshot_id >= 0)
+        rc = table_drop_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d);
+    sl_arena_release(&h.a);
+    return rc;
+}
+
+struct held_view {
+    struct engine *e;
+    struct store *s;
+    struct held_of h;
+};
+
+static int
+held_view(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct held_view *v = arg;
+    int rc;
+
+    sl_strlist_release(&v->h.keys);
+    sl_strlist_release(&v->h.staged);
+    rc = read_held(txn, &v->h, true, d);
+    if (rc == 0)
+        rc = table_view_staged(v->e, txn, v->s, "gold", v->h.run.source, v->h.build.snapshot_id,
+                               (const char *const *)v->h.keys.v,
+                               (const char *const *)v->h.staged.v, v->h.keys.n, d);
+    return rc;
+}
+
+int
+models_held_view(struct engine *e, struct catalog *cat, struct store *s, int64_t run_id,
+                 struct sl_diag *d)
+{
+    struct held_view v = {e, s, {.run_id = run_id}};
+    const char *const schemas[] = {"gold"};
+    int rc;
+
+    sl_arena_init(&v.h.a, 0);
+    rc = engine_create_schemas(e, schemas, 1, d);
+    if (rc == 0)
+        rc = catalog_txn_run(cat, CATALOG_READ, held_view, &v, d);
+    sl_strlist_release(&v.h.keys);
+    sl_strlist_release(&v.h.staged);
+    sl_arena_release(&v.h.a);
     return rc;
 }

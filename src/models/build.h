@@ -41,6 +41,20 @@
 struct build_opts {
     bool full_refresh;       /* --full-refresh */
     const char *version;     /* sluice's, recorded with each build */
+    /*
+     * A quality gate (may be NULL).  gated(gate_arg, "gold.<model>") says
+     * whether the model's table has one; a gated build commits its
+     * snapshot staged (write-audit-publish: added to the table, main left
+     * where it was) as a held run, then gate() decides on it with the
+     * worker's catalog: *publish makes the snapshot current at once; else
+     * the run stays held (BUILD_HELD, its readers skipped) until `sluice
+     * publish` or `sluice discard`.  report (len bytes) receives what the
+     * gate says, for the summary.
+     */
+    bool (*gated)(void *arg, const char *table);
+    int (*gate)(void *arg, struct catalog *cat, int64_t run_id, const char *table,
+                bool *publish, char *report, size_t len, struct sl_diag *d);
+    void *gate_arg;
 };
 
 enum build_outcome {
@@ -48,6 +62,7 @@ enum build_outcome {
     BUILD_DONE,
     BUILD_FAILED,
     BUILD_SKIPPED,           /* a model it reads failed or was skipped */
+    BUILD_HELD,              /* built, held by its quality gate */
 };
 
 /* What became of one model. */
@@ -62,6 +77,7 @@ struct build_item {
                               * reason of its own: why, else "" */
     double seconds;
     struct sl_diag diag;     /* why it failed, or which model it waited for */
+    char gate[1024];         /* what its quality gate said, or "" */
 };
 
 /*
@@ -83,5 +99,22 @@ struct engine;
  * curated tables already).
  */
 int models_views(struct engine *e, struct catalog *cat, struct store *s, struct sl_diag *d);
+
+/*
+ * The view gold.<model> of held build run_id: its staged snapshot, read
+ * where its files are staged (the view its quality gate checks).
+ */
+int models_held_view(struct engine *e, struct catalog *cat, struct store *s, int64_t run_id,
+                     struct sl_diag *d);
+/*
+ * commit_decide()'s on_publish for a held build: its staged snapshot
+ * becomes the table's current one (refused if the table moved since).
+ */
+struct catalog_txn;
+int models_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                        struct sl_diag *d);
+/* ... and its on_discard: the staged snapshot is dropped from the table. */
+int models_discard_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                        struct sl_diag *d);
 
 #endif

@@ -1052,6 +1052,24 @@ create_table(struct catalog_txn *txn, struct commit_ctx *c, const char **locatio
     return rc;
 }
 
+/* Make snapshot id the current one of main, at now (ms). */
+static void
+make_current(json_t *root, int64_t id, int64_t now)
+{
+    json_t *log;
+
+    json_object_set_new(root, "current-snapshot-id", json_integer(id));
+    json_object_set_new(json_object_get(root, "refs"), "main",
+                        json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)id, "type", "branch"));
+    log = json_object_get(root, "snapshot-log");
+    if (!json_is_array(log)) {
+        log = json_array();
+        json_object_set_new(root, "snapshot-log", log);
+    }
+    json_array_append_new(log, json_pack("{s:I, s:I}", "timestamp-ms", (json_int_t)now,
+                                         "snapshot-id", (json_int_t)id));
+}
+
 int
 table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *def,
              const struct table_change *change, struct table_committed *out,
@@ -1205,19 +1223,10 @@ table_commit(struct catalog_txn *txn, struct store *s, const struct table_def *d
         if (c.parent_id >= 0)
             json_object_set_new(snap, "parent-snapshot-id", json_integer(c.parent_id));
         json_array_append_new(json_object_get(c.m.root, "snapshots"), snap);
-        json_object_set_new(c.m.root, "current-snapshot-id", json_integer(c.snapshot_id));
         json_object_set_new(c.m.root, "last-sequence-number", json_integer(c.seq));
         json_object_set_new(c.m.root, "last-updated-ms", json_integer(now));
-        json_object_set_new(json_object_get(c.m.root, "refs"), "main",
-                            json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)c.snapshot_id,
-                                      "type", "branch"));
-        log = json_object_get(c.m.root, "snapshot-log");
-        if (!json_is_array(log)) {
-            log = json_array();
-            json_object_set_new(c.m.root, "snapshot-log", log);
-        }
-        json_array_append_new(log, json_pack("{s:I, s:I}", "timestamp-ms", (json_int_t)now,
-                                             "snapshot-id", (json_int_t)c.snapshot_id));
+        if (!change->stage_only)
+            make_current(c.m.root, c.snapshot_id, now);
         log = json_object_get(c.m.root, "metadata-log");
         if (!json_is_array(log)) {
             log = json_array();
@@ -1255,6 +1264,102 @@ out:
     free(next);
     sl_arena_release(&c.a);
     return rc;
+}
+
+/* ---- publishing a staged snapshot -------------------------------------------------------- */
+
+/* Publish (or, !publish, drop) staged snapshot snapshot_id of ns.name. */
+static int
+decide_staged(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+              int64_t snapshot_id, bool publish, struct sl_diag *d)
+{
+    char *prefix = layout_table_prefix(ns, name), *next = NULL;
+    const char *base = NULL;
+    json_t *root = NULL, *snaps, *x, *staged = NULL, *log, *parent;
+    int64_t current = -1, now = sl_now_ms();
+    struct sl_arena a;
+    size_t i, at = 0;
+    int rc;
+
+    sl_arena_init(&a, 0);
+    rc = catalog_iceberg_get(txn, ns, name, &a, &base, d);
+    if (rc == SL_ERR_NOTFOUND)
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "no table %s.%s", ns, name);
+    if (rc == 0)
+        rc = table_load_json(s, prefix, base, &root, d);
+    if (rc < 0)
+        goto out;
+    if (json_is_integer(json_object_get(root, "current-snapshot-id")))
+        current = json_integer_value(json_object_get(root, "current-snapshot-id"));
+    snaps = json_object_get(root, "snapshots");
+    json_array_foreach(snaps, i, x)
+        if (json_integer_value(json_object_get(x, "snapshot-id")) == snapshot_id) {
+            staged = x;
+            at = i;
+        }
+    if (staged == NULL && !publish)
+        goto out; /* dropped already */
+    if (staged == NULL) {
+        rc = sl_fail(d, SL_ERR_NOTFOUND, "%s.%s has no snapshot %" PRId64 " to publish", ns,
+                     name, snapshot_id);
+        goto out;
+    }
+    if (snapshot_id == current) {
+        if (!publish)
+            rc = sl_fail(d, SL_ERR_INPUT, "snapshot %" PRId64 " of %s.%s is its current one, "
+                         "not a staged one", snapshot_id, ns, name);
+        goto out; /* published already */
+    }
+    parent = json_object_get(staged, "parent-snapshot-id");
+    if (publish && (parent == NULL ? -1 : json_integer_value(parent)) != current) {
+        rc = sl_fail(d, SL_ERR_INPUT, "%s.%s changed since snapshot %" PRId64 " was staged on "
+                     "its snapshot %" PRId64 " (it is at %" PRId64 " now), so it cannot be "
+                     "published as it is", ns, name, snapshot_id,
+                     parent == NULL ? (int64_t)-1 : (int64_t)json_integer_value(parent),
+                     current);
+        goto out;
+    }
+    if (publish)
+        make_current(root, snapshot_id, now);
+    else
+        json_array_remove(snaps, at);
+    json_object_set_new(root, "last-updated-ms", json_integer(now));
+    log = json_object_get(root, "metadata-log");
+    if (!json_is_array(log)) {
+        log = json_array();
+        json_object_set_new(root, "metadata-log", log);
+    }
+    json_array_append_new(log, json_pack("{s:I, s:s}", "timestamp-ms", (json_int_t)now,
+                                         "metadata-file", base));
+    while (json_array_size(log) > MAX_METADATA_LOG)
+        json_array_remove(log, 0);
+    {
+        long v = table_metadata_version(base);
+
+        rc = table_write_metadata(s, prefix, name, v < 0 ? 1 : v + 1, root, &next, d);
+    }
+    if (rc == 0)
+        rc = catalog_iceberg_swap(txn, ns, name, base, next, d);
+out:
+    json_decref(root);
+    free(next);
+    free(prefix);
+    sl_arena_release(&a);
+    return rc;
+}
+
+int
+table_publish_staged(struct catalog_txn *txn, struct store *s, const char *ns,
+                     const char *name, int64_t snapshot_id, struct sl_diag *d)
+{
+    return decide_staged(txn, s, ns, name, snapshot_id, true, d);
+}
+
+int
+table_drop_staged(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                  int64_t snapshot_id, struct sl_diag *d)
+{
+    return decide_staged(txn, s, ns, name, snapshot_id, false, d);
 }
 
 /* ---- reading a snapshot ------------------------------------------------------------------ */

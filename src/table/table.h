@@ -109,6 +109,10 @@ struct table_change {
     const struct table_file *added;
     size_t nremoved;
     const char *const *removed;   /* store keys of retired data or delete files */
+    /* Write-audit-publish: the snapshot is added to the table but main
+     * stays where it is; table_publish_staged() makes it current after
+     * its audit (a quality gate).  Readers never see it before. */
+    bool stage_only;
 };
 
 /*
@@ -272,6 +276,18 @@ struct table_schema {
 int table_schema(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
                  struct sl_arena *a, struct table_schema *out, struct sl_diag *d);
 
+/*
+ * Make staged snapshot snapshot_id (table_change.stage_only) the current
+ * one, in txn: refused (SL_ERR_INPUT, with words) if main has moved since
+ * the snapshot was staged on it; nothing to do if it is current already.
+ */
+int table_publish_staged(struct catalog_txn *txn, struct store *s, const char *ns,
+                         const char *name, int64_t snapshot_id, struct sl_diag *d);
+/* Drop staged snapshot snapshot_id (its audit refused it); its manifests
+ * are left for orphan removal. */
+int table_drop_staged(struct catalog_txn *txn, struct store *s, const char *ns, const char *name,
+                      int64_t snapshot_id, struct sl_diag *d);
+
 struct engine;
 /*
  * Make the engine's view ns.name (the schema ns exists) of the table's
@@ -284,6 +300,15 @@ struct engine;
 int table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
                const char *name, const struct table_at *at, int64_t *snapshot_id,
                struct sl_diag *d);
+/*
+ * The same view of a staged snapshot whose files are not published yet:
+ * the file whose key is keys[i] is read from staged[i] (n of them), where
+ * the commit protocol keeps it until the publication.
+ */
+int table_view_staged(struct engine *e, struct catalog_txn *txn, struct store *s,
+                      const char *ns, const char *name, int64_t snapshot_id,
+                      const char *const *keys, const char *const *staged, size_t n,
+                      struct sl_diag *d);
 
 /*
  * What changed in ns.name since snapshot since (-1: everything is new), as

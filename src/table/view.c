@@ -23,14 +23,23 @@ struct view_files {
     struct store *s;
     struct sl_strlist paths, keys, dels;
     struct sl_diag *d;
+    /* files read from elsewhere (a staged snapshot's) */
+    const char *const *from, *const *to;
+    size_t nremap;
 };
 
 static int
 add_live(void *arg, const struct table_entry *f)
 {
     struct view_files *v = arg;
+    const char *where = f->key;
     char *path;
-    int rc = store_local_path(v->s, f->key, &path, v->d);
+    int rc;
+
+    for (size_t i = 0; i < v->nremap; i++)
+        if (strcmp(v->from[i], f->key) == 0)
+            where = v->to[i];
+    rc = store_local_path(v->s, where, &path, v->d);
 
     if (rc < 0)
         return rc;
@@ -44,12 +53,11 @@ add_live(void *arg, const struct table_entry *f)
     return 0;
 }
 
-int
-table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
-           const char *name, const struct table_at *at, int64_t *snapshot_id,
-           struct sl_diag *d)
+static int
+view_of(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
+        const char *name, const struct table_at *at, int64_t *snapshot_id,
+        struct view_files v, struct sl_diag *d)
 {
-    struct view_files v = {s, {0}, {0}, {0}, d};
     struct table_schema sch;
     struct engine_column *cols = NULL;
     struct sl_arena a;
@@ -93,6 +101,28 @@ table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const cha
     sl_strlist_release(&v.dels);
     sl_arena_release(&a);
     return rc;
+}
+
+int
+table_view(struct engine *e, struct catalog_txn *txn, struct store *s, const char *ns,
+           const char *name, const struct table_at *at, int64_t *snapshot_id,
+           struct sl_diag *d)
+{
+    struct view_files v = {.s = s, .d = d};
+
+    return view_of(e, txn, s, ns, name, at, snapshot_id, v, d);
+}
+
+int
+table_view_staged(struct engine *e, struct catalog_txn *txn, struct store *s,
+                  const char *ns, const char *name, int64_t snapshot_id,
+                  const char *const *keys, const char *const *staged, size_t n,
+                  struct sl_diag *d)
+{
+    struct view_files v = {.s = s, .d = d, .from = keys, .to = staged, .nremap = n};
+    struct table_at at = {snapshot_id, -1};
+
+    return view_of(e, txn, s, ns, name, &at, NULL, v, d);
 }
 
 /* ---- what changed since a snapshot ---------------------------------------------------- */

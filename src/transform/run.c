@@ -262,7 +262,7 @@ commit_table(struct catalog_txn *txn, struct trun *t, struct ttable *tt,
         if (tt->delrefs[o->first + o->n - 1].file == first)
             f->referenced_key = tt->files[first].key;
     }
-    struct table_change ch = {t->run_id, t->operation, n, added, nretired, retired};
+    struct table_change ch = {t->run_id, t->operation, n, added, nretired, retired, false};
 
     struct table_committed done = {0, 0};
 
@@ -374,7 +374,7 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
                 h.removed.v[k][strlen(m.prefix)] == '/')
                 removed[nr++] = h.removed.v[k];
         table_def_of(&m, part, &h.a, &def);
-        struct table_change ch = {run_id, NULL, na, added, nr, removed};
+        struct table_change ch = {run_id, NULL, na, added, nr, removed, false};
 
         rc = table_commit(txn, s, &def, &ch, NULL, d);
     }
@@ -796,7 +796,7 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
 
         rc = o->gate(o->gate_arg, st.held, st.held_tables, &publish, d);
         if (rc == 0 && publish)
-            rc = commit_decide(s, cat, st.held, true, transform_publish_held, NULL, d);
+            rc = commit_decide(s, cat, st.held, true, transform_publish_held, NULL, NULL, d);
         if (rc == 0 && publish) {
             l.n = 0;
             sl_arena_reset(&la);
@@ -824,7 +824,7 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
 
             rc = o->gate(o->gate_arg, t.run_id, acct.tables, &publish, d);
             if (rc == 0 && publish)
-                rc = commit_decide(s, cat, t.run_id, true, transform_publish_held, NULL, d);
+                rc = commit_decide(s, cat, t.run_id, true, transform_publish_held, NULL, NULL, d);
             if (rc == 0 && publish) {
                 held = false;
                 acct.rec.state = "published";
