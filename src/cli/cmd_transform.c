@@ -13,10 +13,11 @@
 static void
 report(void *arg, const struct transform_account *a)
 {
+    struct cli *c = arg;
     const struct run_record *r = &a->rec;
     char n1[32], n2[32], n3[32], n4[32], n5[32];
+    int ndrift = 0;
 
-    (void)arg;
     printf("run %lld  source %s -> curated.%s  %lld object%s  %.2fs\n", (long long)r->run_id,
            r->source, a->tables, (long long)r->objects, r->objects == 1 ? "" : "s",
            (double)(r->finished_at - r->started_at) / 1e6);
@@ -41,6 +42,18 @@ report(void *arg, const struct transform_account *a)
         printf("  held         invisible until 'sluice runs publish %lld' (or 'runs discard "
                "%lld')\n",
                (long long)r->run_id, (long long)r->run_id);
+    /* The run is committed: its drift is read back as recorded.  Failing
+     * to read it is only a warning - the run stands. */
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (cli_print_run_drift(c, r->run_id, &ndrift, &d) < 0) {
+        char msg[600];
+
+        sl_diag_format(&d, msg, sizeof(msg));
+        fprintf(stderr, "warning: cannot read the schema drift of run %lld: %s\n",
+                (long long)r->run_id, msg);
+    }
 }
 
 static int
@@ -94,7 +107,7 @@ run(struct cli *c, int argc, char **argv)
     if (rc == 0)
         rc = project_source(c->project, source, &src, &c->diag);
     if (rc == 0)
-        rc = transform_run(c->project, c->store, c->catalog, src, &o, report, NULL, &nruns,
+        rc = transform_run(c->project, c->store, c->catalog, src, &o, report, c, &nruns,
                            &c->diag);
     if (rc < 0)
         return cli_report(c, rc);
