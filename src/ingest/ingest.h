@@ -39,7 +39,7 @@ struct ingest_result {
     int64_t seq;            /* catalog seq */
     struct reader_drift drift; /* the file's schema drift against the contract:
                              * its records read with the transform's readers
-                             * (the first 64 MiB of content: drift.sampled);
+                             * (the first 16 MiB of content: drift.sampled);
                              * reported, not stored */
 };
 

@@ -3,7 +3,7 @@
  *
  * One pass over each file: read, hash, write to staging, and for gzip also
  * inflate (to prove the stream is whole, and to look at the content).  The
- * first MiB of content is checked for the format, and the first 64 MiB
+ * first MiB of content is checked for the format, and the first 16 MiB
  * read for schema drift (transform/reader.h, reader_drift()).  Writeback of the
  * staged copy is started as it is written (sync_file_range), so the final
  * fsync mostly waits for what the disk is already doing.
@@ -37,7 +37,7 @@
 
 #define CHUNK (1u << 20)
 #define PREFIX (1u << 20)   /* content the format checks read */
-#define SAMPLE (64u << 20)  /* content the drift check reads (see README.md) */
+#define SAMPLE (16u << 20)  /* content the drift check reads (see README.md) */
 
 int
 ingest_format_of(const char *name, const char **format, const char **compression)
@@ -102,8 +102,9 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
     if (in < 0)
         return sl_fail(d, -errno, "cannot open '%s': %s", path, strerror(errno));
     struct stat sb;
+    bool sized = fstat(in, &sb) == 0;
 
-    if (fstat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (sized && S_ISDIR(sb.st_mode)) {
         close(in);
         return refuse_directory(path, d);
     }
@@ -121,6 +122,9 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
         goto out;
     }
     buf = sl_malloc(CHUNK);
+    /* Room for the sample at once (growing it would copy it again). */
+    if (!gz && sized && sb.st_size > 0)
+        sl_buf_grow(&st->prefix, sb.st_size < (off_t)SAMPLE ? (size_t)sb.st_size : SAMPLE - 1);
     sl_sha256_init(&h);
     if (gz) {
         memset(&z, 0, sizeof(z));

@@ -11,7 +11,7 @@
  *
  *   - the transform run (run.c), which records them in its commit
  *     transaction (catalog/drift.h, table schema_drift);
- *   - ingest, which reads each file's content (or its first 64 MiB) with
+ *   - ingest, which reads each file's content (or its first 16 MiB) with
  *     the same readers before it lands (reader_drift());
  *   - gates, which read a run's record back (transform_run_drift()).
  *
@@ -133,6 +133,7 @@ reader_drift(const struct contract *c, const char *format, const char *data, siz
     ro.line_based = by_line;
     colmap_init(&m, c);
     rows_init(&r, &ro, INT64_MAX);
+    r.drift_only = true; /* the records are read, not kept */
     if (strcmp(format, "jsonl") == 0) {
         rc = read_jsonl(&r, &m, data, len, 1, 1);
     } else if (strcmp(format, "json") == 0) {

@@ -529,6 +529,10 @@ rows_field(struct rows *r, int col, const struct rec_value *v, bool stable)
     r->present[col / 64] |= 1ull << (col % 64);
     if (r->fail_reason != NULL)
         return;
+    if (r->drift_only) {
+        c->null[i] = v->kind == REC_NULL;
+        return;
+    }
     if (v->kind == REC_NULL ||
         (v->kind == REC_TEXT && v->len == 0 && (!v->quoted || cc->type.id != SL_TYPE_STRING))) {
         c->null[i] = 1;
@@ -839,6 +843,8 @@ rows_end(struct rows *r, const char *text, size_t len)
         quarantine(r, r->cur, text, len, r->fail_field, r->fail_reason);
         return;
     }
+    if (r->drift_only)
+        return;
 
     /* Event time. */
     const struct rows_col *evc = &r->cols[c->event_time];

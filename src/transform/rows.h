@@ -99,6 +99,8 @@ struct rows {
     const struct contract *contract;
     size_t ncols;
     int64_t max_record_bytes;
+    bool drift_only;            /* keep no rows, coerce nothing: count records,
+                                 * quarantine and drift (reader_drift()) */
 
     size_t n, cap;              /* rows kept, rows allocated */
     struct rows_col *cols;      /* contract->ncolumns */
