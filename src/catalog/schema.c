@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 8):
+ * Tables (version 9):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id: the last handed out
@@ -40,6 +40,10 @@
  *                         text, outcome, metric, reason, run, snapshot (7)
  *   alerts                (run_id, table_name, webhook) -> the outbox of
  *                         alerts: text, state, attempts, next attempt (8)
+ *   schema_drift          (run_id, object_id, field, kind) -> source, records,
+ *                         example position and text: fields a transform's
+ *                         records carried that the contract lacks, or
+ *                         lacked though required (9)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -295,6 +299,21 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  PRIMARY KEY (run_id, table_name, webhook));"
     "CREATE INDEX alerts_pending ON alerts (next_at) WHERE state = 'pending';"
     "CREATE INDEX quality_results_run ON quality_results (run_id) WHERE run_id > 0;",
+    /* 8 -> 9: schema drift found by each transform run, per raw object,
+     * field and kind: records carrying a field the object's contract
+     * version lacks, or lacking a required one; with the first such
+     * record's position (a line, or a record number) and, for unknown
+     * fields, its value as JSON text cut to about 100 bytes. */
+    "CREATE TABLE schema_drift ("
+    "  run_id INTEGER NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL,"
+    "  field TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('unknown', 'missing')),"
+    "  records INTEGER NOT NULL CHECK (records > 0),"
+    "  example_position INTEGER NOT NULL,"
+    "  example_text TEXT,"
+    "  PRIMARY KEY (run_id, object_id, field, kind));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -307,7 +326,7 @@ const char *const catalog_tables[] = {
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
-    "build_inputs",  "quality_results", "alerts", NULL,
+    "build_inputs",  "quality_results", "alerts", "schema_drift", NULL,
 };
 
 struct version_ctx {

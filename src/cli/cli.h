@@ -46,6 +46,34 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Group digits of n with commas into buf (>= 32 bytes). */
 const char *cli_num(long long n, char *buf);
 
+/*
+ * One schema drift finding, as `sluice ingest`, `transform` and `runs
+ * --drift` print it:
+ *
+ *   drift: 120 records carry 'coupon' (not in contract orders 1.0), e.g.
+ *          line 7 of <object>: "SPRING10"
+ *   drift: 3 records lack required 'amount', e.g. line 4 of <object>
+ *
+ * (each on one line, indented two spaces).
+ */
+struct cli_drift {
+    const char *source;         /* the contract's source and version */
+    const char *version;
+    const char *field;
+    bool missing;               /* kind missing (else unknown) */
+    long long records;
+    long long sample;           /* > 0: counted in the first `sample` records */
+    long long objects;          /* > 1: records in that many objects */
+    const char *object;         /* the example's object id, or NULL */
+    bool line;                  /* position is a line (else a record number) */
+    long long position;
+    const char *example;        /* the value as JSON text, or NULL */
+};
+void cli_print_drift(const struct cli_drift *x);
+/* Print the drift transform run run_id recorded (cli_open() first); *n
+ * gets the lines printed. */
+int cli_print_run_drift(struct cli *c, int64_t run_id, int *n, struct sl_diag *d);
+
 struct model;
 struct model_set;
 /*

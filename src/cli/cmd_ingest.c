@@ -10,6 +10,28 @@
 #include "project/register.h"
 #include "core/banned.h"
 
+/* A file's schema drift, as the transform will find it. */
+static void
+print_drift(const struct source *src, const struct contract *con, const struct reader_drift *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const struct reader_drift_field *f = &x->v[i];
+        struct cli_drift line = {
+            .source = src->name,
+            .version = con->version,
+            .field = f->field,
+            .missing = f->kind == ROWS_DRIFT_MISSING,
+            .records = f->records,
+            .sample = x->sampled ? (x->records > 0 ? x->records : 1) : 0,
+            .line = x->line_based,
+            .position = f->position,
+            .example = f->example,
+        };
+
+        cli_print_drift(&line);
+    }
+}
+
 static int
 run(struct cli *c, int argc, char **argv)
 {
@@ -88,6 +110,7 @@ run(struct cli *c, int argc, char **argv)
                    res[i].compression[0] == 'g' ? "+gzip" : "", con->version);
             landed++;
         }
+        print_drift(src, con, &res[i].drift);
         ingest_result_release(&res[i]);
     }
     free(res);
@@ -108,6 +131,15 @@ const struct cli_command cli_ingest_cmd = {
     "matches the contract, content of the promised format, not empty - and if any\n"
     "is bad, nothing is landed.  The same bytes landed again are reported as a\n"
     "duplicate.\n"
+    "\n"
+    "Each file's records are read against the contract before anything reaches\n"
+    "curated, and its schema drift is printed under it: per field, how many\n"
+    "records carry a field the contract version does not declare (with an\n"
+    "example) and how many lack a required one (the transform will quarantine\n"
+    "those).  Of a file with more than 16 MiB of content, the records of the\n"
+    "first 16 MiB are read, and the lines say so (\"of the first N records\").\n"
+    "Nothing is stored: the transform's run records its drift (sluice runs\n"
+    "--drift RUN).\n"
     "\n"
     "Objects go to raw/S/YYYY/MM/DD/HH/<object-id>.<format>[.gz] (arrival hour,\n"
     "UTC); the id is the first 128 bits of the SHA-256 of the bytes.\n",

@@ -16,8 +16,11 @@
 static void
 report(void *arg, const struct transform_account *a)
 {
+    struct cli_gate *g = arg;
+    struct cli *c = g->c;
     const struct run_record *r = &a->rec;
     char n1[32], n2[32], n3[32], n4[32], n5[32];
+    int ndrift = 0;
 
     printf("run %lld  source %s -> curated.%s  %lld object%s  %.2fs\n", (long long)r->run_id,
            r->source, a->tables, (long long)r->objects, r->objects == 1 ? "" : "s",
@@ -39,7 +42,19 @@ report(void *arg, const struct transform_account *a)
            r->records_in == r->written + r->quarantined + r->duplicates ? "ok" : "BROKEN");
     printf("  files        +%lld -%lld, %s bytes written\n", (long long)r->files_added,
            (long long)r->files_removed, cli_num(r->bytes_written, n5));
-    cli_gate_print(arg, "  ");
+    /* The run is committed: its drift is read back as recorded.  Failing
+     * to read it is only a warning - the run stands. */
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (cli_print_run_drift(c, r->run_id, &ndrift, &d) < 0) {
+        char msg[600];
+
+        sl_diag_format(&d, msg, sizeof(msg));
+        fprintf(stderr, "warning: cannot read the schema drift of run %lld: %s\n",
+                (long long)r->run_id, msg);
+    }
+    cli_gate_print(g, "  ");
     if (r->state != NULL && strcmp(r->state, "held") == 0)
         printf("  held         invisible until 'sluice publish %lld' (or 'sluice discard "
                "%lld'); 'sluice staged' lists held runs\n",
@@ -147,6 +162,9 @@ const struct cli_command cli_transform_cmd = {
     "to the later arrival), and write day-partitioned zstd Parquet to curated/S/.\n"
     "Each run commits atomically and prints its account, which balances:\n"
     "records in = written + quarantined + duplicates.  Nothing new: nothing done.\n"
+    "Under the account, the run's schema drift: per field, the records that carry a\n"
+    "field their contract version does not declare and those that lack a required\n"
+    "one, with an example (also 'sluice runs --drift RUN').\n"
     "\n"
     "  --rewind[=POINT]  reprocess from POINT instead of the bookmark: nothing for the\n"
     "                    first object, an object id, or an ISO 8601 arrival time;\n"

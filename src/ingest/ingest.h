@@ -25,6 +25,7 @@
 #include "core/diag.h"
 #include "project/contract.h"
 #include "store/store.h"
+#include "transform/reader.h"
 
 #define INGEST_ID_LEN 32
 
@@ -36,6 +37,10 @@ struct ingest_result {
     const char *format;     /* csv, jsonl, json, avro */
     const char *compression;/* none, gzip */
     int64_t seq;            /* catalog seq */
+    struct reader_drift drift; /* the file's schema drift against the contract:
+                             * its records read with the transform's readers
+                             * (the first 16 MiB of content: drift.sampled);
+                             * reported, not stored */
 };
 
 /*

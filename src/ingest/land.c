@@ -3,7 +3,8 @@
  *
  * One pass over each file: read, hash, write to staging, and for gzip also
  * inflate (to prove the stream is whole, and to look at the content).  The
- * first MiB of content is kept to check the format.  Writeback of the
+ * first MiB of content is checked for the format, and the first 16 MiB
+ * read for schema drift (transform/reader.h, reader_drift()).  Writeback of the
  * staged copy is started as it is written (sync_file_range), so the final
  * fsync mostly waits for what the disk is already doing.
  */
@@ -35,7 +36,8 @@
 #include "core/banned.h"
 
 #define CHUNK (1u << 20)
-#define PREFIX (1u << 20)
+#define PREFIX (1u << 20)   /* content the format checks read */
+#define SAMPLE (16u << 20)  /* content the drift check reads (see README.md) */
 
 int
 ingest_format_of(const char *name, const char **format, const char **compression)
@@ -70,7 +72,7 @@ struct staged {
     const char *path;    /* its local path (the commit's) */
     unsigned char sha[SL_SHA256_LEN];
     int64_t size;
-    struct sl_buf prefix;/* first PREFIX bytes of content */
+    struct sl_buf prefix;/* first SAMPLE bytes of content */
     bool whole;          /* prefix holds the whole content */
 };
 
@@ -100,8 +102,9 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
     if (in < 0)
         return sl_fail(d, -errno, "cannot open '%s': %s", path, strerror(errno));
     struct stat sb;
+    bool sized = fstat(in, &sb) == 0;
 
-    if (fstat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (sized && S_ISDIR(sb.st_mode)) {
         close(in);
         return refuse_directory(path, d);
     }
@@ -119,6 +122,9 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
         goto out;
     }
     buf = sl_malloc(CHUNK);
+    /* Room for the sample at once (growing it would copy it again). */
+    if (!gz && sized && sb.st_size > 0)
+        sl_buf_grow(&st->prefix, sb.st_size < (off_t)SAMPLE ? (size_t)sb.st_size : SAMPLE - 1);
     sl_sha256_init(&h);
     if (gz) {
         memset(&z, 0, sizeof(z));
@@ -155,10 +161,10 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
             synced = st->size;
         }
         if (!gz) {
-            if (st->prefix.len < PREFIX)
+            if (st->prefix.len < SAMPLE)
                 sl_buf_add(&st->prefix, buf,
-                           (size_t)n < PREFIX - st->prefix.len ? (size_t)n
-                                                               : PREFIX - st->prefix.len);
+                           (size_t)n < SAMPLE - st->prefix.len ? (size_t)n
+                                                               : SAMPLE - st->prefix.len);
             continue;
         }
         z.next_in = (unsigned char *)buf;
@@ -181,9 +187,9 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
             }
             size_t got = CHUNK - z.avail_out;
 
-            if (st->prefix.len < PREFIX)
+            if (st->prefix.len < SAMPLE)
                 sl_buf_add(&st->prefix, zbuf,
-                           got < PREFIX - st->prefix.len ? got : PREFIX - st->prefix.len);
+                           got < SAMPLE - st->prefix.len ? got : SAMPLE - st->prefix.len);
             if (zr == Z_STREAM_END)
                 zend = true;
             if (zr == Z_BUF_ERROR && got == 0)
@@ -195,7 +201,7 @@ stage_copy(struct commit *cm, const char *path, size_t idx, bool gz, struct stag
         sl_diag_hint(d, "the file was cut short; land a complete copy");
         goto out_hash;
     }
-    st->whole = (gz ? (int64_t)z.total_out : st->size) <= (int64_t)PREFIX;
+    st->whole = (gz ? (int64_t)z.total_out : st->size) <= (int64_t)SAMPLE;
     rc = 0;
 out_hash:
     sl_sha256_final(&h, st->sha);
@@ -255,16 +261,17 @@ static int
 check_format(const char *path, const char *format, const struct contract *c,
              const struct staged *st, struct sl_diag *d)
 {
-    const char *p = st->prefix.data, *end = p + st->prefix.len;
+    size_t len = st->prefix.len < PREFIX ? st->prefix.len : PREFIX;
+    const char *p = st->prefix.data, *end = p + len;
     int rc = 0;
 
     if (strcmp(format, "avro") == 0) {
         avro_file_reader_t r;
 
-        if (st->prefix.len < 4 || memcmp(p, "Obj\x01", 4) != 0)
+        if (len < 4 || memcmp(p, "Obj\x01", 4) != 0)
             return sl_fail(d, SL_ERR_INPUT, "'%s' is not an Avro object container file", path);
-        if (st->whole || st->prefix.len >= PREFIX) {
-            FILE *f = fmemopen((void *)p, st->prefix.len, "rb");
+        if (st->whole || len >= PREFIX) {
+            FILE *f = fmemopen((void *)p, len, "rb");
 
             if (f != NULL && avro_file_reader_fp(f, path, 1, &r) == 0)
                 avro_file_reader_close(r);
@@ -274,23 +281,24 @@ check_format(const char *path, const char *format, const struct contract *c,
         }
         return 0;
     }
-    if (memchr(p, '\0', st->prefix.len < 4096 ? st->prefix.len : 4096) != NULL)
+    if (memchr(p, '\0', len < 4096 ? len : 4096) != NULL)
         return sl_fail(d, SL_ERR_INPUT, "'%s' is not a %s file: it holds binary data", path,
                        strcmp(format, "csv") == 0 ? "CSV" : "JSON");
     if (strcmp(format, "csv") == 0) {
         size_t hlen;
 
-        if (!st->whole && memchr(p, '\n', st->prefix.len) == NULL)
+        if (!(st->whole && len == st->prefix.len) && memchr(p, '\n', len) == NULL)
             return sl_fail(d, SL_ERR_INPUT, "'%s': the CSV header line is longer than 1 MiB",
                            path);
-        rc = csv_check_header(c, p, st->prefix.len, &hlen, d);
+        rc = csv_check_header(c, p, len, &hlen, d);
         if (rc < 0)
             sl_diag_at(d, path, 0, 0, NULL);
         return rc;
     }
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* a UTF-8 byte-order mark */
-    rc = check_json_records(path, format, st, p, end, d);
+    /* (whole: the content is all in the prefix) */
+    rc = check_json_records(path, format, st, p, st->prefix.data + st->prefix.len, d);
     if (rc < 0)
         return rc;
     p = skip_space(p, end);
@@ -314,6 +322,7 @@ ingest_result_release(struct ingest_result *r)
 {
     free(r->key);
     r->key = NULL;
+    reader_drift_release(&r->drift);
 }
 
 /* The commit transaction's part of a landing (may run more than once). */
@@ -339,7 +348,8 @@ land_record(struct catalog_txn *txn, struct commit *cm, void *arg, struct sl_dia
 
     sl_arena_init(&a, 0);
     for (size_t i = 0; i < l->n; i++) {
-        ingest_result_release(&res[i]);
+        free(res[i].key);
+        res[i].key = NULL;
         res[i].duplicate = false;
         res[i].seq = 0;
     }
@@ -446,6 +456,16 @@ ingest_files(struct store *s, struct catalog *cat, const struct source *src,
         rc = stage_copy(cm, paths[i], i, strcmp(comp, "gzip") == 0, &st[i], d);
         if (rc == 0)
             rc = check_format(paths[i], fmt, c, &st[i], d);
+        /* Schema drift, before anything reaches curated: the records of
+         * the content read (all of it, or its first SAMPLE bytes). */
+        reader_drift_init(&res[i].drift);
+        if (rc == 0) {
+            rc = reader_drift(c, fmt, st[i].prefix.data ? st[i].prefix.data : "",
+                              st[i].prefix.len, !st[i].whole, &res[i].drift, d);
+            if (rc < 0)
+                sl_diag_at(d, paths[i], 0, 0, NULL);
+        }
+        sl_buf_release(&st[i].prefix);
         if (rc < 0)
             break;
         sl_hex(st[i].sha, SL_SHA256_LEN, hex);

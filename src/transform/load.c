@@ -285,6 +285,28 @@ parse_pieces(struct trun *t, struct sl_diag *d)
             pc->rows.bad[k].pos.line += shift;
             pc->rows.bad[k].pos.record = 0;
         }
+        for (size_t k = 0; k < pc->rows.ndrift; k++) {
+            pc->rows.drift[k].example.line += shift;
+            pc->rows.drift[k].example.record = 0;
+        }
+    }
+    /* Each object's drift from its pieces (which are consecutive). */
+    for (size_t i = 0; i < t->npieces;) {
+        struct tobj *o = t->pieces[i].obj;
+        struct rows *rs[64], **rv = rs;
+        size_t j = i;
+
+        while (j < t->npieces && t->pieces[j].obj == o)
+            j++;
+        if (j - i > sizeof(rs) / sizeof(rs[0]))
+            rv = sl_malloc((j - i) * sizeof(*rv));
+        for (size_t k = i; k < j; k++)
+            rv[k - i] = &t->pieces[k].rows;
+        reader_drift_init(&o->drift);
+        reader_drift_merge(rv, j - i, o->ro.line_based, &o->drift);
+        if (rv != rs)
+            free(rv);
+        i = j;
     }
     for (size_t i = 0; i < t->npieces; i++) {
         t->records_in += t->pieces[i].rows.records_in;
@@ -311,5 +333,6 @@ unload_objects(struct trun *t)
         if (t->objs[i].map != NULL)
             munmap(t->objs[i].map, t->objs[i].maplen);
         free(t->objs[i].heap);
+        reader_drift_release(&t->objs[i].drift);
     }
 }

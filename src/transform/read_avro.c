@@ -10,7 +10,8 @@
  * variants, taken as UTC), decimal on bytes or fixed.
  *
  * Positions are record numbers.  A quarantined record's text is its JSON
- * rendering by avro-c.  Corrupt data ends the file: the rest is one
+ * rendering by avro-c.  A writer-schema field the contract lacks is schema
+ * drift in every record, its first value (as JSON) the example.  Corrupt data ends the file: the rest is one
  * quarantined record.
  */
 #include "transform/reader.h"
@@ -47,6 +48,7 @@ enum logical {
 
 struct afield {
     int col;                                /* contract column or -1 */
+    int drift;                              /* col -1: its rows_drift entry, or -1 */
     enum logical logical[MAX_BRANCHES + 1]; /* [0]: plain type; [1+i]: branch i */
     int scale[MAX_BRANCHES + 1];
 };
@@ -416,6 +418,19 @@ enums_valid(avro_value_t *v)
     }
 }
 
+/* The example of drift entry e: field i of record rec as avro-c's JSON. */
+static void
+drift_example(struct rows *r, avro_value_t *rec, size_t i, int e)
+{
+    avro_value_t fv;
+    char *json = NULL;
+
+    if (avro_value_get_by_index(rec, i, &fv, NULL) == 0 && enums_valid(&fv) &&
+        avro_value_to_json(&fv, 1, &json) == 0 && json != NULL)
+        rows_drift_example(r, e, json, strlen(json), false);
+    free(json);
+}
+
 /*
  * avro-c trusts the lengths in the data: a few corrupt bytes can ask it for
  * terabytes.  While a reader runs, single allocations are capped by what an
@@ -488,6 +503,9 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
         const char *name = avro_schema_record_field_name(ws, (int)i);
 
         fields[i].col = colmap_find(m, name, strlen(name));
+        fields[i].drift = fields[i].col < 0
+                              ? rows_drift_find(r, ROWS_DRIFT_UNKNOWN, name, strlen(name))
+                              : -1;
     }
     const char *schema_why = read_logicals(data, len, fields, nf, &r->arena);
 
@@ -514,6 +532,8 @@ read_avro(struct rows *r, const struct colmap *m, const char *data, size_t len,
             int disc = -1;
 
             if (fields[i].col < 0) {
+                if (fields[i].drift >= 0 && rows_drift_count(r, fields[i].drift))
+                    drift_example(r, &rec, i, fields[i].drift);
                 if (c->unknown_fields == CONTRACT_UNKNOWN_REJECT)
                     rows_fail(r, NULL, "unknown field \"%s\" (not in contract version %s)",
                               avro_schema_record_field_name(ws, (int)i), c->version);

@@ -12,6 +12,10 @@
  * A record with the wrong number of fields, invalid UTF-8 or an unclosed
  * quote is quarantined whole; an unclosed quote runs to the end of the
  * file, so the rest of the file is that one record.
+ *
+ * Schema drift: a header column the contract lacks (left out of the rows
+ * when the contract ignores unknown fields) is counted for every record
+ * read whole, with its first value as the example.
  */
 #include "transform/reader.h"
 
@@ -262,6 +266,70 @@ csv_check_header(const struct contract *c, const char *data, size_t len, size_t 
     return rc;
 }
 
+/* A header field no column has: every record carries it (drift). */
+struct unknown_col {
+    size_t field;       /* its place in the header */
+    int drift;          /* its rows_drift entry */
+};
+
+/*
+ * The header fields of a header that header() accepted (nhdr of them,
+ * mapped by map) that no column has, each with its drift entry, in a new
+ * array (*n of them; NULL if none).  f is scratch room for the split.
+ */
+static struct unknown_col *
+unknown_columns(struct rows *r, const char *data, size_t len, const int *map, size_t nhdr,
+                struct field *f, size_t *n)
+{
+    struct unknown_col *unk = NULL;
+    const char *next, *why;
+    int64_t lines;
+    bool overflow;
+    size_t nf, k = 0;
+
+    *n = 0;
+    for (size_t i = 0; i < nhdr; i++)
+        k += map[i] < 0;
+    if (k == 0)
+        return NULL;
+    size_t off = skip_bom(data, len);
+
+    if (!split(data + off, data + len, f, &nf, &overflow, &next, &lines, &why) || nf != nhdr)
+        return NULL; /* (header() split it just now) */
+    unk = sl_malloc(k * sizeof(*unk));
+    for (size_t i = 0; i < nhdr; i++) {
+        int e;
+
+        if (map[i] >= 0 || (e = rows_drift_find(r, ROWS_DRIFT_UNKNOWN, f[i].s, f[i].len)) < 0)
+            continue;
+        unk[*n].field = i;
+        unk[*n].drift = e;
+        (*n)++;
+    }
+    return unk;
+}
+
+/* Field f as the example of drift entry e, its "" read as ". */
+static void
+drift_example(struct rows *r, int e, const struct field *f)
+{
+    char *tmp, *o;
+
+    if (!f->escaped) {
+        rows_drift_example(r, e, f->s, f->len, true);
+        return;
+    }
+    tmp = sl_malloc(f->len);
+    o = tmp;
+    for (size_t k = 0; k < f->len; k++) {
+        *o++ = f->s[k];
+        if (f->s[k] == '"')
+            k++;
+    }
+    rows_drift_example(r, e, tmp, (size_t)(o - tmp), true);
+    free(tmp);
+}
+
 int
 read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len)
 {
@@ -269,7 +337,8 @@ read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len)
     int *map = sl_malloc(MAX_FIELDS * sizeof(*map));
     struct field *f = sl_malloc(MAX_FIELDS * sizeof(*f));
     char *scratch = NULL;
-    size_t scap = 0, nhdr, hlen, n;
+    size_t scap = 0, nhdr, hlen, n, nunk = 0;
+    struct unknown_col *unk = NULL;
     const char *p, *end = data + len;
     int64_t line = 2, record = 1;
     struct sl_diag d;
@@ -285,6 +354,7 @@ read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len)
         rows_reject(r, pos, data, len, NULL, sl_arena_strdup(&r->arena, d.msg));
         goto out;
     }
+    unk = unknown_columns(r, data, len, map, nhdr, f, &nunk);
     for (p = data + hlen; p < end;) {
         const char *start = p, *next, *why;
         struct rec_pos pos = {line, record};
@@ -346,9 +416,13 @@ read_csv(struct rows *r, const struct colmap *m, const char *data, size_t len)
             }
             rows_field(r, map[i], &v, stable);
         }
+        for (size_t k = 0; k < nunk; k++)
+            if (rows_drift_count(r, unk[k].drift))
+                drift_example(r, unk[k].drift, &f[unk[k].field]);
         rows_end(r, start, text_len(start, next));
     }
 out:
+    free(unk);
     free(scratch);
     free(f);
     free(map);

@@ -13,6 +13,10 @@
  * but not an object is quarantined; a syntax error ends the array, and the
  * rest of the file from that element is quarantined as one record, because
  * no reader can know where the next element starts.
+ *
+ * Schema drift: a member name no column has is counted for the record
+ * (rows_drift_*), with its value's JSON text as the example; only the
+ * top-level members of a record are fields.
  */
 #include "transform/reader.h"
 
@@ -412,9 +416,9 @@ parse_record(struct jp *j, struct rows *r, struct colmap *m)
     for (;;) {
         const char *name, *vs;
         size_t nlen;
-        bool stable;
+        bool stable, example = false;
         struct rec_value v;
-        int col;
+        int col, drift = -1;
 
         skip_ws(j);
         if (j->p >= j->end || *j->p != '"') {
@@ -425,9 +429,15 @@ parse_record(struct jp *j, struct rows *r, struct colmap *m)
         if (!scan_string(j, &name, &nlen, &stable))
             return false;
         col = colmap_find_at(m, pos++, name, nlen);
-        if (col >= 0)
+        if (col >= 0) {
             j->field = c->columns[col].name;
-        else if (!rows_failed(r) && c->unknown_fields == CONTRACT_UNKNOWN_REJECT) {
+        } else {
+            /* Drift: counted here, where the name is at hand anyway; the
+             * example is the value, once it is parsed. */
+            drift = rows_drift_find(r, ROWS_DRIFT_UNKNOWN, name, nlen);
+            example = drift >= 0 && rows_drift_count(r, drift);
+        }
+        if (col < 0 && !rows_failed(r) && c->unknown_fields == CONTRACT_UNKNOWN_REJECT) {
             size_t cut = nlen < 60 ? nlen : 60;
 
             /* Cut at a character boundary: the reason is written as JSON. */
@@ -487,6 +497,8 @@ parse_record(struct jp *j, struct rows *r, struct colmap *m)
         }
         if (col >= 0)
             rows_field(r, col, &v, stable);
+        else if (example)
+            rows_drift_example(r, drift, vs, (size_t)(j->p - vs), false);
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;

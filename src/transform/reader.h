@@ -69,6 +69,51 @@ int read_avro(struct rows *r, const struct colmap *m, const char *data, size_t l
               struct sl_diag *d);
 
 /*
+ * Schema drift of one raw object (transform/drift.c): per field and kind,
+ * how many records carry a field the contract version does not declare or
+ * lack a required one, with the first such record as the example.
+ */
+struct reader_drift_field {
+    const char *field;
+    enum rows_drift_kind kind;
+    int64_t records;
+    int64_t position;           /* the example: its line (line-based formats)
+                                 * or record number */
+    const char *example;        /* unknown: the value there as JSON text, cut
+                                 * to about 100 bytes; missing: NULL */
+};
+
+struct reader_drift {
+    struct reader_drift_field *v; /* unknown fields first, then by name */
+    size_t n;
+    int64_t records;            /* records read */
+    bool line_based;            /* positions are lines */
+    bool sampled;               /* only the first `records` were read */
+    struct sl_arena arena;      /* the strings */
+};
+
+void reader_drift_init(struct reader_drift *x);
+void reader_drift_release(struct reader_drift *x);
+/*
+ * Merge the drift of rows[0..n) - the ranges of one object, in order,
+ * their positions already the object's - into x (initialised, empty):
+ * counts summed, the earliest example kept.
+ */
+void reader_drift_merge(struct rows *const *rows, size_t n, bool line_based,
+                        struct reader_drift *x);
+/*
+ * Read data[0..len), the decompressed content of an object of format
+ * (csv, jsonl, json, avro) or, with cut, its first len bytes, with the
+ * readers above against contract c, and report its drift into x
+ * (initialised).  A cut object is read up to its last whole line (CSV,
+ * JSON lines) or its last whole record, and x->sampled says so.  Fails
+ * only for an unknown format or memory for Avro (d says); bad records are
+ * not drift and are not reported.
+ */
+int reader_drift(const struct contract *c, const char *format, const char *data, size_t len,
+                 bool cut, struct reader_drift *x, struct sl_diag *d);
+
+/*
  * Check a CSV header against a contract: every required column present,
  * no column twice, and (unless the contract ignores unknown fields) no
  * column the contract does not know.  On failure returns SL_ERR_INPUT with

@@ -77,6 +77,8 @@ rows_release(struct rows *r)
     free(r->key_hash);
     free(r->key_hash2);
     free(r->bad);
+    free(r->drift);
+    free(r->drift_slot);
     sl_arena_release(&r->arena);
     memset(r, 0, sizeof(*r));
 }
@@ -527,6 +529,10 @@ rows_field(struct rows *r, int col, const struct rec_value *v, bool stable)
     r->present[col / 64] |= 1ull << (col % 64);
     if (r->fail_reason != NULL)
         return;
+    if (r->drift_only) {
+        c->null[i] = v->kind == REC_NULL;
+        return;
+    }
     if (v->kind == REC_NULL ||
         (v->kind == REC_TEXT && v->len == 0 && (!v->quoted || cc->type.id != SL_TYPE_STRING))) {
         c->null[i] = 1;
@@ -696,21 +702,125 @@ rows_reject(struct rows *r, struct rec_pos pos, const char *text, size_t len, co
     quarantine(r, pos, text, len, field, reason);
 }
 
+/* ---- schema drift -------------------------------------------------------------- */
+
+/* The slot of entry (hash, kind, name) in the drift table: its own, or the
+ * empty one where it belongs. */
+static size_t
+drift_slot(const struct rows *r, uint64_t h, enum rows_drift_kind kind, const char *name,
+           size_t len)
+{
+    size_t i = h & r->drift_mask;
+
+    for (;; i = (i + 1) & r->drift_mask) {
+        int32_t s = r->drift_slot[i];
+        const struct rows_drift *e;
+
+        if (s == 0)
+            return i;
+        e = &r->drift[s - 1];
+        if (e->hash == h && e->kind == kind && e->len == len && memcmp(e->field, name, len) == 0)
+            return i;
+    }
+}
+
+int
+rows_drift_find(struct rows *r, enum rows_drift_kind kind, const char *name, size_t len)
+{
+    struct rows_drift *e;
+    uint64_t h;
+    size_t i;
+
+    if (len > ROWS_DRIFT_NAME) {
+        len = ROWS_DRIFT_NAME;
+        while (len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80)
+            len--;
+    }
+    h = sl_hash64(name, len, 0xd21f7 + (uint64_t)kind);
+    if (r->drift_slot == NULL) {
+        r->drift_mask = 63;
+        r->drift_slot = sl_calloc(r->drift_mask + 1, sizeof(*r->drift_slot));
+    }
+    i = drift_slot(r, h, kind, name, len);
+    if (r->drift_slot[i] != 0)
+        return r->drift_slot[i] - 1;
+    if (r->ndrift >= ROWS_DRIFT_MAX)
+        return -1;
+    SL_GROW(r->drift, r->driftcap, r->ndrift + 1);
+    e = &r->drift[r->ndrift++];
+    memset(e, 0, sizeof(*e));
+    e->field = sl_arena_strndup(&r->arena, name, len);
+    e->len = (uint32_t)len;
+    e->kind = kind;
+    e->hash = h;
+    r->drift_slot[i] = (int32_t)r->ndrift;
+    /* At most half full: rehash into twice the slots. */
+    if (r->ndrift * 2 > r->drift_mask) {
+        r->drift_mask = r->drift_mask * 2 + 1;
+        free(r->drift_slot);
+        r->drift_slot = sl_calloc(r->drift_mask + 1, sizeof(*r->drift_slot));
+        for (size_t k = 0; k < r->ndrift; k++) {
+            const struct rows_drift *x = &r->drift[k];
+
+            r->drift_slot[drift_slot(r, x->hash, x->kind, x->field, x->len)] = (int32_t)k + 1;
+        }
+    }
+    return (int)(r->ndrift - 1);
+}
+
+void
+rows_drift_example(struct rows *r, int i, const char *text, size_t len, bool quote)
+{
+    size_t n = len < ROWS_DRIFT_EXAMPLE ? len : ROWS_DRIFT_EXAMPLE;
+    struct sl_buf b;
+
+    /* Cut at a character boundary: the text is shown and stored as text. */
+    while (n > 0 && n < len && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--;
+    sl_buf_init(&b);
+    if (quote)
+        sl_buf_add_json_str(&b, text, n);
+    else
+        sl_buf_add(&b, text, n);
+    if (n < len) {
+        if (quote)
+            sl_buf_setlen(&b, b.len - 1);
+        sl_buf_adds(&b, quote ? "...\"" : "...");
+    }
+    r->drift[i].text = sl_arena_strndup(&r->arena, b.data, b.len);
+    sl_buf_release(&b);
+}
+
+/* A required column the current record lacks, as drift. */
+static void
+drift_missing(struct rows *r, size_t col)
+{
+    const char *name = r->contract->columns[col].name;
+    int i = rows_drift_find(r, ROWS_DRIFT_MISSING, name, strlen(name));
+
+    if (i >= 0)
+        rows_drift_count(r, i);
+}
+
 void
 rows_check(struct rows *r)
 {
     const struct contract *c = r->contract;
     size_t i = r->n;
 
-    for (size_t k = 0; r->fail_reason == NULL && k < r->ncols; k++) {
+    /* Past a failure the loop goes on only to count every required field
+     * the record lacks (the first failure stays the reason). */
+    for (size_t k = 0; k < r->ncols; k++) {
         bool set = r->present[k / 64] & (1ull << (k % 64));
 
         if (!set) {
             r->cols[k].null[i] = 1;
             r->present[k / 64] |= 1ull << (k % 64);
-            if (c->columns[k].required)
+            if (c->columns[k].required) {
+                drift_missing(r, k);
                 rows_fail(r, c->columns[k].name, "required field is missing");
-        } else if (c->columns[k].required && r->cols[k].null[i]) {
+            }
+        } else if (r->fail_reason == NULL && c->columns[k].required && r->cols[k].null[i]) {
             rows_fail(r, c->columns[k].name, "required field is null");
         }
     }
@@ -733,6 +843,8 @@ rows_end(struct rows *r, const char *text, size_t len)
         quarantine(r, r->cur, text, len, r->fail_field, r->fail_reason);
         return;
     }
+    if (r->drift_only)
+        return;
 
     /* Event time. */
     const struct rows_col *evc = &r->cols[c->event_time];

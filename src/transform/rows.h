@@ -63,6 +63,34 @@ struct rows_bad {
     bool truncated;             /* text is the first max_record_bytes */
 };
 
+/*
+ * Schema drift (see transform/drift.c): per field name and kind, how many
+ * records of the range carry a field their contract version does not
+ * declare (unknown), or lack a required one (missing), with the first such
+ * record as the example.  A small open-addressed table, made on first use,
+ * so a range without drift costs nothing.
+ */
+enum rows_drift_kind {
+    ROWS_DRIFT_UNKNOWN,
+    ROWS_DRIFT_MISSING,
+};
+
+#define ROWS_DRIFT_MAX 1024      /* distinct (field, kind) kept per range */
+#define ROWS_DRIFT_NAME 256      /* bytes of a field name kept */
+#define ROWS_DRIFT_EXAMPLE 100   /* bytes of an example value kept */
+
+struct rows_drift {
+    const char *field;          /* in the rows' arena, cut to ROWS_DRIFT_NAME */
+    uint32_t len;
+    enum rows_drift_kind kind;
+    uint64_t hash;
+    int64_t records;            /* records counted */
+    int64_t last;               /* records_in of the last one: once a record */
+    struct rec_pos example;     /* where the first is */
+    const char *text;           /* unknown: its value there as JSON text, cut
+                                 * to ROWS_DRIFT_EXAMPLE (then "..."), or NULL */
+};
+
 /* The seed of rows' second key hash (key_hash2; key files keep it). */
 #define ROWS_KEY_SEED2 0x5d1c3b2a09f8e7d6ULL
 
@@ -71,6 +99,8 @@ struct rows {
     const struct contract *contract;
     size_t ncols;
     int64_t max_record_bytes;
+    bool drift_only;            /* keep no rows, coerce nothing: count records,
+                                 * quarantine and drift (reader_drift()) */
 
     size_t n, cap;              /* rows kept, rows allocated */
     struct rows_col *cols;      /* contract->ncolumns */
@@ -87,6 +117,11 @@ struct rows {
     struct rows_bad *bad;
 
     struct sl_arena arena;      /* copied strings, keys, quarantine text */
+
+    struct rows_drift *drift;   /* schema drift, NULL until there is some */
+    size_t ndrift, driftcap;
+    int32_t *drift_slot;        /* index + 1 into drift, 0 empty */
+    size_t drift_mask;          /* slots - 1 */
 
     /* The record being built. */
     struct rec_pos cur;
@@ -127,6 +162,33 @@ void rows_end(struct rows *r, const char *text, size_t len);
 /* A record that could not be read at all, counted and quarantined. */
 void rows_reject(struct rows *r, struct rec_pos pos, const char *text, size_t len,
                  const char *field, const char *reason);
+
+/*
+ * Schema drift.  rows_drift_find() gives the index of entry (kind, name),
+ * made if new (the name is copied), or -1 once ROWS_DRIFT_MAX entries are
+ * kept; an index stays valid for the rows' life.  rows_drift_count()
+ * counts the current record (between rows_begin() and rows_end()) under
+ * entry i, once however often it is called for the record, and returns
+ * whether the entry wants its example: then the reader passes the value's
+ * text to rows_drift_example() (quote: write it as a JSON string; else it
+ * is JSON text already).  Missing required fields are counted by
+ * rows_check() itself.
+ */
+int rows_drift_find(struct rows *r, enum rows_drift_kind kind, const char *name, size_t len);
+static inline bool
+rows_drift_count(struct rows *r, int i)
+{
+    struct rows_drift *e = &r->drift[i];
+
+    if (e->records > 0 && e->last == r->records_in)
+        return false;
+    e->last = r->records_in;
+    if (e->records++ > 0)
+        return false;
+    e->example = r->cur;
+    return e->kind == ROWS_DRIFT_UNKNOWN;
+}
+void rows_drift_example(struct rows *r, int i, const char *text, size_t len, bool quote);
 
 /*
  * Iceberg's bucket[n] (n > 0) of row's value of column col: the bucket

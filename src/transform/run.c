@@ -18,6 +18,7 @@
  *                                       targets, retirements (of files
  *                                       and of deletion files left with
  *                                       no live target), account,
+ *                                       schema drift (information),
  *                                       bookmark, pending publications
  *         commit_publish                renames and deletions
  *
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/drift.h"
 #include "commit/commit.h"
 #include "core/fault.h"
 #include "core/log.h"
@@ -472,8 +474,32 @@ record_outputs(struct catalog_txn *txn, struct trun *t, struct ttable *tt, bool 
     return rc;
 }
 
+/* An object's schema drift, as information beside the run's account. */
+static int
+record_drift(struct catalog_txn *txn, struct trun *t, const struct tobj *o, struct sl_diag *d)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < o->drift.n; i++) {
+        const struct reader_drift_field *f = &o->drift.v[i];
+        struct catalog_drift r = {
+            .run_id = t->run_id,
+            .source = t->src->name,
+            .object_id = o->ro.object_id,
+            .field = f->field,
+            .kind = f->kind == ROWS_DRIFT_UNKNOWN ? "unknown" : "missing",
+            .records = f->records,
+            .example_position = f->position,
+            .example_text = f->example,
+        };
+
+        rc = catalog_drift_add(txn, &r, d);
+    }
+    return rc;
+}
+
 /* The run's part of its commit transaction: every table's outputs, the
- * quarantine file, the bookmark. */
+ * quarantine file, the schema drift of its objects, the bookmark. */
 struct batch_ctx {
     struct trun *t;
     bool snapshot;      /* the run is published at once: commit its snapshots */
@@ -495,6 +521,8 @@ batch_record(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_dia
                                     t->quarantined, d);
         commit_publish_as(c, t->quarantine_staged, t->quarantine_key);
     }
+    for (size_t i = 0; rc == 0 && i < t->nobjs; i++)
+        rc = record_drift(txn, t, &t->objs[i], d);
     if (rc == 0)
         rc = catalog_bookmark_move(txn, t->src->name, "transform", b->expect, b->to_seq, d);
     return rc;

@@ -67,6 +67,29 @@ int transform_run(struct project *p, struct store *s, struct catalog *cat,
                   transform_report_cb report, void *arg, int *nruns, struct sl_diag *d);
 
 /*
+ * Schema drift of run run_id, for gates and reports: per (field, kind) of
+ * the records the run read - kind "unknown", a field the object's contract
+ * version does not declare (top-level JSON members, CSV header columns,
+ * Avro writer-schema fields), or "missing", a required field absent (those
+ * records are quarantined) - the records summed over the run's objects,
+ * how many objects, and one example (the earliest object's first such
+ * record: object id, its contract version and format, position, value as
+ * JSON text).  Unknown fields come first, then by name.  cb gets each in
+ * turn, after the catalog was read (not at all if that fails); strings
+ * last until it returns; a negative return stops the list and is
+ * returned.  A run with no drift (or none recorded: runs before catalog
+ * schema 8, compactions) makes no call.  Drift never changes a run's
+ * account; blocking on it is the caller's decision.
+ */
+struct catalog_drift;
+typedef int (*transform_drift_cb)(void *arg, const struct catalog_drift *x);
+int transform_run_drift(struct catalog *cat, int64_t run_id, transform_drift_cb cb, void *arg,
+                        struct sl_diag *d);
+/* Whether x's example_position is a line (CSV, JSON lines; else a record
+ * number). */
+bool transform_drift_line_based(const struct catalog_drift *x);
+
+/*
  * Compact the curated table of src's contract major version major: in
  * each partition, the files smaller than three quarters of
  * transform.max_file_rows and the files with deleted rows are rewritten,

@@ -55,6 +55,7 @@ struct tobj {
     size_t maplen;
     char *heap;                 /* inflated bytes, or NULL */
     int table;                  /* index into the run's tables */
+    struct reader_drift drift;  /* its schema drift, merged from its pieces */
 };
 
 struct piece {

@@ -154,6 +154,126 @@ TEST(unknown_fields_may_be_ignored)
     teardown();
 }
 
+/* The drift entry of (kind, name) in r, or NULL. */
+static const struct rows_drift *
+drift_of(enum rows_drift_kind kind, const char *name)
+{
+    for (size_t i = 0; i < r.ndrift; i++)
+        if (r.drift[i].kind == kind && strcmp(r.drift[i].field, name) == 0)
+            return &r.drift[i];
+    return NULL;
+}
+
+TEST(drift_json_counts_records_with_one_example)
+{
+    const struct rows_drift *e;
+
+    setup("ignore", true);
+    read_jsonl(&r, &map,
+               IN("{\"id\":\"a\",\"at\":\"2026-10-03\"}\n"
+                  "{\"id\":\"b\",\"coupon\":\"SPRING10\",\"at\":\"2026-10-03\"}\n"
+                  "{\"coupon\":{\"nested\":{\"deep\":1}},\"id\":\"c\",\"at\":\"2026-10-03\","
+                  "\"coupon\":2}\n"
+                  "{\"id\":\"d\",\"c\\u006fupon\":7}\n"
+                  "{\"id\":\"e\",\"at\":\"2026-10-03\",\"note\":\"" /* 120 x */
+                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n"),
+               1, 1);
+    CHECK_INT(r.n, 4);
+    CHECK_INT(r.nbad, 1); /* d lacks at */
+    e = drift_of(ROWS_DRIFT_UNKNOWN, "coupon");
+    CHECK(e != NULL);
+    CHECK_INT(e->records, 3);  /* once per record, the escaped name too */
+    CHECK_INT(e->example.line, 2);
+    CHECK_STR(e->text, "\"SPRING10\"");
+    CHECK(drift_of(ROWS_DRIFT_UNKNOWN, "nested") == NULL); /* top level only */
+    CHECK(drift_of(ROWS_DRIFT_UNKNOWN, "deep") == NULL);
+    e = drift_of(ROWS_DRIFT_MISSING, "at");
+    CHECK(e != NULL);
+    CHECK_INT(e->records, 1);
+    CHECK_INT(e->example.line, 4);
+    CHECK(e->text == NULL);
+    e = drift_of(ROWS_DRIFT_UNKNOWN, "note");
+    CHECK(e != NULL);
+    CHECK_INT(strlen(e->text), 103); /* 100 bytes, then "..." */
+    CHECK_HAS(e->text, "xxx...");
+    teardown();
+}
+
+TEST(drift_csv_every_row_carries_an_extra_column)
+{
+    const struct rows_drift *e;
+
+    setup("ignore", true);
+    read_csv(&r, &map,
+             IN("id,channel,at\n"
+                "a,\"web \"\"x\"\"\",2026-10-03T10:00:00Z\n"
+                "b,,2026-10-03T10:00:00Z\n"
+                "c,app\n"
+                "d,app,\n"));
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.nbad, 2);
+    e = drift_of(ROWS_DRIFT_UNKNOWN, "channel");
+    CHECK(e != NULL);
+    CHECK_INT(e->records, 3); /* not the row with too few fields */
+    CHECK_INT(e->example.line, 2);
+    CHECK_STR(e->text, "\"web \\\"x\\\"\"");
+    e = drift_of(ROWS_DRIFT_MISSING, "at");
+    CHECK(e == NULL); /* an empty field is null, not missing */
+    teardown();
+}
+
+TEST(drift_of_an_object_and_of_a_sample)
+{
+    struct reader_drift x;
+    struct sl_diag d;
+    /* Two ranges of one object, the second's positions shifted. */
+    struct rows r2, *both[2] = {&r, &r2};
+
+    setup("reject", true);
+    rows_init(&r2, &obj, 1 << 20);
+    read_jsonl(&r, &map, IN("{\"id\":\"a\",\"at\":\"2026-10-03\",\"b\":1}\n{\"id\":\"b\"}\n"), 1,
+               1);
+    read_jsonl(&r2, &map, IN("{\"id\":\"c\",\"a\":true,\"b\":2}\n"), 3, 3);
+    reader_drift_init(&x);
+    reader_drift_merge(both, 2, true, &x);
+    CHECK_INT(x.records, 3);
+    CHECK_INT(x.n, 3);
+    CHECK_STR(x.v[0].field, "a");
+    CHECK_STR(x.v[0].example, "true");
+    CHECK_INT(x.v[0].position, 3);
+    CHECK_STR(x.v[1].field, "b");
+    CHECK_INT(x.v[1].records, 2);
+    CHECK_INT(x.v[1].position, 1);
+    CHECK_STR(x.v[1].example, "1");
+    CHECK_STR(x.v[2].field, "at");
+    CHECK(x.v[2].kind == ROWS_DRIFT_MISSING);
+    CHECK_INT(x.v[2].records, 2);
+    reader_drift_release(&x);
+    rows_release(&r2);
+    teardown();
+
+    /* A sample cut mid-line reads the whole lines only. */
+    setup("reject", true);
+    sl_diag_init(&d);
+    reader_drift_init(&x);
+    CHECK_INT(reader_drift(obj.contract, "jsonl",
+                           IN("{\"id\":\"a\",\"at\":\"2026-10-03\",\"z\":1}\n"
+                              "{\"id\":\"b\",\"at\":\"2026-10-03\",\"z\":1}\n{\"id\":\"c\",\"z\""),
+                           true, &x, &d),
+              0);
+    CHECK(x.sampled);
+    CHECK_INT(x.records, 2);
+    CHECK_INT(x.n, 1);
+    CHECK_INT(x.v[0].records, 2);
+    reader_drift_release(&x);
+    reader_drift_init(&x);
+    CHECK(reader_drift(obj.contract, "xml", IN("<a/>"), false, &x, &d) < 0);
+    CHECK_HAS(d.msg, "format 'xml'");
+    reader_drift_release(&x);
+    teardown();
+}
+
 TEST(json_arrays)
 {
     setup("reject", false);
