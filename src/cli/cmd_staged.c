@@ -125,6 +125,13 @@ staged(struct cli *c, int argc, char **argv)
         else
             printf("  rows %s\n", cli_num(r->written, n1));
         fputs(h.lines.v[i], stdout);
+        if (strcmp(r->kind, "transform") == 0) {
+            struct sl_diag quiet;
+            int n = 0;
+
+            sl_diag_init(&quiet);
+            cli_print_run_drift(c, r->run_id, &n, &quiet);
+        }
         if (h.lines.v[i][0] == '\0')
             printf("  held by 'sluice transform --hold' (no gate evaluated it)\n");
         printf("  settle: sluice publish %" PRId64 "   or   sluice discard %" PRId64 "\n",

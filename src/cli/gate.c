@@ -3,10 +3,12 @@
  * transform, sluice build): the views a gate reads, and what it prints.
  */
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/drift.h"
 #include "catalog/quality.h"
 #include "cli/gate.h"
 #include "core/mem.h"
@@ -78,6 +80,38 @@ cli_gate_wanted(struct cli *c, const char *prefix)
     return yes;
 }
 
+struct drift_lines {
+    struct sl_buf *b;
+    int n;
+};
+
+static int
+drift_line(void *arg, const struct catalog_drift *x)
+{
+    struct drift_lines *l = arg;
+
+    if (strcmp(x->kind, "missing") == 0)
+        sl_buf_addf(l->b, "%" PRId64 " record%s lack%s required '%s'\n", x->records,
+                    x->records == 1 ? "" : "s", x->records == 1 ? "s" : "", x->field);
+    else
+        sl_buf_addf(l->b, "%" PRId64 " record%s carr%s '%s', which the contract does not "
+                    "declare\n", x->records, x->records == 1 ? "" : "s",
+                    x->records == 1 ? "ies" : "y", x->field);
+    l->n++;
+    return 0;
+}
+
+/* quality_gate.drift: a transform run's schema drift, as recorded. */
+static int
+run_drift(void *arg, int64_t run_id, struct sl_buf *lines, struct sl_diag *d)
+{
+    struct cli_gate *g = arg;
+    struct drift_lines l = {lines, 0};
+    int rc = transform_run_drift(g->c->catalog, run_id, drift_line, &l, d);
+
+    return rc < 0 ? rc : l.n;
+}
+
 int
 cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, const char *tables,
                 bool *publish, struct sl_diag *d)
@@ -97,6 +131,8 @@ cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, const ch
         .key_arg = c,
         .run_id = run_id,
         .stage = g->stage,
+        .drift = run_drift,
+        .drift_arg = g,
     };
     int rc;
 

@@ -1514,6 +1514,22 @@ parse_header(struct parser *ps)
                     return fail_at(ps, line, (int)(v - (ps->text + i)) + 1,
                                    "severity is block (the default) or warn, not '%.*s'",
                                    (int)(vn < 40 ? vn : 40), v);
+            } else if (n >= 6 && strncasecmp(p, "drift:", 6) == 0) {
+                const char *v = p + 6;
+                size_t vn = n - 6;
+
+                while (vn && (*v == ' ' || *v == '\t'))
+                    v++, vn--;
+                if (vn == 6 && strncasecmp(v, "ignore", 6) == 0)
+                    ps->rs->drift = DQ_DRIFT_IGNORE;
+                else if (vn == 4 && strncasecmp(v, "warn", 4) == 0)
+                    ps->rs->drift = DQ_DRIFT_WARN;
+                else if (vn == 5 && strncasecmp(v, "block", 5) == 0)
+                    ps->rs->drift = DQ_DRIFT_BLOCK;
+                else
+                    return fail_at(ps, line, (int)(v - (ps->text + i)) + 1,
+                                   "drift is ignore (the default), warn or block, not '%.*s'",
+                                   (int)(vn < 40 ? vn : 40), v);
             }
         }
         i = eol + 1;

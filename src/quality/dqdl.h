@@ -5,7 +5,9 @@
  * A document is, in this order, each part optional but the rules or the
  * analyzers:
  *
- *     # severity: warn                        (sluice's header, in comments)
+ *     # severity: warn                        (sluice's header, in comments:
+ *     # drift: block                           severity block|warn, drift
+ *                                              ignore|warn|block)
  *     Metadata = { "Version": "1.0" }
  *     DataSources = { "AdditionalDataSources": ["customers"] }
  *     threshold = "0.9"                       (variables, used as $threshold)
@@ -158,10 +160,13 @@ struct dq_pair {
 };
 
 enum dq_severity { DQ_BLOCK, DQ_WARN };
+/* What a gate makes of schema drift in the run it checks ("# drift: ..."). */
+enum dq_drift { DQ_DRIFT_IGNORE, DQ_DRIFT_WARN, DQ_DRIFT_BLOCK };
 
 struct dq_ruleset {
     const char *path;           /* as given to dq_parse() */
     enum dq_severity severity;  /* "# severity: warn" in the header */
+    enum dq_drift drift;        /* "# drift: block" in the header */
     const struct dq_pair *metadata, *sources;
     size_t nmetadata, nsources;
     const struct dq_label *default_labels;

@@ -50,9 +50,42 @@ alert_line(struct sl_buf *b, const struct dq_result *r)
 struct table_verdict {
     enum quality_verdict verdict;
     size_t passed, failed;          /* rules */
+    bool drifted;                   /* the run's schema drift counts against it */
     struct sl_buf lines;            /* the failed rules, for the alert */
     char why[512];                  /* the gate could not evaluate: why */
 };
+
+/* The run's schema drift, when the ruleset says it counts. */
+static void
+drift_verdict(struct quality_gate *g, const struct dq_ruleset *rs, struct table_verdict *tv)
+{
+    struct sl_buf lines;
+    struct sl_diag d;
+    enum quality_verdict v = rs->drift == DQ_DRIFT_BLOCK ? QUALITY_HELD : QUALITY_WARNED;
+    int n;
+
+    sl_buf_init(&lines);
+    sl_diag_init(&d);
+    n = g->drift(g->drift_arg, g->run_id, &lines, &d);
+    if (n < 0) {
+        /* Unknown drift is not no drift. */
+        sl_buf_addf(&tv->lines, "\n• schema drift could not be read: %s", d.msg);
+        n = 1;
+    } else {
+        for (const char *p = lines.data; p != NULL && *p != '\0';) {
+            size_t len = strcspn(p, "\n");
+
+            sl_buf_addf(&tv->lines, "\n• schema drift: %.*s", (int)len, p);
+            p += len + (p[len] == '\n');
+        }
+    }
+    if (n > 0) {
+        tv->drifted = true;
+        if (v > tv->verdict)
+            tv->verdict = v;
+    }
+    sl_buf_release(&lines);
+}
 
 static void
 evaluate(struct quality_gate *g, struct engine *e, const char *table, struct table_verdict *tv)
@@ -93,6 +126,8 @@ evaluate(struct quality_gate *g, struct engine *e, const char *table, struct tab
         tv->verdict = tv->failed == 0        ? QUALITY_PASSED
                       : rs.severity == DQ_WARN ? QUALITY_WARNED
                                                : QUALITY_HELD;
+        if (rs.drift != DQ_DRIFT_IGNORE && g->drift != NULL)
+            drift_verdict(g, &rs, tv);
     }
     dq_report_free(&rep);
     dq_free(&rs);
@@ -145,8 +180,9 @@ quality_gate_run(struct quality_gate *g, const char *const *tables, size_t n,
                 sl_buf_addf(report, "gate %s: held, the rules could not be evaluated: %s\n",
                             tables[i], tv.why);
             else
-                sl_buf_addf(report, "gate %s: %zu passed, %zu failed: %s\n", tables[i],
-                            tv.passed, tv.failed, verdict_name(tv.verdict));
+                sl_buf_addf(report, "gate %s: %zu passed, %zu failed%s: %s\n", tables[i],
+                            tv.passed, tv.failed, tv.drifted ? ", schema drift" : "",
+                            verdict_name(tv.verdict));
         }
         if (tv.verdict == QUALITY_HELD || tv.verdict == QUALITY_WARNED) {
             bool held = tv.verdict == QUALITY_HELD;
@@ -159,11 +195,12 @@ quality_gate_run(struct quality_gate *g, const char *const *tables, size_t n,
                             g->stage, tv.why);
             else
                 sl_buf_addf(&text, "%s sluice %s run %" PRId64 " of %s (%s): %zu of %zu "
-                            "rules failed%s",
+                            "rules failed%s%s",
                             held ? ":no_entry:" : ":warning:",
                             held ? "held" : "published", g->run_id, tables[i], g->stage,
                             tv.failed, tv.passed + tv.failed,
-                            held ? "" : " (severity: warn)");
+                            tv.drifted ? ", and its records drift from the contract" : "",
+                            held ? "" : " (a warning)");
             if (tv.lines.len > 0)
                 sl_buf_add(&text, tv.lines.data, tv.lines.len);
             if (held)

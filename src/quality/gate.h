@@ -56,6 +56,14 @@ struct quality_gate {
     void *key_arg;
     int64_t run_id;
     const char *stage;                /* "transform of source orders", for words */
+    /*
+     * The schema drift of the run (may be NULL: none known): a line per
+     * field into lines ("120 records carry 'coupon' (not in the
+     * contract)"), returning how many; a ruleset's "# drift: warn" or
+     * "block" makes drift a failure of that weight.
+     */
+    int (*drift)(void *arg, int64_t run_id, struct sl_buf *lines, struct sl_diag *d);
+    void *drift_arg;
 };
 
 /* Whether table (schema.name) has a ruleset in the project at root. */

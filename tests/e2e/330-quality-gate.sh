@@ -210,3 +210,29 @@ catalog_sql "SELECT reason FROM quality_results WHERE run_id = $held3 AND rule L
     fail "the reason does not name the SQL error"
 sluice discard "$held3" >/dev/null
 expect_eq "rows at the end" "$(q 'SELECT COUNT(*) FROM curated.orders')" 32
+
+say "schema drift blocks when the ruleset says so"
+cat > quality/curated.orders.dqdl <<'DQDL'
+# drift: block
+Rules = [ RowCount > 5 ]
+DQDL
+"$PY" - "$T/b6.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(40, 44):
+        r = {"order_id": i, "customer": "c1", "amount": "3.50", "ordered_at": "2026-10-05T09:00:00Z"}
+        if i % 2:
+            r["coupon"] = "SPRING%d" % i
+        f.write(json.dumps(r) + "\n")
+PY
+sluice ingest --source orders "$T/b6.jsonl" >/dev/null
+if sluice transform --source orders > "$T/out" 2>&1; then cat "$T/out"; fail "drift did not hold the run"; fi
+grep -q "gate curated.orders: 1 passed, 0 failed, schema drift: held" "$T/out" || { cat "$T/out"; fail "no drift in the gate line"; }
+grep -q "schema drift: 2 records carry 'coupon', which the contract does not declare" "$T/out" ||
+    { cat "$T/out"; fail "the drift's count"; }
+held4=$(catalog_sql "SELECT run_id FROM runs WHERE state = 'held'")
+sluice staged | grep -q "2 records carry 'coupon'" || { sluice staged; fail "staged does not show the drift"; }
+sluice publish "$held4" >/dev/null
+# (this contract quarantines records with fields it does not declare)
+expect_eq "rows after the drifted run is published" "$(q 'SELECT COUNT(*) FROM curated.orders')" 36
+expect_eq "its quarantine" "$(q 'SELECT COUNT(*) FROM quarantine.orders')" 2
