@@ -121,6 +121,12 @@ TEST(empty_rules_and_default_severity)
     CHECK_INT(rs.severity, DQ_BLOCK);
     CHECK_INT(parse("# severity: block\nRules=[RowCount>0]"), 0);
     CHECK_INT(rs.severity, DQ_BLOCK);
+    CHECK_INT(rs.drift, DQ_DRIFT_IGNORE);
+    CHECK_INT(parse("# severity: warn\n  # drift: block\nRules=[RowCount>0]"), 0);
+    CHECK_INT(rs.severity, DQ_WARN);
+    CHECK_INT(rs.drift, DQ_DRIFT_BLOCK);
+    CHECK_INT(parse("# Drift: Warn\nRules=[RowCount>0]"), 0);
+    CHECK_INT(rs.drift, DQ_DRIFT_WARN);
     CHECK_INT(parse("Analyzers = [ RowCount ]"), 0);
     CHECK_INT(rs.nanalyzers, 1);
 }
@@ -329,6 +335,7 @@ TEST(refusals_name_line_column_and_what_was_expected)
     CHECK_INT(dq_parse(PATH, "Rules = [ IsComplete \"a\0b\" ]", 28, &rs, &d), SL_ERR_INPUT);
     CHECK_HAS(d.msg, "column 24: a NUL byte in a string");
     refused_at("# severity: loud\nRules = []", 1, 13, "severity is block");
+    refused_at("# drift: maybe\nRules = []", 1, 10, "drift is ignore (the default), warn or block");
     refused_at("Metadata = { \"Version\" \"1.0\" }\nRules = []", 1, 24, "':' after a key");
     refused_at("Metadata = { \"a\": \"1\", \"a\": \"2\" }\nRules = []", 1, 24, "twice");
     refused_at("DataSources = { }\nRules = []", 1, 17, "a quoted key");
