@@ -118,3 +118,64 @@ catalog_quality_run(struct catalog_txn *txn, int64_t run_id, quality_record_fn f
 
     return rc < 0 ? rc : 0;
 }
+
+/* ---- profiles ------------------------------------------------------------------------ */
+
+int
+catalog_profile_add(struct catalog_txn *txn, const char *table, const char *column,
+                    int64_t evaluated_at, int64_t run_id, int64_t values, const double deciles[9],
+                    struct sl_diag *d)
+{
+    char text[9 * 26];
+    size_t len = 0;
+    int rc;
+
+    for (int i = 0; i < 9; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%.17g", i ? " " : "",
+                                deciles[i]);
+    rc = cat_run(txn, d, "record a column's profile",
+                 "INSERT INTO quality_profiles (table_name, column_name, evaluated_at, run_id, "
+                 "n_values, deciles) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 NULL, NULL, "ttiiit", table, column, evaluated_at, run_id, values, text);
+    return rc < 0 ? rc : 0;
+}
+
+struct profiles_ctx {
+    double (*out)[9];
+    size_t max, n;
+};
+
+static int
+profile_row(void *arg, const struct catalog_row *r)
+{
+    struct profiles_ctx *c = arg;
+    const char *t = cat_text(r, 0);
+    char *end;
+
+    if (t == NULL || c->n >= c->max)
+        return 0;
+    for (int i = 0; i < 9; i++) {
+        c->out[c->n][i] = strtod(t, &end);
+        if (end == t)
+            return 0; /* not a profile this release wrote: left out */
+        t = end;
+    }
+    c->n++;
+    return 0;
+}
+
+int
+catalog_profile_recent(struct catalog_txn *txn, const char *table, const char *column,
+                       double (*out)[9], size_t max, size_t *n, struct sl_diag *d)
+{
+    struct profiles_ctx c = {out, max, 0};
+    int rc = cat_run(txn, d, "read a column's profiles",
+                     "SELECT deciles FROM quality_profiles WHERE table_name = ?1 AND "
+                     "column_name = ?2 AND n_values > 0 AND run_id NOT IN "
+                     "(SELECT run_id FROM runs WHERE state <> 'published') "
+                     "ORDER BY evaluated_at DESC LIMIT ?3",
+                     profile_row, &c, "tti", table, column, (int64_t)max);
+
+    *n = c.n;
+    return rc < 0 ? rc : 0;
+}

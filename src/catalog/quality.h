@@ -49,4 +49,16 @@ int catalog_quality_list(struct catalog_txn *txn, const char *table, const char 
 int catalog_quality_run(struct catalog_txn *txn, int64_t run_id, quality_record_fn fn,
                         void *arg, struct sl_diag *d);
 
+/* ---- profiles of numeric columns (quality/profile.h) ---------------------- */
+
+int catalog_profile_add(struct catalog_txn *txn, const char *table, const char *column,
+                        int64_t evaluated_at, int64_t run_id, int64_t values,
+                        const double deciles[9], struct sl_diag *d);
+/* The deciles of column's newest profiles on table (with values), newest
+ * first, at most max into out; *n gets how many.  Profiles taken by the
+ * gates of runs that are held or were discarded are left out: a baseline
+ * is what was published. */
+int catalog_profile_recent(struct catalog_txn *txn, const char *table, const char *column,
+                           double (*out)[9], size_t max, size_t *n, struct sl_diag *d);
+
 #endif

@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 9):
+ * Tables (version 10):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id: the last handed out
@@ -44,6 +44,8 @@
  *                         example position and text: fields a transform's
  *                         records carried that the contract lacks, or
  *                         lacked though required (9)
+ *   quality_profiles      (table_name, column_name, evaluated_at) -> a
+ *                         numeric column's deciles and count, for drift (10)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -314,6 +316,16 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  example_position INTEGER NOT NULL,"
     "  example_text TEXT,"
     "  PRIMARY KEY (run_id, object_id, field, kind));",
+    /* 9 -> 10: profiles of numeric columns (nine deciles, as text) for
+     * their distribution drift (quality/profile.h). */
+    "CREATE TABLE quality_profiles ("
+    "  table_name TEXT NOT NULL,"
+    "  column_name TEXT NOT NULL,"
+    "  evaluated_at INTEGER NOT NULL,"
+    "  run_id INTEGER NOT NULL,"
+    "  n_values INTEGER NOT NULL,"
+    "  deciles TEXT NOT NULL,"
+    "  PRIMARY KEY (table_name, column_name, evaluated_at));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -326,7 +338,8 @@ const char *const catalog_tables[] = {
     "curated_files", "curated_deletes",   "curated_delete_targets",
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
-    "build_inputs",  "quality_results", "alerts", "schema_drift", NULL,
+    "build_inputs",  "quality_results", "alerts", "schema_drift",
+    "quality_profiles", NULL,
 };
 
 struct version_ctx {

@@ -218,11 +218,115 @@ read_past(struct quality_check *k, struct catalog_txn *txn, const struct dq_rule
     return rc;
 }
 
+/* ---- profiles ------------------------------------------------------------------------ */
+
+static bool
+profiled(const struct quality_check *k, const char *column)
+{
+    for (size_t i = 0; i < k->nprofiles; i++)
+        if (strcmp(k->profiles[i].column, column) == 0)
+            return true;
+    return false;
+}
+
+static void
+add_profile(struct quality_check *k, const char *column)
+{
+    if (profiled(k, column))
+        return;
+    SL_GROW(k->profiles, k->capprofiles, k->nprofiles + 1);
+    memset(&k->profiles[k->nprofiles], 0, sizeof(k->profiles[0]));
+    k->profiles[k->nprofiles++].column = sl_strdup(column);
+}
+
+static void
+drift_rules(struct quality_check *k, const struct dq_rule *r)
+{
+    if (r->kind != DQ_LEAF) {
+        drift_rules(k, r->l);
+        drift_rules(k, r->r);
+    } else if (r->type == DQ_DISTRIBUTION_DRIFT && r->nparams == 1) {
+        add_profile(k, r->params[0]);
+    }
+}
+
+static bool
+numeric_type(const char *t)
+{
+    return strstr(t, "INT") != NULL || strcmp(t, "FLOAT") == 0 || strcmp(t, "DOUBLE") == 0 ||
+           strncmp(t, "DECIMAL", 7) == 0;
+}
+
+/* The columns to profile: those drift rules name; for a gate, every
+ * numeric column but the key's and sluice's own (_raw_position ...). */
+static void
+plan_profiles(struct quality_check *k, const struct dq_ruleset *rs, const char *const *key,
+              size_t nkey)
+{
+    for (size_t i = 0; i < rs->nrules; i++)
+        drift_rules(k, rs->rules[i]);
+    if (k->profile_all) {
+        struct engine_query_column *cols = NULL;
+        struct sl_diag quiet;
+        size_t n = 0;
+        char *q = sl_printf("SELECT * FROM %s", k->relation);
+
+        sl_diag_init(&quiet);
+        if (engine_describe(k->e, q, &cols, &n, &quiet) == 0)
+            for (size_t i = 0; i < n; i++) {
+                bool is_key = cols[i].name[0] == '_';
+
+                for (size_t j = 0; j < nkey; j++)
+                    is_key |= strcmp(cols[i].name, key[j]) == 0;
+                if (!is_key && numeric_type(cols[i].type))
+                    add_profile(k, cols[i].name);
+            }
+        engine_query_columns_release(cols, n);
+        free(q);
+    }
+}
+
+/* struct dq_data.drift */
+static int
+column_drift(void *arg, const char *column, double *psi)
+{
+    struct quality_check *k = arg;
+
+    for (size_t i = 0; i < k->nprofiles; i++)
+        if (strcmp(k->profiles[i].column, column) == 0) {
+            if (!k->profiles[i].has_psi)
+                return 0;
+            *psi = k->profiles[i].psi;
+            return 1;
+        }
+    return -1;
+}
+
+static int
+read_baselines(struct quality_check *k, struct catalog_txn *txn, struct sl_diag *d)
+{
+    double (*past)[QUALITY_DECILES] = sl_calloc(QUALITY_DRIFT_RUNS, sizeof(*past));
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < k->nprofiles; i++) {
+        struct quality_profile *p = &k->profiles[i];
+        size_t n = 0;
+
+        rc = catalog_profile_recent(txn, k->name, p->column, past, QUALITY_DRIFT_RUNS, &n, d);
+        p->has_baseline = rc == 0 && n > 0;
+        if (p->has_baseline)
+            quality_baseline((const double (*)[QUALITY_DECILES])past, n, p->baseline);
+    }
+    free(past);
+    return rc;
+}
+
 struct history_ctx {
     struct quality_check *k;
     const struct dq_ruleset *rs;
     const struct dq_report *rep;
     int64_t now_us;
+    bool *named;                /* per profile: a rule names its column */
 };
 
 static int
@@ -236,6 +340,8 @@ read_history(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     h->k->npast = 0;
     for (size_t i = 0; rc == 0 && i < h->rs->nrules; i++)
         rc = read_past(h->k, txn, h->rs->rules[i], d);
+    if (rc == 0)
+        rc = read_baselines(h->k, txn, d);
     return rc;
 }
 
@@ -288,6 +394,32 @@ write_history(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     table_snapshots(txn, h->k->store, ns, dot + 1, current_snapshot, &snapshot, &quiet);
     for (size_t i = 0; rc == 0 && i < h->rep->n; i++)
         rc = record(h, txn, &h->rep->results[i], &position, snapshot, d);
+    for (size_t i = 0; rc == 0 && i < h->k->nprofiles; i++) {
+        const struct quality_profile *p = &h->k->profiles[i];
+
+        if (p->values > 0)
+            rc = catalog_profile_add(txn, h->k->name, p->column, h->now_us, h->k->run_id,
+                                     p->values, p->deciles, d);
+        if (rc == 0 && !h->named[i]) {
+            /* a column no rule names: its drift, for the history */
+            char *text = sl_printf("DistributionDrift \"%s\"", p->column);
+            struct quality_record q = {
+                .table = h->k->name,
+                .evaluated_at = h->now_us,
+                .position = position++,
+                .rule = text,
+                .outcome = "passed",
+                .has_metric = p->has_psi,
+                .metric = p->psi,
+                .reason = p->has_psi ? "" : "no baseline yet: the column's first profile",
+                .run_id = h->k->run_id,
+                .snapshot_id = snapshot,
+            };
+
+            rc = catalog_quality_add(txn, &q, d);
+            free(text);
+        }
+    }
     return rc;
 }
 
@@ -295,23 +427,52 @@ int
 quality_check_run(struct quality_check *k, const struct dq_ruleset *rs,
                   const char *const *key, size_t nkey, struct dq_report *rep, struct sl_diag *d)
 {
-    struct history_ctx h = {k, rs, rep, sl_now_usec()};
+    struct history_ctx h = {k, rs, rep, sl_now_usec(), NULL};
     bool lake = k->is_table && k->cat != NULL;
     int rc = 0;
 
-    if (lake)
+    if (lake) {
+        plan_profiles(k, rs, key, nkey);
+        h.named = sl_calloc(k->nprofiles + 1, sizeof(*h.named));
+        for (size_t i = 0; i < k->nprofiles; i++)
+            h.named[i] = true;
+        /* the columns profile_all added come after the rules' */
+        {
+            struct quality_check only = {0};
+
+            for (size_t i = 0; i < rs->nrules; i++)
+                drift_rules(&only, rs->rules[i]);
+            for (size_t i = 0; i < k->nprofiles; i++)
+                h.named[i] = profiled(&only, k->profiles[i].column);
+            quality_check_release(&only);
+        }
         rc = catalog_txn_run(k->cat, CATALOG_READ, read_history, &h, d);
+    }
+    if (rc == 0 && lake && k->nprofiles > 0) {
+        struct sl_diag pd;
+
+        /* A profile that cannot be taken fails the drift rules, not the
+         * check (an unknown column is the rule's error to report). */
+        sl_diag_init(&pd);
+        if (quality_profile(k->e, k->relation, k->profiles, k->nprofiles, &pd) < 0) {
+            for (size_t i = 0; i < k->nprofiles; i++)
+                free((char *)k->profiles[i].column);
+            k->nprofiles = 0;
+        }
+    }
     if (rc == 0) {
         struct dq_data data = {.e = k->e, .relation = k->relation, .name = k->name,
                                .sources = k->sources, .nsources = k->nsources,
                                .history = lake ? history : NULL, .history_arg = k,
                                .now_us = h.now_us,
-                               .unique_key = nkey ? key : NULL, .nunique_key = nkey};
+                               .unique_key = nkey ? key : NULL, .nunique_key = nkey,
+                               .drift = lake ? column_drift : NULL, .drift_arg = k};
 
         rc = dq_evaluate(rs, &data, rep, d);
     }
     if (rc == 0 && lake)
         rc = catalog_txn_run(k->cat, CATALOG_WRITE, write_history, &h, d);
+    free(h.named);
     return rc;
 }
 
@@ -327,6 +488,11 @@ quality_check_release(struct quality_check *k)
     for (size_t i = 0; i < k->npast; i++)
         free(k->past[i].v);
     free(k->past);
+    for (size_t i = 0; i < k->nprofiles; i++)
+        free((char *)k->profiles[i].column);
+    free(k->profiles);
+    k->profiles = NULL;
+    k->nprofiles = k->capprofiles = 0;
     free(k->relation);
     free(k->name);
     k->sources = NULL;

@@ -11,7 +11,11 @@
  *
  * A table's evaluation reads each rule's past values first (the dynamic
  * thresholds: RowCount > avg(last(10)) * 0.8) and then joins that history
- * (catalog/quality.h), with the run it gated if any.
+ * (catalog/quality.h), with the run it gated if any.  Numeric columns are
+ * profiled in the same way (quality/profile.h): those a DistributionDrift
+ * rule names, or every one but the key for a gate; a profiled column no
+ * rule names is recorded as an informational DistributionDrift "column"
+ * that always passes, so its drift is in the history before a rule asks.
  */
 #ifndef SL_QUALITY_CHECK_H
 #define SL_QUALITY_CHECK_H
@@ -25,6 +29,7 @@
 #include "core/diag.h"
 #include "quality/dqdl.h"
 #include "quality/eval.h"
+#include "quality/profile.h"
 #include "store/store.h"
 
 struct engine;
@@ -42,6 +47,8 @@ struct quality_check {
     quality_views_fn views;     /* NULL: the views are made */
     void *views_arg;
     int64_t run_id;             /* the run a gate decides about; -1: on demand */
+    bool profile_all;           /* profile every numeric column but the key (a gate);
+                                 * else those DistributionDrift rules name */
     /* Set by quality_check_target(). */
     char *relation;             /* SQL of the primary data set */
     char *name;                 /* its name: curated.orders, exports/x.parquet */
@@ -52,6 +59,8 @@ struct quality_check {
     size_t nsources, capsources;
     struct quality_past *past;
     size_t npast, cappast;
+    struct quality_profile *profiles;
+    size_t nprofiles, capprofiles;
 };
 
 /* Whether target names a file (a '/', a .parquet or .csv name, or a file

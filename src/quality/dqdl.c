@@ -89,6 +89,8 @@ static const struct type_info types[DQ_NTYPES] = {
     [DQ_DETECT_ANOMALIES] = {"DetectAnomalies", 1, ANY, "\"metric\" [\"column\"...]", R_BOOLEAN,
                              false, false, false},
     [DQ_ALL_STATISTICS] = {"AllStatistics", 1, 1, "\"column\"", R_ANALYZER, false, false, true},
+    [DQ_DISTRIBUTION_DRIFT] = {"DistributionDrift", 1, 1, "\"column\"", R_NUMBER, false, false,
+                               true},
 };
 
 const char *

@@ -71,6 +71,7 @@ enum dq_type {
     DQ_AGGREGATE_MATCH,
     DQ_DETECT_ANOMALIES,
     DQ_ALL_STATISTICS,
+    DQ_DISTRIBUTION_DRIFT,      /* sluice's: a numeric column's PSI (profile.h) */
     DQ_NTYPES
 };
 

@@ -1280,6 +1280,27 @@ plan_leaf(struct eval *ev, struct leaf *lf)
     case DQ_DATASET_MATCH:
         plan_dataset_match(ev, lf);
         return;
+    case DQ_DISTRIBUTION_DRIFT: {
+        double psi = 0;
+        int known;
+
+        if (need_column(ev, lf, c0, true) == NULL)
+            return;
+        if (ev->data->drift == NULL) {
+            lf->error = "DistributionDrift is measured against the history of a table of "
+                        "the lake, which a file has not";
+            return;
+        }
+        known = ev->data->drift(ev->data->drift_arg, c0, &psi);
+        if (known < 0) {
+            lf->error = "the column could not be profiled";
+            return;
+        }
+        /* no baseline yet: no drift to see */
+        lf->constant = known > 0 ? psi : 0;
+        lf->has_constant = true;
+        return;
+    }
     case DQ_COLUMN_NAMES_MATCH_PATTERN: {
         /* Every name holds a match of the pattern (a find, as deequ's). */
         struct sl_buf q;

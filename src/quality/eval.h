@@ -82,6 +82,14 @@ struct dq_data {
      */
     const char *const *unique_key;
     size_t nunique_key;
+    /*
+     * DistributionDrift's metric: the PSI of column against its baseline
+     * (quality/profile.h), measured before the evaluation.  1 and *psi;
+     * 0: no baseline yet (the column's first profile); NULL callback: not
+     * known here (the rule errs).
+     */
+    int (*drift)(void *arg, const char *column, double *psi);
+    void *drift_arg;
 };
 
 struct dq_report {

@@ -91,7 +91,8 @@ static void
 evaluate(struct quality_gate *g, struct engine *e, const char *table, struct table_verdict *tv)
 {
     struct quality_check k = {.e = e, .cat = g->cat, .store = g->store, .views = g->views,
-                              .views_arg = g->views_arg, .run_id = g->run_id};
+                              .views_arg = g->views_arg, .run_id = g->run_id,
+                              .profile_all = true};
     struct dq_ruleset rs = {0};
     struct dq_report rep = {0};
     struct sl_buf text;
