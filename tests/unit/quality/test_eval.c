@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "quality/dqdl.h"
 #include "quality/eval.h"
+#include "quality/profile.h"
 #include "test.h"
 
 #define N 1000
@@ -536,6 +537,80 @@ TEST(a_known_unique_key_gives_the_counted_figures)
     OUTCOME(7, "failed");
     CHECK_STR(rep.results[7].reason, "no rows with a value to measure");
     OUTCOME(8, "failed");
+}
+
+/* The PSI of uniform tenths is 0; of a known split, its formula. */
+TEST(psi_formula)
+{
+    double a[10], b[QUALITY_DECILES], deciles[2][QUALITY_DECILES];
+    double want = 0;
+
+    for (int i = 0; i < 10; i++)
+        a[i] = 0.1;
+    CHECK(fabs(quality_psi(a)) < 1e-15);
+    for (int i = 0; i < 10; i++)
+        a[i] = i < 5 ? 0.2 : 0;
+    for (int i = 0; i < 10; i++) {
+        double x = i < 5 ? 0.2 : 0.0001;
+
+        want += (x - 0.1) * log(x / 0.1);
+    }
+    CHECK(near(quality_psi(a), want));
+    /* the baseline: the mean of the profiles, never decreasing */
+    for (int j = 0; j < QUALITY_DECILES; j++) {
+        deciles[0][j] = j;
+        deciles[1][j] = j == 4 ? -10 : j + 2;
+    }
+    quality_baseline((const double (*)[QUALITY_DECILES])deciles, 2, b);
+    CHECK(near(b[0], 1));
+    CHECK(near(b[3], 4));
+    CHECK(near(b[4], 4)); /* (4 - 10) / 2 = -3, raised to the edge before it */
+    CHECK(near(b[5], 6));
+}
+
+/* One scan profiles several columns: deciles near the exact ones, and the
+ * PSI of the rows over given edges as this test counts it. */
+TEST(profile_columns)
+{
+    struct quality_profile p[2] = {{.column = "x"}, {.column = "y"}};
+    double xs[N], a[10] = {0}, want;
+    size_t n = 0;
+    struct sl_diag d;
+
+    evaluate("RowCount > 0"); /* the table */
+    sl_diag_init(&d);
+    for (int i = 0; i < N; i++)
+        if (!isnan(x_of(i)))
+            xs[n++] = x_of(i);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && xs[j - 1] > xs[j]; j--) {
+            double t = xs[j];
+
+            xs[j] = xs[j - 1];
+            xs[j - 1] = t;
+        }
+    /* y's bins from x's exact deciles: y = 2x + (i % 3) is far to the right */
+    p[1].has_baseline = true;
+    for (int j = 0; j < QUALITY_DECILES; j++)
+        p[1].baseline[j] = xs[(size_t)((j + 1) * (n - 1) / 10)];
+    CHECK_INT(quality_profile(eng, "t", p, 2, &d), 0);
+    CHECK_INT(p[0].values, (long long)n);
+    CHECK(!p[0].has_psi);
+    for (int j = 0; j < QUALITY_DECILES; j++)
+        CHECK(fabs(p[0].deciles[j] - xs[(size_t)((j + 1) * (n - 1) / 10)]) <= 1.0);
+    for (int i = 0; i < N; i++) {
+        int b = 0;
+
+        if (isnan(y_of(i)))
+            continue;
+        while (b < QUALITY_DECILES && y_of(i) > p[1].baseline[b])
+            b++;
+        a[b] += 1.0 / (double)n;
+    }
+    want = quality_psi(a);
+    CHECK(p[1].has_psi);
+    CHECK(near(p[1].psi, want));
+    CHECK(p[1].psi > 0.25);
 }
 
 TEST(release)
