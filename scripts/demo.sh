@@ -313,7 +313,33 @@ printf '%s$ cat quality/curated.orders.dqdl%s\n' "$dim" "$off"
 cat quality/curated.orders.dqdl
 sl check curated.orders
 
-step "11b. Build the gold models again"
+step "11b. The quality gate holds a bad batch"
+say "Now that orders have a ruleset, every transform of the source is gated: each"
+say "run is committed held and checked over the table as it would leave it, then"
+say "published - or, if a rule fails, kept out of sight until someone decides. A"
+say "late ERP export with refunds booked as negative orders:"
+"$PY" - data/erp/refunds_2025-03-16.jsonl <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1, 4):
+        f.write(json.dumps({"order_id": "R-%04d" % i, "customer_id": "C%05d" % i,
+                            "status": "returned", "amount": "-%d.90" % (10 * i),
+                            "currency": "EUR", "quantity": 1,
+                            "ordered_at": "2025-03-16T09:%02d:00Z" % i}) + "\n")
+PY
+sl ingest --source orders data/erp/refunds_2025-03-16.jsonl
+printf '%s$ sluice transform --source orders%s\n' "$dim" "$off"
+"$bin" transform --source orders 2>/dev/null || true
+sl staged
+held=$("$bin" staged | sed -n 's/^run \([0-9]*\) .*/\1/p' | head -n 1)
+say "Nothing of it is visible, and the alert went to the log (and would go to the"
+say "webhooks of alerts.webhooks). The data team decides refunds belong elsewhere:"
+sl discard "$held"
+q "SELECT count(*) AS orders, min(amount) AS smallest FROM curated.orders"
+say "The refunds stay in the raw zone: the next transform, after the contract or"
+say "the rules change, takes them again. Nothing is lost, nothing published twice."
+
+step "11c. Build the gold models again"
 say "customer_360 is incremental: only the customers the new runs touched are"
 say "rebuilt (their rows deleted by position and written anew), which equals a"
 say "full rebuild. The table models are rebuilt whole, as new snapshots."

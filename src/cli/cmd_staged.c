@@ -116,8 +116,16 @@ staged(struct cli *c, int argc, char **argv)
         sl_format_timestamp(r->finished_at, when);
         when[19] = 'Z';
         when[20] = '\0';
-        printf("run %" PRId64 "  %s of %s -> %s  held since %s\n", r->run_id, r->kind,
-               r->source, r->table, when);
+        printf("run %" PRId64 "  %s of %s -> ", r->run_id, r->kind, r->source);
+        for (const char *p = r->table; *p != '\0';) {
+            size_t len = strcspn(p, ",");
+
+            /* a transform's tables are curated names */
+            printf("%s%s%.*s", p == r->table ? "" : ", ",
+                   strcmp(r->kind, "transform") == 0 ? "curated." : "", (int)len, p);
+            p += len + (p[len] == ',');
+        }
+        printf("  held since %s\n", when);
         if (strcmp(r->kind, "transform") == 0)
             printf("  records in %s: written %s, quarantined %s, duplicates %s\n",
                    cli_num(r->records_in, n1), cli_num(r->written, n2),

@@ -103,7 +103,7 @@ want=$("$PY" -c 'print("%.10g" % (22 / 25))')
 got=$(catalog_sql "SELECT metric FROM quality_results WHERE run_id = $held AND rule = 'IsComplete \"amount\"'")
 expect_eq "IsComplete over the held table" "$("$PY" -c "print('%.10g' % float('$got'))")" "$want"
 sluice staged > "$T/staged"
-grep -q "run $held  transform of orders -> orders  held since" "$T/staged" || { cat "$T/staged"; fail "staged lists no run"; }
+grep -q "run $held  transform of orders -> curated.orders  held since" "$T/staged" || { cat "$T/staged"; fail "staged lists no run"; }
 grep -q "failed  IsComplete \"amount\"  \[$want\]" "$T/staged" || { cat "$T/staged"; fail "staged shows no failed rule"; }
 grep -q "settle: sluice publish $held   or   sluice discard $held" "$T/staged" || fail "staged: no settling commands"
 expect_eq "webhook alerts of the held run" "$(alerts_of "$held")" 1
