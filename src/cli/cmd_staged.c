@@ -196,7 +196,7 @@ cli_decide(struct cli *c, int64_t run_id, bool publish)
         on_discard = models_discard_held;
     }
     if (rc == 0)
-        rc = commit_decide(c->store, c->catalog, run_id, publish, on_publish, on_discard, c,
+        rc = commit_decide(c->store, c->catalog, run_id, publish, on_publish, on_discard, NULL,
                            &c->diag);
     if (rc < 0)
         return cli_report(c, rc);

@@ -314,6 +314,33 @@ held_file(void *arg, const struct run_file *f)
     return 0;
 }
 
+/*
+ * The column statistics of data file x of table name, when the run that
+ * wrote it is still in memory (t: its gate publishes it in the same
+ * process), so that readers prune it as they prune any other.
+ */
+static void
+held_stats(const struct trun *t, const char *name, struct sl_arena *a, struct table_file *x)
+{
+    for (size_t i = 0; i < t->ntables; i++) {
+        const struct ttable *tt = &t->tables[i];
+
+        if (tt->meta.name == NULL || strcmp(tt->meta.name, name) != 0)
+            continue;
+        for (size_t k = 0; k < tt->nparts; k++) {
+            const struct tpart *p = &tt->parts[k];
+
+            if (p->final_key == NULL || strcmp(p->final_key, x->key) != 0)
+                continue;
+            x->nstats = tt->meta.ncolumns;
+            x->stats = sl_arena_zalloc(a, (tt->meta.ncolumns + 1) * sizeof(*x->stats));
+            for (size_t j = 0; j < tt->meta.ncolumns; j++)
+                column_stats(&tt->meta.columns[j], &p->stats, a, &x->stats[j]);
+            return;
+        }
+    }
+}
+
 int
 transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
                        struct sl_diag *d)
@@ -321,7 +348,6 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
     struct held_ctx h = {0};
     int rc;
 
-    (void)arg;
     sl_arena_init(&h.a, 0);
     rc = catalog_run_files(txn, run_id, held_file, &h, d);
     for (size_t i = 0; rc == 0 && i < h.tables.n; i++) {
@@ -369,6 +395,8 @@ transform_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id,
 
                 *x = h.added[k];
                 written_under(&part, h.added_part[k], &h.a, x);
+                if (arg != NULL && x->content == MF_DATA)
+                    held_stats(arg, name, &h.a, x);
             }
         /* retired keys are under the table's prefix */
         for (size_t k = 0; k < h.removed.n; k++)
@@ -851,8 +879,9 @@ transform_run(struct project *p, struct store *s, struct catalog *cat, const str
             bool publish = false;
 
             rc = o->gate(o->gate_arg, t.run_id, acct.tables, &publish, d);
+            /* the run's statistics are still here: its files keep them */
             if (rc == 0 && publish)
-                rc = commit_decide(s, cat, t.run_id, true, transform_publish_held, NULL, NULL, d);
+                rc = commit_decide(s, cat, t.run_id, true, transform_publish_held, NULL, &t, d);
             if (rc == 0 && publish) {
                 held = false;
                 acct.rec.state = "published";

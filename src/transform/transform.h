@@ -123,8 +123,10 @@ int transform_compact(struct project *p, struct store *s, struct catalog *cat,
 /*
  * The Iceberg snapshots of held run run_id, made when it is published
  * (commit_decide()'s on_publish, in its transaction): what the run added
- * and retired becomes each of its tables' next snapshot.  Files carry no
- * column statistics this way (readers do not prune them).
+ * and retired becomes each of its tables' next snapshot.  With arg NULL
+ * (a decision in a later process), files carry no column statistics
+ * (readers do not prune them); a transform whose gate publishes its run
+ * passes its run (arg), and the files keep theirs.
  */
 struct catalog_txn;
 struct sl_strlist;

@@ -81,6 +81,9 @@ expect_eq "alerts after a passing gate" "$(catalog_sql 'SELECT COUNT(*) FROM ale
 # (the three rules, and the drift of the numeric column 'amount')
 expect_eq "the gate's evaluations are the run's" \
     "$(catalog_sql "SELECT COUNT(*) FROM quality_results WHERE run_id = (SELECT MAX(run_id) FROM runs WHERE kind = 'transform')")" 4
+# the files a gate published keep their column statistics: readers prune them
+sluice query --explain "SELECT count(*) FROM curated.orders WHERE ordered_at > '2027-01-01'" > "$T/explain"
+grep -q "data files 0 of 1" "$T/explain" || { cat "$T/explain"; fail "a gated run's file is not pruned"; }
 good_mark=$(bookmark)
 
 say "a failing rule holds the run: nothing visible, the bookmark kept, an alert"
