@@ -52,6 +52,7 @@ struct table_verdict {
     size_t passed, failed;          /* rules */
     struct sl_buf lines;            /* the failed rules, for the alert */
     char why[512];                  /* the gate could not evaluate: why */
+    bool nonblocking;               /* its product says blocking: false */
 };
 
 static void
@@ -90,9 +91,12 @@ evaluate(struct quality_gate *g, struct engine *e, const char *table, struct tab
         for (size_t i = 0; i < rep.n; i++)
             if (rep.results[i].outcome != DQ_PASSED)
                 alert_line(&tv->lines, &rep.results[i]);
-        tv->verdict = tv->failed == 0        ? QUALITY_PASSED
-                      : rs.severity == DQ_WARN ? QUALITY_WARNED
-                                               : QUALITY_HELD;
+        const struct product *pr = project_product_find(g->products, g->nproducts, table);
+
+        tv->nonblocking = pr != NULL && !pr->blocking;
+        tv->verdict = tv->failed == 0                              ? QUALITY_PASSED
+                      : rs.severity == DQ_WARN || tv->nonblocking ? QUALITY_WARNED
+                                                                  : QUALITY_HELD;
     }
     dq_report_free(&rep);
     dq_free(&rs);
@@ -163,7 +167,9 @@ quality_gate_run(struct quality_gate *g, const char *const *tables, size_t n,
                             held ? ":no_entry:" : ":warning:",
                             held ? "held" : "published", g->run_id, tables[i], g->stage,
                             tv.failed, tv.passed + tv.failed,
-                            held ? "" : " (severity: warn)");
+                            held ? ""
+                            : tv.nonblocking ? " (its product is not blocking)"
+                                             : " (severity: warn)");
             if (tv.lines.len > 0)
                 sl_buf_add(&text, tv.lines.data, tv.lines.len);
             if (held)

@@ -16,6 +16,10 @@
  *            not be read: keep the run held, and alert - `sluice publish
  *            RUN` or `sluice discard RUN` settles it
  *
+ * A table declared as a data product with `blocking: false` (sluice.yaml,
+ * project/products.h) has its failed rules warn, as if its ruleset said
+ * "# severity: warn"; a ruleset that cannot be evaluated still holds.
+ *
  * A gate that cannot evaluate at all (the data cannot be read) holds too:
  * nothing unchecked is published.
  */
@@ -56,6 +60,8 @@ struct quality_gate {
     void *key_arg;
     int64_t run_id;
     const char *stage;                /* "transform of source orders", for words */
+    const struct product *products;   /* declared data products (blocking), */
+    size_t nproducts;                 /* ... or none */
 };
 
 /* Whether table (schema.name) has a ruleset in the project at root. */
