@@ -189,6 +189,8 @@ status(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct quality_status_report r;
+    struct engine_opts eo = {.connections = 1};
+    struct engine *e = NULL;
     bool json = false, all_ok = true;
     int opt, rc;
 
@@ -205,9 +207,16 @@ status(struct cli *c, int argc, char **argv)
     rc = cli_open(c);
     if (rc < 0)
         return cli_report(c, rc);
+    eo.threads = c->project->config.engine.threads;
+    eo.memory_limit = c->project->config.engine.memory_limit;
     quality_status_init(&r);
-    rc = quality_status_measure(c->catalog, c->store, c->project->config.products,
-                                c->project->config.nproducts, sl_now_usec(), &r, &c->diag);
+    if (c->project->config.nproducts > 0)
+        rc = engine_open(&eo, &e, &c->diag);
+    if (rc == 0)
+        rc = quality_status_measure(c->catalog, c->store, e, c->project->config.products,
+                                    c->project->config.nproducts, sl_now_usec(), &r,
+                                    &c->diag);
+    engine_close(e);
     if (rc < 0) {
         quality_status_release(&r);
         return cli_report(c, rc);

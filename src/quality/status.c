@@ -14,6 +14,7 @@
 #include "catalog/quality.h"
 #include "catalog/runs.h"
 #include "catalog/tables.h"
+#include "engine/engine.h"
 #include "table/manifest.h"
 #include "table/table.h"
 #include "core/banned.h"
@@ -65,6 +66,7 @@ run_wrote(const struct run_record *r, const struct product *p)
 struct measure {
     struct quality_status_report *r;
     struct store *s;
+    struct engine *e;            /* may be NULL */
     struct sl_buf *held;         /* per product, the held ids */
 };
 
@@ -126,6 +128,7 @@ struct newest {
     int32_t field_id;
     bool is_date;
     int64_t max;                 /* microseconds; INT64_MIN: no bound */
+    int64_t unbounded;           /* data files without a bound of it */
 };
 
 /* A bound in Iceberg's single-value form: a date's 4 bytes (days), a
@@ -152,15 +155,22 @@ on_live_file(void *arg, const struct table_entry *f)
     struct newest *nw = arg;
     int64_t v;
 
+    bool bounded = false;
+
     if (f->content != MF_DATA || f->records == 0)
         return 0;
     for (size_t i = 0; i < f->entry->nstats; i++) {
         const struct mf_column_stats *cs = &f->entry->stats[i];
 
-        if (cs->field_id == nw->field_id && bound_usec(cs->upper, cs->upper_len, nw->is_date, &v) &&
-            v > nw->max)
-            nw->max = v;
+        if (cs->field_id == nw->field_id &&
+            bound_usec(cs->upper, cs->upper_len, nw->is_date, &v)) {
+            bounded = true;
+            if (v > nw->max)
+                nw->max = v;
+        }
     }
+    if (!bounded)
+        nw->unbounded++;
     return 0;
 }
 
@@ -169,6 +179,39 @@ on_snapshot(void *arg, const struct table_snapshot *snap)
 {
     if (snap->current)
         *(int64_t *)arg = snap->timestamp_ms * 1000;
+    return 0;
+}
+
+/* The largest value of column col of curated table p through the engine
+ * (files without statistics); *out stays as it is for an empty table. */
+static int
+engine_newest(struct catalog_txn *txn, struct measure *m, const struct product *p,
+              const char *col, bool is_date, int64_t *out, struct sl_diag *d)
+{
+    struct engine_result *res = NULL;
+    struct engine_chunk *ch;
+    struct engine_vec v;
+    char *sql;
+    int rc = engine_exec(m->e, "CREATE SCHEMA IF NOT EXISTS curated", d);
+
+    if (rc == 0)
+        rc = table_view(m->e, txn, m->s, "curated", p->table, NULL, NULL, d);
+    if (rc < 0)
+        return rc;
+    sql = sl_printf(is_date ? "SELECT epoch_us(CAST(max(\"%s\") AS TIMESTAMP)) FROM curated.\"%s\""
+                            : "SELECT epoch_us(max(\"%s\")) FROM curated.\"%s\"",
+                    col, p->table);
+    rc = engine_query(m->e, sql, &res, d);
+    free(sql);
+    if (rc < 0)
+        return rc;
+    ch = engine_result_next(res);
+    if (ch != NULL && engine_chunk_rows(ch) == 1) {
+        engine_chunk_vec(ch, 0, &v);
+        if (v.kind == ENGINE_VEC_I64 && engine_vec_valid(&v, 0))
+            *out = ((const int64_t *)v.data)[0];
+    }
+    engine_result_free(res);
     return 0;
 }
 
@@ -205,7 +248,14 @@ measure_newest(struct catalog_txn *txn, struct measure *m, struct quality_status
             if (rc < 0)
                 return rc;
         }
-        if (nw.max != INT64_MIN) {
+        /* Files written without statistics: their values, read. */
+        if (nw.unbounded > 0 && m->e != NULL) {
+            nw.max = INT64_MIN;
+            rc = engine_newest(txn, m, p, t.event_time, nw.is_date, &nw.max, d);
+            if (rc < 0)
+                return rc;
+        }
+        if (nw.max != INT64_MIN && (nw.unbounded == 0 || m->e != NULL)) {
             st->newest = nw.max;
             st->newest_of = sl_arena_printf(&m->r->a, "event time %s", t.event_time);
             return 0;
@@ -275,11 +325,11 @@ measure_all(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 }
 
 int
-quality_status_measure(struct catalog *cat, struct store *s, const struct product *products,
-                       size_t n, int64_t now, struct quality_status_report *r,
-                       struct sl_diag *d)
+quality_status_measure(struct catalog *cat, struct store *s, struct engine *e,
+                       const struct product *products, size_t n, int64_t now,
+                       struct quality_status_report *r, struct sl_diag *d)
 {
-    struct measure m = {r, s, NULL};
+    struct measure m = {r, s, e, NULL};
     int rc;
 
     quality_status_release(r);

@@ -3,16 +3,18 @@
  * for them (project/products.h): `sluice status` and sluice serve's
  * /metrics both come from quality_status_measure().
  *
- * For each product, from the catalog and the table's metadata (no data
- * file is read, so a server thread can afford it every few seconds):
+ * For each product, from the catalog and the table's metadata (a data
+ * file is read only when its statistics lack the event time, so a server
+ * thread can afford it every few seconds):
  *
  *   freshness   now - the newest data: for a curated table the largest
  *               upper bound of its event-time column in the manifests of
- *               the current snapshot (files' statistics, exact for the
- *               rows they hold; a row deleted since may leave the bound a
- *               little newer than the newest live row); for a gold table,
- *               or a table without those bounds, the commit time of its
- *               current snapshot
+ *               the current snapshot (files' statistics: no data read; a
+ *               row deleted since may leave the bound a little newer than
+ *               the newest live row); when a live file has no such bound,
+ *               max(column) over the table's view through the engine
+ *               instead; for a gold table, or when neither is possible,
+ *               the commit time of its current snapshot
  *   gate        the latest gate evaluation of the table (quality results
  *               of a run): passed, or how many rules failed
  *   held        runs that wrote the table and are held for a decision
@@ -38,6 +40,7 @@
 #include "core/buf.h"
 #include "core/diag.h"
 #include "core/mem.h"
+#include "engine/engine.h"
 #include "project/products.h"
 #include "store/store.h"
 
@@ -82,13 +85,16 @@ void quality_status_release(struct quality_status_report *r);
 
 /*
  * Measure products[0..n) as of now (microseconds) in one read transaction
- * of cat, reading table metadata through s, into r (its previous contents
- * are released; the products are borrowed for r's life).  Returns 0, or
- * the catalog's or store's error with words in d.
+ * of cat, reading table metadata through s and, for files without
+ * statistics, data through e (may be NULL: such a table's freshness is its
+ * last snapshot's; the caller's views "curated.<table>" of declared
+ * products are replaced), into r (its previous contents are released; the
+ * products are borrowed for r's life).  Returns 0, or the catalog's, the
+ * store's or the engine's error with words in d.
  */
-int quality_status_measure(struct catalog *cat, struct store *s, const struct product *products,
-                           size_t n, int64_t now, struct quality_status_report *r,
-                           struct sl_diag *d);
+int quality_status_measure(struct catalog *cat, struct store *s, struct engine *e,
+                           const struct product *products, size_t n, int64_t now,
+                           struct quality_status_report *r, struct sl_diag *d);
 
 /* r as Prometheus gauges, sluice_product_* with a product label. */
 void quality_status_metrics(const struct quality_status_report *r, struct sl_buf *out);

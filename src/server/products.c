@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "engine/engine.h"
 #include "quality/status.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -25,6 +26,7 @@ struct product_watch {
     struct project *project;
     struct catalog *cat;           /* the thread's own */
     struct store *store;
+    struct engine *engine;         /* for tables whose files lack statistics */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;           /* on CLOCK_MONOTONIC */
@@ -43,7 +45,7 @@ measure_once(struct product_watch *w)
     quality_status_init(&r);
     sl_buf_init(&m);
     sl_diag_init(&d);
-    if (quality_status_measure(w->cat, w->store, w->project->config.products,
+    if (quality_status_measure(w->cat, w->store, w->engine, w->project->config.products,
                                w->project->config.nproducts, sl_now_usec(), &r, &d) == 0) {
         quality_status_metrics(&r, &m);
         pthread_mutex_lock(&w->mu);
@@ -98,6 +100,12 @@ product_watch_start(struct project *p, struct product_watch **out, struct sl_dia
     rc = store_open(p->lake, &w->store, d);
     if (rc < 0)
         goto out_catalog;
+    /* one thread: the measurement is small */
+    struct engine_opts eo = {1, p->config.engine.memory_limit, NULL, 1};
+
+    rc = engine_open(&eo, &w->engine, d);
+    if (rc < 0)
+        goto out_store;
     w->project = p;
     sl_buf_init(&w->metrics);
     pthread_mutex_init(&w->mu, NULL);
@@ -110,11 +118,13 @@ product_watch_start(struct project *p, struct product_watch **out, struct sl_dia
         pthread_cond_destroy(&w->cond);
         pthread_mutex_destroy(&w->mu);
         sl_buf_release(&w->metrics);
-        goto out_store;
+        goto out_engine;
     }
     *out = w;
     return 0;
 
+out_engine:
+    engine_close(w->engine);
 out_store:
     store_close(w->store);
 out_catalog:
@@ -136,6 +146,7 @@ product_watch_stop(struct product_watch *w)
     pthread_join(w->thread, NULL);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
+    engine_close(w->engine);
     store_close(w->store);
     catalog_close(w->cat);
     sl_buf_release(&w->metrics);
