@@ -133,6 +133,8 @@ cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, const ch
         .stage = g->stage,
         .drift = run_drift,
         .drift_arg = g,
+        .products = c->project->config.products,
+        .nproducts = c->project->config.nproducts,
     };
     int rc;
 
@@ -222,6 +224,8 @@ cli_gate_build(void *arg, struct catalog *cat, int64_t run_id, const char *table
         .views_arg = &bg,
         .run_id = run_id,
         .stage = stage,
+        .products = c->project->config.products,
+        .nproducts = c->project->config.nproducts,
     };
     enum quality_verdict verdict;
     struct sl_buf out;

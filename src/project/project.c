@@ -19,6 +19,7 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "core/yaml.h"
+#include "project/products.h"
 #include "store/layout.h"
 #include "core/banned.h"
 
@@ -211,9 +212,38 @@ find_root(const char *start)
     }
 }
 
+/*
+ * Take the products mapping (products.h) out of root, whose other keys the
+ * conf tables describe: *settings gets root without it (a shallow copy in
+ * a, or root itself), *products its value or NULL.
+ */
+static void
+split_products(const struct sl_yaml *root, struct sl_arena *a, const struct sl_yaml **settings,
+               const struct sl_yaml **products)
+{
+    struct sl_yaml *copy;
+
+    *settings = root;
+    *products = root->kind == SL_YAML_MAP ? sl_yaml_get(root, "products") : NULL;
+    if (*products == NULL)
+        return;
+    copy = sl_arena_zalloc(a, sizeof(*copy));
+    *copy = *root;
+    copy->keys = sl_arena_alloc(a, root->n * sizeof(*copy->keys));
+    copy->items = sl_arena_alloc(a, root->n * sizeof(*copy->items));
+    copy->n = 0;
+    for (size_t i = 0; i < root->n; i++)
+        if (strcmp(root->keys[i]->str, "products") != 0) {
+            copy->keys[copy->n] = root->keys[i];
+            copy->items[copy->n++] = root->items[i];
+        }
+    *settings = copy;
+}
+
 static int
 load_config(struct project *p, struct sl_diag *d)
 {
+    const struct sl_yaml *settings = NULL, *products = NULL;
     struct sl_buf text;
     struct sl_yaml *root;
     int rc;
@@ -224,8 +254,13 @@ load_config(struct project *p, struct sl_diag *d)
     if (rc == 0)
         rc = sl_yaml_parse(p->config_path, text.data, text.len, &p->arena, &root, d);
     if (rc == 0)
-        rc = sl_conf_load(project_conf_sections, &p->config, root, p->config_path,
+        split_products(root, &p->arena, &settings, &products);
+    if (rc == 0)
+        rc = sl_conf_load(project_conf_sections, &p->config, settings, p->config_path,
                           &p->arena, d);
+    if (rc == 0)
+        rc = project_products_parse(products, p->config_path, &p->arena, &p->config.products,
+                                    &p->config.nproducts, d);
     sl_buf_release(&text);
     if (rc < 0)
         return rc;
@@ -517,6 +552,7 @@ project_init(const char *dir, struct sl_diag *d)
     sl_buf_adds(&cfg, "# sluice project settings.  Every key is shown with its default;\n"
                       "# uncomment a section to change it.\n");
     sl_conf_sample(project_conf_sections, &cfg);
+    sl_buf_adds(&cfg, project_products_sample);
     rc = sl_mkdirs(dir, 0755, d);
     if (rc == 0) {
         char *src = sl_printf("%s/sources/customers.yaml", dir);

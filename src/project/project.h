@@ -19,6 +19,7 @@
 #include "core/diag.h"
 #include "core/mem.h"
 #include "project/contract.h"
+#include "project/products.h"
 
 /* Settings of the engine (DuckDB). */
 struct engine_settings {
@@ -93,6 +94,8 @@ struct project_config {
     struct build_settings build;
     struct alerts_settings alerts;
     struct server_settings server;
+    struct product *products;          /* the data products (products.h) */
+    size_t nproducts;
 };
 
 struct project {

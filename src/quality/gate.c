@@ -53,6 +53,7 @@ struct table_verdict {
     bool drifted;                   /* the run's schema drift counts against it */
     struct sl_buf lines;            /* the failed rules, for the alert */
     char why[512];                  /* the gate could not evaluate: why */
+    bool nonblocking;               /* its product says blocking: false */
 };
 
 /* The run's schema drift, when the ruleset says it counts. */
@@ -124,11 +125,17 @@ evaluate(struct quality_gate *g, struct engine *e, const char *table, struct tab
         for (size_t i = 0; i < rep.n; i++)
             if (rep.results[i].outcome != DQ_PASSED)
                 alert_line(&tv->lines, &rep.results[i]);
-        tv->verdict = tv->failed == 0        ? QUALITY_PASSED
-                      : rs.severity == DQ_WARN ? QUALITY_WARNED
-                                               : QUALITY_HELD;
+        const struct product *pr = project_product_find(g->products, g->nproducts, table);
+
+        tv->nonblocking = pr != NULL && !pr->blocking;
+        tv->verdict = tv->failed == 0                              ? QUALITY_PASSED
+                      : rs.severity == DQ_WARN || tv->nonblocking ? QUALITY_WARNED
+                                                                  : QUALITY_HELD;
         if (rs.drift != DQ_DRIFT_IGNORE && g->drift != NULL)
             drift_verdict(g, &rs, tv);
+        /* a product declared not blocking: its failures are warnings */
+        if (tv->nonblocking && tv->verdict == QUALITY_HELD)
+            tv->verdict = QUALITY_WARNED;
     }
     dq_report_free(&rep);
     dq_free(&rs);
@@ -201,7 +208,9 @@ quality_gate_run(struct quality_gate *g, const char *const *tables, size_t n,
                             held ? "held" : "published", g->run_id, tables[i], g->stage,
                             tv.failed, tv.passed + tv.failed,
                             tv.drifted ? ", and its records drift from the contract" : "",
-                            held ? "" : " (a warning)");
+                            held              ? ""
+                            : tv.nonblocking ? " (its product is not blocking)"
+                                             : " (a warning)");
             if (tv.lines.len > 0)
                 sl_buf_add(&text, tv.lines.data, tv.lines.len);
             if (held)

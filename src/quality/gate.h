@@ -16,6 +16,10 @@
  *            not be read: keep the run held, and alert - `sluice publish
  *            RUN` or `sluice discard RUN` settles it
  *
+ * A table declared as a data product with `blocking: false` (sluice.yaml,
+ * project/products.h) has its failed rules warn, as if its ruleset said
+ * "# severity: warn"; a ruleset that cannot be evaluated still holds.
+ *
  * A gate that cannot evaluate at all (the data cannot be read) holds too:
  * nothing unchecked is published.
  */
@@ -64,6 +68,8 @@ struct quality_gate {
      */
     int (*drift)(void *arg, int64_t run_id, struct sl_buf *lines, struct sl_diag *d);
     void *drift_arg;
+    const struct product *products;   /* declared data products (blocking), */
+    size_t nproducts;                 /* ... or none */
 };
 
 /* Whether table (schema.name) has a ruleset in the project at root. */

@@ -23,6 +23,7 @@
 #include "server/guard.h"
 #include "server/alerter.h"
 #include "server/maintain.h"
+#include "server/products.h"
 #include "server/route.h"
 #include "server/server_int.h"
 #include "store/layout.h"
@@ -502,6 +503,7 @@ metrics(struct server *srv, struct sl_buf *b)
         delivery_metrics(srv->delivery, b);
     maintainer_metrics(srv->maintainer, b);
     alerter_metrics(srv->alerter, b);
+    product_watch_metrics(srv->products, b);
     commit_metrics(b);
     guard_metrics(srv->guard, b);
 }
@@ -1136,6 +1138,8 @@ server_start(struct project *p, const struct server_options *o, struct server **
         rc = iceberg_rest_open(srv, d);
     if (rc == 0)
         rc = alerter_start(p, &srv->alerter, d);
+    if (rc == 0)
+        rc = product_watch_start(p, &srv->products, d);
     /* Last: nothing after it can fail, so the cleanup below need not stop it. */
     if (rc == 0)
         rc = maintainer_start(p, &srv->maintainer, d);
@@ -1147,6 +1151,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
         streams_close(srv->streams);
         iceberg_rest_close(srv);
         alerter_stop(srv->alerter);
+        product_watch_stop(srv->products);
         guard_close(srv->guard);
         free(srv);
         return rc;
@@ -1197,6 +1202,7 @@ server_stop(struct server *s)
     streams_close(s->streams);
     iceberg_rest_close(s);
     alerter_stop(s->alerter);
+    product_watch_stop(s->products);
     guard_close(s->guard);
     free(s);
 }

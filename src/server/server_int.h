@@ -20,6 +20,7 @@ struct guard;
 struct iceberg_rest;
 struct maintainer;
 struct alerter;
+struct product_watch;
 
 struct server {
     struct project *project;
@@ -28,6 +29,7 @@ struct server {
     struct delivery *delivery;
     struct maintainer *maintainer;   /* the tables' maintenance schedule, or NULL */
     struct alerter *alerter;         /* quality gates' alerts, delivered */
+    struct product_watch *products;  /* the data products' gauges, or NULL */
     struct guard *guard;             /* signatures, policies, audit */
     struct iceberg_rest *rest;       /* the Iceberg REST catalog's catalog and store */
     char address[128];
