@@ -114,6 +114,6 @@ peer=$(cut -d' ' -f1 peer.times | median)
 check=$(cut -d' ' -f1 check.times | median)
 echo "quality benchmark: 20 rules over $rows rows (median of $runs runs)"
 printf '  %-44s %7.2f s\n' "DuckDB, one query per rule" "$peer"
-printf '  %-44s %7.2f s\n' "sluice check (one query per where group)" "$check"
+printf '  %-44s %7.2f s\n' "sluice check (one scan, a GROUP BY per set)" "$check"
 awk -v a="$check" -v b="$peer" 'BEGIN { printf "  ratio sluice / DuckDB: %.2fx (target <= 0.3x)\n", a / b }'
 echo "RESULT rows=$rows check_s=$check peer_s=$peer"
