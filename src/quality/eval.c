@@ -1790,6 +1790,40 @@ judge_length(struct eval *ev, struct leaf *lf, double lo, bool none, double hi)
                                          lo, hi);
 }
 
+/*
+ * A condition's bounds as this evaluation computed them, when some is not
+ * a plain number (avg(last(10)) * 0.8): " (the bound is 1234.5 now)", for
+ * the reason a failure gives; "" otherwise.
+ */
+static const char *
+dynamic_bounds(struct eval *ev, const struct dq_cond *c, const double *hist, size_t nh)
+{
+    struct sl_buf b;
+    const char *out;
+    bool dynamic = false;
+    size_t n = 0;
+
+    if (c == NULL || c->op == DQ_IN || c->op == DQ_NOT_IN)
+        return "";
+    for (size_t i = 0; i < c->nvals && i < 2; i++)
+        dynamic |= c->vals[i].kind == DQ_VAL_NUM && c->vals[i].num->kind != DQ_NUM_LIT;
+    if (!dynamic)
+        return "";
+    sl_buf_init(&b);
+    for (size_t i = 0; i < c->nvals && i < 2; i++) {
+        const char *why = NULL;
+        double v;
+
+        if (c->vals[i].kind != DQ_VAL_NUM || value_of(c->vals[i].num, hist, nh, &v, &why) < 0)
+            continue;
+        sl_buf_addf(&b, "%s%.10g", n++ ? " and " : "", v);
+    }
+    out = n == 0 ? "" : sl_arena_printf(ev->a, " (the bound%s %s now)", n > 1 ? "s are" : " is",
+                                         b.data);
+    sl_buf_release(&b);
+    return out;
+}
+
 static void
 judge_leaf(struct eval *ev, struct leaf *lf)
 {
@@ -1894,8 +1928,8 @@ judge_leaf(struct eval *ev, struct leaf *lf)
         return;
     }
     res->outcome = ok ? DQ_PASSED : DQ_FAILED;
-    res->reason = ok ? "" : sl_arena_printf(ev->a, "the value %.10g does not satisfy the rule",
-                                            res->metric);
+    res->reason = ok ? "" : sl_arena_printf(ev->a, "the value %.10g does not satisfy the rule%s",
+                                            res->metric, dynamic_bounds(ev, r->cond, hist, nh));
 }
 
 /* A composite's outcome from its parts'. */

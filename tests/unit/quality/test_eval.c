@@ -442,6 +442,8 @@ TEST(dynamic_thresholds_read_the_history)
              "median(last(3)) + 1, RowCount > std(last(2)), RowCount = sum(last(2)) - 2000 + "
              "abs(0 - 1000) - 1000, RowCount = 250 + 250 * 2");
     OUTCOME(0, "failed"); /* 1500 * 0.8 = 1200 */
+    CHECK_HAS(rep.results[0].reason, "the value 1000 does not satisfy the rule (the bound is "
+                                     "1200 now)");
     OUTCOME(1, "passed");
     OUTCOME(2, "passed");
     OUTCOME(3, "passed"); /* 999 < 1000 < 1501 */
