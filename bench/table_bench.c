@@ -141,7 +141,7 @@ main(int argc, char **argv)
                                .bytes = 40000,
                                .nstats = 4,
                                .stats = st};
-        struct one o = {s, &def, {i + 1, NULL, 1, &f, 0, removed}};
+        struct one o = {s, &def, {i + 1, NULL, 1, &f, 0, removed, false}};
         int64_t before = dir_bytes(meta), t0;
 
         snprintf(key, sizeof(key), "curated/orders/dt=x/part-%06d-0.parquet", i);

@@ -44,6 +44,26 @@ catalog_alert_update(struct catalog_txn *txn, const struct alert_record *a, stru
     return rc < 0 ? rc : 0;
 }
 
+int
+catalog_alert_claim(struct catalog_txn *txn, const struct alert_record *a, int64_t until,
+                    bool *claimed, struct sl_diag *d)
+{
+    int64_t n = 0;
+    int rc = cat_int_of(txn, d, "claim an alert",
+                        "SELECT COUNT(*) FROM alerts WHERE run_id = ?1 AND table_name = ?2 AND "
+                        "webhook = ?3 AND state = 'pending' AND attempts = ?4 AND next_at = ?5",
+                        &n, "ittii", a->run_id, a->table, a->webhook, a->attempts, a->next_at);
+
+    *claimed = rc == 0 && n == 1;
+    if (!*claimed)
+        return rc < 0 && rc != SL_ERR_NOTFOUND ? rc : 0;
+    rc = cat_run(txn, d, "claim an alert",
+                 "UPDATE alerts SET next_at = ?4 WHERE run_id = ?1 AND table_name = ?2 AND "
+                 "webhook = ?3",
+                 NULL, NULL, "itti", a->run_id, a->table, a->webhook, until);
+    return rc < 0 ? rc : 0;
+}
+
 struct alert_ctx {
     catalog_alert_cb cb;
     void *arg;

@@ -10,6 +10,7 @@
 #ifndef SL_CATALOG_ALERTS_H
 #define SL_CATALOG_ALERTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "catalog/catalog.h"
@@ -32,6 +33,14 @@ int catalog_alert_add(struct catalog_txn *txn, const struct alert_record *a, str
 /* Write an alert's state, attempts, next_at and last_error. */
 int catalog_alert_update(struct catalog_txn *txn, const struct alert_record *a,
                          struct sl_diag *d);
+/*
+ * Claim a pending alert for one delivery attempt: if it is still pending
+ * with a->attempts attempts (as it was read), its next attempt moves to
+ * until (the claimer's lease) and *claimed is true; else another process
+ * has it, and nothing changes.
+ */
+int catalog_alert_claim(struct catalog_txn *txn, const struct alert_record *a, int64_t until,
+                        bool *claimed, struct sl_diag *d);
 typedef int (*catalog_alert_cb)(void *arg, const struct alert_record *a);
 /* Pending alerts due at now (now < 0: every pending one), oldest first, at
  * most limit; strings are the callback's for the call. */

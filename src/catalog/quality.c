@@ -50,7 +50,9 @@ catalog_quality_values(struct catalog_txn *txn, const char *table, const char *r
     struct values_ctx c = {out, max, 0};
     int rc = cat_run(txn, d, "read a quality rule's history",
                      "SELECT metric FROM quality_results WHERE table_name = ?1 AND rule = ?2 "
-                     "AND metric IS NOT NULL ORDER BY evaluated_at DESC LIMIT ?3",
+                     "AND metric IS NOT NULL AND run_id NOT IN "
+                     "(SELECT run_id FROM runs WHERE state <> 'published') "
+                     "ORDER BY evaluated_at DESC LIMIT ?3",
                      value_row, &c, "tti", table, rule, (int64_t)max);
 
     *n = c.n;

@@ -35,7 +35,8 @@ int catalog_quality_add(struct catalog_txn *txn, const struct quality_record *r,
                         struct sl_diag *d);
 
 /* The values rule observed on table, newest first, at most max into out;
- * *n gets how many. */
+ * *n gets how many.  The gates' evaluations of runs held or discarded are
+ * left out: a dynamic threshold compares with what was published. */
 int catalog_quality_values(struct catalog_txn *txn, const char *table, const char *rule,
                            double *out, size_t max, size_t *n, struct sl_diag *d);
 

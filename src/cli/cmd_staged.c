@@ -231,7 +231,7 @@ discard_cmd(struct cli *c, int argc, char **argv)
 static int
 print_alert(void *arg, const struct alert_record *a)
 {
-    char when[32];
+    char when[32], where[256];
     const char *nl = strchr(a->text, '\n');
 
     (void)arg;
@@ -239,7 +239,8 @@ print_alert(void *arg, const struct alert_record *a)
     when[19] = 'Z';
     when[20] = '\0';
     printf("%s  run %" PRId64 "  %-20s  %-5s  %-9s  %s\n", when, a->run_id, a->table,
-           a->severity, a->state, a->webhook[0] ? a->webhook : "(log)");
+           a->severity, a->state,
+           a->webhook[0] ? quality_alert_where(a->webhook, where, sizeof(where)) : "(log)");
     if (strcmp(a->state, "delivered") != 0)
         printf("    %" PRId64 " attempt%s%s%s\n", a->attempts, a->attempts == 1 ? "" : "s",
                a->last_error[0] ? ", last: " : "", a->last_error);

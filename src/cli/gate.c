@@ -39,8 +39,10 @@ table_key(void *arg, const char *table, const char **out)
 static int
 count_one(void *arg, const struct quality_record *r)
 {
-    (void)r;
-    ((struct cli_gate *)arg)->evaluations++;
+    struct cli_gate *g = arg;
+
+    g->evaluations++;
+    g->failures += strcmp(r->outcome, "passed") != 0;
     return 0;
 }
 
@@ -49,7 +51,7 @@ count_evaluations(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 {
     struct cli_gate *g = arg;
 
-    g->evaluations = 0;
+    g->evaluations = g->failures = 0;
     return catalog_quality_run(txn, g->run_id, count_one, g, d);
 }
 
@@ -140,11 +142,15 @@ cli_gate_decide(struct cli_gate *g, int64_t run_id, const char *schema, const ch
 
     g->run_id = run_id;
     sl_buf_reset(&g->report);
-    /* A run is gated once: one its gate held waits for a person. */
+    /*
+     * A run is gated once: one its gate held waits for a person.  One
+     * whose rules all passed but is still held (its process died before
+     * the decision) is published now, on the evaluation recorded.
+     */
     rc = cli_read(c, count_evaluations, g);
     if (rc < 0 || g->evaluations > 0) {
-        *publish = false;
-        g->verdict = QUALITY_HELD;
+        *publish = rc == 0 && g->failures == 0;
+        g->verdict = *publish ? QUALITY_PASSED : QUALITY_HELD;
         return rc;
     }
     for (const char *p = tables; *p != '\0';) {

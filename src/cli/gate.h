@@ -18,7 +18,8 @@ struct cli_gate {
     int64_t run_id;               /* the run being decided */
     enum quality_verdict verdict; /* the last decision's */
     struct sl_buf report;         /* its lines, until printed */
-    int64_t evaluations;          /* the run's, found before gating it */
+    int64_t evaluations;          /* the run's, found before gating it, */
+    int64_t failures;             /* ... and those that did not pass */
 };
 
 /* Whether the project has a ruleset for prefix ("curated.orders") or one

@@ -1722,36 +1722,37 @@ read_held(struct catalog_txn *txn, struct held_of *h, bool steps, struct sl_diag
     return rc;
 }
 
-int
-models_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
-                    struct sl_diag *d)
+/* Make held build run_id's staged snapshot current, or drop it. */
+static int
+decide_held(struct catalog_txn *txn, struct store *s, int64_t run_id, bool publish,
+            struct sl_diag *d)
 {
     struct held_of h = {.run_id = run_id};
     int rc;
 
-    (void)arg;
     sl_arena_init(&h.a, 0);
     rc = read_held(txn, &h, false, d);
     if (rc == 0 && h.build.snapshot_id >= 0)
-        rc = table_publish_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d);
+        rc = publish ? table_publish_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d)
+                     : table_drop_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d);
     sl_arena_release(&h.a);
     return rc;
+}
+
+int
+models_publish_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
+                    struct sl_diag *d)
+{
+    (void)arg;
+    return decide_held(txn, s, run_id, true, d);
 }
 
 int
 models_discard_held(struct catalog_txn *txn, struct store *s, int64_t run_id, void *arg,
                     struct sl_diag *d)
 {
-    struct held_of h = {.run_id = run_id};
-    int rc;
-
     (void)arg;
-    sl_arena_init(&h.a, 0);
-    rc = read_held(txn, &h, false, d);
-    if (rc == 0 && h.build.snapshot_id >= 0)
-        rc = table_drop_staged(txn, s, "gold", h.run.source, h.build.snapshot_id, d);
-    sl_arena_release(&h.a);
-    return rc;
+    return decide_held(txn, s, run_id, false, d);
 }
 
 struct held_view {

@@ -232,14 +232,37 @@ write_one(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     return catalog_alert_update(txn, arg, d);
 }
 
-/* Where a URL's host ends: the part of it a log line may show. */
-static int
-host_len(const char *url)
-{
-    const char *p = strstr(url, "://");
+struct claim_args {
+    const struct alert_record *a;
+    int64_t until;
+    bool claimed;
+};
 
-    p = p != NULL ? p + 3 : url;
-    return (int)((p - url) + (ptrdiff_t)strcspn(p, "/?#"));
+static int
+claim_one(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct claim_args *c = arg;
+
+    return catalog_alert_claim(txn, c->a, c->until, &c->claimed, d);
+}
+
+const char *
+quality_alert_where(const char *url, char *out, size_t len)
+{
+    const char *p = strstr(url, "://"), *host, *at;
+    size_t scheme, n;
+
+    scheme = p != NULL ? (size_t)(p - url) + 3 : 0;
+    host = url + scheme;
+    n = strcspn(host, "/?#");
+    /* user:token@ goes too */
+    at = memchr(host, '@', n);
+    if (at != NULL) {
+        n -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    snprintf(out, len, "%.*s%.*s", (int)scheme, url, (int)n, host);
+    return out;
 }
 
 int
@@ -255,22 +278,30 @@ quality_alert_deliver(struct catalog *cat, const struct alerts_settings *s, bool
     rc = catalog_txn_run(cat, CATALOG_READ, read_due, &args, d);
     for (size_t i = 0; rc == 0 && i < u.n; i++) {
         struct alert_record *a = &u.v[i];
-        char why[CURL_ERROR_SIZE + 64];
+        char why[CURL_ERROR_SIZE + 64], where[256];
+        /* Another process (a server, a gate) may be at the same alert: it
+         * is posted by whoever claims it first, for a lease of its
+         * timeout. */
+        struct claim_args c = {a, sl_now_usec() + (s->timeout + 5) * 1000000, false};
 
+        rc = catalog_txn_run(cat, CATALOG_WRITE, claim_one, &c, d);
+        if (rc < 0 || !c.claimed)
+            continue;
+        quality_alert_where(a->webhook, where, sizeof(where));
         a->attempts++;
         if (post(s, a, why, sizeof(why)) == 0) {
             a->state = "delivered";
             a->last_error = "";
             out->delivered++;
-            SL_INFO("quality", "alert for run %" PRId64 " (%s) delivered to %.*s",
-                    a->run_id, a->table, host_len(a->webhook), a->webhook);
+            SL_INFO("quality", "alert for run %" PRId64 " (%s) delivered to %s", a->run_id,
+                    a->table, where);
         } else if (a->attempts >= s->max_attempts) {
             a->state = "failed";
             a->last_error = why;
             out->given_up++;
             SL_ERROR("quality", "alert for run %" PRId64 " (%s) given up after %" PRId64
-                     " attempts to %.*s: %s",
-                     a->run_id, a->table, a->attempts, host_len(a->webhook), a->webhook, why);
+                     " attempts to %s: %s",
+                     a->run_id, a->table, a->attempts, where, why);
         } else {
             int64_t wait = s->retry_after;
 
@@ -281,10 +312,9 @@ quality_alert_deliver(struct catalog *cat, const struct alerts_settings *s, bool
             a->next_at = sl_now_usec() + wait * 1000000;
             a->last_error = why;
             out->retrying++;
-            SL_WARN("quality", "alert for run %" PRId64 " (%s) not delivered to %.*s (%s); "
+            SL_WARN("quality", "alert for run %" PRId64 " (%s) not delivered to %s (%s); "
                     "attempt %" PRId64 " of %" PRId64 ", next in %" PRId64 " s",
-                    a->run_id, a->table, host_len(a->webhook), a->webhook, why, a->attempts,
-                    s->max_attempts, wait);
+                    a->run_id, a->table, where, why, a->attempts, s->max_attempts, wait);
         }
         rc = catalog_txn_run(cat, CATALOG_WRITE, write_one, a, d);
     }

@@ -52,6 +52,9 @@ int quality_alert_raise(struct catalog *cat, const struct alerts_settings *s,
  */
 int quality_alert_deliver(struct catalog *cat, const struct alerts_settings *s, bool all,
                           int64_t limit, struct quality_delivery *out, struct sl_diag *d);
+/* What of a webhook's URL may be shown (in logs, 'sluice alerts'): its
+ * scheme and host, not its user, path or query (Slack's hold the token). */
+const char *quality_alert_where(const char *url, char *out, size_t len);
 /* The webhooks s names, into urls (heap strings, sl_strlist). */
 struct sl_strlist;
 void quality_alert_webhooks(const struct alerts_settings *s, struct sl_strlist *urls);

@@ -253,8 +253,15 @@ drift_rules(struct quality_check *k, const struct dq_rule *r)
 static bool
 numeric_type(const char *t)
 {
-    return strstr(t, "INT") != NULL || strcmp(t, "FLOAT") == 0 || strcmp(t, "DOUBLE") == 0 ||
-           strncmp(t, "DECIMAL", 7) == 0;
+    static const char *const types[] = {
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+        "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE",
+    };
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(t, types[i]) == 0)
+            return true;
+    return strncmp(t, "DECIMAL(", 8) == 0;
 }
 
 /* The columns to profile: those drift rules name; for a gate, every
@@ -397,7 +404,12 @@ write_history(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     for (size_t i = 0; rc == 0 && i < h->k->nprofiles; i++) {
         const struct quality_profile *p = &h->k->profiles[i];
 
-        if (p->values > 0)
+        bool finite = p->values > 0;
+
+        for (int j = 0; j < QUALITY_DECILES; j++)
+            finite = finite && isfinite(p->deciles[j]);
+        /* (a column of infinities has no bins to measure against) */
+        if (finite)
             rc = catalog_profile_add(txn, h->k->name, p->column, h->now_us, h->k->run_id,
                                      p->values, p->deciles, d);
         if (rc == 0 && !h->named[i]) {

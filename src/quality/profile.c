@@ -53,8 +53,8 @@ quality_profile(struct engine *e, const char *relation, struct quality_profile *
     struct sl_buf in, out;
     struct engine_result *res = NULL;
     struct engine_chunk *ch;
-    double *v = calloc(n * PER + 1, sizeof(*v));
-    bool *null = calloc(n * PER + 1, sizeof(*null));
+    double *v = sl_calloc(n * PER + 1, sizeof(*v));
+    bool *null = sl_calloc(n * PER + 1, sizeof(*null));
     size_t rows = 0;
     int rc;
 

@@ -198,9 +198,19 @@ engine_newest(struct catalog_txn *txn, struct measure *m, const struct product *
         rc = table_view(m->e, txn, m->s, "curated", p->table, NULL, NULL, d);
     if (rc < 0)
         return rc;
-    sql = sl_printf(is_date ? "SELECT epoch_us(CAST(max(\"%s\") AS TIMESTAMP)) FROM curated.\"%s\""
-                            : "SELECT epoch_us(max(\"%s\")) FROM curated.\"%s\"",
-                    col, p->table);
+    {
+        struct sl_buf c, t;
+
+        sl_buf_init(&c);
+        sl_buf_init(&t);
+        sl_buf_add_sql_ident(&c, col);
+        sl_buf_add_sql_ident(&t, p->table);
+        sql = sl_printf(is_date ? "SELECT epoch_us(CAST(max(%s) AS TIMESTAMP)) FROM curated.%s"
+                                : "SELECT epoch_us(max(%s)) FROM curated.%s",
+                        c.data, t.data);
+        sl_buf_release(&c);
+        sl_buf_release(&t);
+    }
     rc = engine_query(m->e, sql, &res, d);
     free(sql);
     if (rc < 0)

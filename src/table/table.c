@@ -1857,14 +1857,26 @@ add_old_meta(void *arg, const char *key, int64_t size)
     return 0;
 }
 
-/* Whether snapshot x expires; from_end: 1 for the newest. */
+/*
+ * Whether snapshot x is staged: added after the current one without
+ * becoming current (table_change.stage_only), waiting for its audit.
+ */
 static bool
-expires(const struct table_expiry *xp, json_t *x, int64_t current, size_t from_end)
+is_staged(json_t *x, int64_t current_seq)
+{
+    return json_integer_value(json_object_get(x, "sequence-number")) > current_seq;
+}
+
+/* Whether snapshot x expires; from_end: 1 for the newest.  Never the
+ * current one, nor one staged for its audit (its publication needs it). */
+static bool
+expires(const struct table_expiry *xp, json_t *x, int64_t current, int64_t current_seq,
+        size_t from_end)
 {
     int64_t id = json_integer_value(json_object_get(x, "snapshot-id"));
     int64_t ts = json_integer_value(json_object_get(x, "timestamp-ms"));
 
-    if (id == current)
+    if (id == current || is_staged(x, current_seq))
         return false;
     if (xp->snapshot_id >= 0)
         return id == xp->snapshot_id;
@@ -1884,7 +1896,7 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     struct table_def def = {.ns = ns, .name = name, .prefix = prefix};
     struct sl_strlist keep = {0}, drop = {0};
     json_t *snaps, *kept, *x, *log;
-    int64_t current;
+    int64_t current, current_seq;
     size_t i;
     int rc;
 
@@ -1894,24 +1906,38 @@ table_expire(struct catalog_txn *txn, struct store *s, const char *ns, const cha
     if (rc < 0)
         goto out;
     loc = c.m.file;
-    current_snapshot(&c.m, &current);
+    {
+        json_t *cur = current_snapshot(&c.m, &current);
+
+        current_seq = cur != NULL ? json_integer_value(json_object_get(cur, "sequence-number"))
+                                  : 0;
+    }
     if (snapshot_id >= 0 && snapshot_id == current) {
         rc = sl_fail(d, SL_ERR_INPUT, "snapshot %" PRId64 " is the current snapshot of %s.%s; "
                      "it cannot be expired", snapshot_id, ns, name);
         goto out;
     }
     snaps = json_object_get(c.m.root, "snapshots");
+    json_array_foreach(snaps, i, x)
+        if (snapshot_id >= 0 &&
+            json_integer_value(json_object_get(x, "snapshot-id")) == snapshot_id &&
+            is_staged(x, current_seq)) {
+            rc = sl_fail(d, SL_ERR_INPUT, "snapshot %" PRId64 " of %s.%s is staged, waiting "
+                         "for its audit: 'sluice publish' or 'sluice discard' its run",
+                         snapshot_id, ns, name);
+            goto out;
+        }
     {
         int64_t due = 0;
 
         json_array_foreach(snaps, i, x)
-            due += expires(xp, x, current, json_array_size(snaps) - i);
+            due += expires(xp, x, current, current_seq, json_array_size(snaps) - i);
         if (due < (xp->min_batch > 0 ? xp->min_batch : 1) && snapshot_id < 0)
             goto out;
     }
     kept = json_array();
     json_array_foreach(snaps, i, x) {
-        bool go = expires(xp, x, current, json_array_size(snaps) - i);
+        bool go = expires(xp, x, current, current_seq, json_array_size(snaps) - i);
 
         if (go) {
             (*expired)++;

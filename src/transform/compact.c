@@ -145,7 +145,9 @@ compact_record(struct catalog_txn *txn, struct commit *c, void *arg, struct sl_d
 static int
 held_run(void *arg, const struct run_record *r)
 {
-    *(int64_t *)arg = r->run_id;
+    /* a source's transform: a build of a model of the same name is not */
+    if (strcmp(r->kind, "transform") == 0 && *(int64_t *)arg == 0)
+        *(int64_t *)arg = r->run_id;
     return 0;
 }
 
@@ -155,7 +157,7 @@ find_held(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     struct trun *t = arg;
 
     t->run_id = 0;
-    return catalog_run_list(txn, t->src->name, 1, true, held_run, &t->run_id, d);
+    return catalog_run_list(txn, t->src->name, 0, true, held_run, &t->run_id, d);
 }
 
 static int

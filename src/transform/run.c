@@ -710,6 +710,10 @@ held_run(void *arg, const struct run_record *r)
 {
     struct start *st = arg;
 
+    /* the newest held transform of the source (a held build of a model
+     * that shares its name is no concern of the transform's) */
+    if (strcmp(r->kind, "transform") != 0 || st->held != 0)
+        return 0;
     st->held = r->run_id;
     snprintf(st->held_tables, sizeof(st->held_tables), "%s", r->table ? r->table : "");
     return 0;
@@ -723,7 +727,7 @@ read_start(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 
     st->l->n = 0;
     st->held = 0;
-    rc = catalog_run_list(txn, st->src->name, 1, true, held_run, st, d);
+    rc = catalog_run_list(txn, st->src->name, 0, true, held_run, st, d);
     if (rc == 0 && st->held != 0)
         return 0;
     if (rc == 0)

@@ -77,6 +77,12 @@ PY
 metric=$(catalog_sql "SELECT metric FROM quality_results WHERE run_id = $held AND rule = 'Sum \"orders\" = 40'")
 expect_eq "the gate read the staged rows" "$("$PY" -c "print(int(float('$metric')))")" 100
 sluice staged | grep -q "run $held  build of totals -> gold.totals" || fail "staged does not list the build"
+# expiry keeps a staged snapshot, whatever it is asked
+staged_id=$(sluice snapshots --json gold.totals | "$PY" -c 'import json, sys
+print([s["snapshot_id"] for s in map(json.loads, sys.stdin) if not s["current"]][0])')
+expect_fail "is staged, waiting for its audit" sluice expire gold.totals --snapshot "$staged_id"
+sluice expire gold.totals --older-than 0s --retain-last 1 >/dev/null
+sluice snapshots --json gold.totals | grep -q "$staged_id" || fail "expiry took the staged snapshot"
 if sluice build totals > "$T/out" 2>&1; then fail "a build on a held one went ahead"; fi
 grep -q "FAILED   gold.totals .*build $held of gold.totals is held by its quality gate" "$T/out" ||
     { cat "$T/out"; fail "the next build does not say why it waits"; }
