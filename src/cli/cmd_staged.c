@@ -141,7 +141,10 @@ staged(struct cli *c, int argc, char **argv)
             cli_print_run_drift(c, r->run_id, &n, &quiet);
         }
         if (h.lines.v[i][0] == '\0')
-            printf("  held by 'sluice transform --hold' (no gate evaluated it)\n");
+            printf("  %s\n", strcmp(r->kind, "build") == 0
+                                 ? "no gate has evaluated it (the build was interrupted)"
+                                 : "no gate has evaluated it ('sluice transform --hold', or "
+                                   "an interrupted run: the next transform gates it)");
         printf("  settle: sluice publish %" PRId64 "   or   sluice discard %" PRId64 "\n",
                r->run_id, r->run_id);
     }
