@@ -48,7 +48,7 @@ sluice build >"$T/build.out" || { cat "$T/build.out"; fail "build"; }
 cat "$T/build.out"
 expect_eq "order" "$(awk '$1 == "built" {print $2}' "$T/build.out" | tr '\n' ' ')" \
     "gold.customer_totals gold.big_customers gold.big_summary "
-grep -q "^3 model(s): 3 built, 0 failed, 0 skipped" "$T/build.out" || fail "summary"
+grep -q "^3 model(s): 3 built, 0 failed, 0 held, 0 skipped" "$T/build.out" || fail "summary"
 
 say "the gold tables hold the SELECT's rows; icebird reads them alike"
 expect_eq "totals" "$(q "SELECT count(*), sum(orders), sum(total) FROM gold.customer_totals")" \

@@ -95,7 +95,7 @@ st=0
 wait $main || st=$?
 [ $st -eq 0 ] || { cat "$T/main.out"; fail "the parallel build ($st)"; }
 cat "$T/main.out"
-grep -q "^2 model(s): 2 built, 0 failed, 0 skipped" "$T/main.out" || fail "two built"
+grep -q "^2 model(s): 2 built, 0 failed, 0 held, 0 skipped" "$T/main.out" || fail "two built"
 # pa built by the holder, then by this build: its run after pb's.
 expect_eq "pa builds" "$(nbuilds pa)" $((pa0 + 2))
 [ "$(last_run pb)" -lt "$(last_run pa)" ] || fail "pb's run is not before pa's"
@@ -149,7 +149,7 @@ grep -q "^built    gold.b  .* table  .* $nb rows  1 file(s) " "$T/d1.out" || fai
 grep -q "^FAILED   gold.c  .* table  .* models/c.sql:2:[0-9]*: Binder Error" "$T/d1.out" ||
     fail "c's line: the file, line and column of its error"
 grep -q "^skipped  gold.d  .* table  .*gold.c" "$T/d1.out" || fail "d's line: skipped for gold.c"
-grep -q "^4 model(s): 2 built, 1 failed, 1 skipped$" "$T/d1.out" || fail "the summary"
+grep -q "^4 model(s): 2 built, 1 failed, 0 held, 1 skipped$" "$T/d1.out" || fail "the summary"
 expect_eq "c and d not built" "$(catalog_sql "SELECT count(*) FROM model_builds WHERE model IN ('c', 'd')")" 0
 expect_eq "no tables c and d" \
     "$(catalog_sql "SELECT count(*) FROM iceberg_tables WHERE table_namespace = 'gold' AND table_name IN ('c', 'd')")" 0
@@ -164,7 +164,7 @@ SELECT customer, orders FROM gold.a WHERE orders < 67 OR customer IN ('c0', 'c1'
 SQL
 sluice build --select a+ >"$T/d2.out" || { cat "$T/d2.out"; fail "the diamond"; }
 cat "$T/d2.out"
-grep -q "^4 model(s): 4 built, 0 failed, 0 skipped" "$T/d2.out" || fail "four built"
+grep -q "^4 model(s): 4 built, 0 failed, 0 held, 0 skipped" "$T/d2.out" || fail "four built"
 for up in a:b a:c b:d c:d; do
     from=${up%:*} to=${up#*:}
     expect_eq "gold.$to read gold.$from as this build made it" \
