@@ -90,6 +90,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -805,6 +806,9 @@ read_head(struct conn *c, struct http_head **out, int64_t limit_ms)
             return -1;
         c->in_len += (size_t)k;
     }
+    /* Its head is in: from now on it is no slow client's, whatever a busy
+     * machine makes this thread wait for before it goes on. */
+    set_state(c, CONN_BUSY, now_ms());
     /* The head is copied out of c->in (which later reads may move) into
      * the request's arena, with room for the decoded path. */
     copy = sl_arena_alloc(&c->arena, (size_t)end + 1);
@@ -886,6 +890,9 @@ read_body(struct conn *c, struct req *r, int64_t start)
     hash_more(r, r->body, have);
     c->in_off += have;
     r->len = have;
+    /* Bytes that came with the head are progress too: a client that sent
+     * them in one write is no slower for it (it was taken for one). */
+    atomic_store_explicit(&c->body_got, r->len, memory_order_relaxed);
     while (r->len < want) {
         int64_t due = rate_deadline(s, start, r->len);
         ssize_t k;
@@ -1455,13 +1462,20 @@ unproductive(const struct http_server *s, const struct conn *c, int64_t now, int
         return age >= EVICT_MS ? age : -1;
     if (age < min64(slow_ms, EVICT_MS))
         return -1;
-    if (c->state == CONN_HEAD)
-        return age;
-    if (c->state == CONN_BODY && s->min_rate > 0 &&
-        atomic_load_explicit(&c->body_got, memory_order_relaxed) * 1000 <
-            s->min_rate * (uint64_t)age)
-        return age;
-    return -1;
+    if (c->state != CONN_HEAD &&
+        !(c->state == CONN_BODY && s->min_rate > 0 &&
+          atomic_load_explicit(&c->body_got, memory_order_relaxed) * 1000 <
+              s->min_rate * (uint64_t)age))
+        return -1;
+    /* Bytes it sent that its thread has not read yet: the server is slow,
+     * not the client (a busy machine runs the thread late). */
+    {
+        int pending = 0;
+
+        if (ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0)
+            return -1;
+    }
+    return age;
 }
 
 /* Evict the connection unproductive longest (from key only, if key is
@@ -1919,6 +1933,11 @@ http_stats(const struct http_server *s, struct http_stats *out)
     out->bad_request = atomic_load(&s->bad_request);
     pthread_mutex_lock(&m->mu);
     out->open = s->nlive;
+    out->reading_head = out->reading_body = 0;
+    for (const struct conn *c = s->conns; c != NULL; c = c->next) {
+        out->reading_head += c->state == CONN_HEAD;
+        out->reading_body += c->state == CONN_BODY;
+    }
     pthread_mutex_unlock(&m->mu);
 }
 

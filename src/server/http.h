@@ -235,6 +235,8 @@ struct http_stats {
     uint64_t dropped_idle;      /* idle keep-alive or no progress for timeout_s */
     uint64_t bad_request;       /* framing errors answered by the layer */
     uint64_t open;              /* connections open now (a gauge) */
+    uint64_t reading_head;      /* of which reading a request's head, */
+    uint64_t reading_body;      /* ... or its body (gauges) */
 };
 
 /* A snapshot of s's counters; any thread. */

@@ -434,6 +434,13 @@ http_metrics(struct server *srv, struct sl_buf *b)
                 st.accepted, st.evicted, st.admitted_waiting, st.refused_busy, st.refused_per_address,
                 st.closed_unanswered, st.open, st.dropped_header_timeout,
                 st.dropped_body_rate, st.dropped_idle, st.bad_request);
+    sl_buf_addf(b,
+                "# HELP sluice_http_connections_reading Open connections reading a "
+                "request's head or body now.\n"
+                "# TYPE sluice_http_connections_reading gauge\n"
+                "sluice_http_connections_reading{part=\"head\"} %" PRIu64 "\n"
+                "sluice_http_connections_reading{part=\"body\"} %" PRIu64 "\n",
+                st.reading_head, st.reading_body);
 }
 
 static void

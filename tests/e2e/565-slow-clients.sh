@@ -236,8 +236,20 @@ def metric(name):
     m = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
     return [float(l.split()[1]) for l in m.splitlines() if l.startswith(name)][0]
 
+def hold(addrs):
+    """Productive connections from addrs, all but the last seen reading
+    their bodies by the server before the last is made, so that the next
+    connection finds the limit reached with nobody slow to take the place
+    of, however late a busy machine runs the server's threads."""
+    socks = [productive(a) for a in addrs[:-1]]
+    deadline = time.monotonic() + 60
+    while metric('sluice_http_connections_reading{part="body"}') < len(socks):
+        assert time.monotonic() < deadline, "the server did not read the connections' heads"
+        time.sleep(0.05)
+    return socks + [productive(addrs[-1])]
+
 # max_per_address (48) from 127.0.0.5, all productive: the 49th gets 503.
-held = [productive("127.0.0.5") for _ in range(48)]
+held = hold(["127.0.0.5"] * 48)
 status, body, head = put_from("127.0.0.5")
 assert status == 503 and body["__type"] == "ServiceUnavailableException", (status, body)
 assert b"Connection: close" in head, head
@@ -255,7 +267,7 @@ for s in held:
 deadline = time.monotonic() + 60
 while metric("sluice_http_connections_open") > 1 and time.monotonic() < deadline:
     time.sleep(0.1)
-held = [productive(f"127.0.0.{2 + i // 16}") for i in range(64)]
+held = hold([f"127.0.0.{2 + i // 16}" for i in range(64)])
 status, body, head = put_from("127.0.0.9")
 assert status == 503 and body["__type"] == "ServiceUnavailableException", (status, body)
 print("ok over max_connections:", status, body["__type"])
