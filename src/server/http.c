@@ -30,8 +30,8 @@
  *   IDLE  keep-alive between requests: read_head(); deadline timeout_s
  *   BODY  reading a body: read_body()/read_chunked(); min_body_rate after
  *         body_grace_s, and timeout_s without progress
- *   BUSY  check(), handle() or writing the response: not evictable;
- *         writes must progress within timeout_s
+ *   BUSY  its head in: check(), handle() or writing the response; not
+ *         evictable; writes must progress within timeout_s
  *
  * Eviction.  The acceptor may shut down (never close) the socket of a
  * connection in HEAD or IDLE for over EVICT_MS, or in BODY below
@@ -45,7 +45,10 @@
  * connection slower than it: reading a head, or a body below
  * min_body_rate, for longer than it took for its whole head (and
  * OUTRUN_MIN_MS at least); or of any that became evictable meanwhile.
- * With nobody slower, it is answered 503 and closed.  So a flood of slow
+ * With nobody slower, it is answered 503 and closed.  Slowness is the
+ * client's only: a connection whose head is in is BUSY at once, and one
+ * with bytes in the kernel its thread has not read yet (FIONREAD) is not
+ * slow - a busy machine runs threads late.  So a flood of slow
  * connections, arriving faster than EVICT_MS lets them age, cannot keep
  * out a client that sends its request at once.  A full room makes space
  * by shutting the member that has waited longest for its head, once that
