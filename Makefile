@@ -63,6 +63,7 @@ include src/table/module.mk
 include src/transform/module.mk
 include src/models/module.mk
 include src/quality/module.mk
+include src/flow/module.mk
 include src/server/module.mk
 CLI_SRCS :=
 include src/cli/module.mk
