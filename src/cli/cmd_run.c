@@ -1,0 +1,210 @@
+/*
+ * cmd_run.c - sluice run FLOW: one execution of a state machine, here
+ * and now, to its end.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/strlist.h"
+#include "flow/asl.h"
+#include "flow/exec.h"
+#include "core/banned.h"
+
+#define MAX_DEFINITION (1 << 20)
+#define MAX_INPUT (256 << 10)
+
+/* FLOW as given if it is a file, else flows/FLOW.asl.json of the project. */
+static void
+flow_file(const struct cli *c, const char *flow, char *out, size_t size)
+{
+    if (access(flow, F_OK) == 0 || strchr(flow, '/') != NULL) {
+        snprintf(out, size, "%s", flow);
+        return;
+    }
+    snprintf(out, size, "%s/flows/%s.asl.json", c->project_dir ? c->project_dir : ".", flow);
+}
+
+static void
+print_timeline(const struct flow_result *res)
+{
+    for (size_t i = 0; i < res->history.n; i++) {
+        const struct flow_event *ev = &res->history.v[i];
+        const char *name = json_string_value(json_object_get(ev->details, "name"));
+        const char *error = json_string_value(json_object_get(ev->details, "error"));
+
+        fprintf(stderr, "  %4lld  +%6.3fs  %-28s %s%s%s\n", (long long)ev->id,
+                (double)(ev->ts_ms - res->start_ms) / 1000.0, ev->type, name ? name : "",
+                error ? (name ? "  " : "") : "", error ? error : "");
+    }
+}
+
+static int
+run(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"input-file", required_argument, NULL, 'f'},
+        {"history", no_argument, NULL, 'H'},
+        {"timeline", no_argument, NULL, 't'},
+        {"virtual-clock", no_argument, NULL, 'V'},
+        {"name", required_argument, NULL, 'n'},
+        {"check", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *input_text = "{}", *input_file = NULL, *name = "run";
+    bool history = false, timeline = false, virtual_clock = false, check = false;
+    struct sl_buf def, in;
+    struct sl_strlist problems = {0};
+    struct flow_machine *m = NULL;
+    struct flow_result res = {0};
+    struct flow_virtual_clock vc;
+    json_error_t jerr;
+    json_t *input = NULL;
+    char path[4096];
+    int opt, rc, status = EXIT_FAIL;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            input_text = optarg;
+            break;
+        case 'f':
+            input_file = optarg;
+            break;
+        case 'H':
+            history = true;
+            break;
+        case 't':
+            timeline = true;
+            break;
+        case 'V':
+            virtual_clock = true;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'c':
+            check = true;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("run", "takes one FLOW");
+    flow_file(c, argv[optind], path, sizeof(path));
+    sl_buf_init(&def);
+    sl_buf_init(&in);
+    rc = sl_read_file(path, MAX_DEFINITION, &def, &c->diag);
+    if (rc == 0)
+        rc = flow_machine_load(def.data, def.len, path, &m, &problems, &c->diag);
+    if (rc < 0) {
+        if (problems.n > 1) {
+            fprintf(stderr, "sluice run: %s: %zu problems in the definition:\n", path, problems.n);
+            for (size_t i = 0; i < problems.n; i++)
+                fprintf(stderr, "  %s\n", problems.v[i]);
+            goto out;
+        }
+        status = cli_report(c, rc);
+        goto out;
+    }
+    if (check) {
+        printf("%s: a valid state machine of %zu states\n", path, m->nstates);
+        status = EXIT_OK;
+        goto out;
+    }
+    if (input_file != NULL) {
+        rc = sl_read_file(input_file, MAX_INPUT, &in, &c->diag);
+        if (rc < 0) {
+            status = cli_report(c, rc);
+            goto out;
+        }
+        input_text = in.data ? in.data : "";
+    }
+    input = json_loads(input_text, JSON_DECODE_ANY, &jerr);
+    if (input == NULL) {
+        fprintf(stderr, "sluice run: the input%s%s is not JSON: %s at line %d, column %d\n",
+                input_file ? " " : "", input_file ? input_file : "", jerr.text, jerr.line,
+                jerr.column);
+        goto out;
+    }
+
+    struct flow_exec_opts o = {
+        .name = name,
+        .machine_name = argv[optind],
+        .keep_history = history || timeline,
+    };
+    char arn[4200], machine_arn[4200];
+
+    snprintf(machine_arn, sizeof(machine_arn), "arn:aws:states:us-east-1:000000000000:stateMachine:%s",
+             argv[optind]);
+    snprintf(arn, sizeof(arn), "arn:aws:states:us-east-1:000000000000:execution:%s:%s",
+             argv[optind], name);
+    o.arn = arn;
+    o.machine_arn = machine_arn;
+    if (virtual_clock) {
+        flow_virtual_clock_init(&vc, 1700000000000);
+        o.clock = &vc.clock;
+    }
+    rc = flow_execute(m, input, &o, &res, &c->diag);
+    if (rc < 0) {
+        status = cli_report(c, rc);
+        goto out;
+    }
+    if (timeline)
+        print_timeline(&res);
+    if (history) {
+        json_t *events = flow_history_json(&res.history);
+
+        json_dumpf(events, stdout, JSON_INDENT(1));
+        fputc('\n', stdout);
+        json_decref(events);
+    }
+    if (res.status == FLOW_SUCCEEDED) {
+        if (!history) {
+            json_dumpf(res.output, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+            fputc('\n', stdout);
+        }
+        status = EXIT_OK;
+    } else {
+        fprintf(stderr, "sluice run: %s: %s: %s%s%s\n", path, flow_status_name(res.status),
+                res.error ? res.error : "", res.cause && res.cause[0] ? ": " : "",
+                res.cause ? res.cause : "");
+    }
+out:
+    json_decref(input);
+    flow_result_release(&res);
+    flow_machine_free(m);
+    sl_strlist_release(&problems);
+    sl_buf_release(&def);
+    sl_buf_release(&in);
+    return status;
+}
+
+const struct cli_command cli_run_cmd = {
+    "run", run, "run a state machine (Amazon States Language) to its end",
+    "usage: sluice run FLOW [--input JSON | --input-file FILE] [--timeline] [--history]\n"
+    "                       [--virtual-clock] [--name NAME] [--check]\n"
+    "\n"
+    "Run the state machine FLOW (a file, or flows/FLOW.asl.json of the project) on\n"
+    "the input (default {}), and print its output as JSON.  A definition is checked\n"
+    "whole before anything runs: every problem is listed with its JSON path.\n"
+    "\n"
+    "  --timeline       print the execution's events to stderr as they were recorded\n"
+    "  --history        print the history as GetExecutionHistory's events, instead of\n"
+    "                   the output\n"
+    "  --virtual-clock  Wait states, retry intervals and timeouts pass at once, on a\n"
+    "                   clock starting at 2023-11-14T22:13:20Z (for tests)\n"
+    "  --name NAME      the execution's name ($$.Execution.Name)\n"
+    "  --check          only check the definition\n"
+    "\n"
+    "Exit status: 0 when the execution succeeded; 1 when it failed or timed out\n"
+    "(its error and cause on stderr) or the definition was refused.\n",
+};

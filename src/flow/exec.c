@@ -1,0 +1,1219 @@
+/*
+ * exec.c - one execution of a state machine (exec.h).
+ *
+ * run_machine() walks a machine's states from StartAt; run_state() does
+ * one state: its input processing, its work, its result processing, and
+ * for Task, Parallel and Map the Retry loop around the attempt and the
+ * Catch after it.  Parallel branches and Map iterations are machines run
+ * by run_machine() in turn, in order: their results and their histories
+ * are the same as if they ran side by side, and a pipeline's tasks are
+ * processes and transactions whose own parallelism is elsewhere.
+ *
+ * Errors travel as struct flow_error (name and cause).  States.Runtime
+ * and States.DataLimitExceeded are terminal: no retrier or catcher takes
+ * them, and they fail the execution from any depth.
+ */
+#include "flow/exec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/mem.h"
+#include "core/time.h"
+
+#define MAX_PAYLOAD 262144
+
+enum { R_OK = 0, R_FAILED = 1, R_TIMED_OUT = 2, R_SINK = -1 };
+
+/* ---- clocks ----------------------------------------------------------- */
+
+static int64_t
+real_now(void *ctx)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+real_sleep(void *ctx, int64_t until)
+{
+    for (;;) {
+        int64_t left = until - real_now(ctx);
+        struct timespec ts;
+
+        if (left <= 0)
+            return;
+        ts.tv_sec = left / 1000;
+        ts.tv_nsec = (left % 1000) * 1000000;
+        if (nanosleep(&ts, NULL) == 0)
+            return;
+    }
+}
+
+const struct flow_clock flow_real_clock = {real_now, real_sleep, NULL};
+
+static int64_t
+virtual_now(void *ctx)
+{
+    return ((struct flow_virtual_clock *)ctx)->now;
+}
+
+static void
+virtual_sleep(void *ctx, int64_t until)
+{
+    struct flow_virtual_clock *vc = ctx;
+
+    if (until > vc->now)
+        vc->now = until;
+}
+
+void
+flow_virtual_clock_init(struct flow_virtual_clock *vc, int64_t start_ms)
+{
+    vc->clock = (struct flow_clock){virtual_now, virtual_sleep, vc};
+    vc->now = start_ms;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+const char *
+flow_status_name(enum flow_status s)
+{
+    static const char *const names[] = {"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"};
+
+    return names[s];
+}
+
+/* ---- the execution ------------------------------------------------------- */
+
+struct flow_run {
+    const struct flow_exec_opts *o;
+    const struct flow_clock *clock;
+    struct flow_result *res;
+    struct sl_diag *d;
+    json_t *execution;     /* $$.Execution */
+    json_t *machine;       /* $$.StateMachine */
+    json_t *calls;         /* state + canonical input -> calls so far */
+    int64_t deadline;      /* the execution's TimeoutSeconds; 0: none */
+    int64_t last_id;
+    uint64_t rng;
+};
+
+/* Where a machine runs: the execution, and the Map item it is for. */
+struct frame {
+    struct flow_run *run;
+    const struct flow_machine *m;
+};
+
+static int64_t
+now(const struct flow_run *r)
+{
+    return r->clock->now_ms(r->clock->ctx);
+}
+
+/* "2026-12-03T15:32:29.123Z" */
+static void
+iso_time(int64_t ms, char out[32])
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t rest = secs - days * 86400;
+    int y;
+    unsigned mo, d;
+
+    sl_civil_from_days(days, &y, &mo, &d);
+    snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, d, (int)(rest / 3600),
+             (int)(rest / 60 % 60), (int)(rest % 60), (int)(ms - secs * 1000));
+}
+
+static char *
+dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int64_t
+flow_run_calls(struct flow_run *run, const char *state, const json_t *input)
+{
+    char *canon = json_dumps(input, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    size_t n = strlen(state) + strlen(canon) + 2;
+    char *key = sl_malloc(n);
+    json_t *v;
+    int64_t k;
+
+    snprintf(key, n, "%s\n%s", state, canon);
+    v = json_object_get(run->calls, key);
+    k = v ? json_integer_value(v) : 0;
+    json_object_set_new(run->calls, key, json_integer(k + 1));
+    free(key);
+    free(canon);
+    return k;
+}
+
+int64_t
+flow_run_now(struct flow_run *run)
+{
+    return now(run);
+}
+
+void
+flow_run_sleep_until(struct flow_run *run, int64_t ms)
+{
+    run->clock->sleep_until(run->clock->ctx, ms);
+}
+
+/* Record an event; its details (a new reference) become the event's. */
+static int
+emit(struct flow_run *r, const char *type, json_t *details)
+{
+    struct flow_event ev = {
+        .id = ++r->last_id,
+        .previous_id = r->last_id - 1,
+        .ts_ms = now(r),
+        .type = type,
+        .details = details,
+    };
+    int rc = 0;
+
+    if (r->o->on_event != NULL)
+        rc = r->o->on_event(r->o->ctx, &ev, r->d);
+    if (r->o->keep_history) {
+        struct flow_history *h = &r->res->history;
+
+        if (h->n == h->cap) {
+            h->cap = h->cap ? h->cap * 2 : 64;
+            h->v = sl_realloc(h->v, h->cap * sizeof(*h->v));
+        }
+        h->v[h->n++] = ev;
+    } else {
+        json_decref(details);
+    }
+    return rc < 0 ? R_SINK : 0;
+}
+
+static json_t *
+details_io(const char *name, const char *key, const char *text)
+{
+    json_t *d = json_object();
+
+    if (name != NULL)
+        json_object_set_new(d, "name", json_string(name));
+    json_object_set_new(d, key, json_string(text));
+    json_object_set_new(d, strcmp(key, "input") == 0 ? "inputDetails" : "outputDetails",
+                        json_pack("{s:b}", "truncated", 0));
+    return d;
+}
+
+/* The context object for a state entered at entered with retries. */
+static json_t *
+context(const struct frame *f, const struct flow_state *s, int64_t entered, int64_t retries,
+        json_t *map_index, json_t *map_value)
+{
+    json_t *c = json_object();
+    char iso[32];
+
+    iso_time(entered, iso);
+    json_object_set(c, "Execution", f->run->execution);
+    json_object_set(c, "StateMachine", f->run->machine);
+    json_object_set_new(c, "State", json_pack("{s:s,s:s,s:I}", "EnteredTime", iso, "Name", s->name,
+                                              "RetryCount", (json_int_t)retries));
+    if (map_index != NULL)
+        json_object_set_new(c, "Map",
+                            json_pack("{s:{s:O,s:O}}", "Item", "Index", map_index, "Value",
+                                      map_value));
+    return c;
+}
+
+/* ---- paths and templates ----------------------------------------------------- */
+
+static int
+select_path(const struct flow_path *p, const struct flow_roots *roots, const char *field,
+            json_t **out, struct flow_error *err)
+{
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (flow_path_select(p, roots, out, &d) < 0) {
+        flow_error_set(err, false, "States.Runtime",
+                       "Invalid path '%s' in the field '%s': %s", flow_path_text(p), field, d.msg);
+        return R_FAILED;
+    }
+    return 0;
+}
+
+/* InputPath and OutputPath: "$" when not given, {} when null. */
+static int
+apply_io_path(const struct flow_pathopt *po, json_t *in, json_t *context, const char *field,
+              json_t **out, struct flow_error *err)
+{
+    struct flow_roots roots = {in, context};
+
+    if (po->null) {
+        *out = json_object();
+        return 0;
+    }
+    if (po->path == NULL) {
+        *out = json_incref(in);
+        return 0;
+    }
+    return select_path(po->path, &roots, field, out, err);
+}
+
+static int
+tmpl_eval(const struct flow_tmpl *t, const struct flow_roots *roots, const char *field,
+          json_t **out, struct flow_error *err)
+{
+    struct sl_diag d;
+    char *text;
+
+    switch (t->kind) {
+    case TMPL_CONST:
+        *out = json_incref(t->value);
+        return 0;
+    case TMPL_PATH:
+        sl_diag_init(&d);
+        if (flow_path_select(t->path, roots, out, &d) < 0) {
+            text = dump(flow_path_is_context(t->path) ? roots->context : roots->input);
+            flow_error_set(err, false, "States.ParameterPathFailure",
+                           "The JSONPath '%s' specified for the field '%s' could not be found in "
+                           "the input '%s'", flow_path_text(t->path), t->field ? t->field : field,
+                           text ? text : "");
+            free(text);
+            return R_FAILED;
+        }
+        return 0;
+    case TMPL_CALL:
+        sl_diag_init(&d);
+        if (flow_intrinsic_eval(t->call, roots, out, &d) < 0) {
+            flow_error_set(err, false, "States.IntrinsicFailure",
+                           "The evaluation of the field '%s' failed: %s",
+                           t->field ? t->field : field, d.msg);
+            return R_FAILED;
+        }
+        return 0;
+    case TMPL_ARRAY:
+        *out = json_array();
+        for (size_t i = 0; i < t->nkids; i++) {
+            json_t *v;
+
+            if (tmpl_eval(&t->kids[i], roots, field, &v, err) != 0) {
+                json_decref(*out);
+                *out = NULL;
+                return R_FAILED;
+            }
+            json_array_append_new(*out, v);
+        }
+        return 0;
+    case TMPL_OBJECT:
+        *out = json_object();
+        for (size_t i = 0; i < t->nkids; i++) {
+            json_t *v;
+
+            if (tmpl_eval(&t->kids[i], roots, field, &v, err) != 0) {
+                json_decref(*out);
+                *out = NULL;
+                return R_FAILED;
+            }
+            json_object_set_new(*out, t->kids[i].key, v);
+        }
+        return 0;
+    }
+    return R_FAILED;
+}
+
+/* ResultPath: result into (a copy of) raw; a new reference in *out. */
+static int
+apply_result_path(const struct flow_pathopt *po, json_t *raw, json_t *result, json_t **out,
+                  struct flow_error *err)
+{
+    struct sl_diag d;
+    json_t *root;
+
+    if (po->null) {
+        *out = json_incref(raw);
+        return 0;
+    }
+    if (po->path == NULL) {
+        *out = json_incref(result);
+        return 0;
+    }
+    root = json_is_object(raw) ? json_copy(raw) : json_incref(raw);
+    sl_diag_init(&d);
+    if (flow_path_put(po->path, &root, result, &d) < 0) {
+        char *text = dump(raw);
+
+        flow_error_set(err, false, "States.ResultPathMatchFailure",
+                       "Unable to apply ResultPath '%s' to the input '%s': %s",
+                       flow_path_text(po->path), text ? text : "", d.msg);
+        free(text);
+        json_decref(root);
+        return R_FAILED;
+    }
+    *out = root;
+    return 0;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static bool
+terminal(const struct flow_error *e)
+{
+    return strcmp(e->error, "States.Runtime") == 0 ||
+           strcmp(e->error, "States.DataLimitExceeded") == 0;
+}
+
+static bool
+matches(char *const *names, size_t n, const struct flow_error *e)
+{
+    if (terminal(e))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], "States.ALL") == 0 || strcmp(names[i], e->error) == 0)
+            return true;
+        if (strcmp(names[i], "States.TaskFailed") == 0 && e->task &&
+            strcmp(e->error, "States.Timeout") != 0 &&
+            strcmp(e->error, "States.HeartbeatTimeout") != 0)
+            return true;
+    }
+    return false;
+}
+
+static json_t *
+error_output(const struct flow_error *e)
+{
+    return json_pack("{s:s,s:s}", "Error", e->error, "Cause", e->cause ? e->cause : "");
+}
+
+/* Sleep until when, or to the execution's deadline if that comes first. */
+static int
+sleep_until(struct flow_run *r, int64_t when)
+{
+    if (r->deadline > 0 && when > r->deadline) {
+        r->clock->sleep_until(r->clock->ctx, r->deadline);
+        return R_TIMED_OUT;
+    }
+    r->clock->sleep_until(r->clock->ctx, when);
+    return 0;
+}
+
+static uint64_t
+next_random(struct flow_run *r)
+{
+    r->rng ^= r->rng << 13;
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    return r->rng;
+}
+
+/* ---- states ------------------------------------------------------------------ */
+
+static int run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *err);
+
+/* "arn:aws:states:::sluice:test.echo" -> "sluice", "test.echo". */
+static void
+resource_parts(const char *res, char *type, size_t tsize, const char **name)
+{
+    const char *p = res;
+
+    if (strncmp(res, "arn:aws:states:::", 17) == 0) {
+        const char *colon;
+
+        p = res + 17;
+        colon = strchr(p, ':');
+        if (colon != NULL) {
+            snprintf(type, tsize, "%.*s", (int)(colon - p), p);
+            *name = colon + 1;
+            return;
+        }
+    }
+    snprintf(type, tsize, "%s", "sluice");
+    *name = res;
+}
+
+/* A positive integer from a *Path field, or an error. */
+static int
+int_from_path(const struct flow_path *p, const struct flow_roots *roots, const char *field,
+              int64_t lo, int64_t *out, struct flow_error *err)
+{
+    json_t *v;
+
+    if (select_path(p, roots, field, &v, err) != 0)
+        return R_FAILED;
+    if (!json_is_integer(v) || json_integer_value(v) < lo) {
+        char *text = dump(v);
+
+        flow_error_set(err, false, "States.Runtime",
+                       "The value '%s' at '%s' of the field '%s' is not an integer of at least %lld",
+                       text ? text : "", flow_path_text(p), field, (long long)lo);
+        free(text);
+        json_decref(v);
+        return R_FAILED;
+    }
+    *out = json_integer_value(v);
+    json_decref(v);
+    return 0;
+}
+
+static int
+task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ctx,
+             json_t **result, struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    struct flow_roots roots = {eff, ctx};
+    int64_t timeout = s->timeout_s, heartbeat = s->heartbeat_s;
+    char rtype[64];
+    const char *rname;
+    char *text;
+    json_t *det;
+    int rc;
+
+    if (s->timeout_path && int_from_path(s->timeout_path, &roots, "TimeoutSecondsPath", 1,
+                                         &timeout, err) != 0)
+        return R_FAILED;
+    if (s->heartbeat_path && int_from_path(s->heartbeat_path, &roots, "HeartbeatSecondsPath", 1,
+                                           &heartbeat, err) != 0)
+        return R_FAILED;
+    resource_parts(s->resource, rtype, sizeof(rtype), &rname);
+    text = dump(eff);
+    det = json_pack("{s:s,s:s,s:s,s:s}", "resourceType", rtype, "resource", rname, "region",
+                    "us-east-1", "parameters", text ? text : "");
+    free(text);
+    if (timeout > 0)
+        json_object_set_new(det, "timeoutInSeconds", json_integer(timeout));
+    if (heartbeat > 0)
+        json_object_set_new(det, "heartbeatInSeconds", json_integer(heartbeat));
+    if (emit(r, "TaskScheduled", det) < 0)
+        return R_SINK;
+    if (emit(r, "TaskStarted", json_pack("{s:s,s:s}", "resourceType", rtype, "resource", rname)) <
+        0)
+        return R_SINK;
+
+    int64_t started = now(r);
+    struct flow_task_call call = {
+        .resource = s->resource,
+        .state = s->name,
+        .input = eff,
+        .context = ctx,
+        .deadline_ms = timeout > 0 ? started + timeout * 1000 : 0,
+        .run = r,
+    };
+
+    *result = NULL;
+    rc = s->task->fn(s->task->ctx, &call, result, err);
+    if (rc == 0 && timeout > 0 && now(r) > call.deadline_ms) {
+        json_decref(*result);
+        *result = NULL;
+        flow_error_set(err, true, "States.Timeout", "The task ran past its TimeoutSeconds (%lld)",
+                       (long long)timeout);
+        rc = FLOW_TASK_FAILED;
+    }
+    if (rc != 0) {
+        if (err->error == NULL)
+            flow_error_set(err, true, "States.TaskFailed", "the task failed without a reason");
+        err->task = true;
+        bool timed_out = strcmp(err->error, "States.Timeout") == 0 ||
+                         strcmp(err->error, "States.HeartbeatTimeout") == 0;
+        if (emit(r, timed_out ? "TaskTimedOut" : "TaskFailed",
+                 json_pack("{s:s,s:s,s:s,s:s}", "resourceType", rtype, "resource", rname, "error",
+                           err->error, "cause", err->cause ? err->cause : "")) < 0)
+            return R_SINK;
+        return R_FAILED;
+    }
+    if (*result == NULL)
+        *result = json_object();
+    text = dump(*result);
+    det = json_pack("{s:s,s:s,s:s,s:{s:b}}", "resourceType", rtype, "resource", rname, "output",
+                    text ? text : "", "outputDetails", "truncated", 0);
+    free(text);
+    if (emit(r, "TaskSucceeded", det) < 0)
+        return R_SINK;
+    return 0;
+}
+
+static int
+parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t **result,
+                 struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    int rc;
+
+    if (emit(r, "ParallelStateStarted", NULL) < 0)
+        return R_SINK;
+    *result = json_array();
+    for (size_t i = 0; i < s->nbranches; i++) {
+        struct frame sub = {r, s->branches[i]};
+        json_t *out;
+
+        rc = run_machine(&sub, eff, &out, err);
+        if (rc != 0) {
+            json_decref(*result);
+            *result = NULL;
+            if (rc == R_FAILED && emit(r, "ParallelStateFailed", NULL) < 0)
+                return R_SINK;
+            return rc;
+        }
+        json_array_append_new(*result, out);
+    }
+    if (emit(r, "ParallelStateSucceeded", NULL) < 0)
+        return R_SINK;
+    return 0;
+}
+
+static int
+map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ctx,
+            json_t **result, struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    struct flow_roots roots = {eff, ctx};
+    json_t *items;
+    int64_t failed = 0, tolerated_count = s->tolerated_count;
+    double tolerated_pct = s->tolerated_pct;
+    size_t n;
+    int rc;
+
+    if (s->items_path != NULL) {
+        if (select_path(s->items_path, &roots, "ItemsPath", &items, err) != 0)
+            return R_FAILED;
+    } else {
+        items = json_incref(eff);
+    }
+    if (!json_is_array(items)) {
+        char *text = dump(items);
+
+        flow_error_set(err, false, "States.Runtime",
+                       "The ItemsPath '%s' of the Map state '%s' must select an array; it selected "
+                       "'%s'", s->items_path ? flow_path_text(s->items_path) : "$", s->name,
+                       text ? text : "");
+        free(text);
+        json_decref(items);
+        return R_FAILED;
+    }
+    if (s->tolerated_count_path != NULL &&
+        int_from_path(s->tolerated_count_path, &roots, "ToleratedFailureCountPath", 0,
+                      &tolerated_count, err) != 0) {
+        json_decref(items);
+        return R_FAILED;
+    }
+    if (s->tolerated_pct_path != NULL) {
+        int64_t pct;
+
+        if (int_from_path(s->tolerated_pct_path, &roots, "ToleratedFailurePercentagePath", 0, &pct,
+                          err) != 0) {
+            json_decref(items);
+            return R_FAILED;
+        }
+        tolerated_pct = (double)pct;
+    }
+    n = json_array_size(items);
+    if (emit(r, "MapStateStarted", json_pack("{s:I}", "length", (json_int_t)n)) < 0) {
+        json_decref(items);
+        return R_SINK;
+    }
+    *result = json_array();
+    for (size_t i = 0; i < n; i++) {
+        struct frame sub = {r, s->processor};
+        json_t *item = json_array_get(items, i), *in, *out;
+        struct flow_error ierr = {0};
+
+        if (s->parameters != NULL) {
+            json_t *index = json_integer((json_int_t)i);
+            json_t *ictx = context(f, s, now(r), 0, index, item);
+            struct flow_roots iroots = {eff, ictx};
+
+            rc = tmpl_eval(s->parameters, &iroots, "ItemSelector", &in, err);
+            json_decref(index);
+            json_decref(ictx);
+            if (rc != 0)
+                goto fail;
+        } else {
+            in = json_incref(item);
+        }
+        if (emit(r, "MapIterationStarted",
+                 json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+            json_decref(in);
+            rc = R_SINK;
+            goto fail;
+        }
+        rc = run_machine(&sub, in, &out, &ierr);
+        json_decref(in);
+        if (rc == R_FAILED && !terminal(&ierr) && (tolerated_count >= 0 || tolerated_pct >= 0)) {
+            failed++;
+            if (emit(r, "MapIterationFailed",
+                     json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+                flow_error_release(&ierr);
+                rc = R_SINK;
+                goto fail;
+            }
+            json_array_append_new(*result, error_output(&ierr));
+            flow_error_release(&ierr);
+            if ((tolerated_count >= 0 && failed > tolerated_count) ||
+                (tolerated_pct >= 0 && (double)failed * 100.0 > tolerated_pct * (double)n)) {
+                flow_error_set(err, false, "States.ExceedToleratedFailureThreshold",
+                               "%lld of the Map's %zu iterations failed, more than it tolerates",
+                               (long long)failed, n);
+                rc = R_FAILED;
+                goto fail;
+            }
+            continue;
+        }
+        if (rc != 0) {
+            if (rc == R_FAILED) {
+                *err = ierr;
+                if (emit(r, "MapIterationFailed",
+                         json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0)
+                    rc = R_SINK;
+            }
+            goto fail;
+        }
+        if (emit(r, "MapIterationSucceeded",
+                 json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+            json_decref(out);
+            rc = R_SINK;
+            goto fail;
+        }
+        json_array_append_new(*result, out);
+    }
+    json_decref(items);
+    if (emit(r, "MapStateSucceeded", NULL) < 0)
+        return R_SINK;
+    return 0;
+
+fail:
+    json_decref(items);
+    json_decref(*result);
+    *result = NULL;
+    if (rc == R_FAILED && emit(r, "MapStateFailed", NULL) < 0)
+        return R_SINK;
+    return rc;
+}
+
+/*
+ * One attempt of a Task, Pass, Parallel or Map: effective input, the work,
+ * ResultSelector, ResultPath, OutputPath.
+ */
+static int
+attempt(struct frame *f, const struct flow_state *s, json_t *raw, json_t *ctx, json_t **out,
+        struct flow_error *err)
+{
+    struct flow_roots roots;
+    json_t *eff = NULL, *param = NULL, *result = NULL, *sel = NULL, *placed = NULL;
+    int rc;
+
+    rc = apply_io_path(&s->input, raw, ctx, "InputPath", &eff, err);
+    if (rc != 0)
+        return rc;
+    roots = (struct flow_roots){eff, ctx};
+    if (s->parameters != NULL && s->type != FLOW_MAP) {
+        rc = tmpl_eval(s->parameters, &roots, "Parameters", &param, err);
+        if (rc != 0)
+            goto out;
+    } else {
+        param = json_incref(eff);
+    }
+    switch (s->type) {
+    case FLOW_TASK:
+        rc = task_attempt(f, s, param, ctx, &result, err);
+        break;
+    case FLOW_PASS:
+        result = json_incref(s->result_value ? s->result_value : param);
+        break;
+    case FLOW_PARALLEL:
+        rc = parallel_attempt(f, s, param, &result, err);
+        break;
+    case FLOW_MAP:
+        rc = map_attempt(f, s, param, ctx, &result, err);
+        break;
+    default:
+        abort();
+    }
+    if (rc != 0)
+        goto out;
+    if (s->result_selector != NULL) {
+        struct flow_roots rr = {result, ctx};
+
+        rc = tmpl_eval(s->result_selector, &rr, "ResultSelector", &sel, err);
+        if (rc != 0)
+            goto out;
+    } else {
+        sel = json_incref(result);
+    }
+    rc = apply_result_path(&s->result, raw, sel, &placed, err);
+    if (rc != 0)
+        goto out;
+    rc = apply_io_path(&s->output, placed, ctx, "OutputPath", out, err);
+out:
+    json_decref(eff);
+    json_decref(param);
+    json_decref(result);
+    json_decref(sel);
+    json_decref(placed);
+    return rc;
+}
+
+/* Task, Pass, Parallel, Map: attempts under Retry, then Catch. */
+static int
+run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered,
+             json_t **out, int *next, struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    int64_t *counts = sl_calloc(s->nretry + 1, sizeof(*counts));
+    int64_t retries = 0;
+    int rc;
+
+    for (;;) {
+        json_t *ctx = context(f, s, entered, retries, NULL, NULL);
+
+        flow_error_release(err);
+        rc = attempt(f, s, raw, ctx, out, err);
+        json_decref(ctx);
+        if (rc != R_FAILED)
+            break;
+        if (terminal(err))
+            break;
+        size_t i;
+
+        for (i = 0; i < s->nretry; i++)
+            if (matches(s->retry[i].errors, s->retry[i].nerrors, err))
+                break;
+        if (i == s->nretry || counts[i] >= s->retry[i].max_attempts)
+            break;
+        const struct flow_retrier *rt = &s->retry[i];
+        double delay = (double)rt->interval_s * pow(rt->backoff, (double)counts[i]) * 1000.0;
+
+        if (rt->max_delay_s > 0 && delay > (double)rt->max_delay_s * 1000.0)
+            delay = (double)rt->max_delay_s * 1000.0;
+        if (delay > 1e15)
+            delay = 1e15;
+        if (rt->jitter)
+            delay = (double)(next_random(r) % ((uint64_t)delay + 1));
+        counts[i]++;
+        retries++;
+        r->res->transitions++;
+        if (sleep_until(r, now(r) + (int64_t)delay) != 0) {
+            rc = R_TIMED_OUT;
+            break;
+        }
+    }
+    free(counts);
+    if (rc != R_FAILED) {
+        *next = s->end ? -1 : s->next;
+        return rc;
+    }
+    for (size_t i = 0; i < s->ncatch; i++) {
+        const struct flow_catcher *c = &s->catch[i];
+        json_t *eo;
+        struct flow_error perr = {0};
+
+        if (!matches(c->errors, c->nerrors, err))
+            continue;
+        eo = error_output(err);
+        rc = apply_result_path(&c->result, raw, eo, out, &perr);
+        json_decref(eo);
+        if (rc != 0) {
+            flow_error_release(err);
+            *err = perr;
+            return rc;
+        }
+        flow_error_release(err);
+        *next = c->next;
+        return 0;
+    }
+    return R_FAILED;
+}
+
+static int
+run_choice(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered, json_t **out,
+           int *next, struct flow_error *err)
+{
+    json_t *ctx = context(f, s, entered, 0, NULL, NULL), *eff;
+    int rc = apply_io_path(&s->input, raw, ctx, "InputPath", &eff, err);
+    struct flow_roots roots = {eff, ctx};
+
+    if (rc != 0) {
+        json_decref(ctx);
+        return rc;
+    }
+    *next = -2;
+    for (size_t i = 0; i < s->nchoices && *next == -2; i++) {
+        struct sl_diag d;
+        bool match = false;
+
+        sl_diag_init(&d);
+        if (flow_choice_eval(s->choices[i], &roots, &match, &d) < 0) {
+            flow_error_set(err, false, "States.Runtime",
+                           "Invalid path in the Choice state '%s', rule %zu: %s", s->name, i + 1,
+                           d.msg);
+            rc = R_FAILED;
+            goto out;
+        }
+        if (match)
+            *next = s->choice_next[i];
+    }
+    if (*next == -2) {
+        if (s->default_next < 0) {
+            flow_error_set(err, false, "States.NoChoiceMatched",
+                           "No Choice Rules matched and no Default is specified in the state '%s'",
+                           s->name);
+            rc = R_FAILED;
+            goto out;
+        }
+        *next = s->default_next;
+    }
+    rc = apply_io_path(&s->output, eff, ctx, "OutputPath", out, err);
+out:
+    json_decref(eff);
+    json_decref(ctx);
+    return rc;
+}
+
+static int
+run_wait(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered, json_t **out,
+         int *next, struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    json_t *ctx = context(f, s, entered, 0, NULL, NULL), *eff, *v = NULL;
+    int rc = apply_io_path(&s->input, raw, ctx, "InputPath", &eff, err);
+    struct flow_roots roots = {eff, ctx};
+    int64_t until = entered;
+
+    if (rc != 0) {
+        json_decref(ctx);
+        return rc;
+    }
+    if (s->wait_seconds >= 0) {
+        until = entered + s->wait_seconds * 1000;
+    } else if (s->wait_timestamp != NULL) {
+        until = s->wait_timestamp_ms;
+    } else if (s->wait_seconds_path != NULL) {
+        int64_t secs;
+
+        rc = int_from_path(s->wait_seconds_path, &roots, "SecondsPath", 0, &secs, err);
+        if (rc != 0)
+            goto out;
+        until = entered + secs * 1000;
+    } else if (s->wait_timestamp_path != NULL) {
+        rc = select_path(s->wait_timestamp_path, &roots, "TimestampPath", &v, err);
+        if (rc != 0)
+            goto out;
+        if (!json_is_string(v) || !flow_parse_timestamp(json_string_value(v), &until)) {
+            char *text = dump(v);
+
+            flow_error_set(err, false, "States.Runtime",
+                           "The TimestampPath '%s' of the Wait state '%s' selected '%s', which is "
+                           "not an RFC 3339 timestamp", flow_path_text(s->wait_timestamp_path),
+                           s->name, text ? text : "");
+            free(text);
+            rc = R_FAILED;
+            goto out;
+        }
+    }
+    rc = sleep_until(r, until);
+    if (rc != 0)
+        goto out;
+    *next = s->end ? -1 : s->next;
+    rc = apply_io_path(&s->output, eff, ctx, "OutputPath", out, err);
+out:
+    json_decref(v);
+    json_decref(eff);
+    json_decref(ctx);
+    return rc;
+}
+
+/* A Fail state's Error or Cause: the text, or what its path or call gives. */
+static int
+fail_field(const char *text, const struct flow_path *path, const struct flow_intrinsic *call,
+           const struct flow_roots *roots, const char *field, char **out, struct flow_error *err)
+{
+    json_t *v = NULL;
+    struct sl_diag d;
+
+    *out = NULL;
+    if (text != NULL) {
+        *out = sl_strdup(text);
+        return 0;
+    }
+    sl_diag_init(&d);
+    if (path != NULL && flow_path_select(path, roots, &v, &d) < 0) {
+        flow_error_set(err, false, "States.Runtime", "Invalid path '%s' in the field '%s': %s",
+                       flow_path_text(path), field, d.msg);
+        return R_FAILED;
+    }
+    if (call != NULL && flow_intrinsic_eval(call, roots, &v, &d) < 0) {
+        flow_error_set(err, false, "States.Runtime", "The field '%s' failed: %s", field, d.msg);
+        return R_FAILED;
+    }
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v)) {
+        flow_error_set(err, false, "States.Runtime", "The field '%s' must give a string", field);
+        json_decref(v);
+        return R_FAILED;
+    }
+    *out = sl_strdup(json_string_value(v));
+    json_decref(v);
+    return 0;
+}
+
+static int
+run_fail(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered,
+         struct flow_error *err)
+{
+    json_t *ctx = context(f, s, entered, 0, NULL, NULL);
+    struct flow_roots roots = {raw, ctx};
+    char *error = NULL, *cause = NULL;
+    int rc;
+
+    rc = fail_field(s->error, s->error_path, s->error_call, &roots, "ErrorPath", &error, err);
+    if (rc == 0)
+        rc = fail_field(s->cause, s->cause_path, s->cause_call, &roots, "CausePath", &cause, err);
+    json_decref(ctx);
+    if (rc != 0) {
+        free(error);
+        free(cause);
+        return rc;
+    }
+    flow_error_release(err);
+    err->error = error ? error : sl_strdup("");
+    err->cause = cause ? cause : sl_strdup("");
+    err->task = false;
+    return R_FAILED;
+}
+
+static int
+run_state(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered, json_t **out,
+          int *next, struct flow_error *err)
+{
+    switch (s->type) {
+    case FLOW_TASK:
+    case FLOW_PASS:
+    case FLOW_PARALLEL:
+    case FLOW_MAP:
+        return run_retrying(f, s, raw, entered, out, next, err);
+    case FLOW_CHOICE:
+        return run_choice(f, s, raw, entered, out, next, err);
+    case FLOW_WAIT:
+        return run_wait(f, s, raw, entered, out, next, err);
+    case FLOW_SUCCEED: {
+        json_t *ctx = context(f, s, entered, 0, NULL, NULL), *eff;
+        int rc = apply_io_path(&s->input, raw, ctx, "InputPath", &eff, err);
+
+        if (rc == 0) {
+            rc = apply_io_path(&s->output, eff, ctx, "OutputPath", out, err);
+            json_decref(eff);
+        }
+        json_decref(ctx);
+        *next = -1;
+        return rc;
+    }
+    case FLOW_FAIL:
+        return run_fail(f, s, raw, entered, err);
+    }
+    return R_FAILED;
+}
+
+/* The event types, by enum flow_state_type. */
+static const char *const entered_types[] = {
+    "TaskStateEntered",    "PassStateEntered", "ChoiceStateEntered",   "WaitStateEntered",
+    "SucceedStateEntered", "FailStateEntered", "ParallelStateEntered", "MapStateEntered",
+};
+static const char *const exited_types[] = {
+    "TaskStateExited",    "PassStateExited", "ChoiceStateExited",   "WaitStateExited",
+    "SucceedStateExited", "FailStateExited", "ParallelStateExited", "MapStateExited",
+};
+
+static int
+run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *err)
+{
+    struct flow_run *r = f->run;
+    const struct flow_machine *m = f->m;
+    json_t *in = json_incref(input);
+    int i = m->start;
+
+    *output = NULL;
+    for (;;) {
+        const struct flow_state *s = &m->states[i];
+        int64_t entered = now(r);
+        json_t *out = NULL;
+        char *text;
+        int next = -1, rc;
+
+        if (r->deadline > 0 && entered >= r->deadline) {
+            json_decref(in);
+            return R_TIMED_OUT;
+        }
+        text = dump(in);
+        rc = emit(r, entered_types[s->type], details_io(s->name, "input", text ? text : ""));
+        free(text);
+        if (rc != 0) {
+            json_decref(in);
+            return rc;
+        }
+        r->res->transitions++;
+        rc = run_state(f, s, in, entered, &out, &next, err);
+        json_decref(in);
+        if (rc != 0)
+            return rc;
+        text = dump(out);
+        if (text != NULL && strlen(text) > MAX_PAYLOAD) {
+            flow_error_set(err, false, "States.DataLimitExceeded",
+                           "The state/task '%s' returned a result with a size exceeding the "
+                           "maximum number of bytes service limit (%d)", s->name, MAX_PAYLOAD);
+            free(text);
+            json_decref(out);
+            return R_FAILED;
+        }
+        rc = emit(r, exited_types[s->type], details_io(s->name, "output", text ? text : ""));
+        free(text);
+        if (rc != 0) {
+            json_decref(out);
+            return rc;
+        }
+        if (next < 0) {
+            *output = out;
+            return 0;
+        }
+        in = out;
+        i = next;
+    }
+}
+
+/* ---- the API ---------------------------------------------------------------- */
+
+int
+flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec_opts *o,
+             struct flow_result *res, struct sl_diag *d)
+{
+    struct flow_run r = {.o = o, .res = res, .d = d};
+    struct frame f = {&r, m};
+    struct flow_error err = {0};
+    json_t *output = NULL;
+    char iso[32], *text;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    r.clock = o->clock ? o->clock : &flow_real_clock;
+    res->start_ms = now(&r);
+    r.deadline = m->timeout_s > 0 ? res->start_ms + m->timeout_s * 1000 : 0;
+    r.rng = o->seed ? o->seed : (uint64_t)res->start_ms * 2654435761u + 1;
+    r.calls = json_object();
+    iso_time(res->start_ms, iso);
+    r.execution = json_pack("{s:s,s:O,s:s,s:s,s:s,s:i}", "Id", o->arn ? o->arn : "", "Input",
+                            input, "Name", o->name ? o->name : "", "RoleArn",
+                            o->role_arn ? o->role_arn : "", "StartTime", iso, "RedriveCount", 0);
+    r.machine = json_pack("{s:s,s:s}", "Id", o->machine_arn ? o->machine_arn : "", "Name",
+                          o->machine_name ? o->machine_name : "");
+
+    text = dump(input);
+    rc = emit(&r, "ExecutionStarted",
+              json_pack("{s:s,s:{s:b},s:s}", "input", text ? text : "", "inputDetails",
+                        "truncated", 0, "roleArn", o->role_arn ? o->role_arn : ""));
+    free(text);
+    if (rc == 0)
+        rc = run_machine(&f, input, &output, &err);
+    switch (rc) {
+    case R_OK:
+        res->status = FLOW_SUCCEEDED;
+        res->output = output;
+        text = dump(output);
+        rc = emit(&r, "ExecutionSucceeded",
+                  json_pack("{s:s,s:{s:b}}", "output", text ? text : "", "outputDetails",
+                            "truncated", 0));
+        free(text);
+        break;
+    case R_FAILED:
+        res->status = FLOW_FAILED;
+        res->error = sl_strdup(err.error ? err.error : "States.Runtime");
+        res->cause = sl_strdup(err.cause ? err.cause : "");
+        rc = emit(&r, "ExecutionFailed",
+                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        break;
+    case R_TIMED_OUT:
+        res->status = FLOW_TIMED_OUT;
+        res->error = sl_strdup("States.Timeout");
+        res->cause = sl_strdup("The execution ran past its TimeoutSeconds");
+        rc = emit(&r, "ExecutionTimedOut",
+                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        break;
+    default:
+        break;
+    }
+    res->stop_ms = now(&r);
+    flow_error_release(&err);
+    json_decref(r.execution);
+    json_decref(r.machine);
+    json_decref(r.calls);
+    if (rc < 0) {
+        if (d->code == 0)
+            sl_fail(d, SL_ERR_CATALOG, "the execution's history could not be recorded");
+        return d->code;
+    }
+    return 0;
+}
+
+void
+flow_history_release(struct flow_history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        json_decref(h->v[i].details);
+    free(h->v);
+    memset(h, 0, sizeof(*h));
+}
+
+/* "TaskStateEntered" -> "stateEnteredEventDetails", as the API names them. */
+static void
+details_key(const char *type, char *out, size_t size)
+{
+    static const char *const state_types[] = {"Task", "Pass", "Choice", "Wait", "Succeed",
+                                              "Fail", "Parallel", "Map", NULL};
+
+    for (const char *const *t = state_types; *t; t++) {
+        size_t n = strlen(*t);
+
+        if (strncmp(type, *t, n) == 0 && strncmp(type + n, "State", 5) == 0 &&
+            (strcmp(type + n, "StateEntered") == 0 || strcmp(type + n, "StateExited") == 0)) {
+            snprintf(out, size, "%sEventDetails",
+                     strcmp(type + n, "StateEntered") == 0 ? "stateEntered" : "stateExited");
+            return;
+        }
+    }
+    snprintf(out, size, "%c%sEventDetails", type[0] - 'A' + 'a', type + 1);
+}
+
+json_t *
+flow_history_json(const struct flow_history *h)
+{
+    json_t *events = json_array();
+
+    for (size_t i = 0; i < h->n; i++) {
+        const struct flow_event *ev = &h->v[i];
+        json_t *e = json_pack("{s:f,s:s,s:I}", "timestamp", (double)ev->ts_ms / 1000.0, "type",
+                              ev->type, "id", (json_int_t)ev->id);
+
+        if (ev->previous_id > 0)
+            json_object_set_new(e, "previousEventId", json_integer(ev->previous_id));
+        if (ev->details != NULL) {
+            char key[96];
+
+            details_key(ev->type, key, sizeof(key));
+            json_object_set(e, key, ev->details);
+        }
+        json_array_append_new(events, e);
+    }
+    return events;
+}
+
+void
+flow_result_release(struct flow_result *r)
+{
+    json_decref(r->output);
+    free(r->error);
+    free(r->cause);
+    flow_history_release(&r->history);
+    memset(r, 0, sizeof(*r));
+}
