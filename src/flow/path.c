@@ -64,6 +64,10 @@
 #define MAX_INDEX ((int64_t)1 << 53)
 /* How much of a path or a name a message quotes. */
 #define SHOW_MAX 120
+/* The work an indefinite select may do (nodes reached, visited under
+ * "..", filter terms tested): "$..*..*..*" on a large input would
+ * otherwise grow without bound. */
+#define MAX_WORK (1 << 22)
 
 /* ---- parsed form ------------------------------------------------------- */
 
@@ -89,6 +93,7 @@ struct step {
     bool deep;      /* preceded by "..": applies at and under the node */
     uint32_t start; /* the step's text: [start, end) in the path's text */
     uint32_t end;
+    uint32_t cost; /* STEP_FILTER: the work of one test (expr_cost()) */
     union {
         struct name name; /* STEP_NAME */
         int64_t index;    /* STEP_INDEX */
@@ -622,6 +627,18 @@ out:
     return rc;
 }
 
+/* The work of one test of a filter: its terms and the steps of its
+ * paths, never more than the characters of the path. */
+static uint32_t
+expr_cost(const struct expr *e)
+{
+    uint32_t n = 1 + (uint32_t)(e->a.nsteps + e->b.nsteps);
+
+    for (size_t i = 0; i < e->nkids; i++)
+        n += expr_cost(&e->kids[i]);
+    return n;
+}
+
 /* At '[': one bracketed step, up to and including its ']'. */
 static int
 parse_bracket(struct parser *ps, struct step *st)
@@ -659,6 +676,7 @@ parse_bracket(struct parser *ps, struct step *st)
             return expected(ps, "']' after the filter");
         st->kind = STEP_FILTER;
         st->u.filter = e;
+        st->cost = expr_cost(e);
     } else if (c == '\'' || c == '"') {
         rc = parse_names(ps, st);
         if (rc < 0)
@@ -1306,16 +1324,53 @@ struct nodes {
     size_t n, cap;
 };
 
-static void
-add(struct nodes *s, json_t *j)
+/* A frame of the walk under "..": a container and where in it. */
+struct frame {
+    json_t *j;
+    size_t i;   /* arrays: the next index */
+    void *iter; /* objects: the next member */
+};
+
+/* One indefinite selection. */
+struct eval {
+    const struct flow_roots *r; /* for "$" and "$$" in filters */
+    struct frame *stack;        /* the walk under ".." */
+    size_t cap;
+    size_t work; /* what is left of MAX_WORK */
+    bool over;   /* work ran out: stop */
+};
+
+/* Spend n units of work; false (and over set) once there are none. */
+static bool
+spend(struct eval *ev, size_t n)
 {
+    if (ev->over || ev->work < n) {
+        ev->over = true;
+        return false;
+    }
+    ev->work -= n;
+    return true;
+}
+
+static void
+add(struct eval *ev, struct nodes *s, json_t *j)
+{
+    if (!spend(ev, 1))
+        return;
     if (s->n == s->cap)
         SL_GROW(s->v, s->cap, s->n + 1);
     s->v[s->n++] = j;
 }
 
+/* Whether j passes the filter of st, paying for the test. */
+static bool
+passes(struct eval *ev, const struct step *st, json_t *j)
+{
+    return spend(ev, st->cost) && test(st->u.filter, j, ev->r);
+}
+
 static void
-add_slice(const struct step *st, json_t *arr, struct nodes *out)
+add_slice(struct eval *ev, const struct step *st, json_t *arr, struct nodes *out)
 {
     int64_t n = (int64_t)json_array_size(arr), step = st->u.slice.step;
     int64_t start = st->u.slice.start, end = st->u.slice.end;
@@ -1333,20 +1388,20 @@ add_slice(const struct step *st, json_t *arr, struct nodes *out)
         int64_t lo = start < 0 ? 0 : start > n ? n : start;
         int64_t hi = end < 0 ? 0 : end > n ? n : end;
 
-        for (int64_t i = lo; i < hi; i += step)
-            add(out, json_array_get(arr, (size_t)i));
+        for (int64_t i = lo; i < hi && !ev->over; i += step)
+            add(ev, out, json_array_get(arr, (size_t)i));
     } else {
         int64_t hi = start < -1 ? -1 : start > n - 1 ? n - 1 : start;
         int64_t lo = end < -1 ? -1 : end > n - 1 ? n - 1 : end;
 
-        for (int64_t i = hi; i > lo; i += step)
-            add(out, json_array_get(arr, (size_t)i));
+        for (int64_t i = hi; i > lo && !ev->over; i += step)
+            add(ev, out, json_array_get(arr, (size_t)i));
     }
 }
 
 /* Apply st (without its "..") to j, adding what it selects to out. */
 static void
-apply(const struct step *st, json_t *j, struct nodes *out, const struct flow_roots *r)
+apply(struct eval *ev, const struct step *st, json_t *j, struct nodes *out)
 {
     const char *key;
     json_t *v;
@@ -1357,13 +1412,19 @@ apply(const struct step *st, json_t *j, struct nodes *out, const struct flow_roo
     case STEP_INDEX:
         v = step_one(st, j);
         if (v != NULL)
-            add(out, v);
+            add(ev, out, v);
         break;
     case STEP_WILD:
         if (json_is_object(j)) {
-            json_object_foreach(j, key, v) add(out, v);
+            json_object_foreach(j, key, v)
+            {
+                add(ev, out, v);
+            }
         } else if (json_is_array(j)) {
-            json_array_foreach(j, i, v) add(out, v);
+            json_array_foreach(j, i, v)
+            {
+                add(ev, out, v);
+            }
         }
         break;
     case STEP_NAMES:
@@ -1372,7 +1433,7 @@ apply(const struct step *st, json_t *j, struct nodes *out, const struct flow_roo
         for (i = 0; i < st->u.names.n; i++) {
             v = json_object_getn(j, st->u.names.v[i].s, st->u.names.v[i].len);
             if (v != NULL)
-                add(out, v);
+                add(ev, out, v);
         }
         break;
     case STEP_INDEXES:
@@ -1382,53 +1443,47 @@ apply(const struct step *st, json_t *j, struct nodes *out, const struct flow_roo
             int64_t k = resolve(st->u.indexes.v[i], json_array_size(j));
 
             if (k >= 0)
-                add(out, json_array_get(j, (size_t)k));
+                add(ev, out, json_array_get(j, (size_t)k));
         }
         break;
     case STEP_SLICE:
         if (json_is_array(j))
-            add_slice(st, j, out);
+            add_slice(ev, st, j, out);
         break;
     case STEP_FILTER:
         if (json_is_object(j)) {
-            if (test(st->u.filter, j, r))
-                add(out, j);
+            if (passes(ev, st, j))
+                add(ev, out, j);
         } else if (json_is_array(j)) {
-            json_array_foreach(j, i, v) if (test(st->u.filter, v, r)) add(out, v);
+            json_array_foreach(j, i, v)
+            {
+                if (passes(ev, st, v))
+                    add(ev, out, v);
+            }
         }
         break;
     }
 }
 
-/* A frame of the walk under "..": a container and where in it. */
-struct frame {
-    json_t *j;
-    size_t i;   /* arrays: the next index */
-    void *iter; /* objects: the next member */
-};
-
 /* Apply st at j and at every node under j, in document order (pre-order:
  * a node before its children). */
 static void
-apply_deep(const struct step *st, json_t *j, struct nodes *out, const struct flow_roots *r,
-           struct frame **stack, size_t *cap)
+apply_deep(struct eval *ev, const struct step *st, json_t *j, struct nodes *out)
 {
     size_t n = 0;
 
-    for (;;) {
-        if (st->kind == STEP_FILTER) {
-            if (json_is_object(j) && test(st->u.filter, j, r))
-                add(out, j);
-        } else {
-            apply(st, j, out, r);
-        }
+    while (spend(ev, 1)) {
+        if (st->kind != STEP_FILTER)
+            apply(ev, st, j, out);
+        else if (json_is_object(j) && passes(ev, st, j))
+            add(ev, out, j);
         if (json_is_object(j) || json_is_array(j)) {
-            SL_GROW(*stack, *cap, n + 1);
-            (*stack)[n++] = (struct frame){j, 0, json_is_object(j) ? json_object_iter(j) : NULL};
+            SL_GROW(ev->stack, ev->cap, n + 1);
+            ev->stack[n++] = (struct frame){j, 0, json_is_object(j) ? json_object_iter(j) : NULL};
         }
         j = NULL;
         while (n > 0 && j == NULL) {
-            struct frame *f = &(*stack)[n - 1];
+            struct frame *f = &ev->stack[n - 1];
 
             if (json_is_array(f->j)) {
                 if (f->i < json_array_size(f->j))
@@ -1461,41 +1516,53 @@ merged(const struct step *st, const json_t *j)
     return o;
 }
 
-/* The array of what an indefinite path selects from root. */
-static json_t *
-select_all(const struct flow_path *p, json_t *root, const struct flow_roots *r)
+/* The array of what an indefinite path selects from root, or
+ * SL_ERR_LIMIT if that takes more than MAX_WORK. */
+static int
+select_all(const struct flow_path *p, json_t *root, const struct flow_roots *r, json_t **out,
+           struct sl_diag *d)
 {
     struct nodes a = {0}, b = {0}, *cur = &a, *next = &b, *t;
-    struct frame *stack = NULL;
-    size_t cap = 0, n = p->nsteps - (p->merge ? 1 : 0);
-    json_t *out;
+    struct eval ev = {.r = r, .work = MAX_WORK};
+    size_t n = p->nsteps - (p->merge ? 1 : 0);
+    int rc = 0;
 
-    add(cur, root);
-    for (size_t i = 0; i < n && cur->n > 0; i++) {
+    add(&ev, cur, root);
+    for (size_t i = 0; i < n && cur->n > 0 && !ev.over; i++) {
         const struct step *st = &p->steps[i];
 
         next->n = 0;
-        for (size_t k = 0; k < cur->n; k++) {
+        for (size_t k = 0; k < cur->n && !ev.over; k++) {
             if (st->deep)
-                apply_deep(st, cur->v[k], next, r, &stack, &cap);
+                apply_deep(&ev, st, cur->v[k], next);
             else
-                apply(st, cur->v[k], next, r);
+                apply(&ev, st, cur->v[k], next);
         }
         t = cur;
         cur = next;
         next = t;
     }
-    out = json_array();
+    if (ev.over) {
+        char path[SHOW_MAX + 8];
+
+        rc = sl_fail(d, SL_ERR_LIMIT, "selecting '%s' would visit more than %d nodes",
+                     show(path, sizeof(path), p->text, strlen(p->text)), MAX_WORK);
+        sl_diag_detail(d, "Each node reached, visited under '..' or tested by a filter counts; "
+                          "every further '..' multiplies them.");
+        goto out;
+    }
+    *out = json_array();
     for (size_t k = 0; k < cur->n; k++) {
         if (!p->merge)
-            json_array_append(out, cur->v[k]);
+            json_array_append(*out, cur->v[k]);
         else if (json_is_object(cur->v[k]))
-            json_array_append_new(out, merged(&p->steps[p->nsteps - 1], cur->v[k]));
+            json_array_append_new(*out, merged(&p->steps[p->nsteps - 1], cur->v[k]));
     }
-    free(stack);
+out:
+    free(ev.stack);
     free(a.v);
     free(b.v);
-    return out;
+    return rc;
 }
 
 /* ---- select ------------------------------------------------------------ */
@@ -1516,7 +1583,7 @@ flow_path_select(const struct flow_path *p, const struct flow_roots *r, json_t *
         roots.context = empty = json_object();
     j = p->context ? roots.context : roots.input;
     if (!p->definite) {
-        *out = select_all(p, j, &roots);
+        rc = select_all(p, j, &roots, out, d);
         goto done;
     }
     n = p->nsteps - (p->merge ? 1 : 0);

@@ -57,8 +57,11 @@ bool flow_path_is_reference(const struct flow_path *p);
 /*
  * Select: *out is a new reference to what the path names.  A reference
  * path that names nothing returns SL_ERR_NOTFOUND (d says which step
- * found nothing); an indefinite path always succeeds, with an array.
- * The other definite paths behave like reference paths.  A NULL input
+ * found nothing); an indefinite path always succeeds, with an array -
+ * unless selecting would visit more than about four million nodes
+ * ("$..*..*..*" on a large input): then SL_ERR_LIMIT, so that a hostile
+ * path cannot take all the memory and time.  The other definite paths
+ * behave like reference paths.  A NULL input
  * reads as null.  The roots are only read; a reference path allocates
  * nothing (the node is shared with the input: do not change it).
  */

@@ -939,3 +939,62 @@ TEST(reference_select_is_fast)
     json_decref(in);
     flow_path_free(p);
 }
+
+TEST(indefinite_select_has_a_work_limit)
+{
+    json_t *root = json_array(), *j = root, *big = json_array(), *out = NULL;
+    struct flow_roots r = {root, NULL};
+    struct flow_path *p;
+    char filter[1024];
+    size_t n;
+
+    /* Arrays nested 3000 deep: "$..*" reaches each once, "$..*..*"
+     * reaches each under each, about 4.5 million. */
+    for (int i = 0; i < 3000; i++) {
+        json_t *k = json_array();
+
+        json_array_append_new(j, k);
+        j = k;
+    }
+    p = parse("$..*");
+    CHECK_INT(flow_path_select(p, &r, &out, &d), 0);
+    CHECK_INT(json_array_size(out), 3000);
+    json_decref(out);
+    flow_path_free(p);
+    p = parse("$..*..*");
+    sl_diag_init(&d);
+    out = NULL;
+    CHECK_INT(flow_path_select(p, &r, &out, &d), SL_ERR_LIMIT);
+    CHECK(out == NULL);
+    CHECK_STR(d.msg, "selecting '$..*..*' would visit more than 4194304 nodes");
+    CHECK_HAS(d.detail, "every further '..' multiplies them");
+    flow_path_free(p);
+    for (j = root; json_array_size(j) > 0;) {
+        json_t *k = json_incref(json_array_get(j, 0));
+
+        json_decref(j);
+        j = k;
+    }
+    json_decref(j);
+
+    /* A long filter over a long array: each test costs its terms. */
+    for (int i = 0; i < 100000; i++)
+        json_array_append_new(big, json_integer(i));
+    n = (size_t)snprintf(filter, sizeof(filter), "$[?(@ < 0");
+    for (int i = 0; i < 50; i++)
+        n += (size_t)snprintf(filter + n, sizeof(filter) - n, " || @ == %d", i);
+    snprintf(filter + n, sizeof(filter) - n, ")]");
+    p = parse(filter);
+    r.input = big;
+    sl_diag_init(&d);
+    CHECK_INT(flow_path_select(p, &r, &out, &d), SL_ERR_LIMIT);
+    /* The same over 1000 is fine. */
+    json_array_clear(big);
+    for (int i = 0; i < 1000; i++)
+        json_array_append_new(big, json_integer(i));
+    CHECK_INT(flow_path_select(p, &r, &out, &d), 0);
+    CHECK_INT(json_array_size(out), 50);
+    json_decref(out);
+    flow_path_free(p);
+    json_decref(big);
+}
