@@ -11,10 +11,11 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 10):
+ * Tables (version 11):
  *
  *   meta                  key/value: schema_version
- *   counters              raw_seq, raw_arrival, run_id: the last handed out
+ *   counters              raw_seq, raw_arrival, run_id, execution_id: the last
+ *                         handed out
  *   sources               name, system
  *   contract_versions     canonical text per (source, version), immutable
  *   raw_objects           seq, source, object_id, key, ... arrived_at
@@ -46,6 +47,12 @@
  *                         lacked though required (9)
  *   quality_profiles      (table_name, column_name, evaluated_at) -> a
  *                         numeric column's deciles and count, for drift (10)
+ *   flow_machines         name -> an ASL definition, role, type (11)
+ *   flow_executions       execution_id -> machine, name, status, the
+ *                         definition and input it ran, output or error,
+ *                         who runs it and until when (11)
+ *   flow_events           (execution_id, event_id) -> an event of its
+ *                         history, as GetExecutionHistory gives it (11)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -326,6 +333,57 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  n_values INTEGER NOT NULL,"
     "  deciles TEXT NOT NULL,"
     "  PRIMARY KEY (table_name, column_name, evaluated_at));",
+    /* 10 -> 11: state machines, their executions and each execution's
+     * history (flow/).  An execution keeps the definition it started with,
+     * so updating a machine does not change one that runs; owner and
+     * lease_until say which process runs it (a RUNNING execution whose
+     * lease ran out is resumed by another).  An event's state and depth
+     * (0: the machine's own states, 1+: inside Parallel and Map) and, on a
+     * top-level StateExited, resume (the state it went on to, "" at the
+     * end) are what a resumed or redriven execution starts from. */
+    "CREATE TABLE flow_machines ("
+    "  name TEXT PRIMARY KEY,"
+    "  definition TEXT NOT NULL,"
+    "  role_arn TEXT NOT NULL,"
+    "  machine_type TEXT NOT NULL CHECK (machine_type IN ('STANDARD', 'EXPRESS')),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  revision INTEGER NOT NULL);"
+    "INSERT INTO counters (name, value) VALUES ('execution_id', 0);"
+    "CREATE TABLE flow_executions ("
+    "  execution_id INTEGER PRIMARY KEY,"
+    "  machine TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT',"
+    "    'ABORTED')),"
+    "  definition TEXT NOT NULL,"
+    "  input TEXT NOT NULL,"
+    "  output TEXT,"
+    "  error TEXT,"
+    "  cause TEXT,"
+    "  started_at INTEGER NOT NULL,"
+    "  stopped_at INTEGER,"
+    "  redrive_count INTEGER NOT NULL,"
+    "  redriven_at INTEGER,"
+    "  last_event INTEGER NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  lease_until INTEGER NOT NULL,"
+    "  stop_error TEXT,"
+    "  stop_cause TEXT,"
+    "  UNIQUE (machine, name));"
+    "CREATE INDEX flow_executions_running ON flow_executions (lease_until) "
+    "  WHERE status = 'RUNNING';"
+    "CREATE TABLE flow_events ("
+    "  execution_id INTEGER NOT NULL,"
+    "  event_id INTEGER NOT NULL,"
+    "  previous_id INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  event_type TEXT NOT NULL,"
+    "  state TEXT,"
+    "  depth INTEGER NOT NULL,"
+    "  resume TEXT,"
+    "  details TEXT,"
+    "  PRIMARY KEY (execution_id, event_id));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -339,7 +397,7 @@ const char *const catalog_tables[] = {
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
     "build_inputs",  "quality_results", "alerts", "schema_drift",
-    "quality_profiles", NULL,
+    "quality_profiles", "flow_machines", "flow_executions", "flow_events", NULL,
 };
 
 struct version_ctx {

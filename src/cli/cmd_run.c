@@ -14,20 +14,52 @@
 #include "core/strlist.h"
 #include "flow/asl.h"
 #include "flow/exec.h"
+#include "flow/runner.h"
 #include "core/banned.h"
 
 #define MAX_DEFINITION (1 << 20)
 #define MAX_INPUT (256 << 10)
 
-/* FLOW as given if it is a file, else flows/FLOW.asl.json of the project. */
+/* FLOW as given if it is a file, else flows/FLOW.asl.json of the project;
+ * name gets the machine's name (the file's, without .asl.json). */
 static void
-flow_file(const struct cli *c, const char *flow, char *out, size_t size)
+flow_file(const struct cli *c, const char *flow, char *out, size_t size, char *name,
+          size_t nsize)
 {
-    if (access(flow, F_OK) == 0 || strchr(flow, '/') != NULL) {
+    const char *base = strrchr(flow, '/');
+    size_t n;
+
+    if (access(flow, F_OK) == 0 || strchr(flow, '/') != NULL)
         snprintf(out, size, "%s", flow);
-        return;
-    }
-    snprintf(out, size, "%s/flows/%s.asl.json", c->project_dir ? c->project_dir : ".", flow);
+    else
+        snprintf(out, size, "%s/flows/%s.asl.json",
+                 c->project != NULL ? c->project->root : c->project_dir ? c->project_dir : ".",
+                 flow);
+    base = base ? base + 1 : flow;
+    n = strlen(base);
+    if (n > 9 && strcmp(base + n - 9, ".asl.json") == 0)
+        n -= 9;
+    else if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+        n -= 5;
+    snprintf(name, nsize, "%.*s", (int)n, base);
+}
+
+/* A name for an execution, as AWS makes them: a random UUID. */
+static void
+random_name(char out[37])
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+
+    if (f == NULL || fread(b, 1, sizeof(b), f) != sizeof(b))
+        memset(b, 0, sizeof(b));
+    if (f != NULL)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
 }
 
 static void
@@ -57,7 +89,7 @@ run(struct cli *c, int argc, char **argv)
         {"check", no_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
-    const char *input_text = "{}", *input_file = NULL, *name = "run";
+    const char *input_text = "{}", *input_file = NULL, *name = NULL;
     bool history = false, timeline = false, virtual_clock = false, check = false;
     struct sl_buf def, in;
     struct sl_strlist problems = {0};
@@ -66,7 +98,9 @@ run(struct cli *c, int argc, char **argv)
     struct flow_virtual_clock vc;
     json_error_t jerr;
     json_t *input = NULL;
-    char path[4096];
+    char path[4096], machine[256], uuid[37];
+    bool recorded = false;
+    int64_t id = 0;
     int opt, rc, status = EXIT_FAIL;
 
     optind = 0;
@@ -99,7 +133,21 @@ run(struct cli *c, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage("run", "takes one FLOW");
-    flow_file(c, argv[optind], path, sizeof(path));
+    /* In a project, the execution is recorded in its catalog; elsewhere it
+     * runs in memory only. */
+    rc = cli_open(c);
+    if (rc == 0) {
+        recorded = true;
+    } else if (rc == SL_ERR_NOTFOUND && c->project_dir == NULL) {
+        sl_diag_init(&c->diag);
+    } else {
+        return cli_report(c, rc);
+    }
+    flow_file(c, argv[optind], path, sizeof(path), machine, sizeof(machine));
+    if (name == NULL) {
+        random_name(uuid);
+        name = uuid;
+    }
     sl_buf_init(&def);
     sl_buf_init(&in);
     rc = sl_read_file(path, MAX_DEFINITION, &def, &c->diag);
@@ -138,22 +186,37 @@ run(struct cli *c, int argc, char **argv)
 
     struct flow_exec_opts o = {
         .name = name,
-        .machine_name = argv[optind],
+        .machine_name = machine,
         .keep_history = history || timeline,
     };
-    char arn[4200], machine_arn[4200];
+    char arn[512], machine_arn[512], owner[300], host[256] = "";
 
-    snprintf(machine_arn, sizeof(machine_arn), "arn:aws:states:us-east-1:000000000000:stateMachine:%s",
-             argv[optind]);
-    snprintf(arn, sizeof(arn), "arn:aws:states:us-east-1:000000000000:execution:%s:%s",
-             argv[optind], name);
+    flow_machine_arn(machine, machine_arn, sizeof(machine_arn));
+    flow_execution_arn(machine, name, arn, sizeof(arn));
     o.arn = arn;
     o.machine_arn = machine_arn;
     if (virtual_clock) {
         flow_virtual_clock_init(&vc, 1700000000000);
         o.clock = &vc.clock;
     }
-    rc = flow_execute(m, input, &o, &res, &c->diag);
+    if (recorded) {
+        char *canon = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY);
+        struct flow_runner_opts ro = {
+            .owner = owner,
+            .lease_ms = 300000,
+            .clock = o.clock,
+            .keep_history = o.keep_history,
+        };
+
+        gethostname(host, sizeof(host) - 1);
+        snprintf(owner, sizeof(owner), "%s:%d", host, (int)getpid());
+        rc = flow_runner_start(c->catalog, machine, def.data, name, canon, &ro, &id, &c->diag);
+        free(canon);
+        if (rc == 0)
+            rc = flow_runner_drive(c->catalog, id, &ro, &res, &c->diag);
+    } else {
+        rc = flow_execute(m, input, &o, &res, &c->diag);
+    }
     if (rc < 0) {
         status = cli_report(c, rc);
         goto out;
@@ -167,6 +230,9 @@ run(struct cli *c, int argc, char **argv)
         fputc('\n', stdout);
         json_decref(events);
     }
+    if (recorded)
+        fprintf(stderr, "execution %lld: %s (%s)\n", (long long)id, flow_status_name(res.status),
+                arn);
     if (res.status == FLOW_SUCCEEDED) {
         if (!history) {
             json_dumpf(res.output, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -197,12 +263,18 @@ const struct cli_command cli_run_cmd = {
     "the input (default {}), and print its output as JSON.  A definition is checked\n"
     "whole before anything runs: every problem is listed with its JSON path.\n"
     "\n"
+    "In a project, the execution and every event of its history are recorded in the\n"
+    "catalog as it runs ('sluice executions', 'sluice execution ID'); if this\n"
+    "process dies, 'sluice serve' resumes it, and a failed one can be redriven\n"
+    "('sluice redrive ID').  Outside a project it runs in memory only.\n"
+    "\n"
     "  --timeline       print the execution's events to stderr as they were recorded\n"
     "  --history        print the history as GetExecutionHistory's events, instead of\n"
     "                   the output\n"
     "  --virtual-clock  Wait states, retry intervals and timeouts pass at once, on a\n"
     "                   clock starting at 2023-11-14T22:13:20Z (for tests)\n"
-    "  --name NAME      the execution's name ($$.Execution.Name)\n"
+    "  --name NAME      the execution's name ($$.Execution.Name; default a random\n"
+    "                   UUID); names are unique per machine (the file's name)\n"
     "  --check          only check the definition\n"
     "\n"
     "Exit status: 0 when the execution succeeded; 1 when it failed or timed out\n"

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fault.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -103,12 +104,17 @@ struct flow_run {
     int64_t deadline;      /* the execution's TimeoutSeconds; 0: none */
     int64_t last_id;
     uint64_t rng;
+    const char *cur_state; /* where events happen now (struct flow_event) */
+    int cur_depth;
+    const char *resume;    /* set for the next depth-0 StateExited */
+    bool stopped;          /* the sink asked for a stop */
 };
 
 /* Where a machine runs: the execution, and the Map item it is for. */
 struct frame {
     struct flow_run *run;
     const struct flow_machine *m;
+    int depth;
 };
 
 static int64_t
@@ -138,8 +144,9 @@ dump(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-int64_t
-flow_run_calls(struct flow_run *run, const char *state, const json_t *input)
+/* Count a call of state with input in calls; the count before it. */
+static int64_t
+count_call(json_t *calls, const char *state, const json_t *input)
 {
     char *canon = json_dumps(input, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     size_t n = strlen(state) + strlen(canon) + 2;
@@ -148,12 +155,24 @@ flow_run_calls(struct flow_run *run, const char *state, const json_t *input)
     int64_t k;
 
     snprintf(key, n, "%s\n%s", state, canon);
-    v = json_object_get(run->calls, key);
+    v = json_object_get(calls, key);
     k = v ? json_integer_value(v) : 0;
-    json_object_set_new(run->calls, key, json_integer(k + 1));
+    json_object_set_new(calls, key, json_integer(k + 1));
     free(key);
     free(canon);
     return k;
+}
+
+int64_t
+flow_run_calls(struct flow_run *run, const char *state, const json_t *input)
+{
+    return count_call(run->calls, state, input);
+}
+
+void
+flow_calls_add(json_t *calls, const char *state, const json_t *input)
+{
+    count_call(calls, state, input);
 }
 
 int64_t
@@ -178,11 +197,19 @@ emit(struct flow_run *r, const char *type, json_t *details)
         .ts_ms = now(r),
         .type = type,
         .details = details,
+        .state = r->cur_state,
+        .depth = r->cur_depth,
+        .resume = r->resume,
     };
     int rc = 0;
 
+    r->resume = NULL;
     if (r->o->on_event != NULL)
         rc = r->o->on_event(r->o->ctx, &ev, r->d);
+    if (rc == FLOW_EVENT_STOP) {
+        r->stopped = true;
+        rc = -1;
+    }
     if (r->o->keep_history) {
         struct flow_history *h = &r->res->history;
 
@@ -413,7 +440,8 @@ next_random(struct flow_run *r)
 
 /* ---- states ------------------------------------------------------------------ */
 
-static int run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *err);
+static int run_machine(struct frame *f, int start, json_t *input, json_t **output,
+                       struct flow_error *err);
 
 /* "arn:aws:states:::sluice:test.echo" -> "sluice", "test.echo". */
 static void
@@ -505,7 +533,13 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
     };
 
     *result = NULL;
-    rc = s->task->fn(s->task->ctx, &call, result, err);
+    rc = sl_fault("flow.task");
+    if (rc < 0) {
+        flow_error_set(err, true, "States.TaskFailed", "fault injected: %s", sl_strerror(rc));
+        rc = FLOW_TASK_FAILED;
+    } else {
+        rc = s->task->fn(s->task->ctx, &call, result, err);
+    }
     if (rc == 0 && timeout > 0 && now(r) > call.deadline_ms) {
         json_decref(*result);
         *result = NULL;
@@ -547,10 +581,12 @@ parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_
         return R_SINK;
     *result = json_array();
     for (size_t i = 0; i < s->nbranches; i++) {
-        struct frame sub = {r, s->branches[i]};
+        struct frame sub = {r, s->branches[i], f->depth + 1};
         json_t *out;
 
-        rc = run_machine(&sub, eff, &out, err);
+        rc = run_machine(&sub, -1, eff, &out, err);
+        r->cur_state = s->name;
+        r->cur_depth = f->depth;
         if (rc != 0) {
             json_decref(*result);
             *result = NULL;
@@ -617,7 +653,7 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
     }
     *result = json_array();
     for (size_t i = 0; i < n; i++) {
-        struct frame sub = {r, s->processor};
+        struct frame sub = {r, s->processor, f->depth + 1};
         json_t *item = json_array_get(items, i), *in, *out;
         struct flow_error ierr = {0};
 
@@ -640,7 +676,9 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
             rc = R_SINK;
             goto fail;
         }
-        rc = run_machine(&sub, in, &out, &ierr);
+        rc = run_machine(&sub, -1, in, &out, &ierr);
+        r->cur_state = s->name;
+        r->cur_depth = f->depth;
         json_decref(in);
         if (rc == R_FAILED && !terminal(&ierr) && (tolerated_count >= 0 || tolerated_pct >= 0)) {
             failed++;
@@ -1027,13 +1065,14 @@ static const char *const exited_types[] = {
     "SucceedStateExited", "FailStateExited", "ParallelStateExited", "MapStateExited",
 };
 
+/* Run f's machine from state start (-1: StartAt) on input. */
 static int
-run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *err)
+run_machine(struct frame *f, int start, json_t *input, json_t **output, struct flow_error *err)
 {
     struct flow_run *r = f->run;
     const struct flow_machine *m = f->m;
     json_t *in = json_incref(input);
-    int i = m->start;
+    int i = start >= 0 ? start : m->start;
 
     *output = NULL;
     for (;;) {
@@ -1047,6 +1086,8 @@ run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *
             json_decref(in);
             return R_TIMED_OUT;
         }
+        r->cur_state = s->name;
+        r->cur_depth = f->depth;
         text = dump(in);
         rc = emit(r, entered_types[s->type], details_io(s->name, "input", text ? text : ""));
         free(text);
@@ -1068,6 +1109,10 @@ run_machine(struct frame *f, json_t *input, json_t **output, struct flow_error *
             json_decref(out);
             return R_FAILED;
         }
+        r->cur_state = s->name;
+        r->cur_depth = f->depth;
+        if (f->depth == 0)
+            r->resume = next >= 0 ? m->states[next].name : "";
         rc = emit(r, exited_types[s->type], details_io(s->name, "output", text ? text : ""));
         free(text);
         if (rc != 0) {
@@ -1090,7 +1135,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
              struct flow_result *res, struct sl_diag *d)
 {
     struct flow_run r = {.o = o, .res = res, .d = d};
-    struct frame f = {&r, m};
+    struct frame f = {&r, m, 0};
+    int start = -1;
     struct flow_error err = {0};
     json_t *output = NULL;
     char iso[32], *text;
@@ -1098,24 +1144,61 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
 
     memset(res, 0, sizeof(*res));
     r.clock = o->clock ? o->clock : &flow_real_clock;
-    res->start_ms = now(&r);
+    res->start_ms = o->start_ms > 0 ? o->start_ms : now(&r);
     r.deadline = m->timeout_s > 0 ? res->start_ms + m->timeout_s * 1000 : 0;
+    if (o->redrive)
+        r.deadline = m->timeout_s > 0 ? now(&r) + m->timeout_s * 1000 : 0;
+    r.last_id = o->last_event_id;
+    if (o->resume_state != NULL) {
+        start = flow_machine_find(m, o->resume_state);
+        if (start < 0)
+            return sl_fail(d, SL_ERR_CORRUPT,
+                           "the execution's history resumes at '%s', which its definition lacks",
+                           o->resume_state);
+    }
     r.rng = o->seed ? o->seed : (uint64_t)res->start_ms * 2654435761u + 1;
-    r.calls = json_object();
+    r.calls = o->calls ? json_deep_copy(o->calls) : json_object();
     iso_time(res->start_ms, iso);
-    r.execution = json_pack("{s:s,s:O,s:s,s:s,s:s,s:i}", "Id", o->arn ? o->arn : "", "Input",
+    r.execution = json_pack("{s:s,s:O,s:s,s:s,s:s,s:I}", "Id", o->arn ? o->arn : "", "Input",
                             input, "Name", o->name ? o->name : "", "RoleArn",
-                            o->role_arn ? o->role_arn : "", "StartTime", iso, "RedriveCount", 0);
+                            o->role_arn ? o->role_arn : "", "StartTime", iso, "RedriveCount",
+                            (json_int_t)o->redrive_count);
     r.machine = json_pack("{s:s,s:s}", "Id", o->machine_arn ? o->machine_arn : "", "Name",
                           o->machine_name ? o->machine_name : "");
 
-    text = dump(input);
-    rc = emit(&r, "ExecutionStarted",
-              json_pack("{s:s,s:{s:b},s:s}", "input", text ? text : "", "inputDetails",
-                        "truncated", 0, "roleArn", o->role_arn ? o->role_arn : ""));
-    free(text);
+    if (o->resume_state == NULL) {
+        text = dump(input);
+        rc = emit(&r, "ExecutionStarted",
+                  json_pack("{s:s,s:{s:b},s:s}", "input", text ? text : "", "inputDetails",
+                            "truncated", 0, "roleArn", o->role_arn ? o->role_arn : ""));
+        free(text);
+    } else if (o->redrive) {
+        rc = emit(&r, "ExecutionRedriven",
+                  json_pack("{s:I}", "redriveCount", (json_int_t)o->redrive_count));
+    } else {
+        rc = 0;
+    }
     if (rc == 0)
-        rc = run_machine(&f, input, &output, &err);
+        rc = run_machine(&f, start, o->resume_state ? o->resume_input : input, &output, &err);
+    r.cur_state = NULL;
+    r.cur_depth = 0;
+    if (r.stopped) {
+        char *error = NULL, *cause = NULL;
+
+        if (o->on_stop != NULL)
+            o->on_stop(o->ctx, &error, &cause);
+        json_decref(output);
+        output = NULL;
+        res->status = FLOW_ABORTED;
+        res->error = error ? error : sl_strdup("");
+        res->cause = cause ? cause : sl_strdup("");
+        r.stopped = false;
+        rc = emit(&r, "ExecutionAborted",
+                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        if (r.stopped)
+            rc = 0;
+        rc = rc < 0 ? rc : 3;
+    }
     switch (rc) {
     case R_OK:
         res->status = FLOW_SUCCEEDED;

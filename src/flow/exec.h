@@ -50,6 +50,10 @@ struct flow_event {
     int64_t ts_ms;
     const char *type;    /* "ExecutionStarted", "TaskStateEntered", ... */
     json_t *details;     /* the <lowerCamelType>EventDetails object, or NULL */
+    /* Where it happened, for resuming (not part of the API's event): */
+    const char *state;   /* the state it belongs to, or NULL */
+    int depth;           /* 0: the machine's own states; 1+: in Parallel, Map */
+    const char *resume;  /* on a depth-0 StateExited: the next state ("" at the end) */
 };
 
 /* An execution's history, in memory. */
@@ -77,13 +81,35 @@ struct flow_exec_opts {
     const char *machine_arn;
     const char *role_arn;
     const struct flow_clock *clock; /* NULL: the real one */
-    /* Called with each event as it is recorded; a failure stops the
-     * execution (it cannot be recorded, so it must not go on). */
+    /*
+     * Called with each event as it is recorded; a failure stops the
+     * execution (it cannot be recorded, so it must not go on).
+     * FLOW_EVENT_STOP stops it as StopExecution does: on_stop then gives
+     * the error and cause (new strings; NULL for none).
+     */
     int (*on_event)(void *ctx, const struct flow_event *ev, struct sl_diag *d);
+    void (*on_stop)(void *ctx, char **error, char **cause);
     void *ctx;
+    /*
+     * Resuming: start at the depth-0 state resume_state with resume_input
+     * (instead of StartAt and the input), numbering events after
+     * last_event_id; redrive says it is a redrive (an ExecutionRedriven
+     * event, not ExecutionStarted; none when resuming after a crash).
+     */
+    const char *resume_state;
+    json_t *resume_input;
+    int64_t last_event_id;
+    bool redrive;
+    int64_t redrive_count;
+    int64_t start_ms;         /* the execution's start ($$.Execution.StartTime); 0: now */
+    /* Task calls made before (flow_run_calls()'s counts), as
+     * flow_calls_add() builds them from a history; NULL: none. */
+    const json_t *calls;
     bool keep_history;        /* also keep the events in the result's history */
     uint64_t seed;            /* for FULL jitter; 0: from the clock */
 };
+
+#define FLOW_EVENT_STOP 1
 
 struct flow_result {
     enum flow_status status;

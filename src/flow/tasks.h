@@ -79,6 +79,9 @@ void flow_tasks_list(char *out, size_t size);
  * JSON); counts this call too, so the first call returns 0.
  */
 int64_t flow_run_calls(struct flow_run *run, const char *state, const json_t *input);
+/* Count one earlier call into calls (a JSON object), as a resumed
+ * execution rebuilds them from its TaskScheduled events. */
+void flow_calls_add(json_t *calls, const char *state, const json_t *input);
 
 /* The execution's clock (virtual in tests): now, and a sleep. */
 int64_t flow_run_now(struct flow_run *run);

@@ -1,0 +1,69 @@
+/*
+ * runner.h - durable executions: an execution recorded in the catalog
+ * (catalog/flows.h) as it runs, resumed after a crash, redriven after a
+ * failure.
+ *
+ * The history is written in batches, and always before anything leaves
+ * the process: a batch ends at every TaskScheduled (so a task never runs
+ * unrecorded), before every wait (a Wait state, a retry interval), every
+ * 4096 events and every 200 ms.  Each batch also renews the runner's
+ * lease on the execution and reads whether a stop was asked for.  The
+ * execution's end is written in the same transaction as its last events.
+ *
+ * Resuming reads the history back: the last state of the machine's own
+ * (depth 0) that exited gives the next state and its input; a state that
+ * entered and never exited is run again from its recorded input (so tasks
+ * must be idempotent: sluice's own are).  Retry counters start afresh.
+ */
+#ifndef SL_FLOW_RUNNER_H
+#define SL_FLOW_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "core/diag.h"
+#include "flow/exec.h"
+
+struct flow_runner_opts {
+    const char *owner;              /* this process, e.g. "host:pid" */
+    int64_t lease_ms;               /* how long a claim holds without renewal */
+    const struct flow_clock *clock; /* NULL: the real one */
+    bool keep_history;              /* also keep the events in the result */
+};
+
+/*
+ * Record a new execution called name of the machine machine (definition
+ * as text), RUNNING and owned by o->owner; *id gets its id.  A machine's
+ * execution names are unique: SL_ERR_EXISTS with words if taken.
+ */
+int flow_runner_start(struct catalog *cat, const char *machine, const char *definition,
+                      const char *name, const char *input, const struct flow_runner_opts *o,
+                      int64_t *id, struct sl_diag *d);
+
+/*
+ * Run execution id to its end (or resume it where its history stops),
+ * once o->owner has claimed it; SL_ERR_BUSY if another process holds it.
+ * res gets the outcome as flow_execute() gives it.
+ */
+int flow_runner_drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o,
+                      struct flow_result *res, struct sl_diag *d);
+
+/*
+ * Redrive a FAILED, TIMED_OUT or ABORTED execution: RUNNING again from the
+ * state that did not finish, with redriveCount + 1.  Then drive it.
+ */
+int flow_runner_redrive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o,
+                        struct flow_result *res, struct sl_diag *d);
+
+/*
+ * Whether owner ("host:pid", as the runners write it) is a process of this
+ * host that is no longer alive: its executions may be taken at once.
+ */
+bool flow_owner_dead(const char *owner);
+
+/* The ARNs of a machine and an execution, as the API spells them. */
+void flow_machine_arn(const char *machine, char *out, size_t size);
+void flow_execution_arn(const char *machine, const char *name, char *out, size_t size);
+
+#endif
