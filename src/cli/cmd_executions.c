@@ -320,10 +320,11 @@ execution(struct cli *c, int argc, char **argv)
 
     flow_execution_arn(e->machine, e->name, arn, sizeof(arn));
     if (json) {
-        json_t *events = flow_history_json(&ev.h);
+        json_t *doc = json_pack("{s:o}", "events", flow_history_json(&ev.h));
 
-        json_dumpf(json_pack("{s:o}", "events", events), stdout, JSON_INDENT(1));
+        json_dumpf(doc, stdout, JSON_INDENT(1));
         fputc('\n', stdout);
+        json_decref(doc);
     } else {
         when(e->started_at, started);
         printf("execution %lld  %s\n", (long long)e->id, arn);
