@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/strlist.h"
+#include "core/time.h"
 #include "flow/asl.h"
 #include "flow/exec.h"
 #include "flow/runner.h"
@@ -87,10 +88,11 @@ run(struct cli *c, int argc, char **argv)
         {"virtual-clock", no_argument, NULL, 'V'},
         {"name", required_argument, NULL, 'n'},
         {"check", no_argument, NULL, 'c'},
+        {"stats", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *input_text = "{}", *input_file = NULL, *name = NULL;
-    bool history = false, timeline = false, virtual_clock = false, check = false;
+    bool history = false, timeline = false, virtual_clock = false, check = false, stats = false;
     struct sl_buf def, in;
     struct sl_strlist problems = {0};
     struct flow_machine *m = NULL;
@@ -101,6 +103,7 @@ run(struct cli *c, int argc, char **argv)
     char path[4096], machine[256], uuid[37];
     bool recorded = false;
     int64_t id = 0;
+    double started;
     int opt, rc, status = EXIT_FAIL;
 
     optind = 0;
@@ -126,6 +129,9 @@ run(struct cli *c, int argc, char **argv)
             break;
         case 'c':
             check = true;
+            break;
+        case 's':
+            stats = true;
             break;
         default:
             return EXIT_USAGE;
@@ -199,6 +205,7 @@ run(struct cli *c, int argc, char **argv)
         flow_virtual_clock_init(&vc, 1700000000000);
         o.clock = &vc.clock;
     }
+    started = sl_mono_sec();
     if (recorded) {
         char *canon = json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY);
         struct flow_runner_opts ro = {
@@ -217,6 +224,9 @@ run(struct cli *c, int argc, char **argv)
     } else {
         rc = flow_execute(m, input, &o, &res, &c->diag);
     }
+    if (stats && rc == 0)
+        fprintf(stderr, "transitions %lld, seconds %.6f\n", (long long)res.transitions,
+                sl_mono_sec() - started);
     if (rc < 0) {
         status = cli_report(c, rc);
         goto out;
@@ -257,7 +267,7 @@ out:
 const struct cli_command cli_run_cmd = {
     "run", run, "run a state machine (Amazon States Language) to its end",
     "usage: sluice run FLOW [--input JSON | --input-file FILE] [--timeline] [--history]\n"
-    "                       [--virtual-clock] [--name NAME] [--check]\n"
+    "                       [--virtual-clock] [--name NAME] [--check] [--stats]\n"
     "\n"
     "Run the state machine FLOW (a file, or flows/FLOW.asl.json of the project) on\n"
     "the input (default {}), and print its output as JSON.  A definition is checked\n"
@@ -276,6 +286,9 @@ const struct cli_command cli_run_cmd = {
     "  --name NAME      the execution's name ($$.Execution.Name; default a random\n"
     "                   UUID); names are unique per machine (the file's name)\n"
     "  --check          only check the definition\n"
+    "  --stats          print 'transitions N, seconds S' to stderr: the state transitions\n"
+    "                   of the execution and the time it took, without loading and\n"
+    "                   checking the definition (for benchmarks)\n"
     "\n"
     "Exit status: 0 when the execution succeeded; 1 when it failed or timed out\n"
     "(its error and cause on stderr) or the definition was refused.\n",
