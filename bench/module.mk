@@ -27,6 +27,11 @@
 #   bench/quality.sh         sluice check of a 20-rule DQDL ruleset over a
 #                            10 M-row curated table vs one DuckDB query per
 #                            rule (about 3 min, 2 of them making the table once)
+#   bench/flow.sh            sluice run of a 10,000-state Pass chain and of an
+#                            inline Map over 10,000 items vs aws-local-
+#                            stepfunctions in node, the executions alone
+#                            (sluice run --stats, bench/flow_peer.mjs): a few
+#                            seconds
 # On the 2-core machine it took 18 min while other work shared it
 # (catalog.sh 15 of them, transform.sh and stream.sh with the baseline
 # about 3, building the baseline 15 s; see each script's header), and
@@ -100,3 +105,4 @@ bench: setup-test
 	@bench/pruning.sh build/release/sluice
 	@bench/build.sh build/release/sluice
 	@bench/quality.sh build/release/sluice
+	@bench/flow.sh build/release/sluice
