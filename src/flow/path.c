@@ -17,6 +17,11 @@
  * walks the tree with an explicit stack.  Filters recurse only on their
  * nesting, which the parser bounds.
  *
+ * Paths come from definitions, which are outside input, so two bounds
+ * keep a hostile one from taking the process: a path has at most
+ * MAX_STEPS steps (as deep as jansson reads documents), and an indefinite
+ * select at most MAX_WORK units of work (SL_ERR_LIMIT past it).
+ *
  * Where Jayway JsonPath (which AWS's engine follows) and the other
  * dialects part, this follows Jayway:
  *
@@ -62,6 +67,11 @@
 /* Indexes and slice bounds: Jayway takes a Java int; this leaves room
  * for arithmetic on them without overflow. */
 #define MAX_INDEX ((int64_t)1 << 53)
+/* Steps in a path, its filters' paths included: as deep as jansson reads
+ * documents, so a path reaches anything read; a longer one could only
+ * build, through put, a document deeper than jansson can free without
+ * exhausting the stack. */
+#define MAX_STEPS 2048
 /* How much of a path or a name a message quotes. */
 #define SHOW_MAX 120
 /* The work an indefinite select may do (nodes reached, visited under
@@ -221,6 +231,7 @@ struct parser {
     struct sl_arena *a;
     struct sl_diag *d;
     int depth;      /* of parentheses and '!' in a filter */
+    int steps;      /* so far, in filters too */
     bool in_filter; /* names stop at operators too */
     bool uses_context;
     bool failed;
@@ -748,6 +759,11 @@ parse_steps(struct parser *ps, const struct step **out, size_t *nout)
     int rc = 0;
 
     while (peek(ps) == '.' || peek(ps) == '[') {
+        if (++ps->steps > MAX_STEPS) {
+            rc = refuse(ps, "it has more than %d steps (column %d)", MAX_STEPS,
+                        column(ps->text, ps->pos));
+            goto out;
+        }
         SL_GROW(v, cap, n + 1);
         rc = parse_step(ps, &v[n]);
         if (rc < 0)
@@ -1695,13 +1711,24 @@ flow_path_put(const struct flow_path *p, json_t **root, json_t *value, struct sl
     if (rc < 0)
         return rc;
 
+    /* Containers held only by their parent (and *root by the caller) are
+     * changed in place; below the first shared one, everything is copied.
+     * If value is one changed in place (the caller passed the input as its
+     * own result, say), it is copied now, before anything changes: as it
+     * is, and so that the tree cannot hold itself. */
+    j = *root;
+    for (size_t i = 0; j != NULL && j->refcount <= 1; i++) {
+        alias |= j == value;
+        j = i + 1 < p->nsteps ? step_one(&p->steps[i], j) : NULL;
+    }
+    value = alias ? json_deep_copy(value) : json_incref(value);
+
     if ((*root)->refcount > 1) {
         j = json_copy(*root);
         json_decref(*root);
         *root = j;
     }
     j = *root;
-    alias = j == value;
     for (size_t i = 0; i + 1 < p->nsteps; i++) {
         const struct step *st = &p->steps[i];
 
@@ -1713,11 +1740,7 @@ flow_path_put(const struct flow_path *p, json_t **root, json_t *value, struct sl
             next = own(next, j, st);
         }
         j = next;
-        alias |= j == value;
     }
-    /* value is a container on the way (the caller passed the input as its
-     * own result, say): a copy, or the tree would hold itself. */
-    value = alias ? json_deep_copy(value) : json_incref(value);
     last = &p->steps[p->nsteps - 1];
     if (last->kind == STEP_NAME)
         json_object_setn_new_nocheck(j, last->u.name.s, last->u.name.len, value);
