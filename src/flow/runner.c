@@ -250,7 +250,18 @@ struct sink {
     /* the end, written with the last batch */
     struct flow_execution_record *end;
     bool ended;
+    /* the clock the execution runs on: the caller's, slept in slices */
+    struct flow_clock wrapped;
+    int64_t checked_at;        /* real ms of the last look for a stop */
+    int failed;                /* a batch written while sleeping failed ... */
+    struct sl_diag failure;    /* ... so: the words for the next event */
 };
+
+static bool
+cancelled(const struct sink *s)
+{
+    return s->o->cancel != NULL && atomic_load(s->o->cancel);
+}
 
 static const char *
 keep(struct sink *s, char *owned)
@@ -325,6 +336,55 @@ flush(struct sink *s, struct sl_diag *d)
     return 0;
 }
 
+static int
+stop_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
+{
+    struct sink *s = arg;
+
+    return catalog_flow_execution_get(txn, s->id, stop_row, s, d);
+}
+
+static int64_t
+sink_now(void *ctx)
+{
+    struct sink *s = ctx;
+
+    return s->clock->now_ms(s->clock->ctx);
+}
+
+/* Sleep on the caller's clock; on the real one in slices of a second,
+ * looking for a stop and renewing the lease between them. */
+static void
+sink_sleep(void *ctx, int64_t until)
+{
+    struct sink *s = ctx;
+
+    if (s->clock != &flow_real_clock) {
+        s->clock->sleep_until(s->clock->ctx, until);
+        return;
+    }
+    for (;;) {
+        int64_t now = sink_now(s);
+        int rc;
+
+        if (now >= until || s->stop || s->failed < 0 || cancelled(s))
+            return;
+        s->clock->sleep_until(s->clock->ctx, now + 1000 < until ? now + 1000 : until);
+        now = sink_now(s);
+        if (cancelled(s))
+            return;
+        if (now - s->flushed_at >= s->o->lease_ms / 3)
+            rc = flush(s, &s->failure);
+        else if (now - s->checked_at >= 1000)
+            rc = catalog_txn_run(s->cat, CATALOG_READ, stop_txn, s, &s->failure);
+        else
+            continue;
+        s->checked_at = now;
+        if (rc < 0)
+            s->failed = rc;
+    }
+}
+
 /* Event types after which the batch is written. */
 static bool
 flushes(const char *type)
@@ -340,6 +400,13 @@ on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
     struct flow_event_record *r;
     int rc;
 
+    if (s->failed < 0) {
+        *d = s->failure;
+        return s->failed;
+    }
+    if (cancelled(s))
+        return sl_fail(d, SL_ERR_UNAVAILABLE, "execution %lld was left RUNNING, to be resumed: "
+                                              "this process is stopping", (long long)s->id);
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->v = sl_realloc(s->v, s->cap * sizeof(*s->v));
@@ -359,6 +426,8 @@ on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
     if (strncmp(ev->type, "Execution", 9) == 0 && strcmp(ev->type, "ExecutionStarted") != 0 &&
         strcmp(ev->type, "ExecutionRedriven") != 0)
         return 0; /* the end: written with the execution's outcome */
+    if (s->stop)
+        return FLOW_EVENT_STOP;
     if (!flushes(ev->type) && s->n < BATCH_EVENTS &&
         s->clock->now_ms(s->clock->ctx) - s->flushed_at < BATCH_MS)
         return 0;
@@ -503,18 +572,22 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
     flow_machine_arn(l.machine, machine_arn, sizeof(machine_arn));
     flow_execution_arn(l.machine, l.name, arn, sizeof(arn));
 
+    s.wrapped = (struct flow_clock){sink_now, sink_sleep, &s};
+    s.checked_at = clock->now_ms(clock->ctx);
     struct flow_exec_opts eo = {
         .name = l.name,
         .arn = arn,
         .machine_name = l.machine,
         .machine_arn = machine_arn,
-        .clock = clock,
+        .clock = &s.wrapped,
         .on_event = on_event,
         .on_stop = on_stop,
         .ctx = &s,
         .keep_history = o->keep_history,
         .last_event_id = l.last_event,
-        .redrive = redrive,
+        /* A history that ended, running again: redriven (here, or by the
+         * API, which leaves the run to a worker). */
+        .redrive = redrive || (l.last_event > 0 && rs.ended),
         .redrive_count = l.redrive_count,
         .start_ms = l.started_at,
         .calls = rs.calls,

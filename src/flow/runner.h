@@ -9,6 +9,9 @@
  * 4096 events and every 200 ms.  Each batch also renews the runner's
  * lease on the execution and reads whether a stop was asked for.  The
  * execution's end is written in the same transaction as its last events.
+ * On the real clock a wait is slept in slices of a second: each looks for
+ * a stop (StopExecution ends a Wait within a second), and a third of the
+ * lease after the last batch, an empty batch renews the lease.
  *
  * Resuming reads the history back: the last state of the machine's own
  * (depth 0) that exited gives the next state and its input; a state that
@@ -18,6 +21,7 @@
 #ifndef SL_FLOW_RUNNER_H
 #define SL_FLOW_RUNNER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +34,9 @@ struct flow_runner_opts {
     int64_t lease_ms;               /* how long a claim holds without renewal */
     const struct flow_clock *clock; /* NULL: the real one */
     bool keep_history;              /* also keep the events in the result */
+    /* Set (by another thread) to give up at once: the execution stays
+     * RUNNING, its history as last written, for a resume.  NULL: never. */
+    const atomic_bool *cancel;
 };
 
 /*

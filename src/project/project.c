@@ -168,6 +168,15 @@ static const struct sl_conf_key alerts_keys[] = {
     {NULL},
 };
 
+static const struct sl_conf_key flows_keys[] = {
+    {"workers", SL_CONF_INT, "4", 1, 256, offsetof(struct flows_settings, workers),
+     "executions of state machines run at once by sluice serve (more wait their turn)"},
+    {"lease", SL_CONF_INT, "60", 5, 86400, offsetof(struct flows_settings, lease),
+     "seconds a process's claim on a running execution lasts unrenewed; past it, "
+     "another node resumes the execution"},
+    {NULL},
+};
+
 const struct sl_conf_section project_conf_sections[] = {
     {"", top_keys, 0, "sluice project"},
     {"engine", engine_keys, offsetof(struct project_config, engine),
@@ -181,6 +190,8 @@ const struct sl_conf_section project_conf_sections[] = {
      "sluice build: gold models into Iceberg tables"},
     {"alerts", alerts_keys, offsetof(struct project_config, alerts),
      "quality gates' alerts: webhooks, retried with backoff until delivered"},
+    {"flows", flows_keys, offsetof(struct project_config, flows),
+     "state machines (flows/*.asl.json): their executions in sluice serve"},
     {"server", server_keys, offsetof(struct project_config, server),
      "sluice serve: the Kinesis and Firehose APIs"},
     {NULL},

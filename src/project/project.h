@@ -62,6 +62,12 @@ struct alerts_settings {
     int64_t timeout;             /* seconds one delivery may take */
 };
 
+/* State machines' executions (flow/), as `sluice serve` runs them. */
+struct flows_settings {
+    int64_t workers;             /* executions run at once */
+    int64_t lease;               /* seconds a runner's claim on an execution lasts unrenewed */
+};
+
 /* Settings of `sluice serve`. */
 struct server_settings {
     char *listen;                /* "ADDRESS:PORT" */
@@ -93,6 +99,7 @@ struct project_config {
     struct maintenance_settings maintenance;
     struct build_settings build;
     struct alerts_settings alerts;
+    struct flows_settings flows;
     struct server_settings server;
     struct product *products;          /* the data products (products.h) */
     size_t nproducts;

@@ -167,7 +167,8 @@ api_not_served(struct api_call *c, struct stream *s, const char *what)
 /* ---- the security layer ------------------------------------------------- */
 
 /* Every API the server has; adding one here puts it behind the layer. */
-static const struct api *const apis[] = {&kinesis_api, &firehose_api, &iceberg_api};
+static const struct api *const apis[] = {&kinesis_api, &firehose_api, &iceberg_api,
+                                         &states_api};
 
 static void
 refusal_body(struct api_call *c, const struct guard_refusal *r)
@@ -190,8 +191,11 @@ api_authorize(struct api_call *c, const char *name, size_t name_len, const char 
     else if (arn != NULL && arn_len < 2048)
         snprintf(resource, sizeof(resource), "%.*s", (int)arn_len, arn);
     else
-        snprintf(resource, sizeof(resource), "arn:aws:%s:%s:%s:%s/%.*s", c->api->service,
+        /* "stream/NAME"; a type ending in ':' ("stateMachine:") makes
+         * "stateMachine:NAME", as Step Functions' ARNs are spelt. */
+        snprintf(resource, sizeof(resource), "arn:aws:%s:%s:%s:%s%s%.*s", c->api->service,
                  c->srv->project->config.server.region, STREAM_ACCOUNT, res->type,
+                 res->type[strlen(res->type) - 1] == ':' ? "" : "/",
                  name != NULL && name_len <= 256 ? (int)name_len : 1,
                  name != NULL && name_len <= 256 ? name : "*");
     if (guard_authorize(c->srv->guard, c->key_id, action, resource, c->req->peer, &r)) {
@@ -510,6 +514,7 @@ metrics(struct server *srv, struct sl_buf *b)
         delivery_metrics(srv->delivery, b);
     maintainer_metrics(srv->maintainer, b);
     alerter_metrics(srv->alerter, b);
+    states_metrics(srv, b);
     product_watch_metrics(srv->products, b);
     commit_metrics(b);
     guard_metrics(srv->guard, b);
@@ -539,8 +544,11 @@ find_api(const char *target, const struct api_op **op)
     if (dot == NULL)
         return NULL;
     for (size_t a = 0; a < sizeof(apis) / sizeof(apis[0]); a++) {
-        size_t n = strlen(apis[a]->target);
+        size_t n;
 
+        if (apis[a]->target == NULL)
+            continue; /* a REST API */
+        n = strlen(apis[a]->target);
         if ((size_t)(dot - target) != n || strncmp(target, apis[a]->target, n) != 0)
             continue;
         for (const struct api_op *o = apis[a]->ops; o->name != NULL; o++)
@@ -1144,6 +1152,8 @@ server_start(struct project *p, const struct server_options *o, struct server **
     if (rc == 0)
         rc = iceberg_rest_open(srv, d);
     if (rc == 0)
+        rc = states_open(srv, d);
+    if (rc == 0)
         rc = alerter_start(p, &srv->alerter, d);
     if (rc == 0)
         rc = product_watch_start(p, &srv->products, d);
@@ -1157,6 +1167,7 @@ server_start(struct project *p, const struct server_options *o, struct server **
             delivery_stop(srv->delivery);
         streams_close(srv->streams);
         iceberg_rest_close(srv);
+        states_close(srv);
         alerter_stop(srv->alerter);
         product_watch_stop(srv->products);
         guard_close(srv->guard);
@@ -1208,6 +1219,7 @@ server_stop(struct server *s)
     delivery_stop(s->delivery);
     streams_close(s->streams);
     iceberg_rest_close(s);
+    states_close(s);
     alerter_stop(s->alerter);
     product_watch_stop(s->products);
     guard_close(s->guard);

@@ -21,6 +21,7 @@ struct iceberg_rest;
 struct maintainer;
 struct alerter;
 struct product_watch;
+struct states_api;
 
 struct server {
     struct project *project;
@@ -32,6 +33,7 @@ struct server {
     struct product_watch *products;  /* the data products' gauges, or NULL */
     struct guard *guard;             /* signatures, policies, audit */
     struct iceberg_rest *rest;       /* the Iceberg REST catalog's catalog and store */
+    struct states_api *states;       /* the Step Functions API and its executions */
     char address[128];
     unsigned char iterator_key[32]; /* signs shard iterators; kept in the lake */
     char holder[STREAM_HOLDER_MAX]; /* this node's lease holder id */
@@ -150,13 +152,20 @@ struct api {
                        const char *msg);
 };
 
-extern const struct api kinesis_api, firehose_api, iceberg_api;
+extern const struct api kinesis_api, firehose_api, iceberg_api, states_api;
 
 /* A path parameter of c's route by name, or NULL. */
 const char *api_param(const struct api_call *c, const char *name);
 
 /* Count an error response of c for /metrics (api_error() does). */
 void api_count_error(struct api_call *c);
+
+/* The Step Functions API's connection and the pool running executions,
+ * made at start and stopped at stop (executions in progress stay RUNNING,
+ * for the next server to resume); and the pool's metrics. */
+int states_open(struct server *srv, struct sl_diag *d);
+void states_close(struct server *srv);
+void states_metrics(struct server *srv, struct sl_buf *out);
 
 /* The REST catalog's state, made at start and freed at stop. */
 int iceberg_rest_open(struct server *srv, struct sl_diag *d);
