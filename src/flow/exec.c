@@ -523,12 +523,15 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         return R_SINK;
 
     int64_t started = now(r);
+    int64_t deadline = timeout > 0 ? started + timeout * 1000 : 0;
     struct flow_task_call call = {
         .resource = s->resource,
         .state = s->name,
         .input = eff,
         .context = ctx,
-        .deadline_ms = timeout > 0 ? started + timeout * 1000 : 0,
+        /* the task's own TimeoutSeconds, or the execution's if sooner */
+        .deadline_ms = r->deadline > 0 && (deadline == 0 || r->deadline < deadline) ? r->deadline
+                                                                                      : deadline,
         .run = r,
     };
 
@@ -539,6 +542,12 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         rc = FLOW_TASK_FAILED;
     } else {
         rc = s->task->fn(s->task->ctx, &call, result, err);
+    }
+    if (r->deadline > 0 && now(r) >= r->deadline) {
+        /* The execution's time is up, whatever the task did. */
+        json_decref(*result);
+        *result = NULL;
+        return R_TIMED_OUT;
     }
     if (rc == 0 && timeout > 0 && now(r) > call.deadline_ms) {
         json_decref(*result);
@@ -1120,6 +1129,10 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
             return rc;
         }
         if (next < 0) {
+            if (r->deadline > 0 && now(r) > r->deadline) {
+                json_decref(out);
+                return R_TIMED_OUT;
+            }
             *output = out;
             return 0;
         }

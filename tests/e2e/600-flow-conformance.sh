@@ -28,12 +28,6 @@
 
 # Cases sluice is known to get wrong, one name a line, "#" comments allowed.
 KNOWN_SLUICE_FAILURES='
-# The execution TimeoutSeconds does not end a task that runs past it: the
-# task runs to its end, and the execution then succeeds if that was its
-# last state (execution-timeout-task, 12 s) or times out only at the next
-# transition, at 10 s instead of 6 s (execution-timeout-task-then-pass).
-execution-timeout-task
-execution-timeout-task-then-pass
 '
 
 CASES="$SLUICE_SRC/tests/flow/cases"
