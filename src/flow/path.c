@@ -718,6 +718,12 @@ parse_step(struct parser *ps, struct step *st)
         return rc;
     }
     ps->pos++; /* '.' */
+    if (peek(ps) == '[') {
+        /* "$.abc.['def ghi']", as AWS's guide writes it: the dot is noise */
+        rc = parse_bracket(ps, st);
+        st->end = (uint32_t)ps->pos;
+        return rc;
+    }
     if (peek(ps) == '.') {
         st->deep = true;
         ps->pos++;

@@ -171,7 +171,8 @@ TEST(reference_paths_parse_as_references)
                           "$.a$b",
                           "$['a.b']['c[d]']",
                           "$$",
-                          "$$.Execution.Id"};
+                          "$$.Execution.Id",
+                          "$.abc.['def ghi']"};
 
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
         struct flow_path *p = NULL;
