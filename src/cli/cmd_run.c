@@ -213,6 +213,7 @@ run(struct cli *c, int argc, char **argv)
             .lease_ms = 300000,
             .clock = o.clock,
             .keep_history = o.keep_history,
+            .machine = m, /* compiled from def.data, the text recorded */
         };
 
         gethostname(host, sizeof(host) - 1);

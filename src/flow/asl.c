@@ -922,12 +922,44 @@ load_state(struct load *l, const char *name, const json_t *obj, const char *wher
 
 /* ---- the graph ------------------------------------------------------------- */
 
+/* qsort's and bsearch's comparison needs the machine: one load at a
+ * time per thread sorts. */
+static _Thread_local const struct flow_machine *sorting;
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp(sorting->states[*(const int *)a].name, sorting->states[*(const int *)b].name);
+}
+
+/* Sort the states' indexes by name (m->by_name). */
+static void
+index_names(struct flow_machine *m)
+{
+    m->by_name = sl_calloc(m->nstates + 1, sizeof(*m->by_name));
+    for (size_t i = 0; i < m->nstates; i++)
+        m->by_name[i] = (int)i;
+    sorting = m;
+    qsort(m->by_name, m->nstates, sizeof(*m->by_name), by_name);
+    sorting = NULL;
+}
+
 static int
 find(const struct flow_machine *m, const char *name)
 {
-    for (size_t i = 0; i < m->nstates; i++)
-        if (strcmp(m->states[i].name, name) == 0)
-            return (int)i;
+    size_t lo = 0, hi = m->nstates;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->states[m->by_name[mid]].name, name);
+
+        if (c == 0)
+            return m->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 
@@ -1068,6 +1100,7 @@ load_machine(struct load *l, const json_t *def, const char *where, bool top)
         load_state(l, key, v, at2, &m->states[m->nstates++]);
         i++;
     }
+    index_names(m);
     link_states(l, m, states, at);
     m->start = -1;
     if (start != NULL) {
@@ -1198,6 +1231,7 @@ flow_machine_free(struct flow_machine *m)
     for (size_t i = 0; i < m->nstates; i++)
         state_release(&m->states[i]);
     free(m->states);
+    free(m->by_name);
     free(m->comment);
     free(m);
 }

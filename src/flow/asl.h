@@ -163,6 +163,7 @@ struct flow_machine {
     struct flow_state *states;
     size_t nstates;
     int64_t timeout_s; /* TimeoutSeconds; 0: none */
+    int *by_name;      /* the states' indexes in order of name, for finding */
 };
 
 /*

@@ -560,9 +560,12 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
                      strcmp(l.status, "RUNNING") == 0 ? "run by another process" : l.status);
         goto out;
     }
-    rc = flow_machine_load(l.definition, strlen(l.definition), l.machine, &m, NULL, d);
-    if (rc < 0)
-        goto out;
+    if (o->machine == NULL) {
+        rc = flow_machine_load(l.definition, strlen(l.definition), l.machine, &m, NULL, d);
+        if (rc < 0)
+            goto out;
+    }
+    const struct flow_machine *mach = o->machine ? o->machine : m;
     input = json_loads(l.input, JSON_DECODE_ANY, NULL);
     if (input == NULL) {
         rc = sl_fail(d, SL_ERR_CORRUPT, "execution %lld's recorded input is not JSON",
@@ -604,7 +607,7 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
             at = rs.next;
             at_input = rs.next_input;
         } else {
-            at = m->states[m->start].name;
+            at = mach->states[mach->start].name;
             at_input = l.input;
         }
         if (at[0] == '\0') {
@@ -638,7 +641,7 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
                                              .details = NULL},
                     d);
     } else {
-        rc = flow_execute(m, input, &eo, res, d);
+        rc = flow_execute(mach, input, &eo, res, d);
         if (rc < 0)
             goto out;
     }

@@ -37,6 +37,9 @@ struct flow_runner_opts {
     /* Set (by another thread) to give up at once: the execution stays
      * RUNNING, its history as last written, for a resume.  NULL: never. */
     const atomic_bool *cancel;
+    /* The execution's definition compiled already (the caller loaded the
+     * text it recorded), or NULL: it is loaded from the catalog. */
+    const struct flow_machine *machine;
 };
 
 /*
