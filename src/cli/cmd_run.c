@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "flow/asl.h"
 #include "flow/exec.h"
+#include "flow/pipeline.h"
 #include "flow/runner.h"
 #include "core/banned.h"
 
@@ -144,6 +145,7 @@ run(struct cli *c, int argc, char **argv)
     rc = cli_open(c);
     if (rc == 0) {
         recorded = true;
+        flow_pipeline_register(c->project->root);
     } else if (rc == SL_ERR_NOTFOUND && c->project_dir == NULL) {
         sl_diag_init(&c->diag);
     } else {

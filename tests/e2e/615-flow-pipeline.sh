@@ -1,0 +1,117 @@
+#!/bin/sh
+# 615-flow-pipeline.sh - the pipeline's stages as Task resources: a flow
+# lands nothing itself but transforms a source, asks a query whether
+# enough rows arrived, runs a training command whose stdout JSON is the
+# result, and announces the metric on a webhook; each failure is a named
+# error that Catch routes (a command's non-zero exit, a quality check that
+# fails, a webhook that refuses, a command past its TimeoutSeconds, a bad
+# task input).
+. "$SLUICE_SRC/tests/e2e/lib.sh"
+
+new_project
+write_shop_orders
+"$PY" - "$T/orders.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1, 121):
+        f.write(json.dumps({"order_id": i, "customer": "c%d" % (i % 7),
+                            "amount": "%d.50" % i, "ordered_at": "2026-11-01T10:00:00Z"}) + "\n")
+PY
+sluice ingest --source orders "$T/orders.jsonl" >/dev/null
+cat > "$T/train.py" <<'PY'
+import json, sys
+rows = int(sys.argv[1])
+print(json.dumps({"model": "churn-v1", "rows": rows, "auc": 0.91}))
+PY
+HOOKS="$T/hooks.jsonl"
+: > "$HOOKS"
+"$PY" "$SLUICE_SRC/tests/lib/webhook.py" 0 "$HOOKS" 200 &
+HOOK_PID=$!
+trap 'st=$?; kill $HOOK_PID 2>/dev/null; set +e; (exit $st); cleanup' EXIT
+wait_for 30 test -s "$HOOKS.port" || fail "the webhook receiver did not start"
+HOOK="http://127.0.0.1:$(head -n 1 "$HOOKS.port")/hooks/ml"
+mkdir -p flows
+cat > flows/train.asl.json <<JSON
+{"StartAt": "Transform", "States": {
+  "Transform": {"Type": "Task", "Resource": "arn:aws:states:::sluice:transform",
+                "Parameters": {"source": "orders"}, "ResultPath": null, "Next": "Count"},
+  "Count": {"Type": "Task", "Resource": "arn:aws:states:::sluice:query",
+            "Parameters": {"sql": "SELECT COUNT(*) AS n FROM curated.orders"},
+            "ResultSelector": {"n.\$": "\$.rows[0].n"}, "ResultPath": "\$.count",
+            "Next": "Enough?"},
+  "Enough?": {"Type": "Choice", "Default": "NotYet",
+              "Choices": [{"Variable": "\$.count.n", "NumericGreaterThanEquals": 100,
+                           "Next": "Train"}]},
+  "Train": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+            "Parameters": {"command.\$": "States.Array('$PY', '$T/train.py', States.Format('{}', \$.count.n))"},
+            "TimeoutSeconds": 60, "ResultPath": "\$.model", "Next": "Announce"},
+  "Announce": {"Type": "Task", "Resource": "arn:aws:states:::sluice:webhook",
+               "Parameters": {"url": "$HOOK",
+                              "text.\$": "States.Format('{} trained on {} rows: AUC {}', \$.model.model, \$.model.rows, \$.model.auc)"},
+               "ResultPath": null, "End": true},
+  "NotYet": {"Type": "Succeed"}}}
+JSON
+
+say "transform, query, choice, command, webhook: one flow"
+out=$(sluice run train --name t1 2>"$T/err") || { cat "$T/err"; fail "the flow failed"; }
+"$PY" - "$out" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["count"] == {"n": 120}, o
+assert o["model"] == {"model": "churn-v1", "rows": 120, "auc": 0.91}, o
+print("ok output:", sys.argv[1])
+PY
+expect_eq "curated rows" "$(q "SELECT COUNT(*) FROM curated.orders")" 120
+expect_eq "the webhook got" "$("$PY" -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['body']['text'])" "$HOOKS")" \
+    "churn-v1 trained on 120 rows: AUC 0.91"
+sluice execution train:t1 > "$T/tl"
+for s in Transform Count "Enough?" Train Announce; do
+    grep -q "TaskStateEntered *$s\|ChoiceStateEntered *$s" "$T/tl" || { cat "$T/tl"; fail "no $s in the timeline"; }
+done
+
+say "a second run: nothing new to transform; the query still finds 120 rows"
+out=$(sluice run train --name t2 2>"$T/err") || { cat "$T/err"; fail "the second run failed"; }
+expect_eq "webhook posts" "$(wc -l < "$HOOKS")" 2
+
+say "failures are named errors that Catch routes"
+cat > "$T/checks.dqdl" <<'DQDL'
+Rules = [ RowCount > 1000 ]
+DQDL
+cat > flows/fails.asl.json <<JSON
+{"StartAt": "Exit3", "States": {
+  "Exit3": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+            "Parameters": {"command": ["sh", "-c", "echo doomed >&2; exit 3"]},
+            "Catch": [{"ErrorEquals": ["sluice.CommandFailed"], "ResultPath": "\$.exit3", "Next": "Check"}],
+            "End": true},
+  "Check": {"Type": "Task", "Resource": "arn:aws:states:::sluice:check",
+            "Parameters": {"table": "curated.orders", "ruleset": "$T/checks.dqdl"},
+            "Catch": [{"ErrorEquals": ["sluice.QualityCheckFailed"], "ResultPath": "\$.check", "Next": "Hook"}],
+            "End": true},
+  "Hook": {"Type": "Task", "Resource": "arn:aws:states:::sluice:webhook",
+           "Parameters": {"url": "http://127.0.0.1:1/nobody", "text": "x"},
+           "Catch": [{"ErrorEquals": ["sluice.WebhookFailed"], "ResultPath": "\$.hook", "Next": "Slow"}],
+           "End": true},
+  "Slow": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+           "Parameters": {"command": ["sleep", "30"]}, "TimeoutSeconds": 1,
+           "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "\$.slow", "Next": "Bad"}],
+           "End": true},
+  "Bad": {"Type": "Task", "Resource": "arn:aws:states:::sluice:query", "Parameters": {"sequel": 1},
+          "Catch": [{"ErrorEquals": ["sluice.InvalidTaskInput"], "ResultPath": "\$.bad", "Next": "Done"}],
+          "End": true},
+  "Done": {"Type": "Succeed"}}}
+JSON
+out=$(sluice run fails --name f1 2>"$T/err") || { cat "$T/err"; fail "the failures were not caught"; }
+"$PY" - "$out" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["exit3"]["Error"] == "sluice.CommandFailed" and "status 3" in o["exit3"]["Cause"] \
+    and "doomed" in o["exit3"]["Cause"], o["exit3"]
+assert o["check"]["Error"] == "sluice.QualityCheckFailed", o["check"]
+failed = json.loads(o["check"]["Cause"])
+assert failed[0]["rule"] == "RowCount > 1000" and failed[0]["outcome"] == "failed", failed
+assert failed[0]["metric"] == 120, failed
+assert o["hook"]["Error"] == "sluice.WebhookFailed" and "127.0.0.1:1" in o["hook"]["Cause"], o["hook"]
+assert o["slow"]["Error"] == "States.Timeout", o["slow"]
+assert o["bad"]["Error"] == "sluice.InvalidTaskInput" and "\"sql\"" in o["bad"]["Cause"], o["bad"]
+print("ok CommandFailed, QualityCheckFailed, WebhookFailed, States.Timeout, InvalidTaskInput")
+PY
