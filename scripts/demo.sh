@@ -349,6 +349,87 @@ say "The lineage of a gold table: the build, what it read at which snapshot, and
 say "on down to the transform runs and raw objects:"
 sl lineage gold.churn_labels | cut -c1-150
 
+step "11d. The whole pipeline as one state machine"
+say "flows/pipeline.asl.json is an Amazon States Language definition, as Step"
+say "Functions runs them: transform, quality gate, models, then - if there are"
+say "enough labelled customers - a training set, a training command, a model"
+say "registry entry and a webhook with the metric's change.  Every stage is a"
+say "Task; failures are named errors that Retry and Catch handle.  The execution"
+say "and its history are recorded in the catalog as it runs."
+mkdir -p flows registry
+cat > train.py <<'PYTRAIN'
+"""A stand-in training job: the churn rate of the training set, and its
+change against the registry's last model."""
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rate = sum(r["churned"] == "true" for r in rows) / len(rows)
+try:
+    models = [json.loads(line) for line in open(sys.argv[2])]
+except OSError:
+    models = []
+last = models[-1]["churn_rate"] if models else None
+print(json.dumps({"model": "churn-v%d" % (len(models) + 1), "rows": len(rows),
+                  "churn_rate": round(rate, 4),
+                  "change": None if last is None else round(rate - last, 4)}))
+PYTRAIN
+hook_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > flows/pipeline.asl.json <<ASL
+{"Comment": "the seeds' pipeline: curated, gate, gold, training set, training, registry, announce",
+ "StartAt": "Transform",
+ "States": {
+  "Transform": {"Type": "Parallel", "ResultPath": null, "Next": "Gate",
+                "Branches": [
+                  {"StartAt": "Customers", "States": {"Customers": {
+                     "Type": "Task", "Resource": "arn:aws:states:::sluice:transform",
+                     "Parameters": {"source": "customers"}, "End": true,
+                     "Retry": [{"ErrorEquals": ["sluice.TransformFailed"], "MaxAttempts": 2}]}}},
+                  {"StartAt": "Shipments", "States": {"Shipments": {
+                     "Type": "Task", "Resource": "arn:aws:states:::sluice:transform",
+                     "Parameters": {"source": "shipments"}, "End": true,
+                     "Retry": [{"ErrorEquals": ["sluice.TransformFailed"], "MaxAttempts": 2}]}}}]},
+  "Gate": {"Type": "Task", "Resource": "arn:aws:states:::sluice:check",
+           "Parameters": {"table": "curated.orders"}, "ResultPath": null,
+           "Catch": [{"ErrorEquals": ["sluice.QualityCheckFailed"], "ResultPath": "\$.gate",
+                      "Next": "Held"}],
+           "Next": "Models"},
+  "Models": {"Type": "Task", "Resource": "arn:aws:states:::sluice:build",
+             "ResultPath": null, "Next": "Labelled"},
+  "Labelled": {"Type": "Task", "Resource": "arn:aws:states:::sluice:query",
+               "Parameters": {"sql": "SELECT count(*) AS n FROM gold.churn_labels"},
+               "ResultSelector": {"n.\$": "\$.rows[0].n"}, "ResultPath": "\$.labelled",
+               "Next": "Enough?"},
+  "Enough?": {"Type": "Choice", "Default": "NotYet",
+              "Choices": [{"Variable": "\$.labelled.n", "NumericGreaterThanEquals": 1000,
+                           "Next": "TrainingSet"}]},
+  "TrainingSet": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+                  "Parameters": {"command": ["sh", "-c",
+                    "'$bin' query --format csv 'SELECT c.country, c.orders, c.net_revenue_eur, l.churned FROM gold.customer_360 c JOIN gold.churn_labels l USING (customer_id)' > data/training_set.csv"]},
+                  "ResultPath": null, "Next": "Train"},
+  "Train": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+            "Parameters": {"command": ["$PY", "train.py", "data/training_set.csv",
+                                       "registry/models.jsonl"]},
+            "TimeoutSeconds": 600, "ResultPath": "\$.model", "Next": "Register"},
+  "Register": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+               "Parameters": {"command.\$": "States.Array('$PY', '-c', 'import sys; print(sys.argv[1], file=open(\"registry/models.jsonl\", \"a\"))', States.JsonToString(\$.model))"},
+               "ResultPath": null, "Next": "Announce"},
+  "Announce": {"Type": "Task", "Resource": "arn:aws:states:::sluice:webhook",
+               "Parameters": {"url": "http://127.0.0.1:$hook_port/hooks/ml",
+                              "text.\$": "States.Format('{} trained on {} customers: churn rate {} (change {})', \$.model.model, \$.model.rows, \$.model.churn_rate, \$.model.change)"},
+               "Retry": [{"ErrorEquals": ["sluice.WebhookFailed"], "MaxAttempts": 3}],
+               "ResultPath": null, "End": true},
+  "NotYet": {"Type": "Succeed", "Comment": "not enough labelled customers yet"},
+  "Held": {"Type": "Fail", "Error": "QualityGate", "CausePath": "\$.gate.Cause"}}}
+ASL
+say "A local receiver stands in for Slack's webhook."
+: > data/hooks.jsonl
+"$PY" "$root/tests/lib/webhook.py" "$hook_port" data/hooks.jsonl &
+hook=$!
+while [ ! -s data/hooks.jsonl.port ]; do sleep 0.05; done
+sl run pipeline --timeline
+"$PY" -c "import json; print('  the webhook got:', json.loads(open('data/hooks.jsonl').readline())['body']['text'])"
+kill $hook 2>/dev/null; wait $hook 2>/dev/null || true
+sl executions --limit 3
+
 step "12. The accounts of all runs"
 sl runs
 

@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "flow/asl.h"
 #include "flow/exec.h"
+#include "flow/json.h"
 #include "flow/pipeline.h"
 #include "flow/runner.h"
 #include "core/banned.h"
@@ -248,8 +249,10 @@ run(struct cli *c, int argc, char **argv)
                 arn);
     if (res.status == FLOW_SUCCEEDED) {
         if (!history) {
-            json_dumpf(res.output, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
-            fputc('\n', stdout);
+            char *text = flow_json_dump(res.output);
+
+            printf("%s\n", text);
+            free(text);
         }
         status = EXIT_OK;
     } else {

@@ -742,3 +742,37 @@ TEST(refuses_json_that_is_not)
     CHECK(run("[]", "{}", &o) == SL_ERR_INPUT);
 }
 
+
+/* ---- JSON text ---------------------------------------------------------------------- */
+
+#include "flow/json.h"
+
+static bool
+dumps_as(const char *in, const char *want)
+{
+    json_t *v = json_loads(in, JSON_DECODE_ANY, NULL);
+    char *got = flow_json_dump(v);
+    bool ok = strcmp(got, want) == 0;
+
+    if (!ok)
+        fprintf(stderr, "  %s dumps as %s, expected %s\n", in, got, want);
+    free(got);
+    json_decref(v);
+    return ok;
+}
+
+TEST(json_text_as_step_functions_writes_it)
+{
+    CHECK(dumps_as("0.026", "0.026"));
+    CHECK(dumps_as("0.91", "0.91"));
+    CHECK(dumps_as("100.0", "100.0"));
+    CHECK(dumps_as("1e20", "1.0E20"));
+    CHECK(dumps_as("1.25e-5", "1.25E-5"));
+    CHECK(dumps_as("0.30000000000000004", "0.30000000000000004"));
+    CHECK(dumps_as("-2.5", "-2.5"));
+    CHECK(dumps_as("12345678901234", "12345678901234"));
+    CHECK(dumps_as("{\"b\": [1, true, null], \"a\": \"x\\\"y\\n\\u0001\\u00e9\"}",
+                   "{\"b\":[1,true,null],\"a\":\"x\\\"y\\n\\u0001\xc3\xa9\"}"));
+    CHECK(dumps_as("\"\"", "\"\""));
+    CHECK(dumps_as("{}", "{}"));
+}
