@@ -49,6 +49,7 @@
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/num.h"
+#include "flow/json.h"
 #include "core/banned.h"
 
 /* AWS: "You can nest up to 10 intrinsic functions within a field".
@@ -65,8 +66,9 @@
 #define MAX_RANGE 1000
 /* How deep a value may nest: as deep as jansson will parse. */
 #define MAX_DEPTH JSON_PARSER_MAX_DEPTH
-/* Room for a double as format_double() writes it. */
-#define DOUBLE_TEXT 48
+/* Room for a double as flow_json_double() writes it (json.h: as Java's
+ * Double.toString() does, AWS's engine being Java). */
+#define DOUBLE_TEXT FLOW_DOUBLE_TEXT
 /* How much of a bad value a message quotes. */
 #define SHOW_MAX 48
 
@@ -185,71 +187,6 @@ new_string(const char *s, size_t n)
 }
 
 /* ---- numbers ------------------------------------------------------------- */
-
-/*
- * A double (a number written with a fraction or an exponent) as
- * States.JsonToString and States.Format show it.  Decision: as Java's
- * Double.toString() writes it, AWS's engine being Java (AWS was only seen
- * to write 1.1 as 1.1): the shortest digits that read back as the same
- * double, plain from 10^-3 up to 10^7 ("100.0", "0.001"), else
- * scientific ("1.0E7", "1.25E-5").  res gets at most DOUBLE_TEXT bytes.
- */
-static void
-format_double(double x, char res[DOUBLE_TEXT])
-{
-    char tmp[40], digits[24];
-    size_t nd = 0, k = 0;
-    int exp10, p;
-    const char *q;
-
-    if (x == 0) {
-        memcpy(res, signbit(x) ? "-0.0" : "0.0", signbit(x) ? 5 : 4);
-        return;
-    }
-    for (p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, x);
-        if (strtod(tmp, NULL) == x)
-            break;
-    }
-    /* tmp is [-]d[.ddd]e[+-]dd; digits gets the d's, at most 17. */
-    q = tmp + (tmp[0] == '-');
-    for (; *q != 'e'; q++)
-        if (*q != '.')
-            digits[nd++] = *q;
-    exp10 = (int)strtol(q + 1, NULL, 10);
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    if (x < 0)
-        res[k++] = '-';
-    if (fabs(x) >= 1e-3 && fabs(x) < 1e7) {
-        /* exp10 is -3..6: at most 7 + 1 + 17 characters */
-        if (exp10 >= 0) {
-            for (int i = 0; i <= exp10; i++)
-                res[k++] = (size_t)i < nd ? digits[i] : '0';
-            res[k++] = '.';
-            if ((size_t)exp10 + 1 >= nd)
-                res[k++] = '0';
-            for (size_t i = (size_t)exp10 + 1; i < nd; i++)
-                res[k++] = digits[i];
-        } else {
-            res[k++] = '0';
-            res[k++] = '.';
-            for (int i = -1; i > exp10; i--)
-                res[k++] = '0';
-            for (size_t i = 0; i < nd; i++)
-                res[k++] = digits[i];
-        }
-        res[k] = '\0';
-    } else {
-        res[k++] = digits[0];
-        res[k++] = '.';
-        if (nd == 1)
-            res[k++] = '0';
-        for (size_t i = 1; i < nd; i++)
-            res[k++] = digits[i];
-        snprintf(res + k, DOUBLE_TEXT - k, "E%d", exp10);
-    }
-}
 
 /*
  * Round a JSON number to an integer as AWS does where its guide says "Step
@@ -371,7 +308,7 @@ dump_value(struct sl_buf *b, const json_t *v, size_t max, int depth)
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return puts_max(b, num, max) ? DUMP_OK : DUMP_LONG;
     case JSON_REAL:
-        format_double(json_real_value(v), num);
+        flow_json_double(json_real_value(v), num);
         return puts_max(b, num, max) ? DUMP_OK : DUMP_LONG;
     case JSON_TRUE:
         return puts_max(b, "true", max) ? DUMP_OK : DUMP_LONG;
