@@ -269,6 +269,36 @@ catalog_flow_execution_orphans(struct catalog_txn *txn, int64_t now, int64_t lim
     return rc < 0 ? rc : 0;
 }
 
+static int
+stop_row(void *arg, const struct catalog_row *row)
+{
+    struct exec_ctx *c = arg;
+    struct flow_execution_record e = {
+        .id = cat_int(row, 0),
+        .status = cat_text(row, 1),
+        .stop_error = cat_null(row, 2) ? NULL : cat_text(row, 2),
+        .stop_cause = cat_null(row, 3) ? NULL : cat_text(row, 3),
+    };
+
+    c->n++;
+    return c->cb(c->arg, &e);
+}
+
+int
+catalog_flow_execution_stop_get(struct catalog_txn *txn, int64_t id,
+                                catalog_flow_execution_cb cb, void *arg, struct sl_diag *d)
+{
+    struct exec_ctx c = {cb, arg, 0};
+    int rc = cat_run(txn, d, "read whether an execution is to stop",
+                     "SELECT execution_id, status, stop_error, stop_cause FROM flow_executions "
+                     "WHERE execution_id = ?1",
+                     stop_row, &c, "i", id);
+
+    if (rc < 0)
+        return rc;
+    return c.n == 0 ? SL_ERR_NOTFOUND : 0;
+}
+
 int
 catalog_flow_execution_request_stop(struct catalog_txn *txn, int64_t id, const char *error,
                                     const char *cause, struct sl_diag *d)
@@ -303,71 +333,62 @@ catalog_flow_execution_redrive(struct catalog_txn *txn, int64_t id, const char *
 /* ---- events ------------------------------------------------------------------ */
 
 int
-catalog_flow_events_add(struct catalog_txn *txn, const struct flow_event_record *v, size_t n,
-                        struct sl_diag *d)
+catalog_flow_batch_add(struct catalog_txn *txn, const struct flow_event_batch *b,
+                       struct sl_diag *d)
 {
-    int rc = 0;
+    int rc = cat_run(txn, d, "record an execution's events",
+                     "INSERT INTO flow_events (execution_id, first_id, last_id, events) "
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (execution_id, first_id) DO NOTHING",
+                     NULL, NULL, "iiit", b->execution_id, b->first_id, b->last_id, b->events);
 
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n && rc >= 0; i++)
-        rc = cat_run(txn, d, "record an execution's event",
-                     "INSERT INTO flow_events (execution_id, event_id, previous_id, ts, "
-                     "event_type, state, depth, resume, details) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                     NULL, NULL, "iiiittitt", v[i].execution_id, v[i].id, v[i].previous_id,
-                     v[i].ts, v[i].type, v[i].state, v[i].depth, v[i].resume, v[i].details);
+    if (rc == 0)
+        return SL_ERR_EXISTS;
     if (rc >= 0)
         rc = cat_run(txn, d, "record an execution's last event",
                      "UPDATE flow_executions SET last_event = ?2 WHERE execution_id = ?1", NULL,
-                     NULL, "ii", v[0].execution_id, v[n - 1].id);
+                     NULL, "ii", b->execution_id, b->last_id);
     return rc < 0 ? rc : 0;
 }
 
-struct event_ctx {
-    catalog_flow_event_cb cb;
+struct batch_ctx {
+    catalog_flow_batch_cb cb;
     void *arg;
 };
 
 static int
-event_row(void *arg, const struct catalog_row *row)
+batch_row(void *arg, const struct catalog_row *row)
 {
-    struct event_ctx *c = arg;
-    struct flow_event_record ev = {
+    struct batch_ctx *c = arg;
+    struct flow_event_batch b = {
         .execution_id = cat_int(row, 0),
-        .id = cat_int(row, 1),
-        .previous_id = cat_int(row, 2),
-        .ts = cat_int(row, 3),
-        .type = cat_text(row, 4),
-        .state = cat_null(row, 5) ? NULL : cat_text(row, 5),
-        .depth = cat_int(row, 6),
-        .resume = cat_null(row, 7) ? NULL : cat_text(row, 7),
-        .details = cat_null(row, 8) ? NULL : cat_text(row, 8),
+        .first_id = cat_int(row, 1),
+        .last_id = cat_int(row, 2),
+        .events = cat_text(row, 3),
     };
 
-    return c->cb(c->arg, &ev);
+    return c->cb(c->arg, &b);
 }
 
 int
-catalog_flow_events_list(struct catalog_txn *txn, int64_t execution_id, int64_t from_id,
-                         bool reverse, int64_t limit, catalog_flow_event_cb cb, void *arg,
-                         struct sl_diag *d)
+catalog_flow_batch_list(struct catalog_txn *txn, int64_t execution_id, int64_t from_id,
+                        bool reverse, int64_t limit, catalog_flow_batch_cb cb, void *arg,
+                        struct sl_diag *d)
 {
-    struct event_ctx c = {cb, arg};
+    struct batch_ctx c = {cb, arg};
     int rc;
 
+    /* Batches follow one another, so the one holding from_id + 1 is the
+     * first whose last_id is past from_id. */
     if (reverse)
         rc = cat_run(txn, d, "read an execution's history",
-                     "SELECT execution_id, event_id, previous_id, ts, event_type, state, depth, "
-                     "resume, details FROM flow_events WHERE execution_id = ?1 AND event_id < ?2 "
-                     "ORDER BY event_id DESC LIMIT ?3",
-                     event_row, &c, "iii", execution_id, from_id > 0 ? from_id : INT64_MAX,
+                     "SELECT execution_id, first_id, last_id, events FROM flow_events "
+                     "WHERE execution_id = ?1 AND first_id < ?2 ORDER BY first_id DESC LIMIT ?3",
+                     batch_row, &c, "iii", execution_id, from_id > 0 ? from_id : INT64_MAX,
                      limit > 0 ? limit : INT64_MAX);
     else
         rc = cat_run(txn, d, "read an execution's history",
-                     "SELECT execution_id, event_id, previous_id, ts, event_type, state, depth, "
-                     "resume, details FROM flow_events WHERE execution_id = ?1 AND event_id > ?2 "
-                     "ORDER BY event_id LIMIT ?3",
-                     event_row, &c, "iii", execution_id, from_id, limit > 0 ? limit : INT64_MAX);
+                     "SELECT execution_id, first_id, last_id, events FROM flow_events "
+                     "WHERE execution_id = ?1 AND last_id > ?2 ORDER BY first_id LIMIT ?3",
+                     batch_row, &c, "iii", execution_id, from_id, limit > 0 ? limit : INT64_MAX);
     return rc < 0 ? rc : 0;
 }

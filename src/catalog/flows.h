@@ -96,6 +96,12 @@ int catalog_flow_execution_claim(struct catalog_txn *txn, int64_t id, const char
 /* RUNNING executions whose lease ended before now, oldest first. */
 int catalog_flow_execution_orphans(struct catalog_txn *txn, int64_t now, int64_t limit,
                                    catalog_flow_execution_cb cb, void *arg, struct sl_diag *d);
+/* Whether a stop was asked of execution id: cb gets a record with only
+ * id, status, stop_error and stop_cause set (a runner looks at every
+ * batch: the whole row is far more to read).  SL_ERR_NOTFOUND (no words)
+ * if there is no such execution. */
+int catalog_flow_execution_stop_get(struct catalog_txn *txn, int64_t id,
+                                    catalog_flow_execution_cb cb, void *arg, struct sl_diag *d);
 /* Ask a RUNNING execution to stop with error and cause (its runner reads
  * it); SL_ERR_NOTFOUND (no words) if it is not running. */
 int catalog_flow_execution_request_stop(struct catalog_txn *txn, int64_t id, const char *error,
@@ -105,26 +111,34 @@ int catalog_flow_execution_request_stop(struct catalog_txn *txn, int64_t id, con
 int catalog_flow_execution_redrive(struct catalog_txn *txn, int64_t id, const char *owner,
                                    int64_t now, int64_t lease_until, struct sl_diag *d);
 
-struct flow_event_record {
+/*
+ * An execution's history is kept in batches: the events a runner wrote in
+ * one transaction, ids first_id..last_id, as text (flow/runner.c draws
+ * its layout: a line per event).  The catalog stores and returns the
+ * text; it does not read it.  Batches of one execution never overlap, and
+ * follow one another without gaps.
+ */
+struct flow_event_batch {
     int64_t execution_id;
-    int64_t id, previous_id;
-    int64_t ts;
-    const char *type;
-    const char *state;   /* the state it belongs to, or NULL */
-    int64_t depth;       /* 0: the machine's own states */
-    const char *resume;  /* on a top-level StateExited: the next state ("" at the end) */
-    const char *details; /* JSON text, or NULL */
+    int64_t first_id, last_id; /* the ids of its first and last events */
+    const char *events;        /* the events' text */
 };
 
-typedef int (*catalog_flow_event_cb)(void *arg, const struct flow_event_record *ev);
+typedef int (*catalog_flow_batch_cb)(void *arg, const struct flow_event_batch *b);
 
-/* Record n events of one execution, and its last_event. */
-int catalog_flow_events_add(struct catalog_txn *txn, const struct flow_event_record *v, size_t n,
+/* Record a batch of one execution's events, and the execution's
+ * last_event (b->last_id).  SL_ERR_EXISTS (no words) if a batch of that
+ * execution starts at b->first_id already. */
+int catalog_flow_batch_add(struct catalog_txn *txn, const struct flow_event_batch *b,
+                           struct sl_diag *d);
+/*
+ * An execution's batches holding events after from_id, in order; reverse:
+ * those holding events before from_id (0: from the end), newest first.
+ * At most limit batches (0: all).  cb gets each, its text borrowed until
+ * it returns; a negative return stops the listing and is returned.
+ */
+int catalog_flow_batch_list(struct catalog_txn *txn, int64_t execution_id, int64_t from_id,
+                            bool reverse, int64_t limit, catalog_flow_batch_cb cb, void *arg,
                             struct sl_diag *d);
-/* Its events with ids after after_id (reverse: before before_id, newest
- * first; 0: from the end), at most limit. */
-int catalog_flow_events_list(struct catalog_txn *txn, int64_t execution_id, int64_t from_id,
-                             bool reverse, int64_t limit, catalog_flow_event_cb cb, void *arg,
-                             struct sl_diag *d);
 
 #endif

@@ -51,8 +51,9 @@
  *   flow_executions       execution_id -> machine, name, status, the
  *                         definition and input it ran, output or error,
  *                         who runs it and until when (11)
- *   flow_events           (execution_id, event_id) -> an event of its
- *                         history, as GetExecutionHistory gives it (11)
+ *   flow_events           (execution_id, first_id) -> a batch of its
+ *                         history's events, first_id..last_id, as text
+ *                         (flow/runner.c reads and writes it) (11)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -337,10 +338,12 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
      * history (flow/).  An execution keeps the definition it started with,
      * so updating a machine does not change one that runs; owner and
      * lease_until say which process runs it (a RUNNING execution whose
-     * lease ran out is resumed by another).  An event's state and depth
-     * (0: the machine's own states, 1+: inside Parallel and Map) and, on a
-     * top-level StateExited, resume (the state it went on to, "" at the
-     * end) are what a resumed or redriven execution starts from. */
+     * lease ran out is resumed by another).  The history is kept a batch
+     * of events a row, as a runner writes it in one transaction (an
+     * execution runs thousands of events a second; a row each made the
+     * catalog the bottleneck): the catalog stores the text, flow/ draws
+     * and reads its layout (runner.c), including what a resumed or
+     * redriven execution starts from. */
     "CREATE TABLE flow_machines ("
     "  name TEXT PRIMARY KEY,"
     "  definition TEXT NOT NULL,"
@@ -375,15 +378,10 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  WHERE status = 'RUNNING';"
     "CREATE TABLE flow_events ("
     "  execution_id INTEGER NOT NULL,"
-    "  event_id INTEGER NOT NULL,"
-    "  previous_id INTEGER NOT NULL,"
-    "  ts INTEGER NOT NULL,"
-    "  event_type TEXT NOT NULL,"
-    "  state TEXT,"
-    "  depth INTEGER NOT NULL,"
-    "  resume TEXT,"
-    "  details TEXT,"
-    "  PRIMARY KEY (execution_id, event_id));",
+    "  first_id INTEGER NOT NULL,"
+    "  last_id INTEGER NOT NULL CHECK (last_id >= first_id),"
+    "  events TEXT NOT NULL,"
+    "  PRIMARY KEY (execution_id, first_id));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==

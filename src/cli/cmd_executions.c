@@ -238,7 +238,7 @@ struct events_ctx {
 };
 
 static int
-add_event(void *arg, const struct flow_event_record *ev)
+add_event(void *arg, const struct flow_event *ev)
 {
     struct events_ctx *c = arg;
     struct flow_event *x;
@@ -251,11 +251,11 @@ add_event(void *arg, const struct flow_event_record *ev)
     memset(x, 0, sizeof(*x));
     x->id = ev->id;
     x->previous_id = ev->previous_id;
-    x->ts_ms = ev->ts;
+    x->ts_ms = ev->ts_ms;
     x->type = sl_strdup(ev->type);
-    x->details = ev->details ? json_loads(ev->details, 0, NULL) : NULL;
+    x->details = json_incref(ev->details);
     x->state = ev->state ? sl_strdup(ev->state) : NULL;
-    x->depth = (int)ev->depth;
+    x->depth = ev->depth;
     return 0;
 }
 
@@ -269,7 +269,7 @@ events_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
         free((char *)c->h.v[i].state);
     }
     flow_history_release(&c->h);
-    return catalog_flow_events_list(txn, c->id, 0, false, 0, add_event, c, d);
+    return flow_history_read(txn, c->id, 0, false, 0, add_event, c, d);
 }
 
 static void

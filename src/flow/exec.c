@@ -22,9 +22,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/fault.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "core/utf8.h"
 
 #define MAX_PAYLOAD 262144
 
@@ -108,6 +110,8 @@ struct flow_run {
     int cur_depth;
     const char *resume;    /* set for the next depth-0 StateExited */
     bool stopped;          /* the sink asked for a stop */
+    bool want_details;     /* a sink or a kept history takes the events' details */
+    struct sl_buf det;     /* the details being written (det_begin()) */
 };
 
 /* Where a machine runs: the execution, and the Map item it is for. */
@@ -187,16 +191,96 @@ flow_run_sleep_until(struct flow_run *run, int64_t ms)
     run->clock->sleep_until(run->clock->ctx, ms);
 }
 
-/* Record an event; its details (a new reference) become the event's. */
+/*
+ * Events' details are written as compact JSON text straight into r->det,
+ * not built as JSON objects: an execution makes several events per state,
+ * and the durable history stores the text.  det_begin() starts an object,
+ * the det_ members add to it in order, det_end() closes it and gives the
+ * text, borrowed until the next det_begin().
+ */
+static void
+det_begin(struct flow_run *r)
+{
+    sl_buf_reset(&r->det);
+    sl_buf_addc(&r->det, '{');
+}
+
+static void
+det_key(struct flow_run *r, const char *key)
+{
+    if (r->det.len > 1)
+        sl_buf_addc(&r->det, ',');
+    sl_buf_addc(&r->det, '"');
+    sl_buf_adds(&r->det, key); /* our own names: nothing to escape */
+    sl_buf_adds(&r->det, "\":");
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become U+FFFD, as JSON
+ * text must be UTF-8 (a task's words might not be). */
+static void
+json_str(struct sl_buf *b, const char *s)
+{
+    size_t n = strlen(s), bad;
+
+    if (sl_utf8_valid(s, n, &bad)) {
+        sl_buf_add_json_str(b, s, n);
+        return;
+    }
+    struct sl_buf fixed;
+
+    sl_buf_init(&fixed);
+    while (!sl_utf8_valid(s, n, &bad)) {
+        sl_buf_add(&fixed, s, bad);
+        sl_buf_adds(&fixed, "\xef\xbf\xbd");
+        s += bad + 1;
+        n -= bad + 1;
+    }
+    sl_buf_add(&fixed, s, n);
+    sl_buf_add_json_str(b, fixed.data, fixed.len);
+    sl_buf_release(&fixed);
+}
+
+static void
+det_str(struct flow_run *r, const char *key, const char *value)
+{
+    det_key(r, key);
+    json_str(&r->det, value ? value : "");
+}
+
+static void
+det_int(struct flow_run *r, const char *key, int64_t value)
+{
+    det_key(r, key);
+    sl_buf_addf(&r->det, "%lld", (long long)value);
+}
+
+/* "inputDetails": {"truncated": false}: payloads are never cut here. */
+static void
+det_whole(struct flow_run *r, const char *key)
+{
+    det_key(r, key);
+    sl_buf_adds(&r->det, "{\"truncated\":false}");
+}
+
+static const char *
+det_end(struct flow_run *r)
+{
+    sl_buf_addc(&r->det, '}');
+    return r->det.data;
+}
+
+/* Record an event with its details as text (borrowed): details (an
+ * object) or, on a StateEntered or StateExited, io; NULL for none. */
 static int
-emit(struct flow_run *r, const char *type, json_t *details)
+emit(struct flow_run *r, const char *type, const char *details, const char *io)
 {
     struct flow_event ev = {
         .id = ++r->last_id,
         .previous_id = r->last_id - 1,
         .ts_ms = now(r),
         .type = type,
-        .details = details,
+        .details_text = details,
+        .io = io,
         .state = r->cur_state,
         .depth = r->cur_depth,
         .resume = r->resume,
@@ -217,24 +301,68 @@ emit(struct flow_run *r, const char *type, json_t *details)
             h->cap = h->cap ? h->cap * 2 : 64;
             h->v = sl_realloc(h->v, h->cap * sizeof(*h->v));
         }
+        ev.details = flow_event_details(&ev);
+        ev.details_text = NULL; /* borrowed: gone when emit() returns */
+        ev.io = NULL;
         h->v[h->n++] = ev;
-    } else {
-        json_decref(details);
     }
     return rc < 0 ? R_SINK : 0;
 }
 
-static json_t *
-details_io(const char *name, const char *key, const char *text)
+/* A state's StateEntered (key "input") or StateExited ("output") with
+ * that text. */
+static int
+emit_io(struct flow_run *r, const char *type, const char *name, const char *key,
+        const char *text)
 {
-    json_t *d = json_object();
+    if (text != NULL || !r->want_details)
+        return emit(r, type, NULL, text);
+    /* Not JSON (it always is): the details as they were, with "". */
+    det_begin(r);
+    det_str(r, "name", name);
+    det_str(r, key, "");
+    det_whole(r, strcmp(key, "input") == 0 ? "inputDetails" : "outputDetails");
+    return emit(r, type, det_end(r), NULL);
+}
 
-    if (name != NULL)
-        json_object_set_new(d, "name", json_string(name));
-    json_object_set_new(d, key, json_string(text));
-    json_object_set_new(d, strcmp(key, "input") == 0 ? "inputDetails" : "outputDetails",
-                        json_pack("{s:b}", "truncated", 0));
-    return d;
+/* A Map iteration's event: {"name", "index"}. */
+static int
+emit_iteration(struct flow_run *r, const char *type, const char *name, size_t index)
+{
+    if (!r->want_details)
+        return emit(r, type, NULL, NULL);
+    det_begin(r);
+    det_str(r, "name", name);
+    det_int(r, "index", (int64_t)index);
+    return emit(r, type, det_end(r), NULL);
+}
+
+/* An execution's end with an error: {"error", "cause"}. */
+static int
+emit_outcome(struct flow_run *r, const char *type, const char *error, const char *cause)
+{
+    det_begin(r);
+    det_str(r, "error", error);
+    det_str(r, "cause", cause);
+    return emit(r, type, det_end(r), NULL);
+}
+
+json_t *
+flow_event_details(const struct flow_event *ev)
+{
+    size_t n = strlen(ev->type);
+    bool entered;
+
+    if (ev->details != NULL)
+        return json_incref(ev->details);
+    if (ev->details_text != NULL)
+        return json_loads(ev->details_text, JSON_ALLOW_NUL, NULL);
+    if (ev->io == NULL)
+        return NULL;
+    entered = n >= 7 && strcmp(ev->type + n - 7, "Entered") == 0;
+    return json_pack("{s:s,s:s,s:{s:b}}", "name", ev->state ? ev->state : "",
+                     entered ? "input" : "output", ev->io,
+                     entered ? "inputDetails" : "outputDetails", "truncated", 0);
 }
 
 /* The context object for a state entered at entered with retries. */
@@ -498,7 +626,6 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
     char rtype[64];
     const char *rname;
     char *text;
-    json_t *det;
     int rc;
 
     if (s->timeout_path && int_from_path(s->timeout_path, &roots, "TimeoutSecondsPath", 1,
@@ -509,17 +636,22 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         return R_FAILED;
     resource_parts(s->resource, rtype, sizeof(rtype), &rname);
     text = dump(eff);
-    det = json_pack("{s:s,s:s,s:s,s:s}", "resourceType", rtype, "resource", rname, "region",
-                    "us-east-1", "parameters", text ? text : "");
+    det_begin(r);
+    det_str(r, "resourceType", rtype);
+    det_str(r, "resource", rname);
+    det_str(r, "region", "us-east-1");
+    det_str(r, "parameters", text);
     free(text);
     if (timeout > 0)
-        json_object_set_new(det, "timeoutInSeconds", json_integer(timeout));
+        det_int(r, "timeoutInSeconds", timeout);
     if (heartbeat > 0)
-        json_object_set_new(det, "heartbeatInSeconds", json_integer(heartbeat));
-    if (emit(r, "TaskScheduled", det) < 0)
+        det_int(r, "heartbeatInSeconds", heartbeat);
+    if (emit(r, "TaskScheduled", det_end(r), NULL) < 0)
         return R_SINK;
-    if (emit(r, "TaskStarted", json_pack("{s:s,s:s}", "resourceType", rtype, "resource", rname)) <
-        0)
+    det_begin(r);
+    det_str(r, "resourceType", rtype);
+    det_str(r, "resource", rname);
+    if (emit(r, "TaskStarted", det_end(r), NULL) < 0)
         return R_SINK;
 
     int64_t started = now(r);
@@ -562,19 +694,25 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         err->task = true;
         bool timed_out = strcmp(err->error, "States.Timeout") == 0 ||
                          strcmp(err->error, "States.HeartbeatTimeout") == 0;
-        if (emit(r, timed_out ? "TaskTimedOut" : "TaskFailed",
-                 json_pack("{s:s,s:s,s:s,s:s}", "resourceType", rtype, "resource", rname, "error",
-                           err->error, "cause", err->cause ? err->cause : "")) < 0)
+        det_begin(r);
+        det_str(r, "resourceType", rtype);
+        det_str(r, "resource", rname);
+        det_str(r, "error", err->error);
+        det_str(r, "cause", err->cause);
+        if (emit(r, timed_out ? "TaskTimedOut" : "TaskFailed", det_end(r), NULL) < 0)
             return R_SINK;
         return R_FAILED;
     }
     if (*result == NULL)
         *result = json_object();
     text = dump(*result);
-    det = json_pack("{s:s,s:s,s:s,s:{s:b}}", "resourceType", rtype, "resource", rname, "output",
-                    text ? text : "", "outputDetails", "truncated", 0);
+    det_begin(r);
+    det_str(r, "resourceType", rtype);
+    det_str(r, "resource", rname);
+    det_str(r, "output", text);
+    det_whole(r, "outputDetails");
     free(text);
-    if (emit(r, "TaskSucceeded", det) < 0)
+    if (emit(r, "TaskSucceeded", det_end(r), NULL) < 0)
         return R_SINK;
     return 0;
 }
@@ -586,7 +724,7 @@ parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_
     struct flow_run *r = f->run;
     int rc;
 
-    if (emit(r, "ParallelStateStarted", NULL) < 0)
+    if (emit(r, "ParallelStateStarted", NULL, NULL) < 0)
         return R_SINK;
     *result = json_array();
     for (size_t i = 0; i < s->nbranches; i++) {
@@ -599,13 +737,13 @@ parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_
         if (rc != 0) {
             json_decref(*result);
             *result = NULL;
-            if (rc == R_FAILED && emit(r, "ParallelStateFailed", NULL) < 0)
+            if (rc == R_FAILED && emit(r, "ParallelStateFailed", NULL, NULL) < 0)
                 return R_SINK;
             return rc;
         }
         json_array_append_new(*result, out);
     }
-    if (emit(r, "ParallelStateSucceeded", NULL) < 0)
+    if (emit(r, "ParallelStateSucceeded", NULL, NULL) < 0)
         return R_SINK;
     return 0;
 }
@@ -656,7 +794,9 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         tolerated_pct = (double)pct;
     }
     n = json_array_size(items);
-    if (emit(r, "MapStateStarted", json_pack("{s:I}", "length", (json_int_t)n)) < 0) {
+    det_begin(r);
+    det_int(r, "length", (int64_t)n);
+    if (emit(r, "MapStateStarted", det_end(r), NULL) < 0) {
         json_decref(items);
         return R_SINK;
     }
@@ -679,8 +819,7 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         } else {
             in = json_incref(item);
         }
-        if (emit(r, "MapIterationStarted",
-                 json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+        if (emit_iteration(r, "MapIterationStarted", s->name, i) < 0) {
             json_decref(in);
             rc = R_SINK;
             goto fail;
@@ -691,8 +830,7 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         json_decref(in);
         if (rc == R_FAILED && !terminal(&ierr) && (tolerated_count >= 0 || tolerated_pct >= 0)) {
             failed++;
-            if (emit(r, "MapIterationFailed",
-                     json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+            if (emit_iteration(r, "MapIterationFailed", s->name, i) < 0) {
                 flow_error_release(&ierr);
                 rc = R_SINK;
                 goto fail;
@@ -712,14 +850,12 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         if (rc != 0) {
             if (rc == R_FAILED) {
                 *err = ierr;
-                if (emit(r, "MapIterationFailed",
-                         json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0)
+                if (emit_iteration(r, "MapIterationFailed", s->name, i) < 0)
                     rc = R_SINK;
             }
             goto fail;
         }
-        if (emit(r, "MapIterationSucceeded",
-                 json_pack("{s:s,s:I}", "name", s->name, "index", (json_int_t)i)) < 0) {
+        if (emit_iteration(r, "MapIterationSucceeded", s->name, i) < 0) {
             json_decref(out);
             rc = R_SINK;
             goto fail;
@@ -727,7 +863,7 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         json_array_append_new(*result, out);
     }
     json_decref(items);
-    if (emit(r, "MapStateSucceeded", NULL) < 0)
+    if (emit(r, "MapStateSucceeded", NULL, NULL) < 0)
         return R_SINK;
     return 0;
 
@@ -735,7 +871,7 @@ fail:
     json_decref(items);
     json_decref(*result);
     *result = NULL;
-    if (rc == R_FAILED && emit(r, "MapStateFailed", NULL) < 0)
+    if (rc == R_FAILED && emit(r, "MapStateFailed", NULL, NULL) < 0)
         return R_SINK;
     return rc;
 }
@@ -1082,6 +1218,7 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
     const struct flow_machine *m = f->m;
     json_t *in = json_incref(input);
     int i = start >= 0 ? start : m->start;
+    char *carried = NULL; /* in's text: the state before's output, dumped already */
 
     *output = NULL;
     for (;;) {
@@ -1092,13 +1229,15 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
         int next = -1, rc;
 
         if (r->deadline > 0 && entered >= r->deadline) {
+            free(carried);
             json_decref(in);
             return R_TIMED_OUT;
         }
         r->cur_state = s->name;
         r->cur_depth = f->depth;
-        text = dump(in);
-        rc = emit(r, entered_types[s->type], details_io(s->name, "input", text ? text : ""));
+        text = carried ? carried : r->want_details ? dump(in) : NULL;
+        carried = NULL;
+        rc = emit_io(r, entered_types[s->type], s->name, "input", text);
         free(text);
         if (rc != 0) {
             json_decref(in);
@@ -1122,8 +1261,11 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
         r->cur_depth = f->depth;
         if (f->depth == 0)
             r->resume = next >= 0 ? m->states[next].name : "";
-        rc = emit(r, exited_types[s->type], details_io(s->name, "output", text ? text : ""));
-        free(text);
+        rc = emit_io(r, exited_types[s->type], s->name, "output", text);
+        if (rc != 0 || next < 0 || !r->want_details)
+            free(text);
+        else
+            carried = text; /* out, unchanged, is the next state's input */
         if (rc != 0) {
             json_decref(out);
             return rc;
@@ -1162,6 +1304,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     if (o->redrive)
         r.deadline = m->timeout_s > 0 ? now(&r) + m->timeout_s * 1000 : 0;
     r.last_id = o->last_event_id;
+    r.want_details = o->on_event != NULL || o->keep_history;
+    sl_buf_init(&r.det);
     if (o->resume_state != NULL) {
         start = flow_machine_find(m, o->resume_state);
         if (start < 0)
@@ -1181,13 +1325,16 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
 
     if (o->resume_state == NULL) {
         text = dump(input);
-        rc = emit(&r, "ExecutionStarted",
-                  json_pack("{s:s,s:{s:b},s:s}", "input", text ? text : "", "inputDetails",
-                            "truncated", 0, "roleArn", o->role_arn ? o->role_arn : ""));
+        det_begin(&r);
+        det_str(&r, "input", text);
+        det_whole(&r, "inputDetails");
+        det_str(&r, "roleArn", o->role_arn);
         free(text);
+        rc = emit(&r, "ExecutionStarted", det_end(&r), NULL);
     } else if (o->redrive) {
-        rc = emit(&r, "ExecutionRedriven",
-                  json_pack("{s:I}", "redriveCount", (json_int_t)o->redrive_count));
+        det_begin(&r);
+        det_int(&r, "redriveCount", o->redrive_count);
+        rc = emit(&r, "ExecutionRedriven", det_end(&r), NULL);
     } else {
         rc = 0;
     }
@@ -1206,8 +1353,7 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
         res->error = error ? error : sl_strdup("");
         res->cause = cause ? cause : sl_strdup("");
         r.stopped = false;
-        rc = emit(&r, "ExecutionAborted",
-                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        rc = emit_outcome(&r, "ExecutionAborted", res->error, res->cause);
         if (r.stopped)
             rc = 0;
         rc = rc < 0 ? rc : 3;
@@ -1217,24 +1363,23 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
         res->status = FLOW_SUCCEEDED;
         res->output = output;
         text = dump(output);
-        rc = emit(&r, "ExecutionSucceeded",
-                  json_pack("{s:s,s:{s:b}}", "output", text ? text : "", "outputDetails",
-                            "truncated", 0));
+        det_begin(&r);
+        det_str(&r, "output", text);
+        det_whole(&r, "outputDetails");
         free(text);
+        rc = emit(&r, "ExecutionSucceeded", det_end(&r), NULL);
         break;
     case R_FAILED:
         res->status = FLOW_FAILED;
         res->error = sl_strdup(err.error ? err.error : "States.Runtime");
         res->cause = sl_strdup(err.cause ? err.cause : "");
-        rc = emit(&r, "ExecutionFailed",
-                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        rc = emit_outcome(&r, "ExecutionFailed", res->error, res->cause);
         break;
     case R_TIMED_OUT:
         res->status = FLOW_TIMED_OUT;
         res->error = sl_strdup("States.Timeout");
         res->cause = sl_strdup("The execution ran past its TimeoutSeconds");
-        rc = emit(&r, "ExecutionTimedOut",
-                  json_pack("{s:s,s:s}", "error", res->error, "cause", res->cause));
+        rc = emit_outcome(&r, "ExecutionTimedOut", res->error, res->cause);
         break;
     default:
         break;
@@ -1244,6 +1389,7 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     json_decref(r.execution);
     json_decref(r.machine);
     json_decref(r.calls);
+    sl_buf_release(&r.det);
     if (rc < 0) {
         if (d->code == 0)
             sl_fail(d, SL_ERR_CATALOG, "the execution's history could not be recorded");

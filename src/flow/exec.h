@@ -49,12 +49,29 @@ struct flow_event {
     int64_t previous_id; /* 0: none */
     int64_t ts_ms;
     const char *type;    /* "ExecutionStarted", "TaskStateEntered", ... */
-    json_t *details;     /* the <lowerCamelType>EventDetails object, or NULL */
+    /*
+     * The <lowerCamelType>EventDetails object, if it has one, in one of
+     * two forms.  A history (kept in memory, or read back) holds it as
+     * JSON in details.  A sink (on_event) gets text instead, which costs
+     * far less to make and to store: a StateEntered's or StateExited's in
+     * io, the state's input or output as JSON text (its details are
+     * {"name", "input" or "output": that text, "inputDetails" or
+     * "outputDetails": {"truncated": false}}); any other event's in
+     * details_text, the object as compact JSON.  flow_event_details()
+     * gives the object from either form.
+     */
+    json_t *details;
+    const char *details_text;
+    const char *io;
     /* Where it happened, for resuming (not part of the API's event): */
     const char *state;   /* the state it belongs to, or NULL */
     int depth;           /* 0: the machine's own states; 1+: in Parallel, Map */
     const char *resume;  /* on a depth-0 StateExited: the next state ("" at the end) */
 };
+
+/* ev's details object, from whichever form ev holds it in: a new
+ * reference, or NULL if it has none (or its text is not JSON). */
+json_t *flow_event_details(const struct flow_event *ev);
 
 /* An execution's history, in memory. */
 struct flow_history {
@@ -82,7 +99,8 @@ struct flow_exec_opts {
     const char *role_arn;
     const struct flow_clock *clock; /* NULL: the real one */
     /*
-     * Called with each event as it is recorded; a failure stops the
+     * Called with each event as it is recorded (its details as text, its
+     * strings borrowed until it returns); a failure stops the
      * execution (it cannot be recorded, so it must not go on).
      * FLOW_EVENT_STOP stops it as StopExecution does: on_stop then gives
      * the error and cause (new strings; NULL for none).

@@ -2,9 +2,49 @@
  * runner.c - durable executions (runner.h): the executor's events written
  * to the catalog in batches, the execution claimed and its lease renewed
  * by each batch, and a resume point read back from the history.
+ *
+ * The history's layout.  The catalog keeps a row per batch (table
+ * flow_events): events first_id..last_id as text, a line each, in order;
+ * a line's event id is first_id plus its position.  Each line is a
+ * compact JSON object (which never holds a raw newline), its keys in this
+ * order:
+ *
+ *   {"y":33,"t":1796314484238,"s":"Each","i":7}
+ *   {"y":8,"s":"Wrap","d":1,"v":{"i":7}}
+ *   {"y":9,"t":1,"s":"Wrap","d":1,"v":{"n":7}}
+ *   {"y":8,"s":"Unwrap","d":1}
+ *   {"y":9,"s":"Unwrap","d":1,"v":7}
+ *   {"y":34,"s":"Each","i":7}
+ *   ...
+ *   {"y":21,"t":2,"s":"Each","r":"","v":[0,1,2,3,4,5,6,7]}
+ *   {"y":"SomeFutureEvent","x":{"what":"it says"}}
+ *
+ *   y  the event's type: its number in event_types[] below, or its name
+ *   t  its time: on a batch's first line, ms since the epoch; on the
+ *      others, ms after the line before's (absent: 0)
+ *   p  the previous event's id, when it is not id - 1 (absent: id - 1)
+ *   s  the state it belongs to (absent: none)
+ *   d  its depth: 0 the machine's own states, 1+ inside Parallel and Map
+ *      (absent: 0)
+ *   r  on a depth-0 StateExited: the state it went on to, "" at the end
+ *   v  on a StateEntered or StateExited: the input or output itself (its
+ *      details, {"name", "input", "inputDetails"} or the output's, are
+ *      built around it when read: flow_event_details()).  Absent on a
+ *      StateEntered (with no "x"): its input is the "v" of the line
+ *      before, the state before's output, never a batch's first line.
+ *   i  details that are {"name": the state, "index": i} (Map iterations)
+ *   x  any other details object, as the API gives it
+ *
+ * The numbers, the one-letter keys and what is left out for the line
+ * before to say are there because the history is most of what an
+ * execution writes, and writing costs the catalog by the byte: a Map of
+ * 10,000 items (60,000 events) took 180 bytes an event written a row
+ * each, 60 as named JSON lines, 33 so.  "t" comes right after "y" so that
+ * a reader finds every line's time without parsing the lines it skips.
  */
 #include "flow/runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,9 +53,10 @@
 #include <unistd.h>
 
 #include "catalog/flows.h"
+#include "core/buf.h"
 #include "core/fault.h"
 #include "core/mem.h"
-#include "core/strlist.h"
+#include "core/banned.h"
 
 #define BATCH_EVENTS 4096
 #define BATCH_MS 200
@@ -154,21 +195,17 @@ resume_release(struct resume *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* details.<key>, a string inside the details JSON text. */
+/* details.<key> of ev, a string, copied; NULL if none. */
 static char *
-detail(const char *details, const char *key)
+detail(const struct flow_event *ev, const char *key)
 {
-    json_t *j = details ? json_loads(details, 0, NULL) : NULL;
-    char *out = NULL;
+    const char *v = json_string_value(json_object_get(ev->details, key));
 
-    if (json_is_string(json_object_get(j, key)))
-        out = sl_strdup(json_string_value(json_object_get(j, key)));
-    json_decref(j);
-    return out;
+    return v ? sl_strdup(v) : NULL;
 }
 
 static int
-resume_row(void *arg, const struct flow_event_record *ev)
+resume_row(void *arg, const struct flow_event *ev)
 {
     struct resume *r = arg;
     size_t n = strlen(ev->type);
@@ -182,7 +219,7 @@ resume_row(void *arg, const struct flow_event_record *ev)
         return 0;
     }
     if (strcmp(ev->type, "TaskScheduled") == 0 && ev->state != NULL) {
-        char *params = detail(ev->details, "parameters");
+        const char *params = json_string_value(json_object_get(ev->details, "parameters"));
         json_t *input = params ? json_loads(params, JSON_DECODE_ANY, NULL) : NULL;
 
         if (input != NULL) {
@@ -191,7 +228,6 @@ resume_row(void *arg, const struct flow_event_record *ev)
             flow_calls_add(r->calls, ev->state, input);
         }
         json_decref(input);
-        free(params);
     }
     if (ev->depth != 0 || ev->state == NULL)
         return 0;
@@ -199,13 +235,13 @@ resume_row(void *arg, const struct flow_event_record *ev)
         free(r->entered);
         free(r->entered_input);
         r->entered = sl_strdup(ev->state);
-        r->entered_input = detail(ev->details, "input");
+        r->entered_input = detail(ev, "input");
         r->entered_id = ev->id;
     } else if (n > 11 && strcmp(ev->type + n - 11, "StateExited") == 0 && ev->resume != NULL) {
         free(r->next);
         free(r->next_input);
         r->next = sl_strdup(ev->resume);
-        r->next_input = detail(ev->details, "output");
+        r->next_input = detail(ev, "output");
         r->exited_id = ev->id;
     }
     return 0;
@@ -229,7 +265,400 @@ read_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     if (rc == SL_ERR_NOTFOUND)
         return sl_fail(d, SL_ERR_NOTFOUND, "there is no execution %lld", (long long)c->id);
     if (rc == 0 && c->l->last_event > 0)
-        rc = catalog_flow_events_list(txn, c->id, 0, false, 0, resume_row, c->r, d);
+        rc = flow_history_read(txn, c->id, 0, false, 0, resume_row, c->r, d);
+    return rc;
+}
+
+/* ---- the history's text (the layout is drawn at the top) --------------------- */
+
+/* Append v in decimal. */
+static void
+add_int(struct sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        tmp[--i] = '-';
+    sl_buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+static void
+add_str(struct sl_buf *b, const char *s)
+{
+    sl_buf_add_json_str(b, s, strlen(s));
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/*
+ * The event types, numbered for the lines' "y" (the numbers are stored:
+ * append only).  A type not here is written by name.
+ */
+static const char *const event_types[] = {
+    "ExecutionStarted",      "ExecutionSucceeded",     "ExecutionFailed",
+    "ExecutionTimedOut",     "ExecutionAborted",       "ExecutionRedriven",
+    "TaskStateEntered",      "TaskStateExited",        "PassStateEntered",
+    "PassStateExited",       "ChoiceStateEntered",     "ChoiceStateExited",
+    "WaitStateEntered",      "WaitStateExited",        "SucceedStateEntered",
+    "SucceedStateExited",    "FailStateEntered",       "FailStateExited",
+    "ParallelStateEntered",  "ParallelStateExited",    "MapStateEntered",
+    "MapStateExited",        "TaskScheduled",          "TaskStarted",
+    "TaskSucceeded",         "TaskFailed",             "TaskTimedOut",
+    "ParallelStateStarted",  "ParallelStateSucceeded", "ParallelStateFailed",
+    "MapStateStarted",       "MapStateSucceeded",      "MapStateFailed",
+    "MapIterationStarted",   "MapIterationSucceeded",  "MapIterationFailed",
+};
+#define N_EVENT_TYPES (sizeof(event_types) / sizeof(event_types[0]))
+
+/* type's number, or -1.  The executor passes the same few literals over
+ * and over: a cache by address, confirmed by the text, saves the search. */
+static int
+type_number(const char *type)
+{
+    static _Thread_local struct {
+        const char *p;
+        int n;
+    } cache[64];
+    size_t h = ((uintptr_t)type >> 3) % 64;
+
+    if (cache[h].p == type && strcmp(event_types[cache[h].n], type) == 0)
+        return cache[h].n;
+    for (size_t i = 0; i < N_EVENT_TYPES; i++) {
+        if (strcmp(event_types[i], type) == 0) {
+            cache[h].p = type;
+            cache[h].n = (int)i;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * If details (text) is exactly {"name": <state>, "index": N}, with state
+ * as the line has it at b->data[at..at + len): N; else -1.
+ */
+static int64_t
+iteration_index(const char *details, const struct sl_buf *b, size_t at, size_t len)
+{
+    const char *p = details;
+    int64_t v = 0;
+
+    if (strncmp(p, "{\"name\":", 8) != 0)
+        return -1;
+    p += 8;
+    if (strncmp(p, b->data + at, len) != 0)
+        return -1;
+    p += len;
+    if (strncmp(p, ",\"index\":", 9) != 0)
+        return -1;
+    p += 9;
+    if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '}'))
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return strcmp(p, "}") == 0 ? v : -1;
+}
+
+/* A batch as it is written: its events' lines. */
+struct writer {
+    struct sl_buf lines;
+    size_t n;                  /* how many */
+    int64_t first_id, last_id; /* their events' ids */
+    int64_t last_ts;           /* the last one's time */
+    /* the last line's "v" in lines, if that line is a StateExited's */
+    size_t out_at, out_len;
+    bool out;
+};
+
+static void
+writer_reset(struct writer *w)
+{
+    sl_buf_reset(&w->lines);
+    w->n = 0;
+    w->out = false;
+}
+
+/* Append ev's line. */
+static void
+line_add(struct writer *w, const struct flow_event *ev)
+{
+    struct sl_buf *b = &w->lines;
+    bool exited = false;
+
+    /* a line's id is its position: a batch's events follow one another */
+    assert(w->n == 0 || ev->id == w->last_id + 1);
+    int type = type_number(ev->type);
+    size_t state_at = 0, state_len = 0;
+    int64_t index;
+
+    sl_buf_adds(b, "{\"y\":");
+    if (type >= 0)
+        add_int(b, type);
+    else
+        add_str(b, ev->type);
+    if (w->n == 0 || ev->ts_ms != w->last_ts) {
+        sl_buf_adds(b, ",\"t\":");
+        add_int(b, w->n == 0 ? ev->ts_ms : ev->ts_ms - w->last_ts);
+    }
+    if (ev->previous_id != ev->id - 1) {
+        sl_buf_adds(b, ",\"p\":");
+        add_int(b, ev->previous_id);
+    }
+    if (ev->state != NULL) {
+        sl_buf_adds(b, ",\"s\":");
+        state_at = b->len;
+        add_str(b, ev->state);
+        state_len = b->len - state_at;
+    }
+    if (ev->depth != 0) {
+        sl_buf_adds(b, ",\"d\":");
+        add_int(b, ev->depth);
+    }
+    if (ev->resume != NULL) {
+        sl_buf_adds(b, ",\"r\":");
+        add_str(b, ev->resume);
+    }
+    if (ev->io != NULL) {
+        size_t len = strlen(ev->io);
+
+        /* A state's input is, most often, the output of the state before,
+         * on the line before: not written twice. */
+        if (!(w->out && len == w->out_len && ends_with(ev->type, "StateEntered") &&
+              memcmp(ev->io, b->data + w->out_at, len) == 0)) {
+            sl_buf_adds(b, ",\"v\":");
+            exited = ends_with(ev->type, "StateExited");
+            w->out_at = b->len;
+            w->out_len = len;
+            sl_buf_add(b, ev->io, len);
+        }
+    } else if (ev->details_text != NULL && ev->state != NULL &&
+               (index = iteration_index(ev->details_text, b, state_at, state_len)) >= 0) {
+        sl_buf_adds(b, ",\"i\":");
+        add_int(b, index);
+    } else if (ev->details_text != NULL) {
+        sl_buf_adds(b, ",\"x\":");
+        sl_buf_adds(b, ev->details_text);
+    }
+    sl_buf_adds(b, "}\n");
+    w->out = exited;
+    if (w->n == 0)
+        w->first_id = ev->id;
+    w->n++;
+    w->last_id = ev->id;
+    w->last_ts = ev->ts_ms;
+}
+
+/* Reading: the batches, and the events wanted from them. */
+struct reader {
+    int64_t execution_id;
+    int64_t from_id;     /* as flow_history_read()'s */
+    bool reverse;
+    int64_t limit;       /* 0: all */
+    int64_t n;           /* events given */
+    int64_t cursor;      /* where the next batch starts (reverse: ends) */
+    int64_t batches;     /* read by the current listing */
+    flow_history_cb cb;
+    void *arg;
+    struct sl_diag *d;
+    /* the current batch's lines: where each is, its event's time */
+    struct line {
+        const char *p;
+        size_t len;
+        int64_t ts;
+    } *lines;
+    size_t cap;
+};
+
+static int
+damaged(struct reader *r, int64_t id, const char *why)
+{
+    return sl_fail(r->d, SL_ERR_CORRUPT, "execution %lld's recorded history cannot be read at "
+                                         "event %lld: %s", (long long)r->execution_id,
+                   (long long)id, why);
+}
+
+/*
+ * A line's "t", read without parsing the line: it follows "y", the first
+ * key (the writer's order), so every line's time is known from a glance
+ * and only the lines wanted are parsed.  0 if it has none.
+ */
+static int64_t
+line_delta(const struct line *l)
+{
+    const char *p = l->p, *end = l->p + l->len;
+    int64_t v = 0;
+    bool neg;
+
+    if (l->len < 6 || memcmp(p, "{\"y\":", 5) != 0)
+        return 0;
+    p += 5;
+    if (*p == '"') {
+        for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\')
+                p++;
+        p++;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (end - p < 6 || memcmp(p, ",\"t\":", 5) != 0)
+        return 0;
+    p += 5;
+    neg = *p == '-';
+    if (neg)
+        p++;
+    for (; p < end && *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    return neg ? -v : v;
+}
+
+/* Give the event of line k of b to the reader's callback. */
+static int
+line_give(struct reader *r, const struct flow_event_batch *b, size_t k)
+{
+    int64_t id = b->first_id + (int64_t)k;
+    json_error_t err;
+    json_t *j = json_loadb(r->lines[k].p, r->lines[k].len, JSON_ALLOW_NUL, &err);
+    json_t *before = NULL, *y, *p, *d, *v, *x, *i;
+    struct flow_event ev = {.id = id, .previous_id = id - 1, .ts_ms = r->lines[k].ts};
+    char *io = NULL;
+    int rc;
+
+    y = json_object_get(j, "y");
+    if (json_is_integer(y) && json_integer_value(y) >= 0 &&
+        json_integer_value(y) < (json_int_t)N_EVENT_TYPES)
+        ev.type = event_types[json_integer_value(y)];
+    else
+        ev.type = json_string_value(y);
+    if (ev.type == NULL) {
+        json_decref(j);
+        return damaged(r, id, j ? "a line without a known type" : err.text);
+    }
+    p = json_object_get(j, "p");
+    if (p != NULL)
+        ev.previous_id = json_integer_value(p);
+    ev.state = json_string_value(json_object_get(j, "s"));
+    d = json_object_get(j, "d");
+    ev.depth = d ? (int)json_integer_value(d) : 0;
+    ev.resume = json_string_value(json_object_get(j, "r"));
+    v = json_object_get(j, "v");
+    x = json_object_get(j, "x");
+    i = json_object_get(j, "i");
+    if (v == NULL && x == NULL && k > 0 && ends_with(ev.type, "StateEntered")) {
+        /* its input: the output on the line before */
+        before = json_loadb(r->lines[k - 1].p, r->lines[k - 1].len, JSON_ALLOW_NUL, NULL);
+        v = json_object_get(before, "v");
+        if (v == NULL) {
+            json_decref(before);
+            json_decref(j);
+            return damaged(r, id, "a state's input is not on the line before");
+        }
+    }
+    if (v != NULL) {
+        io = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        ev.io = io;
+        ev.details = flow_event_details(&ev);
+        ev.io = NULL;
+    } else if (i != NULL) {
+        ev.details = json_pack("{s:s,s:O}", "name", ev.state ? ev.state : "", "index", i);
+    } else {
+        ev.details = json_incref(x);
+    }
+    rc = r->cb(r->arg, &ev);
+    json_decref(ev.details);
+    free(io);
+    json_decref(before);
+    json_decref(j);
+    r->n++;
+    return rc;
+}
+
+static int
+batch_row(void *arg, const struct flow_event_batch *b)
+{
+    struct reader *r = arg;
+    size_t count = 0, want = (size_t)(b->last_id - b->first_id + 1);
+    const char *p = b->events;
+    int rc = 0;
+
+    r->batches++;
+    r->cursor = r->reverse ? b->first_id : b->last_id;
+    if (b->last_id < b->first_id)
+        return damaged(r, b->first_id, "a batch that ends before it starts");
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        struct line *l;
+
+        if (count == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 1024;
+            r->lines = sl_realloc(r->lines, r->cap * sizeof(*r->lines));
+        }
+        l = &r->lines[count];
+        l->p = p;
+        l->len = len;
+        l->ts = line_delta(l) + (count > 0 ? r->lines[count - 1].ts : 0);
+        count++;
+        p += len + (nl != NULL);
+    }
+    if (count != want)
+        return damaged(r, b->first_id, "its batch has not as many lines as events");
+    for (size_t i = 0; i < count && rc >= 0; i++) {
+        size_t k = r->reverse ? count - 1 - i : i;
+        int64_t id = b->first_id + (int64_t)k;
+
+        if (r->limit > 0 && r->n >= r->limit)
+            break;
+        if (r->reverse ? r->from_id > 0 && id >= r->from_id : id <= r->from_id)
+            continue;
+        rc = line_give(r, b, k);
+    }
+    return rc;
+}
+
+int
+flow_history_read(struct catalog_txn *txn, int64_t execution_id, int64_t from_id, bool reverse,
+                  int64_t limit, flow_history_cb cb, void *arg, struct sl_diag *d)
+{
+    struct reader r = {
+        .execution_id = execution_id,
+        .from_id = from_id,
+        .reverse = reverse,
+        .limit = limit,
+        .cursor = from_id,
+        .cb = cb,
+        .arg = arg,
+        .d = d,
+    };
+    int rc;
+
+    if (limit <= 0) {
+        rc = catalog_flow_batch_list(txn, execution_id, from_id, reverse, 0, batch_row, &r, d);
+    } else {
+        /* A batch at a time, until enough: a page of a long history
+         * reads a batch or two. */
+        do {
+            r.batches = 0;
+            rc = catalog_flow_batch_list(txn, execution_id, r.cursor, reverse, 1, batch_row, &r,
+                                         d);
+        } while (rc == 0 && r.batches > 0 && r.n < limit && !(reverse && r.cursor <= 1));
+    }
+    free(r.lines);
     return rc;
 }
 
@@ -240,9 +669,7 @@ struct sink {
     const struct flow_runner_opts *o;
     const struct flow_clock *clock;
     int64_t id;
-    struct flow_event_record *v;
-    size_t n, cap;
-    struct sl_strlist strings; /* the batch's strings */
+    struct writer batch;       /* the events not written yet */
     int64_t flushed_at;
     bool lost;                 /* another process took the execution */
     bool stop;                 /* a stop was asked for */
@@ -261,19 +688,6 @@ static bool
 cancelled(const struct sink *s)
 {
     return s->o->cancel != NULL && atomic_load(s->o->cancel);
-}
-
-static const char *
-keep(struct sink *s, char *owned)
-{
-    if (owned == NULL)
-        return NULL;
-    if (s->strings.n == s->strings.cap) {
-        s->strings.cap = s->strings.cap ? s->strings.cap * 2 : 256;
-        s->strings.v = sl_realloc(s->strings.v, s->strings.cap * sizeof(*s->strings.v));
-    }
-    s->strings.v[s->strings.n++] = owned;
-    return owned;
 }
 
 static int
@@ -308,12 +722,19 @@ flush_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
         return 0;
     }
     rc = sl_fault("flow.record");
-    if (rc == 0)
-        rc = catalog_flow_events_add(txn, s->v, s->n, d);
+    if (rc == 0 && s->batch.n > 0) {
+        struct flow_event_batch b = {s->id, s->batch.first_id, s->batch.last_id,
+                                     s->batch.lines.data};
+
+        rc = catalog_flow_batch_add(txn, &b, d);
+        if (rc == SL_ERR_EXISTS)
+            rc = sl_fail(d, SL_ERR_CONFLICT, "execution %lld has events from %lld recorded "
+                                             "already", (long long)s->id, (long long)b.first_id);
+    }
     if (rc == 0 && s->end != NULL)
         rc = catalog_flow_execution_finish(txn, s->end, s->o->owner, &s->ended, d);
     if (rc == 0 && s->end == NULL && !s->stop)
-        rc = catalog_flow_execution_get(txn, s->id, stop_row, s, d);
+        rc = catalog_flow_execution_stop_get(txn, s->id, stop_row, s, d);
     return rc;
 }
 
@@ -328,10 +749,7 @@ flush(struct sink *s, struct sl_diag *d)
         return sl_fail(d, SL_ERR_BUSY, "another process took execution %lld over (its lease of "
                                        "%lld ms ran out)", (long long)s->id,
                        (long long)s->o->lease_ms);
-    for (size_t i = 0; i < s->strings.n; i++)
-        free(s->strings.v[i]);
-    s->strings.n = 0;
-    s->n = 0;
+    writer_reset(&s->batch);
     s->flushed_at = s->clock->now_ms(s->clock->ctx);
     return 0;
 }
@@ -341,7 +759,7 @@ stop_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 {
     struct sink *s = arg;
 
-    return catalog_flow_execution_get(txn, s->id, stop_row, s, d);
+    return catalog_flow_execution_stop_get(txn, s->id, stop_row, s, d);
 }
 
 static int64_t
@@ -397,7 +815,6 @@ static int
 on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
 {
     struct sink *s = ctx;
-    struct flow_event_record *r;
     int rc;
 
     if (s->failed < 0) {
@@ -407,28 +824,13 @@ on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
     if (cancelled(s))
         return sl_fail(d, SL_ERR_UNAVAILABLE, "execution %lld was left RUNNING, to be resumed: "
                                               "this process is stopping", (long long)s->id);
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 256;
-        s->v = sl_realloc(s->v, s->cap * sizeof(*s->v));
-    }
-    r = &s->v[s->n++];
-    *r = (struct flow_event_record){
-        .execution_id = s->id,
-        .id = ev->id,
-        .previous_id = ev->previous_id,
-        .ts = ev->ts_ms,
-        .type = ev->type,
-        .state = keep(s, ev->state ? sl_strdup(ev->state) : NULL),
-        .depth = ev->depth,
-        .resume = keep(s, ev->resume ? sl_strdup(ev->resume) : NULL),
-        .details = keep(s, ev->details ? json_dumps(ev->details, JSON_COMPACT) : NULL),
-    };
+    line_add(&s->batch, ev);
     if (strncmp(ev->type, "Execution", 9) == 0 && strcmp(ev->type, "ExecutionStarted") != 0 &&
         strcmp(ev->type, "ExecutionRedriven") != 0)
         return 0; /* the end: written with the execution's outcome */
     if (s->stop)
         return FLOW_EVENT_STOP;
-    if (!flushes(ev->type) && s->n < BATCH_EVENTS &&
+    if (!flushes(ev->type) && s->batch.n < BATCH_EVENTS &&
         s->clock->now_ms(s->clock->ctx) - s->flushed_at < BATCH_MS)
         return 0;
     rc = flush(s, d);
@@ -449,10 +851,7 @@ on_stop(void *ctx, char **error, char **cause)
 static void
 sink_release(struct sink *s)
 {
-    for (size_t i = 0; i < s->strings.n; i++)
-        free(s->strings.v[i]);
-    free(s->strings.v);
-    free(s->v);
+    sl_buf_release(&s->batch.lines);
     free(s->stop_error);
     free(s->stop_cause);
 }
@@ -535,6 +934,7 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
     int rc;
 
     memset(res, 0, sizeof(*res));
+    sl_buf_init(&s.batch.lines);
     struct owner_ctx prev = {0};
 
     /* A process of this host that died holding it lets go at once. */

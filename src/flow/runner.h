@@ -13,6 +13,10 @@
  * a stop (StopExecution ends a Wait within a second), and a third of the
  * lease after the last batch, an empty batch renews the lease.
  *
+ * The catalog keeps a batch as one row of text, a line per event
+ * (runner.c draws the layout); flow_history_read() gives the events back
+ * to the API, the command line and the resume.
+ *
  * Resuming reads the history back: the last state of the machine's own
  * (depth 0) that exited gives the next state and its input; a state that
  * entered and never exited is run again from its recorded input (so tasks
@@ -65,6 +69,19 @@ int flow_runner_drive(struct catalog *cat, int64_t id, const struct flow_runner_
  */
 int flow_runner_redrive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o,
                         struct flow_result *res, struct sl_diag *d);
+
+/*
+ * Read execution execution_id's recorded history: its events after
+ * from_id, in order; reverse: those before from_id (0: from the end),
+ * newest first; at most limit of them (0: all).  cb gets each event with
+ * its details as JSON (ev->details), all of it borrowed until cb returns;
+ * a negative return stops the reading, fails txn and is returned.
+ * SL_ERR_CORRUPT with words if the recorded text cannot be read.
+ */
+typedef int (*flow_history_cb)(void *arg, const struct flow_event *ev);
+int flow_history_read(struct catalog_txn *txn, int64_t execution_id, int64_t from_id,
+                      bool reverse, int64_t limit, flow_history_cb cb, void *arg,
+                      struct sl_diag *d);
 
 /*
  * Whether owner ("host:pid", as the runners write it) is a process of this

@@ -25,6 +25,7 @@
 #include "core/strlist.h"
 #include "flow/asl.h"
 #include "flow/exec.h"
+#include "flow/pipeline.h"
 #include "flow/pool.h"
 #include "flow/runner.h"
 #include "server/server_int.h"
@@ -880,7 +881,7 @@ list_exec_row(void *arg, const struct flow_execution_record *e)
     char earn[512], marn[512];
 
     if (l->n == l->limit) {
-        l->next = e->id + 1; /* the page after starts below the last given */
+        l->next = e->id; /* there is a page after */
         return 0;
     }
     l->n++;
@@ -1004,7 +1005,8 @@ list_executions(struct api_call *c, const struct wire_value *body)
     if (l.next > 0) {
         char next[32];
 
-        snprintf(next, sizeof(next), "%lld", (long long)l.next - 1);
+        /* the next page starts below the last execution given */
+        snprintf(next, sizeof(next), "%lld", (long long)l.before);
         wire_key(&c->w, "nextToken");
         wire_strz(&c->w, next);
     }
@@ -1077,18 +1079,12 @@ struct history_ctx {
 };
 
 static int
-history_row(void *arg, const struct flow_event_record *ev)
+history_row(void *arg, const struct flow_event *ev)
 {
     struct history_ctx *h = arg;
     struct wire_writer *w = &h->c->w;
     struct flow_history one = {0};
-    struct flow_event e = {
-        .id = ev->id,
-        .previous_id = ev->previous_id,
-        .ts_ms = ev->ts,
-        .type = ev->type,
-        .details = ev->details ? json_loads(ev->details, 0, NULL) : NULL,
-    };
+    struct flow_event e = *ev;
     json_t *arr, *obj;
 
     if (h->n == h->limit) {
@@ -1097,10 +1093,14 @@ history_row(void *arg, const struct flow_event_record *ev)
     }
     h->n++;
     h->last = ev->id;
-    if (!h->data && e.details != NULL) {
+    if (!h->data && ev->details != NULL) {
+        /* a copy: the details are the reader's */
+        e.details = json_copy(ev->details);
         json_object_del(e.details, "input");
         json_object_del(e.details, "output");
         json_object_del(e.details, "parameters");
+    } else {
+        json_incref(e.details);
     }
     one.v = &e;
     one.n = 1;
@@ -1110,7 +1110,7 @@ history_row(void *arg, const struct flow_event_record *ev)
     json_object_del(obj, "timestamp");
     wire_map_begin(w);
     wire_key(w, "timestamp");
-    wire_time(w, ev->ts);
+    wire_time(w, ev->ts_ms);
     {
         const char *key;
         json_t *x;
@@ -1131,8 +1131,7 @@ history_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 {
     struct history_ctx *h = arg;
 
-    return catalog_flow_events_list(txn, h->id, h->from, h->reverse, h->limit + 1, history_row, h,
-                                    d);
+    return flow_history_read(txn, h->id, h->from, h->reverse, h->limit + 1, history_row, h, d);
 }
 
 static void
@@ -1308,6 +1307,7 @@ states_open(struct server *srv, struct sl_diag *d)
     };
     int rc = catalog_open(p->catalog, 0, &s->cat, d);
 
+    flow_pipeline_register(p->root);
     if (rc == 0)
         rc = flow_pool_start(&po, &s->pool, d);
     if (rc < 0) {
