@@ -6,7 +6,7 @@
  * The history is written in batches, and always before anything leaves
  * the process: a batch ends at every TaskScheduled (so a task never runs
  * unrecorded), before every wait (a Wait state, a retry interval), every
- * 4096 events and every 200 ms.  Each batch also renews the runner's
+ * 256 KB of history (16,384 events at most) and every 200 ms.  Each batch also renews the runner's
  * lease on the execution and reads whether a stop was asked for.  The
  * execution's end is written in the same transaction as its last events.
  * On the real clock a wait is slept in slices of a second: each looks for
@@ -44,6 +44,10 @@ struct flow_runner_opts {
     /* The execution's definition compiled already (the caller loaded the
      * text it recorded), or NULL: it is loaded from the catalog. */
     const struct flow_machine *machine;
+    /* Its input parsed already (what the caller recorded is its text), or
+     * NULL: it is parsed from the catalog.  Borrowed; the run does not
+     * change it. */
+    const json_t *input;
 };
 
 /*
