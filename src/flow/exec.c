@@ -112,6 +112,11 @@ struct flow_run {
     bool stopped;          /* the sink asked for a stop */
     bool want_details;     /* a sink or a kept history takes the events' details */
     struct sl_buf det;     /* the details being written (det_begin()) */
+    /* The texts of the execution's input and output, dumped once for
+     * ExecutionStarted and the first state, the last state and
+     * ExecutionSucceeded (an execution's input can be 256 KB). */
+    char *input_text;      /* taken by the depth-0 machine's first state */
+    char *output_text;     /* left by the depth-0 machine's last state */
 };
 
 /* Where a machine runs: the execution, and the Map item it is for. */
@@ -250,8 +255,18 @@ det_str(struct flow_run *r, const char *key, const char *value)
 static void
 det_int(struct flow_run *r, const char *key, int64_t value)
 {
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    uint64_t u = value < 0 ? -(uint64_t)value : (uint64_t)value;
+
     det_key(r, key);
-    sl_buf_addf(&r->det, "%lld", (long long)value);
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (value < 0)
+        tmp[--i] = '-';
+    sl_buf_add(&r->det, tmp + i, sizeof(tmp) - i);
 }
 
 /* "inputDetails": {"truncated": false}: payloads are never cut here. */
@@ -1221,6 +1236,10 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
     char *carried = NULL; /* in's text: the state before's output, dumped already */
 
     *output = NULL;
+    if (f->depth == 0) {
+        carried = r->input_text;
+        r->input_text = NULL;
+    }
     for (;;) {
         const struct flow_state *s = &m->states[i];
         int64_t entered = now(r);
@@ -1262,10 +1281,14 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
         if (f->depth == 0)
             r->resume = next >= 0 ? m->states[next].name : "";
         rc = emit_io(r, exited_types[s->type], s->name, "output", text);
-        if (rc != 0 || next < 0 || !r->want_details)
+        if (rc != 0 || !r->want_details)
             free(text);
-        else
+        else if (next >= 0)
             carried = text; /* out, unchanged, is the next state's input */
+        else if (f->depth == 0)
+            r->output_text = text; /* and the execution's output */
+        else
+            free(text);
         if (rc != 0) {
             json_decref(out);
             return rc;
@@ -1324,13 +1347,13 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
                           o->machine_name ? o->machine_name : "");
 
     if (o->resume_state == NULL) {
-        text = dump(input);
+        text = r.want_details ? dump(input) : NULL;
         det_begin(&r);
         det_str(&r, "input", text);
         det_whole(&r, "inputDetails");
         det_str(&r, "roleArn", o->role_arn);
-        free(text);
         rc = emit(&r, "ExecutionStarted", det_end(&r), NULL);
+        r.input_text = text; /* the first state's input */
     } else if (o->redrive) {
         det_begin(&r);
         det_int(&r, "redriveCount", o->redrive_count);
@@ -1362,7 +1385,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     case R_OK:
         res->status = FLOW_SUCCEEDED;
         res->output = output;
-        text = dump(output);
+        text = r.output_text ? r.output_text : r.want_details ? dump(output) : NULL;
+        r.output_text = NULL;
         det_begin(&r);
         det_str(&r, "output", text);
         det_whole(&r, "outputDetails");
@@ -1390,6 +1414,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     json_decref(r.machine);
     json_decref(r.calls);
     sl_buf_release(&r.det);
+    free(r.input_text);
+    free(r.output_text);
     if (rc < 0) {
         if (d->code == 0)
             sl_fail(d, SL_ERR_CATALOG, "the execution's history could not be recorded");

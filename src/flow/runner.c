@@ -276,9 +276,22 @@ read_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 
 /* ---- the history's text (the layout is drawn at the top) --------------------- */
 
-/* Append v in decimal. */
-static void
-add_int(struct sl_buf *b, int64_t v)
+/*
+ * A line is written into room reserved for it first (line_add()), piece
+ * by piece through a pointer: put_ writes at p and returns the end.
+ */
+static char *
+put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+/* v in decimal: at most 20 bytes. */
+static char *
+put_int(char *p, int64_t v)
 {
     char tmp[24];
     size_t i = sizeof(tmp);
@@ -290,13 +303,39 @@ add_int(struct sl_buf *b, int64_t v)
     } while (u > 0);
     if (v < 0)
         tmp[--i] = '-';
-    sl_buf_add(b, tmp + i, sizeof(tmp) - i);
+    return put(p, tmp + i, sizeof(tmp) - i);
 }
 
-static void
-add_str(struct sl_buf *b, const char *s)
+/* s as a JSON string: at most 6 * strlen(s) + 2 bytes.  (Our strings:
+ * the executor's, UTF-8 from the definition.) */
+static char *
+put_str(char *p, const char *s)
 {
-    sl_buf_add_json_str(b, s, strlen(s));
+    static const char hex[] = "0123456789abcdef";
+
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+            continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        default:
+            p = PUT_LIT(p, "u00");
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    *p++ = '"';
+    return p;
 }
 
 static bool
@@ -352,10 +391,10 @@ type_number(const char *type)
 
 /*
  * If details (text) is exactly {"name": <state>, "index": N}, with state
- * as the line has it at b->data[at..at + len): N; else -1.
+ * as JSON text at state[0..len): N; else -1.
  */
 static int64_t
-iteration_index(const char *details, const struct sl_buf *b, size_t at, size_t len)
+iteration_index(const char *details, const char *state, size_t len)
 {
     const char *p = details;
     int64_t v = 0;
@@ -363,7 +402,7 @@ iteration_index(const char *details, const struct sl_buf *b, size_t at, size_t l
     if (strncmp(p, "{\"name\":", 8) != 0)
         return -1;
     p += 8;
-    if (strncmp(p, b->data + at, len) != 0)
+    if (strncmp(p, state, len) != 0)
         return -1;
     p += len;
     if (strncmp(p, ",\"index\":", 9) != 0)
@@ -403,63 +442,71 @@ static void
 line_add(struct writer *w, const struct flow_event *ev)
 {
     struct sl_buf *b = &w->lines;
-    bool exited = false;
+    int type = type_number(ev->type);
+    size_t io_len = ev->io ? strlen(ev->io) : 0;
+    size_t x_len = ev->details_text ? strlen(ev->details_text) : 0;
+    const char *state = NULL;
+    size_t state_len = 0;
+    int64_t index = -1;
+    bool exited = false, elide = false;
+    char *p;
 
     /* a line's id is its position: a batch's events follow one another */
     assert(w->n == 0 || ev->id == w->last_id + 1);
-    int type = type_number(ev->type);
-    size_t state_at = 0, state_len = 0;
-    int64_t index;
-
-    sl_buf_adds(b, "{\"y\":");
-    if (type >= 0)
-        add_int(b, type);
-    else
-        add_str(b, ev->type);
+    /* A state's input is, most often, the output of the state before,
+     * on the line before: not written twice. */
+    if (ev->io != NULL && w->out && io_len == w->out_len &&
+        ends_with(ev->type, "StateEntered") &&
+        memcmp(ev->io, b->data + w->out_at, io_len) == 0)
+        elide = true;
+    /* room for the keys and numbers (under 160 bytes), the strings
+     * escaped (6 bytes a byte at most), the JSON texts as they are */
+    sl_buf_grow(b, 160 + 6 * ((type < 0 ? strlen(ev->type) : 0) +
+                              (ev->state ? strlen(ev->state) : 0) +
+                              (ev->resume ? strlen(ev->resume) : 0)) +
+                       io_len + x_len);
+    p = b->data + b->len;
+    p = PUT_LIT(p, "{\"y\":");
+    p = type >= 0 ? put_int(p, type) : put_str(p, ev->type);
     if (w->n == 0 || ev->ts_ms != w->last_ts) {
-        sl_buf_adds(b, ",\"t\":");
-        add_int(b, w->n == 0 ? ev->ts_ms : ev->ts_ms - w->last_ts);
+        p = PUT_LIT(p, ",\"t\":");
+        p = put_int(p, w->n == 0 ? ev->ts_ms : ev->ts_ms - w->last_ts);
     }
     if (ev->previous_id != ev->id - 1) {
-        sl_buf_adds(b, ",\"p\":");
-        add_int(b, ev->previous_id);
+        p = PUT_LIT(p, ",\"p\":");
+        p = put_int(p, ev->previous_id);
     }
     if (ev->state != NULL) {
-        sl_buf_adds(b, ",\"s\":");
-        state_at = b->len;
-        add_str(b, ev->state);
-        state_len = b->len - state_at;
+        p = PUT_LIT(p, ",\"s\":");
+        state = p;
+        p = put_str(p, ev->state);
+        state_len = (size_t)(p - state);
     }
     if (ev->depth != 0) {
-        sl_buf_adds(b, ",\"d\":");
-        add_int(b, ev->depth);
+        p = PUT_LIT(p, ",\"d\":");
+        p = put_int(p, ev->depth);
     }
     if (ev->resume != NULL) {
-        sl_buf_adds(b, ",\"r\":");
-        add_str(b, ev->resume);
+        p = PUT_LIT(p, ",\"r\":");
+        p = put_str(p, ev->resume);
     }
-    if (ev->io != NULL) {
-        size_t len = strlen(ev->io);
-
-        /* A state's input is, most often, the output of the state before,
-         * on the line before: not written twice. */
-        if (!(w->out && len == w->out_len && ends_with(ev->type, "StateEntered") &&
-              memcmp(ev->io, b->data + w->out_at, len) == 0)) {
-            sl_buf_adds(b, ",\"v\":");
-            exited = ends_with(ev->type, "StateExited");
-            w->out_at = b->len;
-            w->out_len = len;
-            sl_buf_add(b, ev->io, len);
-        }
-    } else if (ev->details_text != NULL && ev->state != NULL &&
-               (index = iteration_index(ev->details_text, b, state_at, state_len)) >= 0) {
-        sl_buf_adds(b, ",\"i\":");
-        add_int(b, index);
+    if (ev->io != NULL && !elide) {
+        p = PUT_LIT(p, ",\"v\":");
+        exited = ends_with(ev->type, "StateExited");
+        w->out_at = (size_t)(p - b->data);
+        w->out_len = io_len;
+        p = put(p, ev->io, io_len);
+    } else if (ev->details_text != NULL && state != NULL &&
+               (index = iteration_index(ev->details_text, state, state_len)) >= 0) {
+        p = PUT_LIT(p, ",\"i\":");
+        p = put_int(p, index);
     } else if (ev->details_text != NULL) {
-        sl_buf_adds(b, ",\"x\":");
-        sl_buf_adds(b, ev->details_text);
+        p = PUT_LIT(p, ",\"x\":");
+        p = put(p, ev->details_text, x_len);
     }
-    sl_buf_adds(b, "}\n");
+    p = PUT_LIT(p, "}\n");
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
     w->out = exited;
     if (w->n == 0)
         w->first_id = ev->id;
@@ -836,8 +883,7 @@ on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
     if (s->stop)
         return FLOW_EVENT_STOP;
     if (!flushes(ev->type) && s->batch.n < BATCH_EVENTS &&
-        s->batch.lines.len < BATCH_BYTES &&
-        s->clock->now_ms(s->clock->ctx) - s->flushed_at < BATCH_MS)
+        s->batch.lines.len < BATCH_BYTES && ev->ts_ms - s->flushed_at < BATCH_MS)
         return 0;
     rc = flush(s, d);
     if (rc < 0)
