@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "core/time.h"
 #include "flow/exec.h"
+#include "flow/pipeline.h"
 #include "flow/runner.h"
 #include "core/banned.h"
 
@@ -384,8 +385,10 @@ redrive(struct cli *c, int argc, char **argv)
     struct flow_runner_opts ro = {.owner = owner, .lease_ms = 300000};
 
     rc = cli_open(c);
-    if (rc == 0)
+    if (rc == 0) {
+        flow_pipeline_register(c->project->root);
         rc = find_one(c, argv[1], &l);
+    }
     if (rc == 0)
         rc = flow_runner_redrive(c->catalog, l.v[0].id, &ro, &res, &c->diag);
     if (rc < 0) {
@@ -431,6 +434,8 @@ resume(struct cli *c, int argc, char **argv)
     struct flow_runner_opts ro = {.owner = owner, .lease_ms = 300000};
 
     rc = cli_open(c);
+    if (rc == 0)
+        flow_pipeline_register(c->project->root);
     for (int i = 1; rc == 0 && i < argc; i++)
         rc = find_one(c, argv[i], &l) == 0 ? 0 : c->diag.code;
     if (rc == 0 && argc == 1)

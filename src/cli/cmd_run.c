@@ -47,24 +47,6 @@ flow_file(const struct cli *c, const char *flow, char *out, size_t size, char *n
     snprintf(name, nsize, "%.*s", (int)n, base);
 }
 
-/* A name for an execution, as AWS makes them: a random UUID. */
-static void
-random_name(char out[37])
-{
-    unsigned char b[16];
-    FILE *f = fopen("/dev/urandom", "rb");
-
-    if (f == NULL || fread(b, 1, sizeof(b), f) != sizeof(b))
-        memset(b, 0, sizeof(b));
-    if (f != NULL)
-        fclose(f);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
-}
-
 static void
 print_timeline(const struct flow_result *res)
 {
@@ -154,7 +136,7 @@ run(struct cli *c, int argc, char **argv)
     }
     flow_file(c, argv[optind], path, sizeof(path), machine, sizeof(machine));
     if (name == NULL) {
-        random_name(uuid);
+        flow_random_name(uuid);
         name = uuid;
     }
     sl_buf_init(&def);
@@ -217,6 +199,7 @@ run(struct cli *c, int argc, char **argv)
             .clock = o.clock,
             .keep_history = o.keep_history,
             .machine = m, /* compiled from def.data, the text recorded */
+            .input = input,
         };
 
         gethostname(host, sizeof(host) - 1);

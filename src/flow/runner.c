@@ -69,6 +69,23 @@
 #define REGION "us-east-1"
 
 void
+flow_random_name(char out[37])
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+
+    if (f == NULL || fread(b, 1, sizeof(b), f) != sizeof(b))
+        memset(b, 0, sizeof(b));
+    if (f != NULL)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+void
 flow_machine_arn(const char *machine, char *out, size_t size)
 {
     snprintf(out, size, "arn:aws:states:%s:%s:stateMachine:%s", REGION, ACCOUNT, machine);

@@ -93,6 +93,10 @@ int flow_history_read(struct catalog_txn *txn, int64_t execution_id, int64_t fro
  */
 bool flow_owner_dead(const char *owner);
 
+/* A name for an execution, as AWS makes them when none is given: a random
+ * (version 4) UUID. */
+void flow_random_name(char out[37]);
+
 /* The ARNs of a machine and an execution, as the API spells them. */
 void flow_machine_arn(const char *machine, char *out, size_t size);
 void flow_execution_arn(const char *machine, const char *name, char *out, size_t size);

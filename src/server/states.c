@@ -657,23 +657,6 @@ start_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
 }
 
 static void
-random_uuid(char out[37])
-{
-    unsigned char b[16];
-    FILE *f = fopen("/dev/urandom", "rb");
-
-    if (f == NULL || fread(b, 1, sizeof(b), f) != sizeof(b))
-        memset(b, 0, sizeof(b));
-    if (f != NULL)
-        fclose(f);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
-}
-
-static void
 start_execution(struct api_call *c, const struct wire_value *body)
 {
     struct states_api *s = c->srv->states;
@@ -692,7 +675,7 @@ start_execution(struct api_call *c, const struct wire_value *body)
     if (machine == NULL)
         return;
     if (name == NULL) {
-        random_uuid(uuid);
+        flow_random_name(uuid);
         name = uuid;
     } else if (!valid_name(name, strlen(name))) {
         api_error(c, "InvalidName", "Invalid Name: '%s'", name);
