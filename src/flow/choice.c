@@ -49,6 +49,7 @@
 
 #include "core/mem.h"
 #include "core/time.h"
+#include "flow/json.h"
 #include "core/banned.h"
 
 /* And, Or and Not nest at most this deep: a bound, so that a hostile
@@ -419,28 +420,6 @@ flow_choice_next(const struct flow_choice *c)
 
 /* ---- compiling -------------------------------------------------------------- */
 
-/* "a string", "an object", ... for messages. */
-static const char *
-type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
 static int compile(const json_t *rule, const char *where, bool top, int depth,
                    struct flow_choice **out, struct sl_diag *d);
 
@@ -492,7 +471,7 @@ parse_path(const json_t *v, const char *where, const char *field, struct flow_pa
 
     if (!json_is_string(v))
         return sl_fail(d, SL_ERR_INPUT, "%s.%s: must be a reference path (a string), not %s", where,
-                       field, type_name(v));
+                       field, flow_json_kind(v));
     text = json_string_value(v);
     if (strlen(text) != json_string_length(v))
         return sl_fail(d, SL_ERR_INPUT, "%s.%s: a path cannot contain a NUL character", where,
@@ -571,7 +550,7 @@ compile_test(struct flow_choice *c, const json_t *var, const json_t *operand, bo
     }
     if (want != NULL)
         return sl_fail(d, SL_ERR_INPUT, "%s.%s: must be %s, not %s", c->where, opkey, want,
-                       type_name(operand));
+                       flow_json_kind(operand));
     if (c->op->operand == O_TIMESTAMP && !json_ts(operand, &c->ts))
         return sl_fail(d, SL_ERR_INPUT,
                        "%s.%s: \"%.64s\" is not a timestamp: RFC 3339 with an uppercase T, and "
@@ -597,7 +576,7 @@ compile_subs(struct flow_choice *c, const json_t *v, const char *opkey, int dept
     if (c->kind == C_NOT) {
         if (!json_is_object(v))
             return sl_fail(d, SL_ERR_INPUT, "%s.Not: must be a rule (an object), not %s", c->where,
-                           type_name(v));
+                           flow_json_kind(v));
         c->subs = sl_calloc(1, sizeof(*c->subs));
         at = sl_printf("%s.Not", c->where);
         rc = compile(v, at, false, depth + 1, &c->subs[0], d);
@@ -609,7 +588,7 @@ compile_subs(struct flow_choice *c, const json_t *v, const char *opkey, int dept
     }
     if (!json_is_array(v))
         return sl_fail(d, SL_ERR_INPUT, "%s.%s: must be an array of rules, not %s", c->where, opkey,
-                       type_name(v));
+                       flow_json_kind(v));
     if (json_array_size(v) == 0)
         return sl_fail(d, SL_ERR_INPUT, "%s.%s: must not be empty", c->where, opkey);
     c->subs = sl_calloc(json_array_size(v), sizeof(*c->subs));
@@ -644,7 +623,7 @@ compile(const json_t *rule, const char *where, bool top, int depth, struct flow_
     *out = NULL;
     if (!json_is_object(rule))
         return sl_fail(d, SL_ERR_INPUT, "%s: must be a Choice rule (an object), not %s", where,
-                       type_name(rule));
+                       flow_json_kind(rule));
     if (depth > MAX_DEPTH)
         return sl_fail(d, SL_ERR_INPUT, "%s: rules nest deeper than %d levels of And, Or and Not",
                        where, MAX_DEPTH);
@@ -693,13 +672,13 @@ compile(const json_t *rule, const char *where, bool top, int depth, struct flow_
                        where);
     if (next != NULL && !json_is_string(next))
         return sl_fail(d, SL_ERR_INPUT, "%s.Next: must be a state name (a string), not %s", where,
-                       type_name(next));
+                       flow_json_kind(next));
     if (next != NULL && json_string_length(next) == 0)
         return sl_fail(d, SL_ERR_INPUT, "%s.Next: must not be empty", where);
     comment = json_object_get(rule, "Comment");
     if (comment != NULL && !json_is_string(comment))
         return sl_fail(d, SL_ERR_INPUT, "%s.Comment: must be a string, not %s", where,
-                       type_name(comment));
+                       flow_json_kind(comment));
     var = json_object_get(rule, "Variable");
     if (kind != C_TEST && var != NULL)
         return sl_fail(d, SL_ERR_INPUT, "%s.Variable: not allowed with %s", where, opkey);

@@ -11,6 +11,27 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
+const char *
+flow_json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
 void
 flow_json_double(double x, char res[FLOW_DOUBLE_TEXT])
 {

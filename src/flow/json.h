@@ -15,6 +15,9 @@
 
 /* v as text (malloc'd); any value, not only objects and arrays. */
 char *flow_json_dump(const json_t *v);
+/* "an object", "a string", "a number", ..., "null": v's kind with its
+ * article, for messages ("$.a is a string, not an object"). */
+const char *flow_json_kind(const json_t *v);
 /* x as Java's Double.toString() writes it, into res. */
 void flow_json_double(double x, char res[FLOW_DOUBLE_TEXT]);
 

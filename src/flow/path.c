@@ -59,6 +59,7 @@
 
 #include "core/mem.h"
 #include "core/utf8.h"
+#include "flow/json.h"
 #include "core/banned.h"
 
 /* Nesting of parentheses and '!' in a filter: a bound, so that a hostile
@@ -188,28 +189,6 @@ show(char *buf, size_t size, const char *s, size_t len)
     }
     buf[o < size ? o : size - 1] = '\0';
     return buf;
-}
-
-/* A value's kind with its article, for "$.a is a string, not ...". */
-static const char *
-kind_of(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
 }
 
 /* The 1-based column of byte off in text, counted in characters. */
@@ -1211,9 +1190,9 @@ step_failed(const struct flow_path *p, size_t i, const json_t *j, int rc, struct
     show(path, sizeof(path), p->text, strlen(p->text));
     show(at, sizeof(at), p->text, st->start);
     if (want_object && !json_is_object(j))
-        return sl_fail(d, rc, "%s: %s is %s, not an object", path, at, kind_of(j));
+        return sl_fail(d, rc, "%s: %s is %s, not an object", path, at, flow_json_kind(j));
     if (!want_object && !json_is_array(j))
-        return sl_fail(d, rc, "%s: %s is %s, not an array", path, at, kind_of(j));
+        return sl_fail(d, rc, "%s: %s is %s, not an array", path, at, flow_json_kind(j));
     if (st->kind == STEP_NAME)
         return sl_fail(d, rc, "%s: '%s' is not in the object at %s", path,
                        show(name, sizeof(name), st->u.name.s, st->u.name.len), at);
