@@ -385,6 +385,8 @@ redrive(struct cli *c, int argc, char **argv)
     struct flow_runner_opts ro = {.owner = owner, .lease_ms = 300000};
 
     rc = cli_open(c);
+    if (rc == 0)
+        ro.catalog = c->project->catalog;
     if (rc == 0) {
         flow_pipeline_register(c->project->root);
         rc = find_one(c, argv[1], &l);
@@ -434,6 +436,8 @@ resume(struct cli *c, int argc, char **argv)
     struct flow_runner_opts ro = {.owner = owner, .lease_ms = 300000};
 
     rc = cli_open(c);
+    if (rc == 0)
+        ro.catalog = c->project->catalog;
     if (rc == 0)
         flow_pipeline_register(c->project->root);
     for (int i = 1; rc == 0 && i < argc; i++)

@@ -200,6 +200,7 @@ run(struct cli *c, int argc, char **argv)
             .keep_history = o.keep_history,
             .machine = m, /* compiled from def.data, the text recorded */
             .input = input,
+            .catalog = c->project->catalog,
         };
 
         gethostname(host, sizeof(host) - 1);

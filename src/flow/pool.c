@@ -105,6 +105,7 @@ worker_main(void *arg)
         .owner = p->owner,
         .lease_ms = p->o.lease_ms,
         .cancel = &p->stopping,
+        .catalog = p->o.catalog,
     };
 
     free(wa);

@@ -46,16 +46,19 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog/flows.h"
 #include "core/buf.h"
 #include "core/fault.h"
 #include "core/mem.h"
+#include "flow/json.h"
 #include "core/banned.h"
 
 /* A batch ends at these, or before a task or a wait (flushes()).  Its
@@ -987,6 +990,95 @@ owner_txn(struct catalog_txn *txn, void *arg, struct sl_diag *d)
     return rc == SL_ERR_NOTFOUND ? 0 : rc;
 }
 
+/* ---- the lease, renewed while a task runs ---------------------------------- */
+
+struct renewer {
+    const struct flow_runner_opts *o;
+    int64_t id;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    bool stop, started;
+};
+
+static void *
+renew_main(void *arg)
+{
+    struct renewer *r = arg;
+    struct catalog *cat = NULL;
+    struct sl_diag d;
+
+    sl_diag_init(&d);
+    if (catalog_open(r->o->catalog, 0, &cat, &d) < 0)
+        return NULL; /* the batches still renew it */
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        struct timespec until;
+        int64_t step = r->o->lease_ms / 3;
+
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += step / 1000;
+        until.tv_nsec += (step % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        while (!r->stop && pthread_cond_timedwait(&r->cond, &r->mu, &until) != ETIMEDOUT)
+            ;
+        if (r->stop)
+            break;
+        pthread_mutex_unlock(&r->mu);
+
+        struct claim_ctx c = {.id = r->id, .owner = r->o->owner};
+
+        c.now = flow_real_clock.now_ms(NULL);
+        c.until = c.now + r->o->lease_ms;
+        sl_diag_init(&d);
+        catalog_txn_run(cat, CATALOG_WRITE, claim_txn, &c, &d);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    catalog_close(cat);
+    return NULL;
+}
+
+static void
+renewer_start(struct renewer *r, const struct flow_runner_opts *o, int64_t id)
+{
+    pthread_condattr_t ca;
+
+    memset(r, 0, sizeof(*r));
+    if (o->catalog == NULL || (o->clock != NULL && o->clock != &flow_real_clock))
+        return;
+    r->o = o;
+    r->id = id;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    r->started = pthread_create(&r->thread, NULL, renew_main, r) == 0;
+    if (!r->started) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->mu);
+    }
+}
+
+static void
+renewer_stop(struct renewer *r)
+{
+    if (!r->started)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->mu);
+    r->started = false;
+}
+
 static int
 drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool redrive,
       struct flow_result *res, struct sl_diag *d)
@@ -1110,12 +1202,16 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
                                              .details = NULL},
                     d);
     } else {
+        struct renewer rn;
+
+        renewer_start(&rn, o, id);
         rc = flow_execute(mach, input, &eo, res, d);
+        renewer_stop(&rn);
         if (rc < 0)
             goto out;
     }
 
-    char *output = res->output ? json_dumps(res->output, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *output = res->output ? flow_json_dump(res->output) : NULL;
     struct flow_execution_record end = {
         .id = id,
         .status = flow_status_name(res->status),

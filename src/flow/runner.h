@@ -41,6 +41,11 @@ struct flow_runner_opts {
     /* Set (by another thread) to give up at once: the execution stays
      * RUNNING, its history as last written, for a resume.  NULL: never. */
     const atomic_bool *cancel;
+    /* The catalog's location (catalog_open()): a thread with a connection
+     * of its own renews the lease every third of it while the execution
+     * runs, so a task longer than the lease (a training job) keeps it.
+     * NULL: only the batches renew it. */
+    const char *catalog;
     /* The execution's definition compiled already (the caller loaded the
      * text it recorded), or NULL: it is loaded from the catalog. */
     const struct flow_machine *machine;

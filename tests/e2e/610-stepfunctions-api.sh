@@ -228,6 +228,26 @@ expect_eq "the Wait entered again by the next server" "$(grep -c '"type": "WaitS
 expect_eq "one ExecutionStarted" "$(grep -c '"type": "ExecutionStarted"' "$T/out")" 1
 expect_eq "resumed, says /metrics" "$(metric "$URL" sluice_flow_executions_resumed_total)" 1
 
+say "a task longer than the lease keeps its execution: a second node does not take it"
+stop_server
+cat >> sluice.yaml <<'YAML'
+flows:
+  lease: 5
+YAML
+start_server
+start_node b
+cat > "$T/long.json" <<JSON
+{"StartAt": "Long", "States": {"Long": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+  "Parameters": {"command": ["sh", "-c", "echo started >> '$T/long.runs'; sleep 9; echo '{\\"ok\\": 1}'"]},
+  "End": true}}}
+JSON
+sfn create-state-machine --name long --definition "file://$T/long.json" --role-arn r >/dev/null
+sfn start-execution --state-machine-arn "$M:long" --name once >/dev/null
+wait_for 60 succeeded long:once || fail "long:once did not succeed: $(sfn describe-execution --execution-arn "$X:long:once")"
+expect_eq "the command ran" "$(wc -l < "$T/long.runs")" 1
+expect_eq "node b resumed nothing" "$(metric "$b_url" sluice_flow_executions_resumed_total)" 0
+stop_node b
+
 say "a key whose policy allows one machine: refused on another"
 cat > "$T/runner.json" <<JSON
 {"Statement": [{"Effect": "Allow",
