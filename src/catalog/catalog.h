@@ -52,7 +52,7 @@ struct catalog_txn;
 struct catalog_lock;
 
 /* The schema version this build writes (migrations in catalog/schema.c). */
-#define CATALOG_SCHEMA_VERSION 11
+#define CATALOG_SCHEMA_VERSION 12
 
 /* ---- locations ------------------------------------------------------------ */
 

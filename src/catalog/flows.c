@@ -392,3 +392,94 @@ catalog_flow_batch_list(struct catalog_txn *txn, int64_t execution_id, int64_t f
                      batch_row, &c, "iii", execution_id, from_id, limit > 0 ? limit : INT64_MAX);
     return rc < 0 ? rc : 0;
 }
+
+/* ---- triggers ------------------------------------------------------------ */
+
+#define TRIGGER_COLS "machine, trigger_key, position, anchor, last_execution, fired, fired_at"
+
+struct trigger_ctx {
+    catalog_flow_trigger_cb cb;
+    void *arg;
+    int n;
+};
+
+static int
+trigger_row(void *arg, const struct catalog_row *row)
+{
+    struct trigger_ctx *c = arg;
+    struct flow_trigger_record t = {
+        .machine = cat_text(row, 0),
+        .key = cat_text(row, 1),
+        .position = cat_int(row, 2),
+        .anchor = cat_int(row, 3),
+        .last_execution = cat_int(row, 4),
+        .fired = cat_int(row, 5),
+        .fired_at = cat_int(row, 6),
+    };
+
+    c->n++;
+    return c->cb(c->arg, &t);
+}
+
+int
+catalog_flow_trigger_get(struct catalog_txn *txn, const char *machine, const char *key,
+                         catalog_flow_trigger_cb cb, void *arg, struct sl_diag *d)
+{
+    struct trigger_ctx c = {cb, arg, 0};
+    int rc = cat_run(txn, d, "read a trigger",
+                     "SELECT " TRIGGER_COLS " FROM flow_triggers "
+                     "WHERE machine = ?1 AND trigger_key = ?2",
+                     trigger_row, &c, "tt", machine, key);
+
+    if (rc < 0)
+        return rc;
+    return c.n == 0 ? SL_ERR_NOTFOUND : 0;
+}
+
+int
+catalog_flow_trigger_add(struct catalog_txn *txn, const struct flow_trigger_record *t,
+                         struct sl_diag *d)
+{
+    int64_t n = 0;
+    int rc = cat_int_of(txn, d, "look for a trigger",
+                        "SELECT COUNT(*) FROM flow_triggers WHERE machine = ?1 AND trigger_key = ?2",
+                        &n, "tt", t->machine, t->key);
+
+    if (rc < 0)
+        return rc;
+    if (n > 0)
+        return SL_ERR_EXISTS;
+    rc = cat_run(txn, d, "record a trigger",
+                 "INSERT INTO flow_triggers (" TRIGGER_COLS ") "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 NULL, NULL, "ttiiiii", t->machine, t->key, t->position, t->anchor,
+                 t->last_execution, t->fired, t->fired_at);
+    return rc < 0 ? rc : 0;
+}
+
+int
+catalog_flow_trigger_advance(struct catalog_txn *txn, const struct flow_trigger_record *t,
+                             int64_t expect, struct sl_diag *d)
+{
+    int rc = cat_run(txn, d, "move a trigger on",
+                     "UPDATE flow_triggers SET position = ?3, last_execution = ?4, fired = ?5, "
+                     "fired_at = ?6 WHERE machine = ?1 AND trigger_key = ?2 AND position = ?7",
+                     NULL, NULL, "ttiiiii", t->machine, t->key, t->position, t->last_execution,
+                     t->fired, t->fired_at, expect);
+
+    if (rc == 0)
+        return SL_ERR_CONFLICT;
+    return rc < 0 ? rc : 0;
+}
+
+int
+catalog_flow_trigger_list(struct catalog_txn *txn, catalog_flow_trigger_cb cb, void *arg,
+                          struct sl_diag *d)
+{
+    struct trigger_ctx c = {cb, arg, 0};
+    int rc = cat_run(txn, d, "list triggers",
+                     "SELECT " TRIGGER_COLS " FROM flow_triggers ORDER BY machine, trigger_key",
+                     trigger_row, &c, "");
+
+    return rc < 0 ? rc : 0;
+}

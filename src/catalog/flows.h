@@ -141,4 +141,40 @@ int catalog_flow_batch_list(struct catalog_txn *txn, int64_t execution_id, int64
                             bool reverse, int64_t limit, catalog_flow_batch_cb cb, void *arg,
                             struct sl_diag *d);
 
+/*
+ * A trigger's progress (flow/trigger.c): how far it has fired.  position
+ * is what its kind counts in: the last raw seq an arrival trigger handed
+ * to an execution, the last sequence number of a table a commit trigger
+ * saw, the time (ms) a schedule last fired.  anchor is when it was first
+ * seen (rate schedules count their periods from it); last_execution the
+ * id of the last execution it started (0: none), fired how many.
+ */
+struct flow_trigger_record {
+    const char *machine;
+    const char *key;        /* the trigger, e.g. "arrival:orders" */
+    int64_t position;
+    int64_t anchor;
+    int64_t last_execution;
+    int64_t fired;
+    int64_t fired_at;       /* ms; 0: never */
+};
+
+typedef int (*catalog_flow_trigger_cb)(void *arg, const struct flow_trigger_record *t);
+
+/* Machine's trigger key; SL_ERR_NOTFOUND (no words) if it has not been
+ * recorded. */
+int catalog_flow_trigger_get(struct catalog_txn *txn, const char *machine, const char *key,
+                             catalog_flow_trigger_cb cb, void *arg, struct sl_diag *d);
+/* Record a trigger first seen; SL_ERR_EXISTS (no words) if it is. */
+int catalog_flow_trigger_add(struct catalog_txn *txn, const struct flow_trigger_record *t,
+                             struct sl_diag *d);
+/* Move a trigger from position expect to t's position, last execution,
+ * fired count and time; SL_ERR_CONFLICT (no words) if it is no longer at
+ * expect (another node fired it first). */
+int catalog_flow_trigger_advance(struct catalog_txn *txn, const struct flow_trigger_record *t,
+                                 int64_t expect, struct sl_diag *d);
+/* Every recorded trigger, by machine and key. */
+int catalog_flow_trigger_list(struct catalog_txn *txn, catalog_flow_trigger_cb cb, void *arg,
+                              struct sl_diag *d);
+
 #endif

@@ -160,6 +160,28 @@ catalog_raw_list(struct catalog_txn *txn, const char *source, int64_t after, cat
     return rc < 0 ? rc : 0;
 }
 
+int
+catalog_raw_list_some(struct catalog_txn *txn, const char *source, int64_t after, int64_t limit,
+                      catalog_raw_cb cb, void *arg, struct sl_diag *d)
+{
+    struct raw_rows c = {cb, arg, NULL, NULL};
+    int rc = cat_run(txn, d, "list raw objects",
+                     "SELECT " RAW_COLS " FROM raw_objects WHERE source = ?1 AND seq > ?2 "
+                     "ORDER BY seq LIMIT ?3",
+                     raw_row, &c, "tii", source, after, limit);
+
+    return rc < 0 ? rc : 0;
+}
+
+int
+catalog_raw_last_seq(struct catalog_txn *txn, const char *source, int64_t *seq,
+                     struct sl_diag *d)
+{
+    return cat_int_of(txn, d, "read a source's last raw object",
+                      "SELECT coalesce(max(seq), 0) FROM raw_objects WHERE source = ?1", seq, "t",
+                      source);
+}
+
 /* ---- bookmarks ------------------------------------------------------------- */
 
 int

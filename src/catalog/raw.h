@@ -44,6 +44,13 @@ typedef int (*catalog_raw_cb)(void *arg, const struct raw_object *obj);
  * returned. */
 int catalog_raw_list(struct catalog_txn *txn, const char *source, int64_t after,
                      catalog_raw_cb cb, void *arg, struct sl_diag *d);
+/* The same, at most limit of them (a callback that stops early fails the
+ * transaction; this does not). */
+int catalog_raw_list_some(struct catalog_txn *txn, const char *source, int64_t after,
+                          int64_t limit, catalog_raw_cb cb, void *arg, struct sl_diag *d);
+/* The seq of source's newest object; 0 if it has none. */
+int catalog_raw_last_seq(struct catalog_txn *txn, const char *source, int64_t *seq,
+                         struct sl_diag *d);
 
 /* ---- bookmarks ----------------------------------------------------------- */
 

@@ -11,7 +11,7 @@
  * AUTOINCREMENT since version 4): they come from the counters table, so
  * the schema, the SQL and a copy between back ends stay the same.
  *
- * Tables (version 11):
+ * Tables (version 12):
  *
  *   meta                  key/value: schema_version
  *   counters              raw_seq, raw_arrival, run_id, execution_id: the last
@@ -54,6 +54,9 @@
  *   flow_events           (execution_id, first_id) -> a batch of its
  *                         history's events, first_id..last_id, as text
  *                         (flow/runner.c reads and writes it) (11)
+ *   flow_triggers         (machine, trigger_key) -> how far the trigger
+ *                         has fired: a raw seq, a table's sequence number
+ *                         or a fire time; its anchor and last execution (12)
  *
  * The two iceberg_ tables have exactly the columns of Iceberg's JDBC catalog
  * and PyIceberg's SQL catalog, so that those open sluice's catalog as it is.
@@ -382,6 +385,19 @@ const char *const catalog_migrations[CATALOG_SCHEMA_VERSION] = {
     "  last_id INTEGER NOT NULL CHECK (last_id >= first_id),"
     "  events TEXT NOT NULL,"
     "  PRIMARY KEY (execution_id, first_id));",
+    /* 11 -> 12: triggers (flow/trigger.c).  A trigger's position moves in
+     * the transaction that records the execution it starts, by compare
+     * and swap, so that of several nodes watching the same lake one
+     * starts it, and a crash between the two loses or doubles nothing. */
+    "CREATE TABLE flow_triggers ("
+    "  machine TEXT NOT NULL,"
+    "  trigger_key TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  anchor INTEGER NOT NULL,"
+    "  last_execution INTEGER NOT NULL,"
+    "  fired INTEGER NOT NULL,"
+    "  fired_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (machine, trigger_key));",
 };
 
 _Static_assert(sizeof(catalog_migrations) / sizeof(catalog_migrations[0]) ==
@@ -395,7 +411,8 @@ const char *const catalog_tables[] = {
     "quarantine_files", "streams",        "delivery_positions", "counters",
     "leases",        "iceberg_tables", "iceberg_namespace_properties", "model_builds",
     "build_inputs",  "quality_results", "alerts", "schema_drift",
-    "quality_profiles", "flow_machines", "flow_executions", "flow_events", NULL,
+    "quality_profiles", "flow_machines", "flow_executions", "flow_events", "flow_triggers",
+    NULL,
 };
 
 struct version_ctx {

@@ -109,6 +109,6 @@ extern const struct cli_command cli_init_cmd, cli_ingest_cmd, cli_raw_cmd, cli_t
     cli_compact_cmd, cli_maintain_cmd, cli_build_cmd, cli_lineage_cmd, cli_models_cmd,
     cli_check_cmd, cli_quality_cmd, cli_staged_cmd, cli_publish_cmd, cli_discard_cmd,
     cli_alerts_cmd, cli_status_cmd, cli_run_cmd, cli_executions_cmd, cli_execution_cmd,
-    cli_redrive_cmd, cli_resume_cmd;
+    cli_redrive_cmd, cli_resume_cmd, cli_triggers_cmd;
 
 #endif

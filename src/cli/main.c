@@ -24,7 +24,7 @@ static const struct cli_command *const commands[] = {
     &cli_models_cmd, &cli_lineage_cmd, &cli_check_cmd,
     &cli_quality_cmd, &cli_staged_cmd, &cli_publish_cmd, &cli_discard_cmd, &cli_alerts_cmd,
     &cli_status_cmd, &cli_run_cmd, &cli_executions_cmd, &cli_execution_cmd, &cli_redrive_cmd,
-    &cli_resume_cmd,
+    &cli_resume_cmd, &cli_triggers_cmd,
     NULL,
 };
 

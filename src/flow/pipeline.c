@@ -345,6 +345,78 @@ task_transform(void *ctx, const struct flow_task_call *call, json_t **result,
     return 0;
 }
 
+/* Land files as raw objects of a source.  Idempotent as ingest is: the
+ * same bytes again are a duplicate, not a second object. */
+static int
+task_ingest(void *ctx, const struct flow_task_call *call, json_t **result, struct flow_error *e)
+{
+    const char *source = input_str(call->input, "source");
+    const char *format = input_str(call->input, "format");
+    const char *version = input_str(call->input, "contractVersion");
+    json_t *files = json_object_get(call->input, "files");
+    json_t *file = json_object_get(call->input, "file");
+    struct argv_list a;
+    size_t i;
+    json_t *f;
+
+    if (source == NULL)
+        return bad_input(e, "ingest", "the input needs \"source\", a string");
+    if (file != NULL && json_is_string(file) && files == NULL) {
+        files = json_pack("[O]", file);
+    } else if (json_is_array(files) && json_array_size(files) > 0 && file == NULL) {
+        json_incref(files);
+    } else {
+        return bad_input(e, "ingest", "the input needs \"file\", a path, or \"files\", a "
+                                      "list of paths");
+    }
+    if (json_array_size(files) > MAX_ARGS - 12) {
+        json_decref(files);
+        return bad_input(e, "ingest", "\"files\" has more than 52 paths; land them in "
+                                      "several tasks (a Map state)");
+    }
+    json_array_foreach(files, i, f) {
+        if (!json_is_string(f)) {
+            json_decref(files);
+            return bad_input(e, "ingest", "\"files\" holds something that is not a path "
+                                          "(a string)");
+        }
+    }
+    sluice_argv(&a, "ingest");
+    add_arg(&a, "--source");
+    add_arg(&a, source);
+    if (format != NULL) {
+        add_arg(&a, "--format");
+        add_arg(&a, format);
+    }
+    if (version != NULL) {
+        add_arg(&a, "--contract-version");
+        add_arg(&a, version);
+    }
+    json_array_foreach(files, i, f)
+        add_arg(&a, json_string_value(f));
+    if (run_stage(&a, call, "sluice ingest", "sluice.IngestFailed", result, e) != 0) {
+        json_decref(files);
+        return FLOW_TASK_FAILED;
+    }
+    /* Its last line: "N objects landed, M duplicates". */
+    const char *out = json_string_value(json_object_get(*result, "stdout"));
+    const char *last = out ? strstr(out, " landed, ") : NULL;
+
+    while (last != NULL && last > out && last[-1] != '\n')
+        last--;
+    if (last != NULL) {
+        long long landed = 0, dups = 0;
+
+        if (sscanf(last, "%lld object%*s landed, %lld duplicate", &landed, &dups) == 2) {
+            json_object_set_new(*result, "landed", json_integer(landed));
+            json_object_set_new(*result, "duplicates", json_integer(dups));
+        }
+    }
+    json_object_set_new(*result, "source", json_string(source));
+    json_object_set_new(*result, "files", files);
+    return 0;
+}
+
 static int
 task_build(void *ctx, const struct flow_task_call *call, json_t **result, struct flow_error *e)
 {
@@ -618,6 +690,7 @@ flow_pipeline_register(const char *root)
     free(project_root);
     project_root = root ? sl_strdup(root) : NULL;
     flow_tasks_register("arn:aws:states:::sluice:transform", task_transform, NULL);
+    flow_tasks_register("arn:aws:states:::sluice:ingest", task_ingest, NULL);
     flow_tasks_register("arn:aws:states:::sluice:build", task_build, NULL);
     flow_tasks_register("arn:aws:states:::sluice:check", task_check, NULL);
     flow_tasks_register("arn:aws:states:::sluice:publish", task_publish, NULL);

@@ -2,6 +2,8 @@
  * pipeline.h - the pipeline's own stages as Task resources, so a state
  * machine runs the pipeline:
  *
+ *   arn:aws:states:::sluice:ingest      {"source": S, "files": [F...]} land a batch
+ *                                        (or "file": F; "format", "contractVersion")
  *   arn:aws:states:::sluice:transform   {"source": S}              raw -> curated
  *   arn:aws:states:::sluice:build       {"models": [M...], "select": [SEL...],
  *                                        "fullRefresh": bool}      gold models
@@ -17,7 +19,7 @@
  * stage that fails or is stopped does not take the execution's process
  * along, and flow needs nothing but the catalog.  A child's stdout, when it
  * is JSON, is the result; a stage's failure is a named error (Retry and
- * Catch match it): sluice.TransformFailed, sluice.BuildFailed,
+ * Catch match it): sluice.IngestFailed, sluice.TransformFailed, sluice.BuildFailed,
  * sluice.QualityCheckFailed (a rule failed: the result's rules are in the
  * cause), sluice.PublishFailed, sluice.DiscardFailed, sluice.QueryFailed,
  * sluice.CommandFailed (a non-zero exit), sluice.WebhookFailed; past the

@@ -49,16 +49,6 @@
 
 #define PASS_MS 100
 
-/* A transform runner of one source. */
-struct runner {
-    char *source;
-    bool wanted;  /* an object landed since the last run started */
-    bool running;
-    pthread_t thread;
-    bool started;
-    struct delivery *dl;
-};
-
 /* What is waiting to be delivered from one stream. */
 struct pending {
     char *name;
@@ -88,135 +78,24 @@ struct delivery {
     bool stop;
     struct pending *pend;
     size_t npend, cappend;
-    struct runner **runners; /* each apart: a runner's thread holds its pointer */
-    size_t nrunners, caprunners;
-    char *self;  /* this program, to run transforms */
+    delivery_landed_fn landed; /* told of each object delivered */
+    void *landed_arg;
     /* metrics */
-    _Atomic uint64_t objects, records, bytes, transforms, transform_failures, failures;
+    _Atomic uint64_t objects, records, bytes, failures;
 };
-
-/* ---- transforms on arrival ----------------------------------------------- */
-
-static int
-run_transform(struct delivery *dl, const char *source)
-{
-    char *argv[] = {dl->self, "--project", dl->project->root, "transform", "--source",
-                    (char *)source, NULL};
-    pid_t pid;
-    int rc = sl_spawn(dl->self, argv, &pid);
-
-    if (rc < 0) {
-        SL_ERROR("delivery", "cannot start a transform of %s: %s", source, strerror(-rc));
-        return rc;
-    }
-    rc = sl_wait(pid);
-    if (rc != 0) {
-        SL_ERROR("delivery", "the transform of %s failed (%s %d)", source,
-                 rc < 128 ? "exit status" : "signal", rc < 128 ? rc : rc - 128);
-        return SL_ERR_FAULT;
-    }
-    return 0;
-}
-
-static void *
-runner_main(void *arg)
-{
-    struct runner *r = arg;
-    struct delivery *dl = r->dl;
-
-    int failures = 0;
-
-    pthread_mutex_lock(&dl->mu);
-    while (r->wanted) {
-        r->wanted = false;
-        pthread_mutex_unlock(&dl->mu);
-        int rc = run_transform(dl, r->source);
-
-        atomic_fetch_add(rc == 0 ? &dl->transforms : &dl->transform_failures, 1);
-        /* A failed run (another transform of the source holding its lock,
-         * say) is tried again a little later, a few times: otherwise the
-         * objects it missed would wait for the next arrival. */
-        failures = rc == 0 ? 0 : failures + 1;
-        if (rc != 0 && failures <= 3)
-            sleep((unsigned)failures);
-        pthread_mutex_lock(&dl->mu);
-        if (rc != 0 && failures <= 3 && !dl->stop)
-            r->wanted = true;
-    }
-    r->running = false;
-    pthread_cond_broadcast(&dl->cond);
-    pthread_mutex_unlock(&dl->mu);
-    return NULL;
-}
-
-/* Ask for a transform of source: starts one, or one more after the current. */
-static void
-want_transform(struct delivery *dl, const char *source)
-{
-    struct runner *r = NULL;
-
-    pthread_mutex_lock(&dl->mu);
-    for (size_t i = 0; i < dl->nrunners; i++)
-        if (strcmp(dl->runners[i]->source, source) == 0)
-            r = dl->runners[i];
-    if (r == NULL) {
-        SL_GROW(dl->runners, dl->caprunners, dl->nrunners + 1);
-        r = sl_calloc(1, sizeof(*r));
-        r->source = sl_strdup(source);
-        r->dl = dl;
-        dl->runners[dl->nrunners++] = r;
-    }
-    r->wanted = true;
-    if (!r->running) {
-        if (r->started)
-            pthread_join(r->thread, NULL);
-        r->running = true;
-        r->started = true;
-        pthread_create(&r->thread, NULL, runner_main, r);
-    }
-    pthread_mutex_unlock(&dl->mu);
-}
-
-/* ---- owed transforms ------------------------------------------------------- */
-
-struct owed_ctx {
-    struct delivery *dl;
-    const char *source; /* only this source's */
-};
-
-/* A committed raw object whose transform never ran (the server stopped,
- * or was killed, between a delivery's commit and its transform): ask for
- * the transform now rather than when more data arrives. */
-static int
-owed_transform(void *arg, const char *source, int64_t objects)
-{
-    struct owed_ctx *oc = arg;
-    const struct source *src;
-    struct sl_diag d = {0};
-
-    if (strcmp(source, oc->source) != 0 ||
-        project_source(oc->dl->project, source, &src, &d) < 0 || !src->transform_on_arrival)
-        return 0;
-    SL_INFO("delivery", "%s: %lld raw object(s) await their transform; starting it",
-            source, (long long)objects);
-    want_transform(oc->dl, source);
-    return 0;
-}
 
 /*
  * This node started serving a stream that delivers into source (at
  * start-up, or taking it over from a node that died): finish what that
- * node committed and did not publish, and run the transforms it owed.
+ * node committed and did not publish.  (The transforms it owed are the
+ * on_arrival trigger's: its position in the catalog says what is owed.)
  */
 static void
 resume_owed(struct delivery *dl, const char *source)
 {
-    struct owed_ctx oc = {dl, source};
     struct sl_diag d = {0};
 
-    /* Publications first: a run committed just before a crash. */
-    if (commit_recover(dl->store, dl->cat, &d) < 0 ||
-        commit_owed(dl->cat, owed_transform, &oc, &d) < 0)
+    if (commit_recover(dl->store, dl->cat, &d) < 0)
         SL_ERROR("delivery", "cannot resume the work owed to source %s: %s", source, d.msg);
 }
 
@@ -508,8 +387,8 @@ flush(struct delivery *dl, struct stream *s, struct pending *p, struct sl_diag *
     }
     sl_buf_reset(&p->buf);
     p->records = 0;
-    if (src->transform_on_arrival && !f.duplicate)
-        want_transform(dl, src->name);
+    if (dl->landed != NULL && !f.duplicate)
+        dl->landed(dl->landed_arg, src->name);
 out:
     if (fd >= 0)
         close(fd);
@@ -639,14 +518,16 @@ delivery_main(void *arg)
 }
 
 int
-delivery_start(struct project *p, struct streams *r, struct delivery **out, struct sl_diag *d)
+delivery_start(struct project *p, struct streams *r, delivery_landed_fn landed, void *landed_arg,
+               struct delivery **out, struct sl_diag *d)
 {
     struct delivery *dl = sl_calloc(1, sizeof(*dl));
     int rc;
 
     dl->project = p;
     dl->streams = r;
-    dl->self = sl_self_path();
+    dl->landed = landed;
+    dl->landed_arg = landed_arg;
     pthread_mutex_init(&dl->mu, NULL);
     pthread_cond_init(&dl->cond, NULL);
     rc = store_open(p->lake, &dl->store, d);
@@ -659,7 +540,6 @@ delivery_start(struct project *p, struct streams *r, struct delivery **out, stru
             catalog_close(dl->cat);
         if (dl->store)
             store_close(dl->store);
-        free(dl->self);
         free(dl);
         return rc;
     }
@@ -677,19 +557,6 @@ delivery_stop(struct delivery *dl)
     pthread_cond_broadcast(&dl->cond);
     pthread_mutex_unlock(&dl->mu);
     pthread_join(dl->thread, NULL);
-    /* Wait for the transforms, the last ones included. */
-    pthread_mutex_lock(&dl->mu);
-    for (size_t i = 0; i < dl->nrunners; i++) {
-        struct runner *r = dl->runners[i];
-
-        while (r->running)
-            pthread_cond_wait(&dl->cond, &dl->mu);
-        if (r->started)
-            pthread_join(r->thread, NULL);
-        free(r->source);
-        free(r);
-    }
-    pthread_mutex_unlock(&dl->mu);
     for (size_t i = 0; i < dl->npend; i++) {
         free(dl->pend[i].name);
         free(dl->pend[i].delivered);
@@ -697,12 +564,10 @@ delivery_stop(struct delivery *dl)
         sl_buf_release(&dl->pend[i].buf);
     }
     free(dl->pend);
-    free(dl->runners);
     catalog_close(dl->cat);
     store_close(dl->store);
     pthread_cond_destroy(&dl->cond);
     pthread_mutex_destroy(&dl->mu);
-    free(dl->self);
     free(dl);
 }
 
@@ -718,11 +583,6 @@ delivery_metrics(struct delivery *dl, struct sl_buf *out)
                 "sluice_delivery_records_total %" PRIu64 "\n"
                 "# HELP sluice_delivery_failures_total Delivery attempts that failed (retried).\n"
                 "# TYPE sluice_delivery_failures_total counter\n"
-                "sluice_delivery_failures_total %" PRIu64 "\n"
-                "# HELP sluice_transforms_total Transforms run on arrival.\n"
-                "# TYPE sluice_transforms_total counter\n"
-                "sluice_transforms_total{result=\"ok\"} %" PRIu64 "\n"
-                "sluice_transforms_total{result=\"failed\"} %" PRIu64 "\n",
-                atomic_load(&dl->objects), atomic_load(&dl->records), atomic_load(&dl->failures),
-                atomic_load(&dl->transforms), atomic_load(&dl->transform_failures));
+                "sluice_delivery_failures_total %" PRIu64 "\n",
+                atomic_load(&dl->objects), atomic_load(&dl->records), atomic_load(&dl->failures));
 }

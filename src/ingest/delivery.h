@@ -20,10 +20,10 @@
  * (fencing), and a node that starts serving a stream resumes from the
  * positions committed, whoever committed them.
  *
- * A source with `on_arrival: transform` has its curated transform run after
- * each delivered object, as a child process (`sluice transform`), at most
- * one per source at a time; objects landing meanwhile are picked up by one
- * more run once it ends.
+ * Each delivered object is told to the caller (landed): `sluice serve`
+ * pokes its triggers, so that a source's `on_arrival: transform` (a
+ * built-in flow, flow/trigger.h) or any flow with an arrival trigger on
+ * the source starts at once rather than at its next poll.
  */
 #ifndef SL_INGEST_DELIVERY_H
 #define SL_INGEST_DELIVERY_H
@@ -35,12 +35,17 @@
 
 struct delivery;
 
-/* Start the delivery thread for the streams of r that this node serves. */
-int delivery_start(struct project *p, struct streams *r, struct delivery **out,
-                   struct sl_diag *d);
-/* Deliver everything durable, wait for transforms, stop; NULL is fine. */
+/* Told, on the delivery thread, of each new raw object of source
+ * committed (the triggers look at once: flow/trigger.h). */
+typedef void (*delivery_landed_fn)(void *arg, const char *source);
+
+/* Start the delivery thread for the streams of r that this node serves;
+ * landed (may be NULL) is told of each object delivered. */
+int delivery_start(struct project *p, struct streams *r, delivery_landed_fn landed,
+                   void *landed_arg, struct delivery **out, struct sl_diag *d);
+/* Deliver everything durable, stop; NULL is fine. */
 void delivery_stop(struct delivery *dl);
-/* Prometheus lines: objects and records delivered, transforms run. */
+/* Prometheus lines: objects and records delivered. */
 void delivery_metrics(struct delivery *dl, struct sl_buf *out);
 
 #endif

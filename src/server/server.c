@@ -1147,12 +1147,13 @@ server_start(struct project *p, const struct server_options *o, struct server **
         rc = declare_streams(srv, d);
     if (rc == 0)
         rc = streams_lease_start(srv->streams, d);
-    if (rc == 0)
-        rc = delivery_start(p, srv->streams, &srv->delivery, d);
-    if (rc == 0)
-        rc = iceberg_rest_open(srv, d);
+    /* The flows first: delivery tells their triggers of what it lands. */
     if (rc == 0)
         rc = states_open(srv, d);
+    if (rc == 0)
+        rc = delivery_start(p, srv->streams, states_landed, srv, &srv->delivery, d);
+    if (rc == 0)
+        rc = iceberg_rest_open(srv, d);
     if (rc == 0)
         rc = alerter_start(p, &srv->alerter, d);
     if (rc == 0)
@@ -1209,7 +1210,8 @@ server_stop(struct server *s)
 {
     atomic_store(&s->stopping, true);
     /* Requests in flight finish and are acknowledged; then delivery flushes
-     * everything acknowledged into raw and waits for its transforms; then
+     * everything acknowledged into raw (the transforms it owes are its
+     * triggers' to start, here or at the next server's start); then
      * the logs close and the leases are released, so other nodes take the
      * streams over at their next round.  Until then leases are renewed,
      * and no more are taken. */

@@ -160,12 +160,16 @@ const char *api_param(const struct api_call *c, const char *name);
 /* Count an error response of c for /metrics (api_error() does). */
 void api_count_error(struct api_call *c);
 
-/* The Step Functions API's connection and the pool running executions,
- * made at start and stopped at stop (executions in progress stay RUNNING,
- * for the next server to resume); and the pool's metrics. */
+/* The Step Functions API's connection, the pool running executions and
+ * the triggers starting them (flow/trigger.h), made at start and stopped
+ * at stop (executions in progress stay RUNNING, for the next server to
+ * resume); and their metrics. */
 int states_open(struct server *srv, struct sl_diag *d);
 void states_close(struct server *srv);
 void states_metrics(struct server *srv, struct sl_buf *out);
+/* A delivery committed an object of source (arg is the server): the
+ * triggers look at once (delivery_landed_fn). */
+void states_landed(void *arg, const char *source);
 
 /* The REST catalog's state, made at start and freed at stop. */
 int iceberg_rest_open(struct server *srv, struct sl_diag *d);

@@ -28,6 +28,7 @@
 #include "flow/pipeline.h"
 #include "flow/pool.h"
 #include "flow/runner.h"
+#include "flow/trigger.h"
 #include "server/server_int.h"
 #include "core/banned.h"
 
@@ -38,6 +39,7 @@ struct states_api {
     pthread_mutex_t lock; /* one request on cat at a time */
     struct catalog *cat;
     struct flow_pool *pool;
+    struct flow_triggers *triggers;
 };
 
 /* ---- names, ARNs and values ------------------------------------------- */
@@ -1277,6 +1279,54 @@ static const struct api_op states_ops[] = {
 const struct api states_api = {"AWSStepFunctions", "states", "Step Functions", states_ops, NULL,
                                NULL};
 
+/* The project's triggers, and the built-in flows of its sources with
+ * on_arrival: transform (read here, before delivery starts: sources load
+ * into the project's arena, which is not for two threads at once). */
+static int
+start_triggers(struct project *p, struct states_api *s, struct sl_diag *d)
+{
+    const char **names = NULL, **arrival;
+    size_t n = 0, na = 0;
+    int rc = project_source_names(p, &names, &n, d);
+    struct flow_triggers_opts o = {
+        .root = p->root,
+        .lake = p->lake,
+        .catalog = p->catalog,
+        .pool = s->pool,
+        .poll_ms = 1000,
+        .reload_ms = 5000,
+    };
+
+    if (rc < 0)
+        return rc;
+    arrival = sl_calloc(n + 1, sizeof(*arrival));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct source *src;
+
+        rc = project_source(p, names[i], &src, d);
+        if (rc == 0 && src->transform_on_arrival)
+            arrival[na++] = names[i];
+    }
+    o.sources = names;
+    o.nsources = n;
+    o.on_arrival = arrival;
+    o.n_arrival = na;
+    if (rc == 0)
+        rc = flow_triggers_start(&o, &s->triggers, d);
+    free(arrival);
+    return rc;
+}
+
+void
+states_landed(void *arg, const char *source)
+{
+    struct server *srv = arg;
+
+    (void)source;
+    if (srv->states != NULL)
+        flow_triggers_poke(srv->states->triggers);
+}
+
 int
 states_open(struct server *srv, struct sl_diag *d)
 {
@@ -1293,7 +1343,10 @@ states_open(struct server *srv, struct sl_diag *d)
     flow_pipeline_register(p->root);
     if (rc == 0)
         rc = flow_pool_start(&po, &s->pool, d);
+    if (rc == 0)
+        rc = start_triggers(srv->project, s, d);
     if (rc < 0) {
+        flow_pool_stop(s->pool);
         catalog_close(s->cat);
         free(s);
         return rc;
@@ -1310,6 +1363,7 @@ states_close(struct server *srv)
 
     if (s == NULL)
         return;
+    flow_triggers_stop(s->triggers);
     flow_pool_stop(s->pool);
     catalog_close(s->cat);
     pthread_mutex_destroy(&s->lock);
@@ -1320,6 +1374,8 @@ states_close(struct server *srv)
 void
 states_metrics(struct server *srv, struct sl_buf *out)
 {
-    if (srv->states != NULL)
+    if (srv->states != NULL) {
         flow_pool_metrics(srv->states->pool, out);
+        flow_triggers_metrics(srv->states->triggers, out);
+    }
 }

@@ -64,7 +64,7 @@ grep -qi "permission" "$T/err" || fail "the error says permission is missing"
 say "a catalog schema newer than this sluice"
 set_catalog . "$good"
 catalog_sql "UPDATE meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-expect_fail "schema version 99, newer than this sluice knows (11)" sluice transform --source customers
+expect_fail "schema version 99, newer than this sluice knows (12)" sluice transform --source customers
 unchanged "newer schema"
-catalog_sql "UPDATE meta SET value = '11' WHERE key = 'schema_version'" >/dev/null
+catalog_sql "UPDATE meta SET value = '12' WHERE key = 'schema_version'" >/dev/null
 sluice verify >/dev/null || fail "the lake works again with its catalog"
