@@ -1348,6 +1348,30 @@ poll_once(struct flow_triggers *t)
         }
 }
 
+/* How long to sleep: a poll, or less if a schedule is due sooner (so a
+ * schedule fires on its second, not up to a poll late). */
+static int64_t
+sleep_ms(struct flow_triggers *t)
+{
+    int64_t now = flow_real_clock.now_ms(NULL), wait = t->o.poll_ms;
+
+    for (size_t i = 0; i < t->set.n; i++)
+        for (size_t j = 0; j < t->set.v[i].n; j++) {
+            const struct flow_trigger *tr = &t->set.v[i].v[j];
+            struct watch *w;
+            int64_t next;
+
+            if (tr->kind != FLOW_ON_SCHEDULE)
+                continue;
+            w = watch_of(t, t->set.v[i].machine, tr->key);
+            if (w->recorded && flow_schedule_next(tr->schedule, w->anchor, w->position, &next) &&
+                next - now < wait)
+                wait = next - now > 50 ? next - now : 50; /* 50 ms: a fire that
+                                                            * failed is not a spin */
+        }
+    return wait;
+}
+
 static void
 deadline(struct timespec *ts, int64_t ms)
 {
@@ -1379,8 +1403,10 @@ watcher_main(void *arg)
             last_reload = now;
         }
         poll_once(t);
+        int64_t wait = sleep_ms(t);
+
         pthread_mutex_lock(&t->mu);
-        deadline(&until, t->o.poll_ms);
+        deadline(&until, wait);
         while (!t->stopping && !t->poked &&
                pthread_cond_timedwait(&t->cond, &t->mu, &until) != ETIMEDOUT)
             ;
