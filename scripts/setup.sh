@@ -18,7 +18,7 @@ deps="$here/build/deps"
 
 # Packages the build and the product use (see README "Dependencies").
 pkgs_build="build-essential pkg-config libsqlite3-dev libpq-dev libyaml-dev zlib1g-dev
-libssl-dev libavro-dev libjansson-dev libcurl4-openssl-dev ca-certificates python3-avro"
+libssl-dev libavro-dev libjansson-dev libcurl4-openssl-dev ca-certificates python3-avro tzdata"
 # npm fetches DuckDB; a machine that already has node and npm (from Debian or
 # elsewhere) keeps them.
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
