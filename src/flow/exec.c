@@ -679,6 +679,7 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         /* the task's own TimeoutSeconds, or the execution's if sooner */
         .deadline_ms = r->deadline > 0 && (deadline == 0 || r->deadline < deadline) ? r->deadline
                                                                                       : deadline,
+        .heartbeat_ms = heartbeat * 1000,
         .run = r,
     };
 

@@ -33,7 +33,8 @@ static char *project_root;
 /* ---- children ------------------------------------------------------------ */
 
 struct child_result {
-    int status;         /* exit status, 128 + signal; -1: killed at the deadline */
+    int status;         /* exit status, 128 + signal; -1: killed at the deadline;
+                         * -2: killed for its silence (HeartbeatSeconds) */
     struct sl_buf out, err;
 };
 
@@ -56,12 +57,13 @@ real_ms(void)
 /*
  * Run argv (argv[0] a path, or a name looked up in PATH) in cwd (NULL:
  * here) with env added to the environment, its stdout and stderr
- * captured, until it exits or deadline_ms (0: none; then it is killed).
+ * captured, until it exits, or is killed: at deadline_ms (0: none), or
+ * when it has written nothing for heartbeat_ms (0: no limit).
  * 0, or -errno when it could not start (err says why).
  */
 static int
 run_child(char *const argv[], const char *cwd, const json_t *env, int64_t deadline_ms,
-          struct child_result *r, struct sl_diag *d)
+          int64_t heartbeat_ms, struct child_result *r, struct sl_diag *d)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -125,16 +127,26 @@ run_child(char *const argv[], const char *cwd, const json_t *env, int64_t deadli
         goto fail;
 
     struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    bool killed = false;
+    int killed = 0;
+    int64_t heard = real_ms(); /* its last output: a heartbeat */
 
     while (p[0].fd >= 0 || p[1].fd >= 0) {
-        int64_t left = deadline_ms > 0 ? deadline_ms - real_ms() : -1;
+        int64_t now = real_ms();
+        int64_t left = deadline_ms > 0 ? deadline_ms - now : -1;
+        int64_t quiet = heartbeat_ms > 0 ? heard + heartbeat_ms - now : -1;
 
         if (deadline_ms > 0 && left <= 0) {
             kill(-pid, SIGKILL);
-            killed = true;
+            killed = -1;
             break;
         }
+        if (heartbeat_ms > 0 && quiet <= 0) {
+            kill(-pid, SIGKILL);
+            killed = -2;
+            break;
+        }
+        if (quiet >= 0 && (left < 0 || quiet < left))
+            left = quiet;
         if (poll(p, 2, left < 0 ? -1 : (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++) {
@@ -149,6 +161,7 @@ run_child(char *const argv[], const char *cwd, const json_t *env, int64_t deadli
                 p[i].fd = -1;
                 continue;
             }
+            heard = real_ms();
             struct sl_buf *b = i == 0 ? &r->out : &r->err;
 
             if (b->len < MAX_OUTPUT)
@@ -160,7 +173,7 @@ run_child(char *const argv[], const char *cwd, const json_t *env, int64_t deadli
             close(p[i].fd);
     r->status = sl_wait(pid);
     if (killed)
-        r->status = -1;
+        r->status = killed;
     for (char **e = own; e != NULL && *e != NULL; e++)
         free(*e);
     free(own);
@@ -236,6 +249,11 @@ child_outcome(struct child_result *r, const char *what, const char *error, json_
     if (r->status == -1) {
         flow_error_set(e, true, "States.Timeout", "%s ran past the task's TimeoutSeconds and "
                                                   "was killed", what);
+        return FLOW_TASK_FAILED;
+    }
+    if (r->status == -2) {
+        flow_error_set(e, true, "States.HeartbeatTimeout",
+                       "%s wrote nothing for the task's HeartbeatSeconds and was killed", what);
         return FLOW_TASK_FAILED;
     }
     if (r->status != 0) {
@@ -314,7 +332,7 @@ run_stage(struct argv_list *a, const struct flow_task_call *call, const char *wh
     int rc;
 
     sl_diag_init(&d);
-    rc = run_child(a->v, NULL, NULL, call->deadline_ms, &r, &d);
+    rc = run_child(a->v, NULL, NULL, call->deadline_ms, call->heartbeat_ms, &r, &d);
     argv_release(a);
     if (rc < 0) {
         flow_error_set(e, true, error, "%s", d.msg);
@@ -464,7 +482,7 @@ task_check(void *ctx, const struct flow_task_call *call, json_t **result, struct
         add_arg(&a, ruleset);
     }
     sl_diag_init(&d);
-    rc = run_child(a.v, NULL, NULL, call->deadline_ms, &r, &d);
+    rc = run_child(a.v, NULL, NULL, call->deadline_ms, call->heartbeat_ms, &r, &d);
     argv_release(&a);
     if (rc < 0) {
         flow_error_set(e, true, "sluice.QualityCheckFailed", "%s", d.msg);
@@ -591,7 +609,8 @@ task_command(void *ctx, const struct flow_task_call *call, json_t **result, stru
         return bad_input(e, "command", "\"env\" is an object of strings");
     }
     sl_diag_init(&d);
-    rc = run_child(a.v, cwd ? cwd : project_root, env, call->deadline_ms, &r, &d);
+    rc = run_child(a.v, cwd ? cwd : project_root, env, call->deadline_ms, call->heartbeat_ms, &r,
+                   &d);
     if (rc < 0) {
         argv_release(&a);
         flow_error_set(e, true, "sluice.CommandFailed", "%s", d.msg);

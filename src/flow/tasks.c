@@ -105,9 +105,23 @@ static int
 test_sleep(void *ctx, const struct flow_task_call *call, json_t **result, struct flow_error *err)
 {
     json_t *v = json_object_get(call->input, "seconds");
+    json_t *beat = json_object_get(call->input, "heartbeat");
     int64_t start = flow_run_now(call->run);
     int64_t until = start + (int64_t)(json_number_value(v) * 1000.0);
+    int64_t every = beat != NULL ? (int64_t)(json_number_value(beat) * 1000.0) : 0;
 
+    /* Silent for longer than HeartbeatSeconds (no beats, or beats too far
+     * apart: the first is due at start + every), before its end and
+     * before its TimeoutSeconds. */
+    if (call->heartbeat_ms > 0 && until - start > call->heartbeat_ms &&
+        (every <= 0 || every > call->heartbeat_ms) &&
+        (call->deadline_ms == 0 || start + call->heartbeat_ms < call->deadline_ms)) {
+        flow_run_sleep_until(call->run, start + call->heartbeat_ms);
+        flow_error_set(err, true, "States.HeartbeatTimeout",
+                       "no heartbeat for %.3f seconds (HeartbeatSeconds)",
+                       (double)call->heartbeat_ms / 1000.0);
+        return FLOW_TASK_FAILED;
+    }
     if (call->deadline_ms > 0 && until > call->deadline_ms) {
         flow_run_sleep_until(call->run, call->deadline_ms);
         flow_error_set(err, true, "States.Timeout", "Task timed out after %.3f seconds",

@@ -12,7 +12,11 @@
  *                                                  the same effective input
  *     arn:aws:states:::sluice:test.sleep           takes input.seconds on the execution's
  *                                                  clock, then echoes; past TimeoutSeconds
- *                                                  it fails with States.Timeout
+ *                                                  it fails with States.Timeout; it sends
+ *                                                  a heartbeat every input.heartbeat
+ *                                                  seconds (none without it), and past
+ *                                                  HeartbeatSeconds without one it fails
+ *                                                  with States.HeartbeatTimeout
  *
  * The pipeline's own stages (transform, build, check, ...) are registered
  * by the layers that own them (the command line, the server), since flow
@@ -47,6 +51,10 @@ struct flow_task_call {
     json_t *input;          /* the effective input (after InputPath, Parameters) */
     json_t *context;        /* the context object ($$) */
     int64_t deadline_ms;    /* TimeoutSeconds' end, on the execution's clock; 0: none */
+    /* HeartbeatSeconds in ms (0: none): a task silent that long fails
+     * with States.HeartbeatTimeout.  What counts as a heartbeat is the
+     * task's to say: a child process's output, test.sleep's beats. */
+    int64_t heartbeat_ms;
     struct flow_run *run;   /* the execution (flow_run_calls()) */
 };
 

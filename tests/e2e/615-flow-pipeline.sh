@@ -115,3 +115,29 @@ assert o["slow"]["Error"] == "States.Timeout", o["slow"]
 assert o["bad"]["Error"] == "sluice.InvalidTaskInput" and "\"sql\"" in o["bad"]["Cause"], o["bad"]
 print("ok CommandFailed, QualityCheckFailed, WebhookFailed, States.Timeout, InvalidTaskInput")
 PY
+
+say "HeartbeatSeconds: a command's output is its heartbeat; one silent too long is killed"
+cat > flows/beats.asl.json <<JSON
+{"StartAt": "Talks", "States": {
+  "Talks": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+            "Parameters": {"command": ["sh", "-c", "for i in 1 2 3 4 5 6; do echo step \$i >&2; sleep 0.5; done; echo '{\"done\": true}'"]},
+            "HeartbeatSeconds": 2, "ResultPath": "\$.talks", "Next": "Silent"},
+  "Silent": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+             "Parameters": {"command": ["sh", "-c", "echo starting >&2; sleep 30"]},
+             "HeartbeatSeconds": 1, "TimeoutSeconds": 60,
+             "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "\$.silent", "Next": "Done"}],
+             "End": true},
+  "Done": {"Type": "Succeed"}}}
+JSON
+t0=$(date +%s)
+out=$(sluice run beats --name b1 2>"$T/err") || { cat "$T/err"; fail "the heartbeat flow failed"; }
+t1=$(date +%s)
+"$PY" - "$out" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["talks"] == {"done": True}, o
+assert o["silent"]["Error"] == "States.HeartbeatTimeout" and "HeartbeatSeconds" in o["silent"]["Cause"], o
+print("ok a talking command lived 3 s past HeartbeatSeconds 2; a silent one died of it")
+PY
+[ $((t1 - t0)) -lt 20 ] || fail "the silent command was not killed at its heartbeat ($((t1 - t0)) s)"
+sluice execution beats:b1 | grep -q "TaskTimedOut" || fail "no TaskTimedOut in the history"
