@@ -179,6 +179,7 @@ run(struct cli *c, int argc, char **argv)
         .name = name,
         .machine_name = machine,
         .keep_history = history || timeline,
+        .concurrent = !virtual_clock, /* Parallel and Map side by side */
     };
     char arn[512], machine_arn[512], owner[300], host[256] = "";
 

@@ -5,9 +5,9 @@
  * one state: its input processing, its work, its result processing, and
  * for Task, Parallel and Map the Retry loop around the attempt and the
  * Catch after it.  Parallel branches and Map iterations are machines run
- * by run_machine() in turn, in order: their results and their histories
- * are the same as if they ran side by side, and a pipeline's tasks are
- * processes and transactions whose own parallelism is elsewhere.
+ * by run_machine(): on the real clock side by side, each on a thread
+ * (Map: MaxConcurrency of them, 40 when unbounded, as AWS's inline Map);
+ * on a virtual clock in order (see "Side by side" below).
  *
  * Errors travel as struct flow_error (name and cause).  States.Runtime
  * and States.DataLimitExceeded are terminal: no retrier or catcher takes
@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,12 @@
 
 #define MAX_PAYLOAD 262144
 
-enum { R_OK = 0, R_FAILED = 1, R_TIMED_OUT = 2, R_SINK = -1 };
+/* R_CANCELLED: a branch or iteration stopped because its Parallel or Map
+ * failed elsewhere. */
+enum { R_OK = 0, R_FAILED = 1, R_TIMED_OUT = 2, R_CANCELLED = 3, R_SINK = -1 };
+
+/* Iterations of an inline Map at once when MaxConcurrency is 0 (AWS's). */
+#define MAP_THREADS 40
 
 /* ---- clocks ----------------------------------------------------------- */
 
@@ -117,13 +123,22 @@ struct flow_run {
      * ExecutionSucceeded (an execution's input can be 256 KB). */
     char *input_text;      /* taken by the depth-0 machine's first state */
     char *output_text;     /* left by the depth-0 machine's last state */
+    /* Side by side (o->concurrent): every thread of the execution works
+     * under mu, and lets go of it only while a task runs or a wait
+     * sleeps. */
+    bool concurrent;
+    pthread_mutex_t mu;
 };
 
-/* Where a machine runs: the execution, and the Map item it is for. */
+struct group;
+
+/* Where a machine runs: the execution, its depth, and the Parallel or Map
+ * whose branch or iteration it is (NULL at depth 0). */
 struct frame {
     struct flow_run *run;
     const struct flow_machine *m;
     int depth;
+    struct group *g;
 };
 
 static int64_t
@@ -175,7 +190,15 @@ count_call(json_t *calls, const char *state, const json_t *input)
 int64_t
 flow_run_calls(struct flow_run *run, const char *state, const json_t *input)
 {
-    return count_call(run->calls, state, input);
+    int64_t n;
+
+    /* A task runs without the execution's lock (see release()). */
+    if (run->concurrent)
+        pthread_mutex_lock(&run->mu);
+    n = count_call(run->calls, state, input);
+    if (run->concurrent)
+        pthread_mutex_unlock(&run->mu);
+    return n;
 }
 
 void
@@ -302,6 +325,8 @@ emit(struct flow_run *r, const char *type, const char *details, const char *io)
     };
     int rc = 0;
 
+    if (r->stopped) /* every thread of a stopped execution unwinds */
+        return R_SINK;
     r->resume = NULL;
     if (r->o->on_event != NULL)
         rc = r->o->on_event(r->o->ctx, &ev, r->d);
@@ -560,16 +585,112 @@ error_output(const struct flow_error *e)
     return json_pack("{s:s,s:s}", "Error", e->error, "Cause", e->cause ? e->cause : "");
 }
 
-/* Sleep until when, or to the execution's deadline if that comes first. */
-static int
-sleep_until(struct flow_run *r, int64_t when)
+/* ---- side by side ------------------------------------------------------------ */
+
+/*
+ * On the real clock (o->concurrent) the branches of a Parallel and the
+ * iterations of a Map run on threads of their own.  What they share - the
+ * event ids, the details buffer, the sink, the task-call counts - is one
+ * execution's, so each thread works under r->mu and lets go of it only
+ * while a task runs (release() ... reacquire()) or a wait sleeps; events
+ * are recorded one at a time, the work overlaps.  A group is the branches
+ * of one Parallel or the iterations of one Map: when one fails for good,
+ * the others stop at their next state (a task they are running ends
+ * first), as AWS stops a Parallel's other branches.  On a virtual clock
+ * everything runs in order on the caller's thread: time that moves only
+ * when someone sleeps cannot be shared.
+ */
+struct group {
+    struct group *parent;  /* the Parallel or Map this one is inside */
+    bool abort;            /* a member failed: the others stop */
+    size_t running;        /* threads not finished */
+    pthread_cond_t done;   /* one finished (with r->mu) */
+};
+
+static bool
+aborted(const struct frame *f)
 {
-    if (r->deadline > 0 && when > r->deadline) {
-        r->clock->sleep_until(r->clock->ctx, r->deadline);
-        return R_TIMED_OUT;
+    for (const struct group *g = f->g; g != NULL; g = g->parent)
+        if (g->abort)
+            return true;
+    return false;
+}
+
+/* Where this thread's events happen, kept while it lets go of r->mu. */
+struct held {
+    const char *state;
+    int depth;
+};
+
+static void
+release(struct flow_run *r, struct held *h)
+{
+    h->state = r->cur_state;
+    h->depth = r->cur_depth;
+    if (r->concurrent)
+        pthread_mutex_unlock(&r->mu);
+}
+
+static void
+reacquire(struct flow_run *r, const struct held *h)
+{
+    if (r->concurrent)
+        pthread_mutex_lock(&r->mu);
+    r->cur_state = h->state;
+    r->cur_depth = h->depth;
+}
+
+/* Whether running m may wait on something outside (a task, a Wait): only
+ * then are threads worth starting for it. */
+static bool
+may_block(const struct flow_machine *m)
+{
+    for (size_t i = 0; i < m->nstates; i++) {
+        const struct flow_state *s = &m->states[i];
+
+        if (s->type == FLOW_TASK || s->type == FLOW_WAIT)
+            return true;
+        if (s->type == FLOW_MAP && may_block(s->processor))
+            return true;
+        for (size_t b = 0; s->type == FLOW_PARALLEL && b < s->nbranches; b++)
+            if (may_block(s->branches[b]))
+                return true;
     }
-    r->clock->sleep_until(r->clock->ctx, when);
-    return 0;
+    return false;
+}
+
+/*
+ * Sleep until when, or to the execution's deadline if that comes first.
+ * Side by side, other threads of the execution go on meanwhile, and the
+ * sleep is cut short (R_CANCELLED) when f's Parallel or Map fails
+ * elsewhere: it is slept in slices of a quarter second, each ending early
+ * only when the clock has a stop to tell (then the next event says so).
+ */
+static int
+sleep_until(const struct frame *f, int64_t when)
+{
+    struct flow_run *r = f->run;
+    bool timed_out = r->deadline > 0 && when > r->deadline;
+    int64_t until = timed_out ? r->deadline : when;
+    struct held h;
+
+    if (!r->concurrent) {
+        r->clock->sleep_until(r->clock->ctx, until);
+        return timed_out ? R_TIMED_OUT : 0;
+    }
+    for (;;) {
+        int64_t t = now(r), slice = until - t > 250 ? t + 250 : until;
+
+        if (t >= until)
+            return timed_out ? R_TIMED_OUT : 0;
+        release(r, &h);
+        r->clock->sleep_until(r->clock->ctx, slice);
+        reacquire(r, &h);
+        if (aborted(f))
+            return R_CANCELLED;
+        if (now(r) < slice)
+            return 0; /* a stop: the next event tells it */
+    }
 }
 
 static uint64_t
@@ -689,7 +810,11 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
         flow_error_set(err, true, "States.TaskFailed", "fault injected: %s", sl_strerror(rc));
         rc = FLOW_TASK_FAILED;
     } else {
+        struct held h;
+
+        release(r, &h);
         rc = s->task->fn(s->task->ctx, &call, result, err);
+        reacquire(r, &h);
     }
     if (r->deadline > 0 && now(r) >= r->deadline) {
         /* The execution's time is up, whatever the task did. */
@@ -733,35 +858,258 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
     return 0;
 }
 
+/* One branch of a Parallel. */
+struct branch {
+    struct flow_run *r;
+    struct frame sub;
+    json_t *in;
+    json_t *out;
+    struct flow_error err;
+    int rc;
+    int64_t order;          /* 1 for the first to fail, 2 the next, ... */
+    int64_t *failures;
+    pthread_t thread;
+};
+
+/* Run b under r->mu; a failure stops the other branches. */
+static void
+branch_run(struct branch *b)
+{
+    b->rc = run_machine(&b->sub, -1, b->in, &b->out, &b->err);
+    if (b->rc != 0 && b->rc != R_CANCELLED) {
+        b->sub.g->abort = true;
+        b->order = ++*b->failures;
+    }
+}
+
+static void *
+branch_main(void *arg)
+{
+    struct branch *b = arg;
+    struct group *g = b->sub.g;
+
+    pthread_mutex_lock(&b->r->mu);
+    branch_run(b);
+    g->running--;
+    pthread_cond_broadcast(&g->done);
+    pthread_mutex_unlock(&b->r->mu);
+    return NULL;
+}
+
+/*
+ * Which branch's outcome is the Parallel's: a sink failure or the
+ * execution's timeout before anything, then the failure that came first;
+ * -1 if every branch succeeded (or was only cancelled).
+ */
+static ssize_t
+parallel_outcome(const struct branch *b, size_t n)
+{
+    ssize_t pick = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].rc == 0 || b[i].rc == R_CANCELLED)
+            continue;
+        if (pick < 0 || (b[i].rc == R_SINK && b[pick].rc != R_SINK) ||
+            (b[i].rc == R_TIMED_OUT && b[pick].rc == R_FAILED) ||
+            (b[i].rc == b[pick].rc && b[i].order < b[pick].order))
+            pick = (ssize_t)i;
+    }
+    return pick;
+}
+
 static int
 parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t **result,
                  struct flow_error *err)
 {
     struct flow_run *r = f->run;
-    int rc;
+    size_t n = s->nbranches;
+    struct group g = {.parent = f->g};
+    struct branch *b;
+    int64_t failures = 0;
+    bool side = false;
+    ssize_t bad;
+    int rc = 0;
 
     if (emit(r, "ParallelStateStarted", NULL, NULL) < 0)
         return R_SINK;
-    *result = json_array();
-    for (size_t i = 0; i < s->nbranches; i++) {
-        struct frame sub = {r, s->branches[i], f->depth + 1};
-        json_t *out;
+    b = sl_calloc(n, sizeof(*b));
+    for (size_t i = 0; i < n; i++) {
+        b[i] = (struct branch){r, {r, s->branches[i], f->depth + 1, &g}, eff, NULL, {0}, 0, 0,
+                               &failures, 0};
+        side = side || may_block(s->branches[i]);
+    }
+    side = side && r->concurrent && n > 1;
+    if (side) {
+        size_t started = 0;
 
-        rc = run_machine(&sub, -1, eff, &out, err);
-        r->cur_state = s->name;
-        r->cur_depth = f->depth;
-        if (rc != 0) {
-            json_decref(*result);
-            *result = NULL;
-            if (rc == R_FAILED && emit(r, "ParallelStateFailed", NULL, NULL) < 0)
-                return R_SINK;
-            return rc;
+        pthread_cond_init(&g.done, NULL);
+        for (; started < n; started++) {
+            g.running++;
+            if (pthread_create(&b[started].thread, NULL, branch_main, &b[started]) != 0) {
+                g.running--;
+                break;
+            }
         }
-        json_array_append_new(*result, out);
+        for (size_t i = started; i < n; i++) /* no thread to be had: here */
+            if (!g.abort)
+                branch_run(&b[i]);
+        while (g.running > 0)
+            pthread_cond_wait(&g.done, &r->mu);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(b[i].thread, NULL);
+        pthread_cond_destroy(&g.done);
+    } else {
+        for (size_t i = 0; i < n && !g.abort; i++)
+            branch_run(&b[i]);
+    }
+    r->cur_state = s->name;
+    r->cur_depth = f->depth;
+    bad = parallel_outcome(b, n);
+    if (bad >= 0) {
+        rc = b[bad].rc;
+        *err = b[bad].err;
+        memset(&b[bad].err, 0, sizeof(b[bad].err));
+    } else {
+        *result = json_array();
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (bad < 0)
+            json_array_append_new(*result, b[i].out);
+        else
+            json_decref(b[i].out);
+        flow_error_release(&b[i].err);
+    }
+    free(b);
+    if (rc != 0) {
+        *result = NULL;
+        if (rc == R_FAILED && emit(r, "ParallelStateFailed", NULL, NULL) < 0)
+            return R_SINK;
+        return rc;
     }
     if (emit(r, "ParallelStateSucceeded", NULL, NULL) < 0)
         return R_SINK;
     return 0;
+}
+
+/* One Map state's run: its items, results, and what failed so far. */
+struct map_run {
+    struct frame *f;
+    const struct flow_state *s;
+    json_t *eff;
+    json_t *items;
+    size_t n, next;          /* items, and the next to start */
+    json_t *results;         /* n slots, in item order */
+    int64_t failed, tolerated_count;
+    double tolerated_pct;
+    int rc;                  /* the Map's failure (0: none yet) ... */
+    struct flow_error err;   /* ... and its error */
+    struct group g;
+};
+
+/* Iteration i, under r->mu: 0; or how the Map fails, into m->rc and
+ * m->err (the first failure only). */
+static void
+map_iteration(struct map_run *m, size_t i)
+{
+    struct frame *f = m->f;
+    struct flow_run *r = f->run;
+    const struct flow_state *s = m->s;
+    struct frame sub = {r, s->processor, f->depth + 1, &m->g};
+    json_t *item = json_array_get(m->items, i), *in, *out;
+    struct flow_error ierr = {0};
+    int rc;
+
+    if (s->parameters != NULL) {
+        json_t *index = json_integer((json_int_t)i);
+        json_t *ictx = context(f, s, now(r), 0, index, item);
+        struct flow_roots iroots = {m->eff, ictx};
+
+        rc = tmpl_eval(s->parameters, &iroots, "ItemSelector", &in, &ierr);
+        json_decref(index);
+        json_decref(ictx);
+        if (rc != 0)
+            goto failed;
+    } else {
+        in = json_incref(item);
+    }
+    if (emit_iteration(r, "MapIterationStarted", s->name, i) < 0) {
+        json_decref(in);
+        rc = R_SINK;
+        goto failed;
+    }
+    rc = run_machine(&sub, -1, in, &out, &ierr);
+    r->cur_state = s->name;
+    r->cur_depth = f->depth;
+    json_decref(in);
+    if (rc == R_CANCELLED)
+        return;
+    if (rc == R_FAILED && !terminal(&ierr) &&
+        (m->tolerated_count >= 0 || m->tolerated_pct >= 0)) {
+        m->failed++;
+        if (emit_iteration(r, "MapIterationFailed", s->name, i) < 0) {
+            rc = R_SINK;
+            goto failed;
+        }
+        json_array_set_new(m->results, i, error_output(&ierr));
+        flow_error_release(&ierr);
+        if ((m->tolerated_count >= 0 && m->failed > m->tolerated_count) ||
+            (m->tolerated_pct >= 0 &&
+             (double)m->failed * 100.0 > m->tolerated_pct * (double)m->n)) {
+            flow_error_set(&ierr, false, "States.ExceedToleratedFailureThreshold",
+                           "%lld of the Map's %zu iterations failed, more than it tolerates",
+                           (long long)m->failed, m->n);
+            rc = R_FAILED;
+            goto failed;
+        }
+        return;
+    }
+    if (rc != 0) {
+        if (rc == R_FAILED && emit_iteration(r, "MapIterationFailed", s->name, i) < 0)
+            rc = R_SINK;
+        goto failed;
+    }
+    if (emit_iteration(r, "MapIterationSucceeded", s->name, i) < 0) {
+        json_decref(out);
+        rc = R_SINK;
+        goto failed;
+    }
+    json_array_set_new(m->results, i, out);
+    return;
+
+failed:
+    m->g.abort = true;
+    /* The first failure is the Map's, but a sink's or the execution's
+     * timeout outranks a state's. */
+    if (m->rc == 0 || (rc == R_SINK && m->rc != R_SINK) ||
+        (rc == R_TIMED_OUT && m->rc == R_FAILED)) {
+        flow_error_release(&m->err);
+        m->rc = rc;
+        m->err = ierr;
+    } else {
+        flow_error_release(&ierr);
+    }
+}
+
+/* Iterations in item order while there are any and nothing failed. */
+static void
+map_loop(struct map_run *m)
+{
+    while (m->next < m->n && !aborted(&(struct frame){.g = &m->g}))
+        map_iteration(m, m->next++);
+}
+
+static void *
+map_main(void *arg)
+{
+    struct map_run *m = arg;
+    struct flow_run *r = m->f->run;
+
+    pthread_mutex_lock(&r->mu);
+    map_loop(m);
+    m->g.running--;
+    pthread_cond_broadcast(&m->g.done);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
 }
 
 static int
@@ -770,33 +1118,36 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
 {
     struct flow_run *r = f->run;
     struct flow_roots roots = {eff, ctx};
-    json_t *items;
-    int64_t failed = 0, tolerated_count = s->tolerated_count;
-    double tolerated_pct = s->tolerated_pct;
-    size_t n;
-    int rc;
+    struct map_run m = {.f = f, .s = s, .eff = eff, .tolerated_count = s->tolerated_count,
+                        .tolerated_pct = s->tolerated_pct, .g = {.parent = f->g}};
+    int64_t width = s->max_concurrency;
+    pthread_t threads[MAP_THREADS];
+    size_t nthreads = 0;
 
     if (s->items_path != NULL) {
-        if (select_path(s->items_path, &roots, "ItemsPath", &items, err) != 0)
+        if (select_path(s->items_path, &roots, "ItemsPath", &m.items, err) != 0)
             return R_FAILED;
     } else {
-        items = json_incref(eff);
+        m.items = json_incref(eff);
     }
-    if (!json_is_array(items)) {
-        char *text = dump(items);
+    if (!json_is_array(m.items)) {
+        char *text = dump(m.items);
 
         flow_error_set(err, false, "States.Runtime",
                        "The ItemsPath '%s' of the Map state '%s' must select an array; it selected "
                        "'%s'", s->items_path ? flow_path_text(s->items_path) : "$", s->name,
                        text ? text : "");
         free(text);
-        json_decref(items);
+        json_decref(m.items);
         return R_FAILED;
     }
-    if (s->tolerated_count_path != NULL &&
-        int_from_path(s->tolerated_count_path, &roots, "ToleratedFailureCountPath", 0,
-                      &tolerated_count, err) != 0) {
-        json_decref(items);
+    if ((s->tolerated_count_path != NULL &&
+         int_from_path(s->tolerated_count_path, &roots, "ToleratedFailureCountPath", 0,
+                       &m.tolerated_count, err) != 0) ||
+        (s->max_concurrency_path != NULL &&
+         int_from_path(s->max_concurrency_path, &roots, "MaxConcurrencyPath", 0, &width,
+                       err) != 0)) {
+        json_decref(m.items);
         return R_FAILED;
     }
     if (s->tolerated_pct_path != NULL) {
@@ -804,92 +1155,59 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
 
         if (int_from_path(s->tolerated_pct_path, &roots, "ToleratedFailurePercentagePath", 0, &pct,
                           err) != 0) {
-            json_decref(items);
+            json_decref(m.items);
             return R_FAILED;
         }
-        tolerated_pct = (double)pct;
+        m.tolerated_pct = (double)pct;
     }
-    n = json_array_size(items);
+    m.n = json_array_size(m.items);
     det_begin(r);
-    det_int(r, "length", (int64_t)n);
+    det_int(r, "length", (int64_t)m.n);
     if (emit(r, "MapStateStarted", det_end(r), NULL) < 0) {
-        json_decref(items);
+        json_decref(m.items);
         return R_SINK;
     }
-    *result = json_array();
-    for (size_t i = 0; i < n; i++) {
-        struct frame sub = {r, s->processor, f->depth + 1};
-        json_t *item = json_array_get(items, i), *in, *out;
-        struct flow_error ierr = {0};
-
-        if (s->parameters != NULL) {
-            json_t *index = json_integer((json_int_t)i);
-            json_t *ictx = context(f, s, now(r), 0, index, item);
-            struct flow_roots iroots = {eff, ictx};
-
-            rc = tmpl_eval(s->parameters, &iroots, "ItemSelector", &in, err);
-            json_decref(index);
-            json_decref(ictx);
-            if (rc != 0)
-                goto fail;
-        } else {
-            in = json_incref(item);
+    m.results = json_array();
+    for (size_t i = 0; i < m.n; i++)
+        json_array_append_new(m.results, json_null());
+    if (width <= 0 || width > MAP_THREADS)
+        width = MAP_THREADS;
+    if ((size_t)width > m.n)
+        width = (int64_t)m.n;
+    if (r->concurrent && width > 1 && may_block(s->processor)) {
+        pthread_cond_init(&m.g.done, NULL);
+        /* width - 1 threads: this one takes part too */
+        for (; nthreads < (size_t)width - 1; nthreads++) {
+            m.g.running++;
+            if (pthread_create(&threads[nthreads], NULL, map_main, &m) != 0) {
+                m.g.running--;
+                break;
+            }
         }
-        if (emit_iteration(r, "MapIterationStarted", s->name, i) < 0) {
-            json_decref(in);
-            rc = R_SINK;
-            goto fail;
-        }
-        rc = run_machine(&sub, -1, in, &out, &ierr);
+        map_loop(&m); /* (all of it, if no thread could be started) */
+        while (m.g.running > 0)
+            pthread_cond_wait(&m.g.done, &r->mu);
+        for (size_t i = 0; i < nthreads; i++)
+            pthread_join(threads[i], NULL);
+        pthread_cond_destroy(&m.g.done);
         r->cur_state = s->name;
         r->cur_depth = f->depth;
-        json_decref(in);
-        if (rc == R_FAILED && !terminal(&ierr) && (tolerated_count >= 0 || tolerated_pct >= 0)) {
-            failed++;
-            if (emit_iteration(r, "MapIterationFailed", s->name, i) < 0) {
-                flow_error_release(&ierr);
-                rc = R_SINK;
-                goto fail;
-            }
-            json_array_append_new(*result, error_output(&ierr));
-            flow_error_release(&ierr);
-            if ((tolerated_count >= 0 && failed > tolerated_count) ||
-                (tolerated_pct >= 0 && (double)failed * 100.0 > tolerated_pct * (double)n)) {
-                flow_error_set(err, false, "States.ExceedToleratedFailureThreshold",
-                               "%lld of the Map's %zu iterations failed, more than it tolerates",
-                               (long long)failed, n);
-                rc = R_FAILED;
-                goto fail;
-            }
-            continue;
-        }
-        if (rc != 0) {
-            if (rc == R_FAILED) {
-                *err = ierr;
-                if (emit_iteration(r, "MapIterationFailed", s->name, i) < 0)
-                    rc = R_SINK;
-            }
-            goto fail;
-        }
-        if (emit_iteration(r, "MapIterationSucceeded", s->name, i) < 0) {
-            json_decref(out);
-            rc = R_SINK;
-            goto fail;
-        }
-        json_array_append_new(*result, out);
+    } else {
+        map_loop(&m);
     }
-    json_decref(items);
+    json_decref(m.items);
+    if (m.rc != 0) {
+        json_decref(m.results);
+        *result = NULL;
+        *err = m.err;
+        if (m.rc == R_FAILED && emit(r, "MapStateFailed", NULL, NULL) < 0)
+            return R_SINK;
+        return m.rc;
+    }
+    *result = m.results;
     if (emit(r, "MapStateSucceeded", NULL, NULL) < 0)
         return R_SINK;
     return 0;
-
-fail:
-    json_decref(items);
-    json_decref(*result);
-    *result = NULL;
-    if (rc == R_FAILED && emit(r, "MapStateFailed", NULL, NULL) < 0)
-        return R_SINK;
-    return rc;
 }
 
 /*
@@ -994,10 +1312,10 @@ run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t e
         counts[i]++;
         retries++;
         r->res->transitions++;
-        if (sleep_until(r, now(r) + (int64_t)delay) != 0) {
-            rc = R_TIMED_OUT;
+        rc = sleep_until(f, now(r) + (int64_t)delay);
+        if (rc != 0)
             break;
-        }
+        rc = R_FAILED;
     }
     free(counts);
     if (rc != R_FAILED) {
@@ -1075,7 +1393,6 @@ static int
 run_wait(struct frame *f, const struct flow_state *s, json_t *raw, int64_t entered, json_t **out,
          int *next, struct flow_error *err)
 {
-    struct flow_run *r = f->run;
     json_t *ctx = context(f, s, entered, 0, NULL, NULL), *eff, *v = NULL;
     int rc = apply_io_path(&s->input, raw, ctx, "InputPath", &eff, err);
     struct flow_roots roots = {eff, ctx};
@@ -1112,7 +1429,7 @@ run_wait(struct frame *f, const struct flow_state *s, json_t *raw, int64_t enter
             goto out;
         }
     }
-    rc = sleep_until(r, until);
+    rc = sleep_until(f, until);
     if (rc != 0)
         goto out;
     *next = s->end ? -1 : s->next;
@@ -1253,6 +1570,11 @@ run_machine(struct frame *f, int start, json_t *input, json_t **output, struct f
             json_decref(in);
             return R_TIMED_OUT;
         }
+        if (aborted(f)) { /* its Parallel or Map failed elsewhere */
+            free(carried);
+            json_decref(in);
+            return R_CANCELLED;
+        }
         r->cur_state = s->name;
         r->cur_depth = f->depth;
         text = carried ? carried : r->want_details ? dump(in) : NULL;
@@ -1313,8 +1635,8 @@ int
 flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec_opts *o,
              struct flow_result *res, struct sl_diag *d)
 {
-    struct flow_run r = {.o = o, .res = res, .d = d};
-    struct frame f = {&r, m, 0};
+    struct flow_run r = {.o = o, .res = res, .d = d, .concurrent = o->concurrent};
+    struct frame f = {&r, m, 0, NULL};
     int start = -1;
     struct flow_error err = {0};
     json_t *output = NULL;
@@ -1329,7 +1651,6 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
         r.deadline = m->timeout_s > 0 ? now(&r) + m->timeout_s * 1000 : 0;
     r.last_id = o->last_event_id;
     r.want_details = o->on_event != NULL || o->keep_history;
-    sl_buf_init(&r.det);
     if (o->resume_state != NULL) {
         start = flow_machine_find(m, o->resume_state);
         if (start < 0)
@@ -1337,6 +1658,9 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
                            "the execution's history resumes at '%s', which its definition lacks",
                            o->resume_state);
     }
+    sl_buf_init(&r.det);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_lock(&r.mu);
     r.rng = o->seed ? o->seed : (uint64_t)res->start_ms * 2654435761u + 1;
     r.calls = o->calls ? json_deep_copy(o->calls) : json_object();
     iso_time(res->start_ms, iso);
@@ -1410,6 +1734,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
         break;
     }
     res->stop_ms = now(&r);
+    pthread_mutex_unlock(&r.mu);
+    pthread_mutex_destroy(&r.mu);
     flow_error_release(&err);
     json_decref(r.execution);
     json_decref(r.machine);

@@ -124,6 +124,11 @@ struct flow_exec_opts {
      * flow_calls_add() builds them from a history; NULL: none. */
     const json_t *calls;
     bool keep_history;        /* also keep the events in the result's history */
+    /* Run Parallel branches and Map iterations side by side, each on a
+     * thread (real clocks only: a virtual clock runs them in order).
+     * on_event and the clock may then be called from several threads:
+     * on_event one at a time, the clock's sleep at once. */
+    bool concurrent;
     uint64_t seed;            /* for FULL jitter; 0: from the clock */
 };
 

@@ -754,6 +754,9 @@ struct sink {
     int64_t checked_at;        /* real ms of the last look for a stop */
     int failed;                /* a batch written while sleeping failed ... */
     struct sl_diag failure;    /* ... so: the words for the next event */
+    /* The execution's threads (Parallel, Map) record events one at a
+     * time, but sleep at once: what a sleep reads or writes is under mu. */
+    pthread_mutex_t mu;
 };
 
 static bool
@@ -857,21 +860,28 @@ sink_sleep(void *ctx, int64_t until)
         int64_t now = sink_now(s);
         int rc;
 
-        if (now >= until || s->stop || s->failed < 0 || cancelled(s))
+        pthread_mutex_lock(&s->mu);
+        bool over = now >= until || s->stop || s->failed < 0 || cancelled(s);
+
+        pthread_mutex_unlock(&s->mu);
+        if (over)
             return;
         s->clock->sleep_until(s->clock->ctx, now + 1000 < until ? now + 1000 : until);
         now = sink_now(s);
         if (cancelled(s))
             return;
+        pthread_mutex_lock(&s->mu);
         if (now - s->flushed_at >= s->o->lease_ms / 3)
             rc = flush(s, &s->failure);
         else if (now - s->checked_at >= 1000)
             rc = catalog_txn_run(s->cat, CATALOG_READ, stop_txn, s, &s->failure);
         else
-            continue;
-        s->checked_at = now;
+            rc = 1;
+        if (rc <= 0)
+            s->checked_at = now;
         if (rc < 0)
             s->failed = rc;
+        pthread_mutex_unlock(&s->mu);
     }
 }
 
@@ -884,9 +894,8 @@ flushes(const char *type)
 }
 
 static int
-on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
+sink_event(struct sink *s, const struct flow_event *ev, struct sl_diag *d)
 {
-    struct sink *s = ctx;
     int rc;
 
     if (s->failed < 0) {
@@ -911,6 +920,18 @@ on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
     return s->stop ? FLOW_EVENT_STOP : 0;
 }
 
+static int
+on_event(void *ctx, const struct flow_event *ev, struct sl_diag *d)
+{
+    struct sink *s = ctx;
+    int rc;
+
+    pthread_mutex_lock(&s->mu);
+    rc = sink_event(s, ev, d);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 static void
 on_stop(void *ctx, char **error, char **cause)
 {
@@ -923,6 +944,7 @@ on_stop(void *ctx, char **error, char **cause)
 static void
 sink_release(struct sink *s)
 {
+    pthread_mutex_destroy(&s->mu);
     sl_buf_release(&s->batch.lines);
     free(s->stop_error);
     free(s->stop_cause);
@@ -1096,6 +1118,7 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
 
     memset(res, 0, sizeof(*res));
     sl_buf_init(&s.batch.lines);
+    pthread_mutex_init(&s.mu, NULL);
     struct owner_ctx prev = {0};
 
     /* A process of this host that died holding it lets go at once. */
@@ -1155,6 +1178,9 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
         .redrive_count = l.redrive_count,
         .start_ms = l.started_at,
         .calls = rs.calls,
+        /* Parallel and Map side by side on the real clock: the sink takes
+         * its lock (on_event(), sink_sleep()). */
+        .concurrent = clock == &flow_real_clock,
     };
     const char *at = NULL, *at_input = NULL;
 

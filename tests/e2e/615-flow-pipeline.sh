@@ -141,3 +141,67 @@ print("ok a talking command lived 3 s past HeartbeatSeconds 2; a silent one died
 PY
 [ $((t1 - t0)) -lt 20 ] || fail "the silent command was not killed at its heartbeat ($((t1 - t0)) s)"
 sluice execution beats:b1 | grep -q "TaskTimedOut" || fail "no TaskTimedOut in the history"
+
+say "Parallel branches and Map iterations run side by side, the Map at most MaxConcurrency at once"
+# Each branch, and each pair of iterations, waits for its partner: run one
+# after another they would wait in vain (and fail after 30 s).
+mkdir -p "$T/rv/run"
+cat > "$T/meet.sh" <<'SH'
+dir=$1 me=$2 partner=$3
+mkdir "$dir/run/$me"
+ls "$dir/run" | wc -l >> "$dir/counts"
+touch "$dir/here-$me"
+i=0
+while [ ! -e "$dir/here-$partner" ]; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "$me waited for $partner in vain" >&2; exit 9; }
+    sleep 0.1
+done
+rmdir "$dir/run/$me"
+echo "$me"
+SH
+cat > flows/side.asl.json <<JSON
+{"StartAt": "Both", "States": {
+  "Both": {"Type": "Parallel", "ResultPath": "\$.both", "Next": "Pairs", "Branches": [
+    {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+       "Parameters": {"command": ["sh", "$T/meet.sh", "$T/rv", "a", "b"]}, "TimeoutSeconds": 60, "End": true}}},
+    {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+       "Parameters": {"command": ["sh", "$T/meet.sh", "$T/rv", "b", "a"]}, "TimeoutSeconds": 60, "End": true}}}]},
+  "Pairs": {"Type": "Map", "ItemsPath": "\$.items", "MaxConcurrency": 2, "ResultPath": "\$.pairs", "End": true,
+    "ItemProcessor": {"StartAt": "Meet", "States": {"Meet": {"Type": "Task",
+       "Resource": "arn:aws:states:::sluice:command", "TimeoutSeconds": 60, "End": true,
+       "Parameters": {"command.\$": "States.Array('sh', '$T/meet.sh', '$T/rv', \$.me, \$.partner)"}}}}}}}
+JSON
+out=$(sluice run side --name s1 --input '{"items": [{"me": "1", "partner": "2"}, {"me": "2", "partner": "1"}, {"me": "3", "partner": "4"}, {"me": "4", "partner": "3"}]}' 2>"$T/err") ||
+    { cat "$T/err"; fail "the branches or iterations did not run side by side"; }
+"$PY" - "$out" "$T/rv/counts" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert [b["stdout"] for b in o["both"]] == ["a\n", "b\n"], o
+assert o["pairs"] == [1, 2, 3, 4], o
+counts = [int(l) for l in open(sys.argv[2])]
+assert max(counts) == 2, counts   # MaxConcurrency 2: never 3 at once, and 2 did meet
+print("ok side by side; iterations running at once:", counts)
+PY
+sluice execution side:s1 > "$T/tl"
+expect_eq "iterations in the history" "$(grep -c MapIterationSucceeded "$T/tl")" 4
+
+say "a branch that fails stops the others: a Parallel does not wait out a sibling's long Wait"
+cat > flows/stops.asl.json <<'JSON'
+{"StartAt": "Both", "States": {
+  "Both": {"Type": "Parallel", "Next": "Done", "Branches": [
+    {"StartAt": "Soon", "States": {"Soon": {"Type": "Wait", "Seconds": 1, "Next": "Fails"},
+       "Fails": {"Type": "Task", "Resource": "arn:aws:states:::sluice:test.fail",
+       "Parameters": {"error": "Broken"}, "End": true}}},
+    {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 600, "Next": "After"},
+       "After": {"Type": "Pass", "End": true}}}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}]},
+  "Done": {"Type": "Pass", "OutputPath": "$.error.Error", "End": true}}}
+JSON
+t0=$(date +%s)
+out=$(sluice run stops --name st1 2>"$T/err") || { cat "$T/err"; fail "the Parallel's failure was not caught"; }
+t1=$(date +%s)
+expect_eq "the Parallel's error" "$out" '"Broken"'
+[ $((t1 - t0)) -lt 120 ] || fail "the Parallel waited $((t1 - t0)) s for the branch it should have stopped"
+sluice execution stops:st1 > "$T/tl"
+grep -q "WaitStateEntered *Long" "$T/tl" || { cat "$T/tl"; fail "the other branch did not start"; }
+if grep -q "WaitStateExited *Long" "$T/tl"; then fail "the stopped branch went on"; fi
