@@ -128,6 +128,9 @@ struct flow_run {
      * sleeps. */
     bool concurrent;
     pthread_mutex_t mu;
+    /* Resuming a Task state: its attempts that failed before (o's,
+     * taken by the state's first run_retrying()). */
+    json_t *resume_failures;
 };
 
 struct group;
@@ -1281,8 +1284,36 @@ run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t e
     struct flow_run *r = f->run;
     int64_t *counts = sl_calloc(s->nretry + 1, sizeof(*counts));
     int64_t retries = 0;
+    json_t *before = f->depth == 0 ? r->resume_failures : NULL;
     int rc;
 
+    /* Resumed after a crash: the attempts that failed before it count
+     * against the retriers as they did (retries stay bounded however often
+     * the process dies); the last, if no retrier takes it any more, goes
+     * to Catch without the task running again. */
+    r->resume_failures = NULL;
+    for (size_t k = 0; k < json_array_size(before); k++) {
+        json_t *e = json_array_get(before, k);
+        struct flow_error fe = {0};
+        size_t i;
+
+        flow_error_set(&fe, true, json_string_value(json_object_get(e, "error")), "%s",
+                       json_string_value(json_object_get(e, "cause")) ?: "");
+        for (i = 0; i < s->nretry; i++)
+            if (matches(s->retry[i].errors, s->retry[i].nerrors, &fe))
+                break;
+        if (i == s->nretry || counts[i] >= s->retry[i].max_attempts) {
+            flow_error_release(err);
+            *err = fe;
+            free(counts);
+            json_decref(before);
+            goto caught;
+        }
+        flow_error_release(&fe);
+        counts[i]++;
+        retries++;
+    }
+    json_decref(before);
     for (;;) {
         json_t *ctx = context(f, s, entered, retries, NULL, NULL);
 
@@ -1322,6 +1353,7 @@ run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t e
         *next = s->end ? -1 : s->next;
         return rc;
     }
+caught:
     for (size_t i = 0; i < s->ncatch; i++) {
         const struct flow_catcher *c = &s->catch[i];
         json_t *eo;
@@ -1662,6 +1694,8 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     pthread_mutex_init(&r.mu, NULL);
     pthread_mutex_lock(&r.mu);
     r.rng = o->seed ? o->seed : (uint64_t)res->start_ms * 2654435761u + 1;
+    if (o->resume_state != NULL && json_array_size(o->resume_failures) > 0)
+        r.resume_failures = json_incref(o->resume_failures);
     r.calls = o->calls ? json_deep_copy(o->calls) : json_object();
     iso_time(res->start_ms, iso);
     r.execution = json_pack("{s:s,s:O,s:s,s:s,s:s,s:I}", "Id", o->arn ? o->arn : "", "Input",
@@ -1740,6 +1774,7 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     json_decref(r.execution);
     json_decref(r.machine);
     json_decref(r.calls);
+    json_decref(r.resume_failures);
     sl_buf_release(&r.det);
     free(r.input_text);
     free(r.output_text);

@@ -116,6 +116,10 @@ struct flow_exec_opts {
      */
     const char *resume_state;
     json_t *resume_input;
+    /* The attempts of resume_state (a Task) that failed before, in order:
+     * [{"error", "cause"}, ...], so its retriers count on from them; NULL:
+     * none. */
+    json_t *resume_failures;
     int64_t last_event_id;
     bool redrive;
     int64_t redrive_count;

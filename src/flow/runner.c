@@ -207,6 +207,7 @@ struct resume {
     int64_t exited_id;
     bool ended;          /* an Execution{Succeeded,Failed,...} event is there */
     json_t *calls;       /* the task calls made (flow_calls_add()) */
+    json_t *failures;    /* the entered state's failed attempts: [{error, cause}] */
 };
 
 static void
@@ -217,6 +218,7 @@ resume_release(struct resume *r)
     free(r->next);
     free(r->next_input);
     json_decref(r->calls);
+    json_decref(r->failures);
     memset(r, 0, sizeof(*r));
 }
 
@@ -256,7 +258,20 @@ resume_row(void *arg, const struct flow_event *ev)
     }
     if (ev->depth != 0 || ev->state == NULL)
         return 0;
+    if ((strcmp(ev->type, "TaskFailed") == 0 || strcmp(ev->type, "TaskTimedOut") == 0) &&
+        r->entered != NULL && strcmp(ev->state, r->entered) == 0) {
+        const char *error = json_string_value(json_object_get(ev->details, "error"));
+        const char *cause = json_string_value(json_object_get(ev->details, "cause"));
+
+        if (r->failures == NULL)
+            r->failures = json_array();
+        json_array_append_new(r->failures, json_pack("{s:s,s:s}", "error", error ? error : "",
+                                                     "cause", cause ? cause : ""));
+        return 0;
+    }
     if (n > 12 && strcmp(ev->type + n - 12, "StateEntered") == 0) {
+        json_decref(r->failures);
+        r->failures = NULL;
         free(r->entered);
         free(r->entered_input);
         r->entered = sl_strdup(ev->state);
@@ -1190,6 +1205,10 @@ drive(struct catalog *cat, int64_t id, const struct flow_runner_opts *o, bool re
         if (rs.entered != NULL && rs.entered_id > rs.exited_id) {
             at = rs.entered;
             at_input = rs.entered_input;
+            /* Resumed (not redriven: a redrive tries afresh), its retriers
+             * count on from its failed attempts. */
+            if (!eo.redrive)
+                eo.resume_failures = rs.failures;
         } else if (rs.next != NULL) {
             at = rs.next;
             at_input = rs.next_input;

@@ -20,7 +20,10 @@
  * Resuming reads the history back: the last state of the machine's own
  * (depth 0) that exited gives the next state and its input; a state that
  * entered and never exited is run again from its recorded input (so tasks
- * must be idempotent: sluice's own are).  Retry counters start afresh.
+ * must be idempotent: sluice's own are).  A Task's attempts that failed
+ * before the crash count against its retriers as they did, so retries
+ * stay bounded however often the process dies (a redrive starts them
+ * afresh, as the user asked for it).
  */
 #ifndef SL_FLOW_RUNNER_H
 #define SL_FLOW_RUNNER_H

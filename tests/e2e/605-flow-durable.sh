@@ -101,6 +101,31 @@ PY
 expect_fail "cannot be redriven" sluice redrive flaky:f1
 expect_fail "there is no execution 'flaky:nope'" sluice execution flaky:nope
 
+say "killed mid-retries: the retries spent before count on, so they stay bounded"
+cat > flows/bounded.asl.json <<'JSON'
+{"StartAt": "T", "States": {
+  "T": {"Type": "Task", "Resource": "arn:aws:states:::sluice:test.fail-n-times",
+        "Parameters": {"n": 100, "error": "Flaky"},
+        "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "BackoffRate": 1, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["Flaky"], "ResultPath": "$.error", "Next": "GaveUp"}],
+        "End": true},
+  "GaveUp": {"Type": "Pass", "Result": "gave up", "End": true}}}
+JSON
+# attempts 1 and 2 fail; the process dies as attempt 3 starts
+if SLUICE_FAULT=crash@flow.task:3 "$SLUICE" run bounded --name b1 >/dev/null 2>&1; then
+    fail "the fault did not kill the run"
+fi
+out=$(sluice resume 2>"$T/err") || { cat "$T/err"; fail "resume"; }
+expect_eq "resumed output" "$out" '"gave up"'
+sluice execution bounded:b1 --json > "$T/h.json"
+"$PY" - "$T/h.json" <<'PY'
+import json, sys
+types = [e["type"] for e in json.load(open(sys.argv[1]))["events"]]
+# 1 + MaxAttempts 2 = 3 attempts that ran to an end, and the one the crash cut
+assert types.count("TaskScheduled") == 4 and types.count("TaskFailed") == 3, types
+print("ok", types.count("TaskScheduled"), "attempts across the crash, not 3 more after it")
+PY
+
 say "a bad definition: every problem with its JSON path; nothing recorded"
 cat > flows/bad.asl.json <<'JSON'
 {"StartAt": "A", "States": {

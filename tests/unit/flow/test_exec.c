@@ -34,6 +34,10 @@ struct outcome {
     char problems[4096];
 };
 
+/* When set, run() resumes at this state (its input the run's input) with
+ * these failed attempts before the crash, as a JSON text (backquotes). */
+static const char *resume_at, *resume_fails;
+
 /* Run def on input; 0, or the load's return code (problems in o). */
 static int
 run(const char *def, const char *input, struct outcome *o)
@@ -74,7 +78,20 @@ run(const char *def, const char *input, struct outcome *o)
         .keep_history = true,
         .seed = 42,
     };
+    json_t *fails = NULL;
+
+    if (resume_at != NULL) {
+        char *f = q(resume_fails ? resume_fails : "[]");
+
+        fails = json_loads(f, 0, NULL);
+        free(f);
+        opts.resume_state = resume_at;
+        opts.resume_input = in;
+        opts.resume_failures = fails;
+        opts.last_event_id = 10;
+    }
     rc = flow_execute(m, in, &opts, &o->res, &diag);
+    json_decref(fails);
     o->took_ms = vc.now - T0;
     for (size_t k = 0; k < o->res.history.n; k++) {
         strncat(o->types, o->res.history.v[k].type, sizeof(o->types) - strlen(o->types) - 2);
@@ -309,6 +326,58 @@ TEST(retries_exhausted_then_catch)
                              "`cause`:`it broke`}"));
     CHECK_INT(o.took_ms, 2000 + 4000);
     flow_result_release(&o.res);
+}
+
+/* The resumed Task's failed attempts before a crash count on. */
+static const char *flaky_def =
+    "{`StartAt`:`T`,`States`:{`T`:{`Type`:`Task`,"
+    "`Resource`:`arn:aws:states:::sluice:test.fail-n-times`,"
+    "`Retry`:[{`ErrorEquals`:[`Boom`],`IntervalSeconds`:2,`MaxAttempts`:2}],"
+    "`Catch`:[{`ErrorEquals`:[`States.ALL`],`ResultPath`:`$.error`,`Next`:`Y`}],`End`:true},"
+    "`Y`:{`Type`:`Pass`,`End`:true}}}";
+
+static int
+count_of(const char *types, const char *type)
+{
+    int n = 0;
+
+    for (const char *p = types; (p = strstr(p, type)) != NULL; p += strlen(type))
+        n++;
+    return n;
+}
+
+TEST(resumed_retries_count_on_from_the_failures_before)
+{
+    struct outcome o;
+
+    resume_at = "T";
+    resume_fails = "[{`error`:`Boom`,`cause`:`one`},{`error`:`Boom`,`cause`:`two`}]";
+    CHECK_INT(run(flaky_def, "{`n`:5,`error`:`Boom`,`cause`:`three`}", &o), 0);
+    /* two retries spent before the crash: one attempt left, then Catch */
+    CHECK_INT(count_of(o.types, "TaskScheduled"), 1);
+    CHECK(succeeded_with(&o, "{`n`:5,`error`:{`Error`:`Boom`,`Cause`:`three`},"
+                             "`cause`:`three`}"));
+    CHECK_INT(o.took_ms, 0);
+    flow_result_release(&o.res);
+
+    /* the last failure had no retry left: to Catch without running again */
+    resume_fails = "[{`error`:`Boom`,`cause`:`1`},{`error`:`Boom`,`cause`:`2`},"
+                   "{`error`:`Boom`,`cause`:`last`}]";
+    CHECK_INT(run(flaky_def, "{`n`:5,`error`:`Boom`}", &o), 0);
+    CHECK_INT(count_of(o.types, "TaskScheduled"), 0);
+    CHECK(succeeded_with(&o, "{`n`:5,`error`:{`Error`:`Boom`,`Cause`:`last`}}"));
+    flow_result_release(&o.res);
+
+    /* $$.State.RetryCount goes on too */
+    resume_fails = "[{`error`:`Boom`,`cause`:``}]";
+    CHECK_INT(run("{`StartAt`:`T`,`States`:{`T`:{`Type`:`Task`,"
+                  "`Resource`:`arn:aws:states:::sluice:test.echo`,"
+                  "`Parameters`:{`retry.$`:`$$.State.RetryCount`},"
+                  "`Retry`:[{`ErrorEquals`:[`Boom`],`MaxAttempts`:3}],`End`:true}}}",
+                  "{}", &o), 0);
+    CHECK(succeeded_with(&o, "{`retry`:1}"));
+    flow_result_release(&o.res);
+    resume_at = resume_fails = NULL;
 }
 
 TEST(retriers_count_per_retrier_as_the_spec_example)
