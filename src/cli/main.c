@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "flow/exec.h"
 #include "core/banned.h"
 
 static const struct cli_command *const commands[] = {
@@ -109,8 +110,10 @@ cli_open(struct cli *c)
     if (c->catalog != NULL)
         return 0;
     rc = project_open(c->project_dir, &c->project, &c->diag);
-    if (rc == 0)
+    if (rc == 0) {
+        flow_set_region(c->project->config.server.region); /* in ARNs */
         rc = store_open(c->project->lake, &c->store, &c->diag);
+    }
     if (rc == 0)
         rc = catalog_open(c->project->catalog, c->catalog_flags, &c->catalog, &c->diag);
     if (rc == 0 && !c->no_recover)

@@ -38,6 +38,21 @@ enum { R_OK = 0, R_FAILED = 1, R_TIMED_OUT = 2, R_CANCELLED = 3, R_SINK = -1 };
 /* Iterations of an inline Map at once when MaxConcurrency is 0 (AWS's). */
 #define MAP_THREADS 40
 
+static char region[64] = "us-east-1";
+
+void
+flow_set_region(const char *r)
+{
+    if (r != NULL && r[0] != '\0')
+        snprintf(region, sizeof(region), "%s", r);
+}
+
+const char *
+flow_region(void)
+{
+    return region;
+}
+
 /* ---- clocks ----------------------------------------------------------- */
 
 static int64_t
@@ -778,7 +793,7 @@ task_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *c
     det_begin(r);
     det_str(r, "resourceType", rtype);
     det_str(r, "resource", rname);
-    det_str(r, "region", "us-east-1");
+    det_str(r, "region", region);
     det_str(r, "parameters", text);
     free(text);
     if (timeout > 0)

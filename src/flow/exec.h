@@ -33,6 +33,11 @@ struct flow_clock {
     void *ctx;
 };
 
+/* The region ARNs and events name (server.region of sluice.yaml;
+ * "us-east-1" until set).  Set it once, before executions run. */
+void flow_set_region(const char *region);
+const char *flow_region(void);
+
 /* The real clock. */
 extern const struct flow_clock flow_real_clock;
 

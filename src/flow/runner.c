@@ -69,7 +69,6 @@
 #define BATCH_BYTES (256 * 1024)
 #define BATCH_MS 200
 #define ACCOUNT "000000000000"
-#define REGION "us-east-1"
 
 void
 flow_random_name(char out[37])
@@ -91,13 +90,15 @@ flow_random_name(char out[37])
 void
 flow_machine_arn(const char *machine, char *out, size_t size)
 {
-    snprintf(out, size, "arn:aws:states:%s:%s:stateMachine:%s", REGION, ACCOUNT, machine);
+    snprintf(out, size, "arn:aws:states:%s:%s:stateMachine:%s", flow_region(), ACCOUNT,
+             machine);
 }
 
 void
 flow_execution_arn(const char *machine, const char *name, char *out, size_t size)
 {
-    snprintf(out, size, "arn:aws:states:%s:%s:execution:%s:%s", REGION, ACCOUNT, machine, name);
+    snprintf(out, size, "arn:aws:states:%s:%s:execution:%s:%s", flow_region(), ACCOUNT, machine,
+             name);
 }
 
 static const struct flow_clock *

@@ -570,7 +570,7 @@ arrival_row(void *arg, const struct raw_object *o)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:{}, "
                   "s:{s:s, s:s, s:{s:s, s:{s:s}, s:s}, s:{s:s+, s:I, s:s, s:s}}, "
                   "s:{s:s, s:s, s:I, s:s, s:s, s:s}}",
-                  "eventVersion", "2.1", "eventSource", "aws:s3", "awsRegion", "us-east-1",
+                  "eventVersion", "2.1", "eventSource", "aws:s3", "awsRegion", flow_region(),
                   "eventTime", when, "eventName", "ObjectCreated:Put", "userIdentity",
                   "principalId", "sluice", "requestParameters", "sourceIPAddress", "127.0.0.1",
                   "responseElements", "s3", "s3SchemaVersion", "1.0", "configurationId",
@@ -610,7 +610,7 @@ event(const char *type, const char *resource, int64_t now, json_t *detail)
     flow_random_name(id);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "version", "0", "id",
                      id, "detail-type", type, "source", "sluice", "account", "000000000000",
-                     "time", when, "region", "us-east-1", "resources", resource, "detail",
+                     "time", when, "region", flow_region(), "resources", resource, "detail",
                      detail);
 }
 
@@ -631,8 +631,8 @@ schedule_input(const char *text, const char *machine, const struct flow_trigger 
     struct sl_buf b;
 
     iso_time(at, false, when);
-    snprintf(arn, sizeof(arn), "arn:aws:scheduler:us-east-1:000000000000:schedule/%s/%s",
-             machine, tr->key + strlen("schedule:"));
+    snprintf(arn, sizeof(arn), "arn:aws:scheduler:%s:000000000000:schedule/%s/%s",
+             flow_region(), machine, tr->key + strlen("schedule:"));
     sl_buf_init(&b);
     while (*text) {
         size_t i;

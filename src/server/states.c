@@ -1341,6 +1341,7 @@ states_open(struct server *srv, struct sl_diag *d)
     int rc = catalog_open(p->catalog, 0, &s->cat, d);
 
     flow_pipeline_register(p->root);
+    flow_set_region(p->config.server.region);
     if (rc == 0)
         rc = flow_pool_start(&po, &s->pool, d);
     if (rc == 0)

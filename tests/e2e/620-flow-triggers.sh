@@ -11,6 +11,7 @@
 . "$SLUICE_SRC/tests/e2e/lib.sh"
 
 new_project
+printf 'server:\n  region: eu-central-1\n' >> sluice.yaml   # ARNs and events name it
 write_shop_orders
 write_source events <<'YAML'
 system: web
@@ -176,6 +177,7 @@ assert r["eventSource"] == "aws:s3" and r["eventVersion"] == "2.1", r
 assert r["s3"]["bucket"]["name"] == "lake" and r["s3"]["object"]["key"].startswith("raw/orders/"), r
 assert r["s3"]["object"]["size"] > 0 and len(r["s3"]["object"]["sequencer"]) == 16, r
 assert r["eventTime"].endswith("Z") and r["sluice"]["source"] == "orders", r
+assert r["awsRegion"] == "eu-central-1", r
 print("ok the input is an S3 event notification")
 PY
 
@@ -215,10 +217,11 @@ sluice ingest --source events "$T/e.jsonl" >/dev/null
 curated_events() { [ "$(q "SELECT count(*) FROM curated.events" 2>/dev/null)" = 2 ]; }
 wait_until 60 curated_events || { cat "$T/server.log"; fail "the built-in flow did not transform"; }
 expect_eq "its execution" "$(catalog_sql "SELECT status FROM flow_executions WHERE machine = 'sluice-transform-events'")" SUCCEEDED
-AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_DEFAULT_REGION=us-east-1 \
+AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_DEFAULT_REGION=eu-central-1 \
     awsk stepfunctions list-state-machines > "$T/sm"
 for m in arrived gate committed tick sluice-transform-events; do
-    grep -q "stateMachine:$m\"" "$T/sm" || { cat "$T/sm"; fail "$m is not a state machine of the API"; }
+    grep -q "arn:aws:states:eu-central-1:000000000000:stateMachine:$m\"" "$T/sm" ||
+        { cat "$T/sm"; fail "$m is not a state machine of the API (in server.region)"; }
 done
 metric "$URL" 'sluice_flow_triggered_total{kind="schedule"}' > "$T/m"
 expect_eq "schedule fires counted" "$(cat "$T/m")" 1
