@@ -465,6 +465,7 @@ struct flow_triggers {
     bool poked, stopping;
     struct flow_trigger_set set;
     char *problems;       /* the last load's, logged once */
+    bool resync;          /* recording a flow as a state machine failed */
     struct watch *w;
     size_t nw, capw;
     struct catalog *cat;
@@ -1281,6 +1282,7 @@ reload(struct flow_triggers *t)
     struct flow_trigger_set next;
     struct sl_buf problems;
     struct sl_diag d;
+    bool failed = false;
 
     sl_buf_init(&problems);
     sl_diag_init(&d);
@@ -1301,12 +1303,23 @@ reload(struct flow_triggers *t)
     sl_buf_release(&problems);
     for (size_t i = 0; i < next.n; i++) {
         struct sync s = {&next.v[i], flow_real_clock.now_ms(NULL), NULL, false};
+        bool same = false;
 
+        /* Recorded already, unless its file changed since (or the last
+         * try failed). */
+        for (size_t j = 0; j < t->set.n && !same && !t->resync; j++)
+            same = strcmp(t->set.v[j].machine, next.v[i].machine) == 0 &&
+                   strcmp(t->set.v[j].definition, next.v[i].definition) == 0;
+        if (same)
+            continue;
         sl_diag_init(&d);
-        if (catalog_txn_run(t->cat, CATALOG_WRITE, sync_txn, &s, &d) < 0)
+        if (catalog_txn_run(t->cat, CATALOG_WRITE, sync_txn, &s, &d) < 0) {
             SL_WARN("flow", "cannot record the state machine %s: %s", next.v[i].machine, d.msg);
+            failed = true;
+        }
         free(s.existing);
     }
+    t->resync = failed;
     for (size_t i = 0; i < t->nw; i++)
         t->w[i].seen = false;
     for (size_t i = 0; i < next.n; i++)
