@@ -257,47 +257,75 @@ load_trigger(const struct loader *l, const struct sl_yaml *item, struct flow_tri
     return 0;
 }
 
+int
+flow_trigger_parse(const char *path, const char *text, size_t len, const char *const *sources,
+                   size_t nsources, struct sl_arena *a, struct flow_triggered *f,
+                   struct sl_diag *d)
+{
+    struct loader l = {path, path, sources, nsources, a};
+    struct sl_arena ya;
+    struct sl_yaml *root = NULL;
+    const struct sl_yaml *list;
+    int rc;
+
+    sl_arena_init(&ya, 0);
+    f->path = path;
+    f->n = 0;
+    f->v = NULL;
+    rc = sl_yaml_parse(path, text, len, &ya, &root, d);
+    if (rc == 0 && root->kind != SL_YAML_MAP)
+        rc = bad(d, path, root, "a flow's triggers file is a mapping with triggers:");
+    for (size_t i = 0; rc == 0 && i < root->n; i++)
+        if (strcmp(root->keys[i]->str, "triggers") != 0)
+            rc = bad(d, path, root->keys[i], "unknown field '%s' (the file has triggers:)",
+                     root->keys[i]->str);
+    list = rc == 0 ? sl_yaml_get(root, "triggers") : NULL;
+    if (rc == 0 && (list == NULL || list->kind != SL_YAML_SEQ))
+        rc = bad(d, path, list ? list : root, "triggers: is a list of triggers");
+    if (rc == 0) {
+        f->n = list->n;
+        f->v = sl_arena_zalloc(a, (list->n ? list->n : 1) * sizeof(*f->v));
+    }
+    for (size_t i = 0; rc == 0 && i < f->n; i++) {
+        rc = load_trigger(&l, list->items[i], &f->v[i], d);
+        for (size_t j = 0; rc == 0 && j < i; j++)
+            if (strcmp(f->v[j].key, f->v[i].key) == 0)
+                rc = bad(d, path, list->items[i], "the same trigger as line %d", f->v[j].line);
+    }
+    if (rc < 0)
+        flow_triggered_release(f);
+    sl_arena_release(&ya);
+    return rc;
+}
+
+void
+flow_triggered_release(struct flow_triggered *f)
+{
+    for (size_t j = 0; j < f->n; j++) {
+        flow_schedule_free(f->v[j].schedule);
+        f->v[j].schedule = NULL;
+    }
+    f->n = 0;
+}
+
 /* flows/NAME.yaml and flows/NAME.asl.json into f. */
 static int
 load_flow(const struct loader *l, const char *dir, const char *name, struct flow_triggered *f,
           struct sl_diag *d)
 {
     struct sl_buf text, def;
-    struct sl_arena ya;
-    struct sl_yaml *root = NULL;
-    const struct sl_yaml *list;
     char *defpath = sl_arena_printf(l->a, "%s/%s.asl.json", dir, name);
     char *defshown = sl_arena_printf(l->a, "flows/%s.asl.json", name);
     int rc;
 
     sl_buf_init(&text);
     sl_buf_init(&def);
-    sl_arena_init(&ya, 0);
     f->machine = sl_arena_strdup(l->a, name);
     f->path = l->path;
     rc = sl_read_file(l->file, MAX_FILE, &text, d);
     if (rc == 0)
-        rc = sl_yaml_parse(l->path, text.data ? text.data : "", text.len, &ya, &root, d);
-    if (rc == 0 && root->kind != SL_YAML_MAP)
-        rc = bad(d, l->path, root, "a flow's triggers file is a mapping with triggers:");
-    for (size_t i = 0; rc == 0 && i < root->n; i++)
-        if (strcmp(root->keys[i]->str, "triggers") != 0)
-            rc = bad(d, l->path, root->keys[i], "unknown field '%s' (the file has triggers:)",
-                     root->keys[i]->str);
-    list = rc == 0 ? sl_yaml_get(root, "triggers") : NULL;
-    if (rc == 0 && (list == NULL || list->kind != SL_YAML_SEQ))
-        rc = bad(d, l->path, list ? list : root, "triggers: is a list of triggers");
-    if (rc == 0) {
-        f->n = list->n;
-        f->v = sl_arena_zalloc(l->a, (list->n ? list->n : 1) * sizeof(*f->v));
-    }
-    for (size_t i = 0; rc == 0 && i < f->n; i++) {
-        rc = load_trigger(l, list->items[i], &f->v[i], d);
-        for (size_t j = 0; rc == 0 && j < i; j++)
-            if (strcmp(f->v[j].key, f->v[i].key) == 0)
-                rc = bad(d, l->path, list->items[i], "the same trigger as line %d",
-                         f->v[j].line);
-    }
+        rc = flow_trigger_parse(l->path, text.data ? text.data : "", text.len, l->sources,
+                                l->nsources, l->a, f, d);
     if (rc == 0 && !sl_exists(defpath))
         rc = sl_fail(d, SL_ERR_INPUT, "%s: there is no %s beside it to run", l->path, defshown);
     if (rc == 0)
@@ -309,25 +337,16 @@ load_flow(const struct loader *l, const char *dir, const char *name, struct flow
         flow_machine_free(m);
         f->definition = sl_arena_strndup(l->a, def.data ? def.data : "", def.len);
     }
-    sl_arena_release(&ya);
     sl_buf_release(&text);
     sl_buf_release(&def);
     return rc;
-}
-
-static void
-trigger_free(struct flow_trigger *t)
-{
-    flow_schedule_free(t->schedule);
-    t->schedule = NULL;
 }
 
 void
 flow_trigger_set_free(struct flow_trigger_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        for (size_t j = 0; j < s->v[i].n; j++)
-            trigger_free(&s->v[i].v[j]);
+        flow_triggered_release(&s->v[i]);
     free(s->v);
     sl_arena_release(&s->arena);
     memset(s, 0, sizeof(*s));
@@ -411,8 +430,7 @@ flow_trigger_set_load(const char *root, const char *const *sources, size_t nsour
 
         sl_diag_init(&fd);
         if (load_flow(&l, dir, names.v[i], &f, &fd) < 0) {
-            for (size_t j = 0; j < f.n; j++)
-                trigger_free(&f.v[j]);
+            flow_triggered_release(&f);
             if (problems != NULL)
                 sl_buf_addf(problems, "%s\n", fd.msg);
             if (!keep_going)

@@ -108,6 +108,18 @@ int flow_trigger_set_load(const char *root, const char *const *sources, size_t n
                           struct sl_diag *d);
 void flow_trigger_set_free(struct flow_trigger_set *s);
 
+/*
+ * Parse a triggers file's text (path names it in messages) into f's
+ * triggers, allocated from a (f->machine and definition are the caller's
+ * to set).  sources (nsources) are the sources an arrival may name.
+ * SL_ERR_INPUT naming path, line, column and what is wrong.  Free the
+ * schedules with flow_triggered_release() (done on failure).
+ */
+int flow_trigger_parse(const char *path, const char *text, size_t len, const char *const *sources,
+                       size_t nsources, struct sl_arena *a, struct flow_triggered *f,
+                       struct sl_diag *d);
+void flow_triggered_release(struct flow_triggered *f);
+
 /* The built-in flow's name for source's on_arrival transform. */
 void flow_arrival_machine(const char *source, char *out, size_t size);
 
