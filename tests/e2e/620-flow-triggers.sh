@@ -145,7 +145,7 @@ cat >> flows/tick.yaml <<YAML
     timezone: Asia/Kolkata
     input: {"at": "<aws.scheduler.scheduled-time>", "name": "<aws.scheduler.execution-id>"}
 YAML
-start_server
+SLUICE_LOG=info start_server  # the triggers say what they start
 
 say "objects landed while it serves start the arrival flow; the one from before does not"
 orders "$T/o1.jsonl" 11 20
@@ -211,11 +211,32 @@ lag = int(sys.argv[2]) / 1000 - at.timestamp()
 assert 0 <= lag < 10, lag
 print("ok fired %.2f s after its time" % lag)' "$AT_UTC" "$started"
 
+say "a flow added while it serves: its triggers run from when the server reads them"
+cp flows/arrived.asl.json flows/late.asl.json
+printf 'triggers:\n  - arrival: orders\n' > flows/late.yaml
+late_seen() { [ "$(catalog_sql "SELECT count(*) FROM flow_triggers WHERE machine = 'late'")" = 1 ]; }
+wait_until 30 late_seen || { cat "$T/server.log"; fail "the new flow's trigger was not read"; }
+orders "$T/o7.jsonl" 71 75
+sluice ingest --source orders "$T/o7.jsonl" >/dev/null
+late_ran() { [ "$(catalog_sql "SELECT count(*) FROM flow_executions WHERE machine = 'late' AND status = 'SUCCEEDED'")" = 1 ]; }
+wait_until 30 late_ran || { cat "$T/server.log"; fail "the new flow did not run"; }
+out=$(catalog_sql "SELECT output FROM flow_executions WHERE machine = 'late'")
+"$PY" -c 'import json, sys
+keys = json.loads(sys.argv[1])["keys"]
+assert len(keys) == 1, keys
+print("ok the new flow saw only the object landed after it was read")' "$out"
+rm flows/late.yaml flows/late.asl.json
+
 say "on_arrival: transform is a built-in flow: an object landed by 'sluice ingest' is transformed"
 printf '{"event_id": "e1", "kind": "view", "at": "2026-12-01T10:00:00Z"}\n{"event_id": "e2", "kind": "buy", "at": "2026-12-01T10:00:01Z"}\n' > "$T/e.jsonl"
 sluice ingest --source events "$T/e.jsonl" >/dev/null
 curated_events() { [ "$(q "SELECT count(*) FROM curated.events" 2>/dev/null)" = 2 ]; }
-wait_until 60 curated_events || { cat "$T/server.log"; fail "the built-in flow did not transform"; }
+wait_until 60 curated_events || {
+    cat "$T/server.log"
+    catalog_sql "SELECT execution_id, machine, name, status, error, cause FROM flow_executions"
+    catalog_sql "SELECT * FROM flow_triggers"
+    fail "the built-in flow did not transform"
+}
 expect_eq "its execution" "$(catalog_sql "SELECT status FROM flow_executions WHERE machine = 'sluice-transform-events'")" SUCCEEDED
 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_DEFAULT_REGION=eu-central-1 \
     awsk stepfunctions list-state-machines > "$T/sm"
@@ -240,8 +261,8 @@ for i in 4 5 6; do
     orders "$T/o$i.jsonl" $((i * 10 + 1)) $((i * 10 + 10))
     sluice ingest --source orders "$T/o$i.jsonl" >/dev/null
 done
-all_seen() { [ "$(arrived_keys)" = "6 6" ]; }
-wait_until 60 all_seen || { cat "$T/a.log" "$T/b.log"; fail "arrivals seen: $(arrived_keys), not 6 6"; }
+all_seen() { [ "$(arrived_keys)" = "7 7" ]; }
+wait_until 60 all_seen || { cat "$T/a.log" "$T/b.log"; fail "arrivals seen: $(arrived_keys), not 7 7"; }
 expect_eq "the tick did not fire again" "$(catalog_sql "SELECT count(*) FROM flow_executions WHERE machine = 'tick'")" 1
 stop_node a
 stop_node b
