@@ -330,6 +330,11 @@ det_end(struct flow_run *r)
 static int
 emit(struct flow_run *r, const char *type, const char *details, const char *io)
 {
+    /* Every thread of a stopped execution unwinds, and takes no event id
+     * (ids are the history's positions). */
+    if (r->stopped)
+        return R_SINK;
+
     struct flow_event ev = {
         .id = ++r->last_id,
         .previous_id = r->last_id - 1,
@@ -343,8 +348,6 @@ emit(struct flow_run *r, const char *type, const char *details, const char *io)
     };
     int rc = 0;
 
-    if (r->stopped) /* every thread of a stopped execution unwinds */
-        return R_SINK;
     r->resume = NULL;
     if (r->o->on_event != NULL)
         rc = r->o->on_event(r->o->ctx, &ev, r->d);
@@ -699,6 +702,8 @@ sleep_until(const struct frame *f, int64_t when)
     for (;;) {
         int64_t t = now(r), slice = until - t > 250 ? t + 250 : until;
 
+        if (aborted(f))
+            return R_CANCELLED;
         if (t >= until)
             return timed_out ? R_TIMED_OUT : 0;
         release(r, &h);
@@ -983,6 +988,16 @@ parallel_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_
     r->cur_state = s->name;
     r->cur_depth = f->depth;
     bad = parallel_outcome(b, n);
+    if (bad < 0 && aborted(f)) {
+        /* Cancelled from outside (an enclosing Parallel or Map failed):
+         * no outcome of its own. */
+        for (size_t i = 0; i < n; i++) {
+            json_decref(b[i].out);
+            flow_error_release(&b[i].err);
+        }
+        free(b);
+        return R_CANCELLED;
+    }
     if (bad >= 0) {
         rc = b[bad].rc;
         *err = b[bad].err;
@@ -1037,6 +1052,8 @@ map_iteration(struct map_run *m, size_t i)
     struct flow_error ierr = {0};
     int rc;
 
+    r->cur_state = s->name; /* another thread may have had the lock last */
+    r->cur_depth = f->depth;
     if (s->parameters != NULL) {
         json_t *index = json_integer((json_int_t)i);
         json_t *ictx = context(f, s, now(r), 0, index, item);
@@ -1059,8 +1076,10 @@ map_iteration(struct map_run *m, size_t i)
     r->cur_state = s->name;
     r->cur_depth = f->depth;
     json_decref(in);
-    if (rc == R_CANCELLED)
+    if (rc == R_CANCELLED) {
+        flow_error_release(&ierr);
         return;
+    }
     if (rc == R_FAILED && !terminal(&ierr) &&
         (m->tolerated_count >= 0 || m->tolerated_pct >= 0)) {
         m->failed++;
@@ -1214,6 +1233,11 @@ map_attempt(struct frame *f, const struct flow_state *s, json_t *eff, json_t *ct
         map_loop(&m);
     }
     json_decref(m.items);
+    if (m.rc == 0 && aborted(f)) { /* cancelled from outside */
+        json_decref(m.results);
+        *result = NULL;
+        return R_CANCELLED;
+    }
     if (m.rc != 0) {
         json_decref(m.results);
         *result = NULL;
@@ -1300,19 +1324,22 @@ run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t e
     int64_t *counts = sl_calloc(s->nretry + 1, sizeof(*counts));
     int64_t retries = 0;
     json_t *before = f->depth == 0 ? r->resume_failures : NULL;
+    int64_t wait_until = 0;
     int rc;
 
     /* Resumed after a crash: the attempts that failed before it count
      * against the retriers as they did (retries stay bounded however often
-     * the process dies); the last, if no retrier takes it any more, goes
-     * to Catch without the task running again. */
+     * the process dies), and the next waits out the last one's retry
+     * interval; the last, if no retrier takes it any more, goes to Catch
+     * without the task running again. */
     r->resume_failures = NULL;
     for (size_t k = 0; k < json_array_size(before); k++) {
         json_t *e = json_array_get(before, k);
+        const char *error = json_string_value(json_object_get(e, "error"));
         struct flow_error fe = {0};
         size_t i;
 
-        flow_error_set(&fe, true, json_string_value(json_object_get(e, "error")), "%s",
+        flow_error_set(&fe, true, error ? error : "States.TaskFailed", "%s",
                        json_string_value(json_object_get(e, "cause")) ?: "");
         for (i = 0; i < s->nretry; i++)
             if (matches(s->retry[i].errors, s->retry[i].nerrors, &fe))
@@ -1325,11 +1352,29 @@ run_retrying(struct frame *f, const struct flow_state *s, json_t *raw, int64_t e
             goto caught;
         }
         flow_error_release(&fe);
+        const struct flow_retrier *rt = &s->retry[i];
+        double delay = (double)rt->interval_s * pow(rt->backoff, (double)counts[i]) * 1000.0;
+
+        if (rt->max_delay_s > 0 && delay > (double)rt->max_delay_s * 1000.0)
+            delay = (double)rt->max_delay_s * 1000.0;
+        wait_until = json_integer_value(json_object_get(e, "ms")) + (int64_t)fmin(delay, 1e15);
         counts[i]++;
         retries++;
     }
     json_decref(before);
+    if (wait_until > now(r)) {
+        rc = sleep_until(f, wait_until);
+        if (rc != 0) {
+            free(counts);
+            *next = s->end ? -1 : s->next;
+            return rc;
+        }
+    }
     for (;;) {
+        if (aborted(f)) { /* its Parallel or Map failed elsewhere */
+            rc = R_CANCELLED;
+            break;
+        }
         json_t *ctx = context(f, s, entered, retries, NULL, NULL);
 
         flow_error_release(err);

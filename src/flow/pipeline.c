@@ -171,6 +171,24 @@ run_child(char *const argv[], const char *cwd, const json_t *env, int64_t deadli
     for (int i = 0; i < 2; i++)
         if (p[i].fd >= 0)
             close(p[i].fd);
+    /* Both pipes closed (the child closed them, or ended): its deadline
+     * and its silence still count until it exits. */
+    while (!killed) {
+        siginfo_t info = {0};
+        int64_t now = real_ms();
+
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            info.si_pid == pid)
+            break;
+        if (deadline_ms > 0 && now >= deadline_ms)
+            killed = -1;
+        else if (heartbeat_ms > 0 && now >= heard + heartbeat_ms)
+            killed = -2;
+        if (killed)
+            kill(-pid, SIGKILL);
+        else
+            poll(NULL, 0, 50);
+    }
     r->status = sl_wait(pid);
     if (killed)
         r->status = killed;

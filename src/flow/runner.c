@@ -240,6 +240,8 @@ resume_row(void *arg, const struct flow_event *ev)
 
     if (strcmp(ev->type, "ExecutionRedriven") == 0) {
         r->ended = false;
+        json_decref(r->failures); /* a redrive tries afresh */
+        r->failures = NULL;
         return 0;
     }
     if (strncmp(ev->type, "Execution", 9) == 0 && strcmp(ev->type, "ExecutionStarted") != 0) {
@@ -266,13 +268,20 @@ resume_row(void *arg, const struct flow_event *ev)
 
         if (r->failures == NULL)
             r->failures = json_array();
-        json_array_append_new(r->failures, json_pack("{s:s,s:s}", "error", error ? error : "",
-                                                     "cause", cause ? cause : ""));
+        json_array_append_new(r->failures,
+                              json_pack("{s:s,s:s,s:I}", "error", error ? error : "", "cause",
+                                        cause ? cause : "", "ms", (json_int_t)ev->ts_ms));
         return 0;
     }
     if (n > 12 && strcmp(ev->type + n - 12, "StateEntered") == 0) {
-        json_decref(r->failures);
-        r->failures = NULL;
+        /* The same state entered again without exiting is a resume (the
+         * state runs again after a crash): its failures so far still
+         * count.  Any other entry starts them afresh. */
+        if (!(r->entered != NULL && strcmp(r->entered, ev->state) == 0 &&
+              r->entered_id > r->exited_id)) {
+            json_decref(r->failures);
+            r->failures = NULL;
+        }
         free(r->entered);
         free(r->entered_input);
         r->entered = sl_strdup(ev->state);

@@ -51,6 +51,10 @@
 #define MAX_BATCH 10000
 #define MAX_COMMITS 100     /* commit events started in one transaction */
 #define NAME_MAX_LEN 80     /* an execution's name, as Step Functions limits it */
+/* An execution's input, as Step Functions limits it (262,144 bytes); an
+ * arrival's records stop short of it, leaving room for the envelope. */
+#define MAX_EXEC_INPUT 262144
+#define ARRIVAL_BYTES 240000
 
 static const char *const kind_names[] = {"arrival", "commit", "held", "schedule"};
 
@@ -242,10 +246,15 @@ load_trigger(const struct loader *l, const struct sl_yaml *item, struct flow_tri
                 j = yaml_json(input);
             }
             char *text = flow_json_dump(j);
+            size_t len = strlen(text);
 
             t->input = sl_arena_strdup(l->a, text);
             free(text);
             json_decref(j);
+            if (len > MAX_EXEC_INPUT - 4096)
+                return bad(d, l->path, input, "input is %zu bytes of JSON; an execution's input "
+                                              "is at most %d (with room for the scheduler's "
+                                              "attributes)", len, MAX_EXEC_INPUT - 4096);
         }
         break;
     }
@@ -468,7 +477,8 @@ struct watch {
     bool seen;            /* still declared at the last reload */
     bool recorded;        /* its row exists */
     int64_t position, anchor, last_execution, fired;
-    char *location;       /* commit: the table pointer last seen */
+    char *location;       /* commit: the table pointer fired for */
+    char *looked;         /* ... and the one the last look saw */
     int64_t *held;        /* held: runs it started an execution for */
     size_t nheld, capheld;
     bool due;
@@ -510,6 +520,7 @@ watch_release(struct watch *w)
     free(w->machine);
     free(w->key);
     free(w->location);
+    free(w->looked);
     free(w->held);
 }
 
@@ -568,6 +579,8 @@ struct arrivals {
     int64_t batch;
     json_t *records;     /* NULL: only look (one is enough) */
     int64_t n, last_seq;
+    size_t bytes;        /* the records' JSON so far */
+    bool full;           /* one more would pass ARRIVAL_BYTES */
     const char *bucket, *prefix;
 };
 
@@ -577,16 +590,19 @@ arrival_row(void *arg, const struct raw_object *o)
     struct arrivals *a = arg;
     char when[32], seq[32];
     const char *hex = strchr(o->checksum ? o->checksum : "", ':');
+    json_t *rec;
+    char *text;
 
-    a->n++;
-    a->last_seq = o->seq;
-    if (a->records == NULL)
+    if (a->full)
+        return 0; /* the rest go to the next execution */
+    if (a->records == NULL) {
+        a->n++;
+        a->last_seq = o->seq;
         return 0;
+    }
     iso_time(o->arrived_at / 1000, true, when);
     snprintf(seq, sizeof(seq), "%016" PRIX64, (uint64_t)o->seq);
-    json_array_append_new(
-        a->records,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:{}, "
+    rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:{}, "
                   "s:{s:s, s:s, s:{s:s, s:{s:s}, s:s}, s:{s:s+, s:I, s:s, s:s}}, "
                   "s:{s:s, s:s, s:I, s:s, s:s, s:s}}",
                   "eventVersion", "2.1", "eventSource", "aws:s3", "awsRegion", flow_region(),
@@ -598,7 +614,18 @@ arrival_row(void *arg, const struct raw_object *o)
                   (json_int_t)o->size, "eTag", hex ? hex + 1 : "", "sequencer", seq, "sluice",
                   "source", o->source, "objectId", o->object_id, "seq", (json_int_t)o->seq,
                   "system", o->system ? o->system : "", "format", o->format ? o->format : "",
-                  "originalName", o->original_name ? o->original_name : ""));
+                  "originalName", o->original_name ? o->original_name : "");
+    text = flow_json_dump(rec);
+    if (a->n > 0 && a->bytes + strlen(text) + 1 > ARRIVAL_BYTES) {
+        a->full = true;
+        json_decref(rec);
+    } else {
+        a->bytes += strlen(text) + 1;
+        a->n++;
+        a->last_seq = o->seq;
+        json_array_append_new(a->records, rec);
+    }
+    free(text);
     return 0;
 }
 
@@ -724,7 +751,15 @@ record(struct fire *x, struct catalog_txn *txn, const char *name, const char *in
         .owner = flow_pool_owner(x->t->o.pool),
         .lease_until = x->now + flow_pool_lease_ms(x->t->o.pool),
     };
-    int rc = catalog_flow_execution_add(txn, &e, d);
+    int rc;
+
+    /* What Step Functions would refuse at StartExecution (a commit's
+     * summary, a schedule's input can be anything). */
+    if (strlen(input) > MAX_EXEC_INPUT)
+        return sl_fail(d, SL_ERR_LIMIT, "the input of %s's execution %s would be %zu bytes, "
+                                        "more than the %d an execution takes",
+                       x->f->machine, name, strlen(input), MAX_EXEC_INPUT);
+    rc = catalog_flow_execution_add(txn, &e, d);
 
     if (rc < 0)
         return rc;
@@ -946,16 +981,30 @@ fire_held(struct fire *x, struct catalog_txn *txn, struct sl_diag *d)
 static bool
 schedule_due(const struct flow_trigger *tr, const struct watch *w, int64_t now, int64_t *at)
 {
+    /* Windows back from now, each about 30 times the last: the latest
+     * fire is looked for in the smallest that holds one, so a schedule
+     * that fires every minute walks at most an hour of fires, and one
+     * that missed a year of them (no server ran) finds the last at once. */
+    static const int64_t windows[] = {
+        3600000LL, 86400000LL, 31 * 86400000LL, 400 * 86400000LL, 40 * 366 * 86400000LL,
+        INT64_MAX,
+    };
     int64_t next;
-    int guard = 0;
 
     if (!flow_schedule_next(tr->schedule, w->anchor, w->position, &next) || next > now)
         return false;
-    /* Missed fires (no server ran) fire once, for the latest. */
-    for (int64_t n2; guard < 100000 && flow_schedule_next(tr->schedule, w->anchor, next, &n2) &&
-                     n2 <= now;
-         guard++)
-        next = n2;
+    for (size_t k = 0; k < sizeof(windows) / sizeof(windows[0]); k++) {
+        int64_t from = now - windows[k] > w->position && windows[k] < now ? now - windows[k]
+                                                                           : w->position;
+        int64_t n1, n2;
+
+        if (!flow_schedule_next(tr->schedule, w->anchor, from, &n1) || n1 > now)
+            continue;
+        while (flow_schedule_next(tr->schedule, w->anchor, n1, &n2) && n2 <= now)
+            n1 = n2;
+        *at = n1;
+        return true;
+    }
     *at = next;
     return true;
 }
@@ -1124,6 +1173,11 @@ fire(struct flow_triggers *t, const struct flow_triggered *f, const struct flow_
         SL_WARN("flow", "trigger %s of %s: %s", tr->key, f->machine, d.msg);
         w->recorded = false;
     } else {
+        if (tr->kind == FLOW_ON_COMMIT && x.nids < MAX_COMMITS && w->looked != NULL) {
+            free(w->location);
+            w->location = w->looked;
+            w->looked = NULL;
+        }
         for (size_t i = 0; i < x.nheld; i++) {
             SL_GROW(w->held, w->capheld, w->nheld + 1);
             w->held[w->nheld++] = x.held_runs[i];
@@ -1177,7 +1231,11 @@ look_one(struct look *l, struct catalog_txn *txn, const struct flow_triggered *f
     int rc;
 
     w->due = false;
-    if (!w->recorded) {
+    /* An arrival trigger's row is read afresh each time (another node
+     * may have moved it): it is due only when objects wait and its last
+     * execution has ended. */
+    if (!w->recorded || tr->kind == FLOW_ON_ARRIVAL) {
+        w->recorded = false;
         rc = catalog_flow_trigger_get(txn, f->machine, tr->key, trigger_row_copy, w, d);
         if (rc == SL_ERR_NOTFOUND) {
             w->due = true;  /* record it */
@@ -1189,11 +1247,17 @@ look_one(struct look *l, struct catalog_txn *txn, const struct flow_triggered *f
     switch (tr->kind) {
     case FLOW_ON_ARRIVAL: {
         struct arrivals a = {.source = tr->target, .after = w->position, .batch = 1};
+        struct status_ctx st = {false};
 
         rc = catalog_raw_list_some(txn, tr->target, w->position, 1, arrival_row, &a, d);
         if (rc < 0)
             return rc;
-        w->due = a.n > 0;
+        if (a.n > 0 && w->last_execution != 0) {
+            rc = catalog_flow_execution_stop_get(txn, w->last_execution, status_row, &st, d);
+            if (rc < 0 && rc != SL_ERR_NOTFOUND)
+                return rc;
+        }
+        w->due = a.n > 0 && !st.running;
         return 0;
     }
     case FLOW_ON_COMMIT: {
@@ -1207,11 +1271,10 @@ look_one(struct look *l, struct catalog_txn *txn, const struct flow_triggered *f
             return 0;
         if (rc < 0)
             return rc;
+        /* Fired for once fire() has taken every snapshot up to it. */
         w->due = w->location == NULL || strcmp(w->location, loc) != 0;
-        if (w->due) {
-            free(w->location);
-            w->location = sl_strdup(loc);
-        }
+        free(w->looked);
+        w->looked = w->due ? sl_strdup(loc) : NULL;
         return 0;
     }
     case FLOW_ON_HELD: {

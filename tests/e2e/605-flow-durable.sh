@@ -111,9 +111,13 @@ cat > flows/bounded.asl.json <<'JSON'
         "End": true},
   "GaveUp": {"Type": "Pass", "Result": "gave up", "End": true}}}
 JSON
-# attempts 1 and 2 fail; the process dies as attempt 3 starts
+# attempts 1 and 2 fail; the process dies as attempt 3 starts, and the
+# first resume dies there too
 if SLUICE_FAULT=crash@flow.task:3 "$SLUICE" run bounded --name b1 >/dev/null 2>&1; then
     fail "the fault did not kill the run"
+fi
+if SLUICE_FAULT=crash@flow.task:1 "$SLUICE" resume >/dev/null 2>&1; then
+    fail "the fault did not kill the resume"
 fi
 out=$(sluice resume 2>"$T/err") || { cat "$T/err"; fail "resume"; }
 expect_eq "resumed output" "$out" '"gave up"'
@@ -121,9 +125,9 @@ sluice execution bounded:b1 --json > "$T/h.json"
 "$PY" - "$T/h.json" <<'PY'
 import json, sys
 types = [e["type"] for e in json.load(open(sys.argv[1]))["events"]]
-# 1 + MaxAttempts 2 = 3 attempts that ran to an end, and the one the crash cut
-assert types.count("TaskScheduled") == 4 and types.count("TaskFailed") == 3, types
-print("ok", types.count("TaskScheduled"), "attempts across the crash, not 3 more after it")
+# 1 + MaxAttempts 2 = 3 attempts that ran to an end, and the two the crashes cut
+assert types.count("TaskScheduled") == 5 and types.count("TaskFailed") == 3, types
+print("ok", types.count("TaskScheduled"), "attempts across two crashes, not 3 more after each")
 PY
 
 say "a bad definition: every problem with its JSON path; nothing recorded"

@@ -125,7 +125,11 @@ cat > flows/beats.asl.json <<JSON
   "Silent": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
              "Parameters": {"command": ["sh", "-c", "echo starting >&2; sleep 30"]},
              "HeartbeatSeconds": 1, "TimeoutSeconds": 60,
-             "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "\$.silent", "Next": "Done"}],
+             "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "\$.silent", "Next": "Closed"}],
+             "End": true},
+  "Closed": {"Type": "Task", "Resource": "arn:aws:states:::sluice:command",
+             "Parameters": {"command": ["sh", "-c", "exec >/dev/null 2>&1; sleep 30"]}, "TimeoutSeconds": 2,
+             "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "\$.closed", "Next": "Done"}],
              "End": true},
   "Done": {"Type": "Succeed"}}}
 JSON
@@ -137,7 +141,8 @@ import json, sys
 o = json.loads(sys.argv[1])
 assert o["talks"] == {"done": True}, o
 assert o["silent"]["Error"] == "States.HeartbeatTimeout" and "HeartbeatSeconds" in o["silent"]["Cause"], o
-print("ok a talking command lived 3 s past HeartbeatSeconds 2; a silent one died of it")
+assert o["closed"]["Error"] == "States.Timeout", o   # its outputs closed, its deadline still holds
+print("ok a talking command lived 3 s past HeartbeatSeconds 2; a silent one died of it; one that closed its outputs died at its TimeoutSeconds")
 PY
 [ $((t1 - t0)) -lt 20 ] || fail "the silent command was not killed at its heartbeat ($((t1 - t0)) s)"
 sluice execution beats:b1 | grep -q "TaskTimedOut" || fail "no TaskTimedOut in the history"
