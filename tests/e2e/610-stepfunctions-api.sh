@@ -104,6 +104,27 @@ assert ev[-1]["type"] == "ExecutionAborted", [e["type"] for e in ev]
 assert ev[-1]["executionAbortedEventDetails"] == {"error": "Operator", "cause": "enough"}, ev[-1]
 print(f"ok stopped mid-Wait: ABORTED in {time.monotonic() - t0:.2f} s")
 
+# a Parallel whose branches run side by side (a Wait and a task), stopped
+par = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+    {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}},
+    {"StartAt": "S", "States": {"S": {"Type": "Task", "End": True,
+        "Resource": "arn:aws:states:::sluice:test.sleep", "Parameters": {"seconds": 2}}}}]}}}
+sfn.create_state_machine(name="par", definition=json.dumps(par),
+                         roleArn="arn:aws:iam::000000000000:role/r")
+arn = sfn.start_execution(stateMachineArn=f"{M}:par", name="p1")["executionArn"]
+end = time.monotonic() + 30
+while {"WaitStateEntered", "TaskStarted"} - {
+        e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]}:
+    assert time.monotonic() < end, "the branches did not both start"
+    time.sleep(0.05)
+sfn.stop_execution(executionArn=arn, error="Operator", cause="both")
+d = sfn.describe_execution(executionArn=arn)
+assert d["status"] == "ABORTED", d
+ev = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+assert [e["id"] for e in ev] == list(range(1, len(ev) + 1)), [e["id"] for e in ev]
+assert ev[-1]["type"] == "ExecutionAborted", [e["type"] for e in ev]
+print("ok a Parallel running side by side stopped: ABORTED, its history whole,", len(ev), "events")
+
 # (Debian's boto3 1.26 predates RedriveExecution: the AWS CLI redrives below.)
 arn = sfn.start_execution(stateMachineArn=f"{M}:flaky", name="f1")["executionArn"]
 d = until(arn, {"FAILED"})
