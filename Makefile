@@ -16,7 +16,7 @@
 MODE       ?= debug
 BUILD      := build/$(MODE)
 PKG_CONFIG ?= pkg-config
-PKGS       := sqlite3 libpq yaml-0.1 zlib libcrypto libssl avro-c jansson libcurl
+PKGS       := sqlite3 libpq yaml-0.1 zlib libcrypto libssl avro-c jansson libcurl lmdb hiredis
 
 DUCKDB_VERSION := 1.4.4
 DUCKDB_DIR     := build/deps/duckdb-$(DUCKDB_VERSION)
@@ -64,6 +64,7 @@ include src/transform/module.mk
 include src/models/module.mk
 include src/quality/module.mk
 include src/flow/module.mk
+include src/features/module.mk
 include src/server/module.mk
 CLI_SRCS :=
 include src/cli/module.mk

@@ -18,7 +18,8 @@ deps="$here/build/deps"
 
 # Packages the build and the product use (see README "Dependencies").
 pkgs_build="build-essential pkg-config libsqlite3-dev libpq-dev libyaml-dev zlib1g-dev
-libssl-dev libavro-dev libjansson-dev libcurl4-openssl-dev ca-certificates python3-avro tzdata"
+libssl-dev libavro-dev libjansson-dev libcurl4-openssl-dev ca-certificates python3-avro tzdata
+liblmdb-dev libhiredis-dev"
 # npm fetches DuckDB; a machine that already has node and npm (from Debian or
 # elsewhere) keeps them.
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
@@ -30,7 +31,7 @@ fi
 # libmicrohttpd-dev only builds the benchmarks' baseline release (BASELINE in
 # bench/module.mk), whose server still ran on it.
 pkgs_test="python3 clang libclang-rt-14-dev time util-linux procps awscli python3-boto3
-python3-cbor2 python3-psycopg2 openssl postgresql libmicrohttpd-dev"
+python3-cbor2 python3-psycopg2 openssl postgresql libmicrohttpd-dev redis-server"
 
 missing=""
 want=$pkgs_build
