@@ -45,6 +45,7 @@
 #include "core/fs.h"
 #include "core/mem.h"
 #include "features/online_int.h"
+#include "store/layout.h"
 #include "core/banned.h"
 
 #define FORMAT 0x01
@@ -505,9 +506,7 @@ online_lmdb_open(struct online *o, const char *lake_dir, struct sl_diag *d)
     pthread_rwlockattr_t attr;
     int rc, mrc, dead;
 
-    /* NEEDSWORK: the name belongs in store/layout.h (layout_online_dir()),
-     * which owns every name under the lake. */
-    o->where = sl_printf("%s/_online", lake_dir);
+    o->where = layout_online_dir(lake_dir);
     l->dir = o->where;
     /* Writer-preferring, so a growing writer is not starved by gets. */
     pthread_rwlockattr_init(&attr);

@@ -165,3 +165,9 @@ layout_catalog_file(const char *lake_dir)
 {
     return sl_printf("%s/" CATALOG "/catalog.db", lake_dir);
 }
+
+char *
+layout_online_dir(const char *lake_dir)
+{
+    return sl_printf("%s/_online", lake_dir);
+}

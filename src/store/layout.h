@@ -28,6 +28,9 @@
  *           <20 digits>.seg, lock                      the shard log's own (shardlog.c)
  *     _catalog/catalog.db                              layout_catalog_file()
  *       locks/<name>.lock                              the catalog's own (catalog/sqlite.c)
+ *     _online/data.mdb, lock.mdb                       layout_online_dir(): the
+ *                                                      embedded online feature
+ *                                                      store (LMDB's own files)
  *     _staging/<pid>-<nonce>[.lock]                    the local back end's own (local.c)
  *
  *   <run>        the run id, at least 6 digits: 000042
@@ -162,5 +165,7 @@ char *layout_iterator_secret_file(const char *lake_dir);
 
 /* The embedded SQLite catalog: "<lake_dir>/_catalog/catalog.db". */
 char *layout_catalog_file(const char *lake_dir);
+/* The embedded online feature store's folder: "<lake_dir>/_online". */
+char *layout_online_dir(const char *lake_dir);
 
 #endif
