@@ -44,18 +44,18 @@ sl_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static bool
-leap(int64_t y)
+bool
+sl_is_leap(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned
-month_days(int64_t y, unsigned m)
+unsigned
+sl_days_in_month(int64_t y, unsigned m)
 {
     static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-    return m == 2 && leap(y) ? 29 : len[m - 1];
+    return m == 2 && sl_is_leap(y) ? 29 : len[m - 1];
 }
 
 /* Read exactly k digits at s[*i]; false if not all digits. */
@@ -87,7 +87,7 @@ parse_ymd(const char *s, size_t n, size_t *i, int64_t *days)
         !digits(s, n, i, 2, &m) || *i >= n || s[(*i)++] != '-' ||
         !digits(s, n, i, 2, &d))
         return false;
-    if (y < 1 || m < 1 || m > 12 || d < 1 || (unsigned)d > month_days(y, (unsigned)m))
+    if (y < 1 || m < 1 || m > 12 || d < 1 || (unsigned)d > sl_days_in_month(y, (unsigned)m))
         return false;
     *days = sl_days_from_civil(y, (unsigned)m, (unsigned)d);
     return true;
@@ -185,6 +185,24 @@ sl_format_date(int32_t days, char *out)
     snprintf(tmp, sizeof(tmp), "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
     memcpy(out, tmp, 11);
     out[10] = '\0';
+}
+
+void
+sl_format_iso_ms(int64_t ms, bool with_ms, char out[32])
+{
+    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+    int64_t sod = s - days * 86400;
+    int y;
+    unsigned mo, da;
+
+    sl_civil_from_days(days, &y, &mo, &da);
+    if (with_ms)
+        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, da, (int)(sod / 3600),
+                 (int)(sod / 60 % 60), (int)(sod % 60), (int)(ms - s * 1000));
+    else
+        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, da, (int)(sod / 3600),
+                 (int)(sod / 60 % 60), (int)(sod % 60));
 }
 
 void

@@ -21,6 +21,11 @@
 #define SL_USEC_PER_SEC 1000000LL
 #define SL_USEC_PER_DAY 86400000000LL
 
+/* Whether y is a leap year, and how many days month m (1-12) of y has
+ * (proleptic Gregorian). */
+bool sl_is_leap(int64_t y);
+unsigned sl_days_in_month(int64_t y, unsigned m);
+
 /* Days since the epoch of a proleptic Gregorian date (no range check). */
 int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void sl_civil_from_days(int64_t days, int *y, unsigned *m, unsigned *d);
@@ -44,6 +49,9 @@ sl_usec_to_day(int64_t usec)
 void sl_format_date(int32_t days, char *out);
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out (at least 28 bytes). */
 void sl_format_timestamp(int64_t usec, char *out);
+/* ms since the epoch as AWS writes times: "YYYY-MM-DDTHH:MM:SS.mmmZ", or
+ * without ".mmm" when with_ms is false (at least 32 bytes). */
+void sl_format_iso_ms(int64_t ms, bool with_ms, char out[32]);
 
 /* The wall clock in microseconds since the epoch. */
 int64_t sl_now_usec(void);

@@ -165,21 +165,6 @@ now(const struct flow_run *r)
     return r->clock->now_ms(r->clock->ctx);
 }
 
-/* "2026-12-03T15:32:29.123Z" */
-static void
-iso_time(int64_t ms, char out[32])
-{
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t rest = secs - days * 86400;
-    int y;
-    unsigned mo, d;
-
-    sl_civil_from_days(days, &y, &mo, &d);
-    snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, d, (int)(rest / 3600),
-             (int)(rest / 60 % 60), (int)(rest % 60), (int)(ms - secs * 1000));
-}
-
 static char *
 dump(const json_t *v)
 {
@@ -434,7 +419,7 @@ context(const struct frame *f, const struct flow_state *s, int64_t entered, int6
     json_t *c = json_object();
     char iso[32];
 
-    iso_time(entered, iso);
+    sl_format_iso_ms(entered, true, iso);
     json_object_set(c, "Execution", f->run->execution);
     json_object_set(c, "StateMachine", f->run->machine);
     json_object_set_new(c, "State", json_pack("{s:s,s:s,s:I}", "EnteredTime", iso, "Name", s->name,
@@ -1757,7 +1742,7 @@ flow_execute(const struct flow_machine *m, json_t *input, const struct flow_exec
     if (o->resume_state != NULL && json_array_size(o->resume_failures) > 0)
         r.resume_failures = json_incref(o->resume_failures);
     r.calls = o->calls ? json_deep_copy(o->calls) : json_object();
-    iso_time(res->start_ms, iso);
+    sl_format_iso_ms(res->start_ms, true, iso);
     r.execution = json_pack("{s:s,s:O,s:s,s:s,s:s,s:I}", "Id", o->arn ? o->arn : "", "Input",
                             input, "Name", o->name ? o->name : "", "RoleArn",
                             o->role_arn ? o->role_arn : "", "StartTime", iso, "RedriveCount",

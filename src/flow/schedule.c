@@ -105,19 +105,6 @@ is_alpha(char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static bool
-is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-    static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    return len[m - 1] + (m == 2 && is_leap(y));
-}
 
 /* 1 = Sunday .. 7 = Saturday, as cron counts; 1970-01-01 was a Thursday. */
 static int
@@ -427,7 +414,8 @@ parse_cron(struct cron *c, const char *s, size_t len, struct sl_diag *d)
 static uint32_t
 month_days(const struct cron *c, int y, int m)
 {
-    int dim = days_in_month(y, m), wd1 = cron_weekday(sl_days_from_civil(y, (unsigned)m, 1));
+    int dim = (int)sl_days_in_month(y, (unsigned)m);
+    int wd1 = cron_weekday(sl_days_from_civil(y, (unsigned)m, 1));
     int wd, day;
     uint32_t mask = 0;
 
@@ -630,8 +618,8 @@ parse_at(struct flow_schedule *s, const char *p, size_t len, struct sl_diag *d)
                        (int)len, p);
     if (y < FIRST_YEAR || y > LAST_YEAR)
         return sl_fail(d, SL_ERR_INPUT, "at(...): '%.*s': years are 1970-2199", (int)len, p);
-    if (mo < 1 || mo > 12 || da < 1 || da > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        se > 59)
+    if (mo < 1 || mo > 12 || da < 1 || da > (int)sl_days_in_month(y, (unsigned)mo) || h > 23 ||
+        mi > 59 || se > 59)
         return sl_fail(d, SL_ERR_INPUT, "at(...): '%.*s': no such date and time", (int)len, p);
     /* Decision (AWS is silent on one-time schedules and clock changes): a
      * wall time the clocks skip fires at the first instant after the jump

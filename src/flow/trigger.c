@@ -533,25 +533,6 @@ held_seen(const struct watch *w, int64_t run)
     return false;
 }
 
-/* "2026-12-03T18:00:00.123Z" (ms true) or "2026-12-03T18:00:00Z". */
-static void
-iso_time(int64_t ms, bool with_ms, char out[32])
-{
-    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
-    int64_t sod = s - days * 86400;
-    int y;
-    unsigned mo, da;
-
-    sl_civil_from_days(days, &y, &mo, &da);
-    if (with_ms)
-        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, da, (int)(sod / 3600),
-                 (int)(sod / 60 % 60), (int)(sod % 60), (int)(ms - s * 1000));
-    else
-        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, mo, da, (int)(sod / 3600),
-                 (int)(sod / 60 % 60), (int)(sod % 60));
-}
-
 /* An execution name from parts, within Step Functions' 80 characters and
  * its alphabet: anything outside [A-Za-z0-9._-] becomes '-'. */
 static void
@@ -600,7 +581,7 @@ arrival_row(void *arg, const struct raw_object *o)
         a->last_seq = o->seq;
         return 0;
     }
-    iso_time(o->arrived_at / 1000, true, when);
+    sl_format_iso_ms(o->arrived_at / 1000, true, when);
     snprintf(seq, sizeof(seq), "%016" PRIX64, (uint64_t)o->seq);
     rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:{}, "
                   "s:{s:s, s:s, s:{s:s, s:{s:s}, s:s}, s:{s:s+, s:I, s:s, s:s}}, "
@@ -652,7 +633,7 @@ event(const char *type, const char *resource, int64_t now, json_t *detail)
 {
     char when[32], id[37];
 
-    iso_time(now, false, when);
+    sl_format_iso_ms(now, false, when);
     flow_random_name(id);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "version", "0", "id",
                      id, "detail-type", type, "source", "sluice", "account", "000000000000",
@@ -676,7 +657,7 @@ schedule_input(const char *text, const char *machine, const struct flow_trigger 
     };
     struct sl_buf b;
 
-    iso_time(at, false, when);
+    sl_format_iso_ms(at, false, when);
     snprintf(arn, sizeof(arn), "arn:aws:scheduler:%s:000000000000:schedule/%s/%s",
              flow_region(), machine, tr->key + strlen("schedule:"));
     sl_buf_init(&b);
@@ -1022,7 +1003,7 @@ fire_schedule(struct fire *x, struct catalog_txn *txn, struct sl_diag *d)
         return 0;
     for (const char *p = x->tr->key; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    iso_time(at, false, when);
+    sl_format_iso_ms(at, false, when);
     /* 20261203T180000Z */
     snprintf(tag, sizeof(tag), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", when, when + 5, when + 8, when + 11,
              when + 14, when + 17);

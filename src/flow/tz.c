@@ -110,19 +110,6 @@ floor_div(int64_t a, int64_t b)
     return a / b - (a % b < 0);
 }
 
-static bool
-is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int64_t y, int m)
-{
-    static const unsigned char len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    return len[m - 1] + (m == 2 && is_leap(y));
-}
 
 /* 0 = Sunday; 1970-01-01 was a Thursday. */
 static int
@@ -152,12 +139,12 @@ rule_day(const struct rule_date *r, int y)
 
     switch (r->kind) {
     case 'J':
-        return jan1 + r->n - 1 + (is_leap(y) && r->n >= 60);
+        return jan1 + r->n - 1 + (sl_is_leap(y) && r->n >= 60);
     case 'N':
         return jan1 + r->n;
     default:
         first = sl_days_from_civil(y, (unsigned)r->m, 1);
-        dim = days_in_month(y, r->m);
+        dim = (int)sl_days_in_month(y, (unsigned)r->m);
         day = first + (r->wd - weekday(first) + 7) % 7 + 7 * (r->w - 1);
         while (day >= first + dim)
             day -= 7;
