@@ -187,11 +187,14 @@ held=$(catalog_sql "SELECT run_id FROM runs WHERE state = 'held'")
 [ -n "$held" ] || fail "no held run"
 published() { [ "$(catalog_sql "SELECT state FROM runs WHERE run_id = $held")" = published ]; }
 wait_until 60 published || { cat "$T/server.log"; fail "the gate flow did not publish run $held"; }
+# (the run is published before the execution records its end)
+gate_done() { [ "$(catalog_sql "SELECT status FROM flow_executions WHERE machine = 'gate'")" = SUCCEEDED ]; }
+wait_until 30 gate_done || true
 expect_eq "the gate flow's execution" "$(catalog_sql "SELECT name, status FROM flow_executions WHERE machine = 'gate'")" \
     "held-curated.orders-$held|SUCCEEDED"
 committed() { [ "$(catalog_sql "SELECT count(*) FROM flow_executions WHERE machine = 'committed' AND status = 'SUCCEEDED'")" -ge 1 ]; }
 wait_until 60 committed || { cat "$T/server.log"; fail "the commit flow did not run"; }
-out=$(catalog_sql "SELECT output FROM flow_executions WHERE machine = 'committed'" | head -n 1)
+out=$(catalog_sql "SELECT output FROM flow_executions WHERE machine = 'committed' AND status = 'SUCCEEDED'" | head -n 1)
 "$PY" -c 'import json, sys
 o = json.loads(sys.argv[1])
 assert o["table"] == "curated.orders" and o["type"] == "Table Commit" and o["seq"] >= 1, o
@@ -237,6 +240,9 @@ wait_until 60 curated_events || {
     catalog_sql "SELECT * FROM flow_triggers"
     fail "the built-in flow did not transform"
 }
+# (the transform commits before its execution records its end)
+builtin_done() { [ "$(catalog_sql "SELECT status FROM flow_executions WHERE machine = 'sluice-transform-events'")" = SUCCEEDED ]; }
+wait_until 30 builtin_done || true
 expect_eq "its execution" "$(catalog_sql "SELECT status FROM flow_executions WHERE machine = 'sluice-transform-events'")" SUCCEEDED
 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_DEFAULT_REGION=eu-central-1 \
     awsk stepfunctions list-state-machines > "$T/sm"
