@@ -71,6 +71,25 @@ TEST(parse_timestamps)
     CHECK(sl_parse_timestamp(S("1790812800"), &t) < 0);
 }
 
+TEST(calendar_and_aws_times)
+{
+    char out[32];
+
+    CHECK(sl_is_leap(2024) && sl_is_leap(2000) && !sl_is_leap(1900) && !sl_is_leap(2026));
+    CHECK_INT(sl_days_in_month(2024, 2), 29);
+    CHECK_INT(sl_days_in_month(2100, 2), 28);
+    CHECK_INT(sl_days_in_month(2026, 4), 30);
+    CHECK_INT(sl_days_in_month(2026, 12), 31);
+    sl_format_iso_ms(1764786045123LL, true, out);
+    CHECK_STR(out, "2025-12-03T18:20:45.123Z");
+    sl_format_iso_ms(1764786045123LL, false, out);
+    CHECK_STR(out, "2025-12-03T18:20:45Z");
+    sl_format_iso_ms(-1, true, out); /* floor, not truncation, before the epoch */
+    CHECK_STR(out, "1969-12-31T23:59:59.999Z");
+    sl_format_iso_ms(0, false, out);
+    CHECK_STR(out, "1970-01-01T00:00:00Z");
+}
+
 TEST(parse_integers)
 {
     int64_t v;
